@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The record format shared by the kernel programs and userspace. Fixed-size types and
+ * explicit padding only; every layout is pinned with _Static_assert. Every record starts with
+ * struct sw_hdr; variable data sits at the tail and its lengths are in the fixed part. */
+#ifndef SPRAWL_EVENTS_H
+#define SPRAWL_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define SW_COMM_LEN 16
+#define SW_PATH_LEN 4096	/* path tail buffer; longer paths keep their last part */
+#define SW_CHUNK 16384		/* data bytes per record: a larger buffer becomes chunks */
+#define SW_ARGS_LEN 4096	/* argv area copied per exec */
+#define SW_ENV_LEN 8192		/* environment area copied per exec */
+#define SW_DEFAULT_MAX_BYTES (1u << 20)	/* per syscall, before counted truncation */
+
+enum sw_event_type {
+	SW_EV_FORK = 1,
+	SW_EV_EXEC = 2,
+	SW_EV_EXIT = 3,
+	SW_EV_DATA = 4,
+};
+
+/* Header flags. */
+enum sw_flags {
+	SW_F_TRUNCATED = 1 << 0,	/* data beyond the per-syscall cap was not sent */
+	SW_F_FIRST = 1 << 1,		/* first chunk of a syscall: carries the artifact path */
+	SW_F_LAST = 1 << 2,		/* last chunk of a syscall */
+	SW_F_PATH_TRUNC = 1 << 3,	/* path longer than SW_PATH_LEN or deeper than the walk */
+	SW_F_READ_ERR = 1 << 4,		/* a user or kernel read failed: data missing */
+	SW_F_ARGS_TRUNC = 1 << 5,	/* exec argv longer than SW_ARGS_LEN */
+	SW_F_ENV_TRUNC = 1 << 6,	/* exec environment longer than SW_ENV_LEN */
+	SW_F_NEW_SESSION = 1 << 7,	/* exec started a session (agent rule matched) */
+};
+
+enum sw_art_kind {
+	SW_AK_NONE = 0,
+	SW_AK_FILE = 1,
+};
+
+/* Common header of every record. */
+struct sw_hdr {
+	__u16 type;		/* enum sw_event_type */
+	__u16 flags;		/* enum sw_flags */
+	__u32 size;		/* whole record, header included */
+	__u64 ktime;		/* bpf_ktime_get_ns() */
+	__u32 pid;		/* thread id */
+	__u32 tgid;		/* process id */
+	__u32 ppid;		/* parent process id */
+	__u32 uid;
+	__u64 session_id;
+	char comm[SW_COMM_LEN];
+};
+_Static_assert(sizeof(struct sw_hdr) == 56, "sw_hdr layout");
+
+/* Value of the scope map (tgid -> session). */
+struct sw_scope {
+	__u64 session_id;
+	__u32 root_pid;
+	__u32 flags;
+};
+_Static_assert(sizeof(struct sw_scope) == 16, "sw_scope layout");
+
+/* SW_EV_FORK: hdr.pid/tgid are the child, hdr.ppid the parent process. */
+struct sw_fork_rec {
+	struct sw_hdr hdr;
+	__u32 parent_tgid;
+	__u32 child_tgid;
+};
+_Static_assert(sizeof(struct sw_fork_rec) == 64, "sw_fork_rec layout");
+
+/* SW_EV_EXEC: tail = filename[filename_len] argv[args_len] env[env_len]; argv and env are
+ * NUL-separated strings as in the process image. */
+struct sw_exec_rec {
+	struct sw_hdr hdr;
+	__u32 filename_len;
+	__u32 args_len;
+	__u32 env_len;
+	__u32 old_pid;
+};
+_Static_assert(sizeof(struct sw_exec_rec) == 72, "sw_exec_rec layout");
+
+/* SW_EV_EXIT: the whole thread group has exited. */
+struct sw_exit_rec {
+	struct sw_hdr hdr;
+	__s32 exit_code;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sw_exit_rec) == 64, "sw_exit_rec layout");
+
+/* SW_EV_DATA: bytes a session process wrote. tail = path[path_len] data[data_len]; path only
+ * in the SW_F_FIRST chunk. A syscall's chunks arrive in order, offset = position in the
+ * syscall's byte stream. */
+struct sw_data_rec {
+	struct sw_hdr hdr;
+	__u32 syscall_nr;
+	__s32 fd;
+	__u64 total;		/* true byte count the syscall returned */
+	__u64 offset;		/* offset of this chunk within the syscall's bytes */
+	__s64 file_pos;		/* pwrite position, -1 when the file position was used */
+	__u64 dev;
+	__u64 ino;
+	__u32 path_len;
+	__u32 data_len;
+	__u16 art_kind;		/* enum sw_art_kind */
+	__u16 pad0;
+	__u32 pad1;
+};
+_Static_assert(sizeof(struct sw_data_rec) == 120, "sw_data_rec layout");
+
+/* Per-CPU loss counters (array map, one entry). */
+struct sw_loss {
+	__u64 ringbuf_full;	/* records that could not be reserved */
+	__u64 truncated;	/* syscalls whose bytes exceeded the per-syscall cap */
+	__u64 read_errors;	/* user/kernel reads that failed */
+	__u64 path_truncated;
+	__u64 scope_full;	/* children that could not enter the scope map */
+	__u64 pad[3];
+};
+_Static_assert(sizeof(struct sw_loss) == 64, "sw_loss layout");
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Alerts: the record security teams consume, and its JSON / OCSF encodings. No field ever
+ * holds a plaintext secret: name, id, variant, length at most. */
+#ifndef SW_ALERT_H
+#define SW_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "artifact.h"
+
+enum sw_alert_kind {
+	SW_ALERT_SECRET_SPREAD = 0,
+	SW_ALERT_SECRET_EXPOSURE,
+	SW_ALERT_SECRET_DISCOVERED,
+	SW_ALERT_COVERAGE_GAP,
+	SW_ALERT_UNMONITORED_CHANNEL,
+	SW_ALERT_RATE_LIMITED,		/* flood-control summary */
+	SW_ALERT_STATE_WARNING,		/* e.g. corrupt registry rebuilt */
+	SW_ALERT__COUNT,
+};
+
+enum sw_severity { SW_SEV_INFO = 0, SW_SEV_LOW, SW_SEV_MEDIUM, SW_SEV_HIGH, SW_SEV_CRITICAL };
+
+#define SW_ARGV_MAX 64
+
+struct sw_alert_process {
+	uint32_t pid, ppid, uid;
+	char comm[16];
+	char exe[4096];
+	uint32_t argc;
+	const char *argv[SW_ARGV_MAX];	/* borrowed */
+};
+
+struct sw_alert_session {
+	uint64_t id;
+	char agent[64];
+	uint32_t root_pid;
+	char root_exe[4096];
+};
+
+struct sw_alert {
+	uint64_t time_us;		/* unix time, microseconds */
+	uint8_t kind;			/* enum sw_alert_kind */
+	uint8_t severity;		/* enum sw_severity */
+	char host[256];
+	/* secret (kinds spread, exposure, discovered) */
+	int has_secret;
+	char secret_id[17];
+	char secret_name[128];
+	char variant[16];
+	uint32_t secret_len;		/* 0 = omit */
+	/* artifact */
+	int has_artifact;
+	struct sw_artifact artifact;
+	int has_process;
+	struct sw_alert_process process;
+	int has_session;
+	struct sw_alert_session session;
+	int first_seen;
+	int has_origin;
+	char origin_path[4096];
+	uint64_t count;
+	/* coverage_gap / unmonitored_channel / rate_limited / state_warning detail */
+	char channel[32];		/* unmonitored_channel: "io_uring", "mmap_shared", ... */
+	char message[512];		/* human-readable detail, never containing a secret */
+	uint32_t ngaps;
+	struct {
+		char what[32];
+		uint64_t count;
+	} gaps[8];			/* coverage_gap counts by kind */
+};
+
+const char *sw_alert__kind_name(enum sw_alert_kind k);
+const char *sw_alert__severity_name(enum sw_severity s);
+
+/* One JSON object, no trailing newline, in the DESIGN.md schema. Returns the length that the
+ * full encoding needs (like snprintf), or a negative errno. */
+int sw_alert__json(const struct sw_alert *a, char *buf, size_t size);
+/* OCSF 1.x Detection Finding (class_uid 2004). Same return convention. */
+int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size);
+
+#endif

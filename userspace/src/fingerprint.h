@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Keyed fingerprints of secret values: the only form in which sprawlwatch holds a secret. */
+#ifndef SW_FINGERPRINT_H
+#define SW_FINGERPRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_KEY_BYTES 32
+#define SW_KEY_ID_BYTES 8
+#define SW_SECRET_ID_BYTES 8
+#define SW_FULL_HASH_BYTES 32
+#define SW_WINDOW 8		/* bytes per sampled window */
+#define SW_STRIDE_MAX 8		/* largest sampling stride */
+#define SW_SECRET_MIN 8		/* shortest secret value accepted */
+#define SW_SECRET_MAX 4096	/* longest secret value accepted */
+#define SW_NAME_MAX 128
+
+struct sw_key {
+	uint8_t bytes[SW_KEY_BYTES];
+	uint8_t id[SW_KEY_ID_BYTES];	/* keyed hash of a constant: identifies the key */
+	uint64_t mix[2];		/* derived constants for the cheap window mix */
+};
+
+enum sw_variant {
+	SW_VAR_RAW = 0,
+	SW_VAR_BASE64,
+	SW_VAR_BASE64URL,
+	SW_VAR_HEX,		/* lower case */
+	SW_VAR_HEX_UPPER,
+	SW_VAR_PERCENT,
+	SW_VAR_JSON,
+	SW_VAR__COUNT,
+};
+
+struct sw_pattern {
+	uint8_t variant;		/* enum sw_variant */
+	uint32_t len;
+	uint8_t full_hash[SW_FULL_HASH_BYTES];
+	uint32_t nwin;			/* min(SW_STRIDE_MAX, len - SW_WINDOW + 1) */
+	uint64_t win[SW_STRIDE_MAX];	/* keyed window hashes at offsets 0..nwin-1 */
+};
+
+struct sw_secret {
+	uint8_t id[SW_SECRET_ID_BYTES];
+	char name[SW_NAME_MAX];
+	uint32_t owner_uid;
+	char origin[4096];		/* "" when not imported from a file */
+	uint64_t origin_dev, origin_ino;
+	int64_t created;
+	uint32_t value_len;
+	int learned;
+	char detector[64];
+	uint32_t npatterns;
+	struct sw_pattern *patterns;
+};
+
+/* Loads the key at path, creating it (getrandom, mode 0600) when absent. */
+int sw_key__load_or_create(const char *path, struct sw_key *key);
+/* Derives id and mix constants from key->bytes (used by load and by tests). */
+void sw_key__derive(struct sw_key *key);
+
+/* "raw", "base64", "base64url", "hex", "hex" (upper), "percent", "json". */
+const char *sw_variant__name(enum sw_variant v);
+
+/* The cheap keyed 64-bit mix of 8 bytes at p: the window hash stored in patterns and
+ * recomputed by the matcher at each sampled offset. */
+uint64_t sw_fingerprint__window(const struct sw_key *key, const uint8_t *p);
+/* Keyed BLAKE2b-256 of a candidate span. */
+void sw_fingerprint__full(const struct sw_key *key, const uint8_t *p, size_t len,
+			  uint8_t out[SW_FULL_HASH_BYTES]);
+
+/* Expands value into its patterns and fills s->id, s->value_len, s->patterns, s->npatterns.
+ * value is wiped (sodium_memzero) before return, on success and on failure.
+ * Returns 0, -EINVAL (length out of range) or -ENOMEM. */
+int sw_fingerprint__secret(const struct sw_key *key, uint8_t *value, size_t len,
+			   struct sw_secret *s);
+
+/* Frees what sw_fingerprint__secret allocated inside s (not s itself). */
+void sw_secret__clear(struct sw_secret *s);
+/* Hex form of the secret id into out (2*SW_SECRET_ID_BYTES+1 bytes). */
+void sw_secret__id_hex(const struct sw_secret *s, char out[2 * SW_SECRET_ID_BYTES + 1]);
+
+#endif

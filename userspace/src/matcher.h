@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Streaming matcher over keyed fingerprints: stride-sampled windows, bitmap filter, window
+ * table, full keyed hash. Holds no plaintext secret. */
+#ifndef SW_MATCHER_H
+#define SW_MATCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fingerprint.h"
+
+struct sw_matcher;
+struct sw_stream;
+
+struct sw_match {
+	uint32_t secret;	/* index into the secrets array given to sw_matcher__new */
+	uint8_t variant;	/* enum sw_variant */
+	uint32_t len;		/* pattern length */
+	uint64_t offset;	/* absolute stream offset of the first byte of the match */
+};
+
+/* Return non-zero to stop the scan (the value is returned by sw_matcher__scan). */
+typedef int (*sw_match_fn)(const struct sw_match *m, void *ctx);
+
+/* Builds an index over every pattern of secrets[0..n-1]; secrets are borrowed only during the
+ * call. The key is copied. Returns NULL with errno set. n may be 0 (matches nothing). */
+struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_secret *secrets,
+				   size_t n);
+void sw_matcher__free(struct sw_matcher *m);
+size_t sw_matcher__max_len(const struct sw_matcher *m);	/* longest pattern, 0 if none */
+size_t sw_matcher__stride(const struct sw_matcher *m);
+size_t sw_matcher__memory(const struct sw_matcher *m);	/* bytes held by the index */
+
+/* Per-artifact stream state: absolute offset and the carry-over tail of earlier data (kept
+ * in memory only, wiped on free). */
+struct sw_stream *sw_stream__new(void);
+void sw_stream__free(struct sw_stream *s);
+uint64_t sw_stream__offset(const struct sw_stream *s);
+/* Forget the carry (e.g. a non-contiguous write); the offset continues. */
+void sw_stream__reset(struct sw_stream *s);
+
+/* Scans the next len bytes of the stream. Every occurrence of a pattern is reported exactly
+ * once, also when it spans earlier scans of the same stream. Returns 0, the callback's non-zero
+ * value, or a negative errno. */
+int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data,
+		     size_t len, sw_match_fn cb, void *ctx);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The secret set: every tracked secret's fingerprints, persisted as proto SecretSet in the
+ * state dir (secrets.pb). */
+#ifndef SW_SECRETSET_H
+#define SW_SECRETSET_H
+
+#include <stddef.h>
+
+#include "fingerprint.h"
+
+#define SW_SECRETSET_VERSION 1
+
+struct sw_secretset {
+	size_t n, cap;
+	struct sw_secret *secrets;
+};
+
+/* Loads path into a new set. A missing file is an empty set. A corrupt file, a file of another
+ * version or one made under another key is an error (-EBADMSG, -EPROTONOSUPPORT, -EKEYREJECTED),
+ * never an empty set. */
+int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_secretset **out);
+/* Writes atomically (temp file + fsync + rename), mode 0600. */
+int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key);
+struct sw_secretset *sw_secretset__new(void);
+void sw_secretset__free(struct sw_secretset *set);
+/* Takes ownership of *s's patterns (s is cleared). Replaces a secret of the same name.
+ * -EEXIST when the same value is already tracked under another name. */
+int sw_secretset__put(struct sw_secretset *set, struct sw_secret *s);
+/* -ENOENT when no secret has that name. */
+int sw_secretset__remove(struct sw_secretset *set, const char *name);
+const struct sw_secret *sw_secretset__find_id(const struct sw_secretset *set,
+					      const uint8_t id[SW_SECRET_ID_BYTES]);
+
+#endif
