@@ -31,7 +31,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
 LIBS := -lbpf -lelf -lz -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lpthread
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	-I$(OUTPUT) -Ibpf
 
 LIB_SRCS := $(sort $(wildcard userspace/src/*.c))

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Every map and read-only knob of the kernel side, each with its purpose. */
+#ifndef SPRAWL_MAPS_BPF_H
+#define SPRAWL_MAPS_BPF_H
+
+#include "sprawl_events.h"
+
+#define SW_SCOPE_MAX 65536
+#define SW_AGENT_COMMS_MAX 256
+
+/* Knobs, set by userspace between open and load. */
+const volatile __u32 max_bytes = SW_DEFAULT_MAX_BYTES;	/* per syscall, then truncation */
+const volatile __u32 daemon_tgid = 0;			/* the daemon never watches itself */
+
+/* tgid -> session: the scope. Pinned, so sessions survive a daemon restart. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_SCOPE_MAX);
+	__type(key, __u32);
+	__type(value, struct sw_scope);
+} scope SEC(".maps");
+
+/* comm of an agent binary -> agent index: an exec with this comm starts a session. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_AGENT_COMMS_MAX);
+	__type(key, char[SW_COMM_LEN]);
+	__type(value, __u32);
+} agent_comms SEC(".maps");
+
+/* All records to userspace. Size set by userspace before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 32 << 20);
+} events SEC(".maps");
+
+/* Per-CPU loss counters, read by userspace every second. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_loss);
+} loss SEC(".maps");
+
+/* Progress of one syscall's capture. Kept in the per-CPU scratch map rather than on the stack:
+ * the verifier treats map values as unknown on every bpf_loop iteration, so the callback is
+ * verified once instead of once per distinct (precise) stack state. */
+struct chunk_state {
+	__u64 nr;		/* syscall number */
+	__s64 fd;
+	__s64 pos;		/* pwrite position, -1 */
+	__u64 buf;		/* current user buffer */
+	__u64 left;		/* bytes left in the current buffer */
+	__u64 iov;		/* user iovec array, 0 for plain write */
+	__u64 iovcnt;
+	__u64 iov_idx;
+	__u64 sent;		/* bytes sent so far */
+	__u64 limit;		/* min(total, max_bytes) */
+	__u64 path_len;		/* bytes of path already in the tail (first chunk only) */
+	__u64 failed;
+};
+
+/* Per-CPU scratch for a data record: too big for the 512-byte BPF stack. */
+struct data_scratch {
+	struct chunk_state st;
+	struct sw_data_rec rec;
+	char tail[SW_PATH_LEN + SW_CHUNK];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct data_scratch);
+} data_buf SEC(".maps");
+
+/* Per-CPU scratch where a path is assembled backwards, component by component. The slack
+ * after SW_PATH_LEN lets the verifier prove a masked offset plus a 255-byte name fits. */
+struct path_scratch {
+	__u64 dentry;		/* struct dentry * being walked */
+	__u64 mnt;		/* struct mount * it is in */
+	__u64 off;		/* start of the path in buf; the path ends at SW_PATH_LEN */
+	__u64 truncated;
+	__u64 done;
+	char buf[SW_PATH_LEN + 256];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} path_buf SEC(".maps");
+
+/* Per-CPU scratch for an exec record. */
+struct exec_scratch {
+	struct sw_exec_rec rec;
+	char tail[SW_PATH_LEN + SW_ARGS_LEN + SW_ENV_LEN];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} exec_buf SEC(".maps");
+
+static __always_inline struct sw_loss *loss_counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&loss, &zero);
+}
+
+#define LOSS_INC(field)                                          \
+	do {                                                     \
+		struct sw_loss *__l = loss_counters();           \
+		if (__l)                                         \
+			__sync_fetch_and_add(&__l->field, 1);    \
+	} while (0)
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sprawlwatch kernel programs: thin entry points, logic in the *.bpf.h helpers. Only the
+ * tracepoint path is used: fentry, BPF-LSM and kprobes are unavailable on the target kernels. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "sprawl_events.h"
+#include "maps.bpf.h"
+#include "proc.bpf.h"
+#include "path.bpf.h"
+#include "capture.bpf.h"
+#include "exec.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* x86-64 syscall numbers: the arguments are still in pt_regs at sys_exit. */
+#define NR_write 1
+#define NR_pwrite64 18
+#define NR_writev 20
+#define NR_pwritev 296
+#define NR_pwritev2 328
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct sw_fork_rec *r;
+	struct sw_scope *s, copy;
+	__u32 ptgid, ctgid;
+
+	/* Threads share their process's scope entry. */
+	if (child->pid != child->tgid)
+		return 0;
+	ptgid = parent->tgid;
+	s = scope_of(ptgid);
+	if (!s)
+		return 0;
+	copy = *s;
+	ctgid = child->tgid;
+	if (bpf_map_update_elem(&scope, &ctgid, &copy, BPF_NOEXIST) && !scope_of(ctgid)) {
+		LOSS_INC(scope_full);
+		return 0;
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		LOSS_INC(ringbuf_full);
+		return 0;
+	}
+	fill_hdr(&r->hdr, SW_EV_FORK, &copy);
+	r->hdr.size = sizeof(*r);
+	r->hdr.pid = child->pid;
+	r->hdr.tgid = ctgid;
+	r->hdr.ppid = ptgid;
+	bpf_probe_read_kernel_str(r->hdr.comm, sizeof(r->hdr.comm), child->comm);
+	r->parent_tgid = ptgid;
+	r->child_tgid = ctgid;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct sw_scope *s, fresh = {};
+	__u32 tgid = p->tgid;
+	char comm[SW_COMM_LEN] = {};
+	__u16 flags = 0;
+
+	if (tgid == daemon_tgid)
+		return 0;
+	s = scope_of(tgid);
+	if (!s) {
+		/* An agent binary starts its own session; the kernel decides, so its first
+		 * child cannot race userspace. */
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!bpf_map_lookup_elem(&agent_comms, comm))
+			return 0;
+		fresh.session_id = (1ULL << 63) | ((__u64)tgid << 32) |
+				   (bpf_ktime_get_ns() & 0xffffffff);
+		fresh.root_pid = tgid;
+		if (bpf_map_update_elem(&scope, &tgid, &fresh, BPF_NOEXIST)) {
+			LOSS_INC(scope_full);
+			return 0;
+		}
+		s = &fresh;
+		flags = SW_F_NEW_SESSION;
+	}
+	capture_exec(s, p, bprm, old_pid, flags);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
+{
+	struct sw_exit_rec *r;
+	struct sw_scope *s;
+	__u32 tgid = p->tgid;
+
+	if (!group_dead)
+		return 0;
+	s = scope_of(tgid);
+	if (!s)
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (r) {
+		fill_hdr(&r->hdr, SW_EV_EXIT, s);
+		r->hdr.size = sizeof(*r);
+		r->exit_code = p->exit_code;
+		r->pad = 0;
+		bpf_ringbuf_submit(r, 0);
+	} else {
+		LOSS_INC(ringbuf_full);
+	}
+	bpf_map_delete_elem(&scope, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct sw_scope *s;
+	__u32 nr;
+
+	s = scope_of(bpf_get_current_pid_tgid() >> 32);
+	if (!s || ret <= 0)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	switch (nr) {
+	case NR_write:
+	case NR_pwrite64:
+		if (capture_args(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), 0, 0,
+				 nr == NR_pwrite64 ? (__s64)BPF_CORE_READ(regs, r10) : -1))
+			capture_write(s->session_id, ret);
+		break;
+	case NR_writev:
+	case NR_pwritev:
+	case NR_pwritev2:
+		if (capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
+				 BPF_CORE_READ(regs, dx),
+				 nr == NR_writev ? -1 : (__s64)BPF_CORE_READ(regs, r10)))
+			capture_write(s->session_id, ret);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}

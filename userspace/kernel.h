@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The kernel side as the daemon sees it: load, pin, attach, knobs, scope, loss counters.
+ * The only code that touches the BPF skeleton. */
+#ifndef SW_KERNEL_H
+#define SW_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sprawl_events.h"
+
+struct sw_kernel;
+
+struct sw_kernel_opts {
+	uint32_t ringbuf_bytes;		/* power of two, >= 1 MiB */
+	uint32_t max_bytes;		/* per-syscall capture cap */
+	const char *pin_dir;		/* bpffs dir for the pinned scope map */
+};
+
+typedef int (*sw_record_fn)(void *ctx, void *data, size_t size);
+
+/* Mounts tracefs and bpffs when absent, opens, loads and attaches every program. On failure
+ * returns NULL with errno set and a reason in err. */
+struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn fn, void *ctx,
+				  char *err, size_t errlen);
+void sw_kernel__free(struct sw_kernel *k);	/* detaches everything */
+int sw_kernel__epoll_fd(const struct sw_kernel *k);
+/* Consumes available records; returns the count or a negative errno. */
+int sw_kernel__consume(struct sw_kernel *k);
+/* Puts tgid into the scope as a session root. */
+int sw_kernel__scope_add(struct sw_kernel *k, uint32_t tgid, uint64_t session_id,
+			 uint32_t root_pid);
+/* Looks tgid up in the scope: 1 found (and *out filled), 0 not, <0 error. */
+int sw_kernel__scope_get(struct sw_kernel *k, uint32_t tgid, struct sw_scope *out);
+/* Calls fn for every scope entry (sessions surviving a restart). */
+int sw_kernel__scope_each(struct sw_kernel *k, void (*fn)(uint32_t tgid,
+							  const struct sw_scope *s, void *ctx),
+			  void *ctx);
+/* Replaces the agent comm table. */
+int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], size_t n);
+/* Sums the per-CPU loss counters. */
+int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out);
+
+#endif
