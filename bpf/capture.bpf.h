@@ -10,6 +10,12 @@
 #define SW_IOV_MAX 1024		/* UIO_MAXIOV */
 #define SW_S_IFMT 00170000
 #define SW_S_IFREG 0100000
+#define SW_S_IFIFO 0010000
+#define SW_S_IFCHR 0020000
+#define SW_S_IFSOCK 0140000
+#define SW_AF_UNIX 1
+#define SW_AF_INET 2
+#define SW_AF_INET6 10
 
 static long chunk_step(__u32 i, void *ctx)
 {
@@ -90,10 +96,72 @@ static __always_inline struct file *fd_file(__s64 fd)
 	return f;
 }
 
+/* A terminal: the pty slaves (136-143), the virtual consoles (4) and /dev/tty, console (5). */
+static __always_inline int is_tty(__u32 rdev)
+{
+	__u32 major = rdev >> 20;
+
+	return major == 4 || major == 5 || (major >= 136 && major <= 143);
+}
+
+/* Names a socket's peer: from an explicit destination (sendto/sendmsg on an unconnected
+ * socket) or from the connected peer. A unix peer's path goes into the path tail. */
+static __always_inline void name_socket(struct data_scratch *ds, struct file *f, __u64 *plen)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct unix_address *ua;
+	struct sock *peer;
+	struct {
+		__u16 family;
+		__u16 port;
+		__u32 v4;
+		__u8 rest[20];
+	} sa = {};
+	__u64 len;
+	int alen;
+
+	ds->rec.art_kind = SW_AK_SOCKET;
+	ds->rec.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	ds->rec.sock_type = BPF_CORE_READ(sk, sk_type);
+	ds->rec.protocol = BPF_CORE_READ(sk, sk_protocol);
+	__builtin_memset(ds->rec.addr, 0, sizeof(ds->rec.addr));
+	ds->rec.port = 0;
+	if (ds->rec.family == SW_AF_UNIX) {
+		peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+		ua = peer ? BPF_CORE_READ((struct unix_sock *)peer, addr) : NULL;
+		if (!ua)
+			ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		alen = ua ? BPF_CORE_READ(ua, len) : 0;
+		if (alen > 2 && alen < 110) {
+			len = (alen - 2) & 127;	/* without sun_family */
+			bpf_probe_read_kernel(ds->tail, len, &ua->name[0].sun_path[0]);
+			if (ds->tail[0] == 0)
+				ds->tail[0] = '@';	/* abstract namespace */
+			*plen = len;
+		}
+		return;
+	}
+	if (ds->st.dest && !bpf_probe_read_user(&sa, sizeof(sa), (void *)ds->st.dest) &&
+	    (sa.family == SW_AF_INET || sa.family == SW_AF_INET6)) {
+		ds->rec.port = bpf_ntohs(sa.port);
+		if (sa.family == SW_AF_INET)
+			__builtin_memcpy(ds->rec.addr, &sa.v4, 4);
+		else
+			__builtin_memcpy(ds->rec.addr, &sa.rest[0], 16);	/* after flowinfo */
+		return;
+	}
+	ds->rec.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (ds->rec.family == SW_AF_INET6)
+		BPF_CORE_READ_INTO(&ds->rec.addr, sk, __sk_common.skc_v6_daddr);
+	else
+		BPF_CORE_READ_INTO(&ds->rec.addr, sk, __sk_common.skc_daddr);
+}
+
 /* Fills the syscall's arguments into the per-CPU capture state; capture_write() takes them
  * from there (a BPF function has at most five arguments). */
 static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 buf, __u64 iov,
-							__u32 iovcnt, __s64 pos)
+							__u32 iovcnt, __s64 pos, __u64 dest)
 {
 	struct data_scratch *ds;
 	__u32 zero = 0;
@@ -107,6 +175,7 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
 	ds->st.iov = iov;
 	ds->st.iovcnt = iovcnt > SW_IOV_MAX ? SW_IOV_MAX : iovcnt;
 	ds->st.pos = pos;
+	ds->st.dest = dest;
 	return &ds->st;
 }
 
@@ -132,9 +201,7 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	if (!f)
 		return 0;
 	inode = BPF_CORE_READ(f, f_inode);
-	mode = BPF_CORE_READ(inode, i_mode);
-	if ((mode & SW_S_IFMT) != SW_S_IFREG)
-		return 0;
+	mode = BPF_CORE_READ(inode, i_mode) & SW_S_IFMT;
 	fill_hdr(&ds->rec.hdr, SW_EV_DATA, &s);
 	ds->rec.hdr.flags = SW_F_FIRST;
 	ds->rec.syscall_nr = st->nr;
@@ -143,18 +210,36 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	ds->rec.file_pos = st->pos;
 	ds->rec.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	ds->rec.ino = BPF_CORE_READ(inode, i_ino);
-	ds->rec.art_kind = SW_AK_FILE;
-
-	ps = file_path(f, &start, &plen, &ptrunc);
-	if (ps && plen > 0 && plen < SW_PATH_LEN) {
-		if (bpf_probe_read_kernel(ds->tail, plen, &ps->buf[start & (SW_PATH_LEN - 1)]))
-			plen = 0;
+	ds->rec.rdev = 0;
+	ds->rec.family = 0;
+	ds->rec.port = 0;
+	plen = 0;
+	if (mode == SW_S_IFREG) {
+		ds->rec.art_kind = SW_AK_FILE;
+	} else if (mode == SW_S_IFSOCK) {
+		name_socket(ds, f, &plen);
+	} else if (mode == SW_S_IFIFO) {
+		ds->rec.art_kind = SW_AK_PIPE;
+	} else if (mode == SW_S_IFCHR && is_tty(BPF_CORE_READ(inode, i_rdev))) {
+		ds->rec.art_kind = SW_AK_TTY;
+		ds->rec.rdev = BPF_CORE_READ(inode, i_rdev);
 	} else {
-		plen = 0;
+		return 0;
 	}
-	if (ptrunc) {
-		ds->rec.hdr.flags |= SW_F_PATH_TRUNC;
-		LOSS_INC(path_truncated);
+	if (ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY ||
+	    ds->rec.art_kind == SW_AK_PIPE) {
+		ps = file_path(f, &start, &plen, &ptrunc);
+		if (ps && plen > 0 && plen < SW_PATH_LEN) {
+			if (bpf_probe_read_kernel(ds->tail, plen,
+						  &ps->buf[start & (SW_PATH_LEN - 1)]))
+				plen = 0;
+		} else {
+			plen = 0;
+		}
+		if (ptrunc) {
+			ds->rec.hdr.flags |= SW_F_PATH_TRUNC;
+			LOSS_INC(path_truncated);
+		}
 	}
 	st->limit = total;
 	if (st->limit > max_bytes) {

@@ -54,6 +54,7 @@ struct chunk_state {
 	__u64 iov;		/* user iovec array, 0 for plain write */
 	__u64 iovcnt;
 	__u64 iov_idx;
+	__u64 dest;		/* user sockaddr of sendto/sendmsg, 0 if none */
 	__u64 sent;		/* bytes sent so far */
 	__u64 limit;		/* min(total, max_bytes) */
 	__u64 path_len;		/* bytes of path already in the tail (first chunk only) */

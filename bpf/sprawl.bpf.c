@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 
 #include "sprawl_events.h"
 #include "maps.bpf.h"
@@ -21,6 +22,51 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_writev 20
 #define NR_pwritev 296
 #define NR_pwritev2 328
+#define NR_sendto 44
+#define NR_sendmsg 46
+#define NR_sendmmsg 307
+#define SENDMMSG_MAX 16		/* messages of one sendmmsg captured; the rest are counted */
+
+/* struct user_msghdr, as userspace lays it out. */
+struct msghdr_user {
+	void *name;
+	int namelen;
+	int pad;
+	struct iovec *iov;
+	__u64 iovlen;
+	void *control;
+	__u64 controllen;
+	unsigned int flags;
+	int pad2;
+};
+
+struct mmsghdr_user {
+	struct msghdr_user hdr;
+	unsigned int len;
+	int pad;
+};
+
+struct mmsg_ctx {
+	__u64 session_id;
+	__u64 vec;
+	__u64 count;
+	int fd;
+};
+
+static long mmsg_step(__u32 i, void *ctx)
+{
+	struct mmsg_ctx *c = ctx;
+	struct mmsghdr_user m;
+
+	if (i >= c->count)
+		return 1;
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)(c->vec + i * sizeof(m))))
+		return 1;
+	if (m.len && capture_args(NR_sendmmsg, c->fd, 0, (__u64)m.hdr.iov, m.hdr.iovlen, -1,
+				  (__u64)m.hdr.name))
+		capture_write(c->session_id, m.len);
+	return 0;
+}
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
@@ -130,15 +176,40 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_write:
 	case NR_pwrite64:
 		if (capture_args(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), 0, 0,
-				 nr == NR_pwrite64 ? (__s64)BPF_CORE_READ(regs, r10) : -1))
+				 nr == NR_pwrite64 ? (__s64)BPF_CORE_READ(regs, r10) : -1, 0))
 			capture_write(s->session_id, ret);
 		break;
+	case NR_sendto:
+		if (capture_args(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), 0, 0, -1,
+				 BPF_CORE_READ(regs, r8)))
+			capture_write(s->session_id, ret);
+		break;
+	case NR_sendmsg: {
+		struct msghdr_user m;
+
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)BPF_CORE_READ(regs, si)))
+			break;
+		if (capture_args(nr, BPF_CORE_READ(regs, di), 0, (__u64)m.iov, m.iovlen, -1,
+				 (__u64)m.name))
+			capture_write(s->session_id, ret);
+		break;
+	}
+	case NR_sendmmsg: {
+		/* ret is the number of messages sent; each carries its own byte count. */
+		struct mmsg_ctx c = { .session_id = s->session_id,
+				      .vec = BPF_CORE_READ(regs, si),
+				      .count = ret,
+				      .fd = BPF_CORE_READ(regs, di) };
+
+		bpf_loop(SENDMMSG_MAX, mmsg_step, &c, 0);
+		break;
+	}
 	case NR_writev:
 	case NR_pwritev:
 	case NR_pwritev2:
 		if (capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
 				 BPF_CORE_READ(regs, dx),
-				 nr == NR_writev ? -1 : (__s64)BPF_CORE_READ(regs, r10)))
+				 nr == NR_writev ? -1 : (__s64)BPF_CORE_READ(regs, r10), 0))
 			capture_write(s->session_id, ret);
 		break;
 	default:

@@ -37,7 +37,10 @@ enum sw_flags {
 
 enum sw_art_kind {
 	SW_AK_NONE = 0,
-	SW_AK_FILE = 1,
+	SW_AK_FILE = 1,		/* regular file: dev, ino, path */
+	SW_AK_SOCKET = 2,	/* family, sock_type, protocol, addr, port; unix peer path as path */
+	SW_AK_PIPE = 3,		/* pipe or FIFO: dev, ino (userspace finds the reader) */
+	SW_AK_TTY = 4,		/* terminal: rdev, path */
 };
 
 /* Common header of every record. */
@@ -105,10 +108,15 @@ struct sw_data_rec {
 	__u32 path_len;
 	__u32 data_len;
 	__u16 art_kind;		/* enum sw_art_kind */
+	__u16 family;		/* socket: AF_INET, AF_INET6, AF_UNIX */
+	__u16 sock_type;	/* socket: SOCK_STREAM, SOCK_DGRAM */
+	__u16 protocol;		/* socket: IPPROTO_TCP, IPPROTO_UDP */
+	__u16 port;		/* socket: peer port, host order */
 	__u16 pad0;
-	__u32 pad1;
+	__u32 rdev;		/* tty: device number (kernel encoding) */
+	__u8 addr[16];		/* socket: peer address (IPv4 in the first 4 bytes) */
 };
-_Static_assert(sizeof(struct sw_data_rec) == 120, "sw_data_rec layout");
+_Static_assert(sizeof(struct sw_data_rec) == 144, "sw_data_rec layout");
 
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {
