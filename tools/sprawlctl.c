@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: Apache-2.0
+/* sprawlctl: the command line of sprawlwatch. One function per command, dispatched from a
+ * table; every error is reported once, through err(), with what to do about it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "fingerprint.h"
+#include "secretset.h"
+
+#define VALUE_MAX (SW_SECRET_MAX + 2)	/* room for a trailing newline to strip */
+
+static struct sw_paths paths;
+
+static void err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sprawlctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char usage[] =
+	"Usage: sprawlctl COMMAND [ARGS]\n"
+	"\n"
+	"  secrets add NAME [--from-file F]  track a secret; the value is read from stdin or F,\n"
+	"                                    never from the command line\n"
+	"  secrets import-env FILE           track every KEY=VALUE of a .env file\n"
+	"  secrets list                      names, ids, lengths and origins (never values)\n"
+	"  secrets rm NAME                   stop tracking a secret\n"
+	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
+	"  watch PID                         make a running process a session root (root)\n"
+	"  status [--json]                   what the daemon is watching\n"
+	"  alerts [--follow] [--file F]      print alerts (from the alert file, or live)\n"
+	"\n"
+	"Environment: SPRAWL_STATE_DIR, SPRAWL_RUN_DIR override " SW_DEFAULT_STATE_DIR
+	" and " SW_DEFAULT_RUN_DIR ".\n";
+
+/* --- daemon connection --- */
+
+/* Sends one request; 0 with the answer in out, or a negative errno (message printed unless
+ * quiet_absent and the daemon is simply not running). */
+static int daemon_call(const char *req, char *out, size_t size, int quiet_absent)
+{
+	int fd, e;
+
+	fd = sw_ctl__connect(paths.control);
+	if (fd < 0) {
+		if (!quiet_absent)
+			err("the daemon is not running (no control socket at %s: %s); start it with "
+			    "'sudo sprawlwatchd' or 'systemctl start sprawlwatch'",
+			    paths.control, strerror(-fd));
+		return fd;
+	}
+	e = sw_ctl__call(fd, req, out, size, 10000);
+	close(fd);
+	if (e == -EREMOTEIO)
+		err("the daemon refused '%s': %s", req, out);
+	else if (e)
+		err("talking to the daemon at %s: %s", paths.control, strerror(-e));
+	return e;
+}
+
+/* --- secrets --- */
+
+struct locked_set {
+	int lock_fd;
+	struct sw_key key;
+	struct sw_secretset *set;
+};
+
+static int open_set(struct locked_set *ls)
+{
+	int e;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->lock_fd = -1;
+	if (geteuid() != 0) {
+		err("managing secrets needs root: the fingerprint key in %s is readable by root "
+		    "only; try: sudo sprawlctl secrets ...",
+		    paths.state_dir);
+		return -EPERM;
+	}
+	e = sw_paths__mkdir(paths.state_dir, 0700, 1);
+	if (e) {
+		err("creating %s: %s", paths.state_dir, strerror(-e));
+		return e;
+	}
+	ls->lock_fd = open(paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (ls->lock_fd < 0 || flock(ls->lock_fd, LOCK_EX)) {
+		e = -errno;
+		err("locking %s: %s", paths.lock, strerror(-e));
+		return e;
+	}
+	e = sw_key__load_or_create(paths.key, &ls->key);
+	if (e) {
+		err("%s: cannot load or create the key: %s", paths.key, strerror(-e));
+		return e;
+	}
+	e = sw_secretset__load(paths.secrets, &ls->key, &ls->set);
+	if (e) {
+		err("%s: cannot read the secret set: %s (it was made under another key or is "
+		    "damaged; move it aside to start a new set)",
+		    paths.secrets, strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
+static void close_set(struct locked_set *ls)
+{
+	sw_secretset__free(ls->set);
+	sodium_memzero(&ls->key, sizeof(ls->key));
+	if (ls->lock_fd >= 0)
+		close(ls->lock_fd);
+}
+
+/* Saves the set and tells a running daemon to use it now. */
+static int commit_set(struct locked_set *ls)
+{
+	char out[256];
+	int e;
+
+	e = sw_secretset__save(ls->set, paths.secrets, &ls->key);
+	if (e) {
+		err("%s: cannot save the secret set: %s", paths.secrets, strerror(-e));
+		return e;
+	}
+	/* Not running is fine: the daemon loads the set when it starts (and polls it). */
+	daemon_call("reload", out, sizeof(out), 1);
+	return 0;
+}
+
+/* Reads a value (at most SW_SECRET_MAX bytes) from fd; one trailing newline is dropped. */
+static ssize_t read_value(int fd, uint8_t *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < cap) {
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	if (n == cap)
+		return -EFBIG;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+static int valid_name(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n >= SW_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(name[i] == '_' || name[i] == '-' || name[i] == '.' ||
+		      (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/* Fingerprints value (wiped by the call) as NAME into the set. */
+static int put_secret(struct locked_set *ls, const char *name, uint8_t *value, size_t len,
+		      const char *origin, const struct stat *ost, const char *where)
+{
+	struct sw_secret s;
+	int e;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	s.owner_uid = getuid();
+	s.created = time(NULL);
+	if (origin) {
+		snprintf(s.origin, sizeof(s.origin), "%s", origin);
+		s.origin_dev = ost->st_dev;
+		s.origin_ino = ost->st_ino;
+	}
+	e = sw_fingerprint__secret(&ls->key, value, len, &s);
+	if (e == -EINVAL) {
+		err("%s: the value of %s is %zu bytes; tracked secrets are %d to %d bytes", where,
+		    name, len, SW_SECRET_MIN, SW_SECRET_MAX);
+		return e;
+	}
+	if (e) {
+		err("%s: fingerprinting %s: %s", where, name, strerror(-e));
+		return e;
+	}
+	e = sw_secretset__put(ls->set, &s);
+	if (e == -EEXIST) {
+		err("%s: the value of %s is already tracked under another name", where, name);
+		sw_secret__clear(&s);
+		return e;
+	}
+	if (e) {
+		err("%s: adding %s: %s", where, name, strerror(-e));
+		sw_secret__clear(&s);
+	}
+	return e;
+}
+
+static int cmd_secrets_add(int argc, char **argv)
+{
+	static const struct option opts[] = { { "from-file", required_argument, NULL, 'f' },
+					      {} };
+	const char *file = NULL, *name;
+	char origin[PATH_MAX];
+	struct locked_set ls;
+	struct stat st;
+	uint8_t *value;
+	ssize_t len;
+	int o, fd = 0, e;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'f') {
+			err("usage: secrets add NAME [--from-file F]");
+			return -EINVAL;
+		}
+		file = optarg;
+	}
+	if (optind != argc - 1) {
+		err("usage: secrets add NAME [--from-file F] (the value comes from stdin or F, "
+		    "never from the command line)");
+		return -EINVAL;
+	}
+	name = argv[optind];
+	if (!valid_name(name)) {
+		err("'%s' is not a valid secret name: use letters, digits, '_', '-', '.' (at most "
+		    "%d)",
+		    name, SW_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	if (file) {
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) || !realpath(file, origin)) {
+			e = -errno;
+			err("%s: %s", file, strerror(-e));
+			if (fd >= 0)
+				close(fd);
+			return e;
+		}
+	} else if (isatty(0)) {
+		fprintf(stderr, "Value for %s (end with Ctrl-D): ", name);
+	}
+	e = open_set(&ls);
+	if (e) {
+		close_set(&ls);
+		if (file)
+			close(fd);
+		return e;
+	}
+	value = sodium_malloc(VALUE_MAX);
+	if (!value) {
+		close_set(&ls);
+		return -ENOMEM;
+	}
+	len = read_value(fd, value, VALUE_MAX);
+	if (file)
+		close(fd);
+	if (len < 0) {
+		err("%s: reading the value: %s", file ? file : "stdin",
+		    len == -EFBIG ? "longer than 4096 bytes" : strerror(-len));
+		e = len;
+	} else {
+		e = put_secret(&ls, name, value, len, file ? origin : NULL, &st,
+			       file ? file : "stdin");
+	}
+	sodium_free(value);	/* wipes */
+	if (!e)
+		e = commit_set(&ls);
+	if (!e)
+		printf("tracking %s\n", name);
+	close_set(&ls);
+	return e;
+}
+
+/* Splits one .env line in place: NAME and a value span. Returns 1 for an assignment, 0 for
+ * a blank or comment line, -1 for a malformed line (reason in *why). */
+static int env_line(char *line, char **name, char **val, size_t *vlen, const char **why)
+{
+	char *s = line, *eq, *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == 0 || *s == '#' || *s == '\n' || *s == '\r')
+		return 0;
+	if (!strncmp(s, "export ", 7))
+		s += 7;
+	eq = strchr(s, '=');
+	if (!eq) {
+		*why = "expected KEY=VALUE";
+		return -1;
+	}
+	*eq = 0;
+	end = eq;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = 0;
+	*name = s;
+	s = eq + 1;
+	end = s + strcspn(s, "\r\n");
+	*end = 0;
+	if (*s == '"' || *s == '\'') {
+		char q = *s++;
+		char *close = strrchr(s, q);
+
+		if (!close) {
+			*why = "unterminated quote";
+			return -1;
+		}
+		*close = 0;
+		end = close;
+	} else {
+		char *hash = strstr(s, " #");
+
+		if (hash)
+			end = hash;
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+	}
+	*val = s;
+	*vlen = end - s;
+	return 1;
+}
+
+static int cmd_secrets_import_env(int argc, char **argv)
+{
+	char origin[PATH_MAX], where[PATH_MAX + 32], *line = NULL, *name, *val;
+	struct locked_set ls;
+	const char *why;
+	struct stat st;
+	size_t cap = 0, vlen, added = 0, skipped = 0, lineno = 0;
+	ssize_t n;
+	FILE *f;
+	int e, r;
+
+	if (argc != 2) {
+		err("usage: secrets import-env FILE");
+		return -EINVAL;
+	}
+	f = fopen(argv[1], "re");
+	if (!f || fstat(fileno(f), &st) || !realpath(argv[1], origin)) {
+		e = -errno;
+		err("%s: %s", argv[1], strerror(-e));
+		if (f)
+			fclose(f);
+		return e;
+	}
+	e = open_set(&ls);
+	while (!e && (n = getline(&line, &cap, f)) > 0 && lineno < 100000) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%zu", argv[1], lineno);
+		r = env_line(line, &name, &val, &vlen, &why);
+		if (r < 0) {
+			err("%s: %s; line skipped", where, why);
+			skipped++;
+		} else if (r > 0 && !valid_name(name)) {
+			err("%s: '%s' is not a valid name; line skipped", where, name);
+			skipped++;
+		} else if (r > 0 && vlen < SW_SECRET_MIN) {
+			/* Too short to be a credential, and too short to track without false
+			 * alarms. */
+			fprintf(stderr, "sprawlctl: %s: %s is %zu bytes, shorter than %d; not tracked\n",
+				where, name, vlen, SW_SECRET_MIN);
+			skipped++;
+		} else if (r > 0) {
+			r = put_secret(&ls, name, (uint8_t *)val, vlen, origin, &st, where);
+			if (r == 0)
+				added++;
+			else if (r == -EEXIST || r == -EINVAL)
+				skipped++;
+			else
+				e = r;
+		}
+		sodium_memzero(line, cap);
+	}
+	if (line) {
+		sodium_memzero(line, cap);
+		free(line);
+	}
+	fclose(f);
+	if (!e)
+		e = commit_set(&ls);
+	if (!e)
+		printf("imported %zu secret(s) from %s (%zu line(s) skipped)\n", added, origin,
+		       skipped);
+	close_set(&ls);
+	return e;
+}
+
+static int cmd_secrets_list(int argc, char **argv)
+{
+	struct locked_set ls;
+	char id[2 * SW_SECRET_ID_BYTES + 1], when[32];
+	size_t i;
+	int e;
+
+	(void)argv;
+	if (argc != 1) {
+		err("usage: secrets list");
+		return -EINVAL;
+	}
+	e = open_set(&ls);
+	if (!e) {
+		printf("%-16s  %-32s  %6s  %8s  %-20s  %s\n", "ID", "NAME", "LENGTH", "PATTERNS",
+		       "CREATED", "ORIGIN");
+		for (i = 0; i < ls.set->n; i++) {
+			const struct sw_secret *s = &ls.set->secrets[i];
+			time_t t = s->created;
+
+			sw_secret__id_hex(s, id);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+			printf("%-16s  %-32s  %6u  %8u  %-20s  %s\n", id, s->name, s->value_len,
+			       s->npatterns, when,
+			       s->learned ? "(learned)" : s->origin[0] ? s->origin : "(stdin)");
+		}
+	}
+	close_set(&ls);
+	return e;
+}
+
+static int cmd_secrets_rm(int argc, char **argv)
+{
+	struct locked_set ls;
+	int e;
+
+	if (argc != 2) {
+		err("usage: secrets rm NAME");
+		return -EINVAL;
+	}
+	e = open_set(&ls);
+	if (!e) {
+		e = sw_secretset__remove(ls.set, argv[1]);
+		if (e == -ENOENT)
+			err("no secret named '%s' (see 'sprawlctl secrets list')", argv[1]);
+		else if (!e)
+			e = commit_set(&ls);
+		if (!e)
+			printf("no longer tracking %s\n", argv[1]);
+	}
+	close_set(&ls);
+	return e;
+}
+
+static int cmd_secrets(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "add"))
+		return cmd_secrets_add(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "import-env"))
+		return cmd_secrets_import_env(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return cmd_secrets_list(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "rm"))
+		return cmd_secrets_rm(argc - 1, argv + 1);
+	err("usage: secrets add|import-env|list|rm ...");
+	return -EINVAL;
+}
+
+/* --- sessions --- */
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = { { "agent", required_argument, NULL, 'a' }, {} };
+	const char *label = "run";
+	char req[128], out[256];
+	int o, e;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (o != 'a') {
+			err("usage: run [--agent LABEL] -- CMD [ARG...]");
+			return -EINVAL;
+		}
+		label = optarg;
+	}
+	if (optind >= argc) {
+		err("usage: run [--agent LABEL] -- CMD [ARG...]");
+		return -EINVAL;
+	}
+	if (!valid_name(label) || strlen(label) > 63) {
+		err("--agent '%s': use letters, digits, '_', '-', '.' (at most 63)", label);
+		return -EINVAL;
+	}
+	/* Our own pid enters the scope now; exec keeps the pid, so CMD is tracked from its
+	 * first instruction and cannot leave. */
+	snprintf(req, sizeof(req), "session %s", label);
+	e = daemon_call(req, out, sizeof(out), 0);
+	if (e)
+		return e;
+	execvp(argv[optind], argv + optind);
+	e = -errno;
+	err("%s: %s", argv[optind], strerror(-e));
+	exit(e == -ENOENT ? 127 : 126);
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	char req[64], out[256];
+	int e;
+
+	if (argc != 2 || strspn(argv[1], "0123456789") != strlen(argv[1])) {
+		err("usage: watch PID");
+		return -EINVAL;
+	}
+	snprintf(req, sizeof(req), "watch %s", argv[1]);
+	e = daemon_call(req, out, sizeof(out), 0);
+	if (!e)
+		printf("watching pid %s as session %s\n", argv[1], out);
+	return e;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	char *out, *tok, *save;
+	int json = argc == 2 && !strcmp(argv[1], "--json"), e;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		err("usage: status [--json]");
+		return -EINVAL;
+	}
+	out = malloc(256 * 1024);
+	if (!out)
+		return -ENOMEM;
+	e = daemon_call(json ? "status" : "summary", out, 256 * 1024, 0);
+	if (!e && json) {
+		printf("%s\n", out);
+	} else if (!e) {
+		printf("sprawlwatchd is running (control socket %s)\n", paths.control);
+		for (tok = strtok_r(out, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			char *eq = strchr(tok, '=');
+
+			if (eq) {
+				*eq = 0;
+				printf("  %-12s %s\n", tok, eq + 1);
+			}
+		}
+	}
+	free(out);
+	return e;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_int(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int cmd_alerts(int argc, char **argv)
+{
+	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
+					      { "file", required_argument, NULL, 'F' },
+					      {} };
+	const char *file = SW_DEFAULT_ALERTS;
+	char line[64 * 1024], buf[8192];
+	int o, follow = 0, fd, n;
+	struct sigaction sa = { .sa_handler = on_int };
+	ssize_t r;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "fF:", opts, NULL)) != -1) {
+		if (o == 'f')
+			follow = 1;
+		else if (o == 'F')
+			file = optarg;
+		else {
+			err("usage: alerts [--follow] [--file F]");
+			return -EINVAL;
+		}
+	}
+	if (!follow) {
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err("%s: %s", file, strerror(errno));
+			return -errno;
+		}
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			fwrite(buf, 1, r, stdout);
+		close(fd);
+		return 0;
+	}
+	fd = sw_ctl__connect(paths.control);
+	if (fd < 0) {
+		err("the daemon is not running (no control socket at %s: %s)", paths.control,
+		    strerror(-fd));
+		return fd;
+	}
+	n = sw_ctl__call(fd, "follow", line, sizeof(line), 10000);
+	if (n) {
+		err("the daemon refused to stream alerts: %s", line);
+		close(fd);
+		return n;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!interrupted) {
+		n = sw_ctl__read_line(fd, line, sizeof(line), -1);
+		if (n <= 0)
+			break;
+		printf("%s\n", line);
+	}
+	close(fd);
+	return 0;
+}
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "secrets", cmd_secrets },
+	{ "run", cmd_run },
+	{ "watch", cmd_watch },
+	{ "status", cmd_status },
+	{ "alerts", cmd_alerts },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	if (sodium_init() < 0) {
+		err("libsodium failed to initialise");
+		return EXIT_FAILURE;
+	}
+	if (sw_paths__init(&paths, NULL, NULL)) {
+		err("SPRAWL_STATE_DIR or SPRAWL_RUN_DIR is too long");
+		return EXIT_FAILURE;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1) ? EXIT_FAILURE : EXIT_SUCCESS;
+	err("unknown command '%s'; see 'sprawlctl --help'", argv[1]);
+	return EXIT_FAILURE;
+}

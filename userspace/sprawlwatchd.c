@@ -1,0 +1,770 @@
+// SPDX-License-Identifier: Apache-2.0
+/* sprawlwatchd: the foreground daemon. Loads and attaches the kernel programs, then pumps
+ * their records through the detection pipeline; the control socket appears only once every
+ * program is attached. SIGTERM stops, SIGHUP reloads. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "fingerprint.h"
+#include "kernel.h"
+#include "pipeline.h"
+#include "registry.h"
+#include "secretset.h"
+#include "sink.h"
+
+#define CLIENTS_MAX 64
+#define STATUS_MAX (256 * 1024)
+
+static const char usage[] =
+	"Usage: sprawlwatchd [OPTION]...\n"
+	"Watch AI agent process trees and alert when a tracked secret lands somewhere new.\n"
+	"Runs in the foreground; SIGTERM stops it, SIGHUP reopens the alert file and reloads.\n"
+	"\n"
+	"  --state-dir DIR   key, secret set and registry (default " SW_DEFAULT_STATE_DIR
+	", or $SPRAWL_STATE_DIR)\n"
+	"  --run-dir DIR     control socket (default " SW_DEFAULT_RUN_DIR
+	", or $SPRAWL_RUN_DIR)\n"
+	"  --rules DIR       rule files (default: the rules compiled into the binary)\n"
+	"  --alerts FILE|-   alert file, JSON lines (default " SW_DEFAULT_ALERTS
+	");\n"
+	"                    alerts also go to stdout unless FILE is '-' (stdout only)\n"
+	"  --format json|ocsf  alert encoding (default json)\n"
+	"  --trace-dir DIR   record a trace log (not available in this build)\n"
+	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default 32)\n"
+	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
+	"1048576)\n"
+	"  -v, --verbose     log each event summary to stderr (never data)\n"
+	"  -h, --help        show this help\n";
+
+struct client {
+	int fd;
+	int follow;
+	uid_t uid;
+	pid_t pid;
+};
+
+struct daemon {
+	struct sw_paths paths;
+	const char *alerts_path;
+	const char *rules_dir;
+	enum sw_sink_format fmt;
+	int verbose;
+	uint32_t ringbuf_mb, max_bytes;
+
+	struct sw_key key;
+	struct sw_kernel *k;
+	struct sw_registry *reg;
+	struct sw_pipeline *pl;
+	struct sw_sink *file_sink, *stdout_sink, *ctl_sink;
+	int epfd, listen_fd, sig_fd, timer_fd;
+	struct client clients[CLIENTS_MAX];
+	struct stat secrets_st;
+	struct sw_loss loss_seen;
+	uint64_t next_session;
+	time_t started;
+	int stop;
+};
+
+static void logmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sprawlwatchd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	const struct sw_hdr *h = data;
+
+	if (d->verbose && size >= sizeof(*h))
+		logmsg("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
+		       (unsigned long long)h->session_id, h->flags, h->size);
+	sw_pipeline__record(d->pl, data, size);
+	return 0;
+}
+
+static void ctl_deliver(const char *json, size_t len, void *ctx)
+{
+	struct daemon *d = ctx;
+	int i;
+
+	for (i = 0; i < CLIENTS_MAX; i++) {
+		struct client *c = &d->clients[i];
+
+		if (c->fd <= 0 || !c->follow)
+			continue;
+		/* A follower that cannot keep up is dropped rather than stalling detection. */
+		if (send(c->fd, json, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len ||
+		    send(c->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+			epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			close(c->fd);
+			c->fd = 0;
+		}
+	}
+}
+
+static int reload_secrets(struct daemon *d, int force)
+{
+	struct sw_secretset *set;
+	struct stat st;
+	int e;
+
+	if (stat(d->paths.secrets, &st)) {
+		if (errno != ENOENT)
+			return -errno;
+		memset(&st, 0, sizeof(st));
+	}
+	if (!force && st.st_ino == d->secrets_st.st_ino && st.st_size == d->secrets_st.st_size &&
+	    st.st_mtim.tv_sec == d->secrets_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == d->secrets_st.st_mtim.tv_nsec)
+		return 0;
+	e = sw_secretset__load(d->paths.secrets, &d->key, &set);
+	if (e) {
+		logmsg("%s: cannot load the secret set: %s; keeping the previous set",
+		       d->paths.secrets, strerror(-e));
+		d->secrets_st = st;
+		return e;
+	}
+	e = sw_pipeline__set_secrets(d->pl, set);
+	if (e) {
+		logmsg("building the matcher: %s", strerror(-e));
+		return e;
+	}
+	d->secrets_st = st;
+	logmsg("tracking %zu secret(s)", sw_pipeline__secrets(d->pl)->n);
+	return 0;
+}
+
+static void check_loss(struct daemon *d)
+{
+	struct sw_loss now, delta;
+
+	if (sw_kernel__loss(d->k, &now))
+		return;
+	delta.ringbuf_full = now.ringbuf_full - d->loss_seen.ringbuf_full;
+	delta.truncated = now.truncated - d->loss_seen.truncated;
+	delta.read_errors = now.read_errors - d->loss_seen.read_errors;
+	delta.path_truncated = now.path_truncated - d->loss_seen.path_truncated;
+	delta.scope_full = now.scope_full - d->loss_seen.scope_full;
+	d->loss_seen = now;
+	sw_pipeline__loss(d->pl, &delta);
+}
+
+/* --- status as JSON --- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len >= b->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
+}
+
+/* JSON string of a path or name from the outside world. */
+static void bstr(struct buf *b, const char *s)
+{
+	bprintf(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			bprintf(b, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			bprintf(b, "\\u%04x", c);
+		else
+			bprintf(b, "%c", c);
+	}
+	bprintf(b, "\"");
+}
+
+struct status_ctx {
+	struct buf *b;
+	struct sw_proctab *pt;
+	const struct sw_session *s;
+	int first, pfirst;
+};
+
+static void status_proc(const struct sw_proc *p, void *ctx)
+{
+	struct status_ctx *c = ctx;
+
+	if (p->session_id != c->s->id)
+		return;
+	bprintf(c->b, "%s{\"pid\":%u,\"ppid\":%u,\"comm\":", c->pfirst ? "" : ",", p->tgid,
+		p->ppid);
+	bstr(c->b, p->comm);
+	bprintf(c->b, ",\"exe\":");
+	bstr(c->b, p->exe);
+	bprintf(c->b, "}");
+	c->pfirst = 0;
+}
+
+static void status_session(const struct sw_session *s, void *ctx)
+{
+	struct status_ctx *c = ctx;
+
+	bprintf(c->b, "%s{\"id\":%llu,\"agent\":", c->first ? "" : ",",
+		(unsigned long long)s->id);
+	bstr(c->b, s->agent);
+	bprintf(c->b, ",\"root_pid\":%u,\"root_exe\":", s->root_pid);
+	bstr(c->b, s->root_exe);
+	bprintf(c->b, ",\"live\":%s,\"processes\":[", s->ended ? "false" : "true");
+	c->s = s;
+	c->pfirst = 1;
+	sw_proctab__each_proc(c->pt, status_proc, c);
+	bprintf(c->b, "]}");
+	c->first = 0;
+}
+
+static void status_json(struct daemon *d, struct buf *b)
+{
+	struct sw_pipeline_stats st;
+	struct status_ctx c = { .b = b, .pt = sw_pipeline__proctab(d->pl), .first = 1 };
+
+	sw_pipeline__stats(d->pl, &st);
+	bprintf(b, "{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
+		   "\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
+		   "\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,",
+		getpid(), (long long)(time(NULL) - d->started), sw_pipeline__secrets(d->pl)->n,
+		sw_registry__size(d->reg), (unsigned long long)st.records,
+		(unsigned long long)st.bad_records, (unsigned long long)st.data_bytes,
+		(unsigned long long)st.matches, (unsigned long long)st.alerts,
+		(unsigned long long)st.streams, sw_proctab__count(c.pt));
+	bprintf(b, "\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
+		   "\"path_truncated\":%llu,\"scope_full\":%llu},\"sessions\":[",
+		(unsigned long long)d->loss_seen.ringbuf_full,
+		(unsigned long long)d->loss_seen.truncated,
+		(unsigned long long)d->loss_seen.read_errors,
+		(unsigned long long)d->loss_seen.path_truncated,
+		(unsigned long long)d->loss_seen.scope_full);
+	sw_proctab__each_session(c.pt, status_session, &c);
+	bprintf(b, "]}");
+}
+
+/* --- control requests --- */
+
+static void reply(struct client *c, const char *fmt, ...)
+{
+	char line[SW_CTL_LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	send(c->fd, line, n, MSG_NOSIGNAL);
+}
+
+static void count_live(const struct sw_session *s, void *ctx)
+{
+	if (!s->ended)
+		(*(size_t *)ctx)++;
+}
+
+static uint64_t new_session_id(struct daemon *d)
+{
+	return ++d->next_session;
+}
+
+static void handle_request(struct daemon *d, struct client *c, char *line)
+{
+	char *arg = strchr(line, ' ');
+	struct sw_scope sc;
+	uint64_t id;
+	long pid;
+	int e;
+
+	if (arg)
+		*arg++ = 0;
+	if (!strcmp(line, "summary")) {
+		struct sw_pipeline_stats st;
+		size_t live = 0;
+
+		sw_pipeline__stats(d->pl, &st);
+		sw_proctab__each_session(sw_pipeline__proctab(d->pl), count_live, &live);
+		reply(c,
+		      "ok pid=%d uptime_s=%lld secrets=%zu sessions=%zu processes=%zu records=%llu "
+		      "alerts=%llu ringbuf_full=%llu truncated=%llu",
+		      getpid(), (long long)(time(NULL) - d->started),
+		      sw_pipeline__secrets(d->pl)->n, live,
+		      sw_proctab__count(sw_pipeline__proctab(d->pl)),
+		      (unsigned long long)st.records, (unsigned long long)st.alerts,
+		      (unsigned long long)d->loss_seen.ringbuf_full,
+		      (unsigned long long)d->loss_seen.truncated);
+	} else if (!strcmp(line, "status")) {
+		struct buf b = { .cap = STATUS_MAX };
+
+		b.p = malloc(b.cap);
+		if (!b.p) {
+			reply(c, "err out of memory");
+			return;
+		}
+		status_json(d, &b);
+		send(c->fd, "ok ", 3, MSG_NOSIGNAL);
+		send(c->fd, b.p, b.len, MSG_NOSIGNAL);
+		send(c->fd, "\n", 1, MSG_NOSIGNAL);
+		free(b.p);
+	} else if (!strcmp(line, "session")) {
+		/* The caller's own pid becomes a session root before it execs the agent. */
+		if (sw_kernel__scope_get(d->k, c->pid, &sc) == 1) {
+			reply(c, "ok %llu", (unsigned long long)sc.session_id);
+			return;
+		}
+		id = new_session_id(d);
+		e = sw_kernel__scope_add(d->k, c->pid, id, c->pid);
+		if (e) {
+			reply(c, "err cannot add pid %d to the scope: %s", c->pid, strerror(-e));
+			return;
+		}
+		sw_pipeline__session(d->pl, id, c->pid, arg && *arg ? arg : "");
+		reply(c, "ok %llu", (unsigned long long)id);
+	} else if (!strcmp(line, "watch")) {
+		if (c->uid != 0) {
+			reply(c, "err watching another process needs root");
+			return;
+		}
+		pid = arg ? strtol(arg, NULL, 10) : 0;
+		if (pid <= 0 || kill(pid, 0)) {
+			reply(c, "err no such process: %s", arg ? arg : "");
+			return;
+		}
+		if (sw_kernel__scope_get(d->k, pid, &sc) == 1) {
+			reply(c, "ok %llu", (unsigned long long)sc.session_id);
+			return;
+		}
+		id = new_session_id(d);
+		e = sw_kernel__scope_add(d->k, pid, id, pid);
+		if (e) {
+			reply(c, "err cannot add pid %ld to the scope: %s", pid, strerror(-e));
+			return;
+		}
+		sw_pipeline__session(d->pl, id, pid, "watched");
+		reply(c, "ok %llu", (unsigned long long)id);
+	} else if (!strcmp(line, "reload")) {
+		if (c->uid != 0) {
+			reply(c, "err reloading needs root");
+			return;
+		}
+		e = reload_secrets(d, 1);
+		if (e)
+			reply(c, "err reloading the secret set: %s", strerror(-e));
+		else
+			reply(c, "ok %zu", sw_pipeline__secrets(d->pl)->n);
+	} else if (!strcmp(line, "follow")) {
+		if (c->uid != 0) {
+			reply(c, "err following alerts needs root");
+			return;
+		}
+		c->follow = 1;
+		reply(c, "ok");
+	} else {
+		reply(c, "err unknown request '%s' (expected status, summary, session, watch, reload, follow)",
+		      line);
+	}
+}
+
+static void accept_client(struct daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd, i;
+
+	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (i = 0; i < CLIENTS_MAX && d->clients[i].fd > 0; i++)
+		;
+	if (i == CLIENTS_MAX || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		close(fd);
+		return;
+	}
+	d->clients[i] = (struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid };
+	ev.data.u64 = 100 + i;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		d->clients[i].fd = 0;
+	}
+}
+
+static void client_readable(struct daemon *d, struct client *c)
+{
+	char line[SW_CTL_LINE_MAX];
+	int n;
+
+	/* Requests are single short lines; a client that sends nothing useful within 1 s is
+	 * dropped so it cannot wedge the loop. */
+	n = sw_ctl__read_line(c->fd, line, sizeof(line), 1000);
+	if (n <= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+		c->fd = 0;
+		return;
+	}
+	handle_request(d, c, line);
+}
+
+/* --- lifecycle --- */
+
+static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (kill(tgid, 0) && errno == ESRCH)
+		return;
+	sw_pipeline__session(d->pl, s->session_id, s->root_pid, NULL);
+	if (s->session_id < (1ULL << 63) && s->session_id > d->next_session)
+		d->next_session = s->session_id;
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "rules", required_argument, NULL, 'R' },
+		{ "alerts", required_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "trace-dir", required_argument, NULL, 't' },
+		{ "ringbuf-mb", required_argument, NULL, 'b' },
+		{ "max-bytes", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *state = NULL, *run = NULL;
+	char *end;
+	int o;
+
+	d->ringbuf_mb = 32;
+	d->max_bytes = SW_DEFAULT_MAX_BYTES;
+	d->alerts_path = SW_DEFAULT_ALERTS;
+	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			state = optarg;
+			break;
+		case 'r':
+			run = optarg;
+			break;
+		case 'R':
+			d->rules_dir = optarg;
+			break;
+		case 'a':
+			d->alerts_path = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "json"))
+				d->fmt = SW_FMT_JSON;
+			else if (!strcmp(optarg, "ocsf"))
+				d->fmt = SW_FMT_OCSF;
+			else {
+				logmsg("--format %s: expected json or ocsf", optarg);
+				return -1;
+			}
+			break;
+		case 't':
+			logmsg("--trace-dir: trace logs are not available in this build");
+			return -1;
+		case 'b':
+			d->ringbuf_mb = strtoul(optarg, &end, 10);
+			if (*end || d->ringbuf_mb < 1 || d->ringbuf_mb > 1024 ||
+			    (d->ringbuf_mb & (d->ringbuf_mb - 1))) {
+				logmsg("--ringbuf-mb %s: expected a power of two from 1 to 1024",
+				       optarg);
+				return -1;
+			}
+			break;
+		case 'm':
+			d->max_bytes = strtoul(optarg, &end, 10);
+			if (*end || d->max_bytes < 4096 || d->max_bytes > (32u << 20)) {
+				logmsg("--max-bytes %s: expected 4096 to 33554432", optarg);
+				return -1;
+			}
+			break;
+		case 'v':
+			d->verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			fputs(usage, stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		logmsg("unexpected argument '%s'; see --help", argv[optind]);
+		return -1;
+	}
+	if (sw_paths__init(&d->paths, state, run)) {
+		logmsg("a directory path is too long");
+		return -1;
+	}
+	return 0;
+}
+
+static int open_sinks(struct daemon *d)
+{
+	char dir[1100], *slash;
+
+	if (strcmp(d->alerts_path, "-")) {
+		snprintf(dir, sizeof(dir), "%s", d->alerts_path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			sw_paths__mkdir(dir, 0750, 0);
+		}
+		d->file_sink = sw_sink__file(d->alerts_path, d->fmt);
+		if (!d->file_sink) {
+			logmsg("%s: cannot open the alert file: %s", d->alerts_path,
+			       strerror(errno));
+			return -1;
+		}
+		sw_pipeline__add_sink(d->pl, d->file_sink);
+	}
+	d->stdout_sink = sw_sink__file("-", d->fmt);
+	d->ctl_sink = sw_sink__callback(ctl_deliver, d, SW_FMT_JSON);
+	if (!d->stdout_sink || !d->ctl_sink) {
+		logmsg("cannot set up the alert sinks: %s", strerror(errno));
+		return -1;
+	}
+	sw_pipeline__add_sink(d->pl, d->stdout_sink);
+	sw_pipeline__add_sink(d->pl, d->ctl_sink);
+	return 0;
+}
+
+static int add_fd(struct daemon *d, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER };
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		if (d->file_sink)
+			sw_sink__reopen(d->file_sink);
+		reload_secrets(d, 1);
+		logmsg("SIGHUP: alert file reopened, secret set reloaded");
+	} else {
+		d->stop = 1;
+	}
+}
+
+static void on_timer(struct daemon *d)
+{
+	uint64_t n;
+
+	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	check_loss(d);
+	reload_secrets(d, 0);
+	sw_registry__flush(d->reg);
+}
+
+static int run_loop(struct daemon *d)
+{
+	struct epoll_event evs[32];
+	int n, i;
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, evs, 32, 1000);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			logmsg("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			if (tag == TAG_KERNEL)
+				sw_kernel__consume(d->k);
+			else if (tag == TAG_LISTEN)
+				accept_client(d);
+			else if (tag == TAG_SIGNAL)
+				on_signal(d);
+			else if (tag == TAG_TIMER)
+				on_timer(d);
+			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
+				client_readable(d, &d->clients[tag - 100]);
+		}
+	}
+	/* Drain what the kernel already sent before stopping. */
+	sw_kernel__consume(d->k);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dd;
+	struct daemon *d = &dd;
+	struct sw_kernel_opts ko = {};
+	struct sw_pipeline_opts po = {};
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	char err[1024];
+	sigset_t mask;
+	int corrupt = 0, ret = EXIT_FAILURE, e, i;
+
+	if (parse_args(d, argc, argv))
+		return EXIT_FAILURE;
+	libbpf_set_print(libbpf_log);
+	d->started = time(NULL);
+	d->next_session = 0;
+	d->epfd = d->listen_fd = d->sig_fd = d->timer_fd = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (geteuid() != 0) {
+		logmsg("must run as root (it loads BPF programs); try: sudo %s", argv[0]);
+		return EXIT_FAILURE;
+	}
+	e = sw_paths__mkdir(d->paths.state_dir, 0700, 1);
+	if (!e)
+		e = sw_paths__mkdir(d->paths.run_dir, 0755, 0);
+	if (e) {
+		logmsg("creating %s or %s: %s", d->paths.state_dir, d->paths.run_dir,
+		       strerror(-e));
+		return EXIT_FAILURE;
+	}
+	e = sw_key__load_or_create(d->paths.key, &d->key);
+	if (e) {
+		logmsg("%s: cannot load or create the key: %s", d->paths.key, strerror(-e));
+		return EXIT_FAILURE;
+	}
+	d->reg = sw_registry__open(d->paths.registry, d->key.id, &corrupt);
+	if (!d->reg) {
+		logmsg("%s: cannot open the registry: %s", d->paths.registry, strerror(errno));
+		goto cleanup;
+	}
+	po.key = &d->key;
+	po.registry = d->reg;
+	po.live = 1;
+	d->pl = sw_pipeline__new(&po);
+	if (!d->pl) {
+		logmsg("cannot create the pipeline: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (open_sinks(d))
+		goto cleanup;
+	if (corrupt)
+		logmsg("%s was corrupt: set aside and rebuilt empty", d->paths.registry);
+	reload_secrets(d, 1);
+
+	ko.ringbuf_bytes = d->ringbuf_mb << 20;
+	ko.max_bytes = d->max_bytes;
+	ko.pin_dir = d->paths.pin_dir;
+	d->k = sw_kernel__open(&ko, on_record, d, err, sizeof(err));
+	if (!d->k) {
+		logmsg("%s", err);
+		goto cleanup;
+	}
+	sw_kernel__scope_each(d->k, recover_scope, d);
+	if (d->next_session == 0)
+		d->next_session = (uint64_t)time(NULL) << 16;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->epfd < 0 || d->sig_fd < 0 || d->timer_fd < 0 ||
+	    timerfd_settime(d->timer_fd, 0, &its, NULL) ||
+	    add_fd(d, sw_kernel__epoll_fd(d->k), TAG_KERNEL) || add_fd(d, d->sig_fd, TAG_SIGNAL) ||
+	    add_fd(d, d->timer_fd, TAG_TIMER)) {
+		logmsg("setting up the event loop: %s", strerror(errno));
+		goto cleanup;
+	}
+	/* Last: the socket's existence tells the world every program is attached. */
+	d->listen_fd = sw_ctl__listen(d->paths.control);
+	if (d->listen_fd < 0 || add_fd(d, d->listen_fd, TAG_LISTEN)) {
+		logmsg("%s: cannot create the control socket: %s", d->paths.control,
+		       strerror(d->listen_fd < 0 ? -d->listen_fd : errno));
+		goto cleanup;
+	}
+	logmsg("watching (state %s, control %s)", d->paths.state_dir, d->paths.control);
+	if (!run_loop(d))
+		ret = EXIT_SUCCESS;
+	logmsg("stopping");
+cleanup:
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->paths.control);
+	}
+	for (i = 0; i < CLIENTS_MAX; i++)
+		if (d->clients[i].fd > 0)
+			close(d->clients[i].fd);
+	if (d->reg)
+		sw_registry__flush(d->reg);
+	sw_kernel__free(d->k);
+	sw_pipeline__free(d->pl);
+	sw_sink__free(d->ctl_sink);
+	sw_sink__free(d->stdout_sink);
+	sw_sink__free(d->file_sink);
+	sw_registry__free(d->reg);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	sodium_memzero(&d->key, sizeof(d->key));
+	return ret;
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See event.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "event.h"
+
+int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
+{
+	const struct sw_hdr *h = rec;
+	const char *tail;
+
+	memset(ev, 0, sizeof(*ev));
+	if (size < sizeof(*h) || h->size > size)
+		return -EBADMSG;
+	size = h->size;
+	ev->hdr = h;
+	switch (h->type) {
+	case SW_EV_FORK:
+		if (size < sizeof(*ev->fork))
+			return -EBADMSG;
+		ev->fork = rec;
+		return 0;
+	case SW_EV_EXIT:
+		if (size < sizeof(*ev->exit))
+			return -EBADMSG;
+		ev->exit = rec;
+		return 0;
+	case SW_EV_EXEC:
+		if (size < sizeof(*ev->exec))
+			return -EBADMSG;
+		ev->exec = rec;
+		if (ev->exec->filename_len > SW_PATH_LEN || ev->exec->args_len > SW_ARGS_LEN ||
+		    ev->exec->env_len > SW_ENV_LEN ||
+		    sizeof(*ev->exec) + (size_t)ev->exec->filename_len + ev->exec->args_len +
+				    ev->exec->env_len > size)
+			return -EBADMSG;
+		tail = (const char *)(ev->exec + 1);
+		ev->filename = tail;
+		ev->filename_len = ev->exec->filename_len;
+		ev->args = tail + ev->filename_len;
+		ev->args_len = ev->exec->args_len;
+		ev->env = ev->args + ev->args_len;
+		ev->env_len = ev->exec->env_len;
+		return 0;
+	case SW_EV_DATA:
+		if (size < sizeof(*ev->data))
+			return -EBADMSG;
+		ev->data = rec;
+		if (ev->data->path_len > SW_PATH_LEN || ev->data->data_len > SW_CHUNK ||
+		    sizeof(*ev->data) + (size_t)ev->data->path_len + ev->data->data_len > size)
+			return -EBADMSG;
+		tail = (const char *)(ev->data + 1);
+		ev->path = tail;
+		ev->path_len = ev->data->path_len;
+		ev->bytes = (const uint8_t *)tail + ev->path_len;
+		ev->bytes_len = ev->data->data_len;
+		return 0;
+	default:
+		return -EBADMSG;
+	}
+}

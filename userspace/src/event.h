@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Decoding and validating kernel records. Nothing from the kernel is trusted before this. */
+#ifndef SW_EVENT_H
+#define SW_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sprawl_events.h"
+
+struct sw_event {
+	const struct sw_hdr *hdr;
+	union {
+		const struct sw_fork_rec *fork;
+		const struct sw_exec_rec *exec;
+		const struct sw_exit_rec *exit;
+		const struct sw_data_rec *data;
+	};
+	/* SW_EV_DATA */
+	const char *path;
+	size_t path_len;
+	const uint8_t *bytes;
+	size_t bytes_len;
+	/* SW_EV_EXEC */
+	const char *filename;
+	size_t filename_len;
+	const char *args;	/* NUL-separated */
+	size_t args_len;
+	const char *env;	/* NUL-separated */
+	size_t env_len;
+};
+
+/* Validates type, size and every tail length of rec. Returns 0 or -EBADMSG. */
+int sw_event__decode(const void *rec, size_t size, struct sw_event *ev);
+
+#endif

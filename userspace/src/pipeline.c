@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See pipeline.h. Per record: validate, update the process table, reassemble the artifact's
+ * byte stream, match, decide "first time here" in the registry, emit alerts. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "artifact.h"
+#include "event.h"
+#include "matcher.h"
+#include "pipeline.h"
+
+#define STREAM_BUCKETS 4096
+#define STREAMS_MAX 8192	/* artifact streams with carry-over state kept at once */
+#define SINKS_MAX 16
+#define MATCHES_MAX 256		/* matches handled per scanned chunk; more are counted */
+#define PROC_SCAN_MAX 8192	/* /proc entries looked at to find a pipe's reader */
+
+struct stream_ent {
+	char *key;
+	char *path;
+	uint64_t dev, ino;
+	struct sw_stream *s;
+	uint64_t used;
+	struct stream_ent *next;
+};
+
+struct sw_pipeline {
+	const struct sw_key *key;
+	struct sw_registry *reg;
+	struct sw_proctab *pt;
+	struct sw_secretset *set;
+	struct sw_matcher *m;
+	struct sw_sink *sinks[SINKS_MAX];
+	size_t nsinks;
+	char host[256];
+	struct stream_ent *streams[STREAM_BUCKETS];
+	size_t nstreams;
+	uint64_t tick;
+	struct sw_pipeline_stats st;
+	struct sw_alert alert;		/* scratch: too big for the stack */
+	struct sw_match matches[MATCHES_MAX];
+	size_t nmatches;
+	uint64_t dropped_matches;
+};
+
+static uint64_t now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
+	return h;
+}
+
+struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
+{
+	struct sw_pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->key = o->key;
+	p->reg = o->registry;
+	p->pt = sw_proctab__new(o->live);
+	p->set = sw_secretset__new();
+	p->m = p->set ? sw_matcher__new(o->key, NULL, 0) : NULL;
+	if (!p->pt || !p->set || !p->m) {
+		sw_pipeline__free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (o->host)
+		snprintf(p->host, sizeof(p->host), "%s", o->host);
+	else if (gethostname(p->host, sizeof(p->host) - 1))
+		snprintf(p->host, sizeof(p->host), "unknown");
+	return p;
+}
+
+static void stream_free(struct stream_ent *e)
+{
+	sw_stream__free(e->s);
+	free(e->key);
+	free(e->path);
+	free(e);
+}
+
+void sw_pipeline__free(struct sw_pipeline *p)
+{
+	struct stream_ent *e, *n;
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < STREAM_BUCKETS; i++)
+		for (e = p->streams[i]; e; e = n) {
+			n = e->next;
+			stream_free(e);
+		}
+	sw_matcher__free(p->m);
+	sw_secretset__free(p->set);
+	sw_proctab__free(p->pt);
+	free(p);
+}
+
+int sw_pipeline__add_sink(struct sw_pipeline *p, struct sw_sink *s)
+{
+	if (p->nsinks >= SINKS_MAX)
+		return -ENOSPC;
+	p->sinks[p->nsinks++] = s;
+	return 0;
+}
+
+static void know_origins(struct sw_pipeline *p)
+{
+	struct sw_artifact *a;
+	char key[SW_ARTIFACT_KEY_MAX];
+	size_t i;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	for (i = 0; i < p->set->n; i++) {
+		const struct sw_secret *s = &p->set->secrets[i];
+
+		if (!s->origin[0] || !s->origin_ino)
+			continue;
+		a->type = SW_ART_FILE;
+		a->dev = s->origin_dev;
+		a->ino = s->origin_ino;
+		sw_artifact__key(a, key, sizeof(key));
+		sw_registry__know(p->reg, s->id, key);
+	}
+	free(a);
+}
+
+int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set)
+{
+	struct sw_matcher *m;
+
+	m = sw_matcher__new(p->key, set->secrets, set->n);
+	if (!m) {
+		int e = -errno;
+		sw_secretset__free(set);
+		return e;
+	}
+	sw_matcher__free(p->m);
+	sw_secretset__free(p->set);
+	p->m = m;
+	p->set = set;
+	know_origins(p);
+	return 0;
+}
+
+const struct sw_secretset *sw_pipeline__secrets(const struct sw_pipeline *p)
+{
+	return p->set;
+}
+
+struct sw_proctab *sw_pipeline__proctab(struct sw_pipeline *p)
+{
+	return p->pt;
+}
+
+void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *out)
+{
+	*out = p->st;
+	out->streams = p->nstreams;
+}
+
+static void emit(struct sw_pipeline *p, struct sw_alert *a)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsinks; i++)
+		sw_sink__emit(p->sinks[i], a);
+	p->st.alerts++;
+}
+
+static void evict_lru_stream(struct sw_pipeline *p)
+{
+	struct stream_ent **pp, **old = NULL, *e;
+	size_t i;
+
+	for (i = 0; i < STREAM_BUCKETS; i++)
+		for (pp = &p->streams[i]; *pp; pp = &(*pp)->next)
+			if (!old || (*pp)->used < (*old)->used)
+				old = pp;
+	if (!old)
+		return;
+	e = *old;
+	*old = e->next;
+	stream_free(e);
+	p->nstreams--;
+}
+
+static struct stream_ent *stream_get(struct sw_pipeline *p, const char *key)
+{
+	struct stream_ent **pp = &p->streams[str_hash(key) % STREAM_BUCKETS], *e;
+
+	for (; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->key, key)) {
+			(*pp)->used = ++p->tick;
+			return *pp;
+		}
+	if (p->nstreams >= STREAMS_MAX) {
+		evict_lru_stream(p);
+		pp = &p->streams[str_hash(key) % STREAM_BUCKETS];
+		while (*pp)
+			pp = &(*pp)->next;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->key = strdup(key);
+	e->s = sw_stream__new();
+	if (!e->key || !e->s) {
+		stream_free(e);
+		return NULL;
+	}
+	e->used = ++p->tick;
+	*pp = e;
+	p->nstreams++;
+	return e;
+}
+
+static int any_match(const struct sw_match *m, void *ctx)
+{
+	(void)m;
+	(void)ctx;
+	return 1;
+}
+
+/* Does s hold a tracked secret in any form? Used to keep argv out of alerts when it carries
+ * one: the monitor must never spread what it tracks. */
+static int holds_secret(const struct sw_pipeline *p, const char *s, size_t len)
+{
+	struct sw_stream *st;
+	int r;
+
+	if (len < SW_SECRET_MIN)
+		return 0;
+	st = sw_stream__new();
+	if (!st)
+		return 1;	/* cannot tell: redact */
+	r = sw_matcher__scan(p->m, st, s, len, any_match, NULL);
+	sw_stream__free(st);
+	return r != 0;
+}
+
+static void fill_process(const struct sw_pipeline *p, struct sw_alert *a,
+			 const struct sw_event *ev, const struct sw_proc *pr)
+{
+	const char *s, *end;
+	uint32_t n = 0;
+
+	a->has_process = 1;
+	a->process.pid = ev->hdr->tgid;
+	a->process.ppid = ev->hdr->ppid;
+	a->process.uid = ev->hdr->uid;
+	memcpy(a->process.comm, ev->hdr->comm, sizeof(a->process.comm));
+	a->process.comm[sizeof(a->process.comm) - 1] = 0;
+	a->process.exe[0] = 0;
+	a->process.argc = 0;
+	if (!pr)
+		return;
+	snprintf(a->process.exe, sizeof(a->process.exe), "%s", pr->exe);
+	s = pr->args;
+	end = pr->args + pr->args_len;
+	while (s < end && n < SW_ARGV_MAX) {
+		size_t len = strnlen(s, end - s);
+
+		a->process.argv[n++] = holds_secret(p, s, len) ? "[redacted]" : s;
+		s += len + 1;
+	}
+	a->process.argc = n;
+}
+
+static void fill_session(struct sw_pipeline *p, struct sw_alert *a, uint64_t id)
+{
+	const struct sw_session *s = sw_proctab__find_session(p->pt, id);
+
+	a->has_session = 1;
+	a->session.id = id;
+	a->session.agent[0] = 0;
+	a->session.root_pid = 0;
+	a->session.root_exe[0] = 0;
+	if (!s)
+		return;
+	snprintf(a->session.agent, sizeof(a->session.agent), "%s", s->agent);
+	a->session.root_pid = s->root_pid;
+	snprintf(a->session.root_exe, sizeof(a->session.root_exe), "%s", s->root_exe);
+}
+
+static int collect(const struct sw_match *m, void *ctx)
+{
+	struct sw_pipeline *p = ctx;
+
+	if (p->nmatches >= MATCHES_MAX) {
+		p->dropped_matches++;
+		return 0;
+	}
+	p->matches[p->nmatches++] = *m;
+	return 0;
+}
+
+static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struct sw_proc *pr,
+		   const struct sw_artifact *art, const char *key)
+{
+	struct sw_alert *a = &p->alert;
+	const struct sw_secret *s;
+	int64_t count;
+	size_t i;
+
+	for (i = 0; i < p->nmatches; i++) {
+		s = &p->set->secrets[p->matches[i].secret];
+		p->st.matches++;
+		count = sw_registry__see(p->reg, s->id, key, now_us());
+		if (count != 1)
+			continue;
+		memset(a, 0, sizeof(*a));
+		a->time_us = now_us();
+		a->kind = SW_ALERT_SECRET_SPREAD;
+		a->severity = sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, art->type);
+		snprintf(a->host, sizeof(a->host), "%s", p->host);
+		a->has_secret = 1;
+		sw_secret__id_hex(s, a->secret_id);
+		snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
+		snprintf(a->variant, sizeof(a->variant), "%s",
+			 sw_variant__name(p->matches[i].variant));
+		a->has_artifact = 1;
+		a->artifact = *art;
+		fill_process(p, a, ev, pr);
+		fill_session(p, a, ev->hdr->session_id);
+		a->first_seen = 1;
+		a->count = count;
+		if (s->origin[0]) {
+			a->has_origin = 1;
+			snprintf(a->origin_path, sizeof(a->origin_path), "%s", s->origin);
+		}
+		emit(p, a);
+	}
+	p->nmatches = 0;
+}
+
+/* Does pid hold a read end of pipe inode ino? */
+static int reads_pipe(uint32_t pid, uint64_t ino)
+{
+	char dir[64], link[320], target[64], want[64], info[320], buf[256];
+	struct dirent *de;
+	int found = 0, fd, n = 0;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%u/fd", pid);
+	snprintf(want, sizeof(want), "pipe:[%llu]", (unsigned long long)ino);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d)) && n++ < 4096) {
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (strcmp(target, want))
+			continue;
+		snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", pid, de->d_name);
+		fd = open(info, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		/* "flags:\t0100000": the access mode is the low two octal bits; 0 = read. */
+		{
+			char *f = strstr(buf, "flags:");
+			if (f && (strtoul(f + 6, NULL, 8) & 3) == 0)
+				found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Finds the process reading a pipe: the writer's session first (the agent reading its
+ * tool's output is the usual case), then the rest of /proc, bounded. */
+static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t ino,
+			     struct sw_artifact *a)
+{
+	struct dirent *de;
+	char exe[64];
+	ssize_t n;
+	uint32_t pid = 0;
+	int seen = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	while (d && (de = readdir(d)) && seen++ < PROC_SCAN_MAX) {
+		uint32_t cand = strtoul(de->d_name, NULL, 10);
+
+		if (!cand || cand == writer)
+			continue;
+		if (reads_pipe(cand, ino)) {
+			pid = cand;
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	a->reader_pid = pid;
+	a->reader_exe[0] = 0;
+	if (!pid)
+		return;
+	{
+		const struct sw_proc *pr = sw_proctab__find(p->pt, pid);
+
+		if (pr && pr->exe && pr->exe[0]) {
+			snprintf(a->reader_exe, sizeof(a->reader_exe), "%s", pr->exe);
+			return;
+		}
+	}
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
+	n = readlink(exe, a->reader_exe, sizeof(a->reader_exe) - 1);
+	a->reader_exe[n > 0 ? n : 0] = 0;
+}
+
+static void name_socket(const struct sw_data_rec *d, const struct sw_event *ev,
+			struct sw_artifact *a)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	a->type = SW_ART_SOCKET;
+	if (d->family == AF_UNIX) {
+		snprintf(a->proto, sizeof(a->proto), "unix");
+		snprintf(a->peer, sizeof(a->peer), "%.*s", (int)ev->path_len, ev->path);
+		return;
+	}
+	snprintf(a->proto, sizeof(a->proto), "%s",
+		 d->protocol == IPPROTO_UDP ? "udp" : d->protocol == IPPROTO_TCP ? "tcp" : "ip");
+	if (d->family == AF_INET6) {
+		inet_ntop(AF_INET6, d->addr, ip, sizeof(ip));
+		snprintf(a->peer, sizeof(a->peer), "[%s]:%u", ip, d->port);
+	} else {
+		inet_ntop(AF_INET, d->addr, ip, sizeof(ip));
+		snprintf(a->peer, sizeof(a->peer), "%s:%u", ip, d->port);
+	}
+}
+
+/* The stream a data record continues: files by device and inode, pipes by inode, sockets by
+ * fd within their process, ttys by device. */
+static void stream_key(const struct sw_data_rec *d, const struct sw_event *ev, char *out,
+		       size_t size)
+{
+	switch (d->art_kind) {
+	case SW_AK_FILE:
+		snprintf(out, size, "f:%llu:%llu", (unsigned long long)d->dev,
+			 (unsigned long long)d->ino);
+		break;
+	case SW_AK_PIPE:
+		snprintf(out, size, "p:%llu:%llu", (unsigned long long)d->dev,
+			 (unsigned long long)d->ino);
+		break;
+	case SW_AK_SOCKET:
+		snprintf(out, size, "s:%u:%d:%llu", ev->hdr->tgid, d->fd,
+			 (unsigned long long)d->ino);
+		break;
+	default:
+		snprintf(out, size, "t:%u", d->rdev);
+		break;
+	}
+}
+
+static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	const struct sw_data_rec *d = ev->data;
+	char skey[128], key[SW_ARTIFACT_KEY_MAX];
+	const struct sw_proc *pr;
+	struct stream_ent *se;
+	struct sw_artifact *a;
+
+	p->st.data_bytes += ev->bytes_len;
+	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TTY)
+		return 0;
+	stream_key(d, ev, skey, sizeof(skey));
+	se = stream_get(p, skey);
+	if (!se)
+		return -ENOMEM;
+	/* Only the first chunk of a syscall names the artifact; later chunks reuse it. */
+	if (ev->path_len && d->art_kind != SW_AK_SOCKET) {
+		char *np = strndup(ev->path, ev->path_len);
+		if (np) {
+			free(se->path);
+			se->path = np;
+		}
+	}
+	p->nmatches = 0;
+	sw_matcher__scan(p->m, se->s, ev->bytes, ev->bytes_len, collect, p);
+	if (!p->nmatches)
+		return 0;
+	/* Naming the artifact fully costs (a /proc scan for pipes): only on a match. */
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	switch (d->art_kind) {
+	case SW_AK_FILE:
+		a->type = SW_ART_FILE;
+		/* The kernel's dev_t is major:minor in 12:20 bits; users know stat's encoding. */
+		a->dev = makedev(d->dev >> 20, d->dev & 0xfffff);
+		a->ino = d->ino;
+		if (se->path)
+			snprintf(a->path, sizeof(a->path), "%s", se->path);
+		break;
+	case SW_AK_PIPE:
+		a->type = SW_ART_PIPE;
+		find_pipe_reader(p, ev->hdr->tgid, d->ino, a);
+		break;
+	case SW_AK_TTY:
+		a->type = SW_ART_TTY;
+		if (se->path)
+			snprintf(a->path, sizeof(a->path), "%s", se->path);
+		break;
+	default:
+		name_socket(d, ev, a);
+		break;
+	}
+	sw_artifact__key(a, key, sizeof(key));
+	pr = sw_proctab__get(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid,
+			     ev->hdr->session_id, ev->hdr->comm);
+	spread(p, ev, pr, a, key);
+	free(a);
+	return 0;
+}
+
+/* argv and the environment of an exec are artifacts of their own: each element is scanned as
+ * a fresh stream. */
+static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, int env)
+{
+	const char *s = env ? ev->env : ev->args, *end = s + (env ? ev->env_len : ev->args_len);
+	char key[SW_ARTIFACT_KEY_MAX];
+	const struct sw_proc *pr = NULL;
+	struct sw_artifact *a = NULL;
+	struct sw_stream *st;
+	uint32_t index = 0;
+	size_t len;
+
+	for (; s < end && index < 65536; s += len + 1, index++) {
+		len = strnlen(s, end - s);
+		if (len < SW_SECRET_MIN)
+			continue;
+		st = sw_stream__new();
+		if (!st)
+			return;
+		p->nmatches = 0;
+		sw_matcher__scan(p->m, st, s, len, collect, p);
+		sw_stream__free(st);
+		if (!p->nmatches)
+			continue;
+		if (!a) {
+			a = calloc(1, sizeof(*a));
+			if (!a)
+				return;
+			pr = sw_proctab__find(p->pt, ev->hdr->tgid);
+		}
+		memset(a, 0, sizeof(*a));
+		a->type = env ? SW_ART_EXEC_ENV : SW_ART_EXEC_ARG;
+		snprintf(a->path, sizeof(a->path), "%.*s", (int)ev->filename_len, ev->filename);
+		if (env) {
+			const char *eq = memchr(s, '=', len);
+			snprintf(a->name, sizeof(a->name), "%.*s", eq ? (int)(eq - s) : 0, s);
+		} else {
+			a->index = index;
+		}
+		sw_artifact__key(a, key, sizeof(key));
+		spread(p, ev, pr, a, key);
+	}
+	free(a);
+}
+
+int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid,
+			 const char *agent)
+{
+	struct sw_session *s = sw_proctab__session(p->pt, id, root_pid);
+
+	if (!s)
+		return -ENOMEM;
+	if (agent)
+		snprintf(s->agent, sizeof(s->agent), "%s", agent);
+	return 0;
+}
+
+int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
+{
+	struct sw_event ev;
+	char comm[SW_COMM_LEN + 1];
+	int e;
+
+	p->st.records++;
+	if (sw_event__decode(rec, size, &ev)) {
+		p->st.bad_records++;
+		return -EBADMSG;
+	}
+	memcpy(comm, ev.hdr->comm, SW_COMM_LEN);
+	comm[SW_COMM_LEN] = 0;
+	switch (ev.hdr->type) {
+	case SW_EV_FORK:
+		return sw_proctab__fork(p->pt, ev.fork->parent_tgid, ev.fork->child_tgid,
+					ev.hdr->session_id, ev.hdr->uid, comm);
+	case SW_EV_EXEC:
+		if (ev.hdr->flags & SW_F_NEW_SESSION)
+			sw_proctab__session(p->pt, ev.hdr->session_id, ev.hdr->tgid);
+		e = sw_proctab__exec(p->pt, ev.hdr->tgid, ev.hdr->ppid, ev.hdr->uid,
+				     ev.hdr->session_id, comm, ev.filename, ev.filename_len, ev.args,
+				     ev.args_len);
+		on_exec_strings(p, &ev, 0);
+		on_exec_strings(p, &ev, 1);
+		return e;
+	case SW_EV_EXIT:
+		sw_proctab__exit(p->pt, ev.hdr->tgid);
+		return 0;
+	case SW_EV_DATA:
+		return on_data(p, &ev);
+	default:
+		return 0;
+	}
+}
+
+int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *d)
+{
+	struct sw_alert *a = &p->alert;
+	const struct {
+		const char *what;
+		uint64_t n;
+	} kinds[] = {
+		{ "ringbuf_full", d->ringbuf_full },
+		{ "truncated", d->truncated },
+		{ "read_error", d->read_errors },
+		{ "path_truncated", d->path_truncated },
+		{ "scope_full", d->scope_full },
+	};
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (!kinds[i].n)
+			continue;
+		snprintf(a->gaps[a->ngaps].what, sizeof(a->gaps[0].what), "%s", kinds[i].what);
+		a->gaps[a->ngaps].count = kinds[i].n;
+		a->ngaps++;
+	}
+	if (p->dropped_matches) {
+		snprintf(a->gaps[a->ngaps].what, sizeof(a->gaps[0].what), "matches_dropped");
+		a->gaps[a->ngaps].count = p->dropped_matches;
+		a->ngaps++;
+		p->dropped_matches = 0;
+	}
+	if (!a->ngaps)
+		return 0;
+	a->time_us = now_us();
+	a->kind = SW_ALERT_COVERAGE_GAP;
+	a->severity = sw_alert__default_severity(SW_ALERT_COVERAGE_GAP, SW_ART_FILE);
+	snprintf(a->host, sizeof(a->host), "%s", p->host);
+	snprintf(a->message, sizeof(a->message),
+		 "events were lost or cut short; the counts say how many since the last report");
+	emit(p, a);
+	return 0;
+}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See proctab.h. Chained hash tables; both are bounded. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "proctab.h"
+
+#define PROC_BUCKETS 16384
+#define SESSION_BUCKETS 1024
+
+struct sw_proctab {
+	int live;
+	size_t nprocs, nsessions;
+	struct sw_proc *procs[PROC_BUCKETS];
+	struct sw_session *sessions[SESSION_BUCKETS];
+};
+
+static uint64_t now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+struct sw_proctab *sw_proctab__new(int live)
+{
+	struct sw_proctab *pt = calloc(1, sizeof(*pt));
+
+	if (pt)
+		pt->live = live;
+	return pt;
+}
+
+static void proc_free(struct sw_proc *p)
+{
+	free(p->exe);
+	free(p->args);
+	free(p);
+}
+
+static void session_free(struct sw_session *s)
+{
+	free(s->root_exe);
+	free(s);
+}
+
+void sw_proctab__free(struct sw_proctab *pt)
+{
+	struct sw_proc *p, *pn;
+	struct sw_session *s, *sn;
+	size_t i;
+
+	if (!pt)
+		return;
+	for (i = 0; i < PROC_BUCKETS; i++)
+		for (p = pt->procs[i]; p; p = pn) {
+			pn = p->next;
+			proc_free(p);
+		}
+	for (i = 0; i < SESSION_BUCKETS; i++)
+		for (s = pt->sessions[i]; s; s = sn) {
+			sn = s->next;
+			session_free(s);
+		}
+	free(pt);
+}
+
+static struct sw_session **session_slot(const struct sw_proctab *pt, uint64_t id)
+{
+	struct sw_session *const *pp = &pt->sessions[(id ^ (id >> 32)) % SESSION_BUCKETS];
+
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->next;
+	return (struct sw_session **)pp;
+}
+
+/* Drops the oldest ended session to keep the table bounded. */
+static void evict_ended_session(struct sw_proctab *pt)
+{
+	struct sw_session **pp, **oldest = NULL;
+	size_t i;
+
+	for (i = 0; i < SESSION_BUCKETS; i++)
+		for (pp = &pt->sessions[i]; *pp; pp = &(*pp)->next)
+			if ((*pp)->ended && (!oldest || (*pp)->started_us < (*oldest)->started_us))
+				oldest = pp;
+	if (oldest) {
+		struct sw_session *s = *oldest;
+		*oldest = s->next;
+		session_free(s);
+		pt->nsessions--;
+	}
+}
+
+static char *read_proc_link(uint32_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	return strdup(buf);
+}
+
+static char *read_proc_cmdline(uint32_t pid, size_t *len)
+{
+	char path[64], *buf;
+	ssize_t n;
+	int fd;
+
+	*len = 0;
+	buf = malloc(4096);
+	if (!buf)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, 4096);
+		close(fd);
+		if (n > 0)
+			*len = n;
+	}
+	return buf;
+}
+
+struct sw_session *sw_proctab__session(struct sw_proctab *pt, uint64_t id, uint32_t root_pid)
+{
+	struct sw_session **pp = session_slot(pt, id), *s;
+
+	if (*pp)
+		return *pp;
+	if (pt->nsessions >= SW_SESSIONS_MAX)
+		evict_ended_session(pt);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->id = id;
+	s->root_pid = root_pid;
+	s->started_us = now_us();
+	s->root_exe = pt->live ? read_proc_link(root_pid) : strdup("");
+	if (!s->root_exe) {
+		free(s);
+		return NULL;
+	}
+	pp = session_slot(pt, id);
+	*pp = s;
+	pt->nsessions++;
+	return s;
+}
+
+const struct sw_session *sw_proctab__find_session(const struct sw_proctab *pt, uint64_t id)
+{
+	return *session_slot(pt, id);
+}
+
+int sw_proctab__set_agent(struct sw_proctab *pt, uint64_t id, const char *agent)
+{
+	struct sw_session *s = *session_slot(pt, id);
+
+	if (!s)
+		return -ENOENT;
+	snprintf(s->agent, sizeof(s->agent), "%s", agent);
+	return 0;
+}
+
+static struct sw_proc **proc_slot(const struct sw_proctab *pt, uint32_t tgid)
+{
+	struct sw_proc *const *pp = &pt->procs[tgid % PROC_BUCKETS];
+
+	while (*pp && (*pp)->tgid != tgid)
+		pp = &(*pp)->next;
+	return (struct sw_proc **)pp;
+}
+
+const struct sw_proc *sw_proctab__find(const struct sw_proctab *pt, uint32_t tgid)
+{
+	return *proc_slot(pt, tgid);
+}
+
+static void attach_session(struct sw_proctab *pt, struct sw_proc *p, uint64_t session)
+{
+	struct sw_session *s;
+
+	p->session_id = session;
+	if (!session)
+		return;
+	s = sw_proctab__session(pt, session, p->tgid);
+	if (s) {
+		s->nprocs++;
+		s->ended = 0;
+		if (s->root_pid == p->tgid && !s->root_exe[0] && p->exe[0]) {
+			char *e = strdup(p->exe);
+			if (e) {
+				free(s->root_exe);
+				s->root_exe = e;
+			}
+		}
+	}
+}
+
+static void detach_session(struct sw_proctab *pt, struct sw_proc *p)
+{
+	struct sw_session *s = p->session_id ? *session_slot(pt, p->session_id) : NULL;
+
+	if (s && s->nprocs && --s->nprocs == 0)
+		s->ended = 1;
+}
+
+static struct sw_proc *proc_new(struct sw_proctab *pt, uint32_t tgid)
+{
+	struct sw_proc *p, **pp;
+
+	if (pt->nprocs >= SW_PROCTAB_MAX) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->tgid = tgid;
+	pp = proc_slot(pt, tgid);
+	p->next = NULL;
+	*pp = p;
+	pt->nprocs++;
+	return p;
+}
+
+int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uint64_t session,
+		     uint32_t uid, const char *comm)
+{
+	const struct sw_proc *pp = sw_proctab__find(pt, parent);
+	struct sw_proc *c;
+
+	sw_proctab__exit(pt, child);	/* a stale entry of a reused pid */
+	c = proc_new(pt, child);
+	if (!c)
+		return -errno;
+	c->ppid = parent;
+	c->uid = uid;
+	snprintf(c->comm, sizeof(c->comm), "%s", comm);
+	c->exe = strdup(pp && pp->exe ? pp->exe : "");
+	c->args = malloc(pp && pp->args_len ? pp->args_len : 1);
+	if (!c->exe || !c->args) {
+		sw_proctab__exit(pt, child);
+		return -ENOMEM;
+	}
+	if (pp && pp->args_len) {
+		memcpy(c->args, pp->args, pp->args_len);
+		c->args_len = pp->args_len;
+	}
+	attach_session(pt, c, session);
+	return 0;
+}
+
+int sw_proctab__exec(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid, uint32_t uid,
+		     uint64_t session, const char *comm, const char *exe, size_t exe_len,
+		     const char *args, size_t args_len)
+{
+	struct sw_proc *p = *proc_slot(pt, tgid);
+	char *e, *a;
+
+	e = strndup(exe, exe_len);
+	a = malloc(args_len ? args_len : 1);
+	if (!e || !a) {
+		free(e);
+		free(a);
+		return -ENOMEM;
+	}
+	memcpy(a, args, args_len);
+	if (!p) {
+		p = proc_new(pt, tgid);
+		if (!p) {
+			free(e);
+			free(a);
+			return -errno;
+		}
+	} else {
+		detach_session(pt, p);
+		free(p->exe);
+		free(p->args);
+	}
+	p->exe = e;
+	p->args = a;
+	p->args_len = args_len;
+	p->ppid = ppid;
+	p->uid = uid;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	attach_session(pt, p, session);
+	return 0;
+}
+
+void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid)
+{
+	struct sw_proc **pp = proc_slot(pt, tgid), *p = *pp;
+
+	if (!p)
+		return;
+	*pp = p->next;
+	detach_session(pt, p);
+	proc_free(p);
+	pt->nprocs--;
+}
+
+const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid,
+				      uint32_t uid, uint64_t session, const char *comm)
+{
+	struct sw_proc *p = *proc_slot(pt, tgid);
+
+	if (p)
+		return p;
+	/* A process that was in the scope before we saw its exec (daemon restart, or a pid
+	 * added by the daemon): learn what /proc still says. */
+	p = proc_new(pt, tgid);
+	if (!p)
+		return NULL;
+	p->ppid = ppid;
+	p->uid = uid;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	if (pt->live) {
+		p->exe = read_proc_link(tgid);
+		p->args = read_proc_cmdline(tgid, &p->args_len);
+	} else {
+		p->exe = strdup("");
+		p->args = malloc(1);
+	}
+	if (!p->exe || !p->args) {
+		sw_proctab__exit(pt, tgid);
+		return NULL;
+	}
+	attach_session(pt, p, session);
+	return p;
+}
+
+void sw_proctab__each_session(const struct sw_proctab *pt,
+			      void (*fn)(const struct sw_session *s, void *ctx), void *ctx)
+{
+	const struct sw_session *s;
+	size_t i;
+
+	for (i = 0; i < SESSION_BUCKETS; i++)
+		for (s = pt->sessions[i]; s; s = s->next)
+			fn(s, ctx);
+}
+
+void sw_proctab__each_proc(const struct sw_proctab *pt,
+			   void (*fn)(const struct sw_proc *p, void *ctx), void *ctx)
+{
+	const struct sw_proc *p;
+	size_t i;
+
+	for (i = 0; i < PROC_BUCKETS; i++)
+		for (p = pt->procs[i]; p; p = p->next)
+			fn(p, ctx);
+}
+
+size_t sw_proctab__count(const struct sw_proctab *pt)
+{
+	return pt->nprocs;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The process table: every session process (exe, argv, ancestry) and every session. */
+#ifndef SW_PROCTAB_H
+#define SW_PROCTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_PROCTAB_MAX 65536	/* processes tracked at once, like the kernel scope map */
+#define SW_SESSIONS_MAX 4096	/* sessions remembered, live and ended */
+
+struct sw_proc {
+	uint32_t tgid, ppid, uid;
+	char comm[16];
+	char *exe;		/* "" when unknown */
+	char *args;		/* NUL-separated argv */
+	size_t args_len;
+	uint64_t session_id;
+	struct sw_proc *next;
+};
+
+struct sw_session {
+	uint64_t id;
+	char agent[64];
+	uint32_t root_pid;
+	char *root_exe;
+	uint32_t nprocs;	/* live processes */
+	uint64_t started_us;
+	int ended;
+	struct sw_session *next;
+};
+
+struct sw_proctab;
+
+/* live: fill unknown processes from /proc (off for trace replay). */
+struct sw_proctab *sw_proctab__new(int live);
+void sw_proctab__free(struct sw_proctab *pt);
+
+/* The session id's session, created (agent "", root root_pid) when unknown. */
+struct sw_session *sw_proctab__session(struct sw_proctab *pt, uint64_t id, uint32_t root_pid);
+const struct sw_session *sw_proctab__find_session(const struct sw_proctab *pt, uint64_t id);
+int sw_proctab__set_agent(struct sw_proctab *pt, uint64_t id, const char *agent);
+
+int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uint64_t session,
+		     uint32_t uid, const char *comm);
+int sw_proctab__exec(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid, uint32_t uid,
+		     uint64_t session, const char *comm, const char *exe, size_t exe_len,
+		     const char *args, size_t args_len);
+void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid);
+
+/* The process, learning it (from /proc when live) if unknown. NULL only on allocation
+ * failure. */
+const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid,
+				      uint32_t uid, uint64_t session, const char *comm);
+const struct sw_proc *sw_proctab__find(const struct sw_proctab *pt, uint32_t tgid);
+
+/* Iteration for status: calls fn for every session, then for each of its processes. */
+void sw_proctab__each_session(const struct sw_proctab *pt,
+			      void (*fn)(const struct sw_session *s, void *ctx), void *ctx);
+void sw_proctab__each_proc(const struct sw_proctab *pt,
+			   void (*fn)(const struct sw_proc *p, void *ctx), void *ctx);
+size_t sw_proctab__count(const struct sw_proctab *pt);
+
+#endif
