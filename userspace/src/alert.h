@@ -24,12 +24,18 @@ enum sw_severity { SW_SEV_INFO = 0, SW_SEV_LOW, SW_SEV_MEDIUM, SW_SEV_HIGH, SW_S
 
 #define SW_ARGV_MAX 64
 
+/* Each argv element is encoded up to this many bytes (the rest is cut) so that one alert stays
+ * bounded whatever a process was started with. */
+#define SW_ALERT_ARG_MAX 4096
+
 struct sw_alert_process {
 	uint32_t pid, ppid, uid;
 	char comm[16];
 	char exe[4096];
 	uint32_t argc;
-	const char *argv[SW_ARGV_MAX];	/* borrowed */
+	/* Borrowed. The caller passes argv already redacted of known secrets; for an exec_arg
+	 * alert the encoders also replace argv[artifact.index] by "[redacted]". */
+	const char *argv[SW_ARGV_MAX];
 };
 
 struct sw_alert_session {
@@ -74,10 +80,30 @@ struct sw_alert {
 const char *sw_alert__kind_name(enum sw_alert_kind k);
 const char *sw_alert__severity_name(enum sw_severity s);
 
+/* Severity policy: a table indexed by kind and artifact type (SW_ART__COUNT = no artifact).
+ * Defaults: spread to socket/tls/pipe/exec_arg/exec_env high, to a file medium, to a tty low;
+ * exposure, discovered, unmonitored_channel, rate_limited, state_warning medium;
+ * coverage_gap high. Rules override entries at load time (not thread-safe against
+ * concurrent encoders: set it before the pipeline starts or from the same thread). */
+enum sw_severity sw_alert__default_severity(enum sw_alert_kind k, unsigned int artifact_type);
+/* artifact_type SW_ART__COUNT + 1 (SW_ALERT_ANY_ARTIFACT) sets the kind for every type.
+ * Returns 0 or -EINVAL. */
+#define SW_ALERT_ANY_ARTIFACT (SW_ART__COUNT + 1)
+int sw_alert__set_severity(enum sw_alert_kind k, unsigned int artifact_type, enum sw_severity s);
+/* Restores the built-in table. */
+void sw_alert__reset_severity(void);
+
+/* "2026-11-29T18:00:00.123456Z" into out (at least SW_ALERT_TIME_LEN bytes). */
+#define SW_ALERT_TIME_LEN 32
+void sw_alert__format_time(uint64_t time_us, char out[SW_ALERT_TIME_LEN]);
+
 /* One JSON object, no trailing newline, in the DESIGN.md schema. Returns the length that the
  * full encoding needs (like snprintf), or a negative errno. */
 int sw_alert__json(const struct sw_alert *a, char *buf, size_t size);
-/* OCSF 1.x Detection Finding (class_uid 2004). Same return convention. */
+/* OCSF 1.x Detection Finding (class_uid 2004, schema version SW_OCSF_VERSION). Same return
+ * convention. sprawlwatch-specific fields (secret, session, origin, frameworks, gaps, channel)
+ * go under "unmapped". */
+#define SW_OCSF_VERSION "1.3.0"
 int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size);
 
 #endif

@@ -1,0 +1,915 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Alert encodings: the DESIGN.md JSON schema and OCSF 1.x Detection Finding.
+ *
+ * Every string in an alert may come from an attacker (paths, argv, comm, peer names), so each
+ * one goes through json_str(): quotes, backslashes, control characters and DEL are escaped,
+ * invalid UTF-8 becomes U+FFFD one byte at a time, U+2028/U+2029 are escaped so the output is
+ * also safe to embed in JavaScript, and no read goes past the field's array. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include <sodium.h>
+
+#include "alert.h"
+#include "frameworks.h"
+
+#ifndef SW_VERSION
+#define SW_VERSION "0.1.0"
+#endif
+
+static const char *const kind_names[SW_ALERT__COUNT] = {
+	[SW_ALERT_SECRET_SPREAD] = "secret_spread",
+	[SW_ALERT_SECRET_EXPOSURE] = "secret_exposure",
+	[SW_ALERT_SECRET_DISCOVERED] = "secret_discovered",
+	[SW_ALERT_COVERAGE_GAP] = "coverage_gap",
+	[SW_ALERT_UNMONITORED_CHANNEL] = "unmonitored_channel",
+	[SW_ALERT_RATE_LIMITED] = "rate_limited",
+	[SW_ALERT_STATE_WARNING] = "state_warning",
+};
+
+static const char *const sev_names[] = { "info", "low", "medium", "high", "critical" };
+
+const char *sw_alert__kind_name(enum sw_alert_kind k)
+{
+	if ((unsigned int)k >= SW_ALERT__COUNT)
+		return "unknown";
+	return kind_names[k];
+}
+
+const char *sw_alert__severity_name(enum sw_severity s)
+{
+	if ((unsigned int)s > SW_SEV_CRITICAL)
+		return "unknown";
+	return sev_names[s];
+}
+
+/* ---- severity policy ---- */
+
+#define NART (SW_ART__COUNT + 1) /* last column: alert without an artifact */
+
+static uint8_t sev_table[SW_ALERT__COUNT][NART];
+
+static void sev_defaults(void)
+{
+	unsigned int k, t;
+
+	for (k = 0; k < SW_ALERT__COUNT; k++)
+		for (t = 0; t < NART; t++)
+			sev_table[k][t] = SW_SEV_MEDIUM;
+	for (t = 0; t < NART; t++) {
+		sev_table[SW_ALERT_SECRET_SPREAD][t] = SW_SEV_HIGH;
+		sev_table[SW_ALERT_COVERAGE_GAP][t] = SW_SEV_HIGH;
+	}
+	/* A file is a copy at rest: bad, but not yet off the host or in the model's context. */
+	sev_table[SW_ALERT_SECRET_SPREAD][SW_ART_FILE] = SW_SEV_MEDIUM;
+	/* A terminal is seen by the person at it; it is the least spread. */
+	sev_table[SW_ALERT_SECRET_SPREAD][SW_ART_TTY] = SW_SEV_LOW;
+}
+
+static int sev_ready;
+
+static void sev_init(void)
+{
+	if (!sev_ready) {
+		sev_defaults();
+		sev_ready = 1;
+	}
+}
+
+enum sw_severity sw_alert__default_severity(enum sw_alert_kind k, unsigned int artifact_type)
+{
+	sev_init();
+	if ((unsigned int)k >= SW_ALERT__COUNT)
+		return SW_SEV_MEDIUM;
+	if (artifact_type >= NART)
+		artifact_type = SW_ART__COUNT;
+	return (enum sw_severity)sev_table[k][artifact_type];
+}
+
+int sw_alert__set_severity(enum sw_alert_kind k, unsigned int artifact_type, enum sw_severity s)
+{
+	unsigned int t;
+
+	sev_init();
+	if ((unsigned int)k >= SW_ALERT__COUNT || (unsigned int)s > SW_SEV_CRITICAL)
+		return -EINVAL;
+	if (artifact_type == SW_ALERT_ANY_ARTIFACT) {
+		for (t = 0; t < NART; t++)
+			sev_table[k][t] = (uint8_t)s;
+		return 0;
+	}
+	if (artifact_type >= NART)
+		return -EINVAL;
+	sev_table[k][artifact_type] = (uint8_t)s;
+	return 0;
+}
+
+void sw_alert__reset_severity(void)
+{
+	sev_defaults();
+	sev_ready = 1;
+}
+
+void sw_alert__format_time(uint64_t time_us, char out[SW_ALERT_TIME_LEN])
+{
+	time_t secs = (time_t)(time_us / 1000000);
+	char tmp[96];
+	struct tm tm;
+	size_t n;
+
+	/* Years past 9999 are not RFC 3339; a clock that far off is clamped, not misprinted. */
+	if (time_us / 1000000 > 253402300799ull)
+		secs = (time_t)253402300799ll;
+	if (!gmtime_r(&secs, &tm))
+		memset(&tm, 0, sizeof(tm));
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned int)(time_us % 1000000));
+	n = strnlen(tmp, SW_ALERT_TIME_LEN - 1);
+	memcpy(out, tmp, n);
+	out[n] = '\0';
+}
+
+/* ---- a bounded JSON writer: stores what fits, counts everything ---- */
+
+#define JW_DEPTH 16
+
+struct jw {
+	char *buf;
+	size_t size;
+	size_t len;
+	int depth;
+	unsigned int count[JW_DEPTH];
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	if (w->len < w->size) {
+		size_t room = w->size - w->len;
+
+		memcpy(w->buf + w->len, s, n < room ? n : room);
+	}
+	w->len += n;
+}
+
+static void jw_puts(struct jw *w, const char *s)
+{
+	jw_raw(w, s, strlen(s));
+}
+
+static void jw_sep(struct jw *w)
+{
+	if (w->count[w->depth]++)
+		jw_raw(w, ",", 1);
+}
+
+static void jw_open(struct jw *w, char c)
+{
+	jw_raw(w, &c, 1);
+	if (w->depth < JW_DEPTH - 1)
+		w->depth++;
+	w->count[w->depth] = 0;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	if (w->depth > 0)
+		w->depth--;
+	jw_raw(w, &c, 1);
+}
+
+/* Key names are literals of this file: plain ASCII, nothing to escape. */
+static void jw_key(struct jw *w, const char *k)
+{
+	jw_sep(w);
+	jw_raw(w, "\"", 1);
+	jw_puts(w, k);
+	jw_raw(w, "\":", 2);
+}
+
+static void jw_ostart(struct jw *w, const char *k)
+{
+	jw_key(w, k);
+	jw_open(w, '{');
+}
+
+static void jw_astart(struct jw *w, const char *k)
+{
+	jw_key(w, k);
+	jw_open(w, '[');
+}
+
+/* Length of a valid UTF-8 sequence at s (at most avail bytes), 0 if invalid. Rejects
+ * overlongs, surrogates and code points above U+10FFFF (RFC 3629). */
+static size_t utf8_seq(const unsigned char *s, size_t avail, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	uint32_t v;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* The escaped body (no quotes) of at most max bytes of str (stops at NUL). */
+static void jw_esc(struct jw *w, const char *str, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, avail, n;
+	char esc[8];
+	uint32_t cp;
+
+	avail = strnlen(str, max);
+	while (i < avail) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			jw_raw(w, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n':
+				jw_raw(w, "\\n", 2);
+				break;
+			case '\r':
+				jw_raw(w, "\\r", 2);
+				break;
+			case '\t':
+				jw_raw(w, "\\t", 2);
+				break;
+			case '\b':
+				jw_raw(w, "\\b", 2);
+				break;
+			case '\f':
+				jw_raw(w, "\\f", 2);
+				break;
+			default:
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				jw_raw(w, esc, 6);
+			}
+			i++;
+		} else if (c < 0x80) {
+			size_t j = i + 1;
+
+			/* Copy a run of plain ASCII at once. */
+			while (j < avail && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' &&
+			       s[j] != '\\')
+				j++;
+			jw_raw(w, (const char *)s + i, j - i);
+			i = j;
+		} else {
+			n = utf8_seq(s + i, avail - i, &cp);
+			if (!n) {
+				jw_raw(w, "\\ufffd", 6);
+				i++;
+			} else if (cp == 0x2028 || cp == 0x2029) {
+				jw_raw(w, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+				i += n;
+			} else {
+				jw_raw(w, (const char *)s + i, n);
+				i += n;
+			}
+		}
+	}
+}
+
+/* A quoted, escaped string. */
+static void jw_strn(struct jw *w, const char *str, size_t max)
+{
+	if (!str) {
+		jw_puts(w, "null");
+		return;
+	}
+	jw_raw(w, "\"", 1);
+	jw_esc(w, str, max);
+	jw_raw(w, "\"", 1);
+}
+
+#define jw_str(w, s) jw_strn((w), (s), sizeof(s))
+
+static void jw_u64(struct jw *w, uint64_t v)
+{
+	char tmp[24];
+
+	snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	jw_puts(w, tmp);
+}
+
+static void jw_kstrn(struct jw *w, const char *k, const char *s, size_t max)
+{
+	jw_key(w, k);
+	jw_strn(w, s, max);
+}
+
+#define jw_kstr(w, k, s) jw_kstrn((w), (k), (s), sizeof(s))
+
+static void jw_ku64(struct jw *w, const char *k, uint64_t v)
+{
+	jw_key(w, k);
+	jw_u64(w, v);
+}
+
+static void jw_kbool(struct jw *w, const char *k, int v)
+{
+	jw_key(w, k);
+	jw_puts(w, v ? "true" : "false");
+}
+
+static int jw_finish(struct jw *w)
+{
+	if (w->len > (size_t)0x7ffffffe)
+		return -EOVERFLOW;
+	if (w->size)
+		w->buf[w->len < w->size ? w->len : w->size - 1] = '\0';
+	return (int)w->len;
+}
+
+/* ---- shared pieces ---- */
+
+static int has_art(const struct sw_alert *a)
+{
+	return a->has_artifact && a->artifact.type < SW_ART__COUNT;
+}
+
+static unsigned int art_type(const struct sw_alert *a)
+{
+	return has_art(a) ? a->artifact.type : SW_ART__COUNT;
+}
+
+static const char *arg_at(const struct sw_alert *a, uint32_t i)
+{
+	/* An exec_arg alert's artifact index points at the argument that held the secret. */
+	if (a->kind == SW_ALERT_SECRET_SPREAD && has_art(a) &&
+	    a->artifact.type == SW_ART_EXEC_ARG && a->artifact.index == i)
+		return "[redacted]";
+	return a->process.argv[i] ? a->process.argv[i] : "";
+}
+
+static uint32_t argc_of(const struct sw_alert *a)
+{
+	return a->process.argc < SW_ARGV_MAX ? a->process.argc : SW_ARGV_MAX;
+}
+
+/* The per-type artifact fields of the DESIGN.md schema (inside an open object). */
+static void artifact_fields(struct jw *w, const struct sw_artifact *t)
+{
+	jw_kstrn(w, "type", sw_artifact__type_name(t->type), 16);
+	switch (t->type) {
+	case SW_ART_FILE:
+		jw_kstr(w, "path", t->path);
+		jw_ku64(w, "dev", t->dev);
+		jw_ku64(w, "ino", t->ino);
+		break;
+	case SW_ART_SOCKET:
+		jw_kstr(w, "proto", t->proto);
+		jw_kstr(w, "peer", t->peer);
+		break;
+	case SW_ART_EXEC_ARG:
+		jw_kstr(w, "path", t->path);
+		jw_ku64(w, "index", t->index);
+		break;
+	case SW_ART_EXEC_ENV:
+		jw_kstr(w, "path", t->path);
+		jw_kstr(w, "name", t->name);
+		break;
+	case SW_ART_PIPE:
+		jw_ku64(w, "reader_pid", t->reader_pid);
+		jw_kstr(w, "reader_exe", t->reader_exe);
+		break;
+	case SW_ART_TTY:
+		if (t->path[0])
+			jw_kstr(w, "path", t->path);
+		break;
+	case SW_ART_TLS:
+		jw_kstr(w, "peer", t->peer);
+		if (t->sni[0])
+			jw_kstr(w, "sni", t->sni);
+		break;
+	default:
+		break;
+	}
+}
+
+static void secret_obj(struct jw *w, const struct sw_alert *a)
+{
+	jw_ostart(w, "secret");
+	jw_kstr(w, "id", a->secret_id);
+	jw_kstr(w, "name", a->secret_name);
+	jw_kstr(w, "variant", a->variant);
+	if (a->secret_len)
+		jw_ku64(w, "length", a->secret_len);
+	jw_close(w, '}');
+}
+
+static void session_obj(struct jw *w, const struct sw_alert *a)
+{
+	jw_ostart(w, "session");
+	jw_ku64(w, "id", a->session.id);
+	jw_kstr(w, "agent", a->session.agent);
+	jw_ku64(w, "root_pid", a->session.root_pid);
+	jw_kstr(w, "root_exe", a->session.root_exe);
+	jw_close(w, '}');
+}
+
+static void origin_obj(struct jw *w, const struct sw_alert *a)
+{
+	jw_ostart(w, "origin");
+	jw_kstrn(w, "type", "file", 8);
+	jw_kstr(w, "path", a->origin_path);
+	jw_close(w, '}');
+}
+
+static void gaps_obj(struct jw *w, const struct sw_alert *a)
+{
+	uint32_t i, n = a->ngaps < 8 ? a->ngaps : 8;
+
+	jw_ostart(w, "gaps");
+	for (i = 0; i < n; i++) {
+		jw_sep(w);
+		jw_str(w, a->gaps[i].what);
+		jw_raw(w, ":", 1);
+		jw_u64(w, a->gaps[i].count);
+	}
+	jw_close(w, '}');
+}
+
+static void frameworks_arr(struct jw *w, const struct sw_alert *a)
+{
+	const struct sw_framework_ref *refs[SW_FRAMEWORKS_MAX];
+	size_t i, n;
+
+	n = sw_frameworks__for(a->kind, art_type(a), refs, SW_FRAMEWORKS_MAX);
+	jw_astart(w, "frameworks");
+	for (i = 0; i < n; i++) {
+		jw_sep(w);
+		jw_open(w, '{');
+		jw_kstrn(w, "framework", refs[i]->framework, 64);
+		jw_kstrn(w, "id", refs[i]->id, 64);
+		jw_kstrn(w, "name", refs[i]->name, 128);
+		if (refs[i]->threat)
+			jw_kstrn(w, "threat", refs[i]->threat, 128);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static int wants_first_seen(const struct sw_alert *a)
+{
+	return has_art(a) && a->has_secret;
+}
+
+/* ---- DESIGN.md JSON ---- */
+
+int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
+{
+	struct jw w = { .buf = buf, .size = size };
+	char ts[SW_ALERT_TIME_LEN];
+	uint32_t i, argc;
+
+	if (!a || (!buf && size))
+		return -EINVAL;
+	sw_alert__format_time(a->time_us, ts);
+	jw_open(&w, '{');
+	jw_kstr(&w, "time", ts);
+	jw_kstrn(&w, "kind", sw_alert__kind_name(a->kind), 32);
+	jw_kstrn(&w, "severity", sw_alert__severity_name(a->severity), 16);
+	jw_kstr(&w, "host", a->host);
+	if (a->has_secret)
+		secret_obj(&w, a);
+	if (has_art(a)) {
+		jw_ostart(&w, "artifact");
+		artifact_fields(&w, &a->artifact);
+		jw_close(&w, '}');
+	}
+	if (a->has_process) {
+		argc = argc_of(a);
+		jw_ostart(&w, "process");
+		jw_ku64(&w, "pid", a->process.pid);
+		jw_ku64(&w, "ppid", a->process.ppid);
+		jw_ku64(&w, "uid", a->process.uid);
+		jw_kstr(&w, "comm", a->process.comm);
+		jw_kstr(&w, "exe", a->process.exe);
+		jw_astart(&w, "argv");
+		for (i = 0; i < argc; i++) {
+			jw_sep(&w);
+			jw_strn(&w, arg_at(a, i), SW_ALERT_ARG_MAX);
+		}
+		jw_close(&w, ']');
+		jw_close(&w, '}');
+	}
+	if (a->has_session)
+		session_obj(&w, a);
+	if (wants_first_seen(a))
+		jw_kbool(&w, "first_seen", a->first_seen);
+	if (a->has_origin)
+		origin_obj(&w, a);
+	if (has_art(a) || a->count)
+		jw_ku64(&w, "count", a->count);
+	if (a->channel[0])
+		jw_kstr(&w, "channel", a->channel);
+	if (a->kind == SW_ALERT_COVERAGE_GAP || a->ngaps)
+		gaps_obj(&w, a);
+	if (a->message[0])
+		jw_kstr(&w, "message", a->message);
+	frameworks_arr(&w, a);
+	jw_close(&w, '}');
+	return jw_finish(&w);
+}
+
+/* ---- OCSF 1.x Detection Finding ---- */
+
+#define OCSF_CLASS_UID 2004
+#define OCSF_CATEGORY_UID 2
+#define OCSF_ACTIVITY_CREATE 1
+
+static unsigned int ocsf_severity_id(unsigned int s)
+{
+	/* OCSF: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical. */
+	return s <= SW_SEV_CRITICAL ? s + 1 : 0;
+}
+
+static const char *ocsf_severity_name(unsigned int s)
+{
+	static const char *const names[] = { "Informational", "Low", "Medium", "High",
+					     "Critical" };
+
+	return s <= SW_SEV_CRITICAL ? names[s] : "Unknown";
+}
+
+static const char *base_name(const char *path, size_t max)
+{
+	const char *slash = NULL;
+	size_t i;
+
+	for (i = 0; i < max && path[i]; i++)
+		if (path[i] == '/')
+			slash = path + i;
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/* A unique id for the finding, derived from what identifies it (no secret in it). */
+static void finding_uid(const struct sw_alert *a, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	crypto_generichash_state st;
+	unsigned char d[16];
+	uint64_t v[4] = { a->time_us, a->kind, a->process.pid, a->session.id };
+	char key[SW_ARTIFACT_KEY_MAX];
+	size_t i, klen = 0;
+
+	if (has_art(a))
+		klen = sw_artifact__key(&a->artifact, key, sizeof(key));
+	crypto_generichash_init(&st, NULL, 0, sizeof(d));
+	crypto_generichash_update(&st, (const unsigned char *)v, sizeof(v));
+	crypto_generichash_update(&st, (const unsigned char *)a->secret_id,
+				  strnlen(a->secret_id, sizeof(a->secret_id)));
+	crypto_generichash_update(&st, (const unsigned char *)key, klen);
+	crypto_generichash_final(&st, d, sizeof(d));
+	for (i = 0; i < sizeof(d); i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+static const char *art_display(const struct sw_artifact *t)
+{
+	switch (t->type) {
+	case SW_ART_FILE:
+	case SW_ART_EXEC_ARG:
+	case SW_ART_EXEC_ENV:
+		return t->path;
+	case SW_ART_SOCKET:
+	case SW_ART_TLS:
+		return t->peer;
+	case SW_ART_PIPE:
+		return t->reader_exe;
+	case SW_ART_TTY:
+		return t->path[0] ? t->path : "tty";
+	default:
+		return "";
+	}
+}
+
+static void title(const struct sw_alert *a, char *out, size_t size)
+{
+	const char *what = has_art(a) ? sw_artifact__type_name(a->artifact.type) : "";
+	char name[sizeof(a->secret_name)];
+
+	snprintf(name, sizeof(name), "%s", a->secret_name);
+	switch (a->kind) {
+	case SW_ALERT_SECRET_SPREAD:
+		snprintf(out, size, "Secret %s spread to a new %s", name, what);
+		break;
+	case SW_ALERT_SECRET_EXPOSURE:
+		snprintf(out, size, "Agent session read the origin of secret %s", name);
+		break;
+	case SW_ALERT_SECRET_DISCOVERED:
+		snprintf(out, size, "Unregistered secret discovered and tracked as %s", name);
+		break;
+	case SW_ALERT_COVERAGE_GAP:
+		snprintf(out, size, "Monitoring coverage gap: events were lost");
+		break;
+	case SW_ALERT_UNMONITORED_CHANNEL:
+		snprintf(out, size, "Agent session used an unmonitored channel");
+		break;
+	case SW_ALERT_RATE_LIMITED:
+		snprintf(out, size, "Alerts for secret %s were rate limited", name);
+		break;
+	case SW_ALERT_STATE_WARNING:
+		snprintf(out, size, "sprawlwatch state warning");
+		break;
+	default:
+		snprintf(out, size, "sprawlwatch alert");
+	}
+}
+
+/* "ip:port" / "[v6]:port" -> validated ip and port; 0 when it is not an address. */
+static int split_peer(const char *peer, size_t max, char *ip, size_t ipsz, unsigned int *port)
+{
+	unsigned char addr[16];
+	size_t n = strnlen(peer, max), hl;
+	const char *colon = NULL, *h = peer;
+	unsigned long p = 0;
+	size_t i, digits;
+
+	for (i = 0; i < n; i++)
+		if (peer[i] == ':')
+			colon = peer + i;
+	if (!colon || colon == peer)
+		return 0;
+	digits = n - (size_t)(colon - peer) - 1;
+	if (digits < 1 || digits > 5)
+		return 0;
+	for (i = 1; colon + i < peer + n; i++) {
+		if (colon[i] < '0' || colon[i] > '9')
+			return 0;
+		p = p * 10 + (unsigned long)(colon[i] - '0');
+	}
+	if (p > 65535)
+		return 0;
+	hl = (size_t)(colon - peer);
+	if (peer[0] == '[') {
+		if (hl < 3 || colon[-1] != ']')
+			return 0;
+		h = peer + 1;
+		hl -= 2;
+	}
+	if (hl + 1 > ipsz)
+		return 0;
+	memcpy(ip, h, hl);
+	ip[hl] = '\0';
+	if (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1)
+		return 0;
+	*port = (unsigned int)p;
+	return 1;
+}
+
+static void ocsf_process(struct jw *w, const struct sw_alert *a)
+{
+	uint32_t i, argc = argc_of(a);
+	char uid[16];
+
+	jw_ostart(w, "process");
+	jw_ku64(w, "pid", a->process.pid);
+	jw_kstr(w, "name", a->process.comm);
+	if (argc) {
+		/* cmd_line is the argv joined by spaces, as OCSF has it; the exact argv is kept
+		 * under unmapped. */
+		jw_key(w, "cmd_line");
+		jw_raw(w, "\"", 1);
+		for (i = 0; i < argc; i++) {
+			if (i)
+				jw_raw(w, " ", 1);
+			jw_esc(w, arg_at(a, i), SW_ALERT_ARG_MAX);
+		}
+		jw_raw(w, "\"", 1);
+	}
+	if (a->process.exe[0]) {
+		jw_ostart(w, "file");
+		jw_kstrn(w, "name", base_name(a->process.exe, sizeof(a->process.exe)),
+			 sizeof(a->process.exe));
+		jw_kstr(w, "path", a->process.exe);
+		jw_ku64(w, "type_id", 1);
+		jw_close(w, '}');
+	}
+	jw_ostart(w, "parent_process");
+	jw_ku64(w, "pid", a->process.ppid);
+	jw_close(w, '}');
+	jw_ostart(w, "user");
+	snprintf(uid, sizeof(uid), "%u", a->process.uid);
+	jw_kstr(w, "uid", uid);
+	jw_close(w, '}');
+	jw_close(w, '}');
+}
+
+static void ocsf_evidence(struct jw *w, const struct sw_alert *a)
+{
+	const struct sw_artifact *t = &a->artifact;
+	unsigned int port;
+	char ip[64];
+
+	jw_astart(w, "evidences");
+	jw_sep(w);
+	jw_open(w, '{');
+	jw_ostart(w, "device");
+	jw_kstr(w, "hostname", a->host);
+	jw_ku64(w, "type_id", 0);
+	jw_close(w, '}');
+	if (a->has_process)
+		ocsf_process(w, a);
+	if (has_art(a) && t->type == SW_ART_FILE) {
+		char uid[48];
+
+		jw_ostart(w, "file");
+		jw_kstrn(w, "name", base_name(t->path, sizeof(t->path)), sizeof(t->path));
+		jw_kstr(w, "path", t->path);
+		jw_ku64(w, "type_id", 1);
+		snprintf(uid, sizeof(uid), "%llu:%llu", (unsigned long long)t->dev,
+			 (unsigned long long)t->ino);
+		jw_kstr(w, "uid", uid);
+		jw_close(w, '}');
+	}
+	if (has_art(a) && (t->type == SW_ART_SOCKET || t->type == SW_ART_TLS)) {
+		int is_ip = split_peer(t->peer, sizeof(t->peer), ip, sizeof(ip), &port);
+
+		if (is_ip || (t->type == SW_ART_TLS && t->sni[0])) {
+			jw_ostart(w, "dst_endpoint");
+			if (is_ip) {
+				jw_kstr(w, "ip", ip);
+				jw_ku64(w, "port", port);
+			}
+			if (t->type == SW_ART_TLS && t->sni[0])
+				jw_kstr(w, "hostname", t->sni);
+			jw_close(w, '}');
+		}
+	}
+	jw_close(w, '}');
+	jw_close(w, ']');
+}
+
+static void ocsf_observable(struct jw *w, const char *name, unsigned int type_id,
+			    const char *value, size_t max)
+{
+	jw_sep(w);
+	jw_open(w, '{');
+	jw_kstrn(w, "name", name, 64);
+	jw_ku64(w, "type_id", type_id);
+	jw_kstrn(w, "value", value, max);
+	jw_close(w, '}');
+}
+
+int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size)
+{
+	struct jw w = { .buf = buf, .size = size };
+	char uid[33], ttl[256], akey[SW_ARTIFACT_KEY_MAX], ip[64];
+	uint64_t ms = a ? a->time_us / 1000 : 0;
+	unsigned int port;
+
+	if (!a || (!buf && size))
+		return -EINVAL;
+	finding_uid(a, uid);
+	title(a, ttl, sizeof(ttl));
+
+	jw_open(&w, '{');
+	jw_ku64(&w, "activity_id", OCSF_ACTIVITY_CREATE);
+	jw_kstrn(&w, "activity_name", "Create", 8);
+	jw_ku64(&w, "category_uid", OCSF_CATEGORY_UID);
+	jw_kstrn(&w, "category_name", "Findings", 16);
+	jw_ku64(&w, "class_uid", OCSF_CLASS_UID);
+	jw_kstrn(&w, "class_name", "Detection Finding", 32);
+	jw_ku64(&w, "type_uid", OCSF_CLASS_UID * 100 + OCSF_ACTIVITY_CREATE);
+	jw_kstrn(&w, "type_name", "Detection Finding: Create", 32);
+	jw_ku64(&w, "severity_id", ocsf_severity_id(a->severity));
+	jw_kstrn(&w, "severity", ocsf_severity_name(a->severity), 16);
+	jw_ku64(&w, "status_id", 1);
+	jw_kstrn(&w, "status", "New", 8);
+	jw_ku64(&w, "time", ms);
+	jw_kstr(&w, "message", a->message[0] ? a->message : ttl);
+	if (a->has_secret) {
+		/* Exact keyed-hash matches are certain; a detector's regex hit less so. */
+		jw_ku64(&w, "confidence_id", a->kind == SW_ALERT_SECRET_DISCOVERED ? 2 : 3);
+	}
+	if (a->count)
+		jw_ku64(&w, "count", a->count);
+
+	jw_ostart(&w, "metadata");
+	jw_kstrn(&w, "version", SW_OCSF_VERSION, 16);
+	jw_kstr(&w, "uid", uid);
+	jw_ostart(&w, "product");
+	jw_kstrn(&w, "name", "sprawlwatch", 16);
+	jw_kstrn(&w, "vendor_name", "sprawlwatch", 16);
+	jw_kstrn(&w, "version", SW_VERSION, 32);
+	jw_close(&w, '}');
+	jw_close(&w, '}');
+
+	jw_ostart(&w, "finding_info");
+	jw_kstr(&w, "uid", uid);
+	jw_kstr(&w, "title", ttl);
+	jw_kstr(&w, "desc", a->message[0] ? a->message : ttl);
+	jw_astart(&w, "types");
+	jw_sep(&w);
+	jw_strn(&w, sw_alert__kind_name(a->kind), 32);
+	jw_close(&w, ']');
+	jw_ku64(&w, "created_time", ms);
+	jw_ostart(&w, "analytic");
+	jw_kstrn(&w, "name", sw_alert__kind_name(a->kind), 32);
+	jw_kstrn(&w, "uid", sw_alert__kind_name(a->kind), 32);
+	jw_ku64(&w, "type_id", 1);
+	jw_kstrn(&w, "type", "Rule", 8);
+	jw_close(&w, '}');
+	jw_close(&w, '}');
+
+	if (has_art(a)) {
+		sw_artifact__key(&a->artifact, akey, sizeof(akey));
+		jw_astart(&w, "resources");
+		jw_sep(&w);
+		jw_open(&w, '{');
+		jw_kstrn(&w, "type", sw_artifact__type_name(a->artifact.type), 16);
+		jw_kstr(&w, "uid", akey);
+		jw_kstrn(&w, "name", art_display(&a->artifact), SW_PATH_MAX);
+		jw_ostart(&w, "data");
+		artifact_fields(&w, &a->artifact);
+		jw_close(&w, '}');
+		jw_close(&w, '}');
+		jw_close(&w, ']');
+	}
+
+	ocsf_evidence(&w, a);
+
+	jw_astart(&w, "observables");
+	ocsf_observable(&w, "evidences.device.hostname", 1, a->host, sizeof(a->host));
+	if (a->has_process && a->process.comm[0])
+		ocsf_observable(&w, "evidences.process.name", 9, a->process.comm,
+				sizeof(a->process.comm));
+	if (has_art(a) && a->artifact.type == SW_ART_FILE && a->artifact.path[0])
+		ocsf_observable(&w, "evidences.file.name", 7,
+				base_name(a->artifact.path, sizeof(a->artifact.path)),
+				sizeof(a->artifact.path));
+	if (has_art(a) &&
+	    (a->artifact.type == SW_ART_SOCKET || a->artifact.type == SW_ART_TLS) &&
+	    split_peer(a->artifact.peer, sizeof(a->artifact.peer), ip, sizeof(ip), &port))
+		ocsf_observable(&w, "evidences.dst_endpoint.ip", 2, ip, sizeof(ip));
+	jw_close(&w, ']');
+
+	jw_ostart(&w, "unmapped");
+	jw_kstrn(&w, "kind", sw_alert__kind_name(a->kind), 32);
+	jw_kstr(&w, "host", a->host);
+	if (a->has_secret)
+		secret_obj(&w, a);
+	if (a->has_process) {
+		uint32_t i, argc = argc_of(a);
+
+		jw_astart(&w, "argv");
+		for (i = 0; i < argc; i++) {
+			jw_sep(&w);
+			jw_strn(&w, arg_at(a, i), SW_ALERT_ARG_MAX);
+		}
+		jw_close(&w, ']');
+	}
+	if (a->has_session)
+		session_obj(&w, a);
+	if (wants_first_seen(a))
+		jw_kbool(&w, "first_seen", a->first_seen);
+	if (a->has_origin)
+		origin_obj(&w, a);
+	if (a->channel[0])
+		jw_kstr(&w, "channel", a->channel);
+	if (a->kind == SW_ALERT_COVERAGE_GAP || a->ngaps)
+		gaps_obj(&w, a);
+	frameworks_arr(&w, a);
+	jw_close(&w, '}');
+
+	jw_close(&w, '}');
+	return jw_finish(&w);
+}
