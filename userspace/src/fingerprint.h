@@ -66,6 +66,19 @@ const char *sw_variant__name(enum sw_variant v);
 /* The cheap keyed 64-bit mix of 8 bytes at p: the window hash stored in patterns and
  * recomputed by the matcher at each sampled offset. */
 uint64_t sw_fingerprint__window(const struct sw_key *key, const uint8_t *p);
+
+/* The mix itself, on the 8 bytes loaded little-endian, for the matcher's hot loop. A filter,
+ * not a MAC: xor and multiply by key-derived odd constants with xor-shifts in between. It is a
+ * bijection of the 64-bit window, so equal window hashes mean equal windows; the full keyed
+ * hash is what confirms a match. */
+static inline uint64_t sw_fingerprint__mix(uint64_t k0, uint64_t k1, uint64_t x)
+{
+	uint64_t h = (x ^ k0) * k1;
+
+	h ^= h >> 29;
+	h *= k0 | 1;
+	return h ^ (h >> 32);
+}
 /* Keyed BLAKE2b-256 of a candidate span. */
 void sw_fingerprint__full(const struct sw_key *key, const uint8_t *p, size_t len,
 			  uint8_t out[SW_FULL_HASH_BYTES]);
