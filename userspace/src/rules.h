@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Rules: agent CLIs (which exec starts a session, where transcripts live), regex detectors for
+ * unregistered secrets, and the artifact policy. Loaded from a rules directory (YAML, libyaml)
+ * or from the defaults compiled into the binary.
+ *
+ * A rules directory must hold all three files agents.yaml, detectors.yaml and policy.yaml: a
+ * missing file is an error, never a silent fall-back to the embedded default, so that an
+ * edited rule set is exactly what runs. Keys missing inside policy.yaml keep their built-in
+ * defaults. Other files in the directory are ignored. */
+#ifndef SW_RULES_H
+#define SW_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
+#include "artifact.h"
+#include "embedded.h"
+
+/* Limits on everything a rule file controls. */
+#define SW_RULES_FILE_MAX    (1u << 20) /* bytes per file */
+#define SW_RULES_MAX	     10000	/* agents + detectors + allowlist entries, all files */
+#define SW_RULES_LIST_MAX    256	/* items in one list (basenames, keywords, paths, ...) */
+#define SW_RULES_STR_MAX     1024	/* bytes in one string other than a regex */
+#define SW_RULES_REGEX_MAX   4096	/* bytes in one regex */
+#define SW_RULES_DEPTH_MAX   16		/* YAML nesting depth */
+#define SW_RULES_LITERAL_MIN 2		/* prefilter literal length */
+#define SW_RULES_LITERAL_MAX 32
+#define SW_AGENT_LABEL_MAX   32 /* incl. NUL */
+#define SW_AGENT_COMM_LEN    16 /* = TASK_COMM_LEN, incl. NUL */
+#define SW_DETECTOR_ID_MAX   64 /* incl. NUL; = sizeof(sw_secret.detector) */
+#define SW_DETECTOR_NAME_MAX 128
+
+/* Where a rule file went wrong. line and col are 1-based; 0 when the problem concerns the whole
+ * file (cannot open, too large, missing). */
+struct sw_rules_error {
+	char file[256];
+	int line, col;
+	char msg[512];
+};
+
+/* "rules/agents.yaml:12:3: unknown key 'mtach' (expected one of: ...)" into out; returns the
+ * length snprintf would have written. */
+int sw_rules_error__format(const struct sw_rules_error *e, char *out, size_t size);
+
+enum sw_severity {
+	SW_SEV_INFO = 0,
+	SW_SEV_LOW,
+	SW_SEV_MEDIUM,
+	SW_SEV_HIGH,
+	SW_SEV_CRITICAL,
+	SW_SEV__COUNT,
+};
+
+/* "info", "low", "medium", "high", "critical"; "?" when out of range. */
+const char *sw_severity__name(enum sw_severity s);
+
+/* What a severity is chosen by: the artifact types of artifact.h, then two places that are
+ * refinements of file and pipe. */
+enum sw_place {
+	SW_PLACE_TRANSCRIPT = SW_ART__COUNT, /* a file in an agent's transcripts */
+	SW_PLACE_AGENT_PIPE,		     /* a pipe read by the agent: the prompt */
+	SW_PLACE__COUNT,
+};
+
+struct sw_policy {
+	uint8_t severity[SW_PLACE__COUNT]; /* enum sw_severity, indexed by artifact type or
+					    * enum sw_place */
+	uint32_t flood_burst;		   /* alerts per (session, secret) before limiting */
+	uint32_t flood_per_minute;
+	uint64_t capture_max_bytes; /* per syscall buffer sent by the kernel */
+	uint64_t ringbuf_bytes;	    /* power of two */
+};
+
+enum sw_detector_check {
+	SW_CHECK_NONE = 0,
+	SW_CHECK_JWT, /* header decodes to a JSON object with "alg" */
+};
+
+/* A compiled detector; read-only outside rules.c (detect.c reads it). */
+struct sw_detector {
+	char id[SW_DETECTOR_ID_MAX];
+	char name[SW_DETECTOR_NAME_MAX];
+	pcre2_code *code;   /* JIT compiled */
+	uint32_t group;	    /* capture group of the value; 0 = whole match */
+	double min_entropy; /* bits per character */
+	uint32_t min_len, max_len;
+	uint32_t keyword_window;
+	char **keywords; /* lower case */
+	size_t nkeywords;
+	char **prefilter; /* lower case; NULL/0: always searched */
+	size_t nprefilter;
+	enum sw_detector_check check;
+};
+
+struct sw_rules;
+struct sw_detect_index;
+
+/* Loads dir/agents.yaml, dir/detectors.yaml and dir/policy.yaml. Returns NULL with errno set
+ * and *err filled (the first problem found) on failure. */
+struct sw_rules *sw_rules__load_dir(const char *dir, struct sw_rules_error *err);
+/* Loads the default rules compiled into the binary (sw_embedded_rules). */
+struct sw_rules *sw_rules__load_embedded(struct sw_rules_error *err);
+/* Loads from memory: files is terminated by an entry whose name is NULL and must hold the three
+ * base names; others are ignored. Error file names are prefix + base name. */
+struct sw_rules *sw_rules__load_files(const struct sw_embedded_file *files, const char *prefix,
+				      struct sw_rules_error *err);
+void sw_rules__free(struct sw_rules *r);
+
+/* For `sprawlctl rules check DIR`: checks each of the three files on its own and reports the
+ * first problem of each (up to max), so one run shows every broken file. Returns the number of
+ * errors (0 = the directory loads) and fills errs[0..min(ret, max)-1]. */
+size_t sw_rules__check_dir(const char *dir, struct sw_rules_error *errs, size_t max);
+
+/* Returns 1 and sets *label (owned by r) when the exec of exe_path (comm after exec, argv) is
+ * an agent, 0 otherwise. Any argument may be NULL/0 when unknown. */
+int sw_rules__agent_match(const struct sw_rules *r, const char *exe_path, const char *comm,
+			  const char *const *argv, int argc, const char **label);
+/* Distinct basename and comm entries of all agents, truncated to 15 characters, for the
+ * kernel's agent table. Writes at most max; returns the number of distinct entries (more than
+ * max means the table is too small). */
+size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN], size_t max);
+/* Returns 1 and sets *label when path is in an agent's transcripts (label may be NULL). */
+int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label);
+size_t sw_rules__agent_count(const struct sw_rules *r);
+
+/* Returns 1 when a secret named secret_name landing at path is allowlisted. */
+int sw_rules__allowlisted(const struct sw_rules *r, const char *secret_name, const char *path);
+
+const struct sw_policy *sw_rules__policy(const struct sw_rules *r);
+/* Severity for an artifact type (enum sw_artifact_type) or enum sw_place. */
+enum sw_severity sw_rules__severity(const struct sw_rules *r, unsigned int place);
+
+const struct sw_detector *sw_rules__detectors(const struct sw_rules *r, size_t *n);
+/* The detect module's prefilter and scratch, built at load (see detect.h). */
+struct sw_detect_index *sw_rules__detect_index(const struct sw_rules *r);
+
+#endif
