@@ -97,7 +97,7 @@ $(OBJ)/sprawl.pb-c.o: $(GEN)/sprawl.pb-c.c | $(OBJ)
 
 $(OBJ)/rules_embedded.o: $(GEN)/rules_embedded.c | $(OBJ)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -Iuserspace/src -c $< -o $@
 
 $(OBJ)/%.o: userspace/src/%.c $(wildcard userspace/src/*.h) $(GEN)/sprawl.pb-c.h \
 		bpf/sprawl_events.h | $(OBJ)
