@@ -111,6 +111,23 @@ void sw_detect__index_free(struct sw_detect_index *ix)
 	free(ix);
 }
 
+static void set_bit(struct sw_detect_index *ix, uint16_t g)
+{
+	ix->bitmap[g >> 6] |= 1ull << (g & 63);
+}
+
+/* Marks every case variant of the gram a,b, so that the hot loop tests raw bytes and folds
+ * only on a hit. */
+static void set_grams(struct sw_detect_index *ix, uint8_t a, uint8_t b)
+{
+	uint8_t ua = (uint8_t)toupper(a), ub = (uint8_t)toupper(b);
+
+	set_bit(ix, (uint16_t)(a | b << 8));
+	set_bit(ix, (uint16_t)(ua | b << 8));
+	set_bit(ix, (uint16_t)(a | ub << 8));
+	set_bit(ix, (uint16_t)(ua | ub << 8));
+}
+
 struct sw_detect_index *sw_detect__index_new(const struct sw_detector *d, size_t n)
 {
 	struct sw_detect_index *ix = calloc(1, sizeof(*ix));
@@ -156,7 +173,7 @@ struct sw_detect_index *sw_detect__index_new(const struct sw_detector *d, size_t
 			/* The loader guarantees 2..32 lower-case bytes. */
 			l->gram = (uint16_t)(ix->fold[(uint8_t)l->s[0]] | ix->fold[(uint8_t)l->s[1]]
 										  << 8);
-			ix->bitmap[l->gram >> 6] |= 1ull << (l->gram & 63);
+			set_grams(ix, (uint8_t)l->s[0], (uint8_t)l->s[1]);
 		}
 	}
 	qsort(ix->lits, ix->nlits, sizeof(*ix->lits), lit_cmp);
@@ -182,9 +199,10 @@ static void prefilter(struct sw_detect_index *ix, const uint8_t *data, size_t le
 	uint16_t g;
 
 	for (i = 0; i + 1 < len && left; i++) {
-		g = (uint16_t)(fold[data[i]] | fold[data[i + 1]] << 8);
+		g = (uint16_t)(data[i] | data[i + 1] << 8);
 		if (!(ix->bitmap[g >> 6] & (1ull << (g & 63))))
 			continue;
+		g = (uint16_t)(fold[data[i]] | fold[data[i + 1]] << 8);
 		lo = 0;
 		hi = ix->nlits;
 		while (lo < hi) {
