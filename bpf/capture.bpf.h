@@ -158,10 +158,56 @@ static __always_inline void name_socket(struct data_scratch *ds, struct file *f,
 		BPF_CORE_READ_INTO(&ds->rec.addr, sk, __sk_common.skc_daddr);
 }
 
+/* Names the source of a copy: kind, dev, ino, path (after the destination's, at tail +
+ * plen) and where the copied bytes started. The syscall has already advanced the offset (user
+ * loff_t or the file position) by total. */
+static __always_inline void name_source(struct data_scratch *ds, __u64 total, __u64 plen)
+{
+	struct file *f = fd_file(ds->st.src_fd);
+	struct path_scratch *ps;
+	struct inode *inode;
+	__u64 start = 0, len = 0;
+	__u32 trunc = 0;
+	__s64 pos = -1;
+	__u16 mode;
+
+	ds->rec.src_path_len = 0;
+	ds->rec.src_kind = SW_AK_NONE;
+	ds->rec.src_dev = 0;
+	ds->rec.src_ino = 0;
+	ds->rec.src_pos = -1;
+	if (!f) {
+		LOSS_INC(copies_unread);
+		return;
+	}
+	inode = BPF_CORE_READ(f, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode) & SW_S_IFMT;
+	ds->rec.src_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	ds->rec.src_ino = BPF_CORE_READ(inode, i_ino);
+	if (mode == SW_S_IFREG) {
+		ds->rec.src_kind = SW_AK_FILE;
+		if (ds->st.src_off) {
+			if (bpf_probe_read_user(&pos, sizeof(pos), (void *)ds->st.src_off))
+				pos = -1;
+		} else {
+			pos = BPF_CORE_READ(f, f_pos);
+		}
+		ds->rec.src_pos = pos >= (__s64)total ? pos - (__s64)total : -1;
+		ps = file_path(f, &start, &len, &trunc);
+		ds->rec.src_path_len = copy_path(&ds->tail[plen & (SW_PATH_LEN - 1)], ps, start,
+						 len);
+	} else if (mode == SW_S_IFIFO) {
+		ds->rec.src_kind = SW_AK_PIPE;
+	} else if (mode == SW_S_IFSOCK) {
+		ds->rec.src_kind = SW_AK_SOCKET;
+	}
+}
+
 /* Fills the syscall's arguments into the per-CPU capture state; capture_write() takes them
  * from there (a BPF function has at most five arguments). */
 static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 buf, __u64 iov,
-							__u32 iovcnt, __s64 pos, __u64 dest)
+							__u32 iovcnt, __s64 pos, __u64 dest,
+							__s64 src_fd, __u64 src_off)
 {
 	struct data_scratch *ds;
 	__u32 zero = 0;
@@ -176,6 +222,8 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
 	ds->st.iovcnt = iovcnt > SW_IOV_MAX ? SW_IOV_MAX : iovcnt;
 	ds->st.pos = pos;
 	ds->st.dest = dest;
+	ds->st.src_fd = src_fd;
+	ds->st.src_off = src_off;
 	return &ds->st;
 }
 
@@ -189,7 +237,7 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	struct data_scratch *ds;
 	struct inode *inode;
 	struct file *f;
-	__u64 start = 0, plen = 0;
+	__u64 start = 0, plen = 0, slen;
 	__u32 zero = 0, ptrunc = 0;
 	__u16 mode;
 
@@ -240,6 +288,19 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 			ds->rec.hdr.flags |= SW_F_PATH_TRUNC;
 			LOSS_INC(path_truncated);
 		}
+	}
+	if (st->src_fd >= 0) {
+		plen &= SW_PATH_LEN - 1;
+		name_source(ds, total, plen);
+		ds->rec.hdr.flags |= SW_F_COPY | SW_F_LAST;
+		ds->rec.offset = 0;
+		ds->rec.path_len = plen;
+		ds->rec.data_len = 0;
+		slen = ds->rec.src_path_len & (SW_PATH_LEN - 1);
+		ds->rec.hdr.size = sizeof(ds->rec) + plen + slen;
+		if (bpf_ringbuf_output(&events, &ds->rec, sizeof(ds->rec) + plen + slen, 0))
+			LOSS_INC(ringbuf_full);
+		return 0;
 	}
 	st->limit = total;
 	if (st->limit > max_bytes) {

@@ -28,6 +28,14 @@ struct {
 	__type(value, __u32);
 } agent_comms SEC(".maps");
 
+/* (dev, ino) of every secret's origin file: opening one is an exposure. Set by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sw_inode_key);
+	__type(value, __u32);
+} origins SEC(".maps");
+
 /* All records to userspace. Size set by userspace before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -55,6 +63,8 @@ struct chunk_state {
 	__u64 iovcnt;
 	__u64 iov_idx;
 	__u64 dest;		/* user sockaddr of sendto/sendmsg, 0 if none */
+	__s64 src_fd;		/* copies: the source fd, -1 for plain writes */
+	__u64 src_off;		/* copies: user loff_t * of the source offset, 0 if none */
 	__u64 sent;		/* bytes sent so far */
 	__u64 limit;		/* min(total, max_bytes) */
 	__u64 path_len;		/* bytes of path already in the tail (first chunk only) */
@@ -102,6 +112,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exec_scratch);
 } exec_buf SEC(".maps");
+
+/* Per-CPU scratch for open, rename and channel records. */
+struct misc_scratch {
+	union {
+		struct sw_open_rec open;
+		struct sw_rename_rec rename;
+		struct sw_channel_rec channel;
+	};
+	char tail[SW_PATH_LEN * 2];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct misc_scratch);
+} misc_buf SEC(".maps");
 
 static __always_inline struct sw_loss *loss_counters(void)
 {

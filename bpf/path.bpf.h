@@ -56,20 +56,19 @@ static long walk_step(__u32 i, void *ctx)
 	return 0;
 }
 
-/* Walks f's path into the per-CPU path scratch. Returns the scratch and sets *start and *len
- * to the path inside it, or NULL. *truncated is set when components were lost. */
-static __always_inline struct path_scratch *file_path(struct file *f, __u64 *start, __u64 *len,
-						      __u32 *truncated)
+/* Walks (dentry, vmnt) into the per-CPU path scratch. Returns the scratch and sets *start and
+ * *len to the path inside it, or NULL. *truncated is set when components were lost. */
+static __always_inline struct path_scratch *walk_path(struct dentry *dentry,
+						      struct vfsmount *vmnt, __u64 *start,
+						      __u64 *len, __u32 *truncated)
 {
 	struct path_scratch *ps;
-	struct vfsmount *vmnt;
 	__u32 zero = 0;
 
 	ps = bpf_map_lookup_elem(&path_buf, &zero);
 	if (!ps)
 		return NULL;
-	ps->dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-	vmnt = BPF_CORE_READ(f, f_path.mnt);
+	ps->dentry = (__u64)dentry;
 	ps->mnt = (__u64)container_of(vmnt, struct mount, mnt);
 	ps->off = SW_PATH_LEN;
 	ps->truncated = 0;
@@ -85,6 +84,24 @@ static __always_inline struct path_scratch *file_path(struct file *f, __u64 *sta
 	*len = SW_PATH_LEN - ps->off;
 	*truncated = ps->truncated;
 	return ps;
+}
+
+static __always_inline struct path_scratch *file_path(struct file *f, __u64 *start, __u64 *len,
+						      __u32 *truncated)
+{
+	return walk_path(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), start,
+			 len, truncated);
+}
+
+/* Copies a walked path into dst (at most SW_PATH_LEN - 1 bytes). Returns its length. */
+static __always_inline __u64 copy_path(char *dst, struct path_scratch *ps, __u64 start,
+				       __u64 len)
+{
+	if (!ps || len == 0 || len >= SW_PATH_LEN)
+		return 0;
+	if (bpf_probe_read_kernel(dst, len, &ps->buf[start & (SW_PATH_LEN - 1)]))
+		return 0;
+	return len;
 }
 
 #endif

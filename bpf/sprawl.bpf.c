@@ -13,6 +13,7 @@
 #include "path.bpf.h"
 #include "capture.bpf.h"
 #include "exec.bpf.h"
+#include "side.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -25,6 +26,24 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_sendto 44
 #define NR_sendmsg 46
 #define NR_sendmmsg 307
+#define NR_sendfile 40
+#define NR_splice 275
+#define NR_tee 276
+#define NR_copy_file_range 326
+#define NR_open 2
+#define NR_creat 85
+#define NR_openat 257
+#define NR_openat2 437
+#define NR_rename 82
+#define NR_renameat 264
+#define NR_renameat2 316
+#define NR_link 86
+#define NR_linkat 265
+#define NR_mmap 9
+#define NR_io_uring_setup 425
+#define NR_process_vm_writev 311
+#define SW_PROT_WRITE 2
+#define SW_MAP_SHARED 1
 #define SENDMMSG_MAX 16		/* messages of one sendmmsg captured; the rest are counted */
 
 /* struct user_msghdr, as userspace lays it out. */
@@ -63,7 +82,7 @@ static long mmsg_step(__u32 i, void *ctx)
 	if (bpf_probe_read_user(&m, sizeof(m), (void *)(c->vec + i * sizeof(m))))
 		return 1;
 	if (m.len && capture_args(NR_sendmmsg, c->fd, 0, (__u64)m.hdr.iov, m.hdr.iovlen, -1,
-				  (__u64)m.hdr.name))
+				  (__u64)m.hdr.name, -1, 0))
 		capture_write(c->session_id, m.len);
 	return 0;
 }
@@ -169,28 +188,79 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	__u32 nr;
 
 	s = scope_of(bpf_get_current_pid_tgid() >> 32);
-	if (!s || ret <= 0)
+	if (!s || ret < 0)
 		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
 	switch (nr) {
 	case NR_write:
 	case NR_pwrite64:
 		if (capture_args(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), 0, 0,
-				 nr == NR_pwrite64 ? (__s64)BPF_CORE_READ(regs, r10) : -1, 0))
+				 nr == NR_pwrite64 ? (__s64)BPF_CORE_READ(regs, r10) : -1, 0, -1,
+				 0) && ret > 0)
 			capture_write(s->session_id, ret);
 		break;
 	case NR_sendto:
-		if (capture_args(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), 0, 0, -1,
-				 BPF_CORE_READ(regs, r8)))
+		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), 0,
+					    0, -1, BPF_CORE_READ(regs, r8), -1, 0))
 			capture_write(s->session_id, ret);
+		break;
+	/* Copies without a user buffer: the destination is named like a write, the source
+	 * in src_*; userspace reads the copied range from the source. */
+	case NR_copy_file_range:
+	case NR_splice:
+		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, dx), 0, 0, 0, -1, 0,
+					    BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si)))
+			capture_write(s->session_id, ret);
+		break;
+	case NR_sendfile:
+		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, di), 0, 0, 0, -1, 0,
+					    BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx)))
+			capture_write(s->session_id, ret);
+		break;
+	case NR_tee:
+		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, si), 0, 0, 0, -1, 0,
+					    BPF_CORE_READ(regs, di), 0))
+			capture_write(s->session_id, ret);
+		break;
+	case NR_open:
+	case NR_creat:
+		capture_open(s, ret, nr == NR_creat ? 0101 : BPF_CORE_READ(regs, si));
+		break;
+	case NR_openat:
+		capture_open(s, ret, BPF_CORE_READ(regs, dx));
+		break;
+	case NR_openat2:
+		capture_open(s, ret, 0);
+		break;
+	case NR_rename:
+	case NR_link:
+		capture_rename(s, nr, SW_AT_FDCWD, (const char *)BPF_CORE_READ(regs, si));
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+	case NR_linkat:
+		capture_rename(s, nr, (int)BPF_CORE_READ(regs, dx),
+			       (const char *)BPF_CORE_READ(regs, r10));
+		break;
+	case NR_mmap:
+		if ((BPF_CORE_READ(regs, dx) & SW_PROT_WRITE) &&
+		    (BPF_CORE_READ(regs, r10) & SW_MAP_SHARED))
+			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, r8));
+		break;
+	case NR_io_uring_setup:
+		capture_channel(s, SW_CH_IO_URING, -1);
+		break;
+	case NR_process_vm_writev:
+		if (ret > 0)
+			capture_channel(s, SW_CH_PROCESS_VM_WRITEV, -1);
 		break;
 	case NR_sendmsg: {
 		struct msghdr_user m;
 
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)BPF_CORE_READ(regs, si)))
+		if (ret == 0 || bpf_probe_read_user(&m, sizeof(m), (void *)BPF_CORE_READ(regs, si)))
 			break;
 		if (capture_args(nr, BPF_CORE_READ(regs, di), 0, (__u64)m.iov, m.iovlen, -1,
-				 (__u64)m.name))
+				 (__u64)m.name, -1, 0))
 			capture_write(s->session_id, ret);
 		break;
 	}
@@ -207,9 +277,9 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_writev:
 	case NR_pwritev:
 	case NR_pwritev2:
-		if (capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
+		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
 				 BPF_CORE_READ(regs, dx),
-				 nr == NR_writev ? -1 : (__s64)BPF_CORE_READ(regs, r10), 0))
+				 nr == NR_writev ? -1 : (__s64)BPF_CORE_READ(regs, r10), 0, -1, 0))
 			capture_write(s->session_id, ret);
 		break;
 	default:

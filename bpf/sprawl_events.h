@@ -21,6 +21,9 @@ enum sw_event_type {
 	SW_EV_EXEC = 2,
 	SW_EV_EXIT = 3,
 	SW_EV_DATA = 4,
+	SW_EV_OPEN = 5,		/* a session process opened a secret's origin file */
+	SW_EV_RENAME = 6,	/* rename or link: an artifact gets a new name */
+	SW_EV_CHANNEL = 7,	/* a channel syscalls cannot show (io_uring, shared mmap, ...) */
 };
 
 /* Header flags. */
@@ -33,6 +36,14 @@ enum sw_flags {
 	SW_F_ARGS_TRUNC = 1 << 5,	/* exec argv longer than SW_ARGS_LEN */
 	SW_F_ENV_TRUNC = 1 << 6,	/* exec environment longer than SW_ENV_LEN */
 	SW_F_NEW_SESSION = 1 << 7,	/* exec started a session (agent rule matched) */
+	SW_F_COPY = 1 << 8,		/* data record of a copy without a user buffer: no data,
+					 * the source is in src_* */
+};
+
+enum sw_channel {
+	SW_CH_IO_URING = 1,
+	SW_CH_MMAP_SHARED = 2,
+	SW_CH_PROCESS_VM_WRITEV = 3,
 };
 
 enum sw_art_kind {
@@ -94,7 +105,7 @@ struct sw_exit_rec {
 _Static_assert(sizeof(struct sw_exit_rec) == 64, "sw_exit_rec layout");
 
 /* SW_EV_DATA: bytes a session process wrote. tail = path[path_len] data[data_len]; path only
- * in the SW_F_FIRST chunk. A syscall's chunks arrive in order, offset = position in the
+ * in the SW_F_FIRST chunk. A copy (SW_F_COPY) has no data: tail = path src_path. A syscall's chunks arrive in order, offset = position in the
  * syscall's byte stream. */
 struct sw_data_rec {
 	struct sw_hdr hdr;
@@ -115,8 +126,53 @@ struct sw_data_rec {
 	__u16 pad0;
 	__u32 rdev;		/* tty: device number (kernel encoding) */
 	__u8 addr[16];		/* socket: peer address (IPv4 in the first 4 bytes) */
+	/* SW_F_COPY: the source of copy_file_range, sendfile, splice or tee */
+	__u64 src_dev;
+	__u64 src_ino;
+	__s64 src_pos;		/* first byte copied, -1 when unknown (pipes) */
+	__u16 src_kind;		/* enum sw_art_kind */
+	__u16 pad1;
+	__u32 src_path_len;	/* source path after the destination path in the tail */
 };
-_Static_assert(sizeof(struct sw_data_rec) == 144, "sw_data_rec layout");
+_Static_assert(sizeof(struct sw_data_rec) == 176, "sw_data_rec layout");
+
+/* Key of the origins map: (dev, ino) of every secret's origin file, dev in kernel encoding. */
+struct sw_inode_key {
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct sw_inode_key) == 16, "sw_inode_key layout");
+
+/* SW_EV_OPEN: tail = path[path_len]. */
+struct sw_open_rec {
+	struct sw_hdr hdr;
+	__u64 dev;
+	__u64 ino;
+	__u32 open_flags;
+	__u32 path_len;
+};
+_Static_assert(sizeof(struct sw_open_rec) == 80, "sw_open_rec layout");
+
+/* SW_EV_RENAME: tail = dir[dir_len] name[name_len]; the new name is dir + "/" + name unless
+ * name is absolute (dir_len 0). */
+struct sw_rename_rec {
+	struct sw_hdr hdr;
+	__u32 syscall_nr;
+	__u32 dir_len;
+	__u32 name_len;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sw_rename_rec) == 72, "sw_rename_rec layout");
+
+/* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap). */
+struct sw_channel_rec {
+	struct sw_hdr hdr;
+	__u32 channel;		/* enum sw_channel */
+	__u32 path_len;
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct sw_channel_rec) == 80, "sw_channel_rec layout");
 
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {
@@ -125,7 +181,8 @@ struct sw_loss {
 	__u64 read_errors;	/* user/kernel reads that failed */
 	__u64 path_truncated;
 	__u64 scope_full;	/* children that could not enter the scope map */
-	__u64 pad[3];
+	__u64 copies_unread;	/* copies whose source could not be named */
+	__u64 pad[2];
 };
 _Static_assert(sizeof(struct sw_loss) == 64, "sw_loss layout");
 

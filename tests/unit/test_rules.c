@@ -105,7 +105,7 @@ static void test_policy_defaults(void **state)
 	assert_int_equal(sw_rules__severity(r, SW_ART_TLS), SW_SEV_CRITICAL);
 	assert_int_equal(sw_rules__severity(r, SW_PLACE_AGENT_PIPE), SW_SEV_CRITICAL);
 	assert_int_equal(sw_rules__severity(r, SW_PLACE_TRANSCRIPT), SW_SEV_HIGH);
-	assert_string_equal(sw_severity__name(sw_rules__severity(r, SW_ART_PIPE)), "low");
+	assert_string_equal(sw_alert__severity_name(sw_rules__severity(r, SW_ART_PIPE)), "low");
 	sw_rules__free(r);
 
 	/* An empty policy file keeps every default; a partial one overrides only what it says. */

@@ -20,7 +20,14 @@ enum sw_alert_kind {
 	SW_ALERT__COUNT,
 };
 
-enum sw_severity { SW_SEV_INFO = 0, SW_SEV_LOW, SW_SEV_MEDIUM, SW_SEV_HIGH, SW_SEV_CRITICAL };
+enum sw_severity {
+	SW_SEV_INFO = 0,
+	SW_SEV_LOW,
+	SW_SEV_MEDIUM,
+	SW_SEV_HIGH,
+	SW_SEV_CRITICAL,
+	SW_SEV__COUNT,
+};
 
 #define SW_ARGV_MAX 64
 

@@ -55,6 +55,46 @@ int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
 		ev->path_len = ev->data->path_len;
 		ev->bytes = (const uint8_t *)tail + ev->path_len;
 		ev->bytes_len = ev->data->data_len;
+		if (h->flags & SW_F_COPY) {
+			if (ev->data->data_len || ev->data->src_path_len > SW_PATH_LEN ||
+			    sizeof(*ev->data) + (size_t)ev->data->path_len +
+					    ev->data->src_path_len > size)
+				return -EBADMSG;
+			ev->src_path = tail + ev->path_len;
+			ev->src_path_len = ev->data->src_path_len;
+		}
+		return 0;
+	case SW_EV_OPEN:
+		if (size < sizeof(*ev->open))
+			return -EBADMSG;
+		ev->open = rec;
+		if (ev->open->path_len > SW_PATH_LEN ||
+		    sizeof(*ev->open) + (size_t)ev->open->path_len > size)
+			return -EBADMSG;
+		ev->path = (const char *)(ev->open + 1);
+		ev->path_len = ev->open->path_len;
+		return 0;
+	case SW_EV_RENAME:
+		if (size < sizeof(*ev->rename))
+			return -EBADMSG;
+		ev->rename = rec;
+		if (ev->rename->dir_len > SW_PATH_LEN || ev->rename->name_len > SW_PATH_LEN ||
+		    sizeof(*ev->rename) + (size_t)ev->rename->dir_len + ev->rename->name_len > size)
+			return -EBADMSG;
+		ev->path = (const char *)(ev->rename + 1);
+		ev->path_len = ev->rename->dir_len;
+		ev->src_path = ev->path + ev->path_len;
+		ev->src_path_len = ev->rename->name_len;
+		return 0;
+	case SW_EV_CHANNEL:
+		if (size < sizeof(*ev->channel))
+			return -EBADMSG;
+		ev->channel = rec;
+		if (ev->channel->path_len > SW_PATH_LEN ||
+		    sizeof(*ev->channel) + (size_t)ev->channel->path_len > size)
+			return -EBADMSG;
+		ev->path = (const char *)(ev->channel + 1);
+		ev->path_len = ev->channel->path_len;
 		return 0;
 	default:
 		return -EBADMSG;

@@ -15,10 +15,16 @@ struct sw_event {
 		const struct sw_exec_rec *exec;
 		const struct sw_exit_rec *exit;
 		const struct sw_data_rec *data;
+		const struct sw_open_rec *open;
+		const struct sw_rename_rec *rename;
+		const struct sw_channel_rec *channel;
 	};
-	/* SW_EV_DATA */
+	/* SW_EV_DATA, SW_EV_OPEN, SW_EV_CHANNEL; SW_EV_RENAME: the directory */
 	const char *path;
 	size_t path_len;
+	/* SW_EV_DATA with SW_F_COPY: the source's path; SW_EV_RENAME: the new name */
+	const char *src_path;
+	size_t src_path_len;
 	const uint8_t *bytes;
 	size_t bytes_len;
 	/* SW_EV_EXEC */

@@ -59,7 +59,6 @@ struct sw_rules {
 	struct sw_detect_index *index;
 };
 
-static const char *const sev_names[SW_SEV__COUNT] = {"info", "low", "medium", "high", "critical"};
 static const char *const place_names[SW_PLACE__COUNT] = {
 	[SW_ART_FILE] = "file",
 	[SW_ART_SOCKET] = "socket",
@@ -72,10 +71,6 @@ static const char *const place_names[SW_PLACE__COUNT] = {
 	[SW_PLACE_AGENT_PIPE] = "agent_pipe",
 };
 
-const char *sw_severity__name(enum sw_severity s)
-{
-	return (unsigned int)s < SW_SEV__COUNT ? sev_names[s] : "?";
-}
 
 int sw_rules_error__format(const struct sw_rules_error *e, char *out, size_t size)
 {
@@ -897,7 +892,7 @@ static int policy_severity(struct ld *c, yaml_node_t *v, void *obj)
 		if (val->type != YAML_SCALAR_NODE)
 			return fail(c, val, "severity must be a string, not %s", kind(val));
 		for (s = 0; s < SW_SEV__COUNT; s++)
-			if (!strcmp(scalar(val), sev_names[s]))
+			if (!strcmp(scalar(val), sw_alert__severity_name(s)))
 				break;
 		if (s == SW_SEV__COUNT)
 			return fail(c, val,

@@ -18,6 +18,7 @@
 #endif
 #include <pcre2.h>
 
+#include "alert.h"
 #include "artifact.h"
 #include "embedded.h"
 
@@ -47,17 +48,7 @@ struct sw_rules_error {
  * length snprintf would have written. */
 int sw_rules_error__format(const struct sw_rules_error *e, char *out, size_t size);
 
-enum sw_severity {
-	SW_SEV_INFO = 0,
-	SW_SEV_LOW,
-	SW_SEV_MEDIUM,
-	SW_SEV_HIGH,
-	SW_SEV_CRITICAL,
-	SW_SEV__COUNT,
-};
-
-/* "info", "low", "medium", "high", "critical"; "?" when out of range. */
-const char *sw_severity__name(enum sw_severity s);
+/* Severities are the alert module's (enum sw_severity in alert.h). */
 
 /* What a severity is chosen by: the artifact types of artifact.h, then two places that are
  * refinements of file and pipe. */

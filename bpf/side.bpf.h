@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Records other than data: opens of a secret's origin (exposure), renames and links (an
+ * artifact's new name), and channels that syscalls cannot show (io_uring, shared mmap,
+ * process_vm_writev). */
+#ifndef SPRAWL_SIDE_BPF_H
+#define SPRAWL_SIDE_BPF_H
+
+#include "maps.bpf.h"
+#include "path.bpf.h"
+#include "proc.bpf.h"
+#include "capture.bpf.h"
+
+#define SW_AT_FDCWD -100
+
+static __always_inline struct misc_scratch *misc(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&misc_buf, &zero);
+}
+
+/* An open that returned fd: reported only when the file is a secret's origin, so ordinary
+ * opens cost one lookup. */
+static __always_inline void capture_open(const struct sw_scope *s, long fd, __u32 oflags)
+{
+	struct sw_inode_key k = {};
+	struct path_scratch *ps;
+	struct misc_scratch *m;
+	struct inode *inode;
+	struct file *f;
+	__u64 start = 0, len = 0;
+	__u32 trunc = 0;
+
+	f = fd_file(fd);
+	if (!f)
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	if (!bpf_map_lookup_elem(&origins, &k))
+		return;
+	m = misc();
+	if (!m)
+		return;
+	fill_hdr(&m->open.hdr, SW_EV_OPEN, s);
+	m->open.dev = k.dev;
+	m->open.ino = k.ino;
+	m->open.open_flags = oflags;
+	ps = file_path(f, &start, &len, &trunc);
+	len = copy_path(m->tail, ps, start, len) & (SW_PATH_LEN - 1);
+	m->open.path_len = len;
+	m->open.hdr.size = sizeof(m->open) + len;
+	if (bpf_ringbuf_output(&events, &m->open, sizeof(m->open) + len, 0))
+		LOSS_INC(ringbuf_full);
+}
+
+/* rename/link: the new name as the process gave it, with the directory it is relative to. */
+static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, long dirfd,
+					   const char *newname)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct path_scratch *ps = NULL;
+	struct misc_scratch *m;
+	struct file *f;
+	__u64 start = 0, dlen = 0;
+	__u32 trunc = 0;
+	long n;
+
+	m = misc();
+	if (!m)
+		return;
+	fill_hdr(&m->rename.hdr, SW_EV_RENAME, s);
+	m->rename.syscall_nr = nr;
+	n = bpf_probe_read_user_str(&m->tail[SW_PATH_LEN], SW_PATH_LEN, newname);
+	if (n <= 1)
+		return;
+	m->rename.name_len = (n - 1) & (SW_PATH_LEN - 1);
+	if (m->tail[SW_PATH_LEN] != '/') {
+		if (dirfd == SW_AT_FDCWD) {
+			ps = walk_path(BPF_CORE_READ(task, fs, pwd.dentry),
+				       BPF_CORE_READ(task, fs, pwd.mnt), &start, &dlen, &trunc);
+		} else {
+			f = fd_file(dirfd);
+			if (f)
+				ps = file_path(f, &start, &dlen, &trunc);
+		}
+	}
+	dlen = copy_path(m->tail, ps, start, dlen) & (SW_PATH_LEN - 1);
+	m->rename.dir_len = dlen;
+	/* Name right after the directory: one more copy, bounded for the verifier. */
+	if (dlen && bpf_probe_read_kernel(&m->tail[dlen], m->rename.name_len & (SW_PATH_LEN - 1),
+					  &m->tail[SW_PATH_LEN]))
+		return;
+	n = sizeof(m->rename) + dlen + (m->rename.name_len & (SW_PATH_LEN - 1));
+	m->rename.hdr.size = n;
+	if (!dlen && bpf_probe_read_kernel(m->tail, m->rename.name_len & (SW_PATH_LEN - 1),
+					   &m->tail[SW_PATH_LEN]))
+		return;
+	if (bpf_ringbuf_output(&events, &m->rename, n & (SW_PATH_LEN * 2 - 1), 0))
+		LOSS_INC(ringbuf_full);
+}
+
+static __always_inline void capture_channel(const struct sw_scope *s, __u32 channel, long fd)
+{
+	struct path_scratch *ps;
+	struct misc_scratch *m;
+	struct inode *inode;
+	struct file *f = NULL;
+	__u64 start = 0, len = 0;
+	__u32 trunc = 0;
+
+	if (fd >= 0) {
+		f = fd_file(fd);
+		if (!f)
+			return;
+		inode = BPF_CORE_READ(f, f_inode);
+		if ((BPF_CORE_READ(inode, i_mode) & SW_S_IFMT) != SW_S_IFREG)
+			return;
+	}
+	m = misc();
+	if (!m)
+		return;
+	fill_hdr(&m->channel.hdr, SW_EV_CHANNEL, s);
+	m->channel.channel = channel;
+	m->channel.dev = 0;
+	m->channel.ino = 0;
+	if (f) {
+		inode = BPF_CORE_READ(f, f_inode);
+		m->channel.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		m->channel.ino = BPF_CORE_READ(inode, i_ino);
+		ps = file_path(f, &start, &len, &trunc);
+		len = copy_path(m->tail, ps, start, len);
+	}
+	len &= SW_PATH_LEN - 1;
+	m->channel.path_len = len;
+	m->channel.hdr.size = sizeof(m->channel) + len;
+	if (bpf_ringbuf_output(&events, &m->channel, sizeof(m->channel) + len, 0))
+		LOSS_INC(ringbuf_full);
+}
+
+#endif
