@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -27,9 +28,12 @@ extern char **environ;
 
 enum sink_kind { K_FILE, K_SYSLOG, K_HOOK, K_CALLBACK };
 
+/* One syslog message. Stream transports get the octet-counting prefix at send time: whether
+ * a unix socket is a stream or datagram one is only known once connected. */
 struct frame {
 	struct frame *next;
-	size_t len, off;
+	size_t len;		/* message bytes */
+	size_t off;		/* bytes of prefix + message already sent on this connection */
 	char data[];
 };
 
@@ -425,9 +429,27 @@ static void sl_drain(struct sw_sink *s)
 
 	while (s->qhead && s->state == SL_CONNECTED && budget-- > 0) {
 		struct frame *f = s->qhead;
-		ssize_t n = send(s->sock, f->data + f->off, f->len - f->off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		char prefix[24];
+		size_t plen = 0, total;
+		struct iovec iov[2];
+		struct msghdr mh = { .msg_iov = iov };
+		ssize_t n;
 
+		if (s->stype == SOCK_STREAM)
+			plen = (size_t)snprintf(prefix, sizeof(prefix), "%zu ", f->len);
+		total = plen + f->len;
+		if (f->off < plen) {
+			iov[0].iov_base = prefix + f->off;
+			iov[0].iov_len = plen - f->off;
+			iov[1].iov_base = f->data;
+			iov[1].iov_len = f->len;
+			mh.msg_iovlen = 2;
+		} else {
+			iov[0].iov_base = f->data + (f->off - plen);
+			iov[0].iov_len = total - f->off;
+			mh.msg_iovlen = 1;
+		}
+		n = sendmsg(s->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -438,10 +460,10 @@ static void sl_drain(struct sw_sink *s)
 			return;
 		}
 		if (s->stype == SOCK_DGRAM)
-			f->off = f->len;
+			f->off = total;
 		else
 			f->off += (size_t)n;
-		if (f->off < f->len)
+		if (f->off < total)
 			return;
 		s->qhead = f->next;
 		if (!s->qhead)
@@ -507,8 +529,8 @@ static void sl_hostname(const char *in, size_t max, char out[256])
 
 static int syslog_emit(struct sw_sink *s, const struct sw_alert *a)
 {
-	char ts[SW_ALERT_TIME_LEN], host[256], head[512], lenpfx[24];
-	size_t hl, pl = 0, total;
+	char ts[SW_ALERT_TIME_LEN], host[256], head[512];
+	size_t hl, total;
 	struct frame *f;
 	int n;
 
@@ -528,9 +550,7 @@ static int syslog_emit(struct sw_sink *s, const struct sw_alert *a)
 		s->st.failed++;
 		return -EMSGSIZE;
 	}
-	if (s->stype == SOCK_STREAM)
-		pl = (size_t)snprintf(lenpfx, sizeof(lenpfx), "%zu ", hl + (size_t)n);
-	total = pl + hl + (size_t)n;
+	total = hl + (size_t)n;
 	if (s->qbytes + total > SW_SINK_QUEUE_MAX) {
 		s->st.dropped++;
 		sl_progress(s, 0);
@@ -544,9 +564,8 @@ static int syslog_emit(struct sw_sink *s, const struct sw_alert *a)
 	f->next = NULL;
 	f->len = total;
 	f->off = 0;
-	memcpy(f->data, lenpfx, pl);
-	memcpy(f->data + pl, head, hl);
-	memcpy(f->data + pl + hl, s->buf, (size_t)n);
+	memcpy(f->data, head, hl);
+	memcpy(f->data + hl, s->buf, (size_t)n);
 	if (s->qtail)
 		s->qtail->next = f;
 	else
