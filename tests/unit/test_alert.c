@@ -25,8 +25,8 @@ struct jv {
 	enum jt t;
 	int b;
 	long long i;
-	char *s;		/* decoded UTF-8 */
-	size_t n;		/* items / members */
+	char *s;  /* decoded UTF-8 */
+	size_t n; /* items / members */
 	struct jv **items;
 	char **keys;
 };
@@ -138,7 +138,9 @@ static char *jstr(struct jp *p)
 				goto bad;
 			c = (unsigned char)*p->p++;
 			switch (c) {
-			case '"': case '\\': case '/':
+			case '"':
+			case '\\':
+			case '/':
 				put_utf8(&o, &len, &cap, c);
 				break;
 			case 'n':
@@ -281,9 +283,9 @@ static struct jv *jparse(struct jp *p)
 			goto bad;
 		if (*p->p == '0' && p->p + 1 < p->end && p->p[1] >= '0' && p->p[1] <= '9')
 			goto bad;
-		while (p->p < p->end && ((*p->p >= '0' && *p->p <= '9') || *p->p == '.' ||
-					 *p->p == 'e' || *p->p == 'E' || *p->p == '+' ||
-					 (*p->p == '-' && p->p > s)))
+		while (p->p < p->end &&
+		       ((*p->p >= '0' && *p->p <= '9') || *p->p == '.' || *p->p == 'e' ||
+			*p->p == 'E' || *p->p == '+' || (*p->p == '-' && p->p > s)))
 			frac |= (*p->p == '.' || *p->p == 'e' || *p->p == 'E'), p->p++;
 		v->t = frac ? J_NUM : J_INT;
 		v->i = strtoll(s, NULL, 10);
@@ -301,7 +303,7 @@ bad:
 
 static struct jv *json_parse(const char *s, size_t len)
 {
-	struct jp p = { s, s + len, 0, 0 };
+	struct jp p = {s, s + len, 0, 0};
 	struct jv *v = jparse(&p);
 
 	if (v) {
@@ -375,8 +377,11 @@ static int valid_utf8(const char *s, size_t n)
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-			   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		size_t len = c < 0x80		      ? 1
+			     : c >= 0xc2 && c <= 0xdf ? 2
+			     : c >= 0xe0 && c <= 0xef ? 3
+			     : c >= 0xf0 && c <= 0xf4 ? 4
+						      : 0;
 		size_t k;
 
 		if (!len || i + len > n)
@@ -393,7 +398,7 @@ static int valid_utf8(const char *s, size_t n)
 
 #define T_US 1795975200123456ull /* 2026-11-29T18:00:00.123456Z */
 
-static const char *const argv_fixture[] = { "python3", "gen.py", "--out", "config.yaml" };
+static const char *const argv_fixture[] = {"python3", "gen.py", "--out", "config.yaml"};
 
 static void base_alert(struct sw_alert *a, enum sw_alert_kind kind)
 {
@@ -442,7 +447,8 @@ static struct jv *encode(const struct sw_alert *a, int ocsf, char **text)
 	assert_true(n > 0);
 	buf = malloc((size_t)n + 1);
 	assert_int_equal(ocsf ? sw_alert__ocsf(a, buf, (size_t)n + 1)
-			      : sw_alert__json(a, buf, (size_t)n + 1), n);
+			      : sw_alert__json(a, buf, (size_t)n + 1),
+			 n);
 	assert_int_equal(strlen(buf), (size_t)n);
 	assert_true(valid_utf8(buf, (size_t)n));
 	assert_null(memchr(buf, '\n', (size_t)n));
@@ -688,7 +694,8 @@ static void test_json_frameworks(void **state)
 	for (i = 0; i < SW_ALERT__COUNT; i++) {
 		const struct sw_framework_ref *refs[SW_FRAMEWORKS_MAX];
 		size_t n = sw_frameworks__for((enum sw_alert_kind)i, SW_ART__COUNT, refs,
-					      SW_FRAMEWORKS_MAX), k;
+					      SW_FRAMEWORKS_MAX),
+		       k;
 
 		assert_true(n >= 1);
 		for (k = 0; k < n; k++) {
@@ -709,14 +716,27 @@ static void test_json_frameworks(void **state)
 /* Attacker-chosen bytes in every string field round-trip or become U+FFFD, never break JSON. */
 static void test_json_hostile_strings(void **state)
 {
-	static const char hostile[] = "/tmp/a\"b\\c\nd\te\x01" "f\x7f" "g\xff" "h\xc0\xaf"
-				      "i\xed\xa0\x80" "j\xe2\x82" "k\xe2\x80\xa8" "l\xc3\xa9"
-				      "m\xf0\x9f\x94\x91" "n</script>";
-	static const char expect[] = "/tmp/a\"b\\c\nd\te\x01" "f\x7f" "g\xef\xbf\xbd"
-				     "h\xef\xbf\xbd\xef\xbf\xbd" "i\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-				     "j\xef\xbf\xbd\xef\xbf\xbd" "k\xe2\x80\xa8" "l\xc3\xa9"
-				     "m\xf0\x9f\x94\x91" "n</script>";
-	const char *argv1[2] = { hostile, hostile };
+	static const char hostile[] = "/tmp/a\"b\\c\nd\te\x01"
+				      "f\x7f"
+				      "g\xff"
+				      "h\xc0\xaf"
+				      "i\xed\xa0\x80"
+				      "j\xe2\x82"
+				      "k\xe2\x80\xa8"
+				      "l\xc3\xa9"
+				      "m\xf0\x9f\x94\x91"
+				      "n</script>";
+	static const char expect[] = "/tmp/a\"b\\c\nd\te\x01"
+				     "f\x7f"
+				     "g\xef\xbf\xbd"
+				     "h\xef\xbf\xbd\xef\xbf\xbd"
+				     "i\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+				     "j\xef\xbf\xbd\xef\xbf\xbd"
+				     "k\xe2\x80\xa8"
+				     "l\xc3\xa9"
+				     "m\xf0\x9f\x94\x91"
+				     "n</script>";
+	const char *argv1[2] = {hostile, hostile};
 	struct sw_alert a;
 	char *text;
 	struct jv *v;
@@ -866,12 +886,13 @@ static void test_severity_table(void **state)
 	/* Out-of-range artifact types fall back to "no artifact". */
 	assert_int_equal(sw_alert__default_severity(SW_ALERT_COVERAGE_GAP, 200), SW_SEV_HIGH);
 
-	assert_int_equal(sw_alert__set_severity(SW_ALERT_SECRET_SPREAD, SW_ART_FILE,
-						SW_SEV_CRITICAL), 0);
+	assert_int_equal(
+		sw_alert__set_severity(SW_ALERT_SECRET_SPREAD, SW_ART_FILE, SW_SEV_CRITICAL), 0);
 	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_FILE),
 			 SW_SEV_CRITICAL);
-	assert_int_equal(sw_alert__set_severity(SW_ALERT_SECRET_EXPOSURE, SW_ALERT_ANY_ARTIFACT,
-						SW_SEV_LOW), 0);
+	assert_int_equal(
+		sw_alert__set_severity(SW_ALERT_SECRET_EXPOSURE, SW_ALERT_ANY_ARTIFACT, SW_SEV_LOW),
+		0);
 	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_EXPOSURE, SW_ART_TTY),
 			 SW_SEV_LOW);
 	assert_int_equal(sw_alert__set_severity(SW_ALERT__COUNT, 0, SW_SEV_LOW), -EINVAL);
@@ -1034,9 +1055,9 @@ static void check_ocsf(const struct sw_alert *a)
 
 static void test_ocsf_against_schema(void **state)
 {
-	static const unsigned int types[] = { SW_ART_FILE, SW_ART_SOCKET, SW_ART_EXEC_ARG,
-					      SW_ART_EXEC_ENV, SW_ART_PIPE, SW_ART_TTY,
-					      SW_ART_TLS };
+	static const unsigned int types[] = {SW_ART_FILE,     SW_ART_SOCKET, SW_ART_EXEC_ARG,
+					     SW_ART_EXEC_ENV, SW_ART_PIPE,   SW_ART_TTY,
+					     SW_ART_TLS};
 	struct sw_alert a;
 	struct jv *v, *ev;
 	size_t i;

@@ -13,13 +13,13 @@
 #define SEC 1000000ull
 #define MIN (60 * SEC)
 
-static const uint8_t s1[SW_SECRET_ID_BYTES] = { 1, 1, 1, 1, 1, 1, 1, 1 };
-static const uint8_t s2[SW_SECRET_ID_BYTES] = { 2, 2, 2, 2, 2, 2, 2, 2 };
+static const uint8_t s1[SW_SECRET_ID_BYTES] = {1, 1, 1, 1, 1, 1, 1, 1};
+static const uint8_t s2[SW_SECRET_ID_BYTES] = {2, 2, 2, 2, 2, 2, 2, 2};
 
 static struct sw_ratelimit *make(uint32_t burst, uint32_t per_min, uint32_t interval_s,
 				 uint32_t max_keys)
 {
-	struct sw_ratelimit_config cfg = { burst, per_min, interval_s, max_keys };
+	struct sw_ratelimit_config cfg = {burst, per_min, interval_s, max_keys};
 	struct sw_ratelimit *rl = sw_ratelimit__new(&cfg);
 
 	assert_non_null(rl);
@@ -172,7 +172,7 @@ static void test_bound_keeps_counts(void **state)
 
 static void test_bad_config(void **state)
 {
-	struct sw_ratelimit_config cfg = { 0, 10, 60, 0 };
+	struct sw_ratelimit_config cfg = {0, 10, 60, 0};
 
 	assert_null(sw_ratelimit__new(&cfg));
 	assert_int_equal(errno, EINVAL);

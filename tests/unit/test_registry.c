@@ -18,10 +18,10 @@
 #include "registry.h"
 #include "sprawl.pb-c.h"
 
-static const uint8_t key_a[SW_KEY_ID_BYTES] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-static const uint8_t key_b[SW_KEY_ID_BYTES] = { 8, 7, 6, 5, 4, 3, 2, 1 };
-static const uint8_t s1[SW_SECRET_ID_BYTES] = { 0xa1, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t s2[SW_SECRET_ID_BYTES] = { 0xa2, 0, 0, 0, 0, 0, 0, 2 };
+static const uint8_t key_a[SW_KEY_ID_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8};
+static const uint8_t key_b[SW_KEY_ID_BYTES] = {8, 7, 6, 5, 4, 3, 2, 1};
+static const uint8_t s1[SW_SECRET_ID_BYTES] = {0xa1, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t s2[SW_SECRET_ID_BYTES] = {0xa2, 0, 0, 0, 0, 0, 0, 2};
 
 struct ctx {
 	char dir[64];
@@ -181,7 +181,7 @@ static void test_persist_across_reopen(void **state)
 static void test_corrupt_file_renamed_aside(void **state)
 {
 	struct ctx *c = *state;
-	static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0x0f, 0x12, 0x99, 0x01, 0x02 };
+	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x0f, 0x12, 0x99, 0x01, 0x02};
 	struct sw_registry *r;
 	int corrupt = 0;
 
@@ -347,7 +347,7 @@ static void test_many_entries(void **state)
 {
 	struct ctx *c = *state;
 	struct sw_registry *r = sw_registry__open(c->path, key_a, NULL);
-	uint8_t sid[SW_SECRET_ID_BYTES] = { 0 };
+	uint8_t sid[SW_SECRET_ID_BYTES] = {0};
 	char key[48];
 	int i;
 
@@ -361,7 +361,8 @@ static void test_many_entries(void **state)
 	r = sw_registry__open(c->path, key_a, NULL);
 	assert_int_equal(sw_registry__size(r), 20000);
 	sid[0] = 3;
-	assert_int_equal(sw_registry__see(r, sid, "file:1:19995", 1), 2); /* 19995 % 13 == 1, 19995 & 7 == 3 */
+	assert_int_equal(sw_registry__see(r, sid, "file:1:19995", 1),
+			 2); /* 19995 % 13 == 1, 19995 & 7 == 3 */
 	sw_registry__free(r);
 }
 

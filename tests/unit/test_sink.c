@@ -59,7 +59,7 @@ static uint64_t ms_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static const char *const argv_fixture[] = { "cp", ".env", "/tmp/x" };
+static const char *const argv_fixture[] = {"cp", ".env", "/tmp/x"};
 
 static void make_alert(struct sw_alert *a, uint64_t n)
 {
@@ -69,7 +69,8 @@ static void make_alert(struct sw_alert *a, uint64_t n)
 	a->severity = SW_SEV_HIGH;
 	snprintf(a->host, sizeof(a->host), "dev1");
 	a->has_secret = 1;
-	snprintf(a->secret_id, sizeof(a->secret_id), "00112233445566%02x", (unsigned int)(n & 0xff));
+	snprintf(a->secret_id, sizeof(a->secret_id), "00112233445566%02x",
+		 (unsigned int)(n & 0xff));
 	snprintf(a->secret_name, sizeof(a->secret_name), "DB_PASSWORD");
 	snprintf(a->variant, sizeof(a->variant), "raw");
 	a->has_artifact = 1;
@@ -251,7 +252,7 @@ static void cb(const char *json, size_t len, void *ctx)
 
 static void test_callback(void **state)
 {
-	struct cb_got g = { .calls = 0 };
+	struct cb_got g = {.calls = 0};
 	struct sw_alert a;
 	struct sw_sink *s = sw_sink__callback(cb, &g, SW_FMT_JSON);
 	char *j;
@@ -273,7 +274,7 @@ static void test_hook_gets_exact_json(void **state)
 {
 	struct ctx *c = *state;
 	char path[128];
-	char *argv[] = { "/bin/sh", "-c", "cat > \"$1\"", "sh", path, NULL };
+	char *argv[] = {"/bin/sh", "-c", "cat > \"$1\"", "sh", path, NULL};
 	struct sw_sink_stats st;
 	struct sw_alert a;
 	struct sw_sink *s;
@@ -305,7 +306,7 @@ static void test_hook_killed_at_timeout(void **state)
 {
 	struct ctx *c = *state;
 	char pidfile[128], script[256];
-	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	char *argv[] = {"/bin/sh", "-c", script, NULL};
 	struct sw_sink_stats st;
 	struct sw_alert a;
 	struct sw_sink *s;
@@ -341,10 +342,10 @@ static void test_hook_killed_at_timeout(void **state)
 
 static void test_hook_failures_counted(void **state)
 {
-	char *missing[] = { "/nonexistent/sprawl-hook", NULL };
-	char *exit3[] = { "/bin/sh", "-c", "exit 3", NULL };
-	char *noread[] = { "/bin/true", NULL };
-	char *hang[] = { "/bin/sleep", "30", NULL };
+	char *missing[] = {"/nonexistent/sprawl-hook", NULL};
+	char *exit3[] = {"/bin/sh", "-c", "exit 3", NULL};
+	char *noread[] = {"/bin/true", NULL};
+	char *hang[] = {"/bin/sleep", "30", NULL};
 	static char big[SW_ALERT_ARG_MAX];
 	struct sw_sink_stats st;
 	struct sw_alert a;
@@ -395,7 +396,7 @@ static void test_hook_failures_counted(void **state)
 
 static int tcp_listener(int *port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sin);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -411,7 +412,7 @@ static int tcp_listener(int *port)
 
 static int accept_within(int lfd, int ms)
 {
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
 
 	if (poll(&p, 1, ms) != 1)
 		return -1;
@@ -427,7 +428,7 @@ static char *read_frame(int fd, int ms)
 	char *msg;
 
 	while (i < sizeof(lenbuf) - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 
 		if (poll(&p, 1, (int)(end > ms_now() ? end - ms_now() : 0)) != 1)
 			return NULL;
@@ -442,7 +443,7 @@ static char *read_frame(int fd, int ms)
 	}
 	msg = malloc(len + 1);
 	while (got < len) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&p, 1, (int)(end > ms_now() ? end - ms_now() : 0)) != 1)
@@ -464,9 +465,10 @@ static void check_5424(const char *msg, const struct sw_alert *a, int pri)
 {
 	char head[256], *j = json_of(a, 0);
 
-	snprintf(head, sizeof(head), "<%d>1 2026-11-29T18:00:00.%06lluZ dev1 sprawlwatch %d "
-		 "secret_spread - ", pri, (unsigned long long)(a->time_us % 1000000),
-		 (int)getpid());
+	snprintf(head, sizeof(head),
+		 "<%d>1 2026-11-29T18:00:00.%06lluZ dev1 sprawlwatch %d "
+		 "secret_spread - ",
+		 pri, (unsigned long long)(a->time_us % 1000000), (int)getpid());
 	assert_memory_equal(msg, head, strlen(head));
 	assert_string_equal(msg + strlen(head), j);
 	free(j);
@@ -577,7 +579,7 @@ static void test_syslog_never_blocks(void **state)
 static void test_syslog_unix_stream_and_dgram(void **state)
 {
 	struct ctx *c = *state;
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
 	struct sw_alert a;
 	struct sw_sink *s;
 	char addr[160], buf[1 << 14], *msg, *j;
@@ -613,7 +615,7 @@ static void test_syslog_unix_stream_and_dgram(void **state)
 	assert_int_equal(sw_sink__emit(s, &a), 0);
 	assert_int_equal(sw_sink__flush(s, 3000), 0);
 	{
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct pollfd p = {.fd = lfd, .events = POLLIN};
 
 		assert_int_equal(poll(&p, 1, 3000), 1);
 	}

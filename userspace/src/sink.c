@@ -32,14 +32,14 @@ enum sink_kind { K_FILE, K_SYSLOG, K_HOOK, K_CALLBACK };
  * a unix socket is a stream or datagram one is only known once connected. */
 struct frame {
 	struct frame *next;
-	size_t len;		/* message bytes */
-	size_t off;		/* bytes of prefix + message already sent on this connection */
+	size_t len; /* message bytes */
+	size_t off; /* bytes of prefix + message already sent on this connection */
 	char data[];
 };
 
 struct hook_run {
 	pid_t pid;
-	int fd;			/* write end of the hook's stdin, -1 once all is written */
+	int fd; /* write end of the hook's stdin, -1 once all is written */
 	char *buf;
 	size_t len, off;
 	uint64_t deadline_ms;
@@ -48,16 +48,16 @@ struct hook_run {
 
 enum { SL_IDLE, SL_CONNECTING, SL_CONNECTED };
 
-#define SYSLOG_BACKOFF_MIN_MS 100
-#define SYSLOG_BACKOFF_MAX_MS 30000
+#define SYSLOG_BACKOFF_MIN_MS	  100
+#define SYSLOG_BACKOFF_MAX_MS	  30000
 #define SYSLOG_CONNECT_TIMEOUT_MS 5000
-#define FILE_SYNC_INTERVAL_MS 1000
+#define FILE_SYNC_INTERVAL_MS	  1000
 
 struct sw_sink {
 	enum sink_kind kind;
 	enum sw_sink_format fmt;
 	struct sw_sink_stats st;
-	char *buf;		/* formatting buffer, grown on demand up to SW_SINK_ALERT_MAX */
+	char *buf; /* formatting buffer, grown on demand up to SW_SINK_ALERT_MAX */
 	size_t cap;
 
 	/* file */
@@ -269,7 +269,7 @@ static int parse_syslog_addr(struct sw_sink *s, const char *addr)
 		return 0;
 	}
 	if (!strncmp(addr, "tcp:", 4)) {
-		struct addrinfo hints = { 0 }, *res = NULL;
+		struct addrinfo hints = {0}, *res = NULL;
 		char host[256];
 		const char *h = addr + 4, *port, *end;
 		size_t hl;
@@ -407,7 +407,7 @@ static void sl_try_connect(struct sw_sink *s)
 
 static void sl_check_connecting(struct sw_sink *s, int wait_ms)
 {
-	struct pollfd p = { .fd = s->sock, .events = POLLOUT };
+	struct pollfd p = {.fd = s->sock, .events = POLLOUT};
 	int err = 0;
 	socklen_t el = sizeof(err);
 
@@ -432,7 +432,7 @@ static void sl_drain(struct sw_sink *s)
 		char prefix[24];
 		size_t plen = 0, total;
 		struct iovec iov[2];
-		struct msghdr mh = { .msg_iov = iov };
+		struct msghdr mh = {.msg_iov = iov};
 		ssize_t n;
 
 		if (s->stype == SOCK_STREAM)
@@ -482,12 +482,13 @@ static void sl_progress(struct sw_sink *s, int wait_ms)
 		sl_check_connecting(s, wait_ms);
 	if (s->state == SL_CONNECTED) {
 		/* A peer that closed shows up as readable EOF: notice it before sending into it. */
-		struct pollfd p = { .fd = s->sock, .events = POLLIN };
+		struct pollfd p = {.fd = s->sock, .events = POLLIN};
 		char c;
 
 		if (s->stype == SOCK_STREAM && poll(&p, 1, 0) > 0 &&
 		    (p.revents & (POLLHUP | POLLERR) ||
-		     ((p.revents & POLLIN) && recv(s->sock, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0))) {
+		     ((p.revents & POLLIN) &&
+		      recv(s->sock, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0))) {
 			sl_disconnect(s);
 			return;
 		}
@@ -627,7 +628,7 @@ static ssize_t write_nosigpipe(int fd, const char *p, size_t len)
 	n = write(fd, p, len);
 	err = errno;
 	if (n < 0 && err == EPIPE && !was_pending) {
-		struct timespec zero = { 0, 0 };
+		struct timespec zero = {0, 0};
 
 		sigtimedwait(&pipe_set, NULL, &zero);
 	}
@@ -646,7 +647,8 @@ static void hook_feed(struct hook_run *h)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0)
-			break; /* EPIPE: the hook does not read its stdin; its exit status decides */
+			break; /* EPIPE: the hook does not read its stdin; its exit status decides
+				*/
 		h->off += (size_t)n;
 	}
 	if (h->fd >= 0) {
@@ -889,7 +891,7 @@ int sw_sink__flush(struct sw_sink *s, int timeout_ms)
 				s->next_try_ms = now;
 			sl_progress(s, wait > 10 ? 10 : wait);
 			if (s->state == SL_CONNECTED && s->qhead) {
-				struct pollfd p = { .fd = s->sock, .events = POLLOUT };
+				struct pollfd p = {.fd = s->sock, .events = POLLOUT};
 
 				poll(&p, 1, wait > 10 ? 10 : wait);
 			}
@@ -899,7 +901,7 @@ int sw_sink__flush(struct sw_sink *s, int timeout_ms)
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		if (s->kind == K_HOOK || s->state != SL_CONNECTED) {
-			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			struct timespec ts = {0, 5 * 1000 * 1000};
 
 			nanosleep(&ts, NULL);
 		}
