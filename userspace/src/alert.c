@@ -30,7 +30,7 @@ static const char *const kind_names[SW_ALERT__COUNT] = {
 	[SW_ALERT_STATE_WARNING] = "state_warning",
 };
 
-static const char *const sev_names[] = { "info", "low", "medium", "high", "critical" };
+static const char *const sev_names[] = {"info", "low", "medium", "high", "critical"};
 
 const char *sw_alert__kind_name(enum sw_alert_kind k)
 {
@@ -492,7 +492,7 @@ static int wants_first_seen(const struct sw_alert *a)
 
 int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 {
-	struct jw w = { .buf = buf, .size = size };
+	struct jw w = {.buf = buf, .size = size};
 	char ts[SW_ALERT_TIME_LEN];
 	uint32_t i, argc;
 
@@ -548,8 +548,8 @@ int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 
 /* ---- OCSF 1.x Detection Finding ---- */
 
-#define OCSF_CLASS_UID 2004
-#define OCSF_CATEGORY_UID 2
+#define OCSF_CLASS_UID	     2004
+#define OCSF_CATEGORY_UID    2
 #define OCSF_ACTIVITY_CREATE 1
 
 static unsigned int ocsf_severity_id(unsigned int s)
@@ -560,8 +560,7 @@ static unsigned int ocsf_severity_id(unsigned int s)
 
 static const char *ocsf_severity_name(unsigned int s)
 {
-	static const char *const names[] = { "Informational", "Low", "Medium", "High",
-					     "Critical" };
+	static const char *const names[] = {"Informational", "Low", "Medium", "High", "Critical"};
 
 	return s <= SW_SEV_CRITICAL ? names[s] : "Unknown";
 }
@@ -583,7 +582,7 @@ static void finding_uid(const struct sw_alert *a, char out[33])
 	static const char hex[] = "0123456789abcdef";
 	crypto_generichash_state st;
 	unsigned char d[16];
-	uint64_t v[4] = { a->time_us, a->kind, a->process.pid, a->session.id };
+	uint64_t v[4] = {a->time_us, a->kind, a->process.pid, a->session.id};
 	char key[SW_ARTIFACT_KEY_MAX];
 	size_t i, klen = 0;
 
@@ -778,8 +777,8 @@ static void ocsf_evidence(struct jw *w, const struct sw_alert *a)
 	jw_close(w, ']');
 }
 
-static void ocsf_observable(struct jw *w, const char *name, unsigned int type_id,
-			    const char *value, size_t max)
+static void ocsf_observable(struct jw *w, const char *name, unsigned int type_id, const char *value,
+			    size_t max)
 {
 	jw_sep(w);
 	jw_open(w, '{');
@@ -791,7 +790,7 @@ static void ocsf_observable(struct jw *w, const char *name, unsigned int type_id
 
 int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size)
 {
-	struct jw w = { .buf = buf, .size = size };
+	struct jw w = {.buf = buf, .size = size};
 	char uid[33], ttl[256], akey[SW_ARTIFACT_KEY_MAX], ip[64];
 	uint64_t ms = a ? a->time_us / 1000 : 0;
 	unsigned int port;
@@ -876,8 +875,7 @@ int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size)
 		ocsf_observable(&w, "evidences.file.name", 7,
 				base_name(a->artifact.path, sizeof(a->artifact.path)),
 				sizeof(a->artifact.path));
-	if (has_art(a) &&
-	    (a->artifact.type == SW_ART_SOCKET || a->artifact.type == SW_ART_TLS) &&
+	if (has_art(a) && (a->artifact.type == SW_ART_SOCKET || a->artifact.type == SW_ART_TLS) &&
 	    split_peer(a->artifact.peer, sizeof(a->artifact.peer), ip, sizeof(ip), &port))
 		ocsf_observable(&w, "evidences.dst_endpoint.ip", 2, ip, sizeof(ip));
 	jw_close(&w, ']');

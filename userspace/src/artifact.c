@@ -35,7 +35,7 @@ struct kb {
 	char *out;
 	size_t size;
 	size_t len;
-	crypto_generichash_state *h;	/* when set, every byte also goes into the digest */
+	crypto_generichash_state *h; /* when set, every byte also goes into the digest */
 	unsigned char chunk[256];
 	size_t clen;
 };
@@ -131,7 +131,7 @@ size_t sw_artifact__key(const struct sw_artifact *a, char *out, size_t size)
 	static const char hex[] = "0123456789abcdef";
 	unsigned char digest[KEY_DIGEST_BYTES];
 	crypto_generichash_state st;
-	struct kb b = { .out = out, .size = size };
+	struct kb b = {.out = out, .size = size};
 	size_t keep, i;
 
 	if (!size)
@@ -147,7 +147,7 @@ size_t sw_artifact__key(const struct sw_artifact *a, char *out, size_t size)
 		return 0;
 	}
 	crypto_generichash_init(&st, NULL, 0, sizeof(digest));
-	b = (struct kb){ .out = out, .size = 0, .h = &st };
+	b = (struct kb){.out = out, .size = 0, .h = &st};
 	build(a, &b);
 	crypto_generichash_update(&st, b.chunk, b.clen);
 	crypto_generichash_final(&st, digest, sizeof(digest));

@@ -6,27 +6,23 @@
  * that it can be reviewed in one place. */
 #include "frameworks.h"
 
-#define OWASP "owasp_asi_2026"
+#define OWASP	"owasp_asi_2026"
 #define MAESTRO "csa_maestro"
 
-static const struct sw_framework_ref asi02 = { OWASP, "ASI02", "Tool Misuse and Exploitation",
-					       NULL };
-static const struct sw_framework_ref asi03 = { OWASP, "ASI03", "Identity and Privilege Abuse",
-					       NULL };
-static const struct sw_framework_ref asi10 = { OWASP, "ASI10", "Rogue Agents", NULL };
+static const struct sw_framework_ref asi02 = {OWASP, "ASI02", "Tool Misuse and Exploitation", NULL};
+static const struct sw_framework_ref asi03 = {OWASP, "ASI03", "Identity and Privilege Abuse", NULL};
+static const struct sw_framework_ref asi10 = {OWASP, "ASI10", "Rogue Agents", NULL};
 
-static const struct sw_framework_ref m_l2_exfil = { MAESTRO, "L2", "Data Operations",
-						    "Data Exfiltration" };
-static const struct sw_framework_ref m_l5_evasion = { MAESTRO, "L5",
-						      "Evaluation and Observability",
-						      "Evasion of Detection" };
-static const struct sw_framework_ref m_l5_tools = { MAESTRO, "L5",
-						    "Evaluation and Observability",
-						    "Compromised Observability Tools" };
-static const struct sw_framework_ref m_l7_tool = { MAESTRO, "L7", "Agent Ecosystem",
-						   "Agent Tool Misuse" };
-static const struct sw_framework_ref m_x_leak = { MAESTRO, "cross_layer", "Cross-Layer",
-						  "Data Leakage" };
+static const struct sw_framework_ref m_l2_exfil = {MAESTRO, "L2", "Data Operations",
+						   "Data Exfiltration"};
+static const struct sw_framework_ref m_l5_evasion = {MAESTRO, "L5", "Evaluation and Observability",
+						     "Evasion of Detection"};
+static const struct sw_framework_ref m_l5_tools = {MAESTRO, "L5", "Evaluation and Observability",
+						   "Compromised Observability Tools"};
+static const struct sw_framework_ref m_l7_tool = {MAESTRO, "L7", "Agent Ecosystem",
+						  "Agent Tool Misuse"};
+static const struct sw_framework_ref m_x_leak = {MAESTRO, "cross_layer", "Cross-Layer",
+						 "Data Leakage"};
 
 static size_t add(const struct sw_framework_ref **out, size_t n, size_t max,
 		  const struct sw_framework_ref *r)

@@ -13,10 +13,10 @@
 #define SW_FRAMEWORKS_MAX 8
 
 struct sw_framework_ref {
-	const char *framework;	/* "owasp_asi_2026" or "csa_maestro" */
-	const char *id;		/* "ASI03"; "L2" / "cross_layer" */
-	const char *name;	/* the entry's title in the framework */
-	const char *threat;	/* MAESTRO: the threat within the layer; NULL for OWASP */
+	const char *framework; /* "owasp_asi_2026" or "csa_maestro" */
+	const char *id;	       /* "ASI03"; "L2" / "cross_layer" */
+	const char *name;      /* the entry's title in the framework */
+	const char *threat;    /* MAESTRO: the threat within the layer; NULL for OWASP */
 };
 
 /* Fills out with up to max references for this kind (and artifact type, SW_ART__COUNT when

@@ -18,8 +18,8 @@
 
 struct bucket {
 	struct bucket *hnext;
-	struct bucket *prev, *next;		/* LRU, oldest first */
-	struct bucket *pprev, *pnext;		/* pending summaries */
+	struct bucket *prev, *next;   /* LRU, oldest first */
+	struct bucket *pprev, *pnext; /* pending summaries */
 	uint64_t hash;
 	uint8_t sid[SW_SECRET_ID_BYTES];
 	uint64_t session;
@@ -34,9 +34,9 @@ struct sw_ratelimit {
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
 	struct bucket **buckets;
 	size_t nbuckets, n;
-	struct bucket lru;			/* sentinel */
-	struct bucket pend;			/* sentinel of the pending list */
-	struct bucket forgotten;		/* aggregate of evicted pairs' counts */
+	struct bucket lru;	 /* sentinel */
+	struct bucket pend;	 /* sentinel of the pending list */
+	struct bucket forgotten; /* aggregate of evicted pairs' counts */
 	uint64_t total;
 };
 

@@ -16,17 +16,17 @@
 struct sw_ratelimit;
 
 struct sw_ratelimit_config {
-	uint32_t burst;			/* bucket size, >= 1 */
-	uint32_t per_minute;		/* refill rate; 0 = no refill after the burst */
-	uint32_t summary_interval_s;	/* at most one summary per key per interval */
-	uint32_t max_keys;		/* tracked (secret, session) pairs; 0 = default */
+	uint32_t burst;		     /* bucket size, >= 1 */
+	uint32_t per_minute;	     /* refill rate; 0 = no refill after the burst */
+	uint32_t summary_interval_s; /* at most one summary per key per interval */
+	uint32_t max_keys;	     /* tracked (secret, session) pairs; 0 = default */
 };
 
 struct sw_ratelimit_summary {
-	uint8_t secret_id[SW_SECRET_ID_BYTES];	/* all zero: pairs forgotten to stay bounded */
+	uint8_t secret_id[SW_SECRET_ID_BYTES]; /* all zero: pairs forgotten to stay bounded */
 	uint64_t session_id;
-	uint64_t suppressed;		/* alerts held back since the previous summary */
-	uint64_t first_us, last_us;	/* first and last suppression in that span */
+	uint64_t suppressed;	    /* alerts held back since the previous summary */
+	uint64_t first_us, last_us; /* first and last suppression in that span */
 };
 
 /* NULL with errno EINVAL (burst 0) or ENOMEM. */

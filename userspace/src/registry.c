@@ -25,8 +25,8 @@
 #include "sprawl.pb-c.h"
 
 struct ent {
-	struct ent *hnext;		/* hash chain */
-	struct ent *prev, *next;	/* LRU list, unpinned entries only; oldest first */
+	struct ent *hnext;	 /* hash chain */
+	struct ent *prev, *next; /* LRU list, unpinned entries only; oldest first */
 	uint64_t hash;
 	uint64_t count;
 	int64_t first, last;
@@ -43,7 +43,7 @@ struct sw_registry {
 	size_t nbuckets;
 	size_t n;
 	size_t cap;
-	struct ent lru;			/* sentinel: lru.next oldest, lru.prev newest */
+	struct ent lru; /* sentinel: lru.next oldest, lru.prev newest */
 	uint64_t evictions;
 	int dirty;
 };
@@ -144,8 +144,8 @@ static int make_room(struct sw_registry *r)
 	return 0;
 }
 
-static struct ent *insert(struct sw_registry *r, const uint8_t *sid, const char *key,
-			  size_t klen, uint64_t h, int *err)
+static struct ent *insert(struct sw_registry *r, const uint8_t *sid, const char *key, size_t klen,
+			  uint64_t h, int *err)
 {
 	struct ent *e;
 

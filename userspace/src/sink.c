@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -27,15 +28,18 @@ extern char **environ;
 
 enum sink_kind { K_FILE, K_SYSLOG, K_HOOK, K_CALLBACK };
 
+/* One syslog message. Stream transports get the octet-counting prefix at send time: whether
+ * a unix socket is a stream or datagram one is only known once connected. */
 struct frame {
 	struct frame *next;
-	size_t len, off;
+	size_t len; /* message bytes */
+	size_t off; /* bytes of prefix + message already sent on this connection */
 	char data[];
 };
 
 struct hook_run {
 	pid_t pid;
-	int fd;			/* write end of the hook's stdin, -1 once all is written */
+	int fd; /* write end of the hook's stdin, -1 once all is written */
 	char *buf;
 	size_t len, off;
 	uint64_t deadline_ms;
@@ -44,16 +48,16 @@ struct hook_run {
 
 enum { SL_IDLE, SL_CONNECTING, SL_CONNECTED };
 
-#define SYSLOG_BACKOFF_MIN_MS 100
-#define SYSLOG_BACKOFF_MAX_MS 30000
+#define SYSLOG_BACKOFF_MIN_MS	  100
+#define SYSLOG_BACKOFF_MAX_MS	  30000
 #define SYSLOG_CONNECT_TIMEOUT_MS 5000
-#define FILE_SYNC_INTERVAL_MS 1000
+#define FILE_SYNC_INTERVAL_MS	  1000
 
 struct sw_sink {
 	enum sink_kind kind;
 	enum sw_sink_format fmt;
 	struct sw_sink_stats st;
-	char *buf;		/* formatting buffer, grown on demand up to SW_SINK_ALERT_MAX */
+	char *buf; /* formatting buffer, grown on demand up to SW_SINK_ALERT_MAX */
 	size_t cap;
 
 	/* file */
@@ -265,7 +269,7 @@ static int parse_syslog_addr(struct sw_sink *s, const char *addr)
 		return 0;
 	}
 	if (!strncmp(addr, "tcp:", 4)) {
-		struct addrinfo hints = { 0 }, *res = NULL;
+		struct addrinfo hints = {0}, *res = NULL;
 		char host[256];
 		const char *h = addr + 4, *port, *end;
 		size_t hl;
@@ -403,7 +407,7 @@ static void sl_try_connect(struct sw_sink *s)
 
 static void sl_check_connecting(struct sw_sink *s, int wait_ms)
 {
-	struct pollfd p = { .fd = s->sock, .events = POLLOUT };
+	struct pollfd p = {.fd = s->sock, .events = POLLOUT};
 	int err = 0;
 	socklen_t el = sizeof(err);
 
@@ -425,9 +429,27 @@ static void sl_drain(struct sw_sink *s)
 
 	while (s->qhead && s->state == SL_CONNECTED && budget-- > 0) {
 		struct frame *f = s->qhead;
-		ssize_t n = send(s->sock, f->data + f->off, f->len - f->off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		char prefix[24];
+		size_t plen = 0, total;
+		struct iovec iov[2];
+		struct msghdr mh = {.msg_iov = iov};
+		ssize_t n;
 
+		if (s->stype == SOCK_STREAM)
+			plen = (size_t)snprintf(prefix, sizeof(prefix), "%zu ", f->len);
+		total = plen + f->len;
+		if (f->off < plen) {
+			iov[0].iov_base = prefix + f->off;
+			iov[0].iov_len = plen - f->off;
+			iov[1].iov_base = f->data;
+			iov[1].iov_len = f->len;
+			mh.msg_iovlen = 2;
+		} else {
+			iov[0].iov_base = f->data + (f->off - plen);
+			iov[0].iov_len = total - f->off;
+			mh.msg_iovlen = 1;
+		}
+		n = sendmsg(s->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -438,10 +460,10 @@ static void sl_drain(struct sw_sink *s)
 			return;
 		}
 		if (s->stype == SOCK_DGRAM)
-			f->off = f->len;
+			f->off = total;
 		else
 			f->off += (size_t)n;
-		if (f->off < f->len)
+		if (f->off < total)
 			return;
 		s->qhead = f->next;
 		if (!s->qhead)
@@ -460,12 +482,13 @@ static void sl_progress(struct sw_sink *s, int wait_ms)
 		sl_check_connecting(s, wait_ms);
 	if (s->state == SL_CONNECTED) {
 		/* A peer that closed shows up as readable EOF: notice it before sending into it. */
-		struct pollfd p = { .fd = s->sock, .events = POLLIN };
+		struct pollfd p = {.fd = s->sock, .events = POLLIN};
 		char c;
 
 		if (s->stype == SOCK_STREAM && poll(&p, 1, 0) > 0 &&
 		    (p.revents & (POLLHUP | POLLERR) ||
-		     ((p.revents & POLLIN) && recv(s->sock, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0))) {
+		     ((p.revents & POLLIN) &&
+		      recv(s->sock, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0))) {
 			sl_disconnect(s);
 			return;
 		}
@@ -507,8 +530,8 @@ static void sl_hostname(const char *in, size_t max, char out[256])
 
 static int syslog_emit(struct sw_sink *s, const struct sw_alert *a)
 {
-	char ts[SW_ALERT_TIME_LEN], host[256], head[512], lenpfx[24];
-	size_t hl, pl = 0, total;
+	char ts[SW_ALERT_TIME_LEN], host[256], head[512];
+	size_t hl, total;
 	struct frame *f;
 	int n;
 
@@ -528,9 +551,7 @@ static int syslog_emit(struct sw_sink *s, const struct sw_alert *a)
 		s->st.failed++;
 		return -EMSGSIZE;
 	}
-	if (s->stype == SOCK_STREAM)
-		pl = (size_t)snprintf(lenpfx, sizeof(lenpfx), "%zu ", hl + (size_t)n);
-	total = pl + hl + (size_t)n;
+	total = hl + (size_t)n;
 	if (s->qbytes + total > SW_SINK_QUEUE_MAX) {
 		s->st.dropped++;
 		sl_progress(s, 0);
@@ -544,9 +565,8 @@ static int syslog_emit(struct sw_sink *s, const struct sw_alert *a)
 	f->next = NULL;
 	f->len = total;
 	f->off = 0;
-	memcpy(f->data, lenpfx, pl);
-	memcpy(f->data + pl, head, hl);
-	memcpy(f->data + pl + hl, s->buf, (size_t)n);
+	memcpy(f->data, head, hl);
+	memcpy(f->data + hl, s->buf, (size_t)n);
 	if (s->qtail)
 		s->qtail->next = f;
 	else
@@ -608,7 +628,7 @@ static ssize_t write_nosigpipe(int fd, const char *p, size_t len)
 	n = write(fd, p, len);
 	err = errno;
 	if (n < 0 && err == EPIPE && !was_pending) {
-		struct timespec zero = { 0, 0 };
+		struct timespec zero = {0, 0};
 
 		sigtimedwait(&pipe_set, NULL, &zero);
 	}
@@ -627,7 +647,8 @@ static void hook_feed(struct hook_run *h)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0)
-			break; /* EPIPE: the hook does not read its stdin; its exit status decides */
+			break; /* EPIPE: the hook does not read its stdin; its exit status decides
+				*/
 		h->off += (size_t)n;
 	}
 	if (h->fd >= 0) {
@@ -870,7 +891,7 @@ int sw_sink__flush(struct sw_sink *s, int timeout_ms)
 				s->next_try_ms = now;
 			sl_progress(s, wait > 10 ? 10 : wait);
 			if (s->state == SL_CONNECTED && s->qhead) {
-				struct pollfd p = { .fd = s->sock, .events = POLLOUT };
+				struct pollfd p = {.fd = s->sock, .events = POLLOUT};
 
 				poll(&p, 1, wait > 10 ? 10 : wait);
 			}
@@ -880,7 +901,7 @@ int sw_sink__flush(struct sw_sink *s, int timeout_ms)
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		if (s->kind == K_HOOK || s->state != SL_CONNECTED) {
-			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			struct timespec ts = {0, 5 * 1000 * 1000};
 
 			nanosleep(&ts, NULL);
 		}

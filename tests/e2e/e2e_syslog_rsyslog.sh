@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Alerts reach a real rsyslogd over TCP (RFC 5424, octet counting) with every field intact,
+# and no secret value does. Runs a private rsyslogd on loopback with its own config, pid file
+# and output file; needs root (installs rsyslog with apt-get when missing).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+COUNT=${COUNT:-25}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "e2e_syslog_rsyslog: SKIP (needs root to install and run rsyslogd)"
+	exit 0
+fi
+if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
+	echo "e2e_syslog_rsyslog: installing rsyslog"
+	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q rsyslog >/dev/null ||
+		{ timeout 300 apt-get update -q >/dev/null &&
+		  DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q rsyslog >/dev/null; }
+fi
+RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
+
+WORK=$(mktemp -d /tmp/sw-e2e-rsyslog-XXXXXX)
+PID=""
+cleanup() {
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		kill "$PID" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "e2e_syslog_rsyslog: FAIL: $*"; [ -f "$WORK/out.log" ] && head -c 2000 "$WORK/out.log"; exit 1; }
+
+# The driver, against the library.
+if [ ! -f "$ROOT/.output/libsprawl.a" ]; then
+	make -C "$ROOT" --no-print-directory .output/libsprawl.a
+fi
+cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -I"$ROOT/userspace/src" \
+	-I"$ROOT/.output/gen" -o "$WORK/syslog_send" "$ROOT/tests/e2e/syslog_send.c" \
+	"$ROOT/.output/libsprawl.a" $(pkg-config --libs libsodium libprotobuf-c) -lpthread
+
+# A free loopback port.
+PORT=""
+for _ in $(seq 50); do
+	p=$((20000 + RANDOM % 30000))
+	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p; break; fi
+done
+[ -n "$PORT" ] || fail "no free port"
+
+mkdir -p "$WORK/spool"
+cat >"$WORK/rsyslog.conf" <<CONF
+global(workDirectory="$WORK/spool")
+module(load="imtcp")
+template(name="swraw" type="string"
+         string="%pri%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%\n")
+ruleset(name="sprawl") {
+	action(type="omfile" file="$WORK/out.log" template="swraw")
+}
+input(type="imtcp" address="127.0.0.1" port="$PORT" ruleset="sprawl")
+CONF
+"$RSYSLOGD" -N1 -f "$WORK/rsyslog.conf" >/dev/null 2>&1 || fail "rsyslog rejects the config"
+"$RSYSLOGD" -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslogd.pid" >"$WORK/rsyslogd.log" 2>&1 &
+PID=$!
+for _ in $(seq 100); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+	kill -0 "$PID" 2>/dev/null || fail "rsyslogd exited: $(cat "$WORK/rsyslogd.log")"
+	sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || fail "rsyslogd did not listen on $PORT"
+
+timeout 30 "$WORK/syslog_send" "tcp:127.0.0.1:$PORT" "$COUNT" "$WORK/value" ||
+	fail "driver failed"
+
+for _ in $(seq 100); do
+	[ -f "$WORK/out.log" ] && [ "$(wc -l <"$WORK/out.log")" -ge "$COUNT" ] && break
+	sleep 0.1
+done
+[ -f "$WORK/out.log" ] || fail "rsyslog wrote nothing"
+lines=$(wc -l <"$WORK/out.log")
+[ "$lines" -eq "$COUNT" ] || fail "rsyslog got $lines messages, expected $COUNT"
+
+# Every message: authpriv.err (83), our hostname, app, pid, msgid, and the alert JSON.
+timeout 30 python3 - "$WORK/out.log" "$COUNT" <<'PY' || fail "fields"
+import json, sys
+path, count = sys.argv[1], int(sys.argv[2])
+seen = set()
+with open(path, encoding="utf-8") as f:
+    for line in f:
+        pri, host, app, procid, msgid, sd, msg = line.rstrip("\n").split("|", 6)
+        assert pri == "83", pri
+        assert host == "e2ehost", host
+        assert app == "sprawlwatch", app
+        assert procid.isdigit(), procid
+        assert msgid == "secret_spread", msgid
+        assert sd == "-", sd
+        a = json.loads(msg)
+        assert a["kind"] == "secret_spread" and a["severity"] == "high"
+        assert a["host"] == "e2ehost"
+        assert a["secret"]["name"] == "E2E_TOKEN" and a["secret"]["variant"] == "raw"
+        assert a["artifact"] == {"type": "exec_arg", "path": "/usr/bin/curl", "index": 2}
+        assert a["process"]["argv"] == ["curl", "-H", "[redacted]"], a["process"]["argv"]
+        assert a["first_seen"] is True and a["count"] == 1
+        assert a["time"].endswith("Z") and len(a["time"]) == 27
+        assert any(r["id"] == "ASI03" for r in a["frameworks"])
+        seen.add(a["secret"]["id"])
+assert len(seen) == count, (len(seen), count)
+PY
+
+# The value given to the driver never reached rsyslog or its spool.
+if grep -rqF -f "$WORK/value" "$WORK/out.log" "$WORK/spool" "$WORK/rsyslogd.log"; then
+	fail "secret value found in rsyslog output"
+fi
+
+echo "e2e_syslog_rsyslog: 1 passed, 0 failed ($COUNT alerts via rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}'))"
