@@ -8,21 +8,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "alert.h"
+#include "alertq.h"
 #include "artifact.h"
 #include "event.h"
 #include "matcher.h"
 #include "pipeline.h"
+#include "ratelimit.h"
+#include "rescan.h"
+#include "rules.h"
 
 #define STREAM_BUCKETS 4096
 #define STREAMS_MAX 8192	/* artifact streams with carry-over state kept at once */
 #define SINKS_MAX 16
 #define MATCHES_MAX 256		/* matches handled per scanned chunk; more are counted */
 #define PROC_SCAN_MAX 8192	/* /proc entries looked at to find a pipe's reader */
+#define HELD_MAX 1024		/* file alerts held back for a rename at once */
+#define COPY_READ_MAX (8u << 20)	/* bytes of a copy's source read back and scanned */
+#define RESCAN_READ_MAX (64u << 20)	/* bytes of a file read back at its writer's exit */
+#define READ_CHUNK (1u << 20)
 
 struct stream_ent {
 	char *key;
@@ -50,6 +61,12 @@ struct sw_pipeline {
 	struct sw_match matches[MATCHES_MAX];
 	size_t nmatches;
 	uint64_t dropped_matches;
+	const struct sw_rules *rules;
+	struct sw_ratelimit *rl;
+	struct sw_alertq *q;
+	struct sw_rescan *rescan;
+	uint64_t hold_us;
+	uint8_t *readbuf;		/* READ_CHUNK bytes, wiped after each use */
 };
 
 static uint64_t now_us(void)
@@ -75,12 +92,24 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 
 	if (!p)
 		return NULL;
+	struct sw_ratelimit_config rc = { .burst = 20, .per_minute = 60, .summary_interval_s = 60 };
+
 	p->key = o->key;
 	p->reg = o->registry;
+	p->rules = o->rules;
+	p->hold_us = o->hold_ms * 1000ULL;
+	if (o->rules) {
+		rc.burst = sw_rules__policy(o->rules)->flood_burst;
+		rc.per_minute = sw_rules__policy(o->rules)->flood_per_minute;
+	}
 	p->pt = sw_proctab__new(o->live);
 	p->set = sw_secretset__new();
 	p->m = p->set ? sw_matcher__new(o->key, NULL, 0) : NULL;
-	if (!p->pt || !p->set || !p->m) {
+	p->rl = sw_ratelimit__new(&rc);
+	p->q = sw_alertq__new(HELD_MAX);
+	p->rescan = sw_rescan__new();
+	p->readbuf = malloc(READ_CHUNK);
+	if (!p->pt || !p->set || !p->m || !p->rl || !p->q || !p->rescan || !p->readbuf) {
 		sw_pipeline__free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -115,6 +144,10 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_matcher__free(p->m);
 	sw_secretset__free(p->set);
 	sw_proctab__free(p->pt);
+	sw_ratelimit__free(p->rl);
+	sw_alertq__free(p->q);
+	sw_rescan__free(p->rescan);
+	free(p->readbuf);
 	free(p);
 }
 
@@ -183,13 +216,42 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
 	out->streams = p->nstreams;
 }
 
-static void emit(struct sw_pipeline *p, struct sw_alert *a)
+static void emit(const struct sw_alert *a, void *ctx)
 {
+	struct sw_pipeline *p = ctx;
 	size_t i;
 
 	for (i = 0; i < p->nsinks; i++)
 		sw_sink__emit(p->sinks[i], a);
 	p->st.alerts++;
+}
+
+static int hex_id(const char *hex, uint8_t id[SW_SECRET_ID_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < SW_SECRET_ID_BYTES; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		id[i] = b;
+	}
+	return 0;
+}
+
+/* Flood control per (secret, session), then either out now or held for a rename. */
+static void deliver(struct sw_pipeline *p, struct sw_alert *a)
+{
+	uint8_t id[SW_SECRET_ID_BYTES];
+
+	if (a->has_secret && a->has_session && !hex_id(a->secret_id, id) &&
+	    !sw_ratelimit__allow(p->rl, id, a->session.id, a->time_us))
+		return;
+	if (p->hold_us && a->has_artifact && a->artifact.type == SW_ART_FILE &&
+	    !sw_alertq__push(p->q, a, a->time_us + p->hold_us))
+		return;
+	emit(a, p);
 }
 
 static void evict_lru_stream(struct sw_pipeline *p)
@@ -319,6 +381,33 @@ static int collect(const struct sw_match *m, void *ctx)
 	return 0;
 }
 
+/* Severity by place: the policy's table by artifact type, with two places of their own: an
+ * agent's transcript, and a pipe into the agent itself (the tool output it reads into its
+ * context, and so into the next prompt). */
+static void place_severity(struct sw_pipeline *p, struct sw_alert *a, const struct sw_proc *pr)
+{
+	const struct sw_artifact *art = &a->artifact;
+	unsigned int place = art->type;
+	const char *label = NULL;
+
+	(void)pr;
+	if (art->type == SW_ART_FILE && p->rules && sw_rules__transcript(p->rules, art->path,
+									 &label)) {
+		place = SW_PLACE_TRANSCRIPT;
+		snprintf(a->message, sizeof(a->message), "the %s agent's transcript", label);
+	} else if (art->type == SW_ART_PIPE && a->has_session && art->reader_pid &&
+		   art->reader_pid == a->session.root_pid) {
+		place = SW_PLACE_AGENT_PIPE;
+		snprintf(a->message, sizeof(a->message),
+			 "tool output piped into the agent: now in its context and next prompt");
+	}
+	if (p->rules)
+		a->severity = sw_rules__severity(p->rules, place);
+	else
+		a->severity = sw_alert__default_severity(a->kind, place < SW_ART__COUNT ? place :
+											  SW_ART_PIPE);
+}
+
 static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struct sw_proc *pr,
 		   const struct sw_artifact *art, const char *key)
 {
@@ -336,7 +425,6 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 		memset(a, 0, sizeof(*a));
 		a->time_us = now_us();
 		a->kind = SW_ALERT_SECRET_SPREAD;
-		a->severity = sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, art->type);
 		snprintf(a->host, sizeof(a->host), "%s", p->host);
 		a->has_secret = 1;
 		sw_secret__id_hex(s, a->secret_id);
@@ -353,9 +441,74 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 			a->has_origin = 1;
 			snprintf(a->origin_path, sizeof(a->origin_path), "%s", s->origin);
 		}
-		emit(p, a);
+		place_severity(p, a, pr);
+		deliver(p, a);
 	}
 	p->nmatches = 0;
+}
+
+/* The kernel's dev_t is major:minor in 12:20 bits; users know stat's encoding. */
+static uint64_t user_dev(uint64_t kdev)
+{
+	return makedev(kdev >> 20, kdev & 0xfffff);
+}
+
+static uint64_t kernel_dev(uint64_t udev)
+{
+	return ((uint64_t)major(udev) << 20) | minor(udev);
+}
+
+/* Reads [off, off + len) of path (which must still be dev/ino) through the matcher into
+ * stream st. A short read is fine: the file may have shrunk. Returns 0 or a negative errno. */
+static int scan_file(struct sw_pipeline *p, const char *path, uint64_t dev, uint64_t ino,
+		     uint64_t off, uint64_t len, struct sw_stream *st)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd, e = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	while (len > 0) {
+		n = pread(fd, p->readbuf, len < READ_CHUNK ? len : READ_CHUNK, off);
+		if (n < 0) {
+			e = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		sw_matcher__scan(p->m, st, p->readbuf, n, collect, p);
+		off += n;
+		len -= n;
+	}
+	sodium_memzero(p->readbuf, READ_CHUNK);
+	close(fd);
+	return e;
+}
+
+/* A copy without a user buffer: what the destination received is the source's bytes, read
+ * back from the source file. */
+static void scan_copy_source(struct sw_pipeline *p, const struct sw_event *ev,
+			     struct sw_stream *st)
+{
+	const struct sw_data_rec *d = ev->data;
+	char path[SW_PATH_LEN + 1];
+	uint64_t len = d->total;
+
+	if (d->src_kind != SW_AK_FILE || !ev->src_path_len || d->src_pos < 0) {
+		p->st.copies_unread++;
+		return;
+	}
+	if (len > COPY_READ_MAX)
+		len = COPY_READ_MAX;
+	snprintf(path, sizeof(path), "%.*s", (int)ev->src_path_len, ev->src_path);
+	if (scan_file(p, path, user_dev(d->src_dev), d->src_ino, d->src_pos, len, st))
+		p->st.copies_unread++;
 }
 
 /* Does pid hold a read end of pipe inode ino? */
@@ -512,7 +665,13 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		}
 	}
 	p->nmatches = 0;
-	sw_matcher__scan(p->m, se->s, ev->bytes, ev->bytes_len, collect, p);
+	if (ev->hdr->flags & SW_F_COPY)
+		scan_copy_source(p, ev, se->s);
+	else
+		sw_matcher__scan(p->m, se->s, ev->bytes, ev->bytes_len, collect, p);
+	/* A write at an explicit position may land out of order: read the file back at exit. */
+	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && se->path)
+		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(d->dev), d->ino, se->path);
 	if (!p->nmatches)
 		return 0;
 	/* Naming the artifact fully costs (a /proc scan for pipes): only on a match. */
@@ -523,7 +682,7 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	case SW_AK_FILE:
 		a->type = SW_ART_FILE;
 		/* The kernel's dev_t is major:minor in 12:20 bits; users know stat's encoding. */
-		a->dev = makedev(d->dev >> 20, d->dev & 0xfffff);
+		a->dev = user_dev(d->dev);
 		a->ino = d->ino;
 		if (se->path)
 			snprintf(a->path, sizeof(a->path), "%s", se->path);
@@ -594,6 +753,236 @@ static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, in
 	free(a);
 }
 
+struct rescan_ctx {
+	struct sw_pipeline *p;
+	const struct sw_event *ev;
+	const struct sw_proc *pr;
+};
+
+static void rescan_one(uint64_t dev, uint64_t ino, const char *path, void *ctx)
+{
+	struct rescan_ctx *c = ctx;
+	char key[SW_ARTIFACT_KEY_MAX];
+	struct sw_artifact *a;
+	struct sw_stream *st;
+
+	st = sw_stream__new();
+	a = calloc(1, sizeof(*a));
+	if (!st || !a)
+		goto out;
+	c->p->nmatches = 0;
+	scan_file(c->p, path, dev, ino, 0, RESCAN_READ_MAX, st);
+	if (c->p->nmatches && c->ev) {
+		a->type = SW_ART_FILE;
+		a->dev = dev;
+		a->ino = ino;
+		snprintf(a->path, sizeof(a->path), "%s", path);
+		sw_artifact__key(a, key, sizeof(key));
+		spread(c->p, c->ev, c->pr, a, key);
+	}
+	c->p->nmatches = 0;
+out:
+	sw_stream__free(st);
+	free(a);
+}
+
+/* The process is gone: read back what it may have written where write() did not show it. */
+static void on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	struct rescan_ctx c = { .p = p, .ev = ev };
+
+	c.pr = sw_proctab__find(p->pt, ev->hdr->tgid);
+	sw_rescan__take(p->rescan, ev->hdr->tgid, rescan_one, &c);
+	sw_proctab__exit(p->pt, ev->hdr->tgid);
+}
+
+void sw_pipeline__rescan_all(struct sw_pipeline *p)
+{
+	struct rescan_ctx c = { .p = p };
+
+	/* No process to name any more: matches are not attributable, the files are still
+	 * read so nothing is silently skipped by design; alerts come from exits. */
+	sw_rescan__take_all(p->rescan, rescan_one, &c);
+}
+
+static void base_alert(struct sw_pipeline *p, struct sw_alert *a, enum sw_alert_kind kind,
+		       const struct sw_event *ev)
+{
+	memset(a, 0, sizeof(*a));
+	a->time_us = now_us();
+	a->kind = kind;
+	snprintf(a->host, sizeof(a->host), "%s", p->host);
+	fill_process(p, a, ev, sw_proctab__get(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid,
+					       ev->hdr->session_id, ev->hdr->comm));
+	fill_session(p, a, ev->hdr->session_id);
+	a->severity = sw_alert__default_severity(kind, SW_ART_FILE);
+}
+
+/* A session opened a secret's origin: the agent read the secret (exposure), once per secret
+ * and session. */
+static void on_open(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	uint64_t dev = user_dev(ev->open->dev);
+	struct sw_alert *a = &p->alert;
+	char key[96];
+	size_t i;
+
+	for (i = 0; i < p->set->n; i++) {
+		const struct sw_secret *s = &p->set->secrets[i];
+
+		if (s->origin_dev != dev || s->origin_ino != ev->open->ino)
+			continue;
+		snprintf(key, sizeof(key), "exposure:%llu", (unsigned long long)ev->hdr->session_id);
+		if (sw_registry__see(p->reg, s->id, key, now_us()) != 1)
+			continue;
+		base_alert(p, a, SW_ALERT_SECRET_EXPOSURE, ev);
+		a->has_secret = 1;
+		sw_secret__id_hex(s, a->secret_id);
+		snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
+		a->has_artifact = 1;
+		a->artifact.type = SW_ART_FILE;
+		a->artifact.dev = dev;
+		a->artifact.ino = ev->open->ino;
+		snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)ev->path_len,
+			 ev->path);
+		a->has_origin = 1;
+		snprintf(a->origin_path, sizeof(a->origin_path), "%s", s->origin);
+		a->first_seen = 1;
+		a->count = 1;
+		snprintf(a->message, sizeof(a->message),
+			 "an agent session opened the file this secret was imported from");
+		emit(a, p);
+	}
+}
+
+/* rename or link: the file keeps its identity (dev, ino) under a new name; held alerts and
+ * the stream's display path follow it. */
+static void on_rename(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	char path[2 * SW_PATH_LEN + 2], skey[128];
+	struct stream_ent *se;
+	struct stat sb;
+
+	if (ev->path_len)
+		snprintf(path, sizeof(path), "%.*s/%.*s", (int)ev->path_len, ev->path,
+			 (int)ev->src_path_len, ev->src_path);
+	else
+		snprintf(path, sizeof(path), "%.*s", (int)ev->src_path_len, ev->src_path);
+	if (lstat(path, &sb) || !S_ISREG(sb.st_mode))
+		return;
+	sw_alertq__rename(p->q, sb.st_dev, sb.st_ino, path);
+	snprintf(skey, sizeof(skey), "f:%llu:%llu", (unsigned long long)kernel_dev(sb.st_dev),
+		 (unsigned long long)sb.st_ino);
+	se = stream_get(p, skey);
+	if (se) {
+		char *np = strdup(path);
+		if (np) {
+			free(se->path);
+			se->path = np;
+		}
+	}
+}
+
+static const char *channel_name(uint32_t c)
+{
+	switch (c) {
+	case SW_CH_IO_URING:
+		return "io_uring";
+	case SW_CH_MMAP_SHARED:
+		return "mmap_shared";
+	case SW_CH_PROCESS_VM_WRITEV:
+		return "process_vm_writev";
+	default:
+		return "unknown";
+	}
+}
+
+/* A channel the syscall hooks cannot see into: say so (once per session, channel and file),
+ * and read the file back when the process exits. */
+static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	static const uint8_t no_secret[SW_SECRET_ID_BYTES];
+	const struct sw_channel_rec *c = ev->channel;
+	struct sw_alert *a = &p->alert;
+	char key[SW_PATH_LEN + 128];
+
+	snprintf(key, sizeof(key), "channel:%s:%llu:%llu:%llu", channel_name(c->channel),
+		 (unsigned long long)ev->hdr->session_id, (unsigned long long)c->dev,
+		 (unsigned long long)c->ino);
+	if (c->ino && ev->path_len) {
+		char path[SW_PATH_LEN + 1];
+
+		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
+		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(c->dev), c->ino, path);
+	}
+	if (sw_registry__see(p->reg, no_secret, key, now_us()) != 1)
+		return;
+	base_alert(p, a, SW_ALERT_UNMONITORED_CHANNEL, ev);
+	snprintf(a->channel, sizeof(a->channel), "%s", channel_name(c->channel));
+	if (c->ino) {
+		a->has_artifact = 1;
+		a->artifact.type = SW_ART_FILE;
+		a->artifact.dev = user_dev(c->dev);
+		a->artifact.ino = c->ino;
+		snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)ev->path_len,
+			 ev->path);
+	}
+	a->first_seen = 1;
+	a->count = 1;
+	snprintf(a->message, sizeof(a->message),
+		 "%s bypasses the syscalls sprawlwatch sees; files it touched are read back when "
+		 "the process exits",
+		 a->channel);
+	emit(a, p);
+}
+
+void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now, int force)
+{
+	struct sw_ratelimit_summary sum[32];
+	struct sw_alert *a = &p->alert;
+	size_t n, i, j;
+
+	sw_alertq__drain(p->q, now, force, emit, p);
+	n = sw_ratelimit__summaries(p->rl, now, sum, 32);
+	for (i = 0; i < n; i++) {
+		memset(a, 0, sizeof(*a));
+		a->time_us = now;
+		a->kind = SW_ALERT_RATE_LIMITED;
+		a->severity = sw_alert__default_severity(SW_ALERT_RATE_LIMITED, SW_ART_FILE);
+		snprintf(a->host, sizeof(a->host), "%s", p->host);
+		for (j = 0; j < p->set->n; j++)
+			if (!memcmp(p->set->secrets[j].id, sum[i].secret_id, SW_SECRET_ID_BYTES)) {
+				a->has_secret = 1;
+				sw_secret__id_hex(&p->set->secrets[j], a->secret_id);
+				snprintf(a->secret_name, sizeof(a->secret_name), "%s",
+					 p->set->secrets[j].name);
+			}
+		if (sum[i].session_id)
+			fill_session(p, a, sum[i].session_id);
+		a->count = sum[i].suppressed;
+		snprintf(a->message, sizeof(a->message),
+			 "%llu alert(s) held back by flood control",
+			 (unsigned long long)sum[i].suppressed);
+		emit(a, p);
+	}
+}
+
+size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->set->n && n < max; i++) {
+		const struct sw_secret *s = &p->set->secrets[i];
+
+		if (!s->origin_ino)
+			continue;
+		out[n].dev = kernel_dev(s->origin_dev);
+		out[n].ino = s->origin_ino;
+		n++;
+	}
+	return n;
+}
+
 int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid,
 			 const char *agent)
 {
@@ -633,10 +1022,19 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 		on_exec_strings(p, &ev, 1);
 		return e;
 	case SW_EV_EXIT:
-		sw_proctab__exit(p->pt, ev.hdr->tgid);
+		on_exit_rec(p, &ev);
 		return 0;
 	case SW_EV_DATA:
 		return on_data(p, &ev);
+	case SW_EV_OPEN:
+		on_open(p, &ev);
+		return 0;
+	case SW_EV_RENAME:
+		on_rename(p, &ev);
+		return 0;
+	case SW_EV_CHANNEL:
+		on_channel(p, &ev);
+		return 0;
 	default:
 		return 0;
 	}
@@ -654,6 +1052,7 @@ int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *d)
 		{ "read_error", d->read_errors },
 		{ "path_truncated", d->path_truncated },
 		{ "scope_full", d->scope_full },
+		{ "copy_unread", d->copies_unread },
 	};
 	size_t i;
 
@@ -679,6 +1078,6 @@ int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *d)
 	snprintf(a->host, sizeof(a->host), "%s", p->host);
 	snprintf(a->message, sizeof(a->message),
 		 "events were lost or cut short; the counts say how many since the last report");
-	emit(p, a);
+	emit(a, p);
 	return 0;
 }

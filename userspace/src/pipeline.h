@@ -14,6 +14,8 @@
 #include "sink.h"
 #include "sprawl_events.h"
 
+struct sw_rules;
+
 struct sw_pipeline;
 
 struct sw_pipeline_opts {
@@ -21,10 +23,13 @@ struct sw_pipeline_opts {
 	struct sw_registry *registry;	/* borrowed */
 	int live;			/* fill unknown processes from /proc */
 	const char *host;
+	const struct sw_rules *rules;	/* borrowed; NULL = built-in defaults */
+	uint32_t hold_ms;		/* file alerts wait this long for a rename; 0 = none */
 };
 
 struct sw_pipeline_stats {
 	uint64_t records, bad_records, data_bytes, matches, alerts, streams;
+	uint64_t copies_unread;		/* copies whose source could not be read back */
 };
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);
@@ -41,6 +46,13 @@ int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid,
 			 const char *agent);
 /* Loss counter deltas since the last call: a non-zero delta becomes a coverage_gap alert. */
 int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *delta);
+/* Emits held alerts that are due (all with force) and flood-control summaries. Call often
+ * (the daemon: every 250 ms; replay: at the end with force). */
+void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now_us, int force);
+/* Reads back every file still awaiting a rescan (shutdown, end of a replay). */
+void sw_pipeline__rescan_all(struct sw_pipeline *p);
+/* (dev, ino) of every secret's origin in the kernel's dev encoding, for the origins map. */
+size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max);
 struct sw_proctab *sw_pipeline__proctab(struct sw_pipeline *p);
 void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *out);
 

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See rescan.h. A list: entries are few and short-lived. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rescan.h"
+
+struct ent {
+	uint32_t tgid;
+	uint64_t dev, ino;
+	char *path;
+	struct ent *next;
+};
+
+struct sw_rescan {
+	struct ent *head;
+	size_t n;
+	uint64_t dropped;
+};
+
+struct sw_rescan *sw_rescan__new(void)
+{
+	return calloc(1, sizeof(struct sw_rescan));
+}
+
+static void ent_free(struct ent *e)
+{
+	free(e->path);
+	free(e);
+}
+
+void sw_rescan__free(struct sw_rescan *r)
+{
+	struct ent *e, *n;
+
+	if (!r)
+		return;
+	for (e = r->head; e; e = n) {
+		n = e->next;
+		ent_free(e);
+	}
+	free(r);
+}
+
+int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino,
+		   const char *path)
+{
+	struct ent **pp, *e;
+
+	for (e = r->head; e; e = e->next)
+		if (e->tgid == tgid && e->dev == dev && e->ino == ino)
+			return 0;
+	if (r->n >= SW_RESCAN_MAX) {
+		/* New entries go to the head, so the oldest is the last. */
+		for (pp = &r->head; (*pp)->next; pp = &(*pp)->next)
+			;
+		ent_free(*pp);
+		*pp = NULL;
+		r->n--;
+		r->dropped++;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->path = strdup(path);
+	if (!e->path) {
+		free(e);
+		return -ENOMEM;
+	}
+	e->tgid = tgid;
+	e->dev = dev;
+	e->ino = ino;
+	e->next = r->head;
+	r->head = e;
+	r->n++;
+	return 0;
+}
+
+static void take(struct sw_rescan *r, int all, uint32_t tgid,
+		 void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx), void *ctx)
+{
+	struct ent **pp = &r->head, *e;
+
+	while ((e = *pp)) {
+		if (!all && e->tgid != tgid) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		r->n--;
+		fn(e->dev, e->ino, e->path, ctx);
+		ent_free(e);
+	}
+}
+
+void sw_rescan__take(struct sw_rescan *r, uint32_t tgid,
+		     void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx),
+		     void *ctx)
+{
+	take(r, 0, tgid, fn, ctx);
+}
+
+void sw_rescan__take_all(struct sw_rescan *r,
+			 void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx),
+			 void *ctx)
+{
+	take(r, 1, 0, fn, ctx);
+}
+
+uint64_t sw_rescan__dropped(const struct sw_rescan *r)
+{
+	return r->dropped;
+}
