@@ -14,9 +14,9 @@
 
 static void test_base64_vectors(void **state)
 {
-	static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *const out[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					   "Zm9vYmFy" };
+	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const out[] = {"",	      "Zg==",	  "Zm8=",    "Zm9v",
+					  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	char buf[16];
 	size_t i, n;
 
@@ -29,7 +29,7 @@ static void test_base64_vectors(void **state)
 
 static void test_against_libsodium(void **state)
 {
-	struct rng r = { 3 };
+	struct rng r = {3};
 	uint8_t in[300];
 	char a[512], b[512];
 	size_t n, l, i;
@@ -40,10 +40,10 @@ static void test_against_libsodium(void **state)
 		rng_fill(&r, in, n);
 		for (url = 0; url <= 1; url++) {
 			for (pad = 0; pad <= 1; pad++) {
-				int v = url ? (pad ? sodium_base64_VARIANT_URLSAFE :
-						     sodium_base64_VARIANT_URLSAFE_NO_PADDING) :
-					      (pad ? sodium_base64_VARIANT_ORIGINAL :
-						     sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+				int v = url ? (pad ? sodium_base64_VARIANT_URLSAFE
+						   : sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+					    : (pad ? sodium_base64_VARIANT_ORIGINAL
+						   : sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
 
 				l = sw_encode__base64(in, n, url, pad, a);
 				sodium_bin2base64(b, sizeof(b), in, n, v);
@@ -61,7 +61,7 @@ static void test_against_libsodium(void **state)
 /* The stable part is exactly what every surrounding stream has in common. */
 static void test_base64_stable(void **state)
 {
-	struct rng r = { 4 };
+	struct rng r = {4};
 	uint8_t v[64], blob[80];
 	char st[128], enc[128];
 	size_t n, l, pl, el, at, t;
@@ -91,7 +91,7 @@ static void test_base64_stable(void **state)
 
 static void test_percent_json(void **state)
 {
-	const uint8_t in[] = { 'a', '-', '~', ' ', '/', '"', '\\', '\n', 0x01, 0x7f, 0xc3, 0xa9 };
+	const uint8_t in[] = {'a', '-', '~', ' ', '/', '"', '\\', '\n', 0x01, 0x7f, 0xc3, 0xa9};
 	const char pct[] = "a-~%20%2F%22%5C%0A%01%7F%C3%A9";
 	const char js[] = "a-~ /\\\"\\\\\\n\\u0001\x7f\xc3\xa9";
 	char out[128];

@@ -57,8 +57,8 @@ static void test_value_wiped(void **state)
 {
 	struct sw_key k;
 	struct sw_secret s;
-	struct rng r = { 8 };
-	uint8_t v[100], zero[100] = { 0 };
+	struct rng r = {8};
+	uint8_t v[100], zero[100] = {0};
 
 	test_key(&k, 1);
 	memset(&s, 0, sizeof(s));
@@ -77,7 +77,7 @@ static void test_patterns(void **state)
 {
 	struct sw_key k, k2;
 	struct sw_secret s, t;
-	struct rng r = { 9 };
+	struct rng r = {9};
 	uint8_t v[64], w[64];
 	uint8_t *txt = malloc(SW_ENC_JSON_MAX(64));
 	uint8_t full[SW_FULL_HASH_BYTES];
@@ -109,7 +109,8 @@ static void test_patterns(void **state)
 						continue;
 					found++;
 					assert_int_equal(s.patterns[i].nwin,
-							 l - 7 < SW_STRIDE_MAX ? l - 7 : SW_STRIDE_MAX);
+							 l - 7 < SW_STRIDE_MAX ? l - 7
+									       : SW_STRIDE_MAX);
 					for (j = 0; j < s.patterns[i].nwin; j++)
 						assert_true(s.patterns[i].win[j] ==
 							    sw_fingerprint__window(&k, txt + j));
@@ -135,7 +136,7 @@ static void test_patterns(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(sw_fingerprint__secret(&k, v, 0, &s), -EINVAL);
 	free(txt);
-	txt = calloc(1, SW_SECRET_MAX + 1);	/* the value is wiped even when refused */
+	txt = calloc(1, SW_SECRET_MAX + 1); /* the value is wiped even when refused */
 	assert_non_null(txt);
 	assert_int_equal(sw_fingerprint__secret(&k, txt, SW_SECRET_MAX + 1, &s), -EINVAL);
 	assert_string_equal(sw_variant__name(SW_VAR_BASE64URL), "base64url");

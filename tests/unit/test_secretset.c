@@ -38,7 +38,7 @@ static int teardown(void **state)
 static struct sw_secretset *make_set(const struct sw_key *key, size_t n, uint64_t seed)
 {
 	struct sw_secretset *set = sw_secretset__new();
-	struct rng r = { seed };
+	struct rng r = {seed};
 	struct sw_secret s;
 	uint8_t v[80];
 	size_t i, len;
@@ -218,7 +218,8 @@ static void test_corrupt(void **state)
 			b[i] ^= (uint8_t)(1u << bit);
 			spit(b, n);
 			rc = load_rc(&key);
-			assert_true(rc == -EBADMSG || rc == -EPROTONOSUPPORT || rc == -EKEYREJECTED);
+			assert_true(rc == -EBADMSG || rc == -EPROTONOSUPPORT ||
+				    rc == -EKEYREJECTED);
 		}
 	}
 	spit(orig, n);
@@ -236,7 +237,7 @@ static void test_put_remove(void **state)
 	struct sw_key key;
 	struct sw_secretset *set = sw_secretset__new();
 	struct sw_secret a, b, c;
-	struct rng r = { 99 };
+	struct rng r = {99};
 	uint8_t v[32], w[32];
 
 	test_key(&key, 1);
@@ -250,12 +251,12 @@ static void test_put_remove(void **state)
 	strcpy(a.name, "A");
 	strcpy(b.name, "B");
 	assert_int_equal(sw_secretset__put(set, &a), 0);
-	assert_int_equal(sw_secretset__put(set, &b), -EEXIST);	/* same value, other name */
+	assert_int_equal(sw_secretset__put(set, &b), -EEXIST); /* same value, other name */
 	sw_secret__clear(&b);
 	gen_secret(&r, GEN_BASE62, v, sizeof(v));
 	assert_int_equal(sw_fingerprint__secret(&key, v, sizeof(v), &c), 0);
 	strcpy(c.name, "A");
-	assert_int_equal(sw_secretset__put(set, &c), 0);	/* replaces A */
+	assert_int_equal(sw_secretset__put(set, &c), 0); /* replaces A */
 	assert_int_equal(set->n, 1);
 	assert_int_equal(sw_secretset__remove(set, "B"), -ENOENT);
 	assert_int_equal(sw_secretset__remove(set, "A"), 0);

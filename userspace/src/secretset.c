@@ -15,12 +15,12 @@
 #include "secretset.h"
 #include "sprawl.pb-c.h"
 
-#define FILE_MAX (512u << 20)	/* far above 100k secrets; bounds what a bad file makes us read */
-#define SECRETS_MAX (1u << 22)
-#define PATTERN_LEN_MAX (6 * SW_SECRET_MAX)	/* JSON \u00XX of every byte */
-#define PATTERNS_MAX 32
-#define ORIGIN_MAX sizeof(((struct sw_secret *)0)->origin)
-#define DETECTOR_MAX sizeof(((struct sw_secret *)0)->detector)
+#define FILE_MAX	(512u << 20) /* far above 100k secrets; bounds what a bad file makes us read */
+#define SECRETS_MAX	(1u << 22)
+#define PATTERN_LEN_MAX (6 * SW_SECRET_MAX) /* JSON \u00XX of every byte */
+#define PATTERNS_MAX	32
+#define ORIGIN_MAX	sizeof(((struct sw_secret *)0)->origin)
+#define DETECTOR_MAX	sizeof(((struct sw_secret *)0)->detector)
 
 static const char mac_prefix[] = "sprawlwatch secretset mac v1";
 
@@ -45,7 +45,7 @@ void sw_secretset__free(struct sw_secretset *set)
  * length 32): the keyed hash of every byte before it. Protobuf allows a field appended after
  * the others, so the file stays a plain SecretSet message, and any change to the bytes - even
  * one that decodes to the same values - is detected. */
-#define MAC_TAG 0x22	/* field 4, wire type 2 */
+#define MAC_TAG		0x22 /* field 4, wire type 2 */
 #define MAC_FIELD_BYTES (2 + SW_FULL_HASH_BYTES)
 
 static void file_mac(const struct sw_key *key, const uint8_t *p, size_t n,
@@ -176,7 +176,7 @@ int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_sec
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		if (rc == -ENOENT) {	/* no file yet: the empty set */
+		if (rc == -ENOENT) { /* no file yet: the empty set */
 			*out = set;
 			return 0;
 		}
@@ -353,7 +353,7 @@ int sw_secretset__save(const struct sw_secretset *set, const char *path, const s
 		rc = -ENAMETOOLONG;
 		goto out;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);	/* mode 0600 */
+	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
 	if (fd < 0) {
 		rc = -errno;
 		goto out;
