@@ -50,7 +50,7 @@ static int cmp_match(const void *a, const void *b)
 struct fixture {
 	struct sw_key key;
 	size_t n;
-	uint8_t **val;		/* plaintext kept by the test only, to build its inputs */
+	uint8_t **val; /* plaintext kept by the test only, to build its inputs */
 	size_t *len;
 	struct sw_secret *sec;
 	struct sw_matcher *m;
@@ -58,7 +58,7 @@ struct fixture {
 
 static void fixture_build(struct fixture *f, uint64_t seed, size_t n, size_t minlen, size_t maxlen)
 {
-	struct rng r = { seed };
+	struct rng r = {seed};
 	uint8_t *tmp;
 	size_t i;
 
@@ -99,9 +99,10 @@ static void fixture_free(struct fixture *f)
 
 static void fill_text(struct rng *r, uint8_t *p, size_t n)
 {
-	static const char *const words[] = { "int ", "return ", "config", " = ", "{\n", "}\n",
-					     "\t", "value", "(", ")", ";\n", "path/to/x", ", ",
-					     "\"key\": ", "// note\n", "0x1f", "import ", "self." };
+	static const char *const words[] = {"int ", "return ",	 "config", " = ",	"{\n",
+					    "}\n",  "\t",	 "value",  "(",		")",
+					    ";\n",  "path/to/x", ", ",	   "\"key\": ", "// note\n",
+					    "0x1f", "import ",	 "self."};
 	size_t i = 0, wl;
 	const char *w;
 
@@ -118,8 +119,8 @@ static void fill_text(struct rng *r, uint8_t *p, size_t n)
 /* Builds the inserted text for form vi of secret s: base64 forms are cut from a real base64
  * encoding of random prefix || value || random suffix, so the stable-part logic is checked
  * against the encoder. Returns its length; *at is where the expected match starts in it. */
-static size_t make_insert(struct rng *r, const uint8_t *v, size_t n, int vi, char *out,
-			  size_t *at, size_t *elen)
+static size_t make_insert(struct rng *r, const uint8_t *v, size_t n, int vi, char *out, size_t *at,
+			  size_t *elen)
 {
 	char *expect = malloc(SW_ENC_JSON_MAX(n) + 8);
 	uint8_t *blob;
@@ -203,8 +204,8 @@ static void expect_one(const struct fixture *f, const struct hits *h, size_t s, 
 static void run_insertions(size_t minlen, uint64_t seed)
 {
 	struct fixture f;
-	struct rng r = { seed * 31 + 7 };
-	struct hits h = { 0 };
+	struct rng r = {seed * 31 + 7};
+	struct hits h = {0};
 	size_t s, pre, post, tl, at, elen, n, i, j, cut[2];
 	uint8_t *buf;
 	char *ins;
@@ -233,18 +234,18 @@ static void run_insertions(size_t minlen, uint64_t seed)
 
 				scan_chunks(f.m, buf, n, NULL, 0, &h);
 				expect_one(&f, &h, s, pre + at, ins + at, elen);
-				for (i = 0; i <= n; i++) {	/* two chunks, every boundary */
+				for (i = 0; i <= n; i++) { /* two chunks, every boundary */
 					cut[0] = i;
 					scan_chunks(f.m, buf, n, cut, 1, &h);
 					expect_one(&f, &h, s, pre + at, ins + at, elen);
 				}
-				for (i = 0; i < 48; i++) {	/* three chunks, random boundaries */
+				for (i = 0; i < 48; i++) { /* three chunks, random boundaries */
 					cut[0] = rng_range(&r, 0, n);
 					cut[1] = rng_range(&r, cut[0], n);
 					scan_chunks(f.m, buf, n, cut, 2, &h);
 					expect_one(&f, &h, s, pre + at, ins + at, elen);
 				}
-				if (s < 2 && vi == 0) {	/* three chunks, every pair of boundaries */
+				if (s < 2 && vi == 0) { /* three chunks, every pair of boundaries */
 					for (i = 0; i <= n; i++) {
 						for (j = i; j <= n; j++) {
 							cut[0] = i;
@@ -284,8 +285,8 @@ static void test_insert_stride1(void **state)
 static void test_bulk_stream(void **state)
 {
 	struct fixture f;
-	struct rng r = { 0x77aa };
-	struct hits h = { 0 }, want = { 0 };
+	struct rng r = {0x77aa};
+	struct hits h = {0}, want = {0};
 	struct sw_match e;
 	size_t cap = 4u << 20, n = 0, s, tl, at, elen, fill, pos, ch;
 	uint8_t *buf = malloc(cap);
@@ -345,11 +346,11 @@ static int stop_at_first(const struct sw_match *m, void *ctx)
 static void test_stream_api(void **state)
 {
 	struct fixture f;
-	struct hits h = { 0 };
+	struct hits h = {0};
 	struct sw_stream *s = sw_stream__new();
 	uint8_t buf[256];
 	struct sw_matcher *empty;
-	struct rng r = { 0x5bb };
+	struct rng r = {0x5bb};
 	size_t L;
 	int calls = 0;
 
@@ -400,7 +401,7 @@ static void test_no_false_positives(void **state)
 {
 	const size_t sz = 64u << 20;
 	struct fixture f;
-	struct hits h = { 0 };
+	struct hits h = {0};
 	struct sw_stream *s;
 	struct rng r;
 	struct timespec t0, t1;
@@ -430,12 +431,9 @@ static void test_no_false_positives(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_insert_stride8),
-		cmocka_unit_test(test_insert_stride3),
-		cmocka_unit_test(test_insert_stride1),
-		cmocka_unit_test(test_bulk_stream),
-		cmocka_unit_test(test_stream_api),
-		cmocka_unit_test(test_no_false_positives),
+		cmocka_unit_test(test_insert_stride8), cmocka_unit_test(test_insert_stride3),
+		cmocka_unit_test(test_insert_stride1), cmocka_unit_test(test_bulk_stream),
+		cmocka_unit_test(test_stream_api),     cmocka_unit_test(test_no_false_positives),
 	};
 
 	if (sodium_init() < 0)

@@ -23,7 +23,7 @@ static inline uint64_t rng_next(struct rng *r)
 	return z ^ (z >> 31);
 }
 
-static inline size_t rng_range(struct rng *r, size_t lo, size_t hi)	/* inclusive */
+static inline size_t rng_range(struct rng *r, size_t lo, size_t hi) /* inclusive */
 {
 	return lo + (size_t)(rng_next(r) % (hi - lo + 1));
 }
@@ -49,7 +49,7 @@ static inline void gen_secret(struct rng *r, enum gen_kind kind, uint8_t *v, siz
 {
 	static const char b62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	static const char hx[] = "0123456789abcdef";
-	static const char *const prefixes[] = { "sk-", "ghp_", "xoxb-", "AKIA", "glpat-", "tok_" };
+	static const char *const prefixes[] = {"sk-", "ghp_", "xoxb-", "AKIA", "glpat-", "tok_"};
 	size_t i = 0, pl;
 	const char *pf;
 
@@ -79,7 +79,7 @@ static inline void gen_secret(struct rng *r, enum gen_kind kind, uint8_t *v, siz
 /* Fixed, seed-derived key for deterministic tests. */
 static inline void test_key(struct sw_key *k, uint64_t seed)
 {
-	struct rng r = { seed };
+	struct rng r = {seed};
 
 	memset(k, 0, sizeof(*k));
 	rng_fill(&r, k->bytes, sizeof(k->bytes));
@@ -111,7 +111,7 @@ static inline size_t form_text(const uint8_t *v, size_t n, int vi, char *out)
 static inline enum sw_variant form_variant(int vi)
 {
 	static const enum sw_variant map[N_FORMS] = {
-		SW_VAR_RAW,	   SW_VAR_BASE64,    SW_VAR_BASE64,    SW_VAR_BASE64,
+		SW_VAR_RAW,	  SW_VAR_BASE64,    SW_VAR_BASE64,    SW_VAR_BASE64,
 		SW_VAR_BASE64URL, SW_VAR_BASE64URL, SW_VAR_BASE64URL, SW_VAR_HEX,
 		SW_VAR_HEX_UPPER, SW_VAR_PERCENT,   SW_VAR_JSON,
 	};

@@ -41,8 +41,7 @@ size_t sw_encode__base64(const uint8_t *in, size_t n, int url, int pad, char *ou
 
 /* Character k of the surrounding stream covers stream bits [6k, 6k+6); in occupies stream
  * bytes [align, align+n). A character is stable when all six of its bits come from in. */
-size_t sw_encode__base64_stable(const uint8_t *in, size_t n, unsigned int align, int url,
-				char *out)
+size_t sw_encode__base64_stable(const uint8_t *in, size_t n, unsigned int align, int url, char *out)
 {
 	const char *a = url ? b64_url : b64_std;
 	size_t k, b, i, o = 0;
@@ -51,11 +50,11 @@ size_t sw_encode__base64_stable(const uint8_t *in, size_t n, unsigned int align,
 	if (align > 2 || n == 0)
 		return 0;
 	for (k = (8 * align + 5) / 6; (6 * k + 5) / 8 < align + n; k++) {
-		b = 6 * k - 8 * align;	/* bit offset inside in, MSB first */
+		b = 6 * k - 8 * align; /* bit offset inside in, MSB first */
 		i = b / 8;
 		sh = b % 8;
 		v = (unsigned int)in[i] << 8;
-		if (sh > 2)		/* the six bits straddle into in[i + 1] */
+		if (sh > 2) /* the six bits straddle into in[i + 1] */
 			v |= in[i + 1];
 		out[o++] = a[(v >> (10 - sh)) & 63];
 	}
@@ -110,8 +109,11 @@ size_t sw_encode__json(const uint8_t *in, size_t n, char *out)
 			out[o++] = (char)c;
 		} else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
 			out[o++] = '\\';
-			out[o++] = c == '\b' ? 'b' : c == '\f' ? 'f' : c == '\n' ? 'n' :
-				   c == '\r' ? 'r' : 't';
+			out[o++] = c == '\b'   ? 'b'
+				   : c == '\f' ? 'f'
+				   : c == '\n' ? 'n'
+				   : c == '\r' ? 'r'
+					       : 't';
 		} else {
 			out[o++] = '\\';
 			out[o++] = 'u';

@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SW_ENC_BASE64_MAX(n) (4 * (((n) + 2) / 3))
-#define SW_ENC_HEX_MAX(n) (2 * (n))
+#define SW_ENC_BASE64_MAX(n)  (4 * (((n) + 2) / 3))
+#define SW_ENC_HEX_MAX(n)     (2 * (n))
 #define SW_ENC_PERCENT_MAX(n) (3 * (n))
-#define SW_ENC_JSON_MAX(n) (6 * (n))
+#define SW_ENC_JSON_MAX(n)    (6 * (n))
 
 /* RFC 4648 base64; url selects the url-safe alphabet; pad adds '=' padding. */
 size_t sw_encode__base64(const uint8_t *in, size_t n, int url, int pad, char *out);

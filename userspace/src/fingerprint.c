@@ -22,7 +22,7 @@ static const char mix_msg[] = "sprawlwatch window mix v1";
 static const char secret_id_prefix[] = "sprawlwatch secret id v1";
 
 #define KEY_CREATE_ATTEMPTS 4
-#define MAX_PATTERNS (1 + 3 + 3 + 4)	/* raw, 2 x 3 base64 alignments, hex x2, pct, json */
+#define MAX_PATTERNS	    (1 + 3 + 3 + 4) /* raw, 2 x 3 base64 alignments, hex x2, pct, json */
 
 static uint64_t load_le64(const uint8_t *p)
 {
@@ -41,10 +41,10 @@ void sw_key__derive(struct sw_key *key)
 
 	crypto_generichash(key->id, sizeof(key->id), (const uint8_t *)key_id_msg,
 			   sizeof(key_id_msg) - 1, key->bytes, sizeof(key->bytes));
-	crypto_generichash(m, sizeof(m), (const uint8_t *)mix_msg, sizeof(mix_msg) - 1,
-			   key->bytes, sizeof(key->bytes));
+	crypto_generichash(m, sizeof(m), (const uint8_t *)mix_msg, sizeof(mix_msg) - 1, key->bytes,
+			   sizeof(key->bytes));
 	key->mix[0] = load_le64(m);
-	key->mix[1] = load_le64(m + 8) | 1;	/* odd: the multiply must be a bijection */
+	key->mix[1] = load_le64(m + 8) | 1; /* odd: the multiply must be a bijection */
 	sodium_memzero(m, sizeof(m));
 }
 
@@ -253,7 +253,7 @@ int sw_fingerprint__secret(const struct sw_key *key, uint8_t *value, size_t len,
 		rc = -EIO;
 		goto out;
 	}
-	cap = SW_ENC_JSON_MAX(len);	/* the longest of all encodings */
+	cap = SW_ENC_JSON_MAX(len); /* the longest of all encodings */
 	buf = malloc(cap);
 	s->patterns = calloc(MAX_PATTERNS, sizeof(*s->patterns));
 	if (!buf || !s->patterns) {

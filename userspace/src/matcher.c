@@ -5,7 +5,8 @@
  * length >= S + 7 has exactly one of its first S windows at such an offset, and every pattern
  * has those S window hashes in the index. Per sample: keyed mix of 8 bytes -> blocked Bloom
  * filter (3 bits in one 64-bit word, sized for L2) -> bucketed window table (16 x u32 slots per
- * 64-byte bucket: tag | pattern<<3 | j) -> keyed BLAKE2b of the candidate span.
+ * 64-byte bucket: tag | pattern<<3 | j, or tag | a list of those when several share a window)
+ * -> keyed BLAKE2b of the candidate span.
  *
  * Streams: a match is reported by the scan in which its last byte arrives, so it is reported
  * once. The stream keeps the last (longest pattern - 1) bytes, enough to hold the start of any
@@ -19,25 +20,32 @@
 
 #include "matcher.h"
 
-#define BUCKET_SLOTS 16
+#define BUCKET_SLOTS   16
 #define TABLE_LOAD_PCT 85
+#ifndef BLOOM_BITS_PER_ENTRY
 #define BLOOM_BITS_PER_ENTRY 16
+#endif
 #define BLOOM_MIN_WORDS 64
-#define BLOOM_MAX_BYTES (2u << 20)	/* fits the 2 MiB L2 of the target cores */
-#define REF_BITS_MAX 28			/* keeps a tag of at least 4 bits in each slot */
-#define CACHE_LINE 64
-#define PAT_LEN_MAX 65535u		/* struct mpat.len */
-#define HASH_CMP_BYTES 16		/* of the 32-byte full hash, kept in memory */
-#define TABLE_MIX 0x9e3779b97f4a7c15ull	/* decorrelates table bits from Bloom bits */
+#ifndef BLOOM_MAX_BYTES
+/* 16 bits per entry keeps the filter in the 2 MiB L2 up to ~10,000 secrets; past that a larger
+ * filter in L3 beats a saturated one in L2 (measured: 100,000 secrets, 2 MiB: 0.2-0.4 GB/s;
+ * 8 MiB: 1.1-1.3 GB/s). */
+#define BLOOM_MAX_BYTES (8u << 20)
+#endif
+#define REF_BITS_MAX   28 /* keeps a tag of at least 4 bits in each slot */
+#define CACHE_LINE     64
+#define PAT_LEN_MAX    65535u		     /* struct mpat.len */
+#define HASH_CMP_BYTES 16		     /* of the 32-byte full hash, kept in memory */
+#define TABLE_MIX      0x9e3779b97f4a7c15ull /* decorrelates table bits from Bloom bits */
 
 #if defined(__GNUC__)
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x)     __builtin_expect(!!(x), 1)
+#define unlikely(x)   __builtin_expect(!!(x), 0)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
-#define NOINLINE __attribute__((noinline))
+#define NOINLINE      __attribute__((noinline))
 #else
-#define likely(x) (x)
-#define unlikely(x) (x)
+#define likely(x)     (x)
+#define unlikely(x)   (x)
 #define ALWAYS_INLINE inline
 #define NOINLINE
 #endif
@@ -62,14 +70,28 @@ struct sw_matcher {
 	uint32_t *table;
 	uint32_t nbuckets;
 	unsigned int refbits, tagshift;
-	uint32_t refmask;
+	uint32_t refmask, listflag;
+	uint32_t *post; /* shared windows: [count, ref, ref, ...] per list */
+	size_t npost;
 	size_t memory;
 };
 
+/* Build-time posting lists of windows shared by several (pattern, j): e.g. the hex form of a
+ * common token prefix. One slot per distinct (bucket walk, tag) keeps clusters short. */
+struct plist {
+	uint32_t n, cap;
+	uint32_t *v;
+};
+
+struct build {
+	struct plist *l;
+	size_t n, cap;
+};
+
 struct sw_stream {
-	uint64_t off;		/* absolute offset of the next byte */
-	uint64_t pend;		/* earliest sample with an open candidate; UINT64_MAX: none */
-	const struct sw_matcher *last;	/* matcher that computed pend */
+	uint64_t off;  /* absolute offset of the next byte */
+	uint64_t pend; /* earliest sample with an open candidate; UINT64_MAX: none */
+	const struct sw_matcher *last; /* matcher that computed pend */
 	uint8_t *carry;
 	size_t clen, ccap;
 };
@@ -132,23 +154,113 @@ static unsigned int bits_for(uint64_t v)
 	return b;
 }
 
-static int table_insert(struct sw_matcher *m, uint64_t h, uint32_t ref)
+static int plist_add(struct plist *l, uint32_t ref)
 {
-	uint32_t b, tag, n, k, *bk;
+	uint32_t *v;
+	uint32_t cap;
 
-	table_pos(m, h, &b, &tag);
+	if (l->n == l->cap) {
+		cap = l->cap ? 2 * l->cap : 4;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ref;
+	return 0;
+}
+
+/* Slot value: tag << refbits | field; field is ref + 1, or listflag | list id (later the
+ * list's offset in m->post). A second ref under a tag already on the walk joins a list. */
+static int table_insert(struct sw_matcher *m, struct build *b, uint64_t h, uint32_t ref)
+{
+	uint32_t bk_i, tag, n, k, *bk, field;
+	struct plist *l;
+	int rc;
+
+	table_pos(m, h, &bk_i, &tag);
 	for (n = 0; n < m->nbuckets; n++) {
-		bk = m->table + (size_t)b * BUCKET_SLOTS;
+		bk = m->table + (size_t)bk_i * BUCKET_SLOTS;
 		for (k = 0; k < BUCKET_SLOTS; k++) {
 			if (!bk[k]) {
 				bk[k] = tag << m->refbits | (ref + 1);
 				return 0;
 			}
+			if (bk[k] >> m->refbits != tag)
+				continue;
+			field = bk[k] & m->refmask;
+			if (field & m->listflag)
+				return plist_add(&b->l[field & ~m->listflag], ref);
+			if (b->n == b->cap) {
+				size_t cap = b->cap ? 2 * b->cap : 64;
+
+				l = realloc(b->l, cap * sizeof(*l));
+				if (!l)
+					return -ENOMEM;
+				b->l = l;
+				b->cap = cap;
+			}
+			l = &b->l[b->n];
+			memset(l, 0, sizeof(*l));
+			rc = plist_add(l, field - 1);
+			if (!rc)
+				rc = plist_add(l, ref);
+			if (rc) {
+				free(l->v);
+				return rc;
+			}
+			bk[k] = tag << m->refbits | m->listflag | (uint32_t)b->n++;
+			return 0;
 		}
-		if (++b == m->nbuckets)
-			b = 0;
+		if (++bk_i == m->nbuckets)
+			bk_i = 0;
 	}
 	return -ENOSPC;
+}
+
+/* Flattens the lists into m->post and points their slots at their offsets. */
+static int table_finish(struct sw_matcher *m, struct build *b)
+{
+	size_t i, total = 0, *off;
+	uint32_t field, *sl;
+
+	for (i = 0; i < b->n; i++)
+		total += 1 + b->l[i].n;
+	if (total >= m->listflag)
+		return -E2BIG;
+	off = calloc(b->n ? b->n : 1, sizeof(*off));
+	m->post = calloc(total ? total : 1, sizeof(*m->post));
+	if (!off || !m->post) {
+		free(off);
+		return -ENOMEM;
+	}
+	m->npost = total;
+	total = 0;
+	for (i = 0; i < b->n; i++) {
+		off[i] = total;
+		m->post[total++] = b->l[i].n;
+		memcpy(m->post + total, b->l[i].v, b->l[i].n * sizeof(uint32_t));
+		total += b->l[i].n;
+	}
+	for (i = 0; i < (size_t)m->nbuckets * BUCKET_SLOTS; i++) {
+		sl = &m->table[i];
+		field = *sl & m->refmask;
+		if (*sl && (field & m->listflag))
+			*sl = (*sl & ~m->refmask) | m->listflag |
+			      (uint32_t)off[field & ~m->listflag];
+	}
+	free(off);
+	return 0;
+}
+
+static void build_free(struct build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		free(b->l[i].v);
+	free(b->l);
 }
 
 static int check_secrets(const struct sw_secret *secrets, size_t n, size_t *npat, size_t *minlen,
@@ -165,7 +277,8 @@ static int check_secrets(const struct sw_secret *secrets, size_t n, size_t *npat
 			return -EINVAL;
 		for (k = 0; k < secrets[i].npatterns; k++) {
 			p = &secrets[i].patterns[k];
-			if (p->len < SW_WINDOW || p->len > PAT_LEN_MAX || p->variant >= SW_VAR__COUNT)
+			if (p->len < SW_WINDOW || p->len > PAT_LEN_MAX ||
+			    p->variant >= SW_VAR__COUNT)
 				return -EINVAL;
 			if (p->nwin < SW_STRIDE_MAX && p->nwin != p->len - SW_WINDOW + 1)
 				return -EINVAL;
@@ -187,6 +300,7 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 	struct sw_matcher *m;
 	size_t npat, minlen, maxlen, entries, i, k, j, pi, bits;
 	const struct sw_pattern *p;
+	struct build b = {0};
 	uint64_t h;
 	int rc;
 
@@ -216,7 +330,8 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 		m->stride = SW_STRIDE_MAX;
 
 	entries = npat * m->stride;
-	m->refbits = bits_for((uint64_t)npat * SW_STRIDE_MAX + 1);
+	/* a field holds a ref + 1 or a list offset (lists hold at most 2 words per entry) */
+	m->refbits = bits_for(2 * (uint64_t)npat * SW_STRIDE_MAX + 2) + 1;
 	if (m->refbits < 4)
 		m->refbits = 4;
 	if (m->refbits > REF_BITS_MAX) {
@@ -224,6 +339,7 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 		goto err;
 	}
 	m->refmask = (uint32_t)((1ull << m->refbits) - 1);
+	m->listflag = 1u << (m->refbits - 1);
 	m->tagshift = 64 - (32 - m->refbits);
 
 	bits = BLOOM_MIN_WORDS * 64;
@@ -231,7 +347,8 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 		bits *= 2;
 	m->bloom_words = bits / 64;
 	m->bloom_shift = 64 - (bits_for(m->bloom_words) - 1);
-	m->nbuckets = (uint32_t)((entries * 100 / TABLE_LOAD_PCT + BUCKET_SLOTS - 1) / BUCKET_SLOTS);
+	m->nbuckets =
+		(uint32_t)((entries * 100 / TABLE_LOAD_PCT + BUCKET_SLOTS - 1) / BUCKET_SLOTS);
 	if (!m->nbuckets)
 		m->nbuckets = 1;
 
@@ -256,15 +373,24 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 			for (j = 0; j < m->stride; j++) {
 				h = p->win[j];
 				m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
-				if (table_insert(m, h, (uint32_t)(pi << 3 | j))) {
-					errno = ENOSPC;
+				rc = table_insert(m, &b, h, (uint32_t)(pi << 3 | j));
+				if (rc) {
+					errno = -rc;
 					goto err;
 				}
 			}
 		}
 	}
+	rc = table_finish(m, &b);
+	if (rc) {
+		errno = -rc;
+		goto err;
+	}
+	m->memory += m->npost * sizeof(*m->post);
+	build_free(&b);
 	return m;
 err:
+	build_free(&b);
 	sw_matcher__free(m);
 	return NULL;
 }
@@ -277,6 +403,7 @@ void sw_matcher__free(struct sw_matcher *m)
 	free(m->pat);
 	free(m->bloom);
 	free(m->table);
+	free(m->post);
 	sodium_memzero(m, sizeof(*m));
 	free(m);
 }
@@ -332,8 +459,8 @@ void sw_stream__reset(struct sw_stream *s)
 }
 
 /* Keyed hash of [start, end) across the carry/data seam, compared with the pattern's. */
-static int verify(const struct sw_matcher *m, const struct scan *sc, uint64_t start,
-		  uint64_t end, const struct mpat *pat)
+static int verify(const struct sw_matcher *m, const struct scan *sc, uint64_t start, uint64_t end,
+		  const struct mpat *pat)
 {
 	crypto_generichash_state st;
 	uint8_t out[SW_FULL_HASH_BYTES];
@@ -353,14 +480,40 @@ static int verify(const struct sw_matcher *m, const struct scan *sc, uint64_t st
 	return eq;
 }
 
+static int candidate(const struct sw_matcher *m, struct scan *sc, uint64_t p, uint32_t ref)
+{
+	const struct mpat *pat = &m->pat[ref >> 3];
+	uint32_t j = ref & 7;
+	struct sw_match mt;
+	uint64_t start, end;
+
+	if (p < j)
+		return 0;
+	start = p - j;
+	end = start + pat->len;
+	if (start < sc->bufstart)
+		return 0;
+	if (end > sc->bufend) { /* still open: look again next scan */
+		if (p < sc->pend)
+			sc->pend = p;
+		return 0;
+	}
+	if (end <= sc->old_off) /* reported by the scan that completed it */
+		return 0;
+	if (!verify(m, sc, start, end, pat))
+		return 0;
+	mt.secret = pat->secret;
+	mt.variant = pat->variant;
+	mt.len = pat->len;
+	mt.offset = start;
+	return sc->cb ? sc->cb(&mt, sc->ctx) : 0;
+}
+
 /* Slow path: a sample passed the Bloom filter. Walks the window table and checks candidates. */
 static NOINLINE int probe(const struct sw_matcher *m, struct scan *sc, uint64_t p, uint64_t h)
 {
-	const struct mpat *pat;
-	uint32_t b, tag, n, k, slot, ref, j;
-	const uint32_t *bk;
-	struct sw_match mt;
-	uint64_t start, end;
+	uint32_t b, tag, n, k, slot, field, i, cnt;
+	const uint32_t *bk, *lst;
 	int rc;
 
 	table_pos(m, h, &b, &tag);
@@ -372,31 +525,20 @@ static NOINLINE int probe(const struct sw_matcher *m, struct scan *sc, uint64_t 
 				return 0;
 			if (slot >> m->refbits != tag)
 				continue;
-			ref = (slot & m->refmask) - 1;
-			j = ref & 7;
-			pat = &m->pat[ref >> 3];
-			if (p < j)
-				continue;
-			start = p - j;
-			end = start + pat->len;
-			if (start < sc->bufstart)
-				continue;
-			if (end > sc->bufend) {	/* still open: look again next scan */
-				if (p < sc->pend)
-					sc->pend = p;
+			field = slot & m->refmask;
+			if (!(field & m->listflag)) {
+				rc = candidate(m, sc, p, field - 1);
+				if (rc)
+					return rc;
 				continue;
 			}
-			if (end <= sc->old_off)	/* reported by the scan that completed it */
-				continue;
-			if (!verify(m, sc, start, end, pat))
-				continue;
-			mt.secret = pat->secret;
-			mt.variant = pat->variant;
-			mt.len = pat->len;
-			mt.offset = start;
-			rc = sc->cb ? sc->cb(&mt, sc->ctx) : 0;
-			if (rc)
-				return rc;
+			lst = m->post + (field & ~m->listflag);
+			cnt = lst[0];
+			for (i = 1; i <= cnt; i++) {
+				rc = candidate(m, sc, p, lst[i]);
+				if (rc)
+					return rc;
+			}
 		}
 		if (++b == m->nbuckets)
 			b = 0;
@@ -478,7 +620,8 @@ static int scan_seam(const struct sw_matcher *m, struct scan *sc, uint64_t from)
 	p = (from + S - 1) / S * S;
 	for (; p < sc->old_off && p + SW_WINDOW <= sc->bufend; p += S) {
 		if (p + SW_WINDOW <= sc->old_off) {
-			h = sw_fingerprint__mix(m->k0, m->k1, load64(sc->carry + (p - sc->bufstart)));
+			h = sw_fingerprint__mix(m->k0, m->k1,
+						load64(sc->carry + (p - sc->bufstart)));
 		} else {
 			inc = (size_t)(sc->old_off - p);
 			memcpy(w, sc->carry + (p - sc->bufstart), inc);
@@ -538,8 +681,8 @@ static void carry_update(struct sw_stream *s, const uint8_t *data, size_t len, s
 	s->clen = keep;
 }
 
-int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data,
-		     size_t len, sw_match_fn cb, void *ctx)
+int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data, size_t len,
+		     sw_match_fn cb, void *ctx)
 {
 	struct scan sc;
 	uint64_t from;
@@ -548,7 +691,7 @@ int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void
 
 	if (!m || !s || (len && !data))
 		return -EINVAL;
-	if (!len)	/* nothing new: keep the open-candidate mark as it is */
+	if (!len) /* nothing new: keep the open-candidate mark as it is */
 		return 0;
 	if (s->off > UINT64_MAX - len)
 		return -EOVERFLOW;
@@ -570,7 +713,7 @@ int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void
 	if (m->npat) {
 		/* windows straddling the seam were never seen whole */
 		from = sc.old_off >= SW_WINDOW - 1 ? sc.old_off - (SW_WINDOW - 1) : 0;
-		if (s->last != m)	/* another matcher's open candidates say nothing */
+		if (s->last != m) /* another matcher's open candidates say nothing */
 			from = sc.bufstart;
 		else if (s->pend < from)
 			from = s->pend;
@@ -581,8 +724,8 @@ int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void
 			size_t i0 = (size_t)((m->stride - sc.old_off % m->stride) % m->stride);
 
 			if (i0 <= len - SW_WINDOW)
-				rc = m->stride == 8 ? scan_data_s8(m, &sc, i0, len - SW_WINDOW) :
-						      scan_data_any(m, &sc, i0, len - SW_WINDOW);
+				rc = m->stride == 8 ? scan_data_s8(m, &sc, i0, len - SW_WINDOW)
+						    : scan_data_any(m, &sc, i0, len - SW_WINDOW);
 		}
 	}
 	/* After an early stop the open set is unknown: re-examine the whole carry next time. */

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The secret-set file: proto SecretSet, authenticated with a keyed hash over its bytes,
+ * replaced atomically. Holds fingerprints only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "secretset.h"
+#include "sprawl.pb-c.h"
+
+#define FILE_MAX	(512u << 20) /* far above 100k secrets; bounds what a bad file makes us read */
+#define SECRETS_MAX	(1u << 22)
+#define PATTERN_LEN_MAX (6 * SW_SECRET_MAX) /* JSON \u00XX of every byte */
+#define PATTERNS_MAX	32
+#define ORIGIN_MAX	sizeof(((struct sw_secret *)0)->origin)
+#define DETECTOR_MAX	sizeof(((struct sw_secret *)0)->detector)
+
+static const char mac_prefix[] = "sprawlwatch secretset mac v1";
+
+struct sw_secretset *sw_secretset__new(void)
+{
+	return calloc(1, sizeof(struct sw_secretset));
+}
+
+void sw_secretset__free(struct sw_secretset *set)
+{
+	size_t i;
+
+	if (!set)
+		return;
+	for (i = 0; i < set->n; i++)
+		sw_secret__clear(&set->secrets[i]);
+	free(set->secrets);
+	free(set);
+}
+
+/* The file is the packed SecretSet without its mac field, followed by that field (tag 4,
+ * length 32): the keyed hash of every byte before it. Protobuf allows a field appended after
+ * the others, so the file stays a plain SecretSet message, and any change to the bytes - even
+ * one that decodes to the same values - is detected. */
+#define MAC_TAG		0x22 /* field 4, wire type 2 */
+#define MAC_FIELD_BYTES (2 + SW_FULL_HASH_BYTES)
+
+static void file_mac(const struct sw_key *key, const uint8_t *p, size_t n,
+		     uint8_t out[SW_FULL_HASH_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, key->bytes, sizeof(key->bytes), SW_FULL_HASH_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)mac_prefix, sizeof(mac_prefix));
+	crypto_generichash_update(&st, p, n);
+	crypto_generichash_final(&st, out, SW_FULL_HASH_BYTES);
+}
+
+static int copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= cap)
+		return -EBADMSG;
+	memcpy(dst, src ? src : "", n + 1);
+	return 0;
+}
+
+static int from_proto_pattern(const Sprawl__Pattern *pp, struct sw_pattern *p)
+{
+	size_t j, want;
+
+	if (pp->variant >= SW_VAR__COUNT || pp->length < SW_WINDOW ||
+	    pp->length > PATTERN_LEN_MAX || pp->full_hash.len != SW_FULL_HASH_BYTES)
+		return -EBADMSG;
+	want = pp->length - SW_WINDOW + 1;
+	if (want > SW_STRIDE_MAX)
+		want = SW_STRIDE_MAX;
+	if (pp->n_window != want)
+		return -EBADMSG;
+	p->variant = (uint8_t)pp->variant;
+	p->len = pp->length;
+	memcpy(p->full_hash, pp->full_hash.data, SW_FULL_HASH_BYTES);
+	p->nwin = (uint32_t)want;
+	for (j = 0; j < want; j++)
+		p->win[j] = pp->window[j];
+	return 0;
+}
+
+static int from_proto_secret(const Sprawl__Secret *ps, struct sw_secret *s)
+{
+	size_t k;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (ps->id.len != SW_SECRET_ID_BYTES || !ps->name || !ps->name[0] ||
+	    ps->value_length < SW_SECRET_MIN || ps->value_length > SW_SECRET_MAX ||
+	    !ps->n_pattern || ps->n_pattern > PATTERNS_MAX)
+		return -EBADMSG;
+	memcpy(s->id, ps->id.data, SW_SECRET_ID_BYTES);
+	if (copy_str(s->name, sizeof(s->name), ps->name) ||
+	    copy_str(s->origin, ORIGIN_MAX, ps->origin) ||
+	    copy_str(s->detector, DETECTOR_MAX, ps->detector))
+		return -EBADMSG;
+	s->owner_uid = ps->owner_uid;
+	s->origin_dev = ps->origin_dev;
+	s->origin_ino = ps->origin_ino;
+	s->created = ps->created;
+	s->value_len = ps->value_length;
+	s->learned = ps->learned ? 1 : 0;
+	s->patterns = calloc(ps->n_pattern, sizeof(*s->patterns));
+	if (!s->patterns)
+		return -ENOMEM;
+	for (k = 0; k < ps->n_pattern; k++) {
+		rc = from_proto_pattern(ps->pattern[k], &s->patterns[k]);
+		if (rc) {
+			sw_secret__clear(s);
+			return rc;
+		}
+		s->npatterns++;
+	}
+	return 0;
+}
+
+static int read_file(int fd, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	uint8_t *buf;
+	ssize_t r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADMSG;
+	if (st.st_size < 0 || (uint64_t)st.st_size > FILE_MAX)
+		return -EFBIG;
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			return r < 0 ? -errno : -EBADMSG;
+		}
+		got += (size_t)r;
+	}
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_secretset **out)
+{
+	Sprawl__SecretSet *ps = NULL;
+	struct sw_secretset *set = NULL;
+	uint8_t mac[SW_FULL_HASH_BYTES];
+	uint8_t *buf = NULL;
+	size_t len = 0, i;
+	int fd, rc;
+
+	if (!path || !key || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (sodium_init() < 0)
+		return -EIO;
+	set = sw_secretset__new();
+	if (!set)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ENOENT) { /* no file yet: the empty set */
+			*out = set;
+			return 0;
+		}
+		goto err;
+	}
+	rc = read_file(fd, &buf, &len);
+	close(fd);
+	if (rc)
+		goto err;
+	ps = sprawl__secret_set__unpack(NULL, len, buf);
+	if (!ps) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	if (ps->version != SW_SECRETSET_VERSION) {
+		rc = -EPROTONOSUPPORT;
+		goto err;
+	}
+	if (ps->key_id.len != SW_KEY_ID_BYTES) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	if (sodium_memcmp(ps->key_id.data, key->id, SW_KEY_ID_BYTES)) {
+		rc = -EKEYREJECTED;
+		goto err;
+	}
+	if (len < MAC_FIELD_BYTES || buf[len - MAC_FIELD_BYTES] != MAC_TAG ||
+	    buf[len - MAC_FIELD_BYTES + 1] != SW_FULL_HASH_BYTES || ps->n_secret > SECRETS_MAX) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	file_mac(key, buf, len - MAC_FIELD_BYTES, mac);
+	if (sodium_memcmp(mac, buf + len - SW_FULL_HASH_BYTES, SW_FULL_HASH_BYTES)) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	set->secrets = calloc(ps->n_secret ? ps->n_secret : 1, sizeof(*set->secrets));
+	if (!set->secrets) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	set->cap = ps->n_secret ? ps->n_secret : 1;
+	for (i = 0; i < ps->n_secret; i++) {
+		rc = from_proto_secret(ps->secret[i], &set->secrets[i]);
+		if (rc)
+			goto err;
+		set->n++;
+	}
+	sprawl__secret_set__free_unpacked(ps, NULL);
+	free(buf);
+	*out = set;
+	return 0;
+err:
+	sprawl__secret_set__free_unpacked(ps, NULL);
+	free(buf);
+	sw_secretset__free(set);
+	return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, rc = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key)
+{
+	Sprawl__SecretSet ps = SPRAWL__SECRET_SET__INIT;
+	Sprawl__Secret *sp = NULL, **spp = NULL;
+	Sprawl__Pattern *pp = NULL, **ppp = NULL;
+	uint8_t mac[SW_FULL_HASH_BYTES];
+	size_t i, k, np = 0, pi = 0, len;
+	const struct sw_secret *s;
+	char tmp[PATH_MAX];
+	uint8_t *buf = NULL;
+	int fd = -1, rc = 0;
+
+	if (!set || !path || !key)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	for (i = 0; i < set->n; i++)
+		np += set->secrets[i].npatterns;
+	sp = calloc(set->n + 1, sizeof(*sp));
+	spp = calloc(set->n + 1, sizeof(*spp));
+	pp = calloc(np + 1, sizeof(*pp));
+	ppp = calloc(np + 1, sizeof(*ppp));
+	if (!sp || !spp || !pp || !ppp) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* the proto structures borrow the set's memory: nothing is copied */
+	for (i = 0; i < set->n; i++) {
+		s = &set->secrets[i];
+		sprawl__secret__init(&sp[i]);
+		sp[i].id.data = (uint8_t *)s->id;
+		sp[i].id.len = SW_SECRET_ID_BYTES;
+		sp[i].name = (char *)s->name;
+		sp[i].owner_uid = s->owner_uid;
+		sp[i].origin = (char *)s->origin;
+		sp[i].created = s->created;
+		sp[i].value_length = s->value_len;
+		sp[i].learned = s->learned ? 1 : 0;
+		sp[i].detector = (char *)s->detector;
+		sp[i].origin_dev = s->origin_dev;
+		sp[i].origin_ino = s->origin_ino;
+		sp[i].n_pattern = s->npatterns;
+		sp[i].pattern = &ppp[pi];
+		for (k = 0; k < s->npatterns; k++, pi++) {
+			sprawl__pattern__init(&pp[pi]);
+			pp[pi].variant = s->patterns[k].variant;
+			pp[pi].length = s->patterns[k].len;
+			pp[pi].full_hash.data = (uint8_t *)s->patterns[k].full_hash;
+			pp[pi].full_hash.len = SW_FULL_HASH_BYTES;
+			pp[pi].n_window = s->patterns[k].nwin;
+			pp[pi].window = (uint64_t *)s->patterns[k].win;
+			ppp[pi] = &pp[pi];
+		}
+		spp[i] = &sp[i];
+	}
+	ps.version = SW_SECRETSET_VERSION;
+	ps.key_id.data = (uint8_t *)key->id;
+	ps.key_id.len = SW_KEY_ID_BYTES;
+	ps.n_secret = set->n;
+	ps.secret = spp;
+	len = sprawl__secret_set__get_packed_size(&ps);
+	buf = malloc(len + MAC_FIELD_BYTES);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	sprawl__secret_set__pack(&ps, buf);
+	file_mac(key, buf, len, mac);
+	buf[len] = MAC_TAG;
+	buf[len + 1] = SW_FULL_HASH_BYTES;
+	memcpy(buf + len + 2, mac, SW_FULL_HASH_BYTES);
+	len += MAC_FIELD_BYTES;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		rc = -ENAMETOOLONG;
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = write_all(fd, buf, len);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	fd = -1;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	else
+		rc = fsync_parent(path);
+out:
+	free(buf);
+	free(sp);
+	free(spp);
+	free(pp);
+	free(ppp);
+	return rc;
+}
+
+int sw_secretset__put(struct sw_secretset *set, struct sw_secret *s)
+{
+	struct sw_secret *grown;
+	size_t i, cap;
+
+	if (!set || !s || !s->name[0])
+		return -EINVAL;
+	for (i = 0; i < set->n; i++) {
+		if (!sodium_memcmp(set->secrets[i].id, s->id, SW_SECRET_ID_BYTES) &&
+		    strcmp(set->secrets[i].name, s->name))
+			return -EEXIST;
+	}
+	for (i = 0; i < set->n; i++) {
+		if (!strcmp(set->secrets[i].name, s->name)) {
+			sw_secret__clear(&set->secrets[i]);
+			set->secrets[i] = *s;
+			goto taken;
+		}
+	}
+	if (set->n == set->cap) {
+		cap = set->cap ? 2 * set->cap : 8;
+		grown = realloc(set->secrets, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		set->secrets = grown;
+		set->cap = cap;
+	}
+	set->secrets[set->n++] = *s;
+taken:
+	s->patterns = NULL;
+	s->npatterns = 0;
+	return 0;
+}
+
+int sw_secretset__remove(struct sw_secretset *set, const char *name)
+{
+	size_t i;
+
+	if (!set || !name)
+		return -EINVAL;
+	for (i = 0; i < set->n; i++) {
+		if (!strcmp(set->secrets[i].name, name)) {
+			sw_secret__clear(&set->secrets[i]);
+			memmove(&set->secrets[i], &set->secrets[i + 1],
+				(set->n - i - 1) * sizeof(*set->secrets));
+			set->n--;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const struct sw_secret *sw_secretset__find_id(const struct sw_secretset *set,
+					      const uint8_t id[SW_SECRET_ID_BYTES])
+{
+	size_t i;
+
+	if (!set || !id)
+		return NULL;
+	for (i = 0; i < set->n; i++) {
+		if (!memcmp(set->secrets[i].id, id, SW_SECRET_ID_BYTES))
+			return &set->secrets[i];
+	}
+	return NULL;
+}
