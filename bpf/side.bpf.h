@@ -19,8 +19,11 @@ static __always_inline struct misc_scratch *misc(void)
 	return bpf_map_lookup_elem(&misc_buf, &zero);
 }
 
+static __always_inline void capture_channel(const struct sw_scope *s, __u32 channel, long fd);
+
 /* An open that returned fd: reported only when the file is a secret's origin, so ordinary
- * opens cost one lookup. */
+ * opens cost one lookup. A process using io_uring also reports its writable opens: io_uring
+ * writes never pass the write syscalls, so those files are read back at its exit. */
 static __always_inline void capture_open(const struct sw_scope *s, long fd, __u32 oflags)
 {
 	struct sw_inode_key k = {};
@@ -37,8 +40,11 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 	inode = BPF_CORE_READ(f, f_inode);
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(inode, i_ino);
-	if (!bpf_map_lookup_elem(&origins, &k))
+	if (!bpf_map_lookup_elem(&origins, &k)) {
+		if ((s->flags & SW_SCOPE_IO_URING) && (oflags & 3))
+			capture_channel(s, SW_CH_IO_URING, fd);
 		return;
+	}
 	m = misc();
 	if (!m)
 		return;

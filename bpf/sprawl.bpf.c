@@ -184,7 +184,7 @@ int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct sw_scope *s;
+	struct sw_scope *s;	/* the map value itself: flags written here persist */
 	__u32 nr;
 
 	s = scope_of(bpf_get_current_pid_tgid() >> 32);
@@ -229,9 +229,14 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_openat:
 		capture_open(s, ret, BPF_CORE_READ(regs, dx));
 		break;
-	case NR_openat2:
-		capture_open(s, ret, 0);
+	case NR_openat2: {
+		__u64 how_flags = 0;
+
+		/* struct open_how starts with the u64 flags */
+		bpf_probe_read_user(&how_flags, sizeof(how_flags), (void *)BPF_CORE_READ(regs, dx));
+		capture_open(s, ret, how_flags);
 		break;
+	}
 	case NR_rename:
 	case NR_link:
 		capture_rename(s, nr, SW_AT_FDCWD, (const char *)BPF_CORE_READ(regs, si));
@@ -248,6 +253,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, r8));
 		break;
 	case NR_io_uring_setup:
+		s->flags |= SW_SCOPE_IO_URING;
 		capture_channel(s, SW_CH_IO_URING, -1);
 		break;
 	case NR_process_vm_writev:

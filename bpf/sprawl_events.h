@@ -69,6 +69,12 @@ struct sw_hdr {
 };
 _Static_assert(sizeof(struct sw_hdr) == 56, "sw_hdr layout");
 
+/* sw_scope.flags */
+enum sw_scope_flags {
+	SW_SCOPE_IO_URING = 1 << 0,	/* the process set up io_uring: its writable opens are
+					 * reported so the files can be read back */
+};
+
 /* Value of the scope map (tgid -> session). */
 struct sw_scope {
 	__u64 session_id;

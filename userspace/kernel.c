@@ -178,6 +178,24 @@ int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], siz
 	return 0;
 }
 
+int sw_kernel__set_origins(struct sw_kernel *k, const struct sw_inode_key *keys, size_t n)
+{
+	struct bpf_map *m = k->skel->maps.origins;
+	struct sw_inode_key key, next;
+	uint32_t one = 1;
+	size_t i;
+
+	while (!bpf_map__get_next_key(m, NULL, &next, sizeof(next))) {
+		key = next;
+		if (bpf_map__delete_elem(m, &key, sizeof(key), 0))
+			return -errno;
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map__update_elem(m, &keys[i], sizeof(keys[i]), &one, sizeof(one), BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)
 {
 	struct sw_loss *per;
@@ -199,6 +217,7 @@ int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)
 		out->read_errors += per[i].read_errors;
 		out->path_truncated += per[i].path_truncated;
 		out->scope_full += per[i].scope_full;
+		out->copies_unread += per[i].copies_unread;
 	}
 	free(per);
 	return 0;

@@ -38,6 +38,8 @@ int sw_kernel__scope_each(struct sw_kernel *k, void (*fn)(uint32_t tgid,
 			  void *ctx);
 /* Replaces the agent comm table. */
 int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], size_t n);
+/* Replaces the set of origin files whose opening is an exposure. */
+int sw_kernel__set_origins(struct sw_kernel *k, const struct sw_inode_key *keys, size_t n);
 /* Sums the per-CPU loss counters. */
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out);
 

@@ -27,11 +27,17 @@
 #include "kernel.h"
 #include "pipeline.h"
 #include "registry.h"
+#include "rules.h"
 #include "secretset.h"
 #include "sink.h"
 
 #define CLIENTS_MAX 64
 #define STATUS_MAX (256 * 1024)
+#define HOOK_ARGS_MAX 32
+#define TICK_MS 250		/* held alerts and flood summaries */
+#define TICKS_PER_SECOND (1000 / TICK_MS)
+#define HOLD_MS 500		/* how long a file alert waits for a rename */
+#define ORIGINS_MAX 16384
 
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
@@ -47,6 +53,10 @@ static const char usage[] =
 	");\n"
 	"                    alerts also go to stdout unless FILE is '-' (stdout only)\n"
 	"  --format json|ocsf  alert encoding (default json)\n"
+	"  --syslog ADDR     also send alerts as RFC 5424 syslog: tcp:HOST:PORT or unix:/PATH\n"
+	"  --hook PROG       also run PROG (no shell) for each alert, its JSON on stdin\n"
+	"  --hook-arg ARG    an argument for PROG (repeatable, in order)\n"
+	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
 	"  --trace-dir DIR   record a trace log (not available in this build)\n"
 	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default 32)\n"
 	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
@@ -65,6 +75,13 @@ struct daemon {
 	struct sw_paths paths;
 	const char *alerts_path;
 	const char *rules_dir;
+	const char *syslog_addr;
+	char *hook_argv[HOOK_ARGS_MAX + 2];
+	int hook_argc;
+	int hook_timeout_ms;
+	struct sw_rules *rules;
+	struct sw_sink *syslog_sink, *hook_sink;
+	unsigned int ticks;
 	enum sw_sink_format fmt;
 	int verbose;
 	uint32_t ringbuf_mb, max_bytes;
@@ -82,6 +99,14 @@ struct daemon {
 	time_t started;
 	int stop;
 };
+
+static uint64_t now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
 
 static void logmsg(const char *fmt, ...)
 {
@@ -133,6 +158,8 @@ static void ctl_deliver(const char *json, size_t len, void *ctx)
 	}
 }
 
+static void push_origins(struct daemon *d);
+
 static int reload_secrets(struct daemon *d, int force)
 {
 	struct sw_secretset *set;
@@ -161,6 +188,7 @@ static int reload_secrets(struct daemon *d, int force)
 		return e;
 	}
 	d->secrets_st = st;
+	push_origins(d);
 	logmsg("tracking %zu secret(s)", sw_pipeline__secrets(d->pl)->n);
 	return 0;
 }
@@ -472,6 +500,10 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "alerts", required_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "trace-dir", required_argument, NULL, 't' },
+		{ "syslog", required_argument, NULL, 'S' },
+		{ "hook", required_argument, NULL, 'H' },
+		{ "hook-arg", required_argument, NULL, 'A' },
+		{ "hook-timeout-ms", required_argument, NULL, 'T' },
 		{ "ringbuf-mb", required_argument, NULL, 'b' },
 		{ "max-bytes", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -482,8 +514,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	char *end;
 	int o;
 
-	d->ringbuf_mb = 32;
-	d->max_bytes = SW_DEFAULT_MAX_BYTES;
+	d->ringbuf_mb = 0;
+	d->max_bytes = 0;
+	d->hook_timeout_ms = 5000;
 	d->alerts_path = SW_DEFAULT_ALERTS;
 	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (o) {
@@ -512,6 +545,32 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 't':
 			logmsg("--trace-dir: trace logs are not available in this build");
 			return -1;
+		case 'S':
+			d->syslog_addr = optarg;
+			break;
+		case 'H':
+			if (d->hook_argc) {
+				logmsg("--hook given twice; one hook program, with --hook-arg for "
+				       "its arguments");
+				return -1;
+			}
+			d->hook_argv[d->hook_argc++] = optarg;
+			break;
+		case 'A':
+			if (!d->hook_argc || d->hook_argc > HOOK_ARGS_MAX) {
+				logmsg("--hook-arg: give --hook PROG first (at most %d arguments)",
+				       HOOK_ARGS_MAX);
+				return -1;
+			}
+			d->hook_argv[d->hook_argc++] = optarg;
+			break;
+		case 'T':
+			d->hook_timeout_ms = strtol(optarg, &end, 10);
+			if (*end || d->hook_timeout_ms < 10 || d->hook_timeout_ms > 600000) {
+				logmsg("--hook-timeout-ms %s: expected 10 to 600000", optarg);
+				return -1;
+			}
+			break;
 		case 'b':
 			d->ringbuf_mb = strtoul(optarg, &end, 10);
 			if (*end || d->ringbuf_mb < 1 || d->ringbuf_mb > 1024 ||
@@ -577,7 +636,86 @@ static int open_sinks(struct daemon *d)
 	}
 	sw_pipeline__add_sink(d->pl, d->stdout_sink);
 	sw_pipeline__add_sink(d->pl, d->ctl_sink);
+	if (d->syslog_addr) {
+		d->syslog_sink = sw_sink__syslog(d->syslog_addr, d->fmt);
+		if (!d->syslog_sink) {
+			logmsg("--syslog %s: %s (expected tcp:HOST:PORT or unix:/PATH)",
+			       d->syslog_addr, strerror(errno));
+			return -1;
+		}
+		sw_pipeline__add_sink(d->pl, d->syslog_sink);
+	}
+	if (d->hook_argc) {
+		d->hook_argv[d->hook_argc] = NULL;
+		d->hook_sink = sw_sink__hook(d->hook_argv, d->hook_timeout_ms);
+		if (!d->hook_sink) {
+			logmsg("--hook %s: %s", d->hook_argv[0], strerror(errno));
+			return -1;
+		}
+		sw_pipeline__add_sink(d->pl, d->hook_sink);
+	}
 	return 0;
+}
+
+static void poll_sinks(struct daemon *d)
+{
+	struct sw_sink *all[] = { d->file_sink, d->stdout_sink, d->ctl_sink, d->syslog_sink,
+				  d->hook_sink };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i])
+			sw_sink__poll(all[i]);
+}
+
+static int load_rules(struct daemon *d)
+{
+	struct sw_rules_error e;
+	char msg[1024];
+
+	d->rules = d->rules_dir ? sw_rules__load_dir(d->rules_dir, &e) :
+				  sw_rules__load_embedded(&e);
+	if (!d->rules) {
+		sw_rules_error__format(&e, msg, sizeof(msg));
+		logmsg("%s (check with: sprawlctl rules check %s)", msg,
+		       d->rules_dir ? d->rules_dir : "");
+		return -1;
+	}
+	if (!d->max_bytes)
+		d->max_bytes = sw_rules__policy(d->rules)->capture_max_bytes;
+	if (!d->ringbuf_mb)
+		d->ringbuf_mb = sw_rules__policy(d->rules)->ringbuf_bytes >> 20;
+	if (d->max_bytes < 4096 || d->max_bytes > (32u << 20) || d->ringbuf_mb < 1 ||
+	    (d->ringbuf_mb & (d->ringbuf_mb - 1))) {
+		logmsg("policy: capture max_bytes must be 4096..33554432 and ringbuf_bytes a power "
+		       "of two of at least 1 MiB");
+		return -1;
+	}
+	return 0;
+}
+
+static void push_agent_comms(struct daemon *d)
+{
+	char comms[256][SW_AGENT_COMM_LEN];
+	size_t n = sw_rules__agent_comms(d->rules, comms, 256);
+
+	if (n > 256)
+		n = 256;
+	if (sw_kernel__set_agent_comms(d->k, (const char(*)[16])comms, n))
+		logmsg("cannot load the agent table into the kernel: %s", strerror(errno));
+}
+
+static void push_origins(struct daemon *d)
+{
+	static struct sw_inode_key keys[ORIGINS_MAX];
+	size_t n = sw_pipeline__origins(d->pl, keys, ORIGINS_MAX);
+	int e;
+
+	if (!d->k)
+		return;
+	e = sw_kernel__set_origins(d->k, keys, n);
+	if (e)
+		logmsg("cannot load the origin files into the kernel: %s", strerror(-e));
 }
 
 static int add_fd(struct daemon *d, int fd, uint64_t tag)
@@ -611,9 +749,13 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
+	sw_pipeline__flush(d->pl, now_us(), 0);
+	if (++d->ticks % TICKS_PER_SECOND)
+		return;
 	check_loss(d);
 	reload_secrets(d, 0);
 	sw_registry__flush(d->reg);
+	poll_sinks(d);
 }
 
 static int run_loop(struct daemon *d)
@@ -644,8 +786,10 @@ static int run_loop(struct daemon *d)
 				client_readable(d, &d->clients[tag - 100]);
 		}
 	}
-	/* Drain what the kernel already sent before stopping. */
+	/* Drain what the kernel already sent, read back pending files, emit what is held. */
 	sw_kernel__consume(d->k);
+	sw_pipeline__rescan_all(d->pl);
+	sw_pipeline__flush(d->pl, now_us(), 1);
 	return 0;
 }
 
@@ -655,7 +799,8 @@ int main(int argc, char **argv)
 	struct daemon *d = &dd;
 	struct sw_kernel_opts ko = {};
 	struct sw_pipeline_opts po = {};
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
 	char err[1024];
 	sigset_t mask;
 	int corrupt = 0, ret = EXIT_FAILURE, e, i;
@@ -696,9 +841,13 @@ int main(int argc, char **argv)
 		logmsg("%s: cannot open the registry: %s", d->paths.registry, strerror(errno));
 		goto cleanup;
 	}
+	if (load_rules(d))
+		goto cleanup;
 	po.key = &d->key;
 	po.registry = d->reg;
 	po.live = 1;
+	po.rules = d->rules;
+	po.hold_ms = HOLD_MS;
 	d->pl = sw_pipeline__new(&po);
 	if (!d->pl) {
 		logmsg("cannot create the pipeline: %s", strerror(errno));
@@ -706,8 +855,24 @@ int main(int argc, char **argv)
 	}
 	if (open_sinks(d))
 		goto cleanup;
-	if (corrupt)
+	if (corrupt) {
+		struct sw_alert *a = calloc(1, sizeof(*a));
+
 		logmsg("%s was corrupt: set aside and rebuilt empty", d->paths.registry);
+		if (a) {
+			a->time_us = now_us();
+			a->kind = SW_ALERT_STATE_WARNING;
+			a->severity = SW_SEV_MEDIUM;
+			gethostname(a->host, sizeof(a->host) - 1);
+			snprintf(a->message, sizeof(a->message),
+				 "the registry of known places was corrupt and was rebuilt empty: "
+				 "secrets seen before may alert once more");
+			sw_sink__emit(d->stdout_sink, a);
+			if (d->file_sink)
+				sw_sink__emit(d->file_sink, a);
+			free(a);
+		}
+	}
 	reload_secrets(d, 1);
 
 	ko.ringbuf_bytes = d->ringbuf_mb << 20;
@@ -719,6 +884,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	sw_kernel__scope_each(d->k, recover_scope, d);
+	push_agent_comms(d);
+	push_origins(d);
 	if (d->next_session == 0)
 		d->next_session = (uint64_t)time(NULL) << 16;
 
@@ -758,6 +925,9 @@ cleanup:
 	sw_sink__free(d->ctl_sink);
 	sw_sink__free(d->stdout_sink);
 	sw_sink__free(d->file_sink);
+	sw_sink__free(d->syslog_sink);
+	sw_sink__free(d->hook_sink);
+	sw_rules__free(d->rules);
 	sw_registry__free(d->reg);
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
