@@ -36,6 +36,15 @@ struct {
 	__type(value, __u32);
 } origins SEC(".maps");
 
+/* pipe inode -> the session process that last read it: names the reader of a pipe write
+ * even when the reader has exited by the time userspace looks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sw_inode_key);
+	__type(value, __u32);
+} pipe_readers SEC(".maps");
+
 /* All records to userspace. Size set by userspace before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -122,6 +131,9 @@ struct misc_scratch {
 	};
 	char tail[SW_PATH_LEN * 2];
 };
+_Static_assert(sizeof(struct sw_open_rec) == sizeof(struct sw_rename_rec) &&
+		       sizeof(struct sw_rename_rec) == sizeof(struct sw_channel_rec),
+	       "the tail follows each record directly");
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

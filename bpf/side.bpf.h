@@ -106,6 +106,27 @@ static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, l
 		LOSS_INC(ringbuf_full);
 }
 
+/* A session process read a pipe: remember it as that pipe's reader (no record). */
+static __always_inline void note_pipe_read(long fd)
+{
+	struct sw_inode_key k = {};
+	struct inode *inode;
+	struct file *f;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *cur;
+
+	f = fd_file(fd);
+	if (!f)
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	if ((BPF_CORE_READ(inode, i_mode) & SW_S_IFMT) != SW_S_IFIFO)
+		return;
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	cur = bpf_map_lookup_elem(&pipe_readers, &k);
+	if (!cur || *cur != tgid)
+		bpf_map_update_elem(&pipe_readers, &k, &tgid, BPF_ANY);
+}
+
 static __always_inline void capture_channel(const struct sw_scope *s, __u32 channel, long fd)
 {
 	struct path_scratch *ps;

@@ -42,6 +42,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_mmap 9
 #define NR_io_uring_setup 425
 #define NR_process_vm_writev 311
+#define NR_read 0
+#define NR_readv 19
 #define SW_PROT_WRITE 2
 #define SW_MAP_SHARED 1
 #define SENDMMSG_MAX 16		/* messages of one sendmmsg captured; the rest are counted */
@@ -251,6 +253,11 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		if ((BPF_CORE_READ(regs, dx) & SW_PROT_WRITE) &&
 		    (BPF_CORE_READ(regs, r10) & SW_MAP_SHARED))
 			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, r8));
+		break;
+	case NR_read:
+	case NR_readv:
+		if (ret > 0)
+			note_pipe_read(BPF_CORE_READ(regs, di));
 		break;
 	case NR_io_uring_setup:
 		s->flags |= SW_SCOPE_IO_URING;

@@ -167,8 +167,10 @@ struct sw_rename_rec {
 	__u32 dir_len;
 	__u32 name_len;
 	__u32 pad;
+	__u64 pad2;		/* the kernel builds open, rename and channel records in one
+				 * scratch union: all three must be the same size */
 };
-_Static_assert(sizeof(struct sw_rename_rec) == 72, "sw_rename_rec layout");
+_Static_assert(sizeof(struct sw_rename_rec) == 80, "sw_rename_rec layout");
 
 /* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap). */
 struct sw_channel_rec {

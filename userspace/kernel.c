@@ -196,6 +196,14 @@ int sw_kernel__set_origins(struct sw_kernel *k, const struct sw_inode_key *keys,
 	return 0;
 }
 
+int sw_kernel__pipe_reader(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uint32_t *tgid)
+{
+	struct sw_inode_key key = { .dev = kdev, .ino = ino };
+
+	return bpf_map__lookup_elem(k->skel->maps.pipe_readers, &key, sizeof(key), tgid,
+				    sizeof(*tgid), 0) == 0;
+}
+
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)
 {
 	struct sw_loss *per;

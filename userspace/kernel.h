@@ -40,6 +40,8 @@ int sw_kernel__scope_each(struct sw_kernel *k, void (*fn)(uint32_t tgid,
 int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], size_t n);
 /* Replaces the set of origin files whose opening is an exposure. */
 int sw_kernel__set_origins(struct sw_kernel *k, const struct sw_inode_key *keys, size_t n);
+/* The session process that last read pipe (kernel dev, ino): 1 and *tgid, 0 unknown. */
+int sw_kernel__pipe_reader(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uint32_t *tgid);
 /* Sums the per-CPU loss counters. */
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out);
 

@@ -138,6 +138,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int pipe_reader(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid)
+{
+	struct daemon *d = ctx;
+
+	return d->k ? sw_kernel__pipe_reader(d->k, kdev, ino, tgid) : 0;
+}
+
 static void ctl_deliver(const char *json, size_t len, void *ctx)
 {
 	struct daemon *d = ctx;
@@ -848,6 +855,8 @@ int main(int argc, char **argv)
 	po.live = 1;
 	po.rules = d->rules;
 	po.hold_ms = HOLD_MS;
+	po.pipe_reader = pipe_reader;
+	po.pipe_reader_ctx = d;
 	d->pl = sw_pipeline__new(&po);
 	if (!d->pl) {
 		logmsg("cannot create the pipeline: %s", strerror(errno));

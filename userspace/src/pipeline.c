@@ -66,6 +66,8 @@ struct sw_pipeline {
 	struct sw_alertq *q;
 	struct sw_rescan *rescan;
 	uint64_t hold_us;
+	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
+	void *pipe_reader_ctx;
 	uint8_t *readbuf;		/* READ_CHUNK bytes, wiped after each use */
 };
 
@@ -98,6 +100,8 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->reg = o->registry;
 	p->rules = o->rules;
 	p->hold_us = o->hold_ms * 1000ULL;
+	p->pipe_reader = o->pipe_reader;
+	p->pipe_reader_ctx = o->pipe_reader_ctx;
 	if (o->rules) {
 		rc.burst = sw_rules__policy(o->rules)->flood_burst;
 		rc.per_minute = sw_rules__policy(o->rules)->flood_per_minute;
@@ -226,6 +230,39 @@ static void emit(const struct sw_alert *a, void *ctx)
 	p->st.alerts++;
 }
 
+static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev,
+			     uint64_t ino, struct sw_artifact *a);
+static void place_severity(struct sw_pipeline *p, struct sw_alert *a);
+static int hex_id(const char *hex, uint8_t id[SW_SECRET_ID_BYTES]);
+
+/* An alert leaves the held queue (or skips it). A pipe alert is decided only now: its reader
+ * names it (artifact.dev/ino hold the pipe's kernel dev and inode until then). */
+static void released(const struct sw_alert *ca, void *ctx)
+{
+	struct sw_pipeline *p = ctx;
+	struct sw_alert *a = (struct sw_alert *)ca;	/* owned by the queue or the caller */
+	uint8_t id[SW_SECRET_ID_BYTES];
+	char key[SW_ARTIFACT_KEY_MAX];
+	int64_t count;
+
+	if (a->kind == SW_ALERT_SECRET_SPREAD && a->artifact.type == SW_ART_PIPE && !a->count) {
+		find_pipe_reader(p, a->process.pid, a->artifact.dev, a->artifact.ino,
+				 &a->artifact);
+		a->artifact.dev = 0;
+		a->artifact.ino = 0;
+		sw_artifact__key(&a->artifact, key, sizeof(key));
+		if (hex_id(a->secret_id, id))
+			return;
+		count = sw_registry__see(p->reg, id, key, now_us());
+		if (count != 1)
+			return;
+		a->count = count;
+		a->first_seen = 1;
+		place_severity(p, a);
+	}
+	emit(a, p);
+}
+
 static int hex_id(const char *hex, uint8_t id[SW_SECRET_ID_BYTES])
 {
 	size_t i;
@@ -248,10 +285,11 @@ static void deliver(struct sw_pipeline *p, struct sw_alert *a)
 	if (a->has_secret && a->has_session && !hex_id(a->secret_id, id) &&
 	    !sw_ratelimit__allow(p->rl, id, a->session.id, a->time_us))
 		return;
-	if (p->hold_us && a->has_artifact && a->artifact.type == SW_ART_FILE &&
+	if (p->hold_us && a->has_artifact &&
+	    (a->artifact.type == SW_ART_FILE || a->artifact.type == SW_ART_PIPE) &&
 	    !sw_alertq__push(p->q, a, a->time_us + p->hold_us))
 		return;
-	emit(a, p);
+	released(a, p);
 }
 
 static void evict_lru_stream(struct sw_pipeline *p)
@@ -384,13 +422,12 @@ static int collect(const struct sw_match *m, void *ctx)
 /* Severity by place: the policy's table by artifact type, with two places of their own: an
  * agent's transcript, and a pipe into the agent itself (the tool output it reads into its
  * context, and so into the next prompt). */
-static void place_severity(struct sw_pipeline *p, struct sw_alert *a, const struct sw_proc *pr)
+static void place_severity(struct sw_pipeline *p, struct sw_alert *a)
 {
 	const struct sw_artifact *art = &a->artifact;
 	unsigned int place = art->type;
 	const char *label = NULL;
 
-	(void)pr;
 	if (art->type == SW_ART_FILE && p->rules && sw_rules__transcript(p->rules, art->path,
 									 &label)) {
 		place = SW_PLACE_TRANSCRIPT;
@@ -419,8 +456,10 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 	for (i = 0; i < p->nmatches; i++) {
 		s = &p->set->secrets[p->matches[i].secret];
 		p->st.matches++;
-		count = sw_registry__see(p->reg, s->id, key, now_us());
-		if (count != 1)
+		/* A pipe's identity is its reader, known for sure only once the reader has
+		 * read: the decision waits in the held queue (count 0 = undecided). */
+		count = key ? sw_registry__see(p->reg, s->id, key, now_us()) : 0;
+		if (key && count != 1)
 			continue;
 		memset(a, 0, sizeof(*a));
 		a->time_us = now_us();
@@ -441,7 +480,8 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 			a->has_origin = 1;
 			snprintf(a->origin_path, sizeof(a->origin_path), "%s", s->origin);
 		}
-		place_severity(p, a, pr);
+		a->first_seen = count == 1;
+		place_severity(p, a);
 		deliver(p, a);
 	}
 	p->nmatches = 0;
@@ -553,18 +593,22 @@ static int reads_pipe(uint32_t pid, uint64_t ino)
 	return found;
 }
 
-/* Finds the process reading a pipe: the writer's session first (the agent reading its
- * tool's output is the usual case), then the rest of /proc, bounded. */
-static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t ino,
-			     struct sw_artifact *a)
+/* Finds the process reading a pipe: the session process the kernel saw read it last (it may
+ * have exited since), else whoever holds its read end now, from /proc, bounded. */
+static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev,
+			     uint64_t ino, struct sw_artifact *a)
 {
 	struct dirent *de;
 	char exe[64];
 	ssize_t n;
 	uint32_t pid = 0;
 	int seen = 0;
-	DIR *d;
+	DIR *d = NULL;
 
+	if (p->pipe_reader && p->pipe_reader(p->pipe_reader_ctx, kdev, ino, &pid) &&
+	    pid != writer)
+		goto found;
+	pid = 0;
 	d = opendir("/proc");
 	while (d && (de = readdir(d)) && seen++ < PROC_SCAN_MAX) {
 		uint32_t cand = strtoul(de->d_name, NULL, 10);
@@ -578,15 +622,16 @@ static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t in
 	}
 	if (d)
 		closedir(d);
+found:
 	a->reader_pid = pid;
 	a->reader_exe[0] = 0;
 	if (!pid)
 		return;
 	{
-		const struct sw_proc *pr = sw_proctab__find(p->pt, pid);
+		const char *known = sw_proctab__exe(p->pt, pid);
 
-		if (pr && pr->exe && pr->exe[0]) {
-			snprintf(a->reader_exe, sizeof(a->reader_exe), "%s", pr->exe);
+		if (known && known[0]) {
+			snprintf(a->reader_exe, sizeof(a->reader_exe), "%s", known);
 			return;
 		}
 	}
@@ -689,7 +734,10 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		break;
 	case SW_AK_PIPE:
 		a->type = SW_ART_PIPE;
-		find_pipe_reader(p, ev->hdr->tgid, d->ino, a);
+		if (!p->hold_us)
+			find_pipe_reader(p, ev->hdr->tgid, d->dev, d->ino, a);
+		a->dev = d->dev;
+		a->ino = d->ino;
 		break;
 	case SW_AK_TTY:
 		a->type = SW_ART_TTY;
@@ -703,7 +751,7 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	sw_artifact__key(a, key, sizeof(key));
 	pr = sw_proctab__get(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid,
 			     ev->hdr->session_id, ev->hdr->comm);
-	spread(p, ev, pr, a, key);
+	spread(p, ev, pr, a, a->type == SW_ART_PIPE && p->hold_us ? NULL : key);
 	free(a);
 	return 0;
 }
@@ -839,6 +887,7 @@ static void on_open(struct sw_pipeline *p, const struct sw_event *ev)
 		a->has_secret = 1;
 		sw_secret__id_hex(s, a->secret_id);
 		snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
+		snprintf(a->variant, sizeof(a->variant), "raw");
 		a->has_artifact = 1;
 		a->artifact.type = SW_ART_FILE;
 		a->artifact.dev = dev;
@@ -942,7 +991,7 @@ void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now, int force)
 	struct sw_alert *a = &p->alert;
 	size_t n, i, j;
 
-	sw_alertq__drain(p->q, now, force, emit, p);
+	sw_alertq__drain(p->q, now, force, released, p);
 	n = sw_ratelimit__summaries(p->rl, now, sum, 32);
 	for (i = 0; i < n; i++) {
 		memset(a, 0, sizeof(*a));

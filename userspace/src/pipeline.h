@@ -25,6 +25,9 @@ struct sw_pipeline_opts {
 	const char *host;
 	const struct sw_rules *rules;	/* borrowed; NULL = built-in defaults */
 	uint32_t hold_ms;		/* file alerts wait this long for a rename; 0 = none */
+	/* Who last read a pipe (kernel dev, ino): 1 and *tgid, or 0. NULL in replay. */
+	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
+	void *pipe_reader_ctx;
 };
 
 struct sw_pipeline_stats {

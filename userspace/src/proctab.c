@@ -18,6 +18,11 @@ struct sw_proctab {
 	size_t nprocs, nsessions;
 	struct sw_proc *procs[PROC_BUCKETS];
 	struct sw_session *sessions[SESSION_BUCKETS];
+	struct {
+		uint32_t tgid;
+		char *exe;
+	} recent[SW_PROCTAB_RECENT];
+	size_t recent_next;
 };
 
 static uint64_t now_us(void)
@@ -68,6 +73,8 @@ void sw_proctab__free(struct sw_proctab *pt)
 			sn = s->next;
 			session_free(s);
 		}
+	for (i = 0; i < SW_PROCTAB_RECENT; i++)
+		free(pt->recent[i].exe);
 	free(pt);
 }
 
@@ -306,8 +313,29 @@ void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid)
 		return;
 	*pp = p->next;
 	detach_session(pt, p);
+	free(pt->recent[pt->recent_next].exe);
+	pt->recent[pt->recent_next].tgid = p->tgid;
+	pt->recent[pt->recent_next].exe = p->exe;	/* moved, not copied */
+	p->exe = NULL;
+	pt->recent_next = (pt->recent_next + 1) % SW_PROCTAB_RECENT;
 	proc_free(p);
 	pt->nprocs--;
+}
+
+const char *sw_proctab__exe(const struct sw_proctab *pt, uint32_t tgid)
+{
+	const struct sw_proc *p = sw_proctab__find(pt, tgid);
+	size_t i, j;
+
+	if (p)
+		return p->exe;
+	/* Newest first: a reused pid's latest life wins. */
+	for (i = 0; i < SW_PROCTAB_RECENT; i++) {
+		j = (pt->recent_next + SW_PROCTAB_RECENT - 1 - i) % SW_PROCTAB_RECENT;
+		if (pt->recent[j].exe && pt->recent[j].tgid == tgid)
+			return pt->recent[j].exe;
+	}
+	return NULL;
 }
 
 const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid,

@@ -8,6 +8,7 @@
 
 #define SW_PROCTAB_MAX 65536	/* processes tracked at once, like the kernel scope map */
 #define SW_SESSIONS_MAX 4096	/* sessions remembered, live and ended */
+#define SW_PROCTAB_RECENT 512	/* exited processes whose exe is still remembered */
 
 struct sw_proc {
 	uint32_t tgid, ppid, uid;
@@ -53,6 +54,9 @@ void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid);
 const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid,
 				      uint32_t uid, uint64_t session, const char *comm);
 const struct sw_proc *sw_proctab__find(const struct sw_proctab *pt, uint32_t tgid);
+/* The exe of tgid, also shortly after it exited (the last SW_PROCTAB_RECENT exits are
+ * remembered: a pipe's reader has often exited by the time its writer is reported). */
+const char *sw_proctab__exe(const struct sw_proctab *pt, uint32_t tgid);
 
 /* Iteration for status: calls fn for every session, then for each of its processes. */
 void sw_proctab__each_session(const struct sw_proctab *pt,
