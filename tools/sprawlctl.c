@@ -20,7 +20,9 @@
 #include "config.h"
 #include "ctl.h"
 #include "fingerprint.h"
+#include "rules.h"
 #include "secretset.h"
+#include "sprawlctl_bench.h"
 
 #define VALUE_MAX (SW_SECRET_MAX + 2)	/* room for a trailing newline to strip */
 
@@ -49,6 +51,9 @@ static const char usage[] =
 	"  watch PID                         make a running process a session root (root)\n"
 	"  status [--json]                   what the daemon is watching\n"
 	"  alerts [--follow] [--file F]      print alerts (from the alert file, or live)\n"
+	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
+	"                                    rules), reporting file:line:col of each error\n"
+	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
 	"\n"
 	"Environment: SPRAWL_STATE_DIR, SPRAWL_RUN_DIR override " SW_DEFAULT_STATE_DIR
 	" and " SW_DEFAULT_RUN_DIR ".\n";
@@ -633,6 +638,46 @@ static int cmd_alerts(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_rules(int argc, char **argv)
+{
+	struct sw_rules_error errs[8], e;
+	struct sw_rules *r;
+	char msg[1024];
+	size_t n, i;
+
+	if (argc < 2 || argc > 3 || strcmp(argv[1], "check")) {
+		err("usage: rules check [DIR]");
+		return -EINVAL;
+	}
+	if (argc == 2) {
+		r = sw_rules__load_embedded(&e);
+		if (!r) {
+			sw_rules_error__format(&e, msg, sizeof(msg));
+			err("embedded rules: %s", msg);
+			return -EINVAL;
+		}
+		printf("embedded rules: ok (%zu agents)\n", sw_rules__agent_count(r));
+		sw_rules__free(r);
+		return 0;
+	}
+	n = sw_rules__check_dir(argv[2], errs, 8);
+	for (i = 0; i < n && i < 8; i++) {
+		sw_rules_error__format(&errs[i], msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+	}
+	if (n) {
+		err("%zu file(s) in %s have errors", n, argv[2]);
+		return -EINVAL;
+	}
+	printf("%s: ok\n", argv[2]);
+	return 0;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	return sw_ctl_bench(argc, argv) ? -EINVAL : 0;
+}
+
 static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -642,6 +687,8 @@ static const struct cmd {
 	{ "watch", cmd_watch },
 	{ "status", cmd_status },
 	{ "alerts", cmd_alerts },
+	{ "rules", cmd_rules },
+	{ "bench", cmd_bench },
 };
 
 int main(int argc, char **argv)
