@@ -258,6 +258,7 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	ds->rec.file_pos = st->pos;
 	ds->rec.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	ds->rec.ino = BPF_CORE_READ(inode, i_ino);
+	ds->rec.gen = BPF_CORE_READ(inode, i_generation);
 	ds->rec.rdev = 0;
 	ds->rec.family = 0;
 	ds->rec.port = 0;

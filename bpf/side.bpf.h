@@ -52,6 +52,7 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 	m->open.dev = k.dev;
 	m->open.ino = k.ino;
 	m->open.open_flags = oflags;
+	m->open.gen = BPF_CORE_READ(inode, i_generation);
 	ps = file_path(f, &start, &len, &trunc);
 	len = copy_path(m->tail, ps, start, len) & (SW_PATH_LEN - 1);
 	m->open.path_len = len;
@@ -151,10 +152,12 @@ static __always_inline void capture_channel(const struct sw_scope *s, __u32 chan
 	m->channel.channel = channel;
 	m->channel.dev = 0;
 	m->channel.ino = 0;
+	m->channel.gen = 0;
 	if (f) {
 		inode = BPF_CORE_READ(f, f_inode);
 		m->channel.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 		m->channel.ino = BPF_CORE_READ(inode, i_ino);
+		m->channel.gen = BPF_CORE_READ(inode, i_generation);
 		ps = file_path(f, &start, &len, &trunc);
 		len = copy_path(m->tail, ps, start, len);
 	}

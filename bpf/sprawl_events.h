@@ -139,8 +139,10 @@ struct sw_data_rec {
 	__u16 src_kind;		/* enum sw_art_kind */
 	__u16 pad1;
 	__u32 src_path_len;	/* source path after the destination path in the tail */
+	__u32 gen;		/* file: inode generation, tells a reused inode number apart */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct sw_data_rec) == 176, "sw_data_rec layout");
+_Static_assert(sizeof(struct sw_data_rec) == 184, "sw_data_rec layout");
 
 /* Key of the origins map: (dev, ino) of every secret's origin file, dev in kernel encoding. */
 struct sw_inode_key {
@@ -156,8 +158,10 @@ struct sw_open_rec {
 	__u64 ino;
 	__u32 open_flags;
 	__u32 path_len;
+	__u32 gen;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct sw_open_rec) == 80, "sw_open_rec layout");
+_Static_assert(sizeof(struct sw_open_rec) == 88, "sw_open_rec layout");
 
 /* SW_EV_RENAME: tail = dir[dir_len] name[name_len]; the new name is dir + "/" + name unless
  * name is absolute (dir_len 0). */
@@ -167,10 +171,10 @@ struct sw_rename_rec {
 	__u32 dir_len;
 	__u32 name_len;
 	__u32 pad;
-	__u64 pad2;		/* the kernel builds open, rename and channel records in one
+	__u64 pad2[2];		/* the kernel builds open, rename and channel records in one
 				 * scratch union: all three must be the same size */
 };
-_Static_assert(sizeof(struct sw_rename_rec) == 80, "sw_rename_rec layout");
+_Static_assert(sizeof(struct sw_rename_rec) == 88, "sw_rename_rec layout");
 
 /* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap). */
 struct sw_channel_rec {
@@ -179,8 +183,10 @@ struct sw_channel_rec {
 	__u32 path_len;
 	__u64 dev;
 	__u64 ino;
+	__u32 gen;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct sw_channel_rec) == 80, "sw_channel_rec layout");
+_Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {

@@ -1108,7 +1108,7 @@ static void test_ocsf_against_schema(void **state)
 	assert_string_equal(gs(get(ev, "file"), "path"), "/home/u/proj/config.yaml");
 	assert_string_equal(gs(get(ev, "file"), "name"), "config.yaml");
 	assert_string_equal(gs(get(ev, "file"), "uid"), "2049:131074");
-	assert_string_equal(gs(get(v, "resources")->items[0], "uid"), "file:2049:131074");
+	assert_string_equal(gs(get(v, "resources")->items[0], "uid"), "file:2049:131074:0");
 	jv_free(v);
 }
 

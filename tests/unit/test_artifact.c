@@ -45,10 +45,14 @@ static void test_keys_per_type(void **state)
 	art.dev = 2049;
 	art.ino = 131074;
 	snprintf(art.path, sizeof(art.path), "/a/b");
-	assert_string_equal(key_of(&art), "file:2049:131074");
+	assert_string_equal(key_of(&art), "file:2049:131074:0");
 	/* A file is its inode: renaming it does not make a new place. */
 	snprintf(art.path, sizeof(art.path), "/c/d");
-	assert_string_equal(key_of(&art), "file:2049:131074");
+	assert_string_equal(key_of(&art), "file:2049:131074:0");
+	/* A reused inode number with a new generation is a new place. */
+	art.gen = 77;
+	assert_string_equal(key_of(&art), "file:2049:131074:77");
+	art.gen = 0;
 
 	reset(SW_ART_SOCKET);
 	snprintf(art.proto, sizeof(art.proto), "tcp");

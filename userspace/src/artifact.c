@@ -100,6 +100,7 @@ static void build(const struct sw_artifact *a, struct kb *b)
 	case SW_ART_FILE:
 		kb_u64(b, a->dev);
 		kb_u64(b, a->ino);
+		kb_u64(b, a->gen);
 		break;
 	case SW_ART_SOCKET:
 		kb_field(b, a->proto, sizeof(a->proto));

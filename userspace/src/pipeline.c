@@ -163,29 +163,6 @@ int sw_pipeline__add_sink(struct sw_pipeline *p, struct sw_sink *s)
 	return 0;
 }
 
-static void know_origins(struct sw_pipeline *p)
-{
-	struct sw_artifact *a;
-	char key[SW_ARTIFACT_KEY_MAX];
-	size_t i;
-
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return;
-	for (i = 0; i < p->set->n; i++) {
-		const struct sw_secret *s = &p->set->secrets[i];
-
-		if (!s->origin[0] || !s->origin_ino)
-			continue;
-		a->type = SW_ART_FILE;
-		a->dev = s->origin_dev;
-		a->ino = s->origin_ino;
-		sw_artifact__key(a, key, sizeof(key));
-		sw_registry__know(p->reg, s->id, key);
-	}
-	free(a);
-}
-
 int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set)
 {
 	struct sw_matcher *m;
@@ -200,7 +177,6 @@ int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set)
 	sw_secretset__free(p->set);
 	p->m = m;
 	p->set = set;
-	know_origins(p);
 	return 0;
 }
 
@@ -445,6 +421,17 @@ static void place_severity(struct sw_pipeline *p, struct sw_alert *a)
 											  SW_ART_PIPE);
 }
 
+/* A secret's own origin, and the places the policy allows it, are not spread. */
+static int known_place(const struct sw_pipeline *p, const struct sw_secret *s,
+		       const struct sw_artifact *art)
+{
+	if (art->type != SW_ART_FILE)
+		return 0;
+	if (s->origin_ino && s->origin_dev == art->dev && s->origin_ino == art->ino)
+		return 1;
+	return p->rules && art->path[0] && sw_rules__allowlisted(p->rules, s->name, art->path);
+}
+
 static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struct sw_proc *pr,
 		   const struct sw_artifact *art, const char *key)
 {
@@ -456,6 +443,8 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 	for (i = 0; i < p->nmatches; i++) {
 		s = &p->set->secrets[p->matches[i].secret];
 		p->st.matches++;
+		if (known_place(p, s, art))
+			continue;
 		/* A pipe's identity is its reader, known for sure only once the reader has
 		 * read: the decision waits in the held queue (count 0 = undecided). */
 		count = key ? sw_registry__see(p->reg, s->id, key, now_us()) : 0;
@@ -716,7 +705,8 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		sw_matcher__scan(p->m, se->s, ev->bytes, ev->bytes_len, collect, p);
 	/* A write at an explicit position may land out of order: read the file back at exit. */
 	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && se->path)
-		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(d->dev), d->ino, se->path);
+		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(d->dev), d->ino, d->gen,
+			       se->path);
 	if (!p->nmatches)
 		return 0;
 	/* Naming the artifact fully costs (a /proc scan for pipes): only on a match. */
@@ -729,6 +719,7 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		/* The kernel's dev_t is major:minor in 12:20 bits; users know stat's encoding. */
 		a->dev = user_dev(d->dev);
 		a->ino = d->ino;
+		a->gen = d->gen;
 		if (se->path)
 			snprintf(a->path, sizeof(a->path), "%s", se->path);
 		break;
@@ -807,7 +798,7 @@ struct rescan_ctx {
 	const struct sw_proc *pr;
 };
 
-static void rescan_one(uint64_t dev, uint64_t ino, const char *path, void *ctx)
+static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx)
 {
 	struct rescan_ctx *c = ctx;
 	char key[SW_ARTIFACT_KEY_MAX];
@@ -824,6 +815,7 @@ static void rescan_one(uint64_t dev, uint64_t ino, const char *path, void *ctx)
 		a->type = SW_ART_FILE;
 		a->dev = dev;
 		a->ino = ino;
+		a->gen = gen;
 		snprintf(a->path, sizeof(a->path), "%s", path);
 		sw_artifact__key(a, key, sizeof(key));
 		spread(c->p, c->ev, c->pr, a, key);
@@ -955,14 +947,14 @@ static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 	struct sw_alert *a = &p->alert;
 	char key[SW_PATH_LEN + 128];
 
-	snprintf(key, sizeof(key), "channel:%s:%llu:%llu:%llu", channel_name(c->channel),
+	snprintf(key, sizeof(key), "channel:%s:%llu:%llu:%llu:%u", channel_name(c->channel),
 		 (unsigned long long)ev->hdr->session_id, (unsigned long long)c->dev,
-		 (unsigned long long)c->ino);
+		 (unsigned long long)c->ino, c->gen);
 	if (c->ino && ev->path_len) {
 		char path[SW_PATH_LEN + 1];
 
 		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
-		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(c->dev), c->ino, path);
+		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(c->dev), c->ino, c->gen, path);
 	}
 	if (sw_registry__see(p->reg, no_secret, key, now_us()) != 1)
 		return;

@@ -9,6 +9,7 @@
 struct ent {
 	uint32_t tgid;
 	uint64_t dev, ino;
+	uint32_t gen;
 	char *path;
 	struct ent *next;
 };
@@ -44,12 +45,12 @@ void sw_rescan__free(struct sw_rescan *r)
 }
 
 int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino,
-		   const char *path)
+		   uint32_t gen, const char *path)
 {
 	struct ent **pp, *e;
 
 	for (e = r->head; e; e = e->next)
-		if (e->tgid == tgid && e->dev == dev && e->ino == ino)
+		if (e->tgid == tgid && e->dev == dev && e->ino == ino && e->gen == gen)
 			return 0;
 	if (r->n >= SW_RESCAN_MAX) {
 		/* New entries go to the head, so the oldest is the last. */
@@ -71,14 +72,14 @@ int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t in
 	e->tgid = tgid;
 	e->dev = dev;
 	e->ino = ino;
+	e->gen = gen;
 	e->next = r->head;
 	r->head = e;
 	r->n++;
 	return 0;
 }
 
-static void take(struct sw_rescan *r, int all, uint32_t tgid,
-		 void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx), void *ctx)
+static void take(struct sw_rescan *r, int all, uint32_t tgid, sw_rescan_fn fn, void *ctx)
 {
 	struct ent **pp = &r->head, *e;
 
@@ -89,21 +90,17 @@ static void take(struct sw_rescan *r, int all, uint32_t tgid,
 		}
 		*pp = e->next;
 		r->n--;
-		fn(e->dev, e->ino, e->path, ctx);
+		fn(e->dev, e->ino, e->gen, e->path, ctx);
 		ent_free(e);
 	}
 }
 
-void sw_rescan__take(struct sw_rescan *r, uint32_t tgid,
-		     void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx),
-		     void *ctx)
+void sw_rescan__take(struct sw_rescan *r, uint32_t tgid, sw_rescan_fn fn, void *ctx)
 {
 	take(r, 0, tgid, fn, ctx);
 }
 
-void sw_rescan__take_all(struct sw_rescan *r,
-			 void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx),
-			 void *ctx)
+void sw_rescan__take_all(struct sw_rescan *r, sw_rescan_fn fn, void *ctx)
 {
 	take(r, 1, 0, fn, ctx);
 }

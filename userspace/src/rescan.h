@@ -17,15 +17,13 @@ void sw_rescan__free(struct sw_rescan *r);
 /* Remembers (dev, ino, path) for tgid; a file already remembered for tgid is not added twice.
  * dev in stat's encoding. */
 int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino,
-		   const char *path);
+		   uint32_t gen, const char *path);
 /* Calls fn for every file remembered for tgid, then forgets them. */
-void sw_rescan__take(struct sw_rescan *r, uint32_t tgid,
-		     void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx),
-		     void *ctx);
+typedef void (*sw_rescan_fn)(uint64_t dev, uint64_t ino, uint32_t gen, const char *path,
+			     void *ctx);
+void sw_rescan__take(struct sw_rescan *r, uint32_t tgid, sw_rescan_fn fn, void *ctx);
 /* Every file, for every process (daemon shutdown). */
-void sw_rescan__take_all(struct sw_rescan *r,
-			 void (*fn)(uint64_t dev, uint64_t ino, const char *path, void *ctx),
-			 void *ctx);
+void sw_rescan__take_all(struct sw_rescan *r, sw_rescan_fn fn, void *ctx);
 uint64_t sw_rescan__dropped(const struct sw_rescan *r);
 
 #endif
