@@ -28,6 +28,8 @@ mkdir -p "$WORK"
 DAEMON_PID=
 
 e2e_cleanup() {
+	local k
+	for k in ${E2E_KILL:-}; do kill "$k" 2>/dev/null; done
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
 		kill -TERM "$DAEMON_PID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
@@ -160,4 +162,39 @@ PY
 e2e_finish() {
 	echo "$E2E_NAME: $((E2E_CHECKS - E2E_FAILS)) passed, $E2E_FAILS failed"
 	[ "$E2E_FAILS" -eq 0 ]
+}
+
+# Starts a loopback HTTP server (python http.server answering POSTs too) in the background;
+# sets HTTP_PORT and HTTP_PID. It is stopped at exit.
+start_http() {
+	python3 - "$E2E_TMP/http.port" <<'PY' >"$E2E_TMP/http.log" 2>&1 &
+import http.server, socketserver, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
+        self.wfile.write(b"ok")
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0")); self.rfile.read(n)
+        self.do_GET()
+    def log_message(self, *a): pass
+s = socketserver.TCPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.timeout = 1
+import time
+end = time.time() + 600
+while time.time() < end:
+    s.handle_request()
+PY
+	HTTP_PID=$!
+	for _ in $(seq 50); do [ -s "$E2E_TMP/http.port" ] && break; sleep 0.1; done
+	HTTP_PORT=$(cat "$E2E_TMP/http.port")
+	E2E_KILL="${E2E_KILL:-} $HTTP_PID"
+}
+
+# Registers a fresh secret under NAME and prints its value (for the test only).
+new_secret() {
+	local name=$1 v
+	v=$(gen_secret "${2:-tok_}" "${3:-30}")
+	printf '%s' "$v" | "$SPRAWLCTL" secrets add "$name" >/dev/null || return 1
+	printf '%s' "$v"
 }
