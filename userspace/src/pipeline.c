@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
@@ -66,6 +68,7 @@ struct sw_pipeline {
 	struct sw_alertq *q;
 	struct sw_rescan *rescan;
 	uint64_t hold_us;
+	int live;
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
 	void *pipe_reader_ctx;
 	uint8_t *readbuf;		/* READ_CHUNK bytes, wiped after each use */
@@ -100,6 +103,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->reg = o->registry;
 	p->rules = o->rules;
 	p->hold_us = o->hold_ms * 1000ULL;
+	p->live = o->live;
 	p->pipe_reader = o->pipe_reader;
 	p->pipe_reader_ctx = o->pipe_reader_ctx;
 	if (o->rules) {
@@ -480,6 +484,20 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 static uint64_t user_dev(uint64_t kdev)
 {
 	return makedev(kdev >> 20, kdev & 0xfffff);
+}
+
+/* The inode generation, as the kernel records it (0 where the filesystem has none). */
+static uint32_t file_generation(const char *path)
+{
+	unsigned int gen = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd >= 0) {
+		if (ioctl(fd, FS_IOC_GETVERSION, &gen))
+			gen = 0;
+		close(fd);
+	}
+	return gen;
 }
 
 static uint64_t kernel_dev(uint64_t udev)
@@ -938,6 +956,47 @@ static const char *channel_name(uint32_t c)
 	}
 }
 
+/* The regular files tgid has open for writing, from /proc (bounded): an io_uring process may
+ * have opened them before it set up its ring. */
+static void rescan_open_files(struct sw_pipeline *p, uint32_t tgid)
+{
+	char dir[64], link[320], target[SW_PATH_LEN], info[320], buf[256], *f;
+	struct dirent *de;
+	struct stat sb;
+	ssize_t len;
+	int fd, n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%u/fd", tgid);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && n++ < 4096) {
+		snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", tgid, de->d_name);
+		fd = open(info, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		f = strstr(buf, "flags:");
+		if (!f || (strtoul(f + 6, NULL, 8) & 3) == 0)
+			continue;	/* read-only */
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0 || target[0] != '/')
+			continue;
+		target[len] = 0;
+		if (stat(link, &sb) || !S_ISREG(sb.st_mode))
+			continue;
+		sw_rescan__add(p->rescan, tgid, sb.st_dev, sb.st_ino, file_generation(link),
+			       target);
+	}
+	closedir(d);
+}
+
 /* A channel the syscall hooks cannot see into: say so (once per session, channel and file),
  * and read the file back when the process exits. */
 static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
@@ -955,6 +1014,8 @@ static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 
 		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
 		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(c->dev), c->ino, c->gen, path);
+	} else if (c->channel == SW_CH_IO_URING && p->live) {
+		rescan_open_files(p, ev->hdr->tgid);
 	}
 	if (sw_registry__see(p->reg, no_secret, key, now_us()) != 1)
 		return;

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# What syscalls cannot show: io_uring, a shared writable mmap of a file, process_vm_writev by a
+# session process -> unmonitored_channel naming the channel; and the backstop: files written
+# through a shared mapping or io_uring (and out-of-order pwrite pieces) are read back from disk
+# when the writer exits, so the secret in them is still found.
+. "$(dirname "$0")/lib.sh"
+
+if [ ! -f /usr/include/liburing.h ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q liburing-dev >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q liburing-dev >/dev/null 2>&1; }
+fi
+[ -f /usr/include/liburing.h ] || { echo "FAIL: liburing-dev could not be installed"; exit 1; }
+cat >"$E2E_TMP/uring_write.c" <<'C'
+/* Copies a file's bytes into another file with one io_uring write: no write(2) at all. */
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	char buf[4096];
+	int in, out, n;
+
+	if (argc != 3)
+		return 2;
+	in = open(argv[1], O_RDONLY);
+	n = read(in, buf, sizeof(buf));
+	out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (in < 0 || out < 0 || n <= 0 || io_uring_queue_init(4, &ring, 0))
+		return 1;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_write(sqe, out, buf, n, 0);
+	io_uring_submit(&ring);
+	if (io_uring_wait_cqe(&ring, &cqe) || cqe->res != n)
+		return 1;
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+C
+cc -O2 -o "$E2E_TMP/uring_write" "$E2E_TMP/uring_write.c" -luring || { echo "FAIL: cc"; exit 1; }
+
+e2e_start
+T=$(new_secret HIDDEN_KEY)
+printf 'HIDDEN_KEY=%s\n' "$T" >"$E2E_TMP/src.env"
+"$SPRAWLCTL" run -- "$E2E_TMP/uring_write" "$E2E_TMP/src.env" "$WORK/uring.out"
+"$SPRAWLCTL" run -- python3 -c "
+import mmap, sys
+v = open(sys.argv[1], 'rb').read()
+with open(sys.argv[2], 'w+b') as f:
+    f.write(b'\0' * 4096); f.flush()
+    m = mmap.mmap(f.fileno(), 4096)
+    m[100:100 + len(v)] = v
+    m.flush(); m.close()
+" "$E2E_TMP/src.env" "$WORK/mapped.bin"
+# Out-of-order pwrite pieces: the second half first, then the first half.
+"$SPRAWLCTL" run -- python3 -c "
+import os, sys
+v = open(sys.argv[1], 'rb').read()
+fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT, 0o600)
+h = len(v) // 2
+os.pwrite(fd, v[h:], h); os.pwrite(fd, v[:h], 0); os.close(fd)
+" "$E2E_TMP/src.env" "$WORK/pieces.bin"
+# process_vm_writev into our own child: the channel, not a secret.
+"$SPRAWLCTL" run -- python3 -c "
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+class iovec(ctypes.Structure):
+    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+buf = ctypes.create_string_buffer(b'x' * 16)
+dst = ctypes.create_string_buffer(16)
+l = iovec(ctypes.cast(buf, ctypes.c_void_p), 16); r = iovec(ctypes.cast(dst, ctypes.c_void_p), 16)
+n = libc.process_vm_writev(os.getpid(), ctypes.byref(l), 1, ctypes.byref(r), 1, 0)
+assert n == 16, ctypes.get_errno()
+"
+wait_alerts 6 "True" 15
+sleep 1
+expect_alerts "io_uring: unmonitored_channel" 1 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='io_uring' and a['process']['comm']=='uring_write'"
+expect_alerts "io_uring: the file it wrote is read back at exit and the secret found" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/uring.out' and a['process']['comm']=='uring_write'"
+expect_alerts "shared writable mmap: unmonitored_channel naming the file" 1 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='mmap_shared' and a['artifact']['path']=='$WORK/mapped.bin'"
+expect_alerts "mmap: the mapped file is read back at exit and the secret found" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/mapped.bin' and a['process']['comm']=='python3'"
+expect_alerts "out-of-order pwrite pieces: found when the file is read back" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/pieces.bin'"
+expect_alerts "process_vm_writev: unmonitored_channel" 1 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='process_vm_writev'"
+e2e_stop
+expect_no_plaintext "$T"
+e2e_finish
