@@ -5,6 +5,7 @@
 
 #include "maps.bpf.h"
 #include "proc.bpf.h"
+#include "path.bpf.h"
 
 static __always_inline void capture_exec(const struct sw_scope *s, struct task_struct *p,
 					 struct linux_binprm *bprm, __u32 old_pid, __u16 flags)
@@ -12,8 +13,9 @@ static __always_inline void capture_exec(const struct sw_scope *s, struct task_s
 	struct exec_scratch *es;
 	struct mm_struct *mm;
 	unsigned long a0, a1, e0, e1;
-	__u64 fl, al, el, off;
-	__u32 zero = 0;
+	__u64 fl, al, el, off, start = 0, plen = 0;
+	struct path_scratch *ps;
+	__u32 zero = 0, trunc = 0;
 	long n;
 	const long cap = sizeof(*es);
 
@@ -24,8 +26,14 @@ static __always_inline void capture_exec(const struct sw_scope *s, struct task_s
 	es->rec.hdr.flags = flags;
 	es->rec.old_pid = old_pid;
 
-	n = bpf_probe_read_kernel_str(es->tail, SW_PATH_LEN, BPF_CORE_READ(bprm, filename));
-	fl = n > 0 ? n - 1 : 0;	/* without the NUL */
+	/* The executable as /proc/PID/exe names it: bprm->file, walked to an absolute path with
+	 * symlinks resolved (bprm->filename is as given: relative, or a link). */
+	ps = file_path(BPF_CORE_READ(bprm, file), &start, &plen, &trunc);
+	fl = copy_path(es->tail, ps, start, plen);
+	if (!fl) {
+		n = bpf_probe_read_kernel_str(es->tail, SW_PATH_LEN, BPF_CORE_READ(bprm, filename));
+		fl = n > 0 ? n - 1 : 0;	/* without the NUL */
+	}
 	fl &= SW_PATH_LEN - 1;
 
 	mm = BPF_CORE_READ(p, mm);

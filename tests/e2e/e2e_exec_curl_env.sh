@@ -21,8 +21,8 @@ expect_alerts "the exec_arg alert shows argv with that element redacted" 1 \
 	"a['artifact']['type']=='exec_arg' and a['process']['argv'][5]=='[redacted]' and a['process']['argv'][:5]==['curl','-s','-o','/dev/null','-H']"
 expect_alerts "socket: curl sent the header to the server" 1 \
 	"a['artifact']=={'type':'socket','proto':'tcp','peer':'127.0.0.1:$HTTP_PORT'} and a['process']['comm']=='curl'"
-expect_alerts "exec_env: /bin/true's environment names exe and variable" 1 \
-	"a['artifact']=={'type':'exec_env','path':'/bin/true','name':'API_TOKEN'} and a['process']['comm']=='true' and a['severity']=='medium'"
+expect_alerts "exec_env: true's environment (exe resolved) names exe and variable" 1 \
+	"a['artifact']=={'type':'exec_env','path':'$(readlink -f /bin/true)','name':'API_TOKEN'} and a['process']['comm']=='true' and a['severity']=='medium'"
 expect_alerts "the two \$(cat token) substitutions: pipes into the shell" 2 \
 	"a['artifact']['type']=='pipe' and a['process']['comm']=='cat' and a['artifact']['reader_pid']>0"
 expect_alerts "five alerts in all" 5 "True"

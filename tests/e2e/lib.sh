@@ -110,8 +110,11 @@ try:
         if not line:
             continue
         a = json.loads(line)
-        if eval(pred, {}, {"a": a}):
-            n += 1
+        try:
+            if eval(pred, {}, {"a": a}):
+                n += 1
+        except (KeyError, IndexError, TypeError):
+            pass  # an alert without the fields asked about does not match
 except FileNotFoundError:
     pass
 print(n)

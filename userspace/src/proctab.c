@@ -204,7 +204,8 @@ static void attach_session(struct sw_proctab *pt, struct sw_proc *p, uint64_t se
 	if (s) {
 		s->nprocs++;
 		s->ended = 0;
-		if (s->root_pid == p->tgid && !s->root_exe[0] && p->exe[0]) {
+		/* The root's exe is what it runs now: sprawlctl run execs the agent. */
+		if (s->root_pid == p->tgid && p->exe[0] && strcmp(s->root_exe, p->exe)) {
 			char *e = strdup(p->exe);
 			if (e) {
 				free(s->root_exe);
