@@ -13,8 +13,8 @@ END=$(date +%s)
 wait_alerts 1 "a['kind']=='coverage_gap' and a['gaps'].get('truncated',0)>0" 10
 sleep 1.5
 GAPS=$(count_alerts "a['kind']=='coverage_gap'")
-expect_alerts "truncation beyond the per-syscall cap is counted" 1 \
-	"a['kind']=='coverage_gap' and a['gaps'].get('truncated',0)>0 and a['severity']=='high'" 
+check "truncation beyond the per-syscall cap is a high-severity coverage_gap" \
+	test "$(count_alerts "a['kind']=='coverage_gap' and a['gaps'].get('truncated',0)>0 and a['severity']=='high'")" -ge 1
 check "at least one coverage_gap, never more than one per second ($GAPS)" \
 	test "$GAPS" -ge 1 -a "$GAPS" -le $((END - START + 4))
 TRUNC=$(python3 -c "
@@ -29,7 +29,8 @@ e2e_stop
 # A 1 MiB ring buffer cannot hold one whole 1 MiB write: reserve failures are counted.
 : >"$ALERTS"
 e2e_start --ringbuf-mb 1
-"$SPRAWLCTL" run -- dd if=/dev/zero of="$WORK/flood3" bs=1M count=32 status=none
+# Four writers at once on two CPUs: the consumer cannot drain as fast as they fill.
+"$SPRAWLCTL" run -- sh -c "for i in 1 2 3 4; do dd if=/dev/zero of='$WORK/flood3.'\$i bs=1M count=64 status=none & done; wait"
 wait_alerts 1 "a['kind']=='coverage_gap' and a['gaps'].get('ringbuf_full',0)>0" 10
 expect_alerts "a full ring buffer is a coverage_gap with the count of lost records" 1 \
 	"a['kind']=='coverage_gap' and a['gaps'].get('ringbuf_full',0)>0"
