@@ -292,8 +292,35 @@ static void status_session(const struct sw_session *s, void *ctx)
 	c->first = 0;
 }
 
+struct places_ctx {
+	struct buf *b;
+	const struct sw_secretset *set;
+	int first;
+};
+
+static void status_place(const uint8_t sid[SW_SECRET_ID_BYTES], const char *key,
+			 const struct sw_registry_entry *e, void *ctx)
+{
+	struct places_ctx *c = ctx;
+	const struct sw_secret *s = sw_secretset__find_id(c->set, sid);
+	char id[2 * SW_SECRET_ID_BYTES + 1];
+	int i;
+
+	for (i = 0; i < SW_SECRET_ID_BYTES; i++)
+		snprintf(id + 2 * i, 3, "%02x", sid[i]);
+	bprintf(c->b, "%s{\"secret\":{\"id\":\"%s\",\"name\":", c->first ? "" : ",", id);
+	bstr(c->b, s ? s->name : "");
+	bprintf(c->b, "},\"place\":");
+	bstr(c->b, key);
+	bprintf(c->b, ",\"count\":%llu,\"first_seen_us\":%lld,\"last_seen_us\":%lld}",
+		(unsigned long long)e->count, (long long)e->first_seen, (long long)e->last_seen);
+	c->first = 0;
+}
+
 static void status_json(struct daemon *d, struct buf *b)
 {
+	struct places_ctx pc = { .b = b, .set = sw_pipeline__secrets(d->pl), .first = 1 };
+
 	struct sw_pipeline_stats st;
 	struct status_ctx c = { .b = b, .pt = sw_pipeline__proctab(d->pl), .first = 1 };
 
@@ -314,6 +341,10 @@ static void status_json(struct daemon *d, struct buf *b)
 		(unsigned long long)d->loss_seen.path_truncated,
 		(unsigned long long)d->loss_seen.scope_full);
 	sw_proctab__each_session(c.pt, status_session, &c);
+	/* The places each secret was seen, most recent first, with how often: repeat
+	 * sightings do not alert, they count here. */
+	bprintf(b, "],\"suppressed\":%llu,\"places\":[", (unsigned long long)st.suppressed);
+	sw_registry__recent(d->reg, 200, status_place, &pc);
 	bprintf(b, "]}");
 }
 

@@ -70,12 +70,18 @@ cat >"$E2E_TMP/scenario.json" <<'EOF'
   ],
   "final": "Scenario finished." }
 EOF
+# For the agent started without `sprawlctl run`: does its exec start a session by itself?
+cat >"$E2E_TMP/auto.json" <<'EOF'
+{ "turns": [[{"shell": "echo $$ > tool.pid; sleep 1.5"}]], "final": "Scenario finished." }
+EOF
 
 # drive AGENT NAME: runs the agent once through `sprawlctl run --agent AGENT --` in
 # $WORK/NAME/proj with HOME /home/sprawl-e2e-PID-NAME, polling `sprawlctl status --json`
 # (bounded) into $WORK/NAME/status.jsonl while it runs. Sets R (the run's directory).
 drive() {
-	local agent=$1 name=$2 poller i
+	local agent=$1 name=$2 scenario=${3:-$E2E_TMP/scenario.json} poller i
+	local prefix=("$SPRAWLCTL" run --agent "$agent" --)
+	[ "$scenario" = "$E2E_TMP/auto.json" ] && prefix=()
 	R=$WORK/$name
 	mkdir -p "$R/proj"
 	HOME_DIR=/home/sprawl-e2e-$$-$name
@@ -92,8 +98,8 @@ drive() {
 	poller=$!
 	SPRAWL_DRIVE_DIR=$R/run SPRAWL_AGENT_HOME=$HOME_DIR SPRAWL_AGENT_TIMEOUT=90 \
 		SPRAWL_AGENT_GRACE=6 \
-		"$AGENTS_DIR/drive.sh" "$agent" "$E2E_TMP/scenario.json" "$R/proj" \
-		-- "$SPRAWLCTL" run --agent "$agent" -- 2>"$R/drive.err"
+		"$AGENTS_DIR/drive.sh" "$agent" "$scenario" "$R/proj" \
+		${prefix[@]:+-- "${prefix[@]}"} 2>"$R/drive.err"
 	echo $? >"$R/rc"
 	touch "$R/stop"
 	wait "$poller"
@@ -121,15 +127,13 @@ for line in open(path):
     except ValueError:
         continue
     for s in st.get("sessions", []):
-        if s.get("agent") != label:
+        if label != "*" and s.get("agent") != label:
             continue
-        e = sessions.setdefault(s["id"], {"root": s["root_pid"], "procs": {}})
+        e = sessions.setdefault(s["id"], {"root": s["root_pid"], "procs": {}, "label": s.get("agent")})
         for p in s.get("processes", []):
             e["procs"][p["pid"]] = p
-# The session of this run: the one that held the tool's shell (else the one seen last).
+# The session of this run: the one that held the tool's shell.
 sid = next((k for k, e in sessions.items() if tool in e["procs"]), None)
-if sid is None and sessions:
-    sid = list(sessions)[-1]
 e = sessions.get(sid, {"root": 0, "procs": {}})
 procs, root = e["procs"], e["root"]
 tp = procs.get(tool)
@@ -138,18 +142,22 @@ print(f"ROOT={root} SID={sid or 0} AGENT_PID={agent_pid} BG_PID={bg} TOOL_PID={t
 print(f"TOOL_IN={int(tp is not None)} BG_IN={int(bg in procs)}")
 ap = procs.get(agent_pid)
 print(f"AGENT_EXE={ap['exe'] if ap else ''} AGENT_PPID={ap['ppid'] if ap else 0}")
-print(f"NSESSIONS={len(sessions)}")
+print(f"NSESSIONS={sum(1 for e in sessions.values() if e['procs'])}")
+print(f"LABEL='{e.get('label') or ''}'")
 PY
 }
 
 for agent in $AGENT_LIST; do
 	case $agent in
 	claude) agent_exe=$SPRAWL_CLAUDE; transcript_glob='.claude/projects/*/*.jsonl' ;;
-	gemini) agent_exe=/usr/bin/node; transcript_glob='.gemini/tmp/*/chats/*.jsonl' ;;
+	gemini) agent_exe=$(command -v node); transcript_glob='.gemini/tmp/*/chats/*.jsonl' ;;
 	esac
+	agent_exe=$(readlink -f "$agent_exe") # the daemon names exes as /proc/PID/exe does
 
 	# ---- run 1: no secret registered: the process tree -----------------------------------
 	echo "-- $agent, no secret registered: the session follows every tool subprocess"
+	mkdir -p "$WORK/$agent-tree/proj"
+	printf 'SW_E2E_UNREGISTERED=%s\n' "$(gen_secret swe2e_ 30)" >"$WORK/$agent-tree/proj/.env"
 	drive "$agent" "$agent-tree"
 	eval "$(tree_facts "$agent")"
 	check "$agent: agent exited 0 and the scenario ran to its end" \
@@ -170,6 +178,14 @@ for agent in $AGENT_LIST; do
 		check "claude: the agent process is the session root" test "$AGENT_PID" -eq "$ROOT"
 	fi
 	expect_alerts "$agent: no secret, no alert" 0 "a['session']['root_pid']==$ROOT"
+
+	# ---- the agent started without sprawlctl run: the agent table should start a session --
+	drive "$agent" "$agent-auto" "$E2E_TMP/auto.json"
+	eval "$(tree_facts '*')"
+	check "$agent (no sprawlctl run): agent exited 0" test "$(cat "$R/rc")" = 0
+	known "$agent (no sprawlctl run): its exec starts a session holding its tools (pid $TOOL_PID)" \
+		test "$TOOL_IN" -eq 1
+	known "$agent (no sprawlctl run): ... labelled $agent" test "$LABEL" = "$agent"
 
 	# ---- run 2: a registered secret ------------------------------------------------------
 	echo "-- $agent, a secret in .env: one alert for every place it lands"
@@ -240,8 +256,8 @@ for agent in $AGENT_LIST; do
 	check "$agent: the backgrounded sh (pid $BG_PID) was in the session in this run too" \
 		test "$BG_IN" -eq 1
 	known "$agent: session.root_exe names the agent ($agent_exe), not the sprawlctl that exec'd it" \
-		test "$(count_alerts "$S and a['session']['root_exe'] in ('/usr/bin/node','$agent_exe')")" -ge 1 -a \
-		"$(count_alerts "$S and a['session']['root_exe'] not in ('/usr/bin/node','$agent_exe')")" -eq 0
+		test "$(count_alerts "$S and a['session']['root_exe']=='$agent_exe'")" -ge 1 -a \
+		"$(count_alerts "$S and a['session']['root_exe']!='$agent_exe'")" -eq 0
 	if [ -n "${E2E_VERBOSE:-}" ]; then
 		python3 -c 'import json,sys
 for l in open(sys.argv[1]):

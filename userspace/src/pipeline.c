@@ -97,7 +97,8 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 
 	if (!p)
 		return NULL;
-	struct sw_ratelimit_config rc = { .burst = 20, .per_minute = 60, .summary_interval_s = 60 };
+	/* A held-back burst is summarised 10 s after it started, then at most every 10 s. */
+	struct sw_ratelimit_config rc = { .burst = 20, .per_minute = 60, .summary_interval_s = 10 };
 
 	p->key = o->key;
 	p->reg = o->registry;
@@ -198,6 +199,7 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
 {
 	*out = p->st;
 	out->streams = p->nstreams;
+	out->suppressed = sw_ratelimit__suppressed_total(p->rl);
 }
 
 static void emit(const struct sw_alert *a, void *ctx)

@@ -33,6 +33,7 @@ struct sw_pipeline_opts {
 struct sw_pipeline_stats {
 	uint64_t records, bad_records, data_bytes, matches, alerts, streams;
 	uint64_t copies_unread;		/* copies whose source could not be read back */
+	uint64_t suppressed;		/* alerts held back by flood control */
 };
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);

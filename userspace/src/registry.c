@@ -472,6 +472,25 @@ int sw_registry__get(const struct sw_registry *r, const uint8_t secret_id[SW_SEC
 	return 0;
 }
 
+void sw_registry__recent(const struct sw_registry *r, size_t max,
+			 void (*fn)(const uint8_t secret_id[SW_SECRET_ID_BYTES],
+				    const char *artifact_key, const struct sw_registry_entry *e,
+				    void *ctx),
+			 void *ctx)
+{
+	const struct ent *e;
+	struct sw_registry_entry out;
+	size_t n = 0;
+
+	for (e = r->lru.prev; e && e != &r->lru && n < max; e = e->prev, n++) {
+		out.count = e->count;
+		out.first_seen = e->first;
+		out.last_seen = e->last;
+		out.known = e->known;
+		fn(e->sid, e->key, &out, ctx);
+	}
+}
+
 size_t sw_registry__size(const struct sw_registry *r)
 {
 	return r ? r->n : 0;

@@ -44,6 +44,12 @@ size_t sw_registry__size(const struct sw_registry *r);
 /* Looks a pair up without recording anything: 0 and *out filled, or -ENOENT. */
 int sw_registry__get(const struct sw_registry *r, const uint8_t secret_id[SW_SECRET_ID_BYTES],
 		     const char *artifact_key, struct sw_registry_entry *out);
+/* Calls fn for up to max pairs, most recently seen first (status output). */
+void sw_registry__recent(const struct sw_registry *r, size_t max,
+			 void (*fn)(const uint8_t secret_id[SW_SECRET_ID_BYTES],
+				    const char *artifact_key, const struct sw_registry_entry *e,
+				    void *ctx),
+			 void *ctx);
 /* Changes the bound (tests, config); entries over a lowered bound go at the next insert. */
 void sw_registry__set_cap(struct sw_registry *r, size_t cap);
 /* How many pairs were forgotten to stay within the bound since open. */
