@@ -130,7 +130,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct sw_scope *s, fresh = {};
-	__u32 tgid = p->tgid;
+	__u32 tgid = p->tgid, *agent;
 	char comm[SW_COMM_LEN] = {};
 	__u16 flags = 0;
 
@@ -141,8 +141,15 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		/* An agent binary starts its own session; the kernel decides, so its first
 		 * child cannot race userspace. */
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!bpf_map_lookup_elem(&agent_comms, comm))
+		agent = bpf_map_lookup_elem(&agent_comms, comm);
+		if (!agent)
 			return 0;
+		if (*agent == SW_AGENT_INTERP) {
+			/* node or python running what may be an agent's script: userspace
+			 * reads argv and adopts the process if a rule matches. */
+			capture_exec(NULL, p, bprm, old_pid, SW_F_CANDIDATE);
+			return 0;
+		}
 		fresh.session_id = (1ULL << 63) | ((__u64)tgid << 32) |
 				   (bpf_ktime_get_ns() & 0xffffffff);
 		fresh.root_pid = tgid;

@@ -26,6 +26,9 @@ enum sw_event_type {
 	SW_EV_CHANNEL = 7,	/* a channel syscalls cannot show (io_uring, shared mmap, ...) */
 };
 
+/* agent_comms map value for an interpreter (node, python3, ...): not an agent by itself. */
+#define SW_AGENT_INTERP 0xffffffffu
+
 /* Header flags. */
 enum sw_flags {
 	SW_F_TRUNCATED = 1 << 0,	/* data beyond the per-syscall cap was not sent */
@@ -36,6 +39,8 @@ enum sw_flags {
 	SW_F_ARGS_TRUNC = 1 << 5,	/* exec argv longer than SW_ARGS_LEN */
 	SW_F_ENV_TRUNC = 1 << 6,	/* exec environment longer than SW_ENV_LEN */
 	SW_F_NEW_SESSION = 1 << 7,	/* exec started a session (agent rule matched) */
+	SW_F_CANDIDATE = 1 << 9,	/* exec of an interpreter outside any session: the daemon
+					 * decides from argv whether it runs an agent */
 	SW_F_COPY = 1 << 8,		/* data record of a copy without a user buffer: no data,
 					 * the source is in src_* */
 };

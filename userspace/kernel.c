@@ -155,8 +155,10 @@ int sw_kernel__scope_each(struct sw_kernel *k,
 	return r == 0 || errno == ENOENT ? 0 : -errno;
 }
 
-int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], size_t n)
+int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], size_t nagents,
+			       size_t ninterp)
 {
+	size_t n = nagents + ninterp;
 	struct bpf_map *m = k->skel->maps.agent_comms;
 	char key[16], next[16];
 	uint32_t v;
@@ -171,8 +173,11 @@ int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], siz
 	for (i = 0; i < n; i++) {
 		memset(key, 0, sizeof(key));
 		strncpy(key, comms[i], sizeof(key) - 1);
-		v = i;
-		if (bpf_map__update_elem(m, key, sizeof(key), &v, sizeof(v), BPF_ANY))
+		v = i < nagents ? i : SW_AGENT_INTERP;
+		/* An agent's own name wins over an interpreter of the same name. */
+		if (bpf_map__update_elem(m, key, sizeof(key), &v, sizeof(v),
+					 i < nagents ? BPF_ANY : BPF_NOEXIST) &&
+		    i < nagents)
 			return -errno;
 	}
 	return 0;

@@ -36,8 +36,10 @@ int sw_kernel__scope_get(struct sw_kernel *k, uint32_t tgid, struct sw_scope *ou
 int sw_kernel__scope_each(struct sw_kernel *k, void (*fn)(uint32_t tgid,
 							  const struct sw_scope *s, void *ctx),
 			  void *ctx);
-/* Replaces the agent comm table. */
-int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], size_t n);
+/* Replaces the agent comm table: comms[0..nagents) start a session at exec, the next ninterp
+ * are interpreters whose execs are reported for userspace to judge. */
+int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], size_t nagents,
+			       size_t ninterp);
 /* Replaces the set of origin files whose opening is an exposure. */
 int sw_kernel__set_origins(struct sw_kernel *k, const struct sw_inode_key *keys, size_t n);
 /* The session process that last read pipe (kernel dev, ino): 1 and *tgid, 0 unknown. */

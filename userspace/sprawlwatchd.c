@@ -735,12 +735,33 @@ static int load_rules(struct daemon *d)
 static void push_agent_comms(struct daemon *d)
 {
 	char comms[256][SW_AGENT_COMM_LEN];
-	size_t n = sw_rules__agent_comms(d->rules, comms, 256);
+	size_t n = sw_rules__agent_comms(d->rules, comms, 200), ni;
+	int e;
 
-	if (n > 256)
-		n = 256;
-	if (sw_kernel__set_agent_comms(d->k, (const char(*)[16])comms, n))
-		logmsg("cannot load the agent table into the kernel: %s", strerror(errno));
+	if (n > 200) {
+		logmsg("the rules name %zu agent comms; the kernel table takes 200", n);
+		n = 200;
+	}
+	ni = sw_rules__interpreter_comms(d->rules, comms + n, 256 - n);
+	e = sw_kernel__set_agent_comms(d->k, (const char(*)[16])comms, n, ni);
+	if (e)
+		logmsg("cannot load the agent table into the kernel: %s", strerror(-e));
+}
+
+/* An interpreter runs an agent's script: make it a session root now, before it starts its
+ * first tool (node takes far longer to start than this takes). */
+static uint64_t adopt(void *ctx, uint32_t tgid)
+{
+	struct daemon *d = ctx;
+	struct sw_scope sc;
+	uint64_t id;
+
+	if (!d->k)
+		return 0;
+	if (sw_kernel__scope_get(d->k, tgid, &sc) == 1)
+		return sc.session_id;
+	id = new_session_id(d);
+	return sw_kernel__scope_add(d->k, tgid, id, tgid) ? 0 : id;
 }
 
 static void push_origins(struct daemon *d)
@@ -887,6 +908,7 @@ int main(int argc, char **argv)
 	po.rules = d->rules;
 	po.hold_ms = HOLD_MS;
 	po.pipe_reader = pipe_reader;
+	po.adopt = adopt;
 	po.pipe_reader_ctx = d;
 	d->pl = sw_pipeline__new(&po);
 	if (!d->pl) {

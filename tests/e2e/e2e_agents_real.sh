@@ -255,7 +255,7 @@ for agent in $AGENT_LIST; do
 	expect_alerts "$agent: every alert is a first sighting" 0 "$S and not a['first_seen']"
 	check "$agent: the backgrounded sh (pid $BG_PID) was in the session in this run too" \
 		test "$BG_IN" -eq 1
-	known "$agent: session.root_exe names the agent ($agent_exe), not the sprawlctl that exec'd it" \
+	check "$agent: session.root_exe names the agent ($agent_exe), not the sprawlctl that exec'd it" \
 		test "$(count_alerts "$S and a['session']['root_exe']=='$agent_exe'")" -ge 1 -a \
 		"$(count_alerts "$S and a['session']['root_exe']!='$agent_exe'")" -eq 0
 	if [ -n "${E2E_VERBOSE:-}" ]; then

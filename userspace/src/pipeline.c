@@ -71,6 +71,7 @@ struct sw_pipeline {
 	int live;
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
 	void *pipe_reader_ctx;
+	uint64_t (*adopt)(void *ctx, uint32_t tgid);
 	uint8_t *readbuf;		/* READ_CHUNK bytes, wiped after each use */
 };
 
@@ -107,6 +108,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->live = o->live;
 	p->pipe_reader = o->pipe_reader;
 	p->pipe_reader_ctx = o->pipe_reader_ctx;
+	p->adopt = o->adopt;
 	if (o->rules) {
 		rc.burst = sw_rules__policy(o->rules)->flood_burst;
 		rc.per_minute = sw_rules__policy(o->rules)->flood_per_minute;
@@ -1087,6 +1089,51 @@ size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *ou
 	return n;
 }
 
+/* The agent rule an exec matches, or NULL. */
+static const char *agent_label(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
+{
+	const char *argv[64], *s = ev->args, *end = ev->args + ev->args_len, *label = NULL;
+	char exe[SW_PATH_LEN + 1];
+	int argc = 0;
+
+	if (!p->rules)
+		return NULL;
+	while (s < end && argc < 64) {
+		argv[argc++] = s;
+		s += strnlen(s, end - s) + 1;
+	}
+	if (ev->args_len && ev->args[ev->args_len - 1] != 0)
+		return NULL;	/* cut argv: the last string has no end */
+	snprintf(exe, sizeof(exe), "%.*s", (int)ev->filename_len, ev->filename);
+	return sw_rules__agent_match(p->rules, exe, comm, argv, argc, &label) == 1 ? label : NULL;
+}
+
+/* The kernel started a session for an agent binary: give it the rule's label. */
+static void name_agent_session(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
+{
+	struct sw_session *s = sw_proctab__session(p->pt, ev->hdr->session_id, ev->hdr->tgid);
+	const char *label = agent_label(p, ev, comm);
+
+	if (s && label)
+		snprintf(s->agent, sizeof(s->agent), "%s", label);
+}
+
+/* An interpreter outside any session: adopt it when its script is an agent's. */
+static int on_candidate(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
+{
+	const char *label = agent_label(p, ev, comm);
+	uint64_t id;
+
+	if (!label || !p->adopt)
+		return 0;
+	id = p->adopt(p->pipe_reader_ctx, ev->hdr->tgid);
+	if (!id)
+		return -ENOSPC;
+	sw_pipeline__session(p, id, ev->hdr->tgid, label);
+	return sw_proctab__exec(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid, id, comm,
+				ev->filename, ev->filename_len, ev->args, ev->args_len);
+}
+
 int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid,
 			 const char *agent)
 {
@@ -1117,8 +1164,10 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 		return sw_proctab__fork(p->pt, ev.fork->parent_tgid, ev.fork->child_tgid,
 					ev.hdr->session_id, ev.hdr->uid, comm);
 	case SW_EV_EXEC:
+		if (ev.hdr->flags & SW_F_CANDIDATE)
+			return on_candidate(p, &ev, comm);
 		if (ev.hdr->flags & SW_F_NEW_SESSION)
-			sw_proctab__session(p->pt, ev.hdr->session_id, ev.hdr->tgid);
+			name_agent_session(p, &ev, comm);
 		e = sw_proctab__exec(p->pt, ev.hdr->tgid, ev.hdr->ppid, ev.hdr->uid,
 				     ev.hdr->session_id, comm, ev.filename, ev.filename_len, ev.args,
 				     ev.args_len);

@@ -28,6 +28,9 @@ struct sw_pipeline_opts {
 	/* Who last read a pipe (kernel dev, ino): 1 and *tgid, or 0. NULL in replay. */
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
 	void *pipe_reader_ctx;
+	/* Puts tgid into the scope as a new session root; returns its session id or 0. NULL in
+	 * replay. Shares pipe_reader_ctx. */
+	uint64_t (*adopt)(void *ctx, uint32_t tgid);
 };
 
 struct sw_pipeline_stats {

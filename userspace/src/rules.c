@@ -1442,6 +1442,26 @@ static int comm_seen_before(const struct sw_rules *r, size_t i, int which, size_
 	return 0;
 }
 
+size_t sw_rules__interpreter_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN],
+				   size_t max)
+{
+	size_t i, n = 0, len;
+	const char *v;
+
+	for (i = 0; i < r->interpreters.n && n < max; i++) {
+		v = r->interpreters.v[i];
+		len = strlen(v);
+		if (len && v[len - 1] == '*')
+			len--;
+		if (!len || strcspn(v, "*?[") < len)
+			continue;
+		memset(out[n], 0, SW_AGENT_COMM_LEN);
+		memcpy(out[n], v, len < SW_AGENT_COMM_LEN - 1 ? len : SW_AGENT_COMM_LEN - 1);
+		n++;
+	}
+	return n;
+}
+
 size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN], size_t max)
 {
 	const struct strv *l;

@@ -114,6 +114,10 @@ int sw_rules__agent_match(const struct sw_rules *r, const char *exe_path, const 
 /* Distinct basename and comm entries of all agents, truncated to 15 characters, for the
  * kernel's agent table. Writes at most max; returns the number of distinct entries (more than
  * max means the table is too small). */
+/* The comms of the interpreters list (a trailing '*' dropped, other globs skipped): execs
+ * with these comms are reported so that script rules can match. Returns the count written. */
+size_t sw_rules__interpreter_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN],
+				   size_t max);
 size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN], size_t max);
 /* Returns 1 and sets *label when path is in an agent's transcripts (label may be NULL). */
 int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label);
