@@ -132,6 +132,19 @@ static __always_inline void name_socket(struct data_scratch *ds, struct file *f,
 		ua = peer ? BPF_CORE_READ((struct unix_sock *)peer, addr) : NULL;
 		if (!ua)
 			ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
+		if (!ua && peer) {
+			/* A socketpair: a pipe in all but name (node gives its child processes
+			 * these for stdio). Named by the peer socket's inode, which is what
+			 * note_pipe_read() records for its reader. */
+			struct socket *psock = BPF_CORE_READ(peer, sk_socket);
+			struct inode *pino = (struct inode *)((char *)psock +
+				bpf_core_field_offset(struct socket_alloc, vfs_inode));
+
+			ds->rec.art_kind = SW_AK_PIPE;
+			ds->rec.dev = BPF_CORE_READ(pino, i_sb, s_dev);
+			ds->rec.ino = BPF_CORE_READ(pino, i_ino);
+			return;
+		}
 		alen = ua ? BPF_CORE_READ(ua, len) : 0;
 		if (alen > 2 && alen < 110) {
 			len = (alen - 2) & 127;	/* without sun_family */

@@ -11,6 +11,7 @@
 #include "capture.bpf.h"
 
 #define SW_AT_FDCWD -100
+#define SW_O_PATH 010000000
 
 static __always_inline struct misc_scratch *misc(void)
 {
@@ -40,7 +41,8 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 	inode = BPF_CORE_READ(f, f_inode);
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(inode, i_ino);
-	if (!bpf_map_lookup_elem(&origins, &k)) {
+	/* An O_PATH open reads nothing (agents use it to check a path before running a tool). */
+	if (!bpf_map_lookup_elem(&origins, &k) || (oflags & SW_O_PATH)) {
 		if ((s->flags & SW_SCOPE_IO_URING) && (oflags & 3))
 			capture_channel(s, SW_CH_IO_URING, fd);
 		return;
@@ -107,20 +109,28 @@ static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, l
 		LOSS_INC(ringbuf_full);
 }
 
-/* A session process read a pipe: remember it as that pipe's reader (no record). */
+/* A session process read a pipe or a unix socket: remember it as the reader (no record). */
 static __always_inline void note_pipe_read(long fd)
 {
 	struct sw_inode_key k = {};
 	struct inode *inode;
 	struct file *f;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *cur;
+	__u16 mode;
 
 	f = fd_file(fd);
 	if (!f)
 		return;
 	inode = BPF_CORE_READ(f, f_inode);
-	if ((BPF_CORE_READ(inode, i_mode) & SW_S_IFMT) != SW_S_IFIFO)
+	mode = BPF_CORE_READ(inode, i_mode) & SW_S_IFMT;
+	if (mode == SW_S_IFSOCK) {
+		struct socket *sock = BPF_CORE_READ(f, private_data);
+
+		if (BPF_CORE_READ(sock, sk, __sk_common.skc_family) != SW_AF_UNIX)
+			return;
+	} else if (mode != SW_S_IFIFO) {
 		return;
+	}
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(inode, i_ino);
 	cur = bpf_map_lookup_elem(&pipe_readers, &k);

@@ -44,6 +44,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_process_vm_writev 311
 #define NR_read 0
 #define NR_readv 19
+#define NR_recvfrom 45
+#define NR_recvmsg 47
 #define SW_PROT_WRITE 2
 #define SW_MAP_SHARED 1
 #define SENDMMSG_MAX 16		/* messages of one sendmmsg captured; the rest are counted */
@@ -263,6 +265,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case NR_read:
 	case NR_readv:
+	case NR_recvfrom:
+	case NR_recvmsg:
 		if (ret > 0)
 			note_pipe_read(BPF_CORE_READ(regs, di));
 		break;

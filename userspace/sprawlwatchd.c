@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -198,6 +200,37 @@ static int reload_secrets(struct daemon *d, int force)
 	push_origins(d);
 	logmsg("tracking %zu secret(s)", sw_pipeline__secrets(d->pl)->n);
 	return 0;
+}
+
+/* Secrets the detectors learned go into the secret set on disk (under the CLI's lock), so
+ * they stay tracked across restarts and show in `sprawlctl secrets list`. */
+static void save_learned(struct daemon *d)
+{
+	struct sw_secretset *disk = NULL;
+	int fd, n, e;
+
+	fd = open(d->paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		logmsg("%s: cannot lock: %s", d->paths.lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	e = sw_secretset__load(d->paths.secrets, &d->key, &disk);
+	if (!e) {
+		n = sw_pipeline__learned(d->pl, disk);
+		if (n > 0) {
+			e = sw_secretset__save(disk, d->paths.secrets, &d->key);
+			if (!e)
+				logmsg("learned %d secret(s) from detectors", n);
+		} else {
+			e = n;
+		}
+	}
+	if (e)
+		logmsg("%s: cannot save learned secrets: %s", d->paths.secrets, strerror(-e));
+	sw_secretset__free(disk);
+	close(fd);
 }
 
 static void check_loss(struct daemon *d)
@@ -812,6 +845,7 @@ static void on_timer(struct daemon *d)
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	check_loss(d);
+	save_learned(d);
 	reload_secrets(d, 0);
 	sw_registry__flush(d->reg);
 	poll_sinks(d);

@@ -5,6 +5,7 @@
 #   run 1 (no secret registered): every tool subprocess, including a backgrounded one, is in
 #          the agent's session (sprawlctl status --json polled while the agent runs), and
 #          nothing alerts;
+#   run 1b (no sprawlctl run): does the agent's exec start a session of its own? (KNOWN gaps)
 #   run 2 (a run-time secret in the project's .env, imported with import-env): one alert for
 #          every place the secret lands: the exposure (cat .env), the tool output on its way
 #          into the agent, a file a tool writes, the request back to the model, the agent's
@@ -75,11 +76,12 @@ cat >"$E2E_TMP/auto.json" <<'EOF'
 { "turns": [[{"shell": "echo $$ > tool.pid; sleep 1.5"}]], "final": "Scenario finished." }
 EOF
 
-# drive AGENT NAME: runs the agent once through `sprawlctl run --agent AGENT --` in
-# $WORK/NAME/proj with HOME /home/sprawl-e2e-PID-NAME, polling `sprawlctl status --json`
-# (bounded) into $WORK/NAME/status.jsonl while it runs. Sets R (the run's directory).
+# drive AGENT NAME [SCENARIO]: runs the agent once through `sprawlctl run --agent AGENT --`
+# (without it for auto.json) in $WORK/NAME/proj with HOME /home/sprawl-e2e-PID-NAME, polling
+# `sprawlctl status --json` (bounded) into $WORK/NAME/status.jsonl while it runs. Sets R (the
+# run's directory), HOME_DIR, PORT (the stand-in's).
 drive() {
-	local agent=$1 name=$2 scenario=${3:-$E2E_TMP/scenario.json} poller i
+	local agent=$1 name=$2 scenario=${3:-$E2E_TMP/scenario.json} poller
 	local prefix=("$SPRAWLCTL" run --agent "$agent" --)
 	[ "$scenario" = "$E2E_TMP/auto.json" ] && prefix=()
 	R=$WORK/$name
@@ -89,7 +91,7 @@ drive() {
 	rm -rf "$HOME_DIR"
 	mkdir -p "$HOME_DIR"
 	(
-		for i in $(seq 900); do
+		for _ in $(seq 900); do
 			"$SPRAWLCTL" status --json >>"$R/status.jsonl" 2>/dev/null
 			[ -e "$R/stop" ] && break
 			sleep 0.1
@@ -106,10 +108,12 @@ drive() {
 	PORT=$(sed -n 's/^PORT=//p' "$R/run/env")
 }
 
-# Facts from the status snapshots of run R: prints shell assignments ROOT SID AGENT_PID
-# TOOL_OK BG_OK for a session of label AGENT whose processes include the pids in
-# bg.pid / tool.pid. AGENT_PID is the process that runs the tools: the root for Claude, the
-# node that Gemini's launcher relaunches (child of the root) for Gemini.
+# Facts from the status snapshots of run R, as shell assignments: the session (label LABEL,
+# or any with '*') that held the tool's shell (pid in tool.pid): ROOT SID LABEL, TOOL_IN and
+# BG_IN (whether the tool's shell and the backgrounded sh from bg.pid were among its
+# processes), AGENT_PID/AGENT_EXE/AGENT_PPID (the tool shell's parent: the root for Claude,
+# for Gemini the node its launcher relaunches), NSESSIONS (sessions of LABEL that had
+# processes while polled).
 tree_facts() {
 	python3 - "$R/status.jsonl" "$1" "$R/proj" <<'PY'
 import json, os, sys
@@ -177,15 +181,20 @@ for agent in $AGENT_LIST; do
 	else
 		check "claude: the agent process is the session root" test "$AGENT_PID" -eq "$ROOT"
 	fi
-	expect_alerts "$agent: no secret, no alert" 0 "a['session']['root_pid']==$ROOT"
+	# Nothing registered: the only alerts may be the detectors' own finds (a learned secret,
+	# e.g. the token Claude Code puts in its tools' environment).
+	expect_alerts "$agent: no secret registered, no alert but detector finds" 0 \
+		"a['session']['root_pid']==$ROOT and not a['secret']['name'].startswith(('generic-secret-', 'jwt-'))"
 
 	# ---- the agent started without sprawlctl run: the agent table should start a session --
 	drive "$agent" "$agent-auto" "$E2E_TMP/auto.json"
 	eval "$(tree_facts '*')"
 	check "$agent (no sprawlctl run): agent exited 0" test "$(cat "$R/rc")" = 0
-	known "$agent (no sprawlctl run): its exec starts a session holding its tools (pid $TOOL_PID)" \
+	# Gemini's `#!/usr/bin/env node` launcher is adopted from its argv; claude.exe is in the
+	# kernel's agent table.
+	check "$agent (no sprawlctl run): its exec starts a session holding its tools (pid $TOOL_PID)" \
 		test "$TOOL_IN" -eq 1
-	known "$agent (no sprawlctl run): ... labelled $agent" test "$LABEL" = "$agent"
+	check "$agent (no sprawlctl run): ... labelled $agent" test "$LABEL" = "$agent"
 
 	# ---- run 2: a registered secret ------------------------------------------------------
 	echo "-- $agent, a secret in .env: one alert for every place it lands"
@@ -201,7 +210,8 @@ for agent in $AGENT_LIST; do
 	eval "$(tree_facts "$agent")"
 	check "$agent: agent exited 0, tools ran" \
 		bash -c "[ \"\$(cat '$R/rc')\" = 0 ] && grep -q 'main.final' '$R/run/standin/requests.jsonl' && test -s '$R/proj/out.txt'"
-	transcript=$(cd "$HOME_DIR" && ls $transcript_glob 2>/dev/null | head -n1)
+	# shellcheck disable=SC2086 # the glob is meant to expand
+	transcript=$(cd "$HOME_DIR" && ls -d $transcript_glob 2>/dev/null | head -n1)
 	transcript=${transcript:+$HOME_DIR/$transcript}
 	check "$agent: the transcript under HOME holds the secret (${transcript:-none})" \
 		grep -qF -- "$SECRET" "${transcript:-/dev/null}"
@@ -224,18 +234,20 @@ for agent in $AGENT_LIST; do
 			"$S and a['kind']=='secret_spread' and a['artifact']['type']=='file' and a['artifact']['path'].startswith('$R/run/tmp/claude-') and '/tasks/' in a['artifact']['path'] and a['artifact']['path'].endswith('.output') and a['process']['argv']==['cat','.env'] and $SESS"
 		expect_alerts "claude (b) no pipe alert (the tool output does not travel by pipe)" 0 \
 			"$S and a['artifact']['type']=='pipe' and a['process']['argv']==['cat','.env']"
-		known "claude (b) the tool output file the agent reads is marked as reaching the agent (critical)" \
+		check "claude (b) the tool output file the agent reads is marked as reaching the agent (critical)" \
 			test "$(count_alerts "$S and '/tasks/' in a['artifact'].get('path','') and a['severity']=='critical'")" -eq 1
 	else
-		# Gemini CLI (node child_process) gives a tool a socketpair for stdout, not a pipe.
-		expect_alerts "gemini (b) exactly one alert for cat's stdout into the agent (unix socketpair)" 1 \
-			"$S and a['kind']=='secret_spread' and a['artifact']['type']=='socket' and a['artifact']['proto']=='unix' and a['process']['argv']==['cat','.env'] and $SESS"
-		known "gemini (b) the socketpair names its reader, the agent node (pid $AGENT_PID), severity critical" \
+		# Gemini CLI (node child_process) gives a tool a socketpair for stdout: a pipe in all
+		# but name, reported as one.
+		expect_alerts "gemini (b) exactly one alert for cat's stdout into the agent (socketpair as a pipe)" 1 \
+			"$S and a['kind']=='secret_spread' and a['artifact']['type']=='pipe' and a['process']['argv']==['cat','.env'] and $SESS"
+		check "gemini (b) the socketpair names its reader, the agent node (pid $AGENT_PID), severity critical" \
 			test "$(count_alerts "$S and a['process']['argv']==['cat','.env'] and a['artifact'].get('reader_pid')==$AGENT_PID and a['artifact'].get('reader_exe')=='$agent_exe' and a['severity']=='critical'")" -eq 1
 		# Gemini CLI loads the project's .env into its own environment at start: every tool
 		# subprocess then carries the secret in its environment.
-		expect_alerts "gemini: the secret in the environment of the cat tool (the CLI loaded .env)" 1 \
-			"$S and a['artifact']['type']=='exec_env' and a['artifact']['name']=='$NAME' and a['process']['argv']==['cat','.env'] and $SESS"
+		# One alert for the variable as the agent hands it down, not one per tool.
+		expect_alerts "gemini: the secret in its tools' environment (the CLI loaded .env): one alert" 1 \
+			"$S and a['artifact']['type']=='exec_env' and a['artifact']['name']=='$NAME' and $SESS"
 	fi
 
 	expect_alerts "$agent (c) exactly one alert for out.txt, written by cut" 1 \

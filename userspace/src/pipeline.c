@@ -26,6 +26,7 @@
 #include "ratelimit.h"
 #include "rescan.h"
 #include "rules.h"
+#include "detect.h"
 
 #define STREAM_BUCKETS 4096
 #define STREAMS_MAX 8192	/* artifact streams with carry-over state kept at once */
@@ -36,6 +37,7 @@
 #define COPY_READ_MAX (8u << 20)	/* bytes of a copy's source read back and scanned */
 #define RESCAN_READ_MAX (64u << 20)	/* bytes of a file read back at its writer's exit */
 #define READ_CHUNK (1u << 20)
+#define LEARNED_MAX 10000	/* secrets detectors may add; more are counted, not tracked */
 
 struct stream_ent {
 	char *key;
@@ -72,7 +74,10 @@ struct sw_pipeline {
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
 	void *pipe_reader_ctx;
 	uint64_t (*adopt)(void *ctx, uint32_t tgid);
-	uint8_t *readbuf;		/* READ_CHUNK bytes, wiped after each use */
+	uint8_t *readbuf;
+	size_t learned;			/* secrets detectors added to the set */
+	size_t first_new;		/* index of the first secret learned in this record */
+	int set_dirty;			/* learned secrets not yet handed to the daemon */		/* READ_CHUNK bytes, wiped after each use */
 };
 
 static uint64_t now_us(void)
@@ -184,6 +189,10 @@ int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set)
 	sw_secretset__free(p->set);
 	p->m = m;
 	p->set = set;
+	p->first_new = set->n;
+	p->learned = 0;
+	for (size_t i = 0; i < set->n; i++)
+		p->learned += set->secrets[i].learned != 0;
 	return 0;
 }
 
@@ -416,8 +425,16 @@ static void place_severity(struct sw_pipeline *p, struct sw_alert *a)
 									 &label)) {
 		place = SW_PLACE_TRANSCRIPT;
 		snprintf(a->message, sizeof(a->message), "the %s agent's transcript", label);
+	} else if (art->type == SW_ART_FILE && p->rules &&
+		   sw_rules__tool_output(p->rules, art->path, &label)) {
+		place = SW_PLACE_AGENT_PIPE;
+		snprintf(a->message, sizeof(a->message),
+			 "tool output the %s agent reads back: now in its context and next prompt",
+			 label);
 	} else if (art->type == SW_ART_PIPE && a->has_session && art->reader_pid &&
-		   art->reader_pid == a->session.root_pid) {
+		   (art->reader_pid == a->session.root_pid ||
+		    (a->session.root_exe[0] && !strcmp(art->reader_exe, a->session.root_exe)))) {
+		/* The root, or the agent relaunched as its own child (Gemini CLI does). */
 		place = SW_PLACE_AGENT_PIPE;
 		snprintf(a->message, sizeof(a->message),
 			 "tool output piped into the agent: now in its context and next prompt");
@@ -460,8 +477,15 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 			continue;
 		memset(a, 0, sizeof(*a));
 		a->time_us = now_us();
-		a->kind = SW_ALERT_SECRET_SPREAD;
+		/* Where a detector first found an unregistered secret, the alert says so. */
+		a->kind = p->matches[i].secret >= p->first_new ? SW_ALERT_SECRET_DISCOVERED :
+								  SW_ALERT_SECRET_SPREAD;
 		snprintf(a->host, sizeof(a->host), "%s", p->host);
+		if (a->kind == SW_ALERT_SECRET_DISCOVERED)
+			snprintf(a->message, sizeof(a->message),
+				 "detector %s found a secret nobody registered; it is tracked as %s "
+				 "from now on",
+				 s->detector, s->name);
 		a->has_secret = 1;
 		sw_secret__id_hex(s, a->secret_id);
 		snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
@@ -479,6 +503,8 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 		}
 		a->first_seen = count == 1;
 		place_severity(p, a);
+		if (a->kind == SW_ALERT_SECRET_DISCOVERED)
+			a->severity = sw_alert__default_severity(a->kind, art->type);
 		deliver(p, a);
 	}
 	p->nmatches = 0;
@@ -697,6 +723,73 @@ static void stream_key(const struct sw_data_rec *d, const struct sw_event *ev, c
 	}
 }
 
+struct learn_ctx {
+	struct sw_pipeline *p;
+	const uint8_t *data;
+	int changed;
+};
+
+/* A detector hit: fingerprint the value at once (the copy is wiped by the fingerprinting) and
+ * track it, unless it is tracked already. */
+static int learn_hit(const struct sw_detect_hit *h, void *ctx)
+{
+	struct learn_ctx *c = ctx;
+	struct sw_pipeline *p = c->p;
+	uint8_t value[SW_SECRET_MAX];
+	char id[2 * SW_SECRET_ID_BYTES + 1];
+	struct sw_secret s;
+
+	if (h->len < SW_SECRET_MIN || h->len > SW_SECRET_MAX)
+		return 0;
+	if (p->learned >= LEARNED_MAX) {
+		p->st.learn_dropped++;
+		return 0;
+	}
+	memset(&s, 0, sizeof(s));
+	memcpy(value, c->data + h->offset, h->len);
+	if (sw_fingerprint__secret(p->key, value, h->len, &s))
+		return 0;
+	if (sw_secretset__find_id(p->set, s.id)) {
+		sw_secret__clear(&s);
+		return 0;
+	}
+	sw_secret__id_hex(&s, id);
+	snprintf(s.name, sizeof(s.name), "%s-%.8s", h->rule->id, id);
+	snprintf(s.detector, sizeof(s.detector), "%s", h->rule->id);
+	s.learned = 1;
+	s.created = now_us() / 1000000;
+	if (sw_secretset__put(p->set, &s)) {
+		sw_secret__clear(&s);
+		return 0;
+	}
+	p->learned++;
+	c->changed = 1;
+	return 0;
+}
+
+/* Runs the detectors over bytes a session wrote; newly learned secrets are in the matcher
+ * before the bytes are matched, so the place they were found is their first sighting. */
+static void discover(struct sw_pipeline *p, const void *data, size_t len)
+{
+	struct learn_ctx c = { .p = p, .data = data };
+	struct sw_matcher *m;
+
+	p->first_new = p->set->n;
+	if (!p->rules || !len)
+		return;
+	sw_detect__scan(p->rules, data, len, learn_hit, &c);
+	if (!c.changed)
+		return;
+	m = sw_matcher__new(p->key, p->set->secrets, p->set->n);
+	if (!m) {
+		p->first_new = p->set->n;
+		return;
+	}
+	sw_matcher__free(p->m);
+	p->m = m;
+	p->set_dirty = 1;
+}
+
 static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_data_rec *d = ev->data;
@@ -721,10 +814,13 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		}
 	}
 	p->nmatches = 0;
-	if (ev->hdr->flags & SW_F_COPY)
+	if (ev->hdr->flags & SW_F_COPY) {
+		p->first_new = p->set->n;
 		scan_copy_source(p, ev, se->s);
-	else
+	} else {
+		discover(p, ev->bytes, ev->bytes_len);
 		sw_matcher__scan(p->m, se->s, ev->bytes, ev->bytes_len, collect, p);
+	}
 	/* A write at an explicit position may land out of order: read the file back at exit. */
 	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && se->path)
 		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(d->dev), d->ino, d->gen,
@@ -769,6 +865,22 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	return 0;
 }
 
+/* An environment variable is inherited by every child: the place is the variable as the
+ * session's agent hands it down (name + the agent's exe), not each program that inherits it,
+ * or one token in an agent's environment would alert once per tool it runs. */
+static void env_place(struct sw_pipeline *p, const struct sw_event *ev,
+		      const struct sw_artifact *a, char *key, size_t size)
+{
+	const struct sw_session *s = sw_proctab__find_session(p->pt, ev->hdr->session_id);
+	struct sw_artifact k;
+
+	memset(&k, 0, sizeof(k));
+	k.type = SW_ART_EXEC_ENV;
+	snprintf(k.name, sizeof(k.name), "%s", a->name);
+	snprintf(k.path, sizeof(k.path), "%s", s && s->root_exe ? s->root_exe : a->path);
+	sw_artifact__key(&k, key, size);
+}
+
 /* argv and the environment of an exec are artifacts of their own: each element is scanned as
  * a fresh stream. */
 static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, int env)
@@ -789,6 +901,7 @@ static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, in
 		if (!st)
 			return;
 		p->nmatches = 0;
+		discover(p, s, len);
 		sw_matcher__scan(p->m, st, s, len, collect, p);
 		sw_stream__free(st);
 		if (!p->nmatches)
@@ -809,6 +922,8 @@ static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, in
 			a->index = index;
 		}
 		sw_artifact__key(a, key, sizeof(key));
+		if (env)
+			env_place(p, ev, a, key, sizeof(key));
 		spread(p, ev, pr, a, key);
 	}
 	free(a);
@@ -1073,6 +1188,36 @@ void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now, int force)
 	}
 }
 
+int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into)
+{
+	size_t i, j;
+	int e, added = 0;
+
+	if (!p->set_dirty)
+		return 0;
+	for (i = 0; i < p->set->n; i++) {
+		const struct sw_secret *s = &p->set->secrets[i];
+		struct sw_secret copy;
+
+		if (!s->learned || sw_secretset__find_id(into, s->id))
+			continue;
+		copy = *s;
+		copy.patterns = malloc(s->npatterns * sizeof(*s->patterns));
+		if (!copy.patterns)
+			return -ENOMEM;
+		for (j = 0; j < s->npatterns; j++)
+			copy.patterns[j] = s->patterns[j];
+		e = sw_secretset__put(into, &copy);
+		if (e) {
+			free(copy.patterns);
+			return e;
+		}
+		added++;
+	}
+	p->set_dirty = 0;
+	return added;
+}
+
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max)
 {
 	size_t i, n = 0;
@@ -1153,6 +1298,7 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 	int e;
 
 	p->st.records++;
+	p->first_new = p->set->n;
 	if (sw_event__decode(rec, size, &ev)) {
 		p->st.bad_records++;
 		return -EBADMSG;

@@ -37,6 +37,7 @@ struct sw_pipeline_stats {
 	uint64_t records, bad_records, data_bytes, matches, alerts, streams;
 	uint64_t copies_unread;		/* copies whose source could not be read back */
 	uint64_t suppressed;		/* alerts held back by flood control */
+	uint64_t learn_dropped;		/* detector hits not tracked: LEARNED_MAX reached */
 };
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);
@@ -53,6 +54,10 @@ int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid,
 			 const char *agent);
 /* Loss counter deltas since the last call: a non-zero delta becomes a coverage_gap alert. */
 int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *delta);
+/* Adds the secrets detectors learned since the last call to into (the set on disk, so they
+ * survive a restart). Returns how many were added, 0 when nothing is new, or a negative
+ * errno. */
+int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
 /* Emits held alerts that are due (all with force) and flood-control summaries. Call often
  * (the daemon: every 250 ms; replay: at the end with force). */
 void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now_us, int force);

@@ -39,7 +39,7 @@ struct strv {
 struct sw_agent {
 	char label[SW_AGENT_LABEL_MAX];
 	int line;
-	struct strv basename, comm, script, transcripts;
+	struct strv basename, comm, script, transcripts, tool_output;
 };
 
 struct sw_allow {
@@ -118,6 +118,7 @@ void sw_rules__free(struct sw_rules *r)
 		strv_free(&r->agents[i].comm);
 		strv_free(&r->agents[i].script);
 		strv_free(&r->agents[i].transcripts);
+		strv_free(&r->agents[i].tool_output);
 	}
 	free(r->agents);
 	for (i = 0; i < r->ndet; i++)
@@ -495,9 +496,15 @@ static int ag_transcripts(struct ld *c, yaml_node_t *v, void *obj)
 			&((struct sw_agent *)obj)->transcripts);
 }
 
+static int ag_tool_output(struct ld *c, yaml_node_t *v, void *obj)
+{
+	return get_strv(c, v, "tool_output", 1, SW_RULES_STR_MAX, 0,
+			&((struct sw_agent *)obj)->tool_output);
+}
+
 static const struct key agent_keys[] = {
 	{"label", ag_label},   {"basename", ag_basename},	{"comm", ag_comm},
-	{"script", ag_script}, {"transcripts", ag_transcripts},
+	{"script", ag_script}, {"transcripts", ag_transcripts}, {"tool_output", ag_tool_output},
 };
 
 static int agents_interpreters(struct ld *c, yaml_node_t *v, void *obj)
@@ -532,7 +539,7 @@ static int agents_list(struct ld *c, yaml_node_t *v, void *obj)
 			return rc;
 		a = &r->agents[r->nagents++];
 		a->line = (int)e->start_mark.line + 1;
-		rc = parse_map(c, e, "an agent", agent_keys, 5, a, &seen);
+		rc = parse_map(c, e, "an agent", agent_keys, sizeof(agent_keys) / sizeof(agent_keys[0]), a, &seen);
 		if (rc)
 			return rc;
 		if (!a->label[0])
@@ -1488,18 +1495,32 @@ size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM
 	return n;
 }
 
-int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label)
+static int agent_glob(const struct sw_rules *r, const char *path, const char **label,
+		      int tool_output)
 {
+	const struct strv *l;
 	size_t i, k;
 
-	for (i = 0; path && i < r->nagents; i++)
-		for (k = 0; k < r->agents[i].transcripts.n; k++)
-			if (glob_match(r->agents[i].transcripts.v[k], path)) {
+	for (i = 0; path && i < r->nagents; i++) {
+		l = tool_output ? &r->agents[i].tool_output : &r->agents[i].transcripts;
+		for (k = 0; k < l->n; k++)
+			if (glob_match(l->v[k], path)) {
 				if (label)
 					*label = r->agents[i].label;
 				return 1;
 			}
+	}
 	return 0;
+}
+
+int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label)
+{
+	return agent_glob(r, path, label, 0);
+}
+
+int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char **label)
+{
+	return agent_glob(r, path, label, 1);
 }
 
 size_t sw_rules__agent_count(const struct sw_rules *r)

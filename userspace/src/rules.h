@@ -120,6 +120,9 @@ size_t sw_rules__interpreter_comms(const struct sw_rules *r, char (*out)[SW_AGEN
 				   size_t max);
 size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN], size_t max);
 /* Returns 1 and sets *label when path is in an agent's transcripts (label may be NULL). */
+/* 1 (and the agent's label) when path is where an agent keeps a tool's output for itself to
+ * read back (Claude Code's background task files): into the agent's context. */
+int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char **label);
 int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label);
 size_t sw_rules__agent_count(const struct sw_rules *r);
 
