@@ -586,10 +586,12 @@ static int cmd_alerts(int argc, char **argv)
 					      { "file", required_argument, NULL, 'F' },
 					      {} };
 	const char *file = SW_DEFAULT_ALERTS;
-	char line[64 * 1024], buf[8192];
+	char line[4096], *buf = NULL;
 	int o, follow = 0, fd, n;
 	struct sigaction sa = { .sa_handler = on_int };
-	ssize_t r;
+	size_t cap = 0;
+	ssize_t r, len;
+	FILE *in;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "fF:", opts, NULL)) != -1) {
@@ -608,8 +610,8 @@ static int cmd_alerts(int argc, char **argv)
 			err("%s: %s", file, strerror(errno));
 			return -errno;
 		}
-		while ((r = read(fd, buf, sizeof(buf))) > 0)
-			fwrite(buf, 1, r, stdout);
+		while ((r = read(fd, line, sizeof(line))) > 0)
+			fwrite(line, 1, r, stdout);
 		close(fd);
 		return 0;
 	}
@@ -625,16 +627,19 @@ static int cmd_alerts(int argc, char **argv)
 		close(fd);
 		return n;
 	}
+	/* No SA_RESTART: Ctrl-C interrupts the blocking read at once. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while (!interrupted) {
-		n = sw_ctl__read_line(fd, line, sizeof(line), -1);
-		if (n <= 0)
-			break;
-		printf("%s\n", line);
+	in = fdopen(fd, "r");
+	if (!in) {
+		close(fd);
+		return -errno;
 	}
-	close(fd);
+	while (!interrupted && (len = getline(&buf, &cap, in)) > 0)
+		fwrite(buf, 1, len, stdout);
+	free(buf);
+	fclose(in);
 	return 0;
 }
 

@@ -39,6 +39,13 @@ check "the reopened file has the one alert after SIGHUP" test "$(lines "$ALERTS"
 check "stdout got all three" test "$(lines "$E2E_TMP/daemon.out")" -eq 3
 check "alerts --follow streamed all three" test "$(lines "$E2E_TMP/follow.out")" -eq 3
 check "the hook got each alert's JSON on stdin (three)" test "$(lines "$HOOK_OUT")" -eq 3
+stop_follow() {
+	local i
+	kill -INT "$FOLLOW"
+	for i in $(seq 20); do kill -0 "$FOLLOW" 2>/dev/null || return 0; sleep 0.1; done
+	return 1
+}
+check "alerts --follow stops on Ctrl-C (SIGINT) at once" stop_follow
 check "hook output is valid JSON, one object per alert" python3 -c "
 import json, sys
 objs = [json.loads(l) for l in open('$HOOK_OUT') if l.strip()]
