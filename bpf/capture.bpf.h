@@ -251,7 +251,8 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	struct inode *inode;
 	struct file *f;
 	__u64 start = 0, plen = 0, slen;
-	__u32 zero = 0, ptrunc = 0;
+	__u32 zero = 0, ptrunc = 0, one = 1;
+	struct named_key nk;
 	__u16 mode;
 
 	ds = bpf_map_lookup_elem(&data_buf, &zero);
@@ -288,8 +289,13 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	} else {
 		return 0;
 	}
-	if (ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY ||
-	    ds->rec.art_kind == SW_AK_PIPE) {
+	nk.file = (__u64)f;
+	nk.ino = ds->rec.ino;
+	if ((ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY) &&
+	    st->src_fd < 0 && bpf_map_lookup_elem(&named, &nk)) {
+		plen = 0;	/* named before: the walk is the costliest part of a write */
+	} else if (ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY ||
+		   ds->rec.art_kind == SW_AK_PIPE) {
 		ps = file_path(f, &start, &plen, &ptrunc);
 		if (ps && plen > 0 && plen < SW_PATH_LEN) {
 			if (bpf_probe_read_kernel(ds->tail, plen,
@@ -302,6 +308,8 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 			ds->rec.hdr.flags |= SW_F_PATH_TRUNC;
 			LOSS_INC(path_truncated);
 		}
+		if (plen && ds->rec.art_kind != SW_AK_PIPE)
+			bpf_map_update_elem(&named, &nk, &one, BPF_ANY);
 	}
 	if (st->src_fd >= 0) {
 		plen &= SW_PATH_LEN - 1;

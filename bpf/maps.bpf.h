@@ -45,6 +45,20 @@ struct {
 	__type(value, __u32);
 } pipe_readers SEC(".maps");
 
+/* Open files already named to userspace: (struct file *, inode number). A later write through
+ * the same open file skips the path walk and sends no path; userspace keeps it per stream.
+ * Smaller than userspace's stream table, so a file named here is still named there. */
+struct named_key {
+	__u64 file;
+	__u64 ino;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct named_key);
+	__type(value, __u32);
+} named SEC(".maps");
+
 /* All records to userspace. Size set by userspace before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

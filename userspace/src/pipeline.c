@@ -39,10 +39,18 @@
 #define READ_CHUNK (1u << 20)
 #define LEARNED_MAX 10000	/* secrets detectors may add; more are counted, not tracked */
 
+/* What a data record continues: files by device and inode, pipes by device and inode,
+ * sockets by process, fd and inode, ttys by device. Binary, hashed without formatting: this
+ * is looked up for every record. */
+struct stream_id {
+	uint32_t kind;		/* enum sw_art_kind */
+	uint32_t tgid;		/* sockets */
+	uint64_t a, b;
+};
+
 struct stream_ent {
-	char *key;
+	struct stream_id key;
 	char *path;
-	uint64_t dev, ino;
 	struct sw_stream *s;
 	uint64_t used;
 	struct stream_ent *next;
@@ -88,13 +96,12 @@ static uint64_t now_us(void)
 	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-static uint64_t str_hash(const char *s)
+static uint64_t id_hash(const struct stream_id *k)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = (k->a ^ ((uint64_t)k->kind << 56) ^ ((uint64_t)k->tgid << 24)) * 0x9e3779b97f4a7c15ULL;
 
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
-	return h;
+	h ^= (k->b + (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
 }
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
@@ -140,7 +147,6 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 static void stream_free(struct stream_ent *e)
 {
 	sw_stream__free(e->s);
-	free(e->key);
 	free(e->path);
 	free(e);
 }
@@ -302,27 +308,27 @@ static void evict_lru_stream(struct sw_pipeline *p)
 	p->nstreams--;
 }
 
-static struct stream_ent *stream_get(struct sw_pipeline *p, const char *key)
+static struct stream_ent *stream_get(struct sw_pipeline *p, const struct stream_id *key)
 {
-	struct stream_ent **pp = &p->streams[str_hash(key) % STREAM_BUCKETS], *e;
+	struct stream_ent **pp = &p->streams[id_hash(key) % STREAM_BUCKETS], *e;
 
 	for (; *pp; pp = &(*pp)->next)
-		if (!strcmp((*pp)->key, key)) {
+		if (!memcmp(&(*pp)->key, key, sizeof(*key))) {
 			(*pp)->used = ++p->tick;
 			return *pp;
 		}
 	if (p->nstreams >= STREAMS_MAX) {
 		evict_lru_stream(p);
-		pp = &p->streams[str_hash(key) % STREAM_BUCKETS];
+		pp = &p->streams[id_hash(key) % STREAM_BUCKETS];
 		while (*pp)
 			pp = &(*pp)->next;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	e->key = strdup(key);
+	e->key = *key;
 	e->s = sw_stream__new();
-	if (!e->key || !e->s) {
+	if (!e->s) {
 		stream_free(e);
 		return NULL;
 	}
@@ -699,26 +705,24 @@ static void name_socket(const struct sw_data_rec *d, const struct sw_event *ev,
 	}
 }
 
-/* The stream a data record continues: files by device and inode, pipes by inode, sockets by
- * fd within their process, ttys by device. */
-static void stream_key(const struct sw_data_rec *d, const struct sw_event *ev, char *out,
-		       size_t size)
+static void stream_key(const struct sw_data_rec *d, const struct sw_event *ev,
+		       struct stream_id *k)
 {
+	memset(k, 0, sizeof(*k));
+	k->kind = d->art_kind;
 	switch (d->art_kind) {
 	case SW_AK_FILE:
-		snprintf(out, size, "f:%llu:%llu", (unsigned long long)d->dev,
-			 (unsigned long long)d->ino);
-		break;
 	case SW_AK_PIPE:
-		snprintf(out, size, "p:%llu:%llu", (unsigned long long)d->dev,
-			 (unsigned long long)d->ino);
+		k->a = d->dev;
+		k->b = d->ino;
 		break;
 	case SW_AK_SOCKET:
-		snprintf(out, size, "s:%u:%d:%llu", ev->hdr->tgid, d->fd,
-			 (unsigned long long)d->ino);
+		k->tgid = ev->hdr->tgid;
+		k->a = (uint32_t)d->fd;
+		k->b = d->ino;
 		break;
 	default:
-		snprintf(out, size, "t:%u", d->rdev);
+		k->a = d->rdev;
 		break;
 	}
 }
@@ -790,10 +794,25 @@ static void discover(struct sw_pipeline *p, const void *data, size_t len)
 	p->set_dirty = 1;
 }
 
+/* The path of an open file from /proc, for a stream that lost its name (NULL if gone). */
+static char *fd_path(uint32_t tgid, int fd)
+{
+	char link[64], target[SW_PATH_LEN];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/fd/%d", tgid, fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0 || target[0] != '/')
+		return NULL;
+	target[n] = 0;
+	return strdup(target);
+}
+
 static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_data_rec *d = ev->data;
-	char skey[128], key[SW_ARTIFACT_KEY_MAX];
+	char key[SW_ARTIFACT_KEY_MAX];
+	struct stream_id skey;
 	const struct sw_proc *pr;
 	struct stream_ent *se;
 	struct sw_artifact *a;
@@ -801,8 +820,8 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	p->st.data_bytes += ev->bytes_len;
 	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TTY)
 		return 0;
-	stream_key(d, ev, skey, sizeof(skey));
-	se = stream_get(p, skey);
+	stream_key(d, ev, &skey);
+	se = stream_get(p, &skey);
 	if (!se)
 		return -ENOMEM;
 	/* Only the first chunk of a syscall names the artifact; later chunks reuse it. */
@@ -838,6 +857,8 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		a->dev = user_dev(d->dev);
 		a->ino = d->ino;
 		a->gen = d->gen;
+		if (!se->path && p->live)
+			se->path = fd_path(ev->hdr->tgid, d->fd);
 		if (se->path)
 			snprintf(a->path, sizeof(a->path), "%s", se->path);
 		break;
@@ -1037,7 +1058,8 @@ static void on_open(struct sw_pipeline *p, const struct sw_event *ev)
  * the stream's display path follow it. */
 static void on_rename(struct sw_pipeline *p, const struct sw_event *ev)
 {
-	char path[2 * SW_PATH_LEN + 2], skey[128];
+	char path[2 * SW_PATH_LEN + 2];
+	struct stream_id skey = { .kind = SW_AK_FILE };
 	struct stream_ent *se;
 	struct stat sb;
 
@@ -1049,9 +1071,9 @@ static void on_rename(struct sw_pipeline *p, const struct sw_event *ev)
 	if (lstat(path, &sb) || !S_ISREG(sb.st_mode))
 		return;
 	sw_alertq__rename(p->q, sb.st_dev, sb.st_ino, path);
-	snprintf(skey, sizeof(skey), "f:%llu:%llu", (unsigned long long)kernel_dev(sb.st_dev),
-		 (unsigned long long)sb.st_ino);
-	se = stream_get(p, skey);
+	skey.a = kernel_dev(sb.st_dev);
+	skey.b = sb.st_ino;
+	se = stream_get(p, &skey);
 	if (se) {
 		char *np = strdup(path);
 		if (np) {
