@@ -396,9 +396,10 @@ static int write_block(struct sw_tracelog_writer *w)
 	}
 	err = write_all(w->fd, w->out + start, total);
 	if (err) {
-		/* Cut what was written off so the segment ends on a whole block (best effort: a
-		 * reader would see a torn tail anyway), and put later blocks in a new segment. */
-		if (ftruncate(w->fd, (off_t)w->seg_bytes))
+		/* Cut what was written off so the segment ends on a whole block, and put later
+		 * blocks in a new segment. Best effort: if the cut fails too, readers see a torn
+		 * tail, which they skip. */
+		if (ftruncate(w->fd, (off_t)w->seg_bytes) == 0)
 			w->unsynced = 1;
 		close_segment(w);
 		goto drop;
