@@ -15,7 +15,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include <sodium.h>
 #include <zlib.h>
@@ -786,6 +789,55 @@ static void test_lying_headers(void **state)
 	free(file);
 }
 
+/* A block whose write fails (here: the file size limit) is dropped and counted, the segment is
+ * cut back to its last whole block, and recording goes on in a new segment. */
+static void test_write_failure(void **state)
+{
+	struct ctx *c = *state;
+	struct sw_tracelog_read_stats rs;
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sw_tracelog_opts o = {.dir = c->dir, .block_bytes = 2048};
+		struct rlimit rl = {10000, 10000};
+		struct sw_tracelog_writer *w;
+		struct sw_tracelog_stats ws;
+		uint8_t buf[1024];
+		int i, rc, fails = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(2);
+		w = sw_tracelog_writer__new(&o);
+		if (!w)
+			_exit(3);
+		for (i = 0; i < 40; i++) {
+			rng_fill(&(struct rng){(uint64_t)i + 1}, buf, sizeof(buf));
+			rc = sw_tracelog_writer__append(w, buf, sizeof(buf), (uint64_t)i, NULL, 0);
+			if (rc == -EFBIG)
+				fails++;
+			else if (rc)
+				_exit(4);
+		}
+		if (sw_tracelog_writer__flush(w) && sw_tracelog_writer__flush(w))
+			_exit(5);
+		sw_tracelog_writer__stats(w, &ws);
+		sw_tracelog_writer__free(w);
+		if (!fails || ws.events_dropped < (uint64_t)fails ||
+		    ws.events + ws.events_dropped != 40)
+			_exit(6);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(count_segments(c->dir) > 1);
+	assert_true(read_all(c->dir, &rs, NULL) > 0);
+	assert_int_equal(rs.torn_blocks + rs.corrupt_blocks, 0);
+}
+
 static void test_empty_and_foreign(void **state)
 {
 	struct ctx *c = *state;
@@ -929,6 +981,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_then_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_middle_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lying_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
