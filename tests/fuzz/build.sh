@@ -1,27 +1,76 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds the rules-loader fuzz target with clang -fsanitize=fuzzer,address and runs it.
-# Usage: tests/fuzz/build.sh [SECONDS]   (default 60; 0 = build only)
-# Output under .output/fuzz/; crashes land in .output/fuzz/crashes/.
+# Builds the fuzz targets with clang -fsanitize=fuzzer,address and runs each in turn.
+# Usage: tests/fuzz/build.sh [SECONDS] [TARGET...]   (default 60 s each; 0 = build only;
+# targets: rules tracelog, default all)
+# Output under .output/fuzz/; crashes land in .output/fuzz/crashes/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(rules tracelog)
 out=.output/fuzz
-mkdir -p "$out/obj" "$out/corpus" "$out/crashes"
+mkdir -p "$out/obj"
 make --no-print-directory .output/gen/rules_embedded.c .output/gen/sprawl.pb-c.h >/dev/null
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iuserspace/src -Ibpf -I.output/gen -I.output"
-for src in userspace/src/rules.c userspace/src/detect.c .output/gen/rules_embedded.c; do
-	clang $flags -c "$src" -o "$out/obj/$(basename "${src%.c}").o"
-done
-clang $flags -fsanitize=fuzzer -o "$out/fuzz_rules" tests/fuzz/fuzz_rules.c "$out"/obj/*.o \
-	-lpcre2-8 -lyaml -lsodium
-# Seeds: the default rule files, each behind its selector byte.
-i=0
-for f in rules/agents.yaml rules/detectors.yaml rules/policy.yaml; do
-	{ printf "\\x$(printf %02x $i)"; cat "$f"; } > "$out/corpus/seed-$i"
-	i=$((i + 1))
+
+# build_target NAME LIBS SOURCES...: objects in .output/fuzz/obj/NAME, binary .output/fuzz/fuzz_NAME
+build_target() {
+	local name=$1 libs=$2 src
+	shift 2
+	mkdir -p "$out/obj/$name" "$out/corpus/$name" "$out/crashes/$name"
+	rm -f "$out/obj/$name"/*.o
+	for src in "$@"; do
+		clang $flags -c "$src" -o "$out/obj/$name/$(basename "${src%.c}").o"
+	done
+	clang $flags -fsanitize=fuzzer -o "$out/fuzz_$name" "tests/fuzz/fuzz_$name.c" \
+		"$out/obj/$name"/*.o $libs
+}
+
+for t in "${targets[@]}"; do
+	case $t in
+	rules)
+		build_target rules "-lpcre2-8 -lyaml -lsodium" userspace/src/rules.c \
+			userspace/src/detect.c userspace/src/alert.c userspace/src/artifact.c \
+			userspace/src/frameworks.c .output/gen/rules_embedded.c
+		# Seeds: the default rule files, each behind its selector byte.
+		i=0
+		for f in rules/agents.yaml rules/detectors.yaml rules/policy.yaml; do
+			{ printf "\\x$(printf %02x $i)"; cat "$f"; } > "$out/corpus/rules/seed-$i"
+			i=$((i + 1))
+		done
+		;;
+	tracelog)
+		# The generated protobuf code is not ours to hold to -Werror.
+		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
+			-o "$out/obj/sprawl.pb-c.o"
+		build_target tracelog "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c" \
+			userspace/src/tracelog.c
+		# Seeds: segments written by the real writer.
+		clang -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DSW_FUZZ_SEEDGEN \
+			-Iuserspace/src -Ibpf -I.output/gen -o "$out/seedgen_tracelog" \
+			tests/fuzz/fuzz_tracelog.c userspace/src/tracelog.c .output/gen/sprawl.pb-c.c \
+			-lz -lsodium -lprotobuf-c
+		seeds=$(mktemp -d)
+		"$out/seedgen_tracelog" "$seeds/t"
+		for f in "$seeds"/t/*.swt; do cp "$f" "$out/corpus/tracelog/seed-$(basename "$f")"; done
+		rm -rf "$seeds"
+		# And a recipe ("B!" + events, raw-length delta, u16 LE length, raw bytes): two
+		# Events, the second with a redaction.
+		printf '%b' 'B!\x02\x00\x2f\x00\x0f\x18\x05\x52\x0bhello world' \
+			'\x1e\x18\x05\x52\x08abc**fgh\x5a\x10\x08\x03\x10\x02\x1a\x0812345678\x20\x01' \
+			> "$out/corpus/tracelog/seed-recipe"
+		;;
+	*)
+		echo "build.sh: unknown target '$t' (rules, tracelog)" >&2
+		exit 2
+		;;
+	esac
 done
 [ "$secs" -gt 0 ] || exit 0
-"$out/fuzz_rules" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	-artifact_prefix="$out/crashes/" "$out/corpus"
+for t in "${targets[@]}"; do
+	"$out/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$out/crashes/$t/" "$out/corpus/$t"
+done
