@@ -7,14 +7,14 @@
 #include "maps.bpf.h"
 #include "path.bpf.h"
 
-#define SW_IOV_MAX 1024		/* UIO_MAXIOV */
-#define SW_S_IFMT 00170000
-#define SW_S_IFREG 0100000
-#define SW_S_IFIFO 0010000
-#define SW_S_IFCHR 0020000
+#define SW_IOV_MAX  1024 /* UIO_MAXIOV */
+#define SW_S_IFMT   00170000
+#define SW_S_IFREG  0100000
+#define SW_S_IFIFO  0010000
+#define SW_S_IFCHR  0020000
 #define SW_S_IFSOCK 0140000
-#define SW_AF_UNIX 1
-#define SW_AF_INET 2
+#define SW_AF_UNIX  1
+#define SW_AF_INET  2
 #define SW_AF_INET6 10
 
 static long chunk_step(__u32 i, void *ctx)
@@ -137,8 +137,10 @@ static __always_inline void name_socket(struct data_scratch *ds, struct file *f,
 			 * these for stdio). Named by the peer socket's inode, which is what
 			 * note_pipe_read() records for its reader. */
 			struct socket *psock = BPF_CORE_READ(peer, sk_socket);
-			struct inode *pino = (struct inode *)((char *)psock +
-				bpf_core_field_offset(struct socket_alloc, vfs_inode));
+			struct inode *pino =
+				(struct inode *)((char *)psock +
+						 bpf_core_field_offset(struct socket_alloc,
+								       vfs_inode));
 
 			ds->rec.art_kind = SW_AK_PIPE;
 			ds->rec.dev = BPF_CORE_READ(pino, i_sb, s_dev);
@@ -147,10 +149,10 @@ static __always_inline void name_socket(struct data_scratch *ds, struct file *f,
 		}
 		alen = ua ? BPF_CORE_READ(ua, len) : 0;
 		if (alen > 2 && alen < 110) {
-			len = (alen - 2) & 127;	/* without sun_family */
+			len = (alen - 2) & 127; /* without sun_family */
 			bpf_probe_read_kernel(ds->tail, len, &ua->name[0].sun_path[0]);
 			if (ds->tail[0] == 0)
-				ds->tail[0] = '@';	/* abstract namespace */
+				ds->tail[0] = '@'; /* abstract namespace */
 			*plen = len;
 		}
 		return;
@@ -161,7 +163,7 @@ static __always_inline void name_socket(struct data_scratch *ds, struct file *f,
 		if (sa.family == SW_AF_INET)
 			__builtin_memcpy(ds->rec.addr, &sa.v4, 4);
 		else
-			__builtin_memcpy(ds->rec.addr, &sa.rest[0], 16);	/* after flowinfo */
+			__builtin_memcpy(ds->rec.addr, &sa.rest[0], 16); /* after flowinfo */
 		return;
 	}
 	ds->rec.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -207,8 +209,8 @@ static __always_inline void name_source(struct data_scratch *ds, __u64 total, __
 		}
 		ds->rec.src_pos = pos >= (__s64)total ? pos - (__s64)total : -1;
 		ps = file_path(f, &start, &len, &trunc);
-		ds->rec.src_path_len = copy_path(&ds->tail[plen & (SW_PATH_LEN - 1)], ps, start,
-						 len);
+		ds->rec.src_path_len =
+			copy_path(&ds->tail[plen & (SW_PATH_LEN - 1)], ps, start, len);
 	} else if (mode == SW_S_IFIFO) {
 		ds->rec.src_kind = SW_AK_PIPE;
 	} else if (mode == SW_S_IFSOCK) {
@@ -244,7 +246,7 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
  * capture_args(). A global function: verified once, not once per call site. */
 __noinline int capture_write(__u64 session_id, __u64 total)
 {
-	struct sw_scope s = { .session_id = session_id };
+	struct sw_scope s = {.session_id = session_id};
 	struct chunk_state *st;
 	struct path_scratch *ps;
 	struct data_scratch *ds;
@@ -291,9 +293,9 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	}
 	nk.file = (__u64)f;
 	nk.ino = ds->rec.ino;
-	if ((ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY) &&
-	    st->src_fd < 0 && bpf_map_lookup_elem(&named, &nk)) {
-		plen = 0;	/* named before: the walk is the costliest part of a write */
+	if ((ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY) && st->src_fd < 0 &&
+	    bpf_map_lookup_elem(&named, &nk)) {
+		plen = 0; /* named before: the walk is the costliest part of a write */
 	} else if (ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY ||
 		   ds->rec.art_kind == SW_AK_PIPE) {
 		ps = file_path(f, &start, &plen, &ptrunc);

@@ -32,7 +32,7 @@ static __always_inline void capture_exec(const struct sw_scope *s, struct task_s
 	fl = copy_path(es->tail, ps, start, plen);
 	if (!fl) {
 		n = bpf_probe_read_kernel_str(es->tail, SW_PATH_LEN, BPF_CORE_READ(bprm, filename));
-		fl = n > 0 ? n - 1 : 0;	/* without the NUL */
+		fl = n > 0 ? n - 1 : 0; /* without the NUL */
 	}
 	fl &= SW_PATH_LEN - 1;
 

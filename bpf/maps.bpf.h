@@ -5,12 +5,12 @@
 
 #include "sprawl_events.h"
 
-#define SW_SCOPE_MAX 65536
+#define SW_SCOPE_MAX	   65536
 #define SW_AGENT_COMMS_MAX 256
 
 /* Knobs, set by userspace between open and load. */
-const volatile __u32 max_bytes = SW_DEFAULT_MAX_BYTES;	/* per syscall, then truncation */
-const volatile __u32 daemon_tgid = 0;			/* the daemon never watches itself */
+const volatile __u32 max_bytes = SW_DEFAULT_MAX_BYTES; /* per syscall, then truncation */
+const volatile __u32 daemon_tgid = 0;		       /* the daemon never watches itself */
 
 /* tgid -> session: the scope. Pinned, so sessions survive a daemon restart. */
 struct {
@@ -77,20 +77,20 @@ struct {
  * the verifier treats map values as unknown on every bpf_loop iteration, so the callback is
  * verified once instead of once per distinct (precise) stack state. */
 struct chunk_state {
-	__u64 nr;		/* syscall number */
+	__u64 nr; /* syscall number */
 	__s64 fd;
-	__s64 pos;		/* pwrite position, -1 */
-	__u64 buf;		/* current user buffer */
-	__u64 left;		/* bytes left in the current buffer */
-	__u64 iov;		/* user iovec array, 0 for plain write */
+	__s64 pos;  /* pwrite position, -1 */
+	__u64 buf;  /* current user buffer */
+	__u64 left; /* bytes left in the current buffer */
+	__u64 iov;  /* user iovec array, 0 for plain write */
 	__u64 iovcnt;
 	__u64 iov_idx;
-	__u64 dest;		/* user sockaddr of sendto/sendmsg, 0 if none */
-	__s64 src_fd;		/* copies: the source fd, -1 for plain writes */
-	__u64 src_off;		/* copies: user loff_t * of the source offset, 0 if none */
-	__u64 sent;		/* bytes sent so far */
-	__u64 limit;		/* min(total, max_bytes) */
-	__u64 path_len;		/* bytes of path already in the tail (first chunk only) */
+	__u64 dest;	/* user sockaddr of sendto/sendmsg, 0 if none */
+	__s64 src_fd;	/* copies: the source fd, -1 for plain writes */
+	__u64 src_off;	/* copies: user loff_t * of the source offset, 0 if none */
+	__u64 sent;	/* bytes sent so far */
+	__u64 limit;	/* min(total, max_bytes) */
+	__u64 path_len; /* bytes of path already in the tail (first chunk only) */
 	__u64 failed;
 };
 
@@ -110,9 +110,9 @@ struct {
 /* Per-CPU scratch where a path is assembled backwards, component by component. The slack
  * after SW_PATH_LEN lets the verifier prove a masked offset plus a 255-byte name fits. */
 struct path_scratch {
-	__u64 dentry;		/* struct dentry * being walked */
-	__u64 mnt;		/* struct mount * it is in */
-	__u64 off;		/* start of the path in buf; the path ends at SW_PATH_LEN */
+	__u64 dentry; /* struct dentry * being walked */
+	__u64 mnt;    /* struct mount * it is in */
+	__u64 off;    /* start of the path in buf; the path ends at SW_PATH_LEN */
 	__u64 truncated;
 	__u64 done;
 	char buf[SW_PATH_LEN + 256];
@@ -162,11 +162,11 @@ static __always_inline struct sw_loss *loss_counters(void)
 	return bpf_map_lookup_elem(&loss, &zero);
 }
 
-#define LOSS_INC(field)                                          \
-	do {                                                     \
-		struct sw_loss *__l = loss_counters();           \
-		if (__l)                                         \
-			__sync_fetch_and_add(&__l->field, 1);    \
+#define LOSS_INC(field)                                                                            \
+	do {                                                                                       \
+		struct sw_loss *__l = loss_counters();                                             \
+		if (__l)                                                                           \
+			__sync_fetch_and_add(&__l->field, 1);                                      \
 	} while (0)
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "maps.bpf.h"
 
-#define SW_PATH_DEPTH 64	/* components walked; deeper paths are flagged truncated */
+#define SW_PATH_DEPTH 64 /* components walked; deeper paths are flagged truncated */
 
 static long walk_step(__u32 i, void *ctx)
 {
@@ -58,9 +58,8 @@ static long walk_step(__u32 i, void *ctx)
 
 /* Walks (dentry, vmnt) into the per-CPU path scratch. Returns the scratch and sets *start and
  * *len to the path inside it, or NULL. *truncated is set when components were lost. */
-static __always_inline struct path_scratch *walk_path(struct dentry *dentry,
-						      struct vfsmount *vmnt, __u64 *start,
-						      __u64 *len, __u32 *truncated)
+static __always_inline struct path_scratch *walk_path(struct dentry *dentry, struct vfsmount *vmnt,
+						      __u64 *start, __u64 *len, __u32 *truncated)
 {
 	struct path_scratch *ps;
 	__u32 zero = 0;
@@ -89,13 +88,12 @@ static __always_inline struct path_scratch *walk_path(struct dentry *dentry,
 static __always_inline struct path_scratch *file_path(struct file *f, __u64 *start, __u64 *len,
 						      __u32 *truncated)
 {
-	return walk_path(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), start,
-			 len, truncated);
+	return walk_path(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), start, len,
+			 truncated);
 }
 
 /* Copies a walked path into dst (at most SW_PATH_LEN - 1 bytes). Returns its length. */
-static __always_inline __u64 copy_path(char *dst, struct path_scratch *ps, __u64 start,
-				       __u64 len)
+static __always_inline __u64 copy_path(char *dst, struct path_scratch *ps, __u64 start, __u64 len)
 {
 	if (!ps || len == 0 || len >= SW_PATH_LEN)
 		return 0;

@@ -11,7 +11,7 @@
 #include "capture.bpf.h"
 
 #define SW_AT_FDCWD -100
-#define SW_O_PATH 010000000
+#define SW_O_PATH   010000000
 
 static __always_inline struct misc_scratch *misc(void)
 {

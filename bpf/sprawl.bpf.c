@@ -18,37 +18,37 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* x86-64 syscall numbers: the arguments are still in pt_regs at sys_exit. */
-#define NR_write 1
-#define NR_pwrite64 18
-#define NR_writev 20
-#define NR_pwritev 296
-#define NR_pwritev2 328
-#define NR_sendto 44
-#define NR_sendmsg 46
-#define NR_sendmmsg 307
-#define NR_sendfile 40
-#define NR_splice 275
-#define NR_tee 276
-#define NR_copy_file_range 326
-#define NR_open 2
-#define NR_creat 85
-#define NR_openat 257
-#define NR_openat2 437
-#define NR_rename 82
-#define NR_renameat 264
-#define NR_renameat2 316
-#define NR_link 86
-#define NR_linkat 265
-#define NR_mmap 9
-#define NR_io_uring_setup 425
+#define NR_write	     1
+#define NR_pwrite64	     18
+#define NR_writev	     20
+#define NR_pwritev	     296
+#define NR_pwritev2	     328
+#define NR_sendto	     44
+#define NR_sendmsg	     46
+#define NR_sendmmsg	     307
+#define NR_sendfile	     40
+#define NR_splice	     275
+#define NR_tee		     276
+#define NR_copy_file_range   326
+#define NR_open		     2
+#define NR_creat	     85
+#define NR_openat	     257
+#define NR_openat2	     437
+#define NR_rename	     82
+#define NR_renameat	     264
+#define NR_renameat2	     316
+#define NR_link		     86
+#define NR_linkat	     265
+#define NR_mmap		     9
+#define NR_io_uring_setup    425
 #define NR_process_vm_writev 311
-#define NR_read 0
-#define NR_readv 19
-#define NR_recvfrom 45
-#define NR_recvmsg 47
-#define SW_PROT_WRITE 2
-#define SW_MAP_SHARED 1
-#define SENDMMSG_MAX 16		/* messages of one sendmmsg captured; the rest are counted */
+#define NR_read		     0
+#define NR_readv	     19
+#define NR_recvfrom	     45
+#define NR_recvmsg	     47
+#define SW_PROT_WRITE	     2
+#define SW_MAP_SHARED	     1
+#define SENDMMSG_MAX	     16 /* messages of one sendmmsg captured; the rest are counted */
 
 /* struct user_msghdr, as userspace lays it out. */
 struct msghdr_user {
@@ -152,8 +152,8 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 			capture_exec(NULL, p, bprm, old_pid, SW_F_CANDIDATE);
 			return 0;
 		}
-		fresh.session_id = (1ULL << 63) | ((__u64)tgid << 32) |
-				   (bpf_ktime_get_ns() & 0xffffffff);
+		fresh.session_id =
+			(1ULL << 63) | ((__u64)tgid << 32) | (bpf_ktime_get_ns() & 0xffffffff);
 		fresh.root_pid = tgid;
 		if (bpf_map_update_elem(&scope, &tgid, &fresh, BPF_NOEXIST)) {
 			LOSS_INC(scope_full);
@@ -195,7 +195,7 @@ int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct sw_scope *s;	/* the map value itself: flags written here persist */
+	struct sw_scope *s; /* the map value itself: flags written here persist */
 	__u32 nr;
 
 	s = scope_of(bpf_get_current_pid_tgid() >> 32);
@@ -207,7 +207,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_pwrite64:
 		if (capture_args(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), 0, 0,
 				 nr == NR_pwrite64 ? (__s64)BPF_CORE_READ(regs, r10) : -1, 0, -1,
-				 0) && ret > 0)
+				 0) &&
+		    ret > 0)
 			capture_write(s->session_id, ret);
 		break;
 	case NR_sendto:
@@ -290,10 +291,10 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	}
 	case NR_sendmmsg: {
 		/* ret is the number of messages sent; each carries its own byte count. */
-		struct mmsg_ctx c = { .session_id = s->session_id,
-				      .vec = BPF_CORE_READ(regs, si),
-				      .count = ret,
-				      .fd = BPF_CORE_READ(regs, di) };
+		struct mmsg_ctx c = {.session_id = s->session_id,
+				     .vec = BPF_CORE_READ(regs, si),
+				     .count = ret,
+				     .fd = BPF_CORE_READ(regs, di)};
 
 		bpf_loop(SENDMMSG_MAX, mmsg_step, &c, 0);
 		break;
@@ -301,7 +302,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_writev:
 	case NR_pwritev:
 	case NR_pwritev2:
-		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
+		if (ret > 0 &&
+		    capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
 				 BPF_CORE_READ(regs, dx),
 				 nr == NR_writev ? -1 : (__s64)BPF_CORE_READ(regs, r10), 0, -1, 0))
 			capture_write(s->session_id, ret);

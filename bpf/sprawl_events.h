@@ -9,21 +9,21 @@
 #include <linux/types.h>
 #endif
 
-#define SW_COMM_LEN 16
-#define SW_PATH_LEN 4096	/* path tail buffer; longer paths keep their last part */
-#define SW_CHUNK 16384		/* data bytes per record: a larger buffer becomes chunks */
-#define SW_ARGS_LEN 4096	/* argv area copied per exec */
-#define SW_ENV_LEN 8192		/* environment area copied per exec */
-#define SW_DEFAULT_MAX_BYTES (1u << 20)	/* per syscall, before counted truncation */
+#define SW_COMM_LEN	     16
+#define SW_PATH_LEN	     4096	/* path tail buffer; longer paths keep their last part */
+#define SW_CHUNK	     16384	/* data bytes per record: a larger buffer becomes chunks */
+#define SW_ARGS_LEN	     4096	/* argv area copied per exec */
+#define SW_ENV_LEN	     8192	/* environment area copied per exec */
+#define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
 
 enum sw_event_type {
 	SW_EV_FORK = 1,
 	SW_EV_EXEC = 2,
 	SW_EV_EXIT = 3,
 	SW_EV_DATA = 4,
-	SW_EV_OPEN = 5,		/* a session process opened a secret's origin file */
-	SW_EV_RENAME = 6,	/* rename or link: an artifact gets a new name */
-	SW_EV_CHANNEL = 7,	/* a channel syscalls cannot show (io_uring, shared mmap, ...) */
+	SW_EV_OPEN = 5,	   /* a session process opened a secret's origin file */
+	SW_EV_RENAME = 6,  /* rename or link: an artifact gets a new name */
+	SW_EV_CHANNEL = 7, /* a channel syscalls cannot show (io_uring, shared mmap, ...) */
 };
 
 /* agent_comms map value for an interpreter (node, python3, ...): not an agent by itself. */
@@ -31,18 +31,18 @@ enum sw_event_type {
 
 /* Header flags. */
 enum sw_flags {
-	SW_F_TRUNCATED = 1 << 0,	/* data beyond the per-syscall cap was not sent */
-	SW_F_FIRST = 1 << 1,		/* first chunk of a syscall: carries the artifact path */
-	SW_F_LAST = 1 << 2,		/* last chunk of a syscall */
-	SW_F_PATH_TRUNC = 1 << 3,	/* path longer than SW_PATH_LEN or deeper than the walk */
-	SW_F_READ_ERR = 1 << 4,		/* a user or kernel read failed: data missing */
-	SW_F_ARGS_TRUNC = 1 << 5,	/* exec argv longer than SW_ARGS_LEN */
-	SW_F_ENV_TRUNC = 1 << 6,	/* exec environment longer than SW_ENV_LEN */
-	SW_F_NEW_SESSION = 1 << 7,	/* exec started a session (agent rule matched) */
-	SW_F_CANDIDATE = 1 << 9,	/* exec of an interpreter outside any session: the daemon
-					 * decides from argv whether it runs an agent */
-	SW_F_COPY = 1 << 8,		/* data record of a copy without a user buffer: no data,
-					 * the source is in src_* */
+	SW_F_TRUNCATED = 1 << 0,   /* data beyond the per-syscall cap was not sent */
+	SW_F_FIRST = 1 << 1,	   /* first chunk of a syscall: carries the artifact path */
+	SW_F_LAST = 1 << 2,	   /* last chunk of a syscall */
+	SW_F_PATH_TRUNC = 1 << 3,  /* path longer than SW_PATH_LEN or deeper than the walk */
+	SW_F_READ_ERR = 1 << 4,	   /* a user or kernel read failed: data missing */
+	SW_F_ARGS_TRUNC = 1 << 5,  /* exec argv longer than SW_ARGS_LEN */
+	SW_F_ENV_TRUNC = 1 << 6,   /* exec environment longer than SW_ENV_LEN */
+	SW_F_NEW_SESSION = 1 << 7, /* exec started a session (agent rule matched) */
+	SW_F_CANDIDATE = 1 << 9,   /* exec of an interpreter outside any session: the daemon
+				    * decides from argv whether it runs an agent */
+	SW_F_COPY = 1 << 8,	   /* data record of a copy without a user buffer: no data,
+				    * the source is in src_* */
 };
 
 enum sw_channel {
@@ -53,21 +53,21 @@ enum sw_channel {
 
 enum sw_art_kind {
 	SW_AK_NONE = 0,
-	SW_AK_FILE = 1,		/* regular file: dev, ino, path */
-	SW_AK_SOCKET = 2,	/* family, sock_type, protocol, addr, port; unix peer path as path */
-	SW_AK_PIPE = 3,		/* pipe or FIFO: dev, ino (userspace finds the reader) */
-	SW_AK_TTY = 4,		/* terminal: rdev, path */
+	SW_AK_FILE = 1,	  /* regular file: dev, ino, path */
+	SW_AK_SOCKET = 2, /* family, sock_type, protocol, addr, port; unix peer path as path */
+	SW_AK_PIPE = 3,	  /* pipe or FIFO: dev, ino (userspace finds the reader) */
+	SW_AK_TTY = 4,	  /* terminal: rdev, path */
 };
 
 /* Common header of every record. */
 struct sw_hdr {
-	__u16 type;		/* enum sw_event_type */
-	__u16 flags;		/* enum sw_flags */
-	__u32 size;		/* whole record, header included */
-	__u64 ktime;		/* bpf_ktime_get_ns() */
-	__u32 pid;		/* thread id */
-	__u32 tgid;		/* process id */
-	__u32 ppid;		/* parent process id */
+	__u16 type;  /* enum sw_event_type */
+	__u16 flags; /* enum sw_flags */
+	__u32 size;  /* whole record, header included */
+	__u64 ktime; /* bpf_ktime_get_ns() */
+	__u32 pid;   /* thread id */
+	__u32 tgid;  /* process id */
+	__u32 ppid;  /* parent process id */
 	__u32 uid;
 	__u64 session_id;
 	char comm[SW_COMM_LEN];
@@ -76,8 +76,8 @@ _Static_assert(sizeof(struct sw_hdr) == 56, "sw_hdr layout");
 
 /* sw_scope.flags */
 enum sw_scope_flags {
-	SW_SCOPE_IO_URING = 1 << 0,	/* the process set up io_uring: its writable opens are
-					 * reported so the files can be read back */
+	SW_SCOPE_IO_URING = 1 << 0, /* the process set up io_uring: its writable opens are
+				     * reported so the files can be read back */
 };
 
 /* Value of the scope map (tgid -> session). */
@@ -116,35 +116,35 @@ struct sw_exit_rec {
 _Static_assert(sizeof(struct sw_exit_rec) == 64, "sw_exit_rec layout");
 
 /* SW_EV_DATA: bytes a session process wrote. tail = path[path_len] data[data_len]; path only
- * in the SW_F_FIRST chunk. A copy (SW_F_COPY) has no data: tail = path src_path. A syscall's chunks arrive in order, offset = position in the
- * syscall's byte stream. */
+ * in the SW_F_FIRST chunk. A copy (SW_F_COPY) has no data: tail = path src_path. A syscall's chunks
+ * arrive in order, offset = position in the syscall's byte stream. */
 struct sw_data_rec {
 	struct sw_hdr hdr;
 	__u32 syscall_nr;
 	__s32 fd;
-	__u64 total;		/* true byte count the syscall returned */
-	__u64 offset;		/* offset of this chunk within the syscall's bytes */
-	__s64 file_pos;		/* pwrite position, -1 when the file position was used */
+	__u64 total;	/* true byte count the syscall returned */
+	__u64 offset;	/* offset of this chunk within the syscall's bytes */
+	__s64 file_pos; /* pwrite position, -1 when the file position was used */
 	__u64 dev;
 	__u64 ino;
 	__u32 path_len;
 	__u32 data_len;
-	__u16 art_kind;		/* enum sw_art_kind */
-	__u16 family;		/* socket: AF_INET, AF_INET6, AF_UNIX */
-	__u16 sock_type;	/* socket: SOCK_STREAM, SOCK_DGRAM */
-	__u16 protocol;		/* socket: IPPROTO_TCP, IPPROTO_UDP */
-	__u16 port;		/* socket: peer port, host order */
+	__u16 art_kind;	 /* enum sw_art_kind */
+	__u16 family;	 /* socket: AF_INET, AF_INET6, AF_UNIX */
+	__u16 sock_type; /* socket: SOCK_STREAM, SOCK_DGRAM */
+	__u16 protocol;	 /* socket: IPPROTO_TCP, IPPROTO_UDP */
+	__u16 port;	 /* socket: peer port, host order */
 	__u16 pad0;
-	__u32 rdev;		/* tty: device number (kernel encoding) */
-	__u8 addr[16];		/* socket: peer address (IPv4 in the first 4 bytes) */
+	__u32 rdev;    /* tty: device number (kernel encoding) */
+	__u8 addr[16]; /* socket: peer address (IPv4 in the first 4 bytes) */
 	/* SW_F_COPY: the source of copy_file_range, sendfile, splice or tee */
 	__u64 src_dev;
 	__u64 src_ino;
-	__s64 src_pos;		/* first byte copied, -1 when unknown (pipes) */
-	__u16 src_kind;		/* enum sw_art_kind */
+	__s64 src_pos;	/* first byte copied, -1 when unknown (pipes) */
+	__u16 src_kind; /* enum sw_art_kind */
 	__u16 pad1;
-	__u32 src_path_len;	/* source path after the destination path in the tail */
-	__u32 gen;		/* file: inode generation, tells a reused inode number apart */
+	__u32 src_path_len; /* source path after the destination path in the tail */
+	__u32 gen;	    /* file: inode generation, tells a reused inode number apart */
 	__u32 pad2;
 };
 _Static_assert(sizeof(struct sw_data_rec) == 184, "sw_data_rec layout");
@@ -176,15 +176,15 @@ struct sw_rename_rec {
 	__u32 dir_len;
 	__u32 name_len;
 	__u32 pad;
-	__u64 pad2[2];		/* the kernel builds open, rename and channel records in one
-				 * scratch union: all three must be the same size */
+	__u64 pad2[2]; /* the kernel builds open, rename and channel records in one
+			* scratch union: all three must be the same size */
 };
 _Static_assert(sizeof(struct sw_rename_rec) == 88, "sw_rename_rec layout");
 
 /* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap). */
 struct sw_channel_rec {
 	struct sw_hdr hdr;
-	__u32 channel;		/* enum sw_channel */
+	__u32 channel; /* enum sw_channel */
 	__u32 path_len;
 	__u64 dev;
 	__u64 ino;
@@ -195,12 +195,12 @@ _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {
-	__u64 ringbuf_full;	/* records that could not be reserved */
-	__u64 truncated;	/* syscalls whose bytes exceeded the per-syscall cap */
-	__u64 read_errors;	/* user/kernel reads that failed */
+	__u64 ringbuf_full; /* records that could not be reserved */
+	__u64 truncated;    /* syscalls whose bytes exceeded the per-syscall cap */
+	__u64 read_errors;  /* user/kernel reads that failed */
 	__u64 path_truncated;
-	__u64 scope_full;	/* children that could not enter the scope map */
-	__u64 copies_unread;	/* copies whose source could not be named */
+	__u64 scope_full;    /* children that could not enter the scope map */
+	__u64 copies_unread; /* copies whose source could not be named */
 	__u64 pad[2];
 };
 _Static_assert(sizeof(struct sw_loss) == 64, "sw_loss layout");

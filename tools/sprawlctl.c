@@ -24,7 +24,7 @@
 #include "secretset.h"
 #include "sprawlctl_bench.h"
 
-#define VALUE_MAX (SW_SECRET_MAX + 2)	/* room for a trailing newline to strip */
+#define VALUE_MAX (SW_SECRET_MAX + 2) /* room for a trailing newline to strip */
 
 static struct sw_paths paths;
 
@@ -69,7 +69,8 @@ static int daemon_call(const char *req, char *out, size_t size, int quiet_absent
 	fd = sw_ctl__connect(paths.control);
 	if (fd < 0) {
 		if (!quiet_absent)
-			err("the daemon is not running (no control socket at %s: %s); start it with "
+			err("the daemon is not running (no control socket at %s: %s); start it "
+			    "with "
 			    "'sudo sprawlwatchd' or 'systemctl start sprawlwatch'",
 			    paths.control, strerror(-fd));
 		return fd;
@@ -234,8 +235,7 @@ static int put_secret(struct locked_set *ls, const char *name, uint8_t *value, s
 
 static int cmd_secrets_add(int argc, char **argv)
 {
-	static const struct option opts[] = { { "from-file", required_argument, NULL, 'f' },
-					      {} };
+	static const struct option opts[] = {{"from-file", required_argument, NULL, 'f'}, {}};
 	const char *file = NULL, *name;
 	char origin[PATH_MAX];
 	struct locked_set ls;
@@ -299,7 +299,7 @@ static int cmd_secrets_add(int argc, char **argv)
 		e = put_secret(&ls, name, value, len, file ? origin : NULL, &st,
 			       file ? file : "stdin");
 	}
-	sodium_free(value);	/* wipes */
+	sodium_free(value); /* wipes */
 	if (!e)
 		e = commit_set(&ls);
 	if (!e)
@@ -393,7 +393,8 @@ static int cmd_secrets_import_env(int argc, char **argv)
 		} else if (r > 0 && vlen < SW_SECRET_MIN) {
 			/* Too short to be a credential, and too short to track without false
 			 * alarms. */
-			fprintf(stderr, "sprawlctl: %s: %s is %zu bytes, shorter than %d; not tracked\n",
+			fprintf(stderr,
+				"sprawlctl: %s: %s is %zu bytes, shorter than %d; not tracked\n",
 				where, name, vlen, SW_SECRET_MIN);
 			skipped++;
 		} else if (r > 0) {
@@ -445,7 +446,9 @@ static int cmd_secrets_list(int argc, char **argv)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 			printf("%-16s  %-32s  %6u  %8u  %-20s  %s\n", id, s->name, s->value_len,
 			       s->npatterns, when,
-			       s->learned ? "(learned)" : s->origin[0] ? s->origin : "(stdin)");
+			       s->learned     ? "(learned)"
+			       : s->origin[0] ? s->origin
+					      : "(stdin)");
 		}
 	}
 	close_set(&ls);
@@ -493,7 +496,7 @@ static int cmd_secrets(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = { { "agent", required_argument, NULL, 'a' }, {} };
+	static const struct option opts[] = {{"agent", required_argument, NULL, 'a'}, {}};
 	const char *label = "run";
 	char req[128], out[256];
 	int o, e;
@@ -582,13 +585,12 @@ static void on_int(int sig)
 
 static int cmd_alerts(int argc, char **argv)
 {
-	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' },
-					      { "file", required_argument, NULL, 'F' },
-					      {} };
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'}, {"file", required_argument, NULL, 'F'}, {}};
 	const char *file = SW_DEFAULT_ALERTS;
 	char line[4096], *buf = NULL;
 	int o, follow = 0, fd, n;
-	struct sigaction sa = { .sa_handler = on_int };
+	struct sigaction sa = {.sa_handler = on_int};
 	size_t cap = 0;
 	ssize_t r, len;
 	FILE *in;
@@ -687,13 +689,9 @@ static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-	{ "secrets", cmd_secrets },
-	{ "run", cmd_run },
-	{ "watch", cmd_watch },
-	{ "status", cmd_status },
-	{ "alerts", cmd_alerts },
-	{ "rules", cmd_rules },
-	{ "bench", cmd_bench },
+	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
+	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
+	{"bench", cmd_bench},
 };
 
 int main(int argc, char **argv)

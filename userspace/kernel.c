@@ -87,8 +87,8 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 		snprintf(err, errlen, "attaching the BPF programs: %s", strerror(-e));
 		goto fail;
 	}
-	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), (ring_buffer_sample_fn)fn,
-				 ctx, NULL);
+	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), (ring_buffer_sample_fn)fn, ctx,
+				 NULL);
 	if (!k->rb) {
 		e = -errno;
 		snprintf(err, errlen, "opening the ring buffer: %s", strerror(-e));
@@ -120,10 +120,9 @@ int sw_kernel__consume(struct sw_kernel *k)
 	return ring_buffer__consume(k->rb);
 }
 
-int sw_kernel__scope_add(struct sw_kernel *k, uint32_t tgid, uint64_t session_id,
-			 uint32_t root_pid)
+int sw_kernel__scope_add(struct sw_kernel *k, uint32_t tgid, uint64_t session_id, uint32_t root_pid)
 {
-	struct sw_scope s = { .session_id = session_id, .root_pid = root_pid };
+	struct sw_scope s = {.session_id = session_id, .root_pid = root_pid};
 
 	if (bpf_map__update_elem(k->skel->maps.scope, &tgid, sizeof(tgid), &s, sizeof(s), BPF_ANY))
 		return -errno;
@@ -203,7 +202,7 @@ int sw_kernel__set_origins(struct sw_kernel *k, const struct sw_inode_key *keys,
 
 int sw_kernel__pipe_reader(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uint32_t *tgid)
 {
-	struct sw_inode_key key = { .dev = kdev, .ino = ino };
+	struct sw_inode_key key = {.dev = kdev, .ino = ino};
 
 	return bpf_map__lookup_elem(k->skel->maps.pipe_readers, &key, sizeof(key), tgid,
 				    sizeof(*tgid), 0) == 0;

@@ -12,9 +12,9 @@
 struct sw_kernel;
 
 struct sw_kernel_opts {
-	uint32_t ringbuf_bytes;		/* power of two, >= 1 MiB */
-	uint32_t max_bytes;		/* per-syscall capture cap */
-	const char *pin_dir;		/* bpffs dir for the pinned scope map */
+	uint32_t ringbuf_bytes; /* power of two, >= 1 MiB */
+	uint32_t max_bytes;	/* per-syscall capture cap */
+	const char *pin_dir;	/* bpffs dir for the pinned scope map */
 };
 
 typedef int (*sw_record_fn)(void *ctx, void *data, size_t size);
@@ -23,7 +23,7 @@ typedef int (*sw_record_fn)(void *ctx, void *data, size_t size);
  * returns NULL with errno set and a reason in err. */
 struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn fn, void *ctx,
 				  char *err, size_t errlen);
-void sw_kernel__free(struct sw_kernel *k);	/* detaches everything */
+void sw_kernel__free(struct sw_kernel *k); /* detaches everything */
 int sw_kernel__epoll_fd(const struct sw_kernel *k);
 /* Consumes available records; returns the count or a negative errno. */
 int sw_kernel__consume(struct sw_kernel *k);
@@ -33,8 +33,8 @@ int sw_kernel__scope_add(struct sw_kernel *k, uint32_t tgid, uint64_t session_id
 /* Looks tgid up in the scope: 1 found (and *out filled), 0 not, <0 error. */
 int sw_kernel__scope_get(struct sw_kernel *k, uint32_t tgid, struct sw_scope *out);
 /* Calls fn for every scope entry (sessions surviving a restart). */
-int sw_kernel__scope_each(struct sw_kernel *k, void (*fn)(uint32_t tgid,
-							  const struct sw_scope *s, void *ctx),
+int sw_kernel__scope_each(struct sw_kernel *k,
+			  void (*fn)(uint32_t tgid, const struct sw_scope *s, void *ctx),
 			  void *ctx);
 /* Replaces the agent comm table: comms[0..nagents) start a session at exec, the next ninterp
  * are interpreters whose execs are reported for userspace to judge. */

@@ -33,13 +33,13 @@
 #include "secretset.h"
 #include "sink.h"
 
-#define CLIENTS_MAX 64
-#define STATUS_MAX (256 * 1024)
-#define HOOK_ARGS_MAX 32
-#define TICK_MS 250		/* held alerts and flood summaries */
+#define CLIENTS_MAX	 64
+#define STATUS_MAX	 (256 * 1024)
+#define HOOK_ARGS_MAX	 32
+#define TICK_MS		 250 /* held alerts and flood summaries */
 #define TICKS_PER_SECOND (1000 / TICK_MS)
-#define HOLD_MS 500		/* how long a file alert waits for a rename */
-#define ORIGINS_MAX 16384
+#define HOLD_MS		 500 /* how long a file alert waits for a rename */
+#define ORIGINS_MAX	 16384
 
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
@@ -48,11 +48,9 @@ static const char usage[] =
 	"\n"
 	"  --state-dir DIR   key, secret set and registry (default " SW_DEFAULT_STATE_DIR
 	", or $SPRAWL_STATE_DIR)\n"
-	"  --run-dir DIR     control socket (default " SW_DEFAULT_RUN_DIR
-	", or $SPRAWL_RUN_DIR)\n"
+	"  --run-dir DIR     control socket (default " SW_DEFAULT_RUN_DIR ", or $SPRAWL_RUN_DIR)\n"
 	"  --rules DIR       rule files (default: the rules compiled into the binary)\n"
-	"  --alerts FILE|-   alert file, JSON lines (default " SW_DEFAULT_ALERTS
-	");\n"
+	"  --alerts FILE|-   alert file, JSON lines (default " SW_DEFAULT_ALERTS ");\n"
 	"                    alerts also go to stdout unless FILE is '-' (stdout only)\n"
 	"  --format json|ocsf  alert encoding (default json)\n"
 	"  --syslog ADDR     also send alerts as RFC 5424 syslog: tcp:HOST:PORT or unix:/PATH\n"
@@ -312,8 +310,7 @@ static void status_session(const struct sw_session *s, void *ctx)
 {
 	struct status_ctx *c = ctx;
 
-	bprintf(c->b, "%s{\"id\":%llu,\"agent\":", c->first ? "" : ",",
-		(unsigned long long)s->id);
+	bprintf(c->b, "%s{\"id\":%llu,\"agent\":", c->first ? "" : ",", (unsigned long long)s->id);
 	bstr(c->b, s->agent);
 	bprintf(c->b, ",\"root_pid\":%u,\"root_exe\":", s->root_pid);
 	bstr(c->b, s->root_exe);
@@ -352,22 +349,24 @@ static void status_place(const uint8_t sid[SW_SECRET_ID_BYTES], const char *key,
 
 static void status_json(struct daemon *d, struct buf *b)
 {
-	struct places_ctx pc = { .b = b, .set = sw_pipeline__secrets(d->pl), .first = 1 };
+	struct places_ctx pc = {.b = b, .set = sw_pipeline__secrets(d->pl), .first = 1};
 
 	struct sw_pipeline_stats st;
-	struct status_ctx c = { .b = b, .pt = sw_pipeline__proctab(d->pl), .first = 1 };
+	struct status_ctx c = {.b = b, .pt = sw_pipeline__proctab(d->pl), .first = 1};
 
 	sw_pipeline__stats(d->pl, &st);
-	bprintf(b, "{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
-		   "\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
-		   "\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,",
+	bprintf(b,
+		"{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
+		"\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
+		"\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,",
 		getpid(), (long long)(time(NULL) - d->started), sw_pipeline__secrets(d->pl)->n,
 		sw_registry__size(d->reg), (unsigned long long)st.records,
 		(unsigned long long)st.bad_records, (unsigned long long)st.data_bytes,
 		(unsigned long long)st.matches, (unsigned long long)st.alerts,
 		(unsigned long long)st.streams, sw_proctab__count(c.pt));
-	bprintf(b, "\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
-		   "\"path_truncated\":%llu,\"scope_full\":%llu},\"sessions\":[",
+	bprintf(b,
+		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
+		"\"path_truncated\":%llu,\"scope_full\":%llu},\"sessions\":[",
 		(unsigned long long)d->loss_seen.ringbuf_full,
 		(unsigned long long)d->loss_seen.truncated,
 		(unsigned long long)d->loss_seen.read_errors,
@@ -437,7 +436,7 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 		      (unsigned long long)d->loss_seen.ringbuf_full,
 		      (unsigned long long)d->loss_seen.truncated);
 	} else if (!strcmp(line, "status")) {
-		struct buf b = { .cap = STATUS_MAX };
+		struct buf b = {.cap = STATUS_MAX};
 
 		b.p = malloc(b.cap);
 		if (!b.p) {
@@ -503,14 +502,16 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 		c->follow = 1;
 		reply(c, "ok");
 	} else {
-		reply(c, "err unknown request '%s' (expected status, summary, session, watch, reload, follow)",
+		reply(c,
+		      "err unknown request '%s' (expected status, summary, session, watch, reload, "
+		      "follow)",
 		      line);
 	}
 }
 
 static void accept_client(struct daemon *d)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	int fd, i;
@@ -524,7 +525,7 @@ static void accept_client(struct daemon *d)
 		close(fd);
 		return;
 	}
-	d->clients[i] = (struct client){ .fd = fd, .uid = cred.uid, .pid = cred.pid };
+	d->clients[i] = (struct client){.fd = fd, .uid = cred.uid, .pid = cred.pid};
 	ev.data.u64 = 100 + i;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		close(fd);
@@ -565,20 +566,20 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "run-dir", required_argument, NULL, 'r' },
-		{ "rules", required_argument, NULL, 'R' },
-		{ "alerts", required_argument, NULL, 'a' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "trace-dir", required_argument, NULL, 't' },
-		{ "syslog", required_argument, NULL, 'S' },
-		{ "hook", required_argument, NULL, 'H' },
-		{ "hook-arg", required_argument, NULL, 'A' },
-		{ "hook-timeout-ms", required_argument, NULL, 'T' },
-		{ "ringbuf-mb", required_argument, NULL, 'b' },
-		{ "max-bytes", required_argument, NULL, 'm' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		{"state-dir", required_argument, NULL, 's'},
+		{"run-dir", required_argument, NULL, 'r'},
+		{"rules", required_argument, NULL, 'R'},
+		{"alerts", required_argument, NULL, 'a'},
+		{"format", required_argument, NULL, 'f'},
+		{"trace-dir", required_argument, NULL, 't'},
+		{"syslog", required_argument, NULL, 'S'},
+		{"hook", required_argument, NULL, 'H'},
+		{"hook-arg", required_argument, NULL, 'A'},
+		{"hook-timeout-ms", required_argument, NULL, 'T'},
+		{"ringbuf-mb", required_argument, NULL, 'b'},
+		{"max-bytes", required_argument, NULL, 'm'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	const char *state = NULL, *run = NULL;
@@ -730,8 +731,8 @@ static int open_sinks(struct daemon *d)
 
 static void poll_sinks(struct daemon *d)
 {
-	struct sw_sink *all[] = { d->file_sink, d->stdout_sink, d->ctl_sink, d->syslog_sink,
-				  d->hook_sink };
+	struct sw_sink *all[] = {d->file_sink, d->stdout_sink, d->ctl_sink, d->syslog_sink,
+				 d->hook_sink};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -744,8 +745,8 @@ static int load_rules(struct daemon *d)
 	struct sw_rules_error e;
 	char msg[1024];
 
-	d->rules = d->rules_dir ? sw_rules__load_dir(d->rules_dir, &e) :
-				  sw_rules__load_embedded(&e);
+	d->rules =
+		d->rules_dir ? sw_rules__load_dir(d->rules_dir, &e) : sw_rules__load_embedded(&e);
 	if (!d->rules) {
 		sw_rules_error__format(&e, msg, sizeof(msg));
 		logmsg("%s (check with: sprawlctl rules check %s)", msg,
@@ -812,7 +813,7 @@ static void push_origins(struct daemon *d)
 
 static int add_fd(struct daemon *d, int fd, uint64_t tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
 
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
@@ -892,8 +893,8 @@ int main(int argc, char **argv)
 	struct daemon *d = &dd;
 	struct sw_kernel_opts ko = {};
 	struct sw_pipeline_opts po = {};
-	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
-				  .it_value = { 0, TICK_MS * 1000000L } };
+	struct itimerspec its = {.it_interval = {0, TICK_MS * 1000000L},
+				 .it_value = {0, TICK_MS * 1000000L}};
 	char err[1024];
 	sigset_t mask;
 	int corrupt = 0, ret = EXIT_FAILURE, e, i;
@@ -920,8 +921,7 @@ int main(int argc, char **argv)
 	if (!e)
 		e = sw_paths__mkdir(d->paths.run_dir, 0755, 0);
 	if (e) {
-		logmsg("creating %s or %s: %s", d->paths.state_dir, d->paths.run_dir,
-		       strerror(-e));
+		logmsg("creating %s or %s: %s", d->paths.state_dir, d->paths.run_dir, strerror(-e));
 		return EXIT_FAILURE;
 	}
 	e = sw_key__load_or_create(d->paths.key, &d->key);

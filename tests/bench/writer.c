@@ -150,8 +150,8 @@ static int cmd_rate(const char *path, long size, double mbps, double secs)
 		if (ns_per_byte > 0) {
 			target = t0 + (uint64_t)((double)n * (double)size * ns_per_byte);
 			if (target > now) {
-				struct timespec ts = { (time_t)(target / 1000000000ull),
-						       (long)(target % 1000000000ull) };
+				struct timespec ts = {(time_t)(target / 1000000000ull),
+						      (long)(target % 1000000000ull)};
 				if (target >= end)
 					break;
 				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -194,7 +194,7 @@ static int cmd_leak(void)
 				return 1;
 			close(fd);
 		} else if (line[0] == 'u' && line[1] == ' ') {
-			struct sockaddr_in sa = { .sin_family = AF_INET };
+			struct sockaddr_in sa = {.sin_family = AF_INET};
 
 			sa.sin_port = htons((uint16_t)atoi(line + 2));
 			sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct sw_key key;
 	static char dir[] = "/tmp/sw-fuzz-records.XXXXXX";
 	static int ready;
-	struct sw_pipeline_opts o = { .key = &key, .host = "fuzz" };
+	struct sw_pipeline_opts o = {.key = &key, .host = "fuzz"};
 	struct sw_secretset *set;
 	struct sw_pipeline *p;
 	struct sw_registry *reg;

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1) {
 		reg = sw_registry__open(path, key.id, &corrupt);
 		if (!reg)
-			abort();	/* a corrupt registry is rebuilt, never a failure */
+			abort(); /* a corrupt registry is rebuilt, never a failure */
 		sw_registry__free(reg);
 		/* a corrupt file was set aside: remove what the rename left */
 		if (corrupt) {

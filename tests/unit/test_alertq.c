@@ -27,8 +27,8 @@ static void take(const struct sw_alert *a, void *ctx)
 
 static void file_alert(struct sw_alert *a, uint64_t ino, const char *path)
 {
-	static const char *argv[] = { "sh", "-c" };
-	char tmp[8] = "sh";	/* a buffer the queue must not keep pointing at */
+	static const char *argv[] = {"sh", "-c"};
+	char tmp[8] = "sh"; /* a buffer the queue must not keep pointing at */
 
 	memset(a, 0, sizeof(*a));
 	a->has_artifact = 1;
@@ -58,7 +58,7 @@ static void test_due_order_and_rename(void **state)
 	assert_int_equal(nout, 1);
 	assert_string_equal(out[0].artifact.path, "/d/final");
 	assert_int_equal(sw_alertq__len(q), 1);
-	sw_alertq__drain(q, 0, 1, take, NULL);	/* force */
+	sw_alertq__drain(q, 0, 1, take, NULL); /* force */
 	assert_int_equal(nout, 2);
 	assert_string_equal(out[1].artifact.path, "/d/other");
 	assert_int_equal(sw_alertq__len(q), 0);
@@ -74,7 +74,7 @@ static void test_bounded(void **state)
 	assert_int_equal(sw_alertq__push(q, &a, 1), 0);
 	assert_int_equal(sw_alertq__push(q, &a, 1), 0);
 	assert_int_equal(sw_alertq__push(q, &a, 1), -ENOSPC);
-	sw_alertq__free(q);	/* frees what it still holds */
+	sw_alertq__free(q); /* frees what it still holds */
 	sw_alertq__free(NULL);
 }
 

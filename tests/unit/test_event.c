@@ -47,13 +47,13 @@ static void test_data_lengths_beyond_record(void **state)
 	struct sw_event ev;
 	size_t n = make_data("/tmp/x", "hello");
 
-	buf.d.data_len = 6;	/* one byte past the record */
+	buf.d.data_len = 6; /* one byte past the record */
 	assert_int_equal(sw_event__decode(&buf, n, &ev), -EBADMSG);
 	make_data("/tmp/x", "hello");
-	buf.d.path_len = 0xffffffff;	/* overflow attempt */
+	buf.d.path_len = 0xffffffff; /* overflow attempt */
 	assert_int_equal(sw_event__decode(&buf, n, &ev), -EBADMSG);
 	make_data("/tmp/x", "hello");
-	buf.d.hdr.size = n + 1;	/* header claims more than was received */
+	buf.d.hdr.size = n + 1; /* header claims more than was received */
 	assert_int_equal(sw_event__decode(&buf, n, &ev), -EBADMSG);
 }
 
@@ -87,7 +87,7 @@ static void test_exec_tail(void **state)
 	assert_memory_equal(ev.filename, "/bin/sh", 7);
 	assert_memory_equal(ev.args, "sh\0-c\0", 6);
 	assert_memory_equal(ev.env, "A=1", 3);
-	e->env_len = 40;	/* past the record */
+	e->env_len = 40; /* past the record */
 	assert_int_equal(sw_event__decode(&buf, e->hdr.size, &ev), -EBADMSG);
 }
 

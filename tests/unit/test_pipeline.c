@@ -54,7 +54,7 @@ static int setup(void **state)
 	struct sw_secret s;
 	uint8_t v[40];
 	char path[128];
-	struct rng r = { 42 };
+	struct rng r = {42};
 	int corrupt = 0;
 
 	assert_non_null(f);
@@ -149,8 +149,10 @@ static void test_file_spread_once(void **state)
 	assert_non_null(strstr(got.json[0], "\"kind\":\"secret_spread\""));
 	assert_non_null(strstr(got.json[0], "\"name\":\"UNIT_KEY\""));
 	assert_non_null(strstr(got.json[0], "\"path\":\"/w/out.txt\",\"dev\":2049,\"ino\":55"));
-	assert_non_null(strstr(got.json[0], "\"pid\":101,\"ppid\":100,\"uid\":1000,\"comm\":\"writer\""));
-	assert_non_null(strstr(got.json[0], "\"session\":{\"id\":7,\"agent\":\"unit-agent\",\"root_pid\":100"));
+	assert_non_null(
+		strstr(got.json[0], "\"pid\":101,\"ppid\":100,\"uid\":1000,\"comm\":\"writer\""));
+	assert_non_null(strstr(got.json[0],
+			       "\"session\":{\"id\":7,\"agent\":\"unit-agent\",\"root_pid\":100"));
 	assert_null(memmem(got.json[0], strlen(got.json[0]), f->secret, sizeof(f->secret)));
 	/* A new inode generation behind the same number is a new place. */
 	n = data_rec(buf, sizeof(buf), 1, SW_AK_FILE, 55);
@@ -203,8 +205,8 @@ static void test_flood_control(void **state)
 static void test_held_until_due(void **state)
 {
 	struct fixture *f = *state;
-	struct sw_pipeline_opts o = { .key = &f->key, .registry = f->reg, .host = "unit",
-				      .hold_ms = 500 };
+	struct sw_pipeline_opts o = {
+		.key = &f->key, .registry = f->reg, .host = "unit", .hold_ms = 500};
 	struct sw_pipeline *p = sw_pipeline__new(&o);
 	struct sw_secretset *set = sw_secretset__new();
 	struct sw_secret s = {};
@@ -221,7 +223,7 @@ static void test_held_until_due(void **state)
 	n = data_rec(f->secret, sizeof(f->secret), 1, SW_AK_FILE, 77);
 	assert_int_equal(sw_pipeline__record(p, &rec, n), 0);
 	sw_pipeline__flush(p, 0, 0);
-	assert_int_equal(got.n, 0);	/* held: a rename may still come */
+	assert_int_equal(got.n, 0); /* held: a rename may still come */
 	sw_pipeline__flush(p, UINT64_MAX, 0);
 	assert_int_equal(got.n, 1);
 	sw_pipeline__free(p);
@@ -257,9 +259,12 @@ static void test_exec_arg_and_env(void **state)
 	assert_int_equal(sw_pipeline__record(f->p, &x, x.e.hdr.size), 0);
 	sw_pipeline__flush(f->p, UINT64_MAX, 1);
 	assert_int_equal(got.n, 2);
-	assert_non_null(strstr(got.json[0], "\"artifact\":{\"type\":\"exec_arg\",\"path\":\"/usr/bin/curl\",\"index\":2}"));
+	assert_non_null(strstr(
+		got.json[0],
+		"\"artifact\":{\"type\":\"exec_arg\",\"path\":\"/usr/bin/curl\",\"index\":2}"));
 	assert_non_null(strstr(got.json[0], "\"argv\":[\"curl\",\"-H\",\"[redacted]\"]"));
-	assert_non_null(strstr(got.json[1], "\"artifact\":{\"type\":\"exec_env\",\"path\":\"/usr/bin/curl\",\"name\":\"TOKEN\"}"));
+	assert_non_null(strstr(got.json[1], "\"artifact\":{\"type\":\"exec_env\",\"path\":\"/usr/"
+					    "bin/curl\",\"name\":\"TOKEN\"}"));
 }
 
 static void test_bad_records_counted(void **state)
@@ -268,7 +273,7 @@ static void test_bad_records_counted(void **state)
 	struct sw_pipeline_stats st;
 	size_t n = data_rec(f->secret, sizeof(f->secret), 1, SW_AK_FILE, 5);
 
-	rec.d.data_len = 200;	/* claims more than it carries */
+	rec.d.data_len = 200; /* claims more than it carries */
 	assert_int_equal(sw_pipeline__record(f->p, &rec, n), -EBADMSG);
 	sw_pipeline__stats(f->p, &st);
 	assert_int_equal(st.bad_records, 1);
@@ -278,7 +283,7 @@ static void test_bad_records_counted(void **state)
 static void test_loss_is_an_alert(void **state)
 {
 	struct fixture *f = *state;
-	struct sw_loss d = { .ringbuf_full = 3, .truncated = 2 };
+	struct sw_loss d = {.ringbuf_full = 3, .truncated = 2};
 
 	assert_int_equal(sw_pipeline__loss(f->p, &d), 0);
 	assert_int_equal(got.n, 1);
@@ -286,7 +291,7 @@ static void test_loss_is_an_alert(void **state)
 	assert_non_null(strstr(got.json[0], "\"gaps\":{\"ringbuf_full\":3,\"truncated\":2}"));
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(sw_pipeline__loss(f->p, &d), 0);
-	assert_int_equal(got.n, 1);	/* nothing lost: silence */
+	assert_int_equal(got.n, 1); /* nothing lost: silence */
 }
 
 int main(void)

@@ -26,7 +26,7 @@ static void test_fork_exec_exit(void **state)
 	assert_int_equal(sw_proctab__fork(pt, 100, 101, 7, 1000, "claude"), 0);
 	p = sw_proctab__find(pt, 101);
 	assert_non_null(p);
-	assert_string_equal(p->exe, "/usr/bin/claude");	/* inherited until exec */
+	assert_string_equal(p->exe, "/usr/bin/claude"); /* inherited until exec */
 	assert_int_equal(p->ppid, 100);
 	assert_int_equal(sw_proctab__exec(pt, 101, 100, 1000, 7, "bash", "/usr/bin/bash", 13,
 					  "bash\0-c\0ls\0", 11),

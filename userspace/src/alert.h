@@ -15,8 +15,8 @@ enum sw_alert_kind {
 	SW_ALERT_SECRET_DISCOVERED,
 	SW_ALERT_COVERAGE_GAP,
 	SW_ALERT_UNMONITORED_CHANNEL,
-	SW_ALERT_RATE_LIMITED,		/* flood-control summary */
-	SW_ALERT_STATE_WARNING,		/* e.g. corrupt registry rebuilt */
+	SW_ALERT_RATE_LIMITED,	/* flood-control summary */
+	SW_ALERT_STATE_WARNING, /* e.g. corrupt registry rebuilt */
 	SW_ALERT__COUNT,
 };
 
@@ -53,16 +53,16 @@ struct sw_alert_session {
 };
 
 struct sw_alert {
-	uint64_t time_us;		/* unix time, microseconds */
-	uint8_t kind;			/* enum sw_alert_kind */
-	uint8_t severity;		/* enum sw_severity */
+	uint64_t time_us; /* unix time, microseconds */
+	uint8_t kind;	  /* enum sw_alert_kind */
+	uint8_t severity; /* enum sw_severity */
 	char host[256];
 	/* secret (kinds spread, exposure, discovered) */
 	int has_secret;
 	char secret_id[17];
 	char secret_name[128];
 	char variant[16];
-	uint32_t secret_len;		/* 0 = omit */
+	uint32_t secret_len; /* 0 = omit */
 	/* artifact */
 	int has_artifact;
 	struct sw_artifact artifact;
@@ -75,13 +75,13 @@ struct sw_alert {
 	char origin_path[4096];
 	uint64_t count;
 	/* coverage_gap / unmonitored_channel / rate_limited / state_warning detail */
-	char channel[32];		/* unmonitored_channel: "io_uring", "mmap_shared", ... */
-	char message[512];		/* human-readable detail, never containing a secret */
+	char channel[32];  /* unmonitored_channel: "io_uring", "mmap_shared", ... */
+	char message[512]; /* human-readable detail, never containing a secret */
 	uint32_t ngaps;
 	struct {
 		char what[32];
 		uint64_t count;
-	} gaps[8];			/* coverage_gap counts by kind */
+	} gaps[8]; /* coverage_gap counts by kind */
 };
 
 const char *sw_alert__kind_name(enum sw_alert_kind k);

@@ -8,7 +8,7 @@
 
 struct held {
 	struct sw_alert a;
-	char *args;		/* the argv strings, NUL-separated: a.process.argv points here */
+	char *args; /* the argv strings, NUL-separated: a.process.argv points here */
 	uint64_t due_us;
 	struct held *next;
 };

@@ -17,21 +17,21 @@ enum sw_artifact_type {
 	SW_ART__COUNT,
 };
 
-#define SW_PATH_MAX 4096
+#define SW_PATH_MAX	    4096
 #define SW_ARTIFACT_KEY_MAX (SW_PATH_MAX + 128)
 
 struct sw_artifact {
-	uint8_t type;			/* enum sw_artifact_type */
-	char path[SW_PATH_MAX];		/* file path; exec path; unix socket path */
-	uint64_t dev, ino;		/* file */
-	uint32_t gen;			/* file: inode generation (identity only, not shown) */
-	char proto[8];			/* socket: "tcp", "udp", "unix" */
-	char peer[SW_PATH_MAX];		/* socket/tls: "ip:port" ("[v6]:port") or unix path */
-	char sni[256];			/* tls */
-	uint32_t index;			/* exec_arg */
-	char name[256];			/* exec_env variable name */
-	uint32_t reader_pid;		/* pipe */
-	char reader_exe[SW_PATH_MAX];	/* pipe */
+	uint8_t type;		      /* enum sw_artifact_type */
+	char path[SW_PATH_MAX];	      /* file path; exec path; unix socket path */
+	uint64_t dev, ino;	      /* file */
+	uint32_t gen;		      /* file: inode generation (identity only, not shown) */
+	char proto[8];		      /* socket: "tcp", "udp", "unix" */
+	char peer[SW_PATH_MAX];	      /* socket/tls: "ip:port" ("[v6]:port") or unix path */
+	char sni[256];		      /* tls */
+	uint32_t index;		      /* exec_arg */
+	char name[256];		      /* exec_env variable name */
+	uint32_t reader_pid;	      /* pipe */
+	char reader_exe[SW_PATH_MAX]; /* pipe */
 };
 
 /* "file", "socket", "exec_arg", "exec_env", "pipe", "tty", "tls". */

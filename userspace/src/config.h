@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 #define SW_DEFAULT_STATE_DIR "/var/lib/sprawlwatch"
-#define SW_DEFAULT_RUN_DIR "/run/sprawlwatch"
-#define SW_DEFAULT_ALERTS "/var/log/sprawlwatch/alerts.jsonl"
-#define SW_DEFAULT_PIN_DIR "/sys/fs/bpf/sprawlwatch"
+#define SW_DEFAULT_RUN_DIR   "/run/sprawlwatch"
+#define SW_DEFAULT_ALERTS    "/var/log/sprawlwatch/alerts.jsonl"
+#define SW_DEFAULT_PIN_DIR   "/sys/fs/bpf/sprawlwatch"
 
 struct sw_paths {
 	char state_dir[1024];

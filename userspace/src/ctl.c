@@ -64,7 +64,7 @@ int sw_ctl__connect(const char *path)
 
 int sw_ctl__read_line(int fd, char *out, size_t size, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	size_t n = 0;
 	ssize_t r;
 	char c;

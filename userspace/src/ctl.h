@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define SW_CTL_SOCKET "control.sock"
+#define SW_CTL_SOCKET	"control.sock"
 #define SW_CTL_LINE_MAX 4096
 
 /* Binds a listening unix stream socket at path (a stale socket is replaced). Returns the fd

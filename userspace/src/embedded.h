@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 struct sw_embedded_file {
-	const char *name;		/* base name, e.g. "agents.yaml" */
-	const unsigned char *data;	/* NUL-terminated */
+	const char *name;	   /* base name, e.g. "agents.yaml" */
+	const unsigned char *data; /* NUL-terminated */
 	size_t len;
 };
 

@@ -33,7 +33,8 @@ int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
 		if (ev->exec->filename_len > SW_PATH_LEN || ev->exec->args_len > SW_ARGS_LEN ||
 		    ev->exec->env_len > SW_ENV_LEN ||
 		    sizeof(*ev->exec) + (size_t)ev->exec->filename_len + ev->exec->args_len +
-				    ev->exec->env_len > size)
+				    ev->exec->env_len >
+			    size)
 			return -EBADMSG;
 		tail = (const char *)(ev->exec + 1);
 		ev->filename = tail;
@@ -58,7 +59,8 @@ int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
 		if (h->flags & SW_F_COPY) {
 			if (ev->data->data_len || ev->data->src_path_len > SW_PATH_LEN ||
 			    sizeof(*ev->data) + (size_t)ev->data->path_len +
-					    ev->data->src_path_len > size)
+					    ev->data->src_path_len >
+				    size)
 				return -EBADMSG;
 			ev->src_path = tail + ev->path_len;
 			ev->src_path_len = ev->data->src_path_len;

@@ -30,9 +30,9 @@ struct sw_event {
 	/* SW_EV_EXEC */
 	const char *filename;
 	size_t filename_len;
-	const char *args;	/* NUL-separated */
+	const char *args; /* NUL-separated */
 	size_t args_len;
-	const char *env;	/* NUL-separated */
+	const char *env; /* NUL-separated */
 	size_t env_len;
 };
 

@@ -6,27 +6,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SW_KEY_BYTES 32
-#define SW_KEY_ID_BYTES 8
+#define SW_KEY_BYTES	   32
+#define SW_KEY_ID_BYTES	   8
 #define SW_SECRET_ID_BYTES 8
 #define SW_FULL_HASH_BYTES 32
-#define SW_WINDOW 8		/* bytes per sampled window */
-#define SW_STRIDE_MAX 8		/* largest sampling stride */
-#define SW_SECRET_MIN 8		/* shortest secret value accepted */
-#define SW_SECRET_MAX 4096	/* longest secret value accepted */
-#define SW_NAME_MAX 128
+#define SW_WINDOW	   8	/* bytes per sampled window */
+#define SW_STRIDE_MAX	   8	/* largest sampling stride */
+#define SW_SECRET_MIN	   8	/* shortest secret value accepted */
+#define SW_SECRET_MAX	   4096 /* longest secret value accepted */
+#define SW_NAME_MAX	   128
 
 struct sw_key {
 	uint8_t bytes[SW_KEY_BYTES];
-	uint8_t id[SW_KEY_ID_BYTES];	/* keyed hash of a constant: identifies the key */
-	uint64_t mix[2];		/* derived constants for the cheap window mix */
+	uint8_t id[SW_KEY_ID_BYTES]; /* keyed hash of a constant: identifies the key */
+	uint64_t mix[2];	     /* derived constants for the cheap window mix */
 };
 
 enum sw_variant {
 	SW_VAR_RAW = 0,
 	SW_VAR_BASE64,
 	SW_VAR_BASE64URL,
-	SW_VAR_HEX,		/* lower case */
+	SW_VAR_HEX, /* lower case */
 	SW_VAR_HEX_UPPER,
 	SW_VAR_PERCENT,
 	SW_VAR_JSON,
@@ -34,18 +34,18 @@ enum sw_variant {
 };
 
 struct sw_pattern {
-	uint8_t variant;		/* enum sw_variant */
+	uint8_t variant; /* enum sw_variant */
 	uint32_t len;
 	uint8_t full_hash[SW_FULL_HASH_BYTES];
-	uint32_t nwin;			/* min(SW_STRIDE_MAX, len - SW_WINDOW + 1) */
-	uint64_t win[SW_STRIDE_MAX];	/* keyed window hashes at offsets 0..nwin-1 */
+	uint32_t nwin;		     /* min(SW_STRIDE_MAX, len - SW_WINDOW + 1) */
+	uint64_t win[SW_STRIDE_MAX]; /* keyed window hashes at offsets 0..nwin-1 */
 };
 
 struct sw_secret {
 	uint8_t id[SW_SECRET_ID_BYTES];
 	char name[SW_NAME_MAX];
 	uint32_t owner_uid;
-	char origin[4096];		/* "" when not imported from a file */
+	char origin[4096]; /* "" when not imported from a file */
 	uint64_t origin_dev, origin_ino;
 	int64_t created;
 	uint32_t value_len;

@@ -13,10 +13,10 @@ struct sw_matcher;
 struct sw_stream;
 
 struct sw_match {
-	uint32_t secret;	/* index into the secrets array given to sw_matcher__new */
-	uint8_t variant;	/* enum sw_variant */
-	uint32_t len;		/* pattern length */
-	uint64_t offset;	/* absolute stream offset of the first byte of the match */
+	uint32_t secret; /* index into the secrets array given to sw_matcher__new */
+	uint8_t variant; /* enum sw_variant */
+	uint32_t len;	 /* pattern length */
+	uint64_t offset; /* absolute stream offset of the first byte of the match */
 };
 
 /* Return non-zero to stop the scan (the value is returned by sw_matcher__scan). */
@@ -27,9 +27,9 @@ typedef int (*sw_match_fn)(const struct sw_match *m, void *ctx);
 struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_secret *secrets,
 				   size_t n);
 void sw_matcher__free(struct sw_matcher *m);
-size_t sw_matcher__max_len(const struct sw_matcher *m);	/* longest pattern, 0 if none */
+size_t sw_matcher__max_len(const struct sw_matcher *m); /* longest pattern, 0 if none */
 size_t sw_matcher__stride(const struct sw_matcher *m);
-size_t sw_matcher__memory(const struct sw_matcher *m);	/* bytes held by the index */
+size_t sw_matcher__memory(const struct sw_matcher *m); /* bytes held by the index */
 
 /* Per-artifact stream state: absolute offset and the carry-over tail of earlier data (kept
  * in memory only, wiped on free). */
@@ -42,7 +42,7 @@ void sw_stream__reset(struct sw_stream *s);
 /* Scans the next len bytes of the stream. Every occurrence of a pattern is reported exactly
  * once, also when it spans earlier scans of the same stream. Returns 0, the callback's non-zero
  * value, or a negative errno. */
-int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data,
-		     size_t len, sw_match_fn cb, void *ctx);
+int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data, size_t len,
+		     sw_match_fn cb, void *ctx);
 
 #endif

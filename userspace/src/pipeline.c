@@ -28,23 +28,23 @@
 #include "rules.h"
 #include "detect.h"
 
-#define STREAM_BUCKETS 4096
-#define STREAMS_MAX 8192	/* artifact streams with carry-over state kept at once */
-#define SINKS_MAX 16
-#define MATCHES_MAX 256		/* matches handled per scanned chunk; more are counted */
-#define PROC_SCAN_MAX 8192	/* /proc entries looked at to find a pipe's reader */
-#define HELD_MAX 1024		/* file alerts held back for a rename at once */
-#define COPY_READ_MAX (8u << 20)	/* bytes of a copy's source read back and scanned */
-#define RESCAN_READ_MAX (64u << 20)	/* bytes of a file read back at its writer's exit */
-#define READ_CHUNK (1u << 20)
-#define LEARNED_MAX 10000	/* secrets detectors may add; more are counted, not tracked */
+#define STREAM_BUCKETS	4096
+#define STREAMS_MAX	8192 /* artifact streams with carry-over state kept at once */
+#define SINKS_MAX	16
+#define MATCHES_MAX	256	    /* matches handled per scanned chunk; more are counted */
+#define PROC_SCAN_MAX	8192	    /* /proc entries looked at to find a pipe's reader */
+#define HELD_MAX	1024	    /* file alerts held back for a rename at once */
+#define COPY_READ_MAX	(8u << 20)  /* bytes of a copy's source read back and scanned */
+#define RESCAN_READ_MAX (64u << 20) /* bytes of a file read back at its writer's exit */
+#define READ_CHUNK	(1u << 20)
+#define LEARNED_MAX	10000 /* secrets detectors may add; more are counted, not tracked */
 
 /* What a data record continues: files by device and inode, pipes by device and inode,
  * sockets by process, fd and inode, ttys by device. Binary, hashed without formatting: this
  * is looked up for every record. */
 struct stream_id {
-	uint32_t kind;		/* enum sw_art_kind */
-	uint32_t tgid;		/* sockets */
+	uint32_t kind; /* enum sw_art_kind */
+	uint32_t tgid; /* sockets */
 	uint64_t a, b;
 };
 
@@ -69,7 +69,7 @@ struct sw_pipeline {
 	size_t nstreams;
 	uint64_t tick;
 	struct sw_pipeline_stats st;
-	struct sw_alert alert;		/* scratch: too big for the stack */
+	struct sw_alert alert; /* scratch: too big for the stack */
 	struct sw_match matches[MATCHES_MAX];
 	size_t nmatches;
 	uint64_t dropped_matches;
@@ -83,9 +83,10 @@ struct sw_pipeline {
 	void *pipe_reader_ctx;
 	uint64_t (*adopt)(void *ctx, uint32_t tgid);
 	uint8_t *readbuf;
-	size_t learned;			/* secrets detectors added to the set */
-	size_t first_new;		/* index of the first secret learned in this record */
-	int set_dirty;			/* learned secrets not yet handed to the daemon */		/* READ_CHUNK bytes, wiped after each use */
+	size_t learned;	  /* secrets detectors added to the set */
+	size_t first_new; /* index of the first secret learned in this record */
+	int set_dirty; /* learned secrets not yet handed to the daemon */ /* READ_CHUNK bytes, wiped
+									     after each use */
 };
 
 static uint64_t now_us(void)
@@ -98,7 +99,8 @@ static uint64_t now_us(void)
 
 static uint64_t id_hash(const struct stream_id *k)
 {
-	uint64_t h = (k->a ^ ((uint64_t)k->kind << 56) ^ ((uint64_t)k->tgid << 24)) * 0x9e3779b97f4a7c15ULL;
+	uint64_t h = (k->a ^ ((uint64_t)k->kind << 56) ^ ((uint64_t)k->tgid << 24)) *
+		     0x9e3779b97f4a7c15ULL;
 
 	h ^= (k->b + (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
 	return h ^ (h >> 32);
@@ -111,7 +113,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	if (!p)
 		return NULL;
 	/* A held-back burst is summarised 10 s after it started, then at most every 10 s. */
-	struct sw_ratelimit_config rc = { .burst = 20, .per_minute = 60, .summary_interval_s = 10 };
+	struct sw_ratelimit_config rc = {.burst = 20, .per_minute = 60, .summary_interval_s = 10};
 
 	p->key = o->key;
 	p->reg = o->registry;
@@ -229,8 +231,8 @@ static void emit(const struct sw_alert *a, void *ctx)
 	p->st.alerts++;
 }
 
-static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev,
-			     uint64_t ino, struct sw_artifact *a);
+static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev, uint64_t ino,
+			     struct sw_artifact *a);
 static void place_severity(struct sw_pipeline *p, struct sw_alert *a);
 static int hex_id(const char *hex, uint8_t id[SW_SECRET_ID_BYTES]);
 
@@ -239,14 +241,13 @@ static int hex_id(const char *hex, uint8_t id[SW_SECRET_ID_BYTES]);
 static void released(const struct sw_alert *ca, void *ctx)
 {
 	struct sw_pipeline *p = ctx;
-	struct sw_alert *a = (struct sw_alert *)ca;	/* owned by the queue or the caller */
+	struct sw_alert *a = (struct sw_alert *)ca; /* owned by the queue or the caller */
 	uint8_t id[SW_SECRET_ID_BYTES];
 	char key[SW_ARTIFACT_KEY_MAX];
 	int64_t count;
 
 	if (a->kind == SW_ALERT_SECRET_SPREAD && a->artifact.type == SW_ART_PIPE && !a->count) {
-		find_pipe_reader(p, a->process.pid, a->artifact.dev, a->artifact.ino,
-				 &a->artifact);
+		find_pipe_reader(p, a->process.pid, a->artifact.dev, a->artifact.ino, &a->artifact);
 		a->artifact.dev = 0;
 		a->artifact.ino = 0;
 		sw_artifact__key(&a->artifact, key, sizeof(key));
@@ -356,14 +357,14 @@ static int holds_secret(const struct sw_pipeline *p, const char *s, size_t len)
 		return 0;
 	st = sw_stream__new();
 	if (!st)
-		return 1;	/* cannot tell: redact */
+		return 1; /* cannot tell: redact */
 	r = sw_matcher__scan(p->m, st, s, len, any_match, NULL);
 	sw_stream__free(st);
 	return r != 0;
 }
 
-static void fill_process(const struct sw_pipeline *p, struct sw_alert *a,
-			 const struct sw_event *ev, const struct sw_proc *pr)
+static void fill_process(const struct sw_pipeline *p, struct sw_alert *a, const struct sw_event *ev,
+			 const struct sw_proc *pr)
 {
 	const char *s, *end;
 	uint32_t n = 0;
@@ -427,8 +428,8 @@ static void place_severity(struct sw_pipeline *p, struct sw_alert *a)
 	unsigned int place = art->type;
 	const char *label = NULL;
 
-	if (art->type == SW_ART_FILE && p->rules && sw_rules__transcript(p->rules, art->path,
-									 &label)) {
+	if (art->type == SW_ART_FILE && p->rules &&
+	    sw_rules__transcript(p->rules, art->path, &label)) {
 		place = SW_PLACE_TRANSCRIPT;
 		snprintf(a->message, sizeof(a->message), "the %s agent's transcript", label);
 	} else if (art->type == SW_ART_FILE && p->rules &&
@@ -448,8 +449,8 @@ static void place_severity(struct sw_pipeline *p, struct sw_alert *a)
 	if (p->rules)
 		a->severity = sw_rules__severity(p->rules, place);
 	else
-		a->severity = sw_alert__default_severity(a->kind, place < SW_ART__COUNT ? place :
-											  SW_ART_PIPE);
+		a->severity = sw_alert__default_severity(
+			a->kind, place < SW_ART__COUNT ? place : SW_ART_PIPE);
 }
 
 /* A secret's own origin, and the places the policy allows it, are not spread. */
@@ -484,14 +485,15 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 		memset(a, 0, sizeof(*a));
 		a->time_us = now_us();
 		/* Where a detector first found an unregistered secret, the alert says so. */
-		a->kind = p->matches[i].secret >= p->first_new ? SW_ALERT_SECRET_DISCOVERED :
-								  SW_ALERT_SECRET_SPREAD;
+		a->kind = p->matches[i].secret >= p->first_new ? SW_ALERT_SECRET_DISCOVERED
+							       : SW_ALERT_SECRET_SPREAD;
 		snprintf(a->host, sizeof(a->host), "%s", p->host);
 		if (a->kind == SW_ALERT_SECRET_DISCOVERED)
-			snprintf(a->message, sizeof(a->message),
-				 "detector %s found a secret nobody registered; it is tracked as %s "
-				 "from now on",
-				 s->detector, s->name);
+			snprintf(
+				a->message, sizeof(a->message),
+				"detector %s found a secret nobody registered; it is tracked as %s "
+				"from now on",
+				s->detector, s->name);
 		a->has_secret = 1;
 		sw_secret__id_hex(s, a->secret_id);
 		snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
@@ -576,8 +578,7 @@ static int scan_file(struct sw_pipeline *p, const char *path, uint64_t dev, uint
 
 /* A copy without a user buffer: what the destination received is the source's bytes, read
  * back from the source file. */
-static void scan_copy_source(struct sw_pipeline *p, const struct sw_event *ev,
-			     struct sw_stream *st)
+static void scan_copy_source(struct sw_pipeline *p, const struct sw_event *ev, struct sw_stream *st)
 {
 	const struct sw_data_rec *d = ev->data;
 	char path[SW_PATH_LEN + 1];
@@ -638,8 +639,8 @@ static int reads_pipe(uint32_t pid, uint64_t ino)
 
 /* Finds the process reading a pipe: the session process the kernel saw read it last (it may
  * have exited since), else whoever holds its read end now, from /proc, bounded. */
-static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev,
-			     uint64_t ino, struct sw_artifact *a)
+static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev, uint64_t ino,
+			     struct sw_artifact *a)
 {
 	struct dirent *de;
 	char exe[64];
@@ -648,8 +649,7 @@ static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kd
 	int seen = 0;
 	DIR *d = NULL;
 
-	if (p->pipe_reader && p->pipe_reader(p->pipe_reader_ctx, kdev, ino, &pid) &&
-	    pid != writer)
+	if (p->pipe_reader && p->pipe_reader(p->pipe_reader_ctx, kdev, ino, &pid) && pid != writer)
 		goto found;
 	pid = 0;
 	d = opendir("/proc");
@@ -695,7 +695,9 @@ static void name_socket(const struct sw_data_rec *d, const struct sw_event *ev,
 		return;
 	}
 	snprintf(a->proto, sizeof(a->proto), "%s",
-		 d->protocol == IPPROTO_UDP ? "udp" : d->protocol == IPPROTO_TCP ? "tcp" : "ip");
+		 d->protocol == IPPROTO_UDP   ? "udp"
+		 : d->protocol == IPPROTO_TCP ? "tcp"
+					      : "ip");
 	if (d->family == AF_INET6) {
 		inet_ntop(AF_INET6, d->addr, ip, sizeof(ip));
 		snprintf(a->peer, sizeof(a->peer), "[%s]:%u", ip, d->port);
@@ -705,8 +707,7 @@ static void name_socket(const struct sw_data_rec *d, const struct sw_event *ev,
 	}
 }
 
-static void stream_key(const struct sw_data_rec *d, const struct sw_event *ev,
-		       struct stream_id *k)
+static void stream_key(const struct sw_data_rec *d, const struct sw_event *ev, struct stream_id *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->kind = d->art_kind;
@@ -775,7 +776,7 @@ static int learn_hit(const struct sw_detect_hit *h, void *ctx)
  * before the bytes are matched, so the place they were found is their first sighting. */
 static void discover(struct sw_pipeline *p, const void *data, size_t len)
 {
-	struct learn_ctx c = { .p = p, .data = data };
+	struct learn_ctx c = {.p = p, .data = data};
 	struct sw_matcher *m;
 
 	p->first_new = p->set->n;
@@ -879,8 +880,8 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		break;
 	}
 	sw_artifact__key(a, key, sizeof(key));
-	pr = sw_proctab__get(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid,
-			     ev->hdr->session_id, ev->hdr->comm);
+	pr = sw_proctab__get(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid, ev->hdr->session_id,
+			     ev->hdr->comm);
 	spread(p, ev, pr, a, a->type == SW_ART_PIPE && p->hold_us ? NULL : key);
 	free(a);
 	return 0;
@@ -889,8 +890,8 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 /* An environment variable is inherited by every child: the place is the variable as the
  * session's agent hands it down (name + the agent's exe), not each program that inherits it,
  * or one token in an agent's environment would alert once per tool it runs. */
-static void env_place(struct sw_pipeline *p, const struct sw_event *ev,
-		      const struct sw_artifact *a, char *key, size_t size)
+static void env_place(struct sw_pipeline *p, const struct sw_event *ev, const struct sw_artifact *a,
+		      char *key, size_t size)
 {
 	const struct sw_session *s = sw_proctab__find_session(p->pt, ev->hdr->session_id);
 	struct sw_artifact k;
@@ -987,7 +988,7 @@ out:
 /* The process is gone: read back what it may have written where write() did not show it. */
 static void on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 {
-	struct rescan_ctx c = { .p = p, .ev = ev };
+	struct rescan_ctx c = {.p = p, .ev = ev};
 
 	c.pr = sw_proctab__find(p->pt, ev->hdr->tgid);
 	sw_rescan__take(p->rescan, ev->hdr->tgid, rescan_one, &c);
@@ -996,7 +997,7 @@ static void on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 
 void sw_pipeline__rescan_all(struct sw_pipeline *p)
 {
-	struct rescan_ctx c = { .p = p };
+	struct rescan_ctx c = {.p = p};
 
 	/* No process to name any more: matches are not attributable, the files are still
 	 * read so nothing is silently skipped by design; alerts come from exits. */
@@ -1010,8 +1011,9 @@ static void base_alert(struct sw_pipeline *p, struct sw_alert *a, enum sw_alert_
 	a->time_us = now_us();
 	a->kind = kind;
 	snprintf(a->host, sizeof(a->host), "%s", p->host);
-	fill_process(p, a, ev, sw_proctab__get(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid,
-					       ev->hdr->session_id, ev->hdr->comm));
+	fill_process(p, a, ev,
+		     sw_proctab__get(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid,
+				     ev->hdr->session_id, ev->hdr->comm));
 	fill_session(p, a, ev->hdr->session_id);
 	a->severity = sw_alert__default_severity(kind, SW_ART_FILE);
 }
@@ -1030,7 +1032,8 @@ static void on_open(struct sw_pipeline *p, const struct sw_event *ev)
 
 		if (s->origin_dev != dev || s->origin_ino != ev->open->ino)
 			continue;
-		snprintf(key, sizeof(key), "exposure:%llu", (unsigned long long)ev->hdr->session_id);
+		snprintf(key, sizeof(key), "exposure:%llu",
+			 (unsigned long long)ev->hdr->session_id);
 		if (sw_registry__see(p->reg, s->id, key, now_us()) != 1)
 			continue;
 		base_alert(p, a, SW_ALERT_SECRET_EXPOSURE, ev);
@@ -1059,7 +1062,7 @@ static void on_open(struct sw_pipeline *p, const struct sw_event *ev)
 static void on_rename(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	char path[2 * SW_PATH_LEN + 2];
-	struct stream_id skey = { .kind = SW_AK_FILE };
+	struct stream_id skey = {.kind = SW_AK_FILE};
 	struct stream_ent *se;
 	struct stat sb;
 
@@ -1124,7 +1127,7 @@ static void rescan_open_files(struct sw_pipeline *p, uint32_t tgid)
 		buf[len] = 0;
 		f = strstr(buf, "flags:");
 		if (!f || (strtoul(f + 6, NULL, 8) & 3) == 0)
-			continue;	/* read-only */
+			continue; /* read-only */
 		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
 		len = readlink(link, target, sizeof(target) - 1);
 		if (len <= 0 || target[0] != '/')
@@ -1203,8 +1206,7 @@ void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now, int force)
 		if (sum[i].session_id)
 			fill_session(p, a, sum[i].session_id);
 		a->count = sum[i].suppressed;
-		snprintf(a->message, sizeof(a->message),
-			 "%llu alert(s) held back by flood control",
+		snprintf(a->message, sizeof(a->message), "%llu alert(s) held back by flood control",
 			 (unsigned long long)sum[i].suppressed);
 		emit(a, p);
 	}
@@ -1270,7 +1272,7 @@ static const char *agent_label(struct sw_pipeline *p, const struct sw_event *ev,
 		s += strnlen(s, end - s) + 1;
 	}
 	if (ev->args_len && ev->args[ev->args_len - 1] != 0)
-		return NULL;	/* cut argv: the last string has no end */
+		return NULL; /* cut argv: the last string has no end */
 	snprintf(exe, sizeof(exe), "%.*s", (int)ev->filename_len, ev->filename);
 	return sw_rules__agent_match(p->rules, exe, comm, argv, argc, &label) == 1 ? label : NULL;
 }
@@ -1301,8 +1303,7 @@ static int on_candidate(struct sw_pipeline *p, const struct sw_event *ev, const 
 				ev->filename, ev->filename_len, ev->args, ev->args_len);
 }
 
-int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid,
-			 const char *agent)
+int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid, const char *agent)
 {
 	struct sw_session *s = sw_proctab__session(p->pt, id, root_pid);
 
@@ -1337,8 +1338,8 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 		if (ev.hdr->flags & SW_F_NEW_SESSION)
 			name_agent_session(p, &ev, comm);
 		e = sw_proctab__exec(p->pt, ev.hdr->tgid, ev.hdr->ppid, ev.hdr->uid,
-				     ev.hdr->session_id, comm, ev.filename, ev.filename_len, ev.args,
-				     ev.args_len);
+				     ev.hdr->session_id, comm, ev.filename, ev.filename_len,
+				     ev.args, ev.args_len);
 		on_exec_strings(p, &ev, 0);
 		on_exec_strings(p, &ev, 1);
 		return e;
@@ -1368,12 +1369,9 @@ int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *d)
 		const char *what;
 		uint64_t n;
 	} kinds[] = {
-		{ "ringbuf_full", d->ringbuf_full },
-		{ "truncated", d->truncated },
-		{ "read_error", d->read_errors },
-		{ "path_truncated", d->path_truncated },
-		{ "scope_full", d->scope_full },
-		{ "copy_unread", d->copies_unread },
+		{"ringbuf_full", d->ringbuf_full}, {"truncated", d->truncated},
+		{"read_error", d->read_errors},	   {"path_truncated", d->path_truncated},
+		{"scope_full", d->scope_full},	   {"copy_unread", d->copies_unread},
 	};
 	size_t i;
 

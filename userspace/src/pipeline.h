@@ -19,12 +19,12 @@ struct sw_rules;
 struct sw_pipeline;
 
 struct sw_pipeline_opts {
-	const struct sw_key *key;	/* borrowed */
-	struct sw_registry *registry;	/* borrowed */
-	int live;			/* fill unknown processes from /proc */
+	const struct sw_key *key;     /* borrowed */
+	struct sw_registry *registry; /* borrowed */
+	int live;		      /* fill unknown processes from /proc */
 	const char *host;
-	const struct sw_rules *rules;	/* borrowed; NULL = built-in defaults */
-	uint32_t hold_ms;		/* file alerts wait this long for a rename; 0 = none */
+	const struct sw_rules *rules; /* borrowed; NULL = built-in defaults */
+	uint32_t hold_ms;	      /* file alerts wait this long for a rename; 0 = none */
 	/* Who last read a pipe (kernel dev, ino): 1 and *tgid, or 0. NULL in replay. */
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
 	void *pipe_reader_ctx;
@@ -35,9 +35,9 @@ struct sw_pipeline_opts {
 
 struct sw_pipeline_stats {
 	uint64_t records, bad_records, data_bytes, matches, alerts, streams;
-	uint64_t copies_unread;		/* copies whose source could not be read back */
-	uint64_t suppressed;		/* alerts held back by flood control */
-	uint64_t learn_dropped;		/* detector hits not tracked: LEARNED_MAX reached */
+	uint64_t copies_unread; /* copies whose source could not be read back */
+	uint64_t suppressed;	/* alerts held back by flood control */
+	uint64_t learn_dropped; /* detector hits not tracked: LEARNED_MAX reached */
 };
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);
@@ -50,8 +50,7 @@ const struct sw_secretset *sw_pipeline__secrets(const struct sw_pipeline *p);
 /* One raw kernel record. Invalid records are counted, never trusted. */
 int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size);
 /* A session the daemon started (sprawlctl run) or recovered from the pinned scope. */
-int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid,
-			 const char *agent);
+int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid, const char *agent);
 /* Loss counter deltas since the last call: a non-zero delta becomes a coverage_gap alert. */
 int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *delta);
 /* Adds the secrets detectors learned since the last call to into (the set on disk, so they

@@ -10,7 +10,7 @@
 
 #include "proctab.h"
 
-#define PROC_BUCKETS 16384
+#define PROC_BUCKETS	16384
 #define SESSION_BUCKETS 1024
 
 struct sw_proctab {
@@ -248,7 +248,7 @@ int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uin
 	const struct sw_proc *pp = sw_proctab__find(pt, parent);
 	struct sw_proc *c;
 
-	sw_proctab__exit(pt, child);	/* a stale entry of a reused pid */
+	sw_proctab__exit(pt, child); /* a stale entry of a reused pid */
 	c = proc_new(pt, child);
 	if (!c)
 		return -errno;
@@ -316,7 +316,7 @@ void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid)
 	detach_session(pt, p);
 	free(pt->recent[pt->recent_next].exe);
 	pt->recent[pt->recent_next].tgid = p->tgid;
-	pt->recent[pt->recent_next].exe = p->exe;	/* moved, not copied */
+	pt->recent[pt->recent_next].exe = p->exe; /* moved, not copied */
 	p->exe = NULL;
 	pt->recent_next = (pt->recent_next + 1) % SW_PROCTAB_RECENT;
 	proc_free(p);

@@ -6,15 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SW_PROCTAB_MAX 65536	/* processes tracked at once, like the kernel scope map */
-#define SW_SESSIONS_MAX 4096	/* sessions remembered, live and ended */
+#define SW_PROCTAB_MAX	  65536 /* processes tracked at once, like the kernel scope map */
+#define SW_SESSIONS_MAX	  4096	/* sessions remembered, live and ended */
 #define SW_PROCTAB_RECENT 512	/* exited processes whose exe is still remembered */
 
 struct sw_proc {
 	uint32_t tgid, ppid, uid;
 	char comm[16];
-	char *exe;		/* "" when unknown */
-	char *args;		/* NUL-separated argv */
+	char *exe;  /* "" when unknown */
+	char *args; /* NUL-separated argv */
 	size_t args_len;
 	uint64_t session_id;
 	struct sw_proc *next;
@@ -25,7 +25,7 @@ struct sw_session {
 	char agent[64];
 	uint32_t root_pid;
 	char *root_exe;
-	uint32_t nprocs;	/* live processes */
+	uint32_t nprocs; /* live processes */
 	uint64_t started_us;
 	int ended;
 	struct sw_session *next;

@@ -17,11 +17,11 @@ struct sw_registry;
 #define SW_REGISTRY_CAP_DEFAULT 1000000u
 /* A registry file larger than this is treated as corrupt rather than read. */
 #define SW_REGISTRY_FILE_MAX (1024u * 1024u * 1024u)
-#define SW_REGISTRY_VERSION 1
+#define SW_REGISTRY_VERSION  1
 
 struct sw_registry_entry {
 	uint64_t count;
-	int64_t first_seen, last_seen;	/* unix microseconds; 0 = never sighted (known only) */
+	int64_t first_seen, last_seen; /* unix microseconds; 0 = never sighted (known only) */
 	int known;
 };
 

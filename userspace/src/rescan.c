@@ -44,8 +44,8 @@ void sw_rescan__free(struct sw_rescan *r)
 	free(r);
 }
 
-int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino,
-		   uint32_t gen, const char *path)
+int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino, uint32_t gen,
+		   const char *path)
 {
 	struct ent **pp, *e;
 

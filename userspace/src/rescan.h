@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SW_RESCAN_MAX 4096	/* files remembered at once; the oldest go first */
+#define SW_RESCAN_MAX 4096 /* files remembered at once; the oldest go first */
 
 struct sw_rescan;
 
@@ -16,11 +16,10 @@ struct sw_rescan *sw_rescan__new(void);
 void sw_rescan__free(struct sw_rescan *r);
 /* Remembers (dev, ino, path) for tgid; a file already remembered for tgid is not added twice.
  * dev in stat's encoding. */
-int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino,
-		   uint32_t gen, const char *path);
+int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino, uint32_t gen,
+		   const char *path);
 /* Calls fn for every file remembered for tgid, then forgets them. */
-typedef void (*sw_rescan_fn)(uint64_t dev, uint64_t ino, uint32_t gen, const char *path,
-			     void *ctx);
+typedef void (*sw_rescan_fn)(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx);
 void sw_rescan__take(struct sw_rescan *r, uint32_t tgid, sw_rescan_fn fn, void *ctx);
 /* Every file, for every process (daemon shutdown). */
 void sw_rescan__take_all(struct sw_rescan *r, sw_rescan_fn fn, void *ctx);

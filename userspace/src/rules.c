@@ -71,7 +71,6 @@ static const char *const place_names[SW_PLACE__COUNT] = {
 	[SW_PLACE_AGENT_PIPE] = "agent_pipe",
 };
 
-
 int sw_rules_error__format(const struct sw_rules_error *e, char *out, size_t size)
 {
 	if (e->line > 0)
@@ -539,7 +538,8 @@ static int agents_list(struct ld *c, yaml_node_t *v, void *obj)
 			return rc;
 		a = &r->agents[r->nagents++];
 		a->line = (int)e->start_mark.line + 1;
-		rc = parse_map(c, e, "an agent", agent_keys, sizeof(agent_keys) / sizeof(agent_keys[0]), a, &seen);
+		rc = parse_map(c, e, "an agent", agent_keys,
+			       sizeof(agent_keys) / sizeof(agent_keys[0]), a, &seen);
 		if (rc)
 			return rc;
 		if (!a->label[0])

@@ -13,11 +13,11 @@ struct sw_sink;
 
 /* Delivery counters. Library code does not print: failures are only counted here. */
 struct sw_sink_stats {
-	uint64_t sent;		/* alerts handed to the destination */
-	uint64_t dropped;	/* alerts not delivered: queue full, not connected, too many hooks */
-	uint64_t failed;	/* write errors; hooks that could not start or exited non-zero */
-	uint64_t timeouts;	/* hooks killed at their deadline */
-	uint64_t connects;	/* syslog: successful (re)connections */
+	uint64_t sent;	   /* alerts handed to the destination */
+	uint64_t dropped;  /* alerts not delivered: queue full, not connected, too many hooks */
+	uint64_t failed;   /* write errors; hooks that could not start or exited non-zero */
+	uint64_t timeouts; /* hooks killed at their deadline */
+	uint64_t connects; /* syslog: successful (re)connections */
 };
 
 /* Longest alert a sink formats; a larger encoding is dropped and counted as failed. */
