@@ -47,7 +47,7 @@ for t in "${targets[@]}"; do
 		# The generated protobuf code is not ours to hold to -Werror.
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
-		build_target tracelog "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c" \
+		build_target tracelog "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c" userspace/src/fileio.c \
 			userspace/src/tracelog.c
 		# Seeds: segments written by the real writer.
 		clang -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DSW_FUZZ_SEEDGEN \

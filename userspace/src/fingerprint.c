@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "encode.h"
+#include "fileio.h"
 #include "fingerprint.h"
 
 /* Domain-separation constants: each derived value hashes a different message or prefix. */
@@ -97,22 +98,6 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes a fresh key beside path and links it into place, so a reader never sees a partial
  * key and two racing creators agree on one (the loser gets -EEXIST and reads the winner's). */
 static int key_create(const char *path)
@@ -142,7 +127,7 @@ static int key_create(const char *path)
 		}
 		got += (size_t)r;
 	}
-	rc = write_all(fd, buf, sizeof(buf));
+	rc = sw_fileio__write_all(fd, buf, sizeof(buf));
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (!rc && link(tmp, path) < 0)

@@ -2,14 +2,11 @@
 /* See pipeline.h. Per record: validate, update the process table, reassemble the artifact's
  * byte stream, match, decide "first time here" in the registry, emit alerts. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
@@ -22,7 +19,9 @@
 #include "artifact.h"
 #include "event.h"
 #include "matcher.h"
+#include "fileio.h"
 #include "pipeline.h"
+#include "procfs.h"
 #include "ratelimit.h"
 #include "rescan.h"
 #include "rules.h"
@@ -32,7 +31,6 @@
 #define STREAMS_MAX	8192 /* artifact streams with carry-over state kept at once */
 #define SINKS_MAX	16
 #define MATCHES_MAX	256	    /* matches handled per scanned chunk; more are counted */
-#define PROC_SCAN_MAX	8192	    /* /proc entries looked at to find a pipe's reader */
 #define HELD_MAX	1024	    /* file alerts held back for a rename at once */
 #define COPY_READ_MAX	(8u << 20)  /* bytes of a copy's source read back and scanned */
 #define RESCAN_READ_MAX (64u << 20) /* bytes of a file read back at its writer's exit */
@@ -524,20 +522,6 @@ static uint64_t user_dev(uint64_t kdev)
 	return makedev(kdev >> 20, kdev & 0xfffff);
 }
 
-/* The inode generation, as the kernel records it (0 where the filesystem has none). */
-static uint32_t file_generation(const char *path)
-{
-	unsigned int gen = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd >= 0) {
-		if (ioctl(fd, FS_IOC_GETVERSION, &gen))
-			gen = 0;
-		close(fd);
-	}
-	return gen;
-}
-
 static uint64_t kernel_dev(uint64_t udev)
 {
 	return ((uint64_t)major(udev) << 20) | minor(udev);
@@ -595,92 +579,31 @@ static void scan_copy_source(struct sw_pipeline *p, const struct sw_event *ev, s
 		p->st.copies_unread++;
 }
 
-/* Does pid hold a read end of pipe inode ino? */
-static int reads_pipe(uint32_t pid, uint64_t ino)
-{
-	char dir[64], link[320], target[64], want[64], info[320], buf[256];
-	struct dirent *de;
-	int found = 0, fd, n = 0;
-	ssize_t len;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%u/fd", pid);
-	snprintf(want, sizeof(want), "pipe:[%llu]", (unsigned long long)ino);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d)) && n++ < 4096) {
-		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = 0;
-		if (strcmp(target, want))
-			continue;
-		snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", pid, de->d_name);
-		fd = open(info, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = 0;
-		/* "flags:\t0100000": the access mode is the low two octal bits; 0 = read. */
-		{
-			char *f = strstr(buf, "flags:");
-			if (f && (strtoul(f + 6, NULL, 8) & 3) == 0)
-				found = 1;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 /* Finds the process reading a pipe: the session process the kernel saw read it last (it may
  * have exited since), else whoever holds its read end now, from /proc, bounded. */
 static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev, uint64_t ino,
 			     struct sw_artifact *a)
 {
-	struct dirent *de;
-	char exe[64];
-	ssize_t n;
+	const char *known;
 	uint32_t pid = 0;
-	int seen = 0;
-	DIR *d = NULL;
+	char *exe;
 
-	if (p->pipe_reader && p->pipe_reader(p->pipe_reader_ctx, kdev, ino, &pid) && pid != writer)
-		goto found;
-	pid = 0;
-	d = opendir("/proc");
-	while (d && (de = readdir(d)) && seen++ < PROC_SCAN_MAX) {
-		uint32_t cand = strtoul(de->d_name, NULL, 10);
-
-		if (!cand || cand == writer)
-			continue;
-		if (reads_pipe(cand, ino)) {
-			pid = cand;
-			break;
-		}
-	}
-	if (d)
-		closedir(d);
-found:
+	if (!p->pipe_reader || !p->pipe_reader(p->pipe_reader_ctx, kdev, ino, &pid) ||
+	    pid == writer)
+		pid = p->live ? sw_procfs__pipe_reader(ino, writer) : 0;
 	a->reader_pid = pid;
 	a->reader_exe[0] = 0;
 	if (!pid)
 		return;
-	{
-		const char *known = sw_proctab__exe(p->pt, pid);
-
-		if (known && known[0]) {
-			snprintf(a->reader_exe, sizeof(a->reader_exe), "%s", known);
-			return;
-		}
+	known = sw_proctab__exe(p->pt, pid);
+	if (known && known[0]) {
+		snprintf(a->reader_exe, sizeof(a->reader_exe), "%s", known);
+		return;
 	}
-	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
-	n = readlink(exe, a->reader_exe, sizeof(a->reader_exe) - 1);
-	a->reader_exe[n > 0 ? n : 0] = 0;
+	exe = sw_procfs__exe(pid);
+	if (exe)
+		snprintf(a->reader_exe, sizeof(a->reader_exe), "%s", exe);
+	free(exe);
 }
 
 static void name_socket(const struct sw_data_rec *d, const struct sw_event *ev,
@@ -795,20 +718,6 @@ static void discover(struct sw_pipeline *p, const void *data, size_t len)
 	p->set_dirty = 1;
 }
 
-/* The path of an open file from /proc, for a stream that lost its name (NULL if gone). */
-static char *fd_path(uint32_t tgid, int fd)
-{
-	char link[64], target[SW_PATH_LEN];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%u/fd/%d", tgid, fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0 || target[0] != '/')
-		return NULL;
-	target[n] = 0;
-	return strdup(target);
-}
-
 static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_data_rec *d = ev->data;
@@ -859,7 +768,7 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		a->ino = d->ino;
 		a->gen = d->gen;
 		if (!se->path && p->live)
-			se->path = fd_path(ev->hdr->tgid, d->fd);
+			se->path = sw_procfs__fd_path(ev->hdr->tgid, d->fd);
 		if (se->path)
 			snprintf(a->path, sizeof(a->path), "%s", se->path);
 		break;
@@ -1102,43 +1011,24 @@ static const char *channel_name(uint32_t c)
 
 /* The regular files tgid has open for writing, from /proc (bounded): an io_uring process may
  * have opened them before it set up its ring. */
+struct open_files_ctx {
+	struct sw_pipeline *p;
+	uint32_t tgid;
+};
+
+static void rescan_open_file(const char *path, const struct stat *st, void *ctx)
+{
+	struct open_files_ctx *c = ctx;
+
+	sw_rescan__add(c->p->rescan, c->tgid, st->st_dev, st->st_ino, sw_fileio__generation(path),
+		       path);
+}
+
 static void rescan_open_files(struct sw_pipeline *p, uint32_t tgid)
 {
-	char dir[64], link[320], target[SW_PATH_LEN], info[320], buf[256], *f;
-	struct dirent *de;
-	struct stat sb;
-	ssize_t len;
-	int fd, n = 0;
-	DIR *d;
+	struct open_files_ctx c = {.p = p, .tgid = tgid};
 
-	snprintf(dir, sizeof(dir), "/proc/%u/fd", tgid);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d)) && n++ < 4096) {
-		snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", tgid, de->d_name);
-		fd = open(info, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = 0;
-		f = strstr(buf, "flags:");
-		if (!f || (strtoul(f + 6, NULL, 8) & 3) == 0)
-			continue; /* read-only */
-		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0 || target[0] != '/')
-			continue;
-		target[len] = 0;
-		if (stat(link, &sb) || !S_ISREG(sb.st_mode))
-			continue;
-		sw_rescan__add(p->rescan, tgid, sb.st_dev, sb.st_ino, file_generation(link),
-			       target);
-	}
-	closedir(d);
+	sw_procfs__writable_files(tgid, rescan_open_file, &c);
 }
 
 /* A channel the syscall hooks cannot see into: say so (once per session, channel and file),

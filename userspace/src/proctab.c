@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "proctab.h"
 
 #define PROC_BUCKETS	16384
@@ -105,40 +106,6 @@ static void evict_ended_session(struct sw_proctab *pt)
 	}
 }
 
-static char *read_proc_link(uint32_t pid)
-{
-	char path[64], buf[4096];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	if (n < 0)
-		n = 0;
-	buf[n] = 0;
-	return strdup(buf);
-}
-
-static char *read_proc_cmdline(uint32_t pid, size_t *len)
-{
-	char path[64], *buf;
-	ssize_t n;
-	int fd;
-
-	*len = 0;
-	buf = malloc(4096);
-	if (!buf)
-		return NULL;
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, 4096);
-		close(fd);
-		if (n > 0)
-			*len = n;
-	}
-	return buf;
-}
-
 struct sw_session *sw_proctab__session(struct sw_proctab *pt, uint64_t id, uint32_t root_pid)
 {
 	struct sw_session **pp = session_slot(pt, id), *s;
@@ -153,7 +120,7 @@ struct sw_session *sw_proctab__session(struct sw_proctab *pt, uint64_t id, uint3
 	s->id = id;
 	s->root_pid = root_pid;
 	s->started_us = now_us();
-	s->root_exe = pt->live ? read_proc_link(root_pid) : strdup("");
+	s->root_exe = pt->live ? sw_procfs__exe(root_pid) : strdup("");
 	if (!s->root_exe) {
 		free(s);
 		return NULL;
@@ -355,8 +322,8 @@ const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint
 	p->uid = uid;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	if (pt->live) {
-		p->exe = read_proc_link(tgid);
-		p->args = read_proc_cmdline(tgid, &p->args_len);
+		p->exe = sw_procfs__exe(tgid);
+		p->args = sw_procfs__cmdline(tgid, &p->args_len);
 	} else {
 		p->exe = strdup("");
 		p->args = malloc(1);

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "artifact.h"
+#include "fileio.h"
 #include "registry.h"
 #include "sprawl.pb-c.h"
 
@@ -509,42 +510,6 @@ uint64_t sw_registry__evictions(const struct sw_registry *r)
 
 /* ---- persisting ---- */
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-	char dir[SW_PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, ret = 0;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int sw_registry__flush(struct sw_registry *r)
 {
 	Sprawl__Registry m = SPRAWL__REGISTRY__INIT;
@@ -601,7 +566,7 @@ int sw_registry__flush(struct sw_registry *r)
 		ret = -errno;
 		goto out;
 	}
-	ret = write_all(fd, buf, len);
+	ret = sw_fileio__write_all(fd, buf, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)
@@ -613,7 +578,7 @@ int sw_registry__flush(struct sw_registry *r)
 		unlink(tmp);
 		goto out;
 	}
-	ret = fsync_dir(r->path);
+	ret = sw_fileio__fsync_dir_of(r->path);
 	if (!ret)
 		r->dirty = 0;
 out:

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "fileio.h"
 #include "secretset.h"
 #include "sprawl.pb-c.h"
 
@@ -236,46 +237,6 @@ err:
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, rc = 0;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key)
 {
 	Sprawl__SecretSet ps = SPRAWL__SECRET_SET__INIT;
@@ -361,7 +322,7 @@ int sw_secretset__save(const struct sw_secretset *set, const char *path, const s
 	if (fchmod(fd, 0600) < 0)
 		rc = -errno;
 	if (!rc)
-		rc = write_all(fd, buf, len);
+		rc = sw_fileio__write_all(fd, buf, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -372,7 +333,7 @@ int sw_secretset__save(const struct sw_secretset *set, const char *path, const s
 	if (rc)
 		unlink(tmp);
 	else
-		rc = fsync_parent(path);
+		rc = sw_fileio__fsync_dir_of(path);
 out:
 	free(buf);
 	free(sp);

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "fileio.h"
 #include "sink.h"
 
 extern char **environ;
@@ -143,23 +144,6 @@ static int format(struct sw_sink *s, const struct sw_alert *a, enum sw_sink_form
 	}
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	int tries = 0;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR && ++tries < 100)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* ---- file ---- */
 
 static int file_open(const char *path)
@@ -224,7 +208,7 @@ static int file_emit(struct sw_sink *s, const struct sw_alert *a)
 		return n;
 	}
 	s->buf[n] = '\n';
-	ret = write_all(s->fd, s->buf, (size_t)n + 1);
+	ret = sw_fileio__write_all(s->fd, s->buf, (size_t)n + 1);
 	s->buf[n] = '\0';
 	if (ret) {
 		s->st.failed++;

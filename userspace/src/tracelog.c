@@ -29,6 +29,7 @@
 #include "fingerprint.h"
 #include "sprawl.pb-c.h"
 #include "sprawl_events.h"
+#include "fileio.h"
 #include "tracelog.h"
 
 _Static_assert(sizeof(((struct sw_redaction *)0)->secret_id) == SW_SECRET_ID_BYTES,
@@ -315,25 +316,6 @@ static int close_segment(struct sw_tracelog_writer *w)
 	return err;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t k;
-
-	while (n) {
-		k = write(fd, p, n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return -EIO;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 static void reset_block(struct sw_tracelog_writer *w)
 {
 	w->raw_len = 0;
@@ -394,7 +376,7 @@ static int write_block(struct sw_tracelog_writer *w)
 		if (err)
 			goto drop;
 	}
-	err = write_all(w->fd, w->out + start, total);
+	err = sw_fileio__write_all(w->fd, w->out + start, total);
 	if (err) {
 		/* Cut what was written off so the segment ends on a whole block, and put later
 		 * blocks in a new segment. Best effort: if the cut fails too, readers see a torn

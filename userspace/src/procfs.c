@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See procfs.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+#define LINK_MAX_LEN 4096
+
+char *sw_procfs__exe(uint32_t pid)
+{
+	char path[64], buf[LINK_MAX_LEN];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	return strdup(buf);
+}
+
+char *sw_procfs__cmdline(uint32_t pid, size_t *len)
+{
+	char path[64], *buf;
+	ssize_t n;
+	int fd;
+
+	*len = 0;
+	buf = malloc(4096);
+	if (!buf)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, 4096);
+		close(fd);
+		if (n > 0)
+			*len = n;
+	}
+	return buf;
+}
+
+char *sw_procfs__fd_path(uint32_t pid, int fd)
+{
+	char link[64], target[LINK_MAX_LEN];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/fd/%d", pid, fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0 || target[0] != '/')
+		return NULL;
+	target[n] = 0;
+	return strdup(target);
+}
+
+/* The access mode of pid's fd (O_RDONLY, O_WRONLY, O_RDWR), or -1: fdinfo says
+ * "flags:\t0100002", the mode is the low two octal bits. */
+static int fd_mode(uint32_t pid, const char *fd)
+{
+	char info[320], buf[256], *f;
+	ssize_t len;
+	int in;
+
+	snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", pid, fd);
+	in = open(info, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	len = read(in, buf, sizeof(buf) - 1);
+	close(in);
+	if (len <= 0)
+		return -1;
+	buf[len] = 0;
+	f = strstr(buf, "flags:");
+	return f ? (int)(strtoul(f + 6, NULL, 8) & 3) : -1;
+}
+
+/* Calls fn for each of pid's fds with its link target; stops when fn returns non-zero. */
+static int each_fd(uint32_t pid, int (*fn)(uint32_t pid, const char *fd, const char *target,
+					   void *ctx),
+		   void *ctx)
+{
+	char dir[64], link[320], target[LINK_MAX_LEN];
+	struct dirent *de;
+	int n = 0, r = 0;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%u/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!r && (de = readdir(d)) && n++ < SW_PROCFS_FDS_MAX) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		r = fn(pid, de->d_name, target, ctx);
+	}
+	closedir(d);
+	return r;
+}
+
+static int is_pipe_reader(uint32_t pid, const char *fd, const char *target, void *ctx)
+{
+	return !strcmp(target, ctx) && fd_mode(pid, fd) == O_RDONLY;
+}
+
+uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude)
+{
+	char want[64];
+	struct dirent *de;
+	uint32_t pid = 0, cand;
+	int seen = 0;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "pipe:[%llu]", (unsigned long long)ino);
+	d = opendir("/proc");
+	while (d && (de = readdir(d)) && seen++ < SW_PROCFS_PIDS_MAX) {
+		cand = strtoul(de->d_name, NULL, 10);
+		if (cand && cand != exclude && each_fd(cand, is_pipe_reader, want)) {
+			pid = cand;
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+struct writable_ctx {
+	void (*fn)(const char *path, const struct stat *st, void *ctx);
+	void *ctx;
+};
+
+static int writable(uint32_t pid, const char *fd, const char *target, void *ctx)
+{
+	struct writable_ctx *w = ctx;
+	char link[320];
+	struct stat st;
+	int mode;
+
+	if (target[0] != '/')
+		return 0;
+	mode = fd_mode(pid, fd);
+	if (mode != O_WRONLY && mode != O_RDWR)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%u/fd/%s", pid, fd);
+	if (stat(link, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	w->fn(target, &st, w->ctx);
+	return 0;
+}
+
+void sw_procfs__writable_files(uint32_t pid,
+			       void (*fn)(const char *path, const struct stat *st, void *ctx),
+			       void *ctx)
+{
+	struct writable_ctx w = { .fn = fn, .ctx = ctx };
+
+	each_fd(pid, writable, &w);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What /proc still says about a live process: its exe, argv, open files. Every walk is
+ * bounded. Used only by the live daemon, never in replay. */
+#ifndef SW_PROCFS_H
+#define SW_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define SW_PROCFS_FDS_MAX 4096		/* fds looked at per process */
+#define SW_PROCFS_PIDS_MAX 8192		/* processes looked at per /proc walk */
+
+/* /proc/PID/exe, or "" (malloc'd; NULL only without memory). */
+char *sw_procfs__exe(uint32_t pid);
+/* /proc/PID/cmdline (NUL-separated, at most 4096 bytes; malloc'd, *len set). */
+char *sw_procfs__cmdline(uint32_t pid, size_t *len);
+/* The absolute path of pid's fd, or NULL (malloc'd). */
+char *sw_procfs__fd_path(uint32_t pid, int fd);
+/* A process other than exclude that holds a read end of pipe inode ino, or 0. */
+uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude);
+/* Calls fn for every regular file pid has open for writing. */
+void sw_procfs__writable_files(uint32_t pid,
+			       void (*fn)(const char *path, const struct stat *st, void *ctx),
+			       void *ctx);
+
+#endif
