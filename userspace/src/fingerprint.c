@@ -25,17 +25,6 @@ static const char secret_id_prefix[] = "sprawlwatch secret id v1";
 #define KEY_CREATE_ATTEMPTS 4
 #define MAX_PATTERNS	    (1 + 3 + 3 + 4) /* raw, 2 x 3 base64 alignments, hex x2, pct, json */
 
-static uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, sizeof(x));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
-
 void sw_key__derive(struct sw_key *key)
 {
 	uint8_t m[16];
@@ -44,8 +33,8 @@ void sw_key__derive(struct sw_key *key)
 			   sizeof(key_id_msg) - 1, key->bytes, sizeof(key->bytes));
 	crypto_generichash(m, sizeof(m), (const uint8_t *)mix_msg, sizeof(mix_msg) - 1, key->bytes,
 			   sizeof(key->bytes));
-	key->mix[0] = load_le64(m);
-	key->mix[1] = load_le64(m + 8) | 1; /* odd: the multiply must be a bijection */
+	key->mix[0] = sw_fingerprint__load(m);
+	key->mix[1] = sw_fingerprint__load(m + 8) | 1; /* odd: the multiply must be a bijection */
 	sodium_memzero(m, sizeof(m));
 }
 
@@ -181,7 +170,7 @@ const char *sw_variant__name(enum sw_variant v)
 
 uint64_t sw_fingerprint__window(const struct sw_key *key, const uint8_t *p)
 {
-	return sw_fingerprint__mix(key->mix[0], key->mix[1], load_le64(p));
+	return sw_fingerprint__mix(key->mix[0], key->mix[1], sw_fingerprint__load(p));
 }
 
 void sw_fingerprint__full(const struct sw_key *key, const uint8_t *p, size_t len,

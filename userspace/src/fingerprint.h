@@ -67,6 +67,18 @@ const char *sw_variant__name(enum sw_variant v);
  * recomputed by the matcher at each sampled offset. */
 uint64_t sw_fingerprint__window(const struct sw_key *key, const uint8_t *p);
 
+/* The 8 bytes at p as a little-endian 64-bit value: the window both sides hash. */
+static inline uint64_t sw_fingerprint__load(const uint8_t *p)
+{
+	uint64_t x;
+
+	__builtin_memcpy(&x, p, sizeof(x));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
 /* The mix itself, on the 8 bytes loaded little-endian, for the matcher's hot loop. A filter,
  * not a MAC: xor and multiply by key-derived odd constants with xor-shifts in between. It is a
  * bijection of the 64-bit window, so equal window hashes mean equal windows; the full keyed

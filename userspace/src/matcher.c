@@ -106,17 +106,6 @@ struct scan {
 	void *ctx;
 };
 
-static ALWAYS_INLINE uint64_t load64(const uint8_t *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, sizeof(x));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
-
 static ALWAYS_INLINE uint64_t bloom_mask(uint64_t h)
 {
 	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63)) | (1ull << ((h >> 12) & 63));
@@ -571,7 +560,7 @@ static ALWAYS_INLINE int scan_data(const struct sw_matcher *m, struct scan *sc, 
 		__builtin_prefetch(d + i + 16 * S * 8);
 		hits = 0;
 		for (k = 0; k < 8; k++) {
-			h[k] = sw_fingerprint__mix(k0, k1, load64(d + i + k * S));
+			h[k] = sw_fingerprint__mix(k0, k1, sw_fingerprint__load(d + i + k * S));
 			hits |= (unsigned int)bloom_hit(bloom, shift, h[k]) << k;
 		}
 		if (unlikely(hits)) {
@@ -586,7 +575,7 @@ static ALWAYS_INLINE int scan_data(const struct sw_matcher *m, struct scan *sc, 
 		i += 8 * S;
 	}
 	for (; i <= last; i += S) {
-		h[0] = sw_fingerprint__mix(k0, k1, load64(d + i));
+		h[0] = sw_fingerprint__mix(k0, k1, sw_fingerprint__load(d + i));
 		if (bloom_hit(bloom, shift, h[0])) {
 			rc = probe(m, sc, sc->old_off + i, h[0]);
 			if (rc)
@@ -620,13 +609,13 @@ static int scan_seam(const struct sw_matcher *m, struct scan *sc, uint64_t from)
 	p = (from + S - 1) / S * S;
 	for (; p < sc->old_off && p + SW_WINDOW <= sc->bufend; p += S) {
 		if (p + SW_WINDOW <= sc->old_off) {
-			h = sw_fingerprint__mix(m->k0, m->k1,
-						load64(sc->carry + (p - sc->bufstart)));
+			h = sw_fingerprint__mix(
+				m->k0, m->k1, sw_fingerprint__load(sc->carry + (p - sc->bufstart)));
 		} else {
 			inc = (size_t)(sc->old_off - p);
 			memcpy(w, sc->carry + (p - sc->bufstart), inc);
 			memcpy(w + inc, sc->data, SW_WINDOW - inc);
-			h = sw_fingerprint__mix(m->k0, m->k1, load64(w));
+			h = sw_fingerprint__mix(m->k0, m->k1, sw_fingerprint__load(w));
 		}
 		if (bloom_hit(m->bloom, m->bloom_shift, h)) {
 			rc = probe(m, sc, p, h);

@@ -79,8 +79,8 @@ static int fd_mode(uint32_t pid, const char *fd)
 }
 
 /* Calls fn for each of pid's fds with its link target; stops when fn returns non-zero. */
-static int each_fd(uint32_t pid, int (*fn)(uint32_t pid, const char *fd, const char *target,
-					   void *ctx),
+static int each_fd(uint32_t pid,
+		   int (*fn)(uint32_t pid, const char *fd, const char *target, void *ctx),
 		   void *ctx)
 {
 	char dir[64], link[320], target[LINK_MAX_LEN];
@@ -162,7 +162,7 @@ void sw_procfs__writable_files(uint32_t pid,
 			       void (*fn)(const char *path, const struct stat *st, void *ctx),
 			       void *ctx)
 {
-	struct writable_ctx w = { .fn = fn, .ctx = ctx };
+	struct writable_ctx w = {.fn = fn, .ctx = ctx};
 
 	each_fd(pid, writable, &w);
 }

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define SW_PROCFS_FDS_MAX 4096		/* fds looked at per process */
-#define SW_PROCFS_PIDS_MAX 8192		/* processes looked at per /proc walk */
+#define SW_PROCFS_FDS_MAX  4096 /* fds looked at per process */
+#define SW_PROCFS_PIDS_MAX 8192 /* processes looked at per /proc walk */
 
 /* /proc/PID/exe, or "" (malloc'd; NULL only without memory). */
 char *sw_procfs__exe(uint32_t pid);
