@@ -9,7 +9,10 @@ skip=0
 failed=()
 for t in e2e_*.sh; do
 	echo "== $t"
-	timeout -k 10 300 bash "$t"
+	# The real-agent test may download the agent CLIs (~400 MB) on a fresh machine.
+	limit=300
+	[ "$t" = e2e_agents_real.sh ] && limit=1200
+	timeout -k 10 "$limit" bash "$t"
 	rc=$?
 	case $rc in
 	0) pass=$((pass + 1)) ;;
