@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "daemon.h"
 #include "fingerprint.h"
 #include "kernel.h"
 #include "pipeline.h"
@@ -32,14 +33,6 @@
 #include "rules.h"
 #include "secretset.h"
 #include "sink.h"
-
-#define CLIENTS_MAX	 64
-#define STATUS_MAX	 (256 * 1024)
-#define HOOK_ARGS_MAX	 32
-#define TICK_MS		 250 /* held alerts and flood summaries */
-#define TICKS_PER_SECOND (1000 / TICK_MS)
-#define HOLD_MS		 500 /* how long a file alert waits for a rename */
-#define ORIGINS_MAX	 16384
 
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
@@ -64,43 +57,7 @@ static const char usage[] =
 	"  -v, --verbose     log each event summary to stderr (never data)\n"
 	"  -h, --help        show this help\n";
 
-struct client {
-	int fd;
-	int follow;
-	uid_t uid;
-	pid_t pid;
-};
-
-struct daemon {
-	struct sw_paths paths;
-	const char *alerts_path;
-	const char *rules_dir;
-	const char *syslog_addr;
-	char *hook_argv[HOOK_ARGS_MAX + 2];
-	int hook_argc;
-	int hook_timeout_ms;
-	struct sw_rules *rules;
-	struct sw_sink *syslog_sink, *hook_sink;
-	unsigned int ticks;
-	enum sw_sink_format fmt;
-	int verbose;
-	uint32_t ringbuf_mb, max_bytes;
-
-	struct sw_key key;
-	struct sw_kernel *k;
-	struct sw_registry *reg;
-	struct sw_pipeline *pl;
-	struct sw_sink *file_sink, *stdout_sink, *ctl_sink;
-	int epfd, listen_fd, sig_fd, timer_fd;
-	struct client clients[CLIENTS_MAX];
-	struct stat secrets_st;
-	struct sw_loss loss_seen;
-	uint64_t next_session;
-	time_t started;
-	int stop;
-};
-
-static uint64_t now_us(void)
+uint64_t now_us(void)
 {
 	struct timeval tv;
 
@@ -108,7 +65,7 @@ static uint64_t now_us(void)
 	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-static void logmsg(const char *fmt, ...)
+void logmsg(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -145,29 +102,9 @@ static int pipe_reader(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid)
 	return d->k ? sw_kernel__pipe_reader(d->k, kdev, ino, tgid) : 0;
 }
 
-static void ctl_deliver(const char *json, size_t len, void *ctx)
-{
-	struct daemon *d = ctx;
-	int i;
-
-	for (i = 0; i < CLIENTS_MAX; i++) {
-		struct client *c = &d->clients[i];
-
-		if (c->fd <= 0 || !c->follow)
-			continue;
-		/* A follower that cannot keep up is dropped rather than stalling detection. */
-		if (send(c->fd, json, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len ||
-		    send(c->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
-			epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-			close(c->fd);
-			c->fd = 0;
-		}
-	}
-}
-
 static void push_origins(struct daemon *d);
 
-static int reload_secrets(struct daemon *d, int force)
+int reload_secrets(struct daemon *d, int force)
 {
 	struct sw_secretset *set;
 	struct stat st;
@@ -247,310 +184,6 @@ static void check_loss(struct daemon *d)
 }
 
 /* --- status as JSON --- */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->len >= b->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
-}
-
-/* JSON string of a path or name from the outside world. */
-static void bstr(struct buf *b, const char *s)
-{
-	bprintf(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			bprintf(b, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			bprintf(b, "\\u%04x", c);
-		else
-			bprintf(b, "%c", c);
-	}
-	bprintf(b, "\"");
-}
-
-struct status_ctx {
-	struct buf *b;
-	struct sw_proctab *pt;
-	const struct sw_session *s;
-	int first, pfirst;
-};
-
-static void status_proc(const struct sw_proc *p, void *ctx)
-{
-	struct status_ctx *c = ctx;
-
-	if (p->session_id != c->s->id)
-		return;
-	bprintf(c->b, "%s{\"pid\":%u,\"ppid\":%u,\"comm\":", c->pfirst ? "" : ",", p->tgid,
-		p->ppid);
-	bstr(c->b, p->comm);
-	bprintf(c->b, ",\"exe\":");
-	bstr(c->b, p->exe);
-	bprintf(c->b, "}");
-	c->pfirst = 0;
-}
-
-static void status_session(const struct sw_session *s, void *ctx)
-{
-	struct status_ctx *c = ctx;
-
-	bprintf(c->b, "%s{\"id\":%llu,\"agent\":", c->first ? "" : ",", (unsigned long long)s->id);
-	bstr(c->b, s->agent);
-	bprintf(c->b, ",\"root_pid\":%u,\"root_exe\":", s->root_pid);
-	bstr(c->b, s->root_exe);
-	bprintf(c->b, ",\"live\":%s,\"processes\":[", s->ended ? "false" : "true");
-	c->s = s;
-	c->pfirst = 1;
-	sw_proctab__each_proc(c->pt, status_proc, c);
-	bprintf(c->b, "]}");
-	c->first = 0;
-}
-
-struct places_ctx {
-	struct buf *b;
-	const struct sw_secretset *set;
-	int first;
-};
-
-static void status_place(const uint8_t sid[SW_SECRET_ID_BYTES], const char *key,
-			 const struct sw_registry_entry *e, void *ctx)
-{
-	struct places_ctx *c = ctx;
-	const struct sw_secret *s = sw_secretset__find_id(c->set, sid);
-	char id[2 * SW_SECRET_ID_BYTES + 1];
-	int i;
-
-	for (i = 0; i < SW_SECRET_ID_BYTES; i++)
-		snprintf(id + 2 * i, 3, "%02x", sid[i]);
-	bprintf(c->b, "%s{\"secret\":{\"id\":\"%s\",\"name\":", c->first ? "" : ",", id);
-	bstr(c->b, s ? s->name : "");
-	bprintf(c->b, "},\"place\":");
-	bstr(c->b, key);
-	bprintf(c->b, ",\"count\":%llu,\"first_seen_us\":%lld,\"last_seen_us\":%lld}",
-		(unsigned long long)e->count, (long long)e->first_seen, (long long)e->last_seen);
-	c->first = 0;
-}
-
-static void status_json(struct daemon *d, struct buf *b)
-{
-	struct places_ctx pc = {.b = b, .set = sw_pipeline__secrets(d->pl), .first = 1};
-
-	struct sw_pipeline_stats st;
-	struct status_ctx c = {.b = b, .pt = sw_pipeline__proctab(d->pl), .first = 1};
-
-	sw_pipeline__stats(d->pl, &st);
-	bprintf(b,
-		"{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
-		"\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
-		"\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,",
-		getpid(), (long long)(time(NULL) - d->started), sw_pipeline__secrets(d->pl)->n,
-		sw_registry__size(d->reg), (unsigned long long)st.records,
-		(unsigned long long)st.bad_records, (unsigned long long)st.data_bytes,
-		(unsigned long long)st.matches, (unsigned long long)st.alerts,
-		(unsigned long long)st.streams, sw_proctab__count(c.pt));
-	bprintf(b,
-		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
-		"\"path_truncated\":%llu,\"scope_full\":%llu},\"sessions\":[",
-		(unsigned long long)d->loss_seen.ringbuf_full,
-		(unsigned long long)d->loss_seen.truncated,
-		(unsigned long long)d->loss_seen.read_errors,
-		(unsigned long long)d->loss_seen.path_truncated,
-		(unsigned long long)d->loss_seen.scope_full);
-	sw_proctab__each_session(c.pt, status_session, &c);
-	/* The places each secret was seen, most recent first, with how often: repeat
-	 * sightings do not alert, they count here. */
-	bprintf(b, "],\"suppressed\":%llu,\"places\":[", (unsigned long long)st.suppressed);
-	sw_registry__recent(d->reg, 200, status_place, &pc);
-	bprintf(b, "]}");
-}
-
-/* --- control requests --- */
-
-static void reply(struct client *c, const char *fmt, ...)
-{
-	char line[SW_CTL_LINE_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	send(c->fd, line, n, MSG_NOSIGNAL);
-}
-
-static void count_live(const struct sw_session *s, void *ctx)
-{
-	if (!s->ended)
-		(*(size_t *)ctx)++;
-}
-
-static uint64_t new_session_id(struct daemon *d)
-{
-	return ++d->next_session;
-}
-
-static void handle_request(struct daemon *d, struct client *c, char *line)
-{
-	char *arg = strchr(line, ' ');
-	struct sw_scope sc;
-	uint64_t id;
-	long pid;
-	int e;
-
-	if (arg)
-		*arg++ = 0;
-	if (!strcmp(line, "summary")) {
-		struct sw_pipeline_stats st;
-		size_t live = 0;
-
-		sw_pipeline__stats(d->pl, &st);
-		sw_proctab__each_session(sw_pipeline__proctab(d->pl), count_live, &live);
-		reply(c,
-		      "ok pid=%d uptime_s=%lld secrets=%zu sessions=%zu processes=%zu records=%llu "
-		      "alerts=%llu ringbuf_full=%llu truncated=%llu",
-		      getpid(), (long long)(time(NULL) - d->started),
-		      sw_pipeline__secrets(d->pl)->n, live,
-		      sw_proctab__count(sw_pipeline__proctab(d->pl)),
-		      (unsigned long long)st.records, (unsigned long long)st.alerts,
-		      (unsigned long long)d->loss_seen.ringbuf_full,
-		      (unsigned long long)d->loss_seen.truncated);
-	} else if (!strcmp(line, "status")) {
-		struct buf b = {.cap = STATUS_MAX};
-
-		b.p = malloc(b.cap);
-		if (!b.p) {
-			reply(c, "err out of memory");
-			return;
-		}
-		status_json(d, &b);
-		send(c->fd, "ok ", 3, MSG_NOSIGNAL);
-		send(c->fd, b.p, b.len, MSG_NOSIGNAL);
-		send(c->fd, "\n", 1, MSG_NOSIGNAL);
-		free(b.p);
-	} else if (!strcmp(line, "session")) {
-		/* The caller's own pid becomes a session root before it execs the agent. */
-		if (sw_kernel__scope_get(d->k, c->pid, &sc) == 1) {
-			reply(c, "ok %llu", (unsigned long long)sc.session_id);
-			return;
-		}
-		id = new_session_id(d);
-		e = sw_kernel__scope_add(d->k, c->pid, id, c->pid);
-		if (e) {
-			reply(c, "err cannot add pid %d to the scope: %s", c->pid, strerror(-e));
-			return;
-		}
-		sw_pipeline__session(d->pl, id, c->pid, arg && *arg ? arg : "");
-		reply(c, "ok %llu", (unsigned long long)id);
-	} else if (!strcmp(line, "watch")) {
-		if (c->uid != 0) {
-			reply(c, "err watching another process needs root");
-			return;
-		}
-		pid = arg ? strtol(arg, NULL, 10) : 0;
-		if (pid <= 0 || kill(pid, 0)) {
-			reply(c, "err no such process: %s", arg ? arg : "");
-			return;
-		}
-		if (sw_kernel__scope_get(d->k, pid, &sc) == 1) {
-			reply(c, "ok %llu", (unsigned long long)sc.session_id);
-			return;
-		}
-		id = new_session_id(d);
-		e = sw_kernel__scope_add(d->k, pid, id, pid);
-		if (e) {
-			reply(c, "err cannot add pid %ld to the scope: %s", pid, strerror(-e));
-			return;
-		}
-		sw_pipeline__session(d->pl, id, pid, "watched");
-		reply(c, "ok %llu", (unsigned long long)id);
-	} else if (!strcmp(line, "reload")) {
-		if (c->uid != 0) {
-			reply(c, "err reloading needs root");
-			return;
-		}
-		e = reload_secrets(d, 1);
-		if (e)
-			reply(c, "err reloading the secret set: %s", strerror(-e));
-		else
-			reply(c, "ok %zu", sw_pipeline__secrets(d->pl)->n);
-	} else if (!strcmp(line, "follow")) {
-		if (c->uid != 0) {
-			reply(c, "err following alerts needs root");
-			return;
-		}
-		c->follow = 1;
-		reply(c, "ok");
-	} else {
-		reply(c,
-		      "err unknown request '%s' (expected status, summary, session, watch, reload, "
-		      "follow)",
-		      line);
-	}
-}
-
-static void accept_client(struct daemon *d)
-{
-	struct epoll_event ev = {.events = EPOLLIN};
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	int fd, i;
-
-	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	for (i = 0; i < CLIENTS_MAX && d->clients[i].fd > 0; i++)
-		;
-	if (i == CLIENTS_MAX || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		close(fd);
-		return;
-	}
-	d->clients[i] = (struct client){.fd = fd, .uid = cred.uid, .pid = cred.pid};
-	ev.data.u64 = 100 + i;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-		close(fd);
-		d->clients[i].fd = 0;
-	}
-}
-
-static void client_readable(struct daemon *d, struct client *c)
-{
-	char line[SW_CTL_LINE_MAX];
-	int n;
-
-	/* Requests are single short lines; a client that sends nothing useful within 1 s is
-	 * dropped so it cannot wedge the loop. */
-	n = sw_ctl__read_line(c->fd, line, sizeof(line), 1000);
-	if (n <= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-		c->fd = 0;
-		return;
-	}
-	handle_request(d, c, line);
-}
-
-/* --- lifecycle --- */
 
 static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 {
@@ -701,7 +334,7 @@ static int open_sinks(struct daemon *d)
 		sw_pipeline__add_sink(d->pl, d->file_sink);
 	}
 	d->stdout_sink = sw_sink__file("-", d->fmt);
-	d->ctl_sink = sw_sink__callback(ctl_deliver, d, SW_FMT_JSON);
+	d->ctl_sink = sw_sink__callback(control__deliver, d, SW_FMT_JSON);
 	if (!d->stdout_sink || !d->ctl_sink) {
 		logmsg("cannot set up the alert sinks: %s", strerror(errno));
 		return -1;
@@ -871,13 +504,13 @@ static int run_loop(struct daemon *d)
 			if (tag == TAG_KERNEL)
 				sw_kernel__consume(d->k);
 			else if (tag == TAG_LISTEN)
-				accept_client(d);
+				control__accept(d);
 			else if (tag == TAG_SIGNAL)
 				on_signal(d);
 			else if (tag == TAG_TIMER)
 				on_timer(d);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
-				client_readable(d, &d->clients[tag - 100]);
+				control__readable(d, &d->clients[tag - 100]);
 		}
 	}
 	/* Drain what the kernel already sent, read back pending files, emit what is held. */
@@ -897,7 +530,7 @@ int main(int argc, char **argv)
 				 .it_value = {0, TICK_MS * 1000000L}};
 	char err[1024];
 	sigset_t mask;
-	int corrupt = 0, ret = EXIT_FAILURE, e, i;
+	int corrupt = 0, ret = EXIT_FAILURE, e;
 
 	if (parse_args(d, argc, argv))
 		return EXIT_FAILURE;
@@ -1011,9 +644,7 @@ cleanup:
 		close(d->listen_fd);
 		unlink(d->paths.control);
 	}
-	for (i = 0; i < CLIENTS_MAX; i++)
-		if (d->clients[i].fd > 0)
-			close(d->clients[i].fd);
+	control__close_all(d);
 	if (d->reg)
 		sw_registry__flush(d->reg);
 	sw_kernel__free(d->k);
