@@ -22,13 +22,14 @@
 #include "fingerprint.h"
 #include "rules.h"
 #include "secretset.h"
+#include "sprawlctl.h"
 #include "sprawlctl_bench.h"
 
 #define VALUE_MAX (SW_SECRET_MAX + 2) /* room for a trailing newline to strip */
 
-static struct sw_paths paths;
+struct sw_paths paths;
 
-static void err(const char *fmt, ...)
+void err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,6 +46,9 @@ static const char usage[] =
 	"  secrets add NAME [--from-file F]  track a secret; the value is read from stdin or F,\n"
 	"                                    never from the command line\n"
 	"  secrets import-env FILE           track every KEY=VALUE of a .env file\n"
+	"  secrets discover [--dry-run]      track what the detectors find in well-known "
+	"credential\n"
+	"                                    files and in running agents' environments\n"
 	"  secrets list                      names, ids, lengths and origins (never values)\n"
 	"  secrets rm NAME                   stop tracking a secret\n"
 	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
@@ -86,13 +90,7 @@ static int daemon_call(const char *req, char *out, size_t size, int quiet_absent
 
 /* --- secrets --- */
 
-struct locked_set {
-	int lock_fd;
-	struct sw_key key;
-	struct sw_secretset *set;
-};
-
-static int open_set(struct locked_set *ls)
+int open_set(struct locked_set *ls)
 {
 	int e;
 
@@ -130,7 +128,7 @@ static int open_set(struct locked_set *ls)
 	return 0;
 }
 
-static void close_set(struct locked_set *ls)
+void close_set(struct locked_set *ls)
 {
 	sw_secretset__free(ls->set);
 	sodium_memzero(&ls->key, sizeof(ls->key));
@@ -139,7 +137,7 @@ static void close_set(struct locked_set *ls)
 }
 
 /* Saves the set and tells a running daemon to use it now. */
-static int commit_set(struct locked_set *ls)
+int commit_set(struct locked_set *ls)
 {
 	char out[256];
 	int e;
@@ -180,7 +178,7 @@ static ssize_t read_value(int fd, uint8_t *buf, size_t cap)
 	return n;
 }
 
-static int valid_name(const char *name)
+int valid_name(const char *name)
 {
 	size_t i, n = strlen(name);
 
@@ -195,8 +193,8 @@ static int valid_name(const char *name)
 }
 
 /* Fingerprints value (wiped by the call) as NAME into the set. */
-static int put_secret(struct locked_set *ls, const char *name, uint8_t *value, size_t len,
-		      const char *origin, const struct stat *ost, const char *where)
+int put_secret(struct locked_set *ls, const char *name, uint8_t *value, size_t len,
+	       const char *origin, const struct stat *ost, const char *where)
 {
 	struct sw_secret s;
 	int e;
@@ -488,7 +486,9 @@ static int cmd_secrets(int argc, char **argv)
 		return cmd_secrets_list(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "rm"))
 		return cmd_secrets_rm(argc - 1, argv + 1);
-	err("usage: secrets add|import-env|list|rm ...");
+	if (argc >= 2 && !strcmp(argv[1], "discover"))
+		return cmd_secrets_discover(argc - 1, argv + 1);
+	err("usage: secrets add|import-env|discover|list|rm ...");
 	return -EINVAL;
 }
 
