@@ -25,7 +25,6 @@
 #define HOLD_MS		 500 /* how long a file alert waits for a rename */
 #define ORIGINS_MAX	 16384
 
-
 struct client {
 	int fd;
 	int follow;
@@ -69,7 +68,7 @@ int reload_secrets(struct daemon *d, int force);
 uint64_t new_session_id(struct daemon *d);
 
 /* control.c: the control socket. */
-void control__deliver(const char *json, size_t len, void *ctx);	/* alerts --follow */
+void control__deliver(const char *json, size_t len, void *ctx); /* alerts --follow */
 void control__accept(struct daemon *d);
 void control__readable(struct daemon *d, struct client *c);
 void control__close_all(struct daemon *d);

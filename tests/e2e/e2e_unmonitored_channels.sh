@@ -92,6 +92,25 @@ expect_alerts "out-of-order pwrite pieces: found when the file is read back" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/pieces.bin'"
 expect_alerts "process_vm_writev: unmonitored_channel" 1 \
 	"a['kind']=='unmonitored_channel' and a['channel']=='process_vm_writev'"
+# A writer still running when the daemon stops: its mapped file is read back at the stop.
+"$SPRAWLCTL" run -- python3 -c "
+import mmap, sys, time
+v = open(sys.argv[1], 'rb').read()
+with open(sys.argv[2], 'w+b') as f:
+    f.write(b'\0' * 4096); f.flush()
+    m = mmap.mmap(f.fileno(), 4096)
+    m[:len(v)] = v
+    m.flush()
+    open(sys.argv[3], 'w').write('mapped')
+    time.sleep(20)
+" "$E2E_TMP/src.env" "$WORK/still_mapped.bin" "$WORK/mapped.flag" &
+LIVE=$!
+E2E_KILL="${E2E_KILL:-} $LIVE"
+for _ in $(seq 100); do [ -e "$WORK/mapped.flag" ] && break; sleep 0.1; done
+sleep 0.5
 e2e_stop
+kill "$LIVE" 2>/dev/null
+expect_alerts "a live writer's mapped file is read back when the daemon stops" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/still_mapped.bin' and a['process']['comm']=='python3'"
 expect_no_plaintext "$T"
 e2e_finish

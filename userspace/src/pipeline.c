@@ -904,13 +904,32 @@ static void on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 	sw_proctab__exit(p->pt, ev->hdr->tgid);
 }
 
+static void rescan_live(const struct sw_proc *pr, void *ctx)
+{
+	struct sw_pipeline *p = ctx;
+	struct sw_hdr h = {.type = SW_EV_EXIT};
+	struct sw_event ev = {.hdr = &h};
+	struct rescan_ctx c = {.p = p, .ev = &ev, .pr = pr};
+
+	/* As if the process exited now: named from what the process table knows of it. */
+	h.pid = h.tgid = pr->tgid;
+	h.ppid = pr->ppid;
+	h.uid = pr->uid;
+	h.session_id = pr->session_id;
+	memcpy(h.comm, pr->comm, sizeof(h.comm));
+	sw_rescan__take(p->rescan, pr->tgid, rescan_one, &c);
+}
+
+static void forget(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx)
+{
+	(void)dev, (void)ino, (void)gen, (void)path, (void)ctx;
+}
+
 void sw_pipeline__rescan_all(struct sw_pipeline *p)
 {
-	struct rescan_ctx c = {.p = p};
-
-	/* No process to name any more: matches are not attributable, the files are still
-	 * read so nothing is silently skipped by design; alerts come from exits. */
-	sw_rescan__take_all(p->rescan, rescan_one, &c);
+	sw_proctab__each_proc(p->pt, rescan_live, p);
+	/* Files of processes the table no longer knows cannot be attributed: dropped. */
+	sw_rescan__take_all(p->rescan, forget, NULL);
 }
 
 static void base_alert(struct sw_pipeline *p, struct sw_alert *a, enum sw_alert_kind kind,

@@ -60,7 +60,8 @@ int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
 /* Emits held alerts that are due (all with force) and flood-control summaries. Call often
  * (the daemon: every 250 ms; replay: at the end with force). */
 void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now_us, int force);
-/* Reads back every file still awaiting a rescan (shutdown, end of a replay). */
+/* Reads back the files of every live process still awaiting a rescan, as if it exited now
+ * (daemon shutdown). */
 void sw_pipeline__rescan_all(struct sw_pipeline *p);
 /* (dev, ino) of every secret's origin in the kernel's dev encoding, for the origins map. */
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max);
