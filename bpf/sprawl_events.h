@@ -24,6 +24,12 @@ enum sw_event_type {
 	SW_EV_OPEN = 5,	   /* a session process opened a secret's origin file */
 	SW_EV_RENAME = 6,  /* rename or link: an artifact gets a new name */
 	SW_EV_CHANNEL = 7, /* a channel syscalls cannot show (io_uring, shared mmap, ...) */
+	/* Made by the daemon, never by the kernel: what the pipeline learned from elsewhere, kept
+	 * in the trace log so a replay feeds the pipeline exactly what the live run did. */
+	SW_EV_SESSION = 100, /* a session the daemon started (sprawlctl run, watch, adoption) */
+	SW_EV_READER = 101,  /* the process found reading a pipe */
+	SW_EV_LOSS = 102,    /* loss counter deltas */
+	SW_EV_RENAMED = 103, /* what a rename's new name turned out to be (dev, ino) */
 };
 
 /* agent_comms map value for an interpreter (node, python3, ...): not an agent by itself. */
@@ -149,6 +155,31 @@ struct sw_data_rec {
 };
 _Static_assert(sizeof(struct sw_data_rec) == 184, "sw_data_rec layout");
 
+/* SW_EV_SESSION: hdr.session_id, hdr.tgid = the root. */
+struct sw_session_rec {
+	struct sw_hdr hdr;
+	char agent[64];
+};
+_Static_assert(sizeof(struct sw_session_rec) == 120, "sw_session_rec layout");
+
+/* SW_EV_READER: hdr.tgid read the pipe (kernel dev, ino). */
+struct sw_reader_rec {
+	struct sw_hdr hdr;
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct sw_reader_rec) == 72, "sw_reader_rec layout");
+
+/* SW_EV_RENAMED: tail = path[path_len]; dev in stat's encoding. */
+struct sw_renamed_rec {
+	struct sw_hdr hdr;
+	__u64 dev;
+	__u64 ino;
+	__u32 path_len;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sw_renamed_rec) == 80, "sw_renamed_rec layout");
+
 /* Key of the origins map: (dev, ino) of every secret's origin file, dev in kernel encoding. */
 struct sw_inode_key {
 	__u64 dev;
@@ -204,5 +235,12 @@ struct sw_loss {
 	__u64 pad[2];
 };
 _Static_assert(sizeof(struct sw_loss) == 64, "sw_loss layout");
+
+/* SW_EV_LOSS: deltas since the previous one. */
+struct sw_loss_rec {
+	struct sw_hdr hdr;
+	struct sw_loss loss;
+};
+_Static_assert(sizeof(struct sw_loss_rec) == 120, "sw_loss_rec layout");
 
 #endif

@@ -55,6 +55,12 @@ static const char usage[] =
 	"  watch PID                         make a running process a session root (root)\n"
 	"  status [--json]                   what the daemon is watching\n"
 	"  alerts [--follow] [--file F]      print alerts (from the alert file, or live)\n"
+	"  replay TRACE... [--alerts FILE]  the recorded records through the same pipeline, with\n"
+	"                                    a fresh registry: the live run's alerts again\n"
+	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
+	"  replay TRACE... [--alerts FILE]   the recorded records through the same pipeline, with\n"
+	"                                    a fresh registry: the live run's alerts again\n"
+	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
 	"                                    rules), reporting file:line:col of each error\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
@@ -691,7 +697,7 @@ static const struct cmd {
 } cmds[] = {
 	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
 	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
-	{"bench", cmd_bench},
+	{"bench", cmd_bench},	  {"replay", cmd_replay}, {"trace", cmd_trace},
 };
 
 int main(int argc, char **argv)

@@ -17,9 +17,9 @@
 #include "rules.h"
 #include "sprawlctl.h"
 
-#define FILE_MAX (1u << 20)	/* credential files larger than this are not read */
+#define FILE_MAX  (1u << 20) /* credential files larger than this are not read */
 #define HOMES_MAX 4096
-#define PIDS_MAX 65536
+#define PIDS_MAX  65536
 
 /* Relative to a home directory. */
 static const char *const cred_files[] = {
@@ -40,9 +40,9 @@ static const char *const cred_files[] = {
 struct found {
 	struct locked_set *ls;
 	const uint8_t *data;
-	const char *origin;		/* path, or NULL for an environment */
+	const char *origin; /* path, or NULL for an environment */
 	const struct stat *st;
-	const char *where;		/* for messages: file or "pid N (agent)" */
+	const char *where; /* for messages: file or "pid N (agent)" */
 	int dry_run;
 	size_t added, known;
 };
@@ -102,7 +102,7 @@ static void scan_file(struct found *f, const struct sw_rules *r, const char *pat
 			f->where = path;
 			sw_detect__scan(r, buf, n, on_hit, f);
 		}
-		sodium_free(buf);	/* wipes */
+		sodium_free(buf); /* wipes */
 	}
 	close(fd);
 }
@@ -173,7 +173,8 @@ static void scan_agents(struct found *f, const struct sw_rules *r)
 			if (fd >= 0)
 				close(fd);
 			if (len > 0) {
-				snprintf(where, sizeof(where), "pid %u (%s) environment", pid, label);
+				snprintf(where, sizeof(where), "pid %u (%s) environment", pid,
+					 label);
 				f->data = env;
 				f->origin = NULL;
 				f->st = NULL;
@@ -195,7 +196,7 @@ int cmd_secrets_discover(int argc, char **argv)
 {
 	struct sw_rules_error re;
 	struct locked_set ls;
-	struct found f = { .ls = &ls };
+	struct found f = {.ls = &ls};
 	struct sw_rules *r;
 	char msg[1024];
 	int e;

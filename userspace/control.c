@@ -247,7 +247,7 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 			reply(c, "err cannot add pid %d to the scope: %s", c->pid, strerror(-e));
 			return;
 		}
-		sw_pipeline__session(d->pl, id, c->pid, arg && *arg ? arg : "");
+		daemon_session(d, id, c->pid, arg && *arg ? arg : "");
 		reply(c, "ok %llu", (unsigned long long)id);
 	} else if (!strcmp(line, "watch")) {
 		if (c->uid != 0) {
@@ -269,7 +269,7 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 			reply(c, "err cannot add pid %ld to the scope: %s", pid, strerror(-e));
 			return;
 		}
-		sw_pipeline__session(d->pl, id, pid, "watched");
+		daemon_session(d, id, pid, "watched");
 		reply(c, "ok %llu", (unsigned long long)id);
 	} else if (!strcmp(line, "reload")) {
 		if (c->uid != 0) {

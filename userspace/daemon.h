@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "rules.h"
 #include "sink.h"
+#include "tracelog.h"
 
 #define CLIENTS_MAX	 64
 #define STATUS_MAX	 (256 * 1024)
@@ -59,6 +60,9 @@ struct daemon {
 	uint64_t next_session;
 	time_t started;
 	int stop;
+	const char *trace_dir;
+	struct sw_tracelog_writer *trace;
+	uint64_t trace_errors;
 };
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -66,6 +70,8 @@ uint64_t now_us(void);
 /* Reloads the secret set if its file changed (always with force). */
 int reload_secrets(struct daemon *d, int force);
 uint64_t new_session_id(struct daemon *d);
+/* A session the daemon starts: into the pipeline and the trace log alike. */
+void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
 
 /* control.c: the control socket. */
 void control__deliver(const char *json, size_t len, void *ctx); /* alerts --follow */

@@ -50,7 +50,8 @@ static const char usage[] =
 	"  --hook PROG       also run PROG (no shell) for each alert, its JSON on stdin\n"
 	"  --hook-arg ARG    an argument for PROG (repeatable, in order)\n"
 	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
-	"  --trace-dir DIR   record a trace log (not available in this build)\n"
+	"  --trace-dir DIR   record a trace log there (zlib blocks of protobuf events, secrets\n"
+	"                    redacted) for `sprawlctl replay` and `sprawlctl trace dump`\n"
 	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default 32)\n"
 	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
 	"1048576)\n"
@@ -83,6 +84,65 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Appends a record to the trace log, with the spans that must not be kept. */
+static void trace_append(struct daemon *d, const void *rec, size_t size,
+			 const struct sw_redaction *red, size_t nred)
+{
+	const struct sw_hdr *h = rec;
+
+	if (d->trace && size >= sizeof(*h) &&
+	    sw_tracelog_writer__append(d->trace, rec, size, h->ktime, red, nred))
+		d->trace_errors++;
+}
+
+/* Every input of the pipeline passes here: the kernel's records and the daemon's own. */
+static void feed(struct daemon *d, const void *rec, size_t size)
+{
+	const struct sw_redaction *red;
+	size_t nred;
+
+	sw_pipeline__record(d->pl, rec, size);
+	red = sw_pipeline__redactions(d->pl, &nred);
+	trace_append(d, rec, size, red, nred);
+}
+
+static uint64_t ktime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void session_rec(struct sw_session_rec *r, uint64_t id, uint32_t root, const char *agent)
+{
+	memset(r, 0, sizeof(*r));
+	r->hdr.type = SW_EV_SESSION;
+	r->hdr.size = sizeof(*r);
+	r->hdr.ktime = ktime_ns();
+	r->hdr.pid = r->hdr.tgid = root;
+	r->hdr.session_id = id;
+	snprintf(r->agent, sizeof(r->agent), "%s", agent ? agent : "");
+}
+
+void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent)
+{
+	struct sw_session_rec r;
+
+	session_rec(&r, id, root, agent);
+	feed(d, &r, sizeof(r));
+}
+
+/* The pipeline's own records (pipe readers it found): for the trace log only. */
+static void emit_record(void *ctx, const void *rec, size_t len)
+{
+	struct daemon *d = ctx;
+	struct sw_hdr *h = (struct sw_hdr *)rec;
+
+	h->ktime = ktime_ns();
+	trace_append(d, rec, len, NULL, 0);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -91,7 +151,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (d->verbose && size >= sizeof(*h))
 		logmsg("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
 		       (unsigned long long)h->session_id, h->flags, h->size);
-	sw_pipeline__record(d->pl, data, size);
+	feed(d, data, size);
 	return 0;
 }
 
@@ -170,20 +230,24 @@ static void save_learned(struct daemon *d)
 
 static void check_loss(struct daemon *d)
 {
-	struct sw_loss now, delta;
+	struct sw_loss_rec r = {.hdr = {.type = SW_EV_LOSS, .size = sizeof(r)}};
+	struct sw_loss now, *l = &r.loss;
 
 	if (sw_kernel__loss(d->k, &now))
 		return;
-	delta.ringbuf_full = now.ringbuf_full - d->loss_seen.ringbuf_full;
-	delta.truncated = now.truncated - d->loss_seen.truncated;
-	delta.read_errors = now.read_errors - d->loss_seen.read_errors;
-	delta.path_truncated = now.path_truncated - d->loss_seen.path_truncated;
-	delta.scope_full = now.scope_full - d->loss_seen.scope_full;
+	l->ringbuf_full = now.ringbuf_full - d->loss_seen.ringbuf_full;
+	l->truncated = now.truncated - d->loss_seen.truncated;
+	l->read_errors = now.read_errors - d->loss_seen.read_errors;
+	l->path_truncated = now.path_truncated - d->loss_seen.path_truncated;
+	l->scope_full = now.scope_full - d->loss_seen.scope_full;
+	l->copies_unread = now.copies_unread - d->loss_seen.copies_unread;
 	d->loss_seen = now;
-	sw_pipeline__loss(d->pl, &delta);
+	if (!l->ringbuf_full && !l->truncated && !l->read_errors && !l->path_truncated &&
+	    !l->scope_full && !l->copies_unread)
+		return; /* nothing lost: nothing to say, nothing to record */
+	r.hdr.ktime = ktime_ns();
+	feed(d, &r, sizeof(r));
 }
-
-/* --- status as JSON --- */
 
 static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 {
@@ -191,7 +255,7 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 
 	if (kill(tgid, 0) && errno == ESRCH)
 		return;
-	sw_pipeline__session(d->pl, s->session_id, s->root_pid, NULL);
+	daemon_session(d, s->session_id, s->root_pid, NULL);
 	if (s->session_id < (1ULL << 63) && s->session_id > d->next_session)
 		d->next_session = s->session_id;
 }
@@ -248,8 +312,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			}
 			break;
 		case 't':
-			logmsg("--trace-dir: trace logs are not available in this build");
-			return -1;
+			d->trace_dir = optarg;
+			break;
 		case 'S':
 			d->syslog_addr = optarg;
 			break;
@@ -428,7 +492,16 @@ static uint64_t adopt(void *ctx, uint32_t tgid)
 	if (sw_kernel__scope_get(d->k, tgid, &sc) == 1)
 		return sc.session_id;
 	id = new_session_id(d);
-	return sw_kernel__scope_add(d->k, tgid, id, tgid) ? 0 : id;
+	if (sw_kernel__scope_add(d->k, tgid, id, tgid))
+		return 0;
+	/* The pipeline starts the session itself; the trace log needs it before the exec. */
+	{
+		struct sw_session_rec r;
+
+		session_rec(&r, id, tgid, NULL);
+		trace_append(d, &r, sizeof(r), NULL, 0);
+	}
+	return id;
 }
 
 static void push_origins(struct daemon *d)
@@ -479,6 +552,8 @@ static void on_timer(struct daemon *d)
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	check_loss(d);
+	if (d->trace && sw_tracelog_writer__flush(d->trace))
+		d->trace_errors++;
 	save_learned(d);
 	reload_secrets(d, 0);
 	sw_registry__flush(d->reg);
@@ -576,6 +651,7 @@ int main(int argc, char **argv)
 	po.hold_ms = HOLD_MS;
 	po.pipe_reader = pipe_reader;
 	po.adopt = adopt;
+	po.emit_record = emit_record;
 	po.pipe_reader_ctx = d;
 	d->pl = sw_pipeline__new(&po);
 	if (!d->pl) {
@@ -604,6 +680,16 @@ int main(int argc, char **argv)
 	}
 	reload_secrets(d, 1);
 
+	if (d->trace_dir) {
+		struct sw_tracelog_opts to = {.dir = d->trace_dir};
+
+		d->trace = sw_tracelog_writer__new(&to);
+		if (!d->trace) {
+			logmsg("--trace-dir %s: cannot record there: %s", d->trace_dir,
+			       strerror(errno));
+			goto cleanup;
+		}
+	}
 	ko.ringbuf_bytes = d->ringbuf_mb << 20;
 	ko.max_bytes = d->max_bytes;
 	ko.pin_dir = d->paths.pin_dir;
@@ -654,6 +740,7 @@ cleanup:
 	sw_sink__free(d->file_sink);
 	sw_sink__free(d->syslog_sink);
 	sw_sink__free(d->hook_sink);
+	sw_tracelog_writer__free(d->trace); /* flushes */
 	sw_rules__free(d->rules);
 	sw_registry__free(d->reg);
 	if (d->timer_fd >= 0)

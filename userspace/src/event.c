@@ -98,6 +98,31 @@ int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
 		ev->path = (const char *)(ev->channel + 1);
 		ev->path_len = ev->channel->path_len;
 		return 0;
+	case SW_EV_SESSION:
+		if (size < sizeof(*ev->session))
+			return -EBADMSG;
+		ev->session = rec;
+		return 0;
+	case SW_EV_READER:
+		if (size < sizeof(*ev->reader))
+			return -EBADMSG;
+		ev->reader = rec;
+		return 0;
+	case SW_EV_RENAMED:
+		if (size < sizeof(*ev->renamed))
+			return -EBADMSG;
+		ev->renamed = rec;
+		if (ev->renamed->path_len > SW_PATH_LEN ||
+		    sizeof(*ev->renamed) + (size_t)ev->renamed->path_len > size)
+			return -EBADMSG;
+		ev->path = (const char *)(ev->renamed + 1);
+		ev->path_len = ev->renamed->path_len;
+		return 0;
+	case SW_EV_LOSS:
+		if (size < sizeof(*ev->loss))
+			return -EBADMSG;
+		ev->loss = rec;
+		return 0;
 	default:
 		return -EBADMSG;
 	}

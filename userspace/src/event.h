@@ -18,6 +18,10 @@ struct sw_event {
 		const struct sw_open_rec *open;
 		const struct sw_rename_rec *rename;
 		const struct sw_channel_rec *channel;
+		const struct sw_session_rec *session;
+		const struct sw_reader_rec *reader;
+		const struct sw_loss_rec *loss;
+		const struct sw_renamed_rec *renamed;
 	};
 	/* SW_EV_DATA, SW_EV_OPEN, SW_EV_CHANNEL; SW_EV_RENAME: the directory */
 	const char *path;

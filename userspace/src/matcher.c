@@ -402,6 +402,24 @@ size_t sw_matcher__max_len(const struct sw_matcher *m)
 	return m ? m->maxlen : 0;
 }
 
+uint64_t sw_stream__unsettled(const struct sw_stream *s, const struct sw_matcher *m)
+{
+	uint64_t stride = m && m->stride ? m->stride : SW_STRIDE_MAX;
+	/* A pattern starting here may not have had a sampled window checked whole yet. */
+	uint64_t from = s->off > stride + 6 ? s->off - (stride + 6) : 0;
+
+	/* An open candidate sampled at pend starts at most 7 bytes before it. */
+	if (s->pend != UINT64_MAX && s->last == m) {
+		uint64_t c = s->pend > SW_WINDOW - 1 ? s->pend - (SW_WINDOW - 1) : 0;
+
+		if (c < from)
+			from = c;
+	} else if (s->pend != UINT64_MAX) {
+		from = 0;
+	}
+	return from;
+}
+
 size_t sw_matcher__stride(const struct sw_matcher *m)
 {
 	return m ? m->stride : 0;

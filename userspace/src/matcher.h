@@ -36,6 +36,10 @@ size_t sw_matcher__memory(const struct sw_matcher *m); /* bytes held by the inde
 struct sw_stream *sw_stream__new(void);
 void sw_stream__free(struct sw_stream *s);
 uint64_t sw_stream__offset(const struct sw_stream *s);
+/* The stream offset from which bytes may still turn out to be part of a match not reported
+ * yet (an open candidate, or windows not sampled whole): bytes before it are settled. A
+ * recorder that must not keep a secret redacts from here to the end. */
+uint64_t sw_stream__unsettled(const struct sw_stream *s, const struct sw_matcher *m);
 /* Forget the carry (e.g. a non-contiguous write); the offset continues. */
 void sw_stream__reset(struct sw_stream *s);
 

@@ -35,6 +35,9 @@
 #define COPY_READ_MAX	(8u << 20)  /* bytes of a copy's source read back and scanned */
 #define RESCAN_READ_MAX (64u << 20) /* bytes of a file read back at its writer's exit */
 #define READ_CHUNK	(1u << 20)
+#define READERS_MAX	4096  /* replay: recorded pipe readers remembered */
+#define ADOPTED_MAX	1024  /* replay: recorded sessions remembered for adoption */
+#define RED_DISCOVERED	0x100 /* redaction variant flag: a detector learned it here */
 #define LEARNED_MAX	10000 /* secrets detectors may add; more are counted, not tracked */
 
 /* What a data record continues: files by device and inode, pipes by device and inode,
@@ -80,11 +83,34 @@ struct sw_pipeline {
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
 	void *pipe_reader_ctx;
 	uint64_t (*adopt)(void *ctx, uint32_t tgid);
-	uint8_t *readbuf;
+	uint8_t *readbuf; /* READ_CHUNK bytes, wiped after each use */
+	/* What the trace log needs of the record being processed: the spans of it that hold
+	 * (or may hold) a tracked secret. Only data and exec records have spans. */
+	struct sw_redaction red[MATCHES_MAX + 8];
+	size_t nred;
+	int red_on;
+	size_t red_base;    /* offset in the record of the bytes being scanned */
+	uint64_t red_start; /* their stream offset */
+	size_t red_len;
+	uint8_t mflags[MATCHES_MAX]; /* per match: found by a detector in this record */
+	/* Replay: the matches the live run recorded with this record. */
+	const struct sw_redaction *inject;
+	size_t ninject;
+	/* Replay: recorded pipe readers and adopted sessions. */
+	struct {
+		uint64_t dev, ino;
+		uint32_t tgid;
+	} readers[READERS_MAX];
+	size_t readers_next;
+	struct {
+		uint32_t tgid;
+		uint64_t id;
+	} adopted[ADOPTED_MAX];
+	size_t adopted_next;
+	void (*emit_record)(void *ctx, const void *rec, size_t len);
 	size_t learned;	  /* secrets detectors added to the set */
 	size_t first_new; /* index of the first secret learned in this record */
-	int set_dirty; /* learned secrets not yet handed to the daemon */ /* READ_CHUNK bytes, wiped
-									     after each use */
+	int set_dirty;	  /* learned secrets not yet handed to the daemon */
 };
 
 static uint64_t now_us(void)
@@ -121,6 +147,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->pipe_reader = o->pipe_reader;
 	p->pipe_reader_ctx = o->pipe_reader_ctx;
 	p->adopt = o->adopt;
+	p->emit_record = o->emit_record;
 	if (o->rules) {
 		rc.burst = sw_rules__policy(o->rules)->flood_burst;
 		rc.per_minute = sw_rules__policy(o->rules)->flood_per_minute;
@@ -405,6 +432,58 @@ static void fill_session(struct sw_pipeline *p, struct sw_alert *a, uint64_t id)
 	snprintf(a->session.root_exe, sizeof(a->session.root_exe), "%s", s->root_exe);
 }
 
+static void add_red(struct sw_pipeline *p, size_t off, size_t len, const uint8_t *id,
+		    uint32_t variant)
+{
+	struct sw_redaction *r;
+
+	if (p->nred >= sizeof(p->red) / sizeof(p->red[0])) {
+		/* Out of room: cover everything from here to the end of the scanned bytes. */
+		r = &p->red[p->nred - 1];
+		memset(r->secret_id, 0, sizeof(r->secret_id));
+		if (off < r->offset)
+			r->offset = off;
+		r->length = p->red_base + p->red_len - r->offset;
+		r->variant = 0;
+		return;
+	}
+	r = &p->red[p->nred++];
+	r->offset = off;
+	r->length = len;
+	if (id)
+		memcpy(r->secret_id, id, sizeof(r->secret_id));
+	else
+		memset(r->secret_id, 0, sizeof(r->secret_id));
+	r->variant = variant;
+}
+
+/* Replay: the matches recorded with the scanned bytes join the matcher's. */
+static void inject_matches(struct sw_pipeline *p)
+{
+	static const uint8_t zero[SW_SECRET_ID_BYTES];
+	const struct sw_secret *s;
+	size_t i;
+
+	for (i = 0; i < p->ninject && p->nmatches < MATCHES_MAX; i++) {
+		const struct sw_redaction *r = &p->inject[i];
+
+		if (!memcmp(r->secret_id, zero, sizeof(zero)) || r->offset < p->red_base ||
+		    r->offset >= p->red_base + p->red_len)
+			continue;
+		s = sw_secretset__find_id(p->set, r->secret_id);
+		if (!s) {
+			p->st.replay_unknown++;
+			continue;
+		}
+		p->mflags[p->nmatches] = (r->variant & RED_DISCOVERED) != 0;
+		p->matches[p->nmatches].secret = s - p->set->secrets;
+		p->matches[p->nmatches].variant = r->variant & 0xff;
+		p->matches[p->nmatches].len = r->length;
+		p->matches[p->nmatches].offset = p->red_start + (r->offset - p->red_base);
+		p->nmatches++;
+	}
+}
+
 static int collect(const struct sw_match *m, void *ctx)
 {
 	struct sw_pipeline *p = ctx;
@@ -413,7 +492,21 @@ static int collect(const struct sw_match *m, void *ctx)
 		p->dropped_matches++;
 		return 0;
 	}
+	p->mflags[p->nmatches] = m->secret >= p->first_new;
 	p->matches[p->nmatches++] = *m;
+	if (p->red_on) {
+		/* The part of the match inside the scanned bytes; a part in an earlier record
+		 * was redacted there as unsettled. */
+		uint64_t s = m->offset > p->red_start ? m->offset : p->red_start;
+		uint64_t e = m->offset + m->len, end = p->red_start + p->red_len;
+
+		if (e > end)
+			e = end;
+		if (e > s)
+			add_red(p, p->red_base + (s - p->red_start), e - s,
+				p->set->secrets[m->secret].id,
+				m->variant | (p->mflags[p->nmatches - 1] ? RED_DISCOVERED : 0));
+	}
 	return 0;
 }
 
@@ -483,8 +576,7 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 		memset(a, 0, sizeof(*a));
 		a->time_us = now_us();
 		/* Where a detector first found an unregistered secret, the alert says so. */
-		a->kind = p->matches[i].secret >= p->first_new ? SW_ALERT_SECRET_DISCOVERED
-							       : SW_ALERT_SECRET_SPREAD;
+		a->kind = p->mflags[i] ? SW_ALERT_SECRET_DISCOVERED : SW_ALERT_SECRET_SPREAD;
 		snprintf(a->host, sizeof(a->host), "%s", p->host);
 		if (a->kind == SW_ALERT_SECRET_DISCOVERED)
 			snprintf(
@@ -568,6 +660,11 @@ static void scan_copy_source(struct sw_pipeline *p, const struct sw_event *ev, s
 	char path[SW_PATH_LEN + 1];
 	uint64_t len = d->total;
 
+	/* Replay: the source may have changed since; copies are not read back. */
+	if (!p->live) {
+		p->st.replay_unread++;
+		return;
+	}
 	if (d->src_kind != SW_AK_FILE || !ev->src_path_len || d->src_pos < 0) {
 		p->st.copies_unread++;
 		return;
@@ -581,6 +678,19 @@ static void scan_copy_source(struct sw_pipeline *p, const struct sw_event *ev, s
 
 /* Finds the process reading a pipe: the session process the kernel saw read it last (it may
  * have exited since), else whoever holds its read end now, from /proc, bounded. */
+/* Replay: the newest recorded reader of the pipe. */
+static uint32_t replay_reader(const struct sw_pipeline *p, uint64_t kdev, uint64_t ino)
+{
+	size_t i, j;
+
+	for (i = 0; i < READERS_MAX; i++) {
+		j = (p->readers_next + READERS_MAX - 1 - i) % READERS_MAX;
+		if (p->readers[j].tgid && p->readers[j].dev == kdev && p->readers[j].ino == ino)
+			return p->readers[j].tgid;
+	}
+	return 0;
+}
+
 static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev, uint64_t ino,
 			     struct sw_artifact *a)
 {
@@ -590,7 +700,15 @@ static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kd
 
 	if (!p->pipe_reader || !p->pipe_reader(p->pipe_reader_ctx, kdev, ino, &pid) ||
 	    pid == writer)
-		pid = p->live ? sw_procfs__pipe_reader(ino, writer) : 0;
+		pid = p->live ? sw_procfs__pipe_reader(ino, writer) : replay_reader(p, kdev, ino);
+	if (pid && p->emit_record) {
+		struct sw_reader_rec r = {.hdr = {.type = SW_EV_READER, .size = sizeof(r)}};
+
+		r.hdr.pid = r.hdr.tgid = pid;
+		r.dev = kdev;
+		r.ino = ino;
+		p->emit_record(p->pipe_reader_ctx, &r, sizeof(r));
+	}
 	a->reader_pid = pid;
 	a->reader_exe[0] = 0;
 	if (!pid)
@@ -747,8 +865,23 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		p->first_new = p->set->n;
 		scan_copy_source(p, ev, se->s);
 	} else {
+		uint64_t unsettled;
+
 		discover(p, ev->bytes, ev->bytes_len);
+		p->red_on = 1;
+		p->red_base = (const char *)ev->bytes - (const char *)ev->hdr;
+		p->red_start = sw_stream__offset(se->s);
+		p->red_len = ev->bytes_len;
 		sw_matcher__scan(p->m, se->s, ev->bytes, ev->bytes_len, collect, p);
+		/* The tail that may begin a secret the next write completes. */
+		unsettled = sw_stream__unsettled(se->s, p->m);
+		if (unsettled < p->red_start)
+			unsettled = p->red_start;
+		if (unsettled < p->red_start + p->red_len)
+			add_red(p, p->red_base + (unsettled - p->red_start),
+				p->red_start + p->red_len - unsettled, NULL, 0);
+		p->red_on = 0;
+		inject_matches(p);
 	}
 	/* A write at an explicit position may land out of order: read the file back at exit. */
 	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && se->path)
@@ -833,7 +966,13 @@ static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, in
 			return;
 		p->nmatches = 0;
 		discover(p, s, len);
+		p->red_on = 1;
+		p->red_base = s - (const char *)ev->hdr;
+		p->red_start = 0;
+		p->red_len = len;
 		sw_matcher__scan(p->m, st, s, len, collect, p);
+		p->red_on = 0;
+		inject_matches(p);
 		sw_stream__free(st);
 		if (!p->nmatches)
 			continue;
@@ -873,6 +1012,10 @@ static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *pat
 	struct sw_artifact *a;
 	struct sw_stream *st;
 
+	if (!c->p->live) {
+		c->p->st.replay_unread++;
+		return;
+	}
 	st = sw_stream__new();
 	a = calloc(1, sizeof(*a));
 	if (!st || !a)
@@ -987,11 +1130,11 @@ static void on_open(struct sw_pipeline *p, const struct sw_event *ev)
 
 /* rename or link: the file keeps its identity (dev, ino) under a new name; held alerts and
  * the stream's display path follow it. */
+static void renamed(struct sw_pipeline *p, uint64_t dev, uint64_t ino, const char *path);
+
 static void on_rename(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	char path[2 * SW_PATH_LEN + 2];
-	struct stream_id skey = {.kind = SW_AK_FILE};
-	struct stream_ent *se;
 	struct stat sb;
 
 	if (ev->path_len)
@@ -999,11 +1142,36 @@ static void on_rename(struct sw_pipeline *p, const struct sw_event *ev)
 			 (int)ev->src_path_len, ev->src_path);
 	else
 		snprintf(path, sizeof(path), "%.*s", (int)ev->src_path_len, ev->src_path);
-	if (lstat(path, &sb) || !S_ISREG(sb.st_mode))
+	/* Replay: what the name turned out to be was recorded (SW_EV_RENAMED). */
+	if (!p->live || lstat(path, &sb) || !S_ISREG(sb.st_mode))
 		return;
-	sw_alertq__rename(p->q, sb.st_dev, sb.st_ino, path);
-	skey.a = kernel_dev(sb.st_dev);
-	skey.b = sb.st_ino;
+	if (p->emit_record) {
+		struct {
+			struct sw_renamed_rec r;
+			char path[SW_PATH_LEN];
+		} rr = {.r = {.hdr = *ev->hdr}};
+		size_t len = strnlen(path, SW_PATH_LEN);
+
+		rr.r.hdr.type = SW_EV_RENAMED;
+		rr.r.hdr.size = sizeof(rr.r) + len;
+		rr.r.dev = sb.st_dev;
+		rr.r.ino = sb.st_ino;
+		rr.r.path_len = len;
+		memcpy(rr.path, path, len);
+		p->emit_record(p->pipe_reader_ctx, &rr, rr.r.hdr.size);
+	}
+	renamed(p, sb.st_dev, sb.st_ino, path);
+}
+
+/* A file (dev, ino) now has this name: held alerts and the stream's display path follow. */
+static void renamed(struct sw_pipeline *p, uint64_t dev, uint64_t ino, const char *path)
+{
+	struct stream_id skey = {.kind = SW_AK_FILE};
+	struct stream_ent *se;
+
+	sw_alertq__rename(p->q, dev, ino, path);
+	skey.a = kernel_dev(dev);
+	skey.b = ino;
 	se = stream_get(p, &skey);
 	if (se) {
 		char *np = strdup(path);
@@ -1202,14 +1370,56 @@ static int on_candidate(struct sw_pipeline *p, const struct sw_event *ev, const 
 	const char *label = agent_label(p, ev, comm);
 	uint64_t id;
 
-	if (!label || !p->adopt)
+	if (!label)
 		return 0;
-	id = p->adopt(p->pipe_reader_ctx, ev->hdr->tgid);
+	if (p->adopt) {
+		id = p->adopt(p->pipe_reader_ctx, ev->hdr->tgid);
+	} else {
+		/* Replay: the live run recorded the session it started for this process. */
+		size_t i;
+
+		for (i = 0, id = 0; i < ADOPTED_MAX && !id; i++)
+			if (p->adopted[i].tgid == ev->hdr->tgid)
+				id = p->adopted[i].id;
+	}
 	if (!id)
-		return -ENOSPC;
+		return p->adopt ? -ENOSPC : 0;
 	sw_pipeline__session(p, id, ev->hdr->tgid, label);
 	return sw_proctab__exec(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid, id, comm,
 				ev->filename, ev->filename_len, ev->args, ev->args_len);
+}
+
+/* A session the daemon started: in replay, also remembered for the interpreter exec it
+ * adopted. */
+static int on_session(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	char agent[sizeof(ev->session->agent)];
+
+	memcpy(agent, ev->session->agent, sizeof(agent) - 1);
+	agent[sizeof(agent) - 1] = 0;
+	p->adopted[p->adopted_next].tgid = ev->hdr->tgid;
+	p->adopted[p->adopted_next].id = ev->hdr->session_id;
+	p->adopted_next = (p->adopted_next + 1) % ADOPTED_MAX;
+	return sw_pipeline__session(p, ev->hdr->session_id, ev->hdr->tgid, agent);
+}
+
+const struct sw_redaction *sw_pipeline__redactions(const struct sw_pipeline *p, size_t *n)
+{
+	*n = p->nred;
+	return p->red;
+}
+
+int sw_pipeline__replay(struct sw_pipeline *p, const void *rec, size_t size,
+			const struct sw_redaction *red, size_t nred)
+{
+	int e;
+
+	p->inject = red;
+	p->ninject = nred;
+	e = sw_pipeline__record(p, rec, size);
+	p->inject = NULL;
+	p->ninject = 0;
+	return e;
 }
 
 int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid, const char *agent)
@@ -1231,6 +1441,7 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 
 	p->st.records++;
 	p->first_new = p->set->n;
+	p->nred = 0;
 	if (sw_event__decode(rec, size, &ev)) {
 		p->st.bad_records++;
 		return -EBADMSG;
@@ -1266,6 +1477,23 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 	case SW_EV_CHANNEL:
 		on_channel(p, &ev);
 		return 0;
+	case SW_EV_SESSION:
+		return on_session(p, &ev);
+	case SW_EV_READER:
+		p->readers[p->readers_next].dev = ev.reader->dev;
+		p->readers[p->readers_next].ino = ev.reader->ino;
+		p->readers[p->readers_next].tgid = ev.hdr->tgid;
+		p->readers_next = (p->readers_next + 1) % READERS_MAX;
+		return 0;
+	case SW_EV_LOSS:
+		return sw_pipeline__loss(p, &ev.loss->loss);
+	case SW_EV_RENAMED: {
+		char path[SW_PATH_LEN + 1];
+
+		snprintf(path, sizeof(path), "%.*s", (int)ev.path_len, ev.path);
+		renamed(p, ev.renamed->dev, ev.renamed->ino, path);
+		return 0;
+	}
 	default:
 		return 0;
 	}

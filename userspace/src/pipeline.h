@@ -13,6 +13,7 @@
 #include "secretset.h"
 #include "sink.h"
 #include "sprawl_events.h"
+#include "tracelog.h"
 
 struct sw_rules;
 
@@ -31,13 +32,18 @@ struct sw_pipeline_opts {
 	/* Puts tgid into the scope as a new session root; returns its session id or 0. NULL in
 	 * replay. Shares pipe_reader_ctx. */
 	uint64_t (*adopt)(void *ctx, uint32_t tgid);
+	/* Live: records the pipeline makes itself (the pipe readers it found), for the trace
+	 * log. NULL when nothing records. Shares pipe_reader_ctx. */
+	void (*emit_record)(void *ctx, const void *rec, size_t len);
 };
 
 struct sw_pipeline_stats {
 	uint64_t records, bad_records, data_bytes, matches, alerts, streams;
-	uint64_t copies_unread; /* copies whose source could not be read back */
-	uint64_t suppressed;	/* alerts held back by flood control */
-	uint64_t learn_dropped; /* detector hits not tracked: LEARNED_MAX reached */
+	uint64_t copies_unread;	 /* copies whose source could not be read back */
+	uint64_t suppressed;	 /* alerts held back by flood control */
+	uint64_t learn_dropped;	 /* detector hits not tracked: LEARNED_MAX reached */
+	uint64_t replay_unknown; /* recorded matches of secrets no longer in the set */
+	uint64_t replay_unread;	 /* copies and exit-time rescans a replay cannot read back */
 };
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);
@@ -49,6 +55,13 @@ int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set);
 const struct sw_secretset *sw_pipeline__secrets(const struct sw_pipeline *p);
 /* One raw kernel record. Invalid records are counted, never trusted. */
 int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size);
+/* The spans of the last record that hold, or may yet hold, a tracked secret: what the trace
+ * log must not keep. Each span that completed a match carries the secret's id and variant;
+ * spans that only may begin one have a zero id. Valid until the next record. */
+const struct sw_redaction *sw_pipeline__redactions(const struct sw_pipeline *p, size_t *n);
+/* Replay: a recorded record with its recorded spans, whose secret ids count as matches. */
+int sw_pipeline__replay(struct sw_pipeline *p, const void *rec, size_t size,
+			const struct sw_redaction *red, size_t nred);
 /* A session the daemon started (sprawlctl run) or recovered from the pinned scope. */
 int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid, const char *agent);
 /* Loss counter deltas since the last call: a non-zero delta becomes a coverage_gap alert. */
