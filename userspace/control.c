@@ -162,7 +162,19 @@ static void status_json(struct daemon *d, struct buf *b)
 	sw_proctab__each_session(c.pt, status_session, &c);
 	/* The places each secret was seen, most recent first, with how often: repeat
 	 * sightings do not alert, they count here. */
-	bprintf(b, "],\"suppressed\":%llu,\"places\":[", (unsigned long long)st.suppressed);
+	bprintf(b, "],\"suppressed\":%llu,", (unsigned long long)st.suppressed);
+	if (d->trace) {
+		struct sw_tracelog_stats ts;
+
+		sw_tracelog_writer__stats(d->trace, &ts);
+		bprintf(b,
+			"\"trace\":{\"events\":%llu,\"blocks\":%llu,\"bytes_raw\":%llu,"
+			"\"bytes_compressed\":%llu,\"events_dropped\":%llu,\"errors\":%llu},",
+			(unsigned long long)ts.events, (unsigned long long)ts.blocks,
+			(unsigned long long)ts.bytes_raw, (unsigned long long)ts.bytes_compressed,
+			(unsigned long long)ts.events_dropped, (unsigned long long)d->trace_errors);
+	}
+	bprintf(b, "\"places\":[");
 	sw_registry__recent(d->reg, 200, status_place, &pc);
 	bprintf(b, "]}");
 }

@@ -34,6 +34,7 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(v, ('127.0.0.1', 9))
 cd /
 wait_alerts 8 "a['kind'] in ('secret_spread','secret_exposure')" 15
 sleep 1
+check "status counts what the trace log recorded" bash -c "'$SPRAWLCTL' status --json | python3 -c 'import json,sys; t=json.load(sys.stdin)[\"trace\"]; sys.exit(0 if t[\"events\"]>20 and t[\"errors\"]==0 else 1)'"
 e2e_stop
 check "the trace directory holds segment files" bash -c "ls '$TRACE'/trace-*.swt >/dev/null"
 
