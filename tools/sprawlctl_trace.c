@@ -23,13 +23,13 @@
 #include "sprawlctl.h"
 #include "tracelog.h"
 
-static void on_damage(void *ctx, enum sw_tracelog_damage kind, const char *segment,
-		      uint64_t offset, uint64_t skipped, const char *why)
+static void on_damage(void *ctx, enum sw_tracelog_damage kind, const char *segment, uint64_t offset,
+		      uint64_t skipped, const char *why)
 {
 	(void)ctx;
-	fprintf(stderr, "sprawlctl: %s: %s block at byte %llu (%llu bytes skipped): %s\n",
-		segment, kind == SW_TRACELOG_TORN ? "torn" : "corrupt",
-		(unsigned long long)offset, (unsigned long long)skipped, why);
+	fprintf(stderr, "sprawlctl: %s: %s block at byte %llu (%llu bytes skipped): %s\n", segment,
+		kind == SW_TRACELOG_TORN ? "torn" : "corrupt", (unsigned long long)offset,
+		(unsigned long long)skipped, why);
 }
 
 static struct sw_tracelog_reader *open_trace(const char *path)
@@ -131,7 +131,8 @@ int cmd_replay(int argc, char **argv)
 			e = got;
 		}
 		if (rs.torn_blocks || rs.corrupt_blocks)
-			fprintf(stderr, "sprawlctl: %s: %llu torn and %llu corrupt block(s) skipped\n",
+			fprintf(stderr,
+				"sprawlctl: %s: %llu torn and %llu corrupt block(s) skipped\n",
 				argv[i], (unsigned long long)rs.torn_blocks,
 				(unsigned long long)rs.corrupt_blocks);
 	}
@@ -196,8 +197,8 @@ static void jstrv(const char *s, size_t n)
 }
 
 static const char *const type_names[] = {
-	[SW_EV_FORK] = "fork",	   [SW_EV_EXEC] = "exec",    [SW_EV_EXIT] = "exit",
-	[SW_EV_DATA] = "data",	   [SW_EV_OPEN] = "open",    [SW_EV_RENAME] = "rename",
+	[SW_EV_FORK] = "fork",	     [SW_EV_EXEC] = "exec", [SW_EV_EXIT] = "exit",
+	[SW_EV_DATA] = "data",	     [SW_EV_OPEN] = "open", [SW_EV_RENAME] = "rename",
 	[SW_EV_CHANNEL] = "channel",
 };
 
@@ -213,9 +214,9 @@ static const char *type_name(unsigned int t)
 	case SW_EV_RENAMED:
 		return "renamed";
 	default:
-		return t < sizeof(type_names) / sizeof(type_names[0]) && type_names[t] ?
-			       type_names[t] :
-			       "unknown";
+		return t < sizeof(type_names) / sizeof(type_names[0]) && type_names[t]
+			       ? type_names[t]
+			       : "unknown";
 	}
 }
 
