@@ -62,6 +62,8 @@ struct daemon {
 	int stop;
 	const char *trace_dir;
 	struct sw_tracelog_writer *trace;
+	int fan_fd; /* fanotify: closes of files in the read-back set */
+	uint64_t fan_errors;
 	uint64_t trace_errors;
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/fanotify.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -131,6 +132,38 @@ void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *ag
 
 	session_rec(&r, id, root, agent);
 	feed(d, &r, sizeof(r));
+}
+
+/* A file a session may write without write(2) (a shared mapping, io_uring): hear of its
+ * closes. An inode mark: nothing else on the host pays for it. */
+static void watch_close(void *ctx, const char *path)
+{
+	struct daemon *d = ctx;
+
+	if (d->fan_fd >= 0 &&
+	    fanotify_mark(d->fan_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, path))
+		d->fan_errors++;
+}
+
+static void on_fanotify(struct daemon *d)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct fanotify_event_metadata *md;
+	struct stat st;
+	ssize_t n;
+
+	n = read(d->fan_fd, buf, sizeof(buf));
+	if (n <= 0)
+		return;
+	for (md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+		if (md->vers != FANOTIFY_METADATA_VERSION)
+			break;
+		if (md->fd < 0)
+			continue;
+		if (!fstat(md->fd, &st))
+			sw_pipeline__closed(d->pl, md->pid, st.st_dev, st.st_ino);
+		close(md->fd);
+	}
 }
 
 /* The pipeline's own records (pipe readers it found): for the trace log only. */
@@ -524,7 +557,7 @@ static int add_fd(struct daemon *d, int fd, uint64_t tag)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER };
+enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY };
 
 static void on_signal(struct daemon *d)
 {
@@ -584,6 +617,8 @@ static int run_loop(struct daemon *d)
 				on_signal(d);
 			else if (tag == TAG_TIMER)
 				on_timer(d);
+			else if (tag == TAG_FANOTIFY)
+				on_fanotify(d);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
 				control__readable(d, &d->clients[tag - 100]);
 		}
@@ -612,7 +647,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 	d->started = time(NULL);
 	d->next_session = 0;
-	d->epfd = d->listen_fd = d->sig_fd = d->timer_fd = -1;
+	d->epfd = d->listen_fd = d->sig_fd = d->timer_fd = d->fan_fd = -1;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -652,6 +687,7 @@ int main(int argc, char **argv)
 	po.pipe_reader = pipe_reader;
 	po.adopt = adopt;
 	po.emit_record = emit_record;
+	po.watch_close = watch_close;
 	po.pipe_reader_ctx = d;
 	d->pl = sw_pipeline__new(&po);
 	if (!d->pl) {
@@ -690,6 +726,13 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	/* Closes of files a session wrote around write(2): read back at close, not only at exit. */
+	d->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
+				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (d->fan_fd < 0)
+		logmsg("fanotify unavailable (%s): files written through mappings or io_uring are "
+		       "read back only when their writer exits",
+		       strerror(errno));
 	ko.ringbuf_bytes = d->ringbuf_mb << 20;
 	ko.max_bytes = d->max_bytes;
 	ko.pin_dir = d->paths.pin_dir;
@@ -710,7 +753,8 @@ int main(int argc, char **argv)
 	if (d->epfd < 0 || d->sig_fd < 0 || d->timer_fd < 0 ||
 	    timerfd_settime(d->timer_fd, 0, &its, NULL) ||
 	    add_fd(d, sw_kernel__epoll_fd(d->k), TAG_KERNEL) || add_fd(d, d->sig_fd, TAG_SIGNAL) ||
-	    add_fd(d, d->timer_fd, TAG_TIMER)) {
+	    add_fd(d, d->timer_fd, TAG_TIMER) ||
+	    (d->fan_fd >= 0 && add_fd(d, d->fan_fd, TAG_FANOTIFY))) {
 		logmsg("setting up the event loop: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -745,6 +789,8 @@ cleanup:
 	sw_registry__free(d->reg);
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
+	if (d->fan_fd >= 0)
+		close(d->fan_fd);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	if (d->epfd >= 0)

@@ -92,6 +92,26 @@ expect_alerts "out-of-order pwrite pieces: found when the file is read back" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/pieces.bin'"
 expect_alerts "process_vm_writev: unmonitored_channel" 1 \
 	"a['kind']=='unmonitored_channel' and a['channel']=='process_vm_writev'"
+# Read back at close (fanotify), not only at exit: out-of-order pieces, closed, then a pause.
+"$SPRAWLCTL" run -- python3 -c "
+import os, sys, time
+v = open(sys.argv[1], 'rb').read()
+fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT, 0o600)
+h = len(v) // 2
+os.pwrite(fd, v[h:], h); os.pwrite(fd, v[:h], 0); os.close(fd)
+time.sleep(6)
+open(sys.argv[3], 'w').write('exited')
+" "$E2E_TMP/src.env" "$WORK/closed.bin" "$WORK/closed.flag" &
+CLOSER=$!
+E2E_KILL="${E2E_KILL:-} $CLOSER"
+wait_alerts 1 "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/closed.bin'" 5
+check "a file read back when its writer closes it, while the writer still runs" \
+	test ! -e "$WORK/closed.flag" -a "$(count_alerts "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/closed.bin'")" -eq 1
+wait "$CLOSER"
+sleep 0.5
+expect_alerts "... and not alerted again at its exit" 1 \
+	"a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/closed.bin'"
+
 # A writer still running when the daemon stops: its mapped file is read back at the stop.
 "$SPRAWLCTL" run -- python3 -c "
 import mmap, sys, time

@@ -108,6 +108,7 @@ struct sw_pipeline {
 	} adopted[ADOPTED_MAX];
 	size_t adopted_next;
 	void (*emit_record)(void *ctx, const void *rec, size_t len);
+	void (*watch_close)(void *ctx, const char *path);
 	size_t learned;	  /* secrets detectors added to the set */
 	size_t first_new; /* index of the first secret learned in this record */
 	int set_dirty;	  /* learned secrets not yet handed to the daemon */
@@ -148,6 +149,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->pipe_reader_ctx = o->pipe_reader_ctx;
 	p->adopt = o->adopt;
 	p->emit_record = o->emit_record;
+	p->watch_close = o->watch_close;
 	if (o->rules) {
 		rc.burst = sw_rules__policy(o->rules)->flood_burst;
 		rc.per_minute = sw_rules__policy(o->rules)->flood_per_minute;
@@ -836,6 +838,14 @@ static void discover(struct sw_pipeline *p, const void *data, size_t len)
 	p->set_dirty = 1;
 }
 
+/* Remembers a file to read back, and asks to hear of its closes. */
+static void rescan_add(struct sw_pipeline *p, uint32_t tgid, uint64_t dev, uint64_t ino,
+		       uint32_t gen, const char *path)
+{
+	if (!sw_rescan__add(p->rescan, tgid, dev, ino, gen, path) && p->watch_close)
+		p->watch_close(p->pipe_reader_ctx, path);
+}
+
 static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_data_rec *d = ev->data;
@@ -885,8 +895,7 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	}
 	/* A write at an explicit position may land out of order: read the file back at exit. */
 	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && se->path)
-		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(d->dev), d->ino, d->gen,
-			       se->path);
+		rescan_add(p, ev->hdr->tgid, user_dev(d->dev), d->ino, d->gen, se->path);
 	if (!p->nmatches)
 		return 0;
 	/* Naming the artifact fully costs (a /proc scan for pipes): only on a match. */
@@ -1035,6 +1044,24 @@ static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *pat
 out:
 	sw_stream__free(st);
 	free(a);
+}
+
+void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino)
+{
+	const struct sw_proc *pr = sw_proctab__find(p->pt, pid);
+	struct sw_hdr h = {.type = SW_EV_EXIT};
+	struct sw_event ev = {.hdr = &h};
+	struct rescan_ctx c = {.p = p, .ev = &ev, .pr = pr};
+
+	/* Only a session process's close says anything about its session's writes. */
+	if (!pr || !pr->session_id)
+		return;
+	h.pid = h.tgid = pid;
+	h.ppid = pr->ppid;
+	h.uid = pr->uid;
+	h.session_id = pr->session_id;
+	memcpy(h.comm, pr->comm, sizeof(h.comm));
+	sw_rescan__peek_file(p->rescan, dev, ino, rescan_one, &c);
 }
 
 /* The process is gone: read back what it may have written where write() did not show it. */
@@ -1207,8 +1234,7 @@ static void rescan_open_file(const char *path, const struct stat *st, void *ctx)
 {
 	struct open_files_ctx *c = ctx;
 
-	sw_rescan__add(c->p->rescan, c->tgid, st->st_dev, st->st_ino, sw_fileio__generation(path),
-		       path);
+	rescan_add(c->p, c->tgid, st->st_dev, st->st_ino, sw_fileio__generation(path), path);
 }
 
 static void rescan_open_files(struct sw_pipeline *p, uint32_t tgid)
@@ -1234,7 +1260,7 @@ static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 		char path[SW_PATH_LEN + 1];
 
 		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
-		sw_rescan__add(p->rescan, ev->hdr->tgid, user_dev(c->dev), c->ino, c->gen, path);
+		rescan_add(p, ev->hdr->tgid, user_dev(c->dev), c->ino, c->gen, path);
 	} else if (c->channel == SW_CH_IO_URING && p->live) {
 		rescan_open_files(p, ev->hdr->tgid);
 	}

@@ -35,6 +35,9 @@ struct sw_pipeline_opts {
 	/* Live: records the pipeline makes itself (the pipe readers it found), for the trace
 	 * log. NULL when nothing records. Shares pipe_reader_ctx. */
 	void (*emit_record)(void *ctx, const void *rec, size_t len);
+	/* Live: a file entered the read-back set; the daemon asks to hear when it is closed
+	 * after a write (fanotify), and calls sw_pipeline__closed then. Shares pipe_reader_ctx. */
+	void (*watch_close)(void *ctx, const char *path);
 };
 
 struct sw_pipeline_stats {
@@ -70,6 +73,9 @@ int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *delta);
  * survive a restart). Returns how many were added, 0 when nothing is new, or a negative
  * errno. */
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
+/* A file in the read-back set was closed after a write by pid: read it back now (also again
+ * at its writer's exit: a mapping may outlive the descriptor). */
+void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino);
 /* Emits held alerts that are due (all with force) and flood-control summaries. Call often
  * (the daemon: every 250 ms; replay: at the end with force). */
 void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now_us, int force);

@@ -105,6 +105,21 @@ void sw_rescan__take_all(struct sw_rescan *r, sw_rescan_fn fn, void *ctx)
 	take(r, 1, 0, fn, ctx);
 }
 
+size_t sw_rescan__peek_file(const struct sw_rescan *r, uint64_t dev, uint64_t ino, sw_rescan_fn fn,
+			    void *ctx)
+{
+	const struct ent *e;
+	size_t n = 0;
+
+	for (e = r->head; e; e = e->next)
+		if (e->dev == dev && e->ino == ino) {
+			fn(e->dev, e->ino, e->gen, e->path, ctx);
+			n++;
+			break; /* one read-back per close is enough */
+		}
+	return n;
+}
+
 uint64_t sw_rescan__dropped(const struct sw_rescan *r)
 {
 	return r->dropped;

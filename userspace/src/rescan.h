@@ -21,6 +21,11 @@ int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t in
 /* Calls fn for every file remembered for tgid, then forgets them. */
 typedef void (*sw_rescan_fn)(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx);
 void sw_rescan__take(struct sw_rescan *r, uint32_t tgid, sw_rescan_fn fn, void *ctx);
+/* Calls fn for every remembered entry of the file (dev, ino), whatever the process, without
+ * forgetting it (a close-write: the writer may still write through a mapping). Returns how
+ * many. */
+size_t sw_rescan__peek_file(const struct sw_rescan *r, uint64_t dev, uint64_t ino, sw_rescan_fn fn,
+			    void *ctx);
 /* Every file, for every process (daemon shutdown). */
 void sw_rescan__take_all(struct sw_rescan *r, sw_rescan_fn fn, void *ctx);
 uint64_t sw_rescan__dropped(const struct sw_rescan *r);
