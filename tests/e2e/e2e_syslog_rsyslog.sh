@@ -113,4 +113,46 @@ if grep -rqF -f "$WORK/value" "$WORK/out.log" "$WORK/spool" "$WORK/rsyslogd.log"
 	fail "secret value found in rsyslog output"
 fi
 
-echo "e2e_syslog_rsyslog: 1 passed, 0 failed ($COUNT alerts via rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}'))"
+# The daemon itself: sprawlwatchd --syslog, a session leaking a secret into a file.
+BIN=${BIN:-$ROOT/.output/bin}
+export SPRAWL_STATE_DIR=$WORK/state SPRAWL_RUN_DIR=$WORK/run SPRAWL_PIN_DIR=/sys/fs/bpf/sprawl-e2e-syslog-$$
+DPID=""
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+	DPID=""
+	rm -rf "$SPRAWL_PIN_DIR"
+}
+trap 'stop_daemon; cleanup' EXIT
+"$BIN/sprawlwatchd" --alerts "$WORK/alerts.jsonl" --syslog "tcp:127.0.0.1:$PORT" \
+	>"$WORK/daemon.out" 2>"$WORK/daemon.err" &
+DPID=$!
+for _ in $(seq 300); do
+	[ -S "$SPRAWL_RUN_DIR/control.sock" ] && "$BIN/sprawlctl" status >/dev/null 2>&1 && break
+	kill -0 "$DPID" 2>/dev/null || fail "daemon exited: $(cat "$WORK/daemon.err")"
+	sleep 0.1
+done
+python3 -c 'import secrets; print("dmn_" + secrets.token_urlsafe(30))' >"$WORK/dvalue"
+"$BIN/sprawlctl" secrets add DAEMON_TOKEN <"$WORK/dvalue" >/dev/null || fail "secrets add"
+"$BIN/sprawlctl" run -- sh -c "read -r l < '$WORK/dvalue'; printf '%s\n' \"\$l\" > '$WORK/leaked'"
+for _ in $(seq 100); do
+	[ "$(wc -l <"$WORK/out.log")" -ge $((COUNT + 1)) ] && break
+	sleep 0.1
+done
+stop_daemon
+timeout 30 python3 - "$WORK/out.log" "$COUNT" "$WORK/leaked" <<'PY' || fail "the daemon's alert via syslog"
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert len(lines) == int(sys.argv[2]) + 1, len(lines)
+pri, host, app, procid, msgid, sd, msg = lines[-1].split("|", 6)
+a = json.loads(msg)
+assert app == "sprawlwatch" and msgid == "secret_spread" and pri == "84", (app, msgid, pri)
+assert a["secret"]["name"] == "DAEMON_TOKEN" and a["artifact"]["path"] == sys.argv[3], a
+PY
+if grep -rqF -f "$WORK/dvalue" "$WORK/out.log" "$WORK/spool" "$WORK/alerts.jsonl" \
+	"$WORK/daemon.out" "$WORK/daemon.err" "$WORK/state"; then
+	fail "the daemon's secret value found in its outputs or rsyslog's"
+fi
+
+echo "e2e_syslog_rsyslog: 2 passed, 0 failed ($COUNT alerts from the sink and 1 from sprawlwatchd --syslog via rsyslog $("$RSYSLOGD" -v | head -1 | awk '{print $2}'))"
