@@ -636,6 +636,7 @@ static NOINLINE int scan_data_any(const struct sw_matcher *m, struct scan *sc, s
  * words are fetched with one gather. The decision per sample is bit-for-bit the scalar one, so
  * the detection guarantees do not depend on which loop ran. */
 #define AVX512_TARGET __attribute__((target("avx512f,avx512dq")))
+#define DATA_PREFETCH 2048 /* bytes ahead; 1-4 KiB measured alike, none is 1.3-2x slower */
 
 static AVX512_TARGET ALWAYS_INLINE int scan_data_avx512(const struct sw_matcher *m, struct scan *sc,
 							size_t i0, size_t last, size_t S)
@@ -657,6 +658,9 @@ static AVX512_TARGET ALWAYS_INLINE int scan_data_avx512(const struct sw_matcher 
 	int rc;
 
 	while (last >= 7 * S && i <= last - 7 * S) {
+		/* The hardware prefetcher alone leaves this loop waiting on the data stream
+		 * (measured, 100 MB corpus, 100 secrets: 3.8 GB/s without, 7.8 GB/s with). */
+		__builtin_prefetch(d + i + DATA_PREFETCH);
 		/* at stride 8 the eight windows are exactly the next 64 bytes */
 		if (S == 8)
 			x = _mm512_loadu_si512(d + i);
