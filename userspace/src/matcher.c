@@ -4,7 +4,7 @@
  * Sampling: only stream offsets that are multiples of the stride S are looked at; a pattern of
  * length >= S + 7 has exactly one of its first S windows at such an offset, and every pattern
  * has those S window hashes in the index. Per sample: keyed mix of 8 bytes -> blocked Bloom
- * filter (3 bits in one 64-bit word, sized for L2) -> bucketed window table (16 x u32 slots per
+ * filter (4 bits in one 64-bit word, sized for L2) -> bucketed window table (16 x u32 slots per
  * 64-byte bucket: tag | pattern<<3 | j, or tag | a list of those when several share a window)
  * -> keyed BLAKE2b of the candidate span.
  *
@@ -118,9 +118,14 @@ struct scan {
 	void *ctx;
 };
 
+/* 4 bits rather than 3: past 10,000 secrets the filter is capped (BLOOM_MAX_BYTES) and fills up,
+ * and each false positive costs a window-table miss in L3. Measured at 100,000 secrets: 0.5-0.8%
+ * of samples passed with 3 bits, 0.33% with 4, and the scan ran 1.2-1.25x faster; unchanged at
+ * 10,000. The bits come from the low 24 bits of h, the word index from its top bits. */
 static ALWAYS_INLINE uint64_t bloom_mask(uint64_t h)
 {
-	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63)) | (1ull << ((h >> 12) & 63));
+	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63)) | (1ull << ((h >> 12) & 63)) |
+	       (1ull << ((h >> 18) & 63));
 }
 
 static ALWAYS_INLINE void table_pos(const struct sw_matcher *m, uint64_t h, uint32_t *bucket,
@@ -673,9 +678,10 @@ static AVX512_TARGET ALWAYS_INLINE int scan_data_avx512(const struct sw_matcher 
 		w = _mm512_i64gather_epi64(_mm512_srl_epi64(h, shift), (const void *)bloom, 8);
 		/* bloom_mask(): a rotate of 1 takes its count mod 64, which is the "& 63" */
 		msk = _mm512_or_si512(
-			_mm512_rolv_epi64(one, h),
-			_mm512_or_si512(_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 6)),
-					_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 12))));
+			_mm512_or_si512(_mm512_rolv_epi64(one, h),
+					_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 6))),
+			_mm512_or_si512(_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 12)),
+					_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 18))));
 		msk = _mm512_andnot_si512(w, msk); /* filter bits the sample needs but are clear */
 		hits = _mm512_testn_epi64_mask(msk, msk);
 		if (unlikely(hits)) {
