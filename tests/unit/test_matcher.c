@@ -201,7 +201,8 @@ static void expect_one(const struct fixture *f, const struct hits *h, size_t s, 
 	check_variant(f, s, &h->v[0], text, tlen);
 }
 
-static void run_insertions(size_t minlen, uint64_t seed)
+/* simd = 0 runs the portable loop, so both loops are held to the same exact counts. */
+static void run_insertions(size_t minlen, uint64_t seed, int simd)
 {
 	struct fixture f;
 	struct rng r = {seed * 31 + 7};
@@ -212,6 +213,8 @@ static void run_insertions(size_t minlen, uint64_t seed)
 	int vi, text;
 
 	fixture_build(&f, seed, 24, minlen, 200);
+	if (!simd)
+		assert_int_equal(sw_matcher__use_simd(f.m, 0), 0);
 	assert_int_equal(sw_matcher__stride(f.m), minlen - 7 < 8 ? minlen - 7 : 8);
 	ins = malloc(4 * (SW_ENC_JSON_MAX(200) + 16));
 	buf = malloc(8 * 1024);
@@ -267,21 +270,24 @@ static void run_insertions(size_t minlen, uint64_t seed)
 
 static void test_insert_stride8(void **state)
 {
-	run_insertions(20, 101);
+	run_insertions(20, 101, 1);
+	run_insertions(20, 101, 0);
 }
 
 static void test_insert_stride3(void **state)
 {
-	run_insertions(10, 202);
+	run_insertions(10, 202, 1);
+	run_insertions(10, 202, 0);
 }
 
 static void test_insert_stride1(void **state)
 {
-	run_insertions(8, 303);
+	run_insertions(8, 303, 1);
+	run_insertions(8, 303, 0);
 }
 
 /* Many secrets, thousands of insertions in one stream fed in random chunk sizes: the set of
- * matches equals the set of insertions exactly. */
+ * matches equals the set of insertions exactly, with the fastest loop and the portable one. */
 static void test_bulk_stream(void **state)
 {
 	struct fixture f;
@@ -292,7 +298,8 @@ static void test_bulk_stream(void **state)
 	uint8_t *buf = malloc(cap);
 	char *ins = malloc(SW_ENC_JSON_MAX(200) * 2);
 	struct sw_stream *st;
-	int vi;
+	struct rng rc;
+	int vi, simd;
 
 	assert_true(buf && ins);
 	fixture_build(&f, 77, 300, 16, 120);
@@ -314,22 +321,28 @@ static void test_bulk_stream(void **state)
 		collect(&e, &want);
 		n += tl;
 	}
-	st = sw_stream__new();
-	assert_non_null(st);
-	for (pos = 0; pos < n; pos += ch) {
-		ch = rng_next(&r) % 8 == 0 ? rng_range(&r, 1, 16) : rng_range(&r, 1, 9000);
-		if (ch > n - pos)
-			ch = n - pos;
-		assert_int_equal(sw_matcher__scan(f.m, st, buf + pos, ch, collect, &h), 0);
-	}
-	sw_stream__free(st);
-	for (s = 0; s < h.n; s++)
-		h.v[s].variant = 0;
-	qsort(h.v, h.n, sizeof(*h.v), cmp_match);
 	qsort(want.v, want.n, sizeof(*want.v), cmp_match);
-	assert_int_equal(h.n, want.n);
-	for (s = 0; s < h.n; s++)
-		assert_int_equal(cmp_match(&h.v[s], &want.v[s]), 0);
+	for (simd = 1; simd >= 0; simd--) {
+		sw_matcher__use_simd(f.m, simd);
+		rc = r; /* the same chunking for both loops */
+		h.n = 0;
+		st = sw_stream__new();
+		assert_non_null(st);
+		for (pos = 0; pos < n; pos += ch) {
+			ch = rng_next(&rc) % 8 == 0 ? rng_range(&rc, 1, 16)
+						    : rng_range(&rc, 1, 9000);
+			if (ch > n - pos)
+				ch = n - pos;
+			assert_int_equal(sw_matcher__scan(f.m, st, buf + pos, ch, collect, &h), 0);
+		}
+		sw_stream__free(st);
+		for (s = 0; s < h.n; s++)
+			h.v[s].variant = 0;
+		qsort(h.v, h.n, sizeof(*h.v), cmp_match);
+		assert_int_equal(h.n, want.n);
+		for (s = 0; s < h.n; s++)
+			assert_int_equal(cmp_match(&h.v[s], &want.v[s]), 0);
+	}
 	free(h.v);
 	free(want.v);
 	free(buf);

@@ -4,7 +4,7 @@
  * Sampling: only stream offsets that are multiples of the stride S are looked at; a pattern of
  * length >= S + 7 has exactly one of its first S windows at such an offset, and every pattern
  * has those S window hashes in the index. Per sample: keyed mix of 8 bytes -> blocked Bloom
- * filter (3 bits in one 64-bit word, sized for L2) -> bucketed window table (16 x u32 slots per
+ * filter (4 bits in one 64-bit word, sized for L2) -> bucketed window table (16 x u32 slots per
  * 64-byte bucket: tag | pattern<<3 | j, or tag | a list of those when several share a window)
  * -> keyed BLAKE2b of the candidate span.
  *
@@ -19,6 +19,13 @@
 #include <sodium.h>
 
 #include "matcher.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SW_MATCHER_AVX512 1
+#else
+#define SW_MATCHER_AVX512 0
+#endif
 
 #define BUCKET_SLOTS   16
 #define TABLE_LOAD_PCT 85
@@ -50,6 +57,10 @@
 #define NOINLINE
 #endif
 
+struct sw_matcher;
+struct scan;
+typedef int (*scan_fn)(const struct sw_matcher *m, struct scan *sc, size_t i0, size_t last);
+
 struct mpat {
 	uint8_t hash[HASH_CMP_BYTES];
 	uint32_t secret;
@@ -74,6 +85,7 @@ struct sw_matcher {
 	uint32_t *post; /* shared windows: [count, ref, ref, ...] per list */
 	size_t npost;
 	size_t memory;
+	scan_fn scan; /* data loop for this stride and CPU */
 };
 
 /* Build-time posting lists of windows shared by several (pattern, j): e.g. the hex form of a
@@ -106,9 +118,14 @@ struct scan {
 	void *ctx;
 };
 
+/* 4 bits rather than 3: past 10,000 secrets the filter is capped (BLOOM_MAX_BYTES) and fills up,
+ * and each false positive costs a window-table miss in L3. Measured at 100,000 secrets: 0.5-0.8%
+ * of samples passed with 3 bits, 0.33% with 4, and the scan ran 1.2-1.25x faster; unchanged at
+ * 10,000. The bits come from the low 24 bits of h, the word index from its top bits. */
 static ALWAYS_INLINE uint64_t bloom_mask(uint64_t h)
 {
-	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63)) | (1ull << ((h >> 12) & 63));
+	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63)) | (1ull << ((h >> 12) & 63)) |
+	       (1ull << ((h >> 18) & 63));
 }
 
 static ALWAYS_INLINE void table_pos(const struct sw_matcher *m, uint64_t h, uint32_t *bucket,
@@ -252,6 +269,8 @@ static void build_free(struct build *b)
 	free(b->l);
 }
 
+static scan_fn pick_scan(size_t stride, int simd);
+
 static int check_secrets(const struct sw_secret *secrets, size_t n, size_t *npat, size_t *minlen,
 			 size_t *maxlen)
 {
@@ -376,6 +395,7 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 		goto err;
 	}
 	m->memory += m->npost * sizeof(*m->post);
+	m->scan = pick_scan(m->stride, 1);
 	build_free(&b);
 	return m;
 err:
@@ -615,6 +635,109 @@ static NOINLINE int scan_data_any(const struct sw_matcher *m, struct scan *sc, s
 	return scan_data(m, sc, i0, last, m->stride);
 }
 
+#if SW_MATCHER_AVX512
+/* The same filter test as bloom_hit() on eight samples per instruction: the mix is a 64-bit
+ * multiply, which only AVX-512DQ has as one vector instruction (vpmullq), and the eight filter
+ * words are fetched with one gather. The decision per sample is bit-for-bit the scalar one, so
+ * the detection guarantees do not depend on which loop ran. */
+#define AVX512_TARGET __attribute__((target("avx512f,avx512dq")))
+#define DATA_PREFETCH 2048 /* bytes ahead; 1-4 KiB measured alike, none is 1.3-2x slower */
+
+static AVX512_TARGET ALWAYS_INLINE int scan_data_avx512(const struct sw_matcher *m, struct scan *sc,
+							size_t i0, size_t last, size_t S)
+{
+	const __m512i k0 = _mm512_set1_epi64((long long)m->k0);
+	const __m512i k1 = _mm512_set1_epi64((long long)m->k1);
+	const __m512i k0odd = _mm512_set1_epi64((long long)(m->k0 | 1));
+	const __m512i one = _mm512_set1_epi64(1);
+	const __m512i lanes = _mm512_setr_epi64(0, (long long)S, 2 * (long long)S, 3 * (long long)S,
+						4 * (long long)S, 5 * (long long)S,
+						6 * (long long)S, 7 * (long long)S);
+	const __m128i shift = _mm_cvtsi32_si128((int)m->bloom_shift);
+	const uint8_t *d = sc->data;
+	const uint64_t *bloom = m->bloom;
+	__m512i x, h, w, msk;
+	uint64_t hv[8];
+	unsigned int hits, k;
+	size_t i = i0;
+	int rc;
+
+	while (last >= 7 * S && i <= last - 7 * S) {
+		/* The hardware prefetcher alone leaves this loop waiting on the data stream
+		 * (measured, 100 MB corpus, 100 secrets: 3.8 GB/s without, 7.8 GB/s with). */
+		__builtin_prefetch(d + i + DATA_PREFETCH);
+		/* at stride 8 the eight windows are exactly the next 64 bytes */
+		if (S == 8)
+			x = _mm512_loadu_si512(d + i);
+		else
+			x = _mm512_i64gather_epi64(lanes, (const void *)(d + i), 1);
+		h = _mm512_mullo_epi64(_mm512_xor_si512(x, k0), k1);
+		h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 29));
+		h = _mm512_mullo_epi64(h, k0odd);
+		h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 32));
+		w = _mm512_i64gather_epi64(_mm512_srl_epi64(h, shift), (const void *)bloom, 8);
+		/* bloom_mask(): a rotate of 1 takes its count mod 64, which is the "& 63" */
+		msk = _mm512_or_si512(
+			_mm512_or_si512(_mm512_rolv_epi64(one, h),
+					_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 6))),
+			_mm512_or_si512(_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 12)),
+					_mm512_rolv_epi64(one, _mm512_srli_epi64(h, 18))));
+		msk = _mm512_andnot_si512(w, msk); /* filter bits the sample needs but are clear */
+		hits = _mm512_testn_epi64_mask(msk, msk);
+		if (unlikely(hits)) {
+			_mm512_storeu_si512(hv, h);
+			for (k = 0; k < 8; k++) {
+				if (!(hits & (1u << k)))
+					continue;
+				rc = probe(m, sc, sc->old_off + i + k * S, hv[k]);
+				if (rc)
+					return rc;
+			}
+		}
+		i += 8 * S;
+	}
+	return i <= last ? scan_data(m, sc, i, last, S) : 0;
+}
+
+static NOINLINE AVX512_TARGET int scan_data_avx512_s8(const struct sw_matcher *m, struct scan *sc,
+						      size_t i0, size_t last)
+{
+	return scan_data_avx512(m, sc, i0, last, 8);
+}
+
+static NOINLINE AVX512_TARGET int scan_data_avx512_any(const struct sw_matcher *m, struct scan *sc,
+						       size_t i0, size_t last)
+{
+	return scan_data_avx512(m, sc, i0, last, m->stride);
+}
+
+static int have_avx512(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+#endif
+
+/* The data loop for this matcher's stride on this CPU, chosen once at build time. */
+static scan_fn pick_scan(size_t stride, int simd)
+{
+#if SW_MATCHER_AVX512
+	if (simd && have_avx512())
+		return stride == 8 ? scan_data_avx512_s8 : scan_data_avx512_any;
+#else
+	(void)simd;
+#endif
+	return stride == 8 ? scan_data_s8 : scan_data_any;
+}
+
+int sw_matcher__use_simd(struct sw_matcher *m, int on)
+{
+	if (!m)
+		return 0;
+	m->scan = pick_scan(m->stride, on);
+	return m->scan != scan_data_s8 && m->scan != scan_data_any;
+}
+
 /* Samples whose window starts in the carry: the ones straddling the seam and those at or after
  * the earliest sample that had an open candidate. */
 static int scan_seam(const struct sw_matcher *m, struct scan *sc, uint64_t from)
@@ -731,8 +854,7 @@ int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void
 			size_t i0 = (size_t)((m->stride - sc.old_off % m->stride) % m->stride);
 
 			if (i0 <= len - SW_WINDOW)
-				rc = m->stride == 8 ? scan_data_s8(m, &sc, i0, len - SW_WINDOW)
-						    : scan_data_any(m, &sc, i0, len - SW_WINDOW);
+				rc = m->scan(m, &sc, i0, len - SW_WINDOW);
 		}
 	}
 	/* After an early stop the open set is unknown: re-examine the whole carry next time. */

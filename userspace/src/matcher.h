@@ -30,6 +30,9 @@ void sw_matcher__free(struct sw_matcher *m);
 size_t sw_matcher__max_len(const struct sw_matcher *m); /* longest pattern, 0 if none */
 size_t sw_matcher__stride(const struct sw_matcher *m);
 size_t sw_matcher__memory(const struct sw_matcher *m); /* bytes held by the index */
+/* Lets tests and benchmarks run the portable loop (on = 0) or go back to the fastest one this
+ * CPU has (on = 1). Returns 1 when a SIMD loop is now in use. Both report the same matches. */
+int sw_matcher__use_simd(struct sw_matcher *m, int on);
 
 /* Per-artifact stream state: absolute offset and the carry-over tail of earlier data (kept
  * in memory only, wiped on free). */
