@@ -842,8 +842,12 @@ static void discover(struct sw_pipeline *p, const void *data, size_t len)
 static void rescan_add(struct sw_pipeline *p, uint32_t tgid, uint64_t dev, uint64_t ino,
 		       uint32_t gen, const char *path)
 {
-	if (!sw_rescan__add(p->rescan, tgid, dev, ino, gen, path) && p->watch_close)
-		p->watch_close(p->pipe_reader_ctx, path);
+	if (sw_rescan__add(p->rescan, tgid, dev, ino, gen, path) || !p->watch_close)
+		return;
+	p->watch_close(p->pipe_reader_ctx, path);
+	/* Closed before we could ask to hear of it: this is the close. */
+	if (p->live && !sw_procfs__has_open(tgid, dev, ino))
+		sw_pipeline__closed(p, tgid, dev, ino);
 }
 
 static int on_data(struct sw_pipeline *p, const struct sw_event *ev)

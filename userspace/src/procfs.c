@@ -134,6 +134,29 @@ uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude)
 	return pid;
 }
 
+struct inode_id {
+	uint64_t dev, ino;
+};
+
+static int refers_to(uint32_t pid, const char *fd, const char *target, void *ctx)
+{
+	const struct inode_id *id = ctx;
+	char link[320];
+	struct stat st;
+
+	if (target[0] != '/')
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%u/fd/%s", pid, fd);
+	return !stat(link, &st) && st.st_dev == id->dev && st.st_ino == id->ino;
+}
+
+int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino)
+{
+	struct inode_id id = {.dev = dev, .ino = ino};
+
+	return each_fd(pid, refers_to, &id) != 0;
+}
+
 struct writable_ctx {
 	void (*fn)(const char *path, const struct stat *st, void *ctx);
 	void *ctx;
