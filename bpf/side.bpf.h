@@ -178,4 +178,39 @@ static __always_inline void capture_channel(const struct sw_scope *s, __u32 chan
 		LOSS_INC(ringbuf_full);
 }
 
+/* io_uring_setup: files the process already has open for writing may be written through the
+ * ring from now on. Reported one by one, so userspace reads them back at close and exit. */
+#define SW_URING_FDS_MAX 1024
+#define SW_FMODE_WRITE	 0x2
+
+struct uring_fds {
+	__u64 session_id;
+	__u32 max;
+};
+
+static long uring_fd_step(__u32 i, void *ctx)
+{
+	struct uring_fds *c = ctx;
+	struct sw_scope s = {.session_id = c->session_id};
+	struct file *f;
+
+	if (i >= c->max)
+		return 1;
+	f = fd_file(i);
+	if (f && (BPF_CORE_READ(f, f_mode) & SW_FMODE_WRITE))
+		capture_channel(&s, SW_CH_IO_URING, i);
+	return 0;
+}
+
+static __always_inline void capture_uring_setup(const struct sw_scope *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct uring_fds c = {.session_id = s->session_id};
+
+	c.max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (c.max > SW_URING_FDS_MAX)
+		c.max = SW_URING_FDS_MAX;
+	bpf_loop(SW_URING_FDS_MAX, uring_fd_step, &c, 0);
+}
+
 #endif

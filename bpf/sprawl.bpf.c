@@ -274,6 +274,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_io_uring_setup:
 		s->flags |= SW_SCOPE_IO_URING;
 		capture_channel(s, SW_CH_IO_URING, -1);
+		capture_uring_setup(s);
 		break;
 	case NR_process_vm_writev:
 		if (ret > 0)

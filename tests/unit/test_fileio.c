@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* File-writing steps: whole writes, directory sync, inode generation. */
+/* File-writing steps: whole writes, directory sync. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -40,18 +40,10 @@ static void test_write_all_and_sync(void **state)
 	rmdir(dir);
 }
 
-static void test_generation(void **state)
-{
-	/* A missing file has none; an existing one answers without failing. */
-	assert_int_equal(sw_fileio__generation("/nonexistent-file"), 0);
-	(void)sw_fileio__generation("/etc/hostname");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_all_and_sync),
-		cmocka_unit_test(test_generation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,38 +41,6 @@ static void test_self(void **state)
 	free(exe);
 }
 
-static int found;
-
-static void count(const char *path, const struct stat *st, void *ctx)
-{
-	(void)st;
-	if (!strcmp(path, ctx))
-		found++;
-}
-
-static void test_writable_files(void **state)
-{
-	char dir[] = "/tmp/sw-test-procfs.XXXXXX", w[64], r[64];
-	int fw, fr;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(w, sizeof(w), "%s/w", dir);
-	snprintf(r, sizeof(r), "%s/r", dir);
-	fw = open(w, O_WRONLY | O_CREAT, 0600);
-	fr = open(r, O_RDONLY | O_CREAT, 0600);
-	found = 0;
-	sw_procfs__writable_files(getpid(), count, w);
-	assert_int_equal(found, 1);
-	found = 0;
-	sw_procfs__writable_files(getpid(), count, r);
-	assert_int_equal(found, 0); /* read-only: not a write channel */
-	close(fw);
-	close(fr);
-	unlink(w);
-	unlink(r);
-	rmdir(dir);
-}
-
 static void test_pipe_reader(void **state)
 {
 	struct stat st;
@@ -105,7 +73,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
-		cmocka_unit_test(test_writable_files),
 		cmocka_unit_test(test_pipe_reader),
 	};
 

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 
 #include "fileio.h"
 
@@ -57,17 +55,4 @@ int sw_fileio__fsync_dir_of(const char *path)
 		rc = -errno;
 	close(fd);
 	return rc;
-}
-
-unsigned int sw_fileio__generation(const char *path)
-{
-	unsigned int gen = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-
-	if (fd >= 0) {
-		if (ioctl(fd, FS_IOC_GETVERSION, &gen))
-			gen = 0;
-		close(fd);
-	}
-	return gen;
 }

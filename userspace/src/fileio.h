@@ -11,8 +11,4 @@ int sw_fileio__write_all(int fd, const void *p, size_t n);
 /* fsyncs the directory holding path, so a rename into it survives a crash. */
 int sw_fileio__fsync_dir_of(const char *path);
 
-/* The inode generation as the kernel records it (FS_IOC_GETVERSION), 0 where the filesystem
- * has none. */
-unsigned int sw_fileio__generation(const char *path);
-
 #endif

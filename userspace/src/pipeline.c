@@ -1227,27 +1227,6 @@ static const char *channel_name(uint32_t c)
 	}
 }
 
-/* The regular files tgid has open for writing, from /proc (bounded): an io_uring process may
- * have opened them before it set up its ring. */
-struct open_files_ctx {
-	struct sw_pipeline *p;
-	uint32_t tgid;
-};
-
-static void rescan_open_file(const char *path, const struct stat *st, void *ctx)
-{
-	struct open_files_ctx *c = ctx;
-
-	rescan_add(c->p, c->tgid, st->st_dev, st->st_ino, sw_fileio__generation(path), path);
-}
-
-static void rescan_open_files(struct sw_pipeline *p, uint32_t tgid)
-{
-	struct open_files_ctx c = {.p = p, .tgid = tgid};
-
-	sw_procfs__writable_files(tgid, rescan_open_file, &c);
-}
-
 /* A channel the syscall hooks cannot see into: say so (once per session, channel and file),
  * and read the file back when the process exits. */
 static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
@@ -1265,8 +1244,10 @@ static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 
 		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
 		rescan_add(p, ev->hdr->tgid, user_dev(c->dev), c->ino, c->gen, path);
-	} else if (c->channel == SW_CH_IO_URING && p->live) {
-		rescan_open_files(p, ev->hdr->tgid);
+		/* io_uring names the session's writable files one by one (open before and after
+		 * its setup): read back, not alerted each; the setup itself alerted. */
+		if (c->channel == SW_CH_IO_URING)
+			return;
 	}
 	if (sw_registry__see(p->reg, no_secret, key, now_us()) != 1)
 		return;

@@ -156,36 +156,3 @@ int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino)
 
 	return each_fd(pid, refers_to, &id) != 0;
 }
-
-struct writable_ctx {
-	void (*fn)(const char *path, const struct stat *st, void *ctx);
-	void *ctx;
-};
-
-static int writable(uint32_t pid, const char *fd, const char *target, void *ctx)
-{
-	struct writable_ctx *w = ctx;
-	char link[320];
-	struct stat st;
-	int mode;
-
-	if (target[0] != '/')
-		return 0;
-	mode = fd_mode(pid, fd);
-	if (mode != O_WRONLY && mode != O_RDWR)
-		return 0;
-	snprintf(link, sizeof(link), "/proc/%u/fd/%s", pid, fd);
-	if (stat(link, &st) || !S_ISREG(st.st_mode))
-		return 0;
-	w->fn(target, &st, w->ctx);
-	return 0;
-}
-
-void sw_procfs__writable_files(uint32_t pid,
-			       void (*fn)(const char *path, const struct stat *st, void *ctx),
-			       void *ctx)
-{
-	struct writable_ctx w = {.fn = fn, .ctx = ctx};
-
-	each_fd(pid, writable, &w);
-}

@@ -21,9 +21,5 @@ char *sw_procfs__fd_path(uint32_t pid, int fd);
 uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude);
 /* 1 when one of pid's fds refers to the file (dev, ino), 0 when none does (or pid is gone). */
 int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino);
-/* Calls fn for every regular file pid has open for writing. */
-void sw_procfs__writable_files(uint32_t pid,
-			       void (*fn)(const char *path, const struct stat *st, void *ctx),
-			       void *ctx);
 
 #endif
