@@ -15,7 +15,7 @@
 static struct sw_alert out[8];
 static int nout;
 
-static void take(const struct sw_alert *a, void *ctx)
+static void take(struct sw_alert *a, void *ctx)
 {
 	(void)ctx;
 	if (nout < 8)

@@ -60,6 +60,7 @@ struct sw_alert {
 	/* secret (kinds spread, exposure, discovered) */
 	int has_secret;
 	char secret_id[17];
+	uint8_t secret_key[8]; /* the same id in binary, for flood control; never encoded */
 	char secret_name[128];
 	char variant[16];
 	uint32_t secret_len; /* 0 = omit */

@@ -101,7 +101,7 @@ size_t sw_alertq__rename(struct sw_alertq *q, uint64_t dev, uint64_t ino, const 
 }
 
 void sw_alertq__drain(struct sw_alertq *q, uint64_t now_us, int force,
-		      void (*fn)(const struct sw_alert *a, void *ctx), void *ctx)
+		      void (*fn)(struct sw_alert *a, void *ctx), void *ctx)
 {
 	struct held *h;
 

@@ -261,15 +261,12 @@ static void emit(const struct sw_alert *a, void *ctx)
 static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev, uint64_t ino,
 			     struct sw_artifact *a);
 static void place_severity(struct sw_pipeline *p, struct sw_alert *a);
-static int hex_id(const char *hex, uint8_t id[SW_SECRET_ID_BYTES]);
 
 /* An alert leaves the held queue (or skips it). A pipe alert is decided only now: its reader
  * names it (artifact.dev/ino hold the pipe's kernel dev and inode until then). */
-static void released(const struct sw_alert *ca, void *ctx)
+static void released(struct sw_alert *a, void *ctx)
 {
 	struct sw_pipeline *p = ctx;
-	struct sw_alert *a = (struct sw_alert *)ca; /* owned by the queue or the caller */
-	uint8_t id[SW_SECRET_ID_BYTES];
 	char key[SW_ARTIFACT_KEY_MAX];
 	int64_t count;
 
@@ -278,9 +275,7 @@ static void released(const struct sw_alert *ca, void *ctx)
 		a->artifact.dev = 0;
 		a->artifact.ino = 0;
 		sw_artifact__key(&a->artifact, key, sizeof(key));
-		if (hex_id(a->secret_id, id))
-			return;
-		count = sw_registry__see(p->reg, id, key, now_us());
+		count = sw_registry__see(p->reg, a->secret_key, key, now_us());
 		if (count != 1)
 			return;
 		a->count = count;
@@ -290,27 +285,21 @@ static void released(const struct sw_alert *ca, void *ctx)
 	emit(a, p);
 }
 
-static int hex_id(const char *hex, uint8_t id[SW_SECRET_ID_BYTES])
+/* The alert's secret: its name and id (hex for the world, binary for flood control). */
+static void set_secret(struct sw_alert *a, const struct sw_secret *s)
 {
-	size_t i;
-
-	for (i = 0; i < SW_SECRET_ID_BYTES; i++) {
-		unsigned int b;
-
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return -EINVAL;
-		id[i] = b;
-	}
-	return 0;
+	_Static_assert(sizeof(a->secret_key) == SW_SECRET_ID_BYTES, "secret id size");
+	a->has_secret = 1;
+	sw_secret__id_hex(s, a->secret_id);
+	memcpy(a->secret_key, s->id, SW_SECRET_ID_BYTES);
+	snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
 }
 
 /* Flood control per (secret, session), then either out now or held for a rename. */
 static void deliver(struct sw_pipeline *p, struct sw_alert *a)
 {
-	uint8_t id[SW_SECRET_ID_BYTES];
-
-	if (a->has_secret && a->has_session && !hex_id(a->secret_id, id) &&
-	    !sw_ratelimit__allow(p->rl, id, a->session.id, a->time_us))
+	if (a->has_secret && a->has_session &&
+	    !sw_ratelimit__allow(p->rl, a->secret_key, a->session.id, a->time_us))
 		return;
 	if (p->hold_us && a->has_artifact &&
 	    (a->artifact.type == SW_ART_FILE || a->artifact.type == SW_ART_PIPE) &&
@@ -586,9 +575,7 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 				"detector %s found a secret nobody registered; it is tracked as %s "
 				"from now on",
 				s->detector, s->name);
-		a->has_secret = 1;
-		sw_secret__id_hex(s, a->secret_id);
-		snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
+		set_secret(a, s);
 		snprintf(a->variant, sizeof(a->variant), "%s",
 			 sw_variant__name(p->matches[i].variant));
 		a->has_artifact = 1;
@@ -1139,9 +1126,7 @@ static void on_open(struct sw_pipeline *p, const struct sw_event *ev)
 		if (sw_registry__see(p->reg, s->id, key, now_us()) != 1)
 			continue;
 		base_alert(p, a, SW_ALERT_SECRET_EXPOSURE, ev);
-		a->has_secret = 1;
-		sw_secret__id_hex(s, a->secret_id);
-		snprintf(a->secret_name, sizeof(a->secret_name), "%s", s->name);
+		set_secret(a, s);
 		snprintf(a->variant, sizeof(a->variant), "raw");
 		a->has_artifact = 1;
 		a->artifact.type = SW_ART_FILE;
@@ -1285,12 +1270,8 @@ void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now, int force)
 		a->severity = sw_alert__default_severity(SW_ALERT_RATE_LIMITED, SW_ART_FILE);
 		snprintf(a->host, sizeof(a->host), "%s", p->host);
 		for (j = 0; j < p->set->n; j++)
-			if (!memcmp(p->set->secrets[j].id, sum[i].secret_id, SW_SECRET_ID_BYTES)) {
-				a->has_secret = 1;
-				sw_secret__id_hex(&p->set->secrets[j], a->secret_id);
-				snprintf(a->secret_name, sizeof(a->secret_name), "%s",
-					 p->set->secrets[j].name);
-			}
+			if (!memcmp(p->set->secrets[j].id, sum[i].secret_id, SW_SECRET_ID_BYTES))
+				set_secret(a, &p->set->secrets[j]);
 		if (sum[i].session_id)
 			fill_session(p, a, sum[i].session_id);
 		a->count = sum[i].suppressed;
