@@ -560,10 +560,10 @@ static int cmd_status(int argc, char **argv)
 		err("usage: status [--json]");
 		return -EINVAL;
 	}
-	out = malloc(256 * 1024);
+	out = malloc(SW_CTL_STATUS_MAX);
 	if (!out)
 		return -ENOMEM;
-	e = daemon_call(json ? "status" : "summary", out, 256 * 1024, 0);
+	e = daemon_call(json ? "status" : "summary", out, SW_CTL_STATUS_MAX, 0);
 	if (!e && json) {
 		printf("%s\n", out);
 	} else if (!e) {

@@ -15,6 +15,7 @@
 
 #include "event.h"
 #include "fingerprint.h"
+#include "json.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "rules.h"
@@ -161,20 +162,7 @@ out:
 
 static void jstr(const char *s, size_t n)
 {
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	sw_json__str(stdout, s, n);
 }
 
 /* NUL-separated strings as a JSON array. */

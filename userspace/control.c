@@ -14,6 +14,12 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "json.h"
+
+static void json_str(FILE *f, const char *s)
+{
+	sw_json__str(f, s, strlen(s));
+}
 
 void control__deliver(const char *json, size_t len, void *ctx)
 {
@@ -35,44 +41,8 @@ void control__deliver(const char *json, size_t len, void *ctx)
 	}
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->len >= b->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
-}
-
-/* JSON string of a path or name from the outside world. */
-static void bstr(struct buf *b, const char *s)
-{
-	bprintf(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			bprintf(b, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			bprintf(b, "\\u%04x", c);
-		else
-			bprintf(b, "%c", c);
-	}
-	bprintf(b, "\"");
-}
-
 struct status_ctx {
-	struct buf *b;
+	FILE *b;
 	struct sw_proctab *pt;
 	const struct sw_session *s;
 	int first, pfirst;
@@ -84,12 +54,12 @@ static void status_proc(const struct sw_proc *p, void *ctx)
 
 	if (p->session_id != c->s->id)
 		return;
-	bprintf(c->b, "%s{\"pid\":%u,\"ppid\":%u,\"comm\":", c->pfirst ? "" : ",", p->tgid,
+	fprintf(c->b, "%s{\"pid\":%u,\"ppid\":%u,\"comm\":", c->pfirst ? "" : ",", p->tgid,
 		p->ppid);
-	bstr(c->b, p->comm);
-	bprintf(c->b, ",\"exe\":");
-	bstr(c->b, p->exe);
-	bprintf(c->b, "}");
+	json_str(c->b, p->comm);
+	fprintf(c->b, ",\"exe\":");
+	json_str(c->b, p->exe);
+	fprintf(c->b, "}");
 	c->pfirst = 0;
 }
 
@@ -97,20 +67,20 @@ static void status_session(const struct sw_session *s, void *ctx)
 {
 	struct status_ctx *c = ctx;
 
-	bprintf(c->b, "%s{\"id\":%llu,\"agent\":", c->first ? "" : ",", (unsigned long long)s->id);
-	bstr(c->b, s->agent);
-	bprintf(c->b, ",\"root_pid\":%u,\"root_exe\":", s->root_pid);
-	bstr(c->b, s->root_exe);
-	bprintf(c->b, ",\"live\":%s,\"processes\":[", s->ended ? "false" : "true");
+	fprintf(c->b, "%s{\"id\":%llu,\"agent\":", c->first ? "" : ",", (unsigned long long)s->id);
+	json_str(c->b, s->agent);
+	fprintf(c->b, ",\"root_pid\":%u,\"root_exe\":", s->root_pid);
+	json_str(c->b, s->root_exe);
+	fprintf(c->b, ",\"live\":%s,\"processes\":[", s->ended ? "false" : "true");
 	c->s = s;
 	c->pfirst = 1;
 	sw_proctab__each_proc(c->pt, status_proc, c);
-	bprintf(c->b, "]}");
+	fprintf(c->b, "]}");
 	c->first = 0;
 }
 
 struct places_ctx {
-	struct buf *b;
+	FILE *b;
 	const struct sw_secretset *set;
 	int first;
 };
@@ -125,16 +95,16 @@ static void status_place(const uint8_t sid[SW_SECRET_ID_BYTES], const char *key,
 
 	for (i = 0; i < SW_SECRET_ID_BYTES; i++)
 		snprintf(id + 2 * i, 3, "%02x", sid[i]);
-	bprintf(c->b, "%s{\"secret\":{\"id\":\"%s\",\"name\":", c->first ? "" : ",", id);
-	bstr(c->b, s ? s->name : "");
-	bprintf(c->b, "},\"place\":");
-	bstr(c->b, key);
-	bprintf(c->b, ",\"count\":%llu,\"first_seen_us\":%lld,\"last_seen_us\":%lld}",
+	fprintf(c->b, "%s{\"secret\":{\"id\":\"%s\",\"name\":", c->first ? "" : ",", id);
+	json_str(c->b, s ? s->name : "");
+	fprintf(c->b, "},\"place\":");
+	json_str(c->b, key);
+	fprintf(c->b, ",\"count\":%llu,\"first_seen_us\":%lld,\"last_seen_us\":%lld}",
 		(unsigned long long)e->count, (long long)e->first_seen, (long long)e->last_seen);
 	c->first = 0;
 }
 
-static void status_json(struct daemon *d, struct buf *b)
+static void status_json(struct daemon *d, FILE *b)
 {
 	struct places_ctx pc = {.b = b, .set = sw_pipeline__secrets(d->pl), .first = 1};
 
@@ -142,7 +112,7 @@ static void status_json(struct daemon *d, struct buf *b)
 	struct status_ctx c = {.b = b, .pt = sw_pipeline__proctab(d->pl), .first = 1};
 
 	sw_pipeline__stats(d->pl, &st);
-	bprintf(b,
+	fprintf(b,
 		"{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
 		"\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
 		"\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,",
@@ -151,7 +121,7 @@ static void status_json(struct daemon *d, struct buf *b)
 		(unsigned long long)st.bad_records, (unsigned long long)st.data_bytes,
 		(unsigned long long)st.matches, (unsigned long long)st.alerts,
 		(unsigned long long)st.streams, sw_proctab__count(c.pt));
-	bprintf(b,
+	fprintf(b,
 		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
 		"\"path_truncated\":%llu,\"scope_full\":%llu},\"sessions\":[",
 		(unsigned long long)d->loss_seen.ringbuf_full,
@@ -162,21 +132,21 @@ static void status_json(struct daemon *d, struct buf *b)
 	sw_proctab__each_session(c.pt, status_session, &c);
 	/* The places each secret was seen, most recent first, with how often: repeat
 	 * sightings do not alert, they count here. */
-	bprintf(b, "],\"suppressed\":%llu,", (unsigned long long)st.suppressed);
+	fprintf(b, "],\"suppressed\":%llu,", (unsigned long long)st.suppressed);
 	if (d->trace) {
 		struct sw_tracelog_stats ts;
 
 		sw_tracelog_writer__stats(d->trace, &ts);
-		bprintf(b,
+		fprintf(b,
 			"\"trace\":{\"events\":%llu,\"blocks\":%llu,\"bytes_raw\":%llu,"
 			"\"bytes_compressed\":%llu,\"events_dropped\":%llu,\"errors\":%llu},",
 			(unsigned long long)ts.events, (unsigned long long)ts.blocks,
 			(unsigned long long)ts.bytes_raw, (unsigned long long)ts.bytes_compressed,
 			(unsigned long long)ts.events_dropped, (unsigned long long)d->trace_errors);
 	}
-	bprintf(b, "\"places\":[");
+	fprintf(b, "\"places\":[");
 	sw_registry__recent(d->reg, 200, status_place, &pc);
-	bprintf(b, "]}");
+	fprintf(b, "]}");
 }
 
 /* --- control requests --- */
@@ -235,18 +205,24 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 		      (unsigned long long)d->loss_seen.ringbuf_full,
 		      (unsigned long long)d->loss_seen.truncated);
 	} else if (!strcmp(line, "status")) {
-		struct buf b = {.cap = STATUS_MAX};
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
 
-		b.p = malloc(b.cap);
-		if (!b.p) {
+		if (!f) {
 			reply(c, "err out of memory");
 			return;
 		}
-		status_json(d, &b);
-		send(c->fd, "ok ", 3, MSG_NOSIGNAL);
-		send(c->fd, b.p, b.len, MSG_NOSIGNAL);
-		send(c->fd, "\n", 1, MSG_NOSIGNAL);
-		free(b.p);
+		status_json(d, f);
+		/* Bounded by what sprawlctl reads: beyond it, an error rather than cut JSON. */
+		if (fclose(f) || len + 4 > SW_CTL_STATUS_MAX) {
+			reply(c, "err the status is larger than %d bytes", SW_CTL_STATUS_MAX);
+		} else {
+			send(c->fd, "ok ", 3, MSG_NOSIGNAL);
+			send(c->fd, out, len, MSG_NOSIGNAL);
+			send(c->fd, "\n", 1, MSG_NOSIGNAL);
+		}
+		free(out);
 	} else if (!strcmp(line, "session")) {
 		/* The caller's own pid becomes a session root before it execs the agent. */
 		if (sw_kernel__scope_get(d->k, c->pid, &sc) == 1) {

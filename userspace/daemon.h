@@ -19,7 +19,6 @@
 #include "tracelog.h"
 
 #define CLIENTS_MAX	 64
-#define STATUS_MAX	 (256 * 1024)
 #define HOOK_ARGS_MAX	 32
 #define TICK_MS		 250 /* held alerts and flood summaries */
 #define TICKS_PER_SECOND (1000 / TICK_MS)

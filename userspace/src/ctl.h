@@ -6,8 +6,9 @@
 
 #include <stddef.h>
 
-#define SW_CTL_SOCKET	"control.sock"
-#define SW_CTL_LINE_MAX 4096
+#define SW_CTL_SOCKET	  "control.sock"
+#define SW_CTL_LINE_MAX	  4096
+#define SW_CTL_STATUS_MAX (1024 * 1024) /* the longest answer: status --json, "ok " included */
 
 /* Binds a listening unix stream socket at path (a stale socket is replaced). Returns the fd
  * or a negative errno. */
