@@ -30,6 +30,10 @@ enum sw_event_type {
 	SW_EV_READER = 101,  /* the process found reading a pipe */
 	SW_EV_LOSS = 102,    /* loss counter deltas */
 	SW_EV_RENAMED = 103, /* what a rename's new name turned out to be (dev, ino) */
+	SW_EV_TICK = 104,    /* time passes: the wall clock at hdr.ktime; held alerts come due */
+	SW_EV_PROC = 105,    /* what /proc says of a process the pipeline never saw exec */
+	SW_EV_CLOSED = 106,  /* a session process closed a file of the read-back set */
+	SW_EV_RULES = 107,   /* the rule files the daemon runs: a replay runs the same */
 };
 
 /* agent_comms map value for an interpreter (node, python3, ...): not an agent by itself. */
@@ -49,6 +53,10 @@ enum sw_flags {
 				    * decides from argv whether it runs an agent */
 	SW_F_COPY = 1 << 8,	   /* data record of a copy without a user buffer: no data,
 				    * the source is in src_* */
+	SW_F_READBACK = 1 << 10,   /* daemon-made data record: bytes read back from a file (a
+				    * copy's source, or the file itself with SW_F_RESCAN) */
+	SW_F_RESCAN = 1 << 11,	   /* read-back of a whole file at close or exit: matched as a
+				    * fresh stream of that file, offset = position in the file */
 };
 
 enum sw_channel {
@@ -162,13 +170,53 @@ struct sw_session_rec {
 };
 _Static_assert(sizeof(struct sw_session_rec) == 120, "sw_session_rec layout");
 
-/* SW_EV_READER: hdr.tgid read the pipe (kernel dev, ino). */
+/* SW_EV_READER: hdr.tgid read the pipe (kernel dev, ino), 0 when nobody was found; tail =
+ * exe[exe_len], the reader's executable. */
 struct sw_reader_rec {
 	struct sw_hdr hdr;
 	__u64 dev;
 	__u64 ino;
+	__u32 exe_len;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct sw_reader_rec) == 72, "sw_reader_rec layout");
+_Static_assert(sizeof(struct sw_reader_rec) == 80, "sw_reader_rec layout");
+
+/* SW_EV_TICK: the wall clock (CLOCK_REALTIME, ns) when CLOCK_MONOTONIC was hdr.ktime. Alert
+ * times are record times mapped through the latest tick. */
+struct sw_tick_rec {
+	struct sw_hdr hdr;
+	__u64 realtime_ns;
+};
+_Static_assert(sizeof(struct sw_tick_rec) == 64, "sw_tick_rec layout");
+
+/* SW_EV_PROC: hdr names the process (tgid, ppid, uid, session, comm); tail = exe[exe_len]
+ * args[args_len] (NUL-separated) cgroup[cgroup_len] (its cgroup v2 path). */
+struct sw_proc_rec {
+	struct sw_hdr hdr;
+	__u32 exe_len;
+	__u32 args_len;
+	__u32 cgroup_len;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sw_proc_rec) == 72, "sw_proc_rec layout");
+
+/* SW_EV_CLOSED: hdr.tgid closed (dev in stat's encoding, ino) after writing it. */
+struct sw_closed_rec {
+	struct sw_hdr hdr;
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct sw_closed_rec) == 72, "sw_closed_rec layout");
+
+/* SW_EV_RULES: tail = nfiles times { __u32 name_len, __u32 text_len, name, text }, len bytes in
+ * all: the rule files as the daemon loaded them. */
+struct sw_rules_rec {
+	struct sw_hdr hdr;
+	__u32 nfiles;
+	__u32 len;
+};
+_Static_assert(sizeof(struct sw_rules_rec) == 64, "sw_rules_rec layout");
+#define SW_RULES_REC_MAX (768u << 10) /* rule text a rules record carries */
 
 /* SW_EV_RENAMED: tail = path[path_len]; dev in stat's encoding. */
 struct sw_renamed_rec {

@@ -107,6 +107,48 @@ int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
 		if (size < sizeof(*ev->reader))
 			return -EBADMSG;
 		ev->reader = rec;
+		if (ev->reader->exe_len > SW_PATH_LEN ||
+		    sizeof(*ev->reader) + (size_t)ev->reader->exe_len > size)
+			return -EBADMSG;
+		ev->path = (const char *)(ev->reader + 1);
+		ev->path_len = ev->reader->exe_len;
+		return 0;
+	case SW_EV_TICK:
+		if (size < sizeof(*ev->tick))
+			return -EBADMSG;
+		ev->tick = rec;
+		return 0;
+	case SW_EV_PROC:
+		if (size < sizeof(*ev->proc))
+			return -EBADMSG;
+		ev->proc = rec;
+		if (ev->proc->exe_len > SW_PATH_LEN || ev->proc->args_len > SW_ARGS_LEN ||
+		    ev->proc->cgroup_len > SW_PATH_LEN ||
+		    sizeof(*ev->proc) + (size_t)ev->proc->exe_len + ev->proc->args_len +
+				    ev->proc->cgroup_len >
+			    size)
+			return -EBADMSG;
+		ev->path = (const char *)(ev->proc + 1);
+		ev->path_len = ev->proc->exe_len;
+		ev->args = ev->path + ev->path_len;
+		ev->args_len = ev->proc->args_len;
+		ev->cgroup = ev->args + ev->args_len;
+		ev->cgroup_len = ev->proc->cgroup_len;
+		return 0;
+	case SW_EV_CLOSED:
+		if (size < sizeof(*ev->closed))
+			return -EBADMSG;
+		ev->closed = rec;
+		return 0;
+	case SW_EV_RULES:
+		if (size < sizeof(*ev->rules))
+			return -EBADMSG;
+		ev->rules = rec;
+		if (ev->rules->len > SW_RULES_REC_MAX ||
+		    sizeof(*ev->rules) + (size_t)ev->rules->len > size)
+			return -EBADMSG;
+		ev->path = (const char *)(ev->rules + 1);
+		ev->path_len = ev->rules->len;
 		return 0;
 	case SW_EV_RENAMED:
 		if (size < sizeof(*ev->renamed))

@@ -22,8 +22,13 @@ struct sw_event {
 		const struct sw_reader_rec *reader;
 		const struct sw_loss_rec *loss;
 		const struct sw_renamed_rec *renamed;
+		const struct sw_tick_rec *tick;
+		const struct sw_proc_rec *proc;
+		const struct sw_closed_rec *closed;
+		const struct sw_rules_rec *rules;
 	};
-	/* SW_EV_DATA, SW_EV_OPEN, SW_EV_CHANNEL; SW_EV_RENAME: the directory */
+	/* SW_EV_DATA, SW_EV_OPEN, SW_EV_CHANNEL, SW_EV_RENAMED; SW_EV_RENAME: the directory;
+	 * SW_EV_READER, SW_EV_PROC: the exe; SW_EV_RULES: the rule files (see sw_rules_rec) */
 	const char *path;
 	size_t path_len;
 	/* SW_EV_DATA with SW_F_COPY: the source's path; SW_EV_RENAME: the new name */
@@ -31,10 +36,13 @@ struct sw_event {
 	size_t src_path_len;
 	const uint8_t *bytes;
 	size_t bytes_len;
+	/* SW_EV_PROC: the cgroup path */
+	const char *cgroup;
+	size_t cgroup_len;
 	/* SW_EV_EXEC */
 	const char *filename;
 	size_t filename_len;
-	const char *args; /* NUL-separated */
+	const char *args; /* NUL-separated; also SW_EV_PROC */
 	size_t args_len;
 	const char *env; /* NUL-separated */
 	size_t env_len;
