@@ -46,11 +46,18 @@ static struct sw_tracelog_reader *open_trace(const char *path)
 	return r;
 }
 
+static void to_sink(const struct sw_alert *a, void *ctx)
+{
+	sw_sink__emit(ctx, a);
+}
+
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {{"alerts", required_argument, NULL, 'a'}, {}};
-	struct sw_pipeline_opts po = {.hold_ms = 500};
-	const char *alerts = "-";
+	static const struct option opts[] = {{"alerts", required_argument, NULL, 'a'},
+					     {"rules", required_argument, NULL, 'R'},
+					     {}};
+	struct sw_pipeline_opts po = {0};
+	const char *alerts = "-", *rules_dir = NULL;
 	struct sw_pipeline_stats st;
 	struct sw_tracelog_read_stats rs;
 	struct sw_tracelog_reader *tr;
@@ -61,7 +68,7 @@ int cmd_replay(int argc, char **argv)
 	struct sw_sink *sink = NULL;
 	struct sw_rules *rules = NULL;
 	struct locked_set ls;
-	char tmp[] = "/tmp/sprawl-replay.XXXXXX", regpath[64], msg[1024];
+	char tmp[] = "/tmp/sprawl-replay.XXXXXX", regpath[64], msg[1024], host[256] = "unknown";
 	const uint8_t *rec;
 	uint64_t ktime, events = 0;
 	size_t len, nred;
@@ -69,25 +76,32 @@ int cmd_replay(int argc, char **argv)
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o != 'a') {
-			err("usage: replay TRACE... [--alerts FILE]");
+		if (o == 'a') {
+			alerts = optarg;
+		} else if (o == 'R') {
+			rules_dir = optarg;
+		} else {
+			err("usage: replay TRACE... [--alerts FILE] [--rules DIR]");
 			return -EINVAL;
 		}
-		alerts = optarg;
 	}
 	if (optind >= argc) {
-		err("usage: replay TRACE... [--alerts FILE] (a trace directory or segment files)");
+		err("usage: replay TRACE... [--alerts FILE] [--rules DIR] (a trace directory or "
+		    "segment files)");
 		return -EINVAL;
 	}
 	e = open_set(&ls); /* the key and the secrets the alerts name */
 	if (e)
 		goto out;
-	rules = sw_rules__load_embedded(&re);
-	if (!rules) {
-		sw_rules_error__format(&re, msg, sizeof(msg));
-		err("embedded rules: %s", msg);
-		e = -EINVAL;
-		goto out;
+	/* The rules the live run recorded, unless --rules says otherwise. */
+	if (rules_dir) {
+		rules = sw_rules__load_dir(rules_dir, &re);
+		if (!rules) {
+			sw_rules_error__format(&re, msg, sizeof(msg));
+			err("%s (check with: sprawlctl rules check %s)", msg, rules_dir);
+			e = -EINVAL;
+			goto out;
+		}
 	}
 	/* A fresh registry: a replay asks where the secrets went, first times included. */
 	if (!mkdtemp(tmp)) {
@@ -100,7 +114,8 @@ int cmd_replay(int argc, char **argv)
 	po.key = &ls.key;
 	po.registry = reg;
 	po.rules = rules;
-	po.host = NULL;
+	gethostname(host, sizeof(host) - 1);
+	po.host = host;
 	p = reg ? sw_pipeline__new(&po) : NULL;
 	sink = sw_sink__file(alerts, SW_FMT_JSON);
 	if (!reg || !p || !sink) {
@@ -108,7 +123,6 @@ int cmd_replay(int argc, char **argv)
 		err("%s: %s", sink ? "setting up the replay" : alerts, strerror(errno));
 		goto out;
 	}
-	sw_pipeline__add_sink(p, sink);
 	e = sw_pipeline__set_secrets(p, ls.set);
 	ls.set = NULL; /* the pipeline owns it now */
 	if (e) {
@@ -123,6 +137,7 @@ int cmd_replay(int argc, char **argv)
 		}
 		while ((got = sw_tracelog_reader__next(tr, &rec, &len, &ktime, &red, &nred)) == 1) {
 			sw_pipeline__replay(p, rec, len, red, nred);
+			sw_pipeline__drain_alerts(p, to_sink, sink);
 			events++;
 		}
 		sw_tracelog_reader__stats(tr, &rs);
@@ -137,14 +152,16 @@ int cmd_replay(int argc, char **argv)
 				argv[i], (unsigned long long)rs.torn_blocks,
 				(unsigned long long)rs.corrupt_blocks);
 	}
-	sw_pipeline__flush(p, UINT64_MAX, 1);
+	/* The live run's stop: its read-backs are in the trace already. */
+	sw_pipeline__stop(p);
+	sw_pipeline__finish(p);
+	sw_pipeline__drain_alerts(p, to_sink, sink);
 	sw_pipeline__stats(p, &st);
 	fprintf(stderr,
-		"sprawlctl: replayed %llu record(s), %llu alert(s); %llu copies or read-backs "
-		"not replayed (the files may have changed since), %llu matches of secrets no "
+		"sprawlctl: replayed %llu record(s), %llu alert(s); %llu matches of secrets no "
 		"longer tracked\n",
 		(unsigned long long)events, (unsigned long long)st.alerts,
-		(unsigned long long)st.replay_unread, (unsigned long long)st.replay_unknown);
+		(unsigned long long)st.replay_unknown);
 out:
 	sw_pipeline__free(p);
 	sw_sink__free(sink);

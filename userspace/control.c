@@ -43,7 +43,7 @@ void control__deliver(const char *json, size_t len, void *ctx)
 
 struct status_ctx {
 	FILE *b;
-	struct sw_proctab *pt;
+	const struct sw_proctab *pt;
 	const struct sw_session *s;
 	int first, pfirst;
 };

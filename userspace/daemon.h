@@ -22,7 +22,7 @@
 #define HOOK_ARGS_MAX	 32
 #define TICK_MS		 250 /* held alerts and flood summaries */
 #define TICKS_PER_SECOND (1000 / TICK_MS)
-#define HOLD_MS		 500 /* how long a file alert waits for a rename */
+#define SINKS_MAX	 16
 #define ORIGINS_MAX	 16384
 
 struct client {
@@ -64,6 +64,11 @@ struct daemon {
 	int fan_fd; /* fanotify: closes of files in the read-back set */
 	uint64_t fan_errors;
 	uint64_t trace_errors;
+	struct sw_sink *sinks[SINKS_MAX]; /* every alert goes to each */
+	size_t nsinks;
+	void *readbuf;	/* source: one data record of read-back bytes, wiped after use */
+	void *rulesbuf; /* source: the rules record */
+	uint64_t requests_lost;
 };
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -34,6 +34,7 @@
 #include "rules.h"
 #include "secretset.h"
 #include "sink.h"
+#include "source.h"
 
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
@@ -85,97 +86,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Appends a record to the trace log, with the spans that must not be kept. */
-static void trace_append(struct daemon *d, const void *rec, size_t size,
-			 const struct sw_redaction *red, size_t nred)
-{
-	const struct sw_hdr *h = rec;
-
-	if (d->trace && size >= sizeof(*h) &&
-	    sw_tracelog_writer__append(d->trace, rec, size, h->ktime, red, nred))
-		d->trace_errors++;
-}
-
-/* Every input of the pipeline passes here: the kernel's records and the daemon's own. */
-static void feed(struct daemon *d, const void *rec, size_t size)
-{
-	const struct sw_redaction *red;
-	size_t nred;
-
-	sw_pipeline__record(d->pl, rec, size);
-	red = sw_pipeline__redactions(d->pl, &nred);
-	trace_append(d, rec, size, red, nred);
-}
-
-static uint64_t ktime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void session_rec(struct sw_session_rec *r, uint64_t id, uint32_t root, const char *agent)
-{
-	memset(r, 0, sizeof(*r));
-	r->hdr.type = SW_EV_SESSION;
-	r->hdr.size = sizeof(*r);
-	r->hdr.ktime = ktime_ns();
-	r->hdr.pid = r->hdr.tgid = root;
-	r->hdr.session_id = id;
-	snprintf(r->agent, sizeof(r->agent), "%s", agent ? agent : "");
-}
-
-void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent)
-{
-	struct sw_session_rec r;
-
-	session_rec(&r, id, root, agent);
-	feed(d, &r, sizeof(r));
-}
-
-/* A file a session may write without write(2) (a shared mapping, io_uring): hear of its
- * closes. An inode mark: nothing else on the host pays for it. */
-static void watch_close(void *ctx, const char *path)
-{
-	struct daemon *d = ctx;
-
-	if (d->fan_fd >= 0 &&
-	    fanotify_mark(d->fan_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, path))
-		d->fan_errors++;
-}
-
-static void on_fanotify(struct daemon *d)
-{
-	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-	struct fanotify_event_metadata *md;
-	struct stat st;
-	ssize_t n;
-
-	n = read(d->fan_fd, buf, sizeof(buf));
-	if (n <= 0)
-		return;
-	for (md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
-		if (md->vers != FANOTIFY_METADATA_VERSION)
-			break;
-		if (md->fd < 0)
-			continue;
-		if (!fstat(md->fd, &st))
-			sw_pipeline__closed(d->pl, md->pid, st.st_dev, st.st_ino);
-		close(md->fd);
-	}
-}
-
-/* The pipeline's own records (pipe readers it found): for the trace log only. */
-static void emit_record(void *ctx, const void *rec, size_t len)
-{
-	struct daemon *d = ctx;
-	struct sw_hdr *h = (struct sw_hdr *)rec;
-
-	h->ktime = ktime_ns();
-	trace_append(d, rec, len, NULL, 0);
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -184,15 +94,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (d->verbose && size >= sizeof(*h))
 		logmsg("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
 		       (unsigned long long)h->session_id, h->flags, h->size);
-	feed(d, data, size);
+	source__feed(d, data, size);
 	return 0;
 }
 
-static int pipe_reader(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid)
+void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent)
 {
-	struct daemon *d = ctx;
-
-	return d->k ? sw_kernel__pipe_reader(d->k, kdev, ino, tgid) : 0;
+	source__session(d, id, root, agent);
 }
 
 static void push_origins(struct daemon *d);
@@ -259,27 +167,6 @@ static void save_learned(struct daemon *d)
 		logmsg("%s: cannot save learned secrets: %s", d->paths.secrets, strerror(-e));
 	sw_secretset__free(disk);
 	close(fd);
-}
-
-static void check_loss(struct daemon *d)
-{
-	struct sw_loss_rec r = {.hdr = {.type = SW_EV_LOSS, .size = sizeof(r)}};
-	struct sw_loss now, *l = &r.loss;
-
-	if (sw_kernel__loss(d->k, &now))
-		return;
-	l->ringbuf_full = now.ringbuf_full - d->loss_seen.ringbuf_full;
-	l->truncated = now.truncated - d->loss_seen.truncated;
-	l->read_errors = now.read_errors - d->loss_seen.read_errors;
-	l->path_truncated = now.path_truncated - d->loss_seen.path_truncated;
-	l->scope_full = now.scope_full - d->loss_seen.scope_full;
-	l->copies_unread = now.copies_unread - d->loss_seen.copies_unread;
-	d->loss_seen = now;
-	if (!l->ringbuf_full && !l->truncated && !l->read_errors && !l->path_truncated &&
-	    !l->scope_full && !l->copies_unread)
-		return; /* nothing lost: nothing to say, nothing to record */
-	r.hdr.ktime = ktime_ns();
-	feed(d, &r, sizeof(r));
 }
 
 static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
@@ -411,6 +298,12 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	return 0;
 }
 
+static void daemon_add_sink(struct daemon *d, struct sw_sink *s)
+{
+	if (d->nsinks < SINKS_MAX)
+		d->sinks[d->nsinks++] = s;
+}
+
 static int open_sinks(struct daemon *d)
 {
 	char dir[1100], *slash;
@@ -428,7 +321,7 @@ static int open_sinks(struct daemon *d)
 			       strerror(errno));
 			return -1;
 		}
-		sw_pipeline__add_sink(d->pl, d->file_sink);
+		daemon_add_sink(d, d->file_sink);
 	}
 	d->stdout_sink = sw_sink__file("-", d->fmt);
 	d->ctl_sink = sw_sink__callback(control__deliver, d, SW_FMT_JSON);
@@ -436,8 +329,8 @@ static int open_sinks(struct daemon *d)
 		logmsg("cannot set up the alert sinks: %s", strerror(errno));
 		return -1;
 	}
-	sw_pipeline__add_sink(d->pl, d->stdout_sink);
-	sw_pipeline__add_sink(d->pl, d->ctl_sink);
+	daemon_add_sink(d, d->stdout_sink);
+	daemon_add_sink(d, d->ctl_sink);
 	if (d->syslog_addr) {
 		d->syslog_sink = sw_sink__syslog(d->syslog_addr, d->fmt);
 		if (!d->syslog_sink) {
@@ -445,7 +338,7 @@ static int open_sinks(struct daemon *d)
 			       d->syslog_addr, strerror(errno));
 			return -1;
 		}
-		sw_pipeline__add_sink(d->pl, d->syslog_sink);
+		daemon_add_sink(d, d->syslog_sink);
 	}
 	if (d->hook_argc) {
 		d->hook_argv[d->hook_argc] = NULL;
@@ -454,7 +347,7 @@ static int open_sinks(struct daemon *d)
 			logmsg("--hook %s: %s", d->hook_argv[0], strerror(errno));
 			return -1;
 		}
-		sw_pipeline__add_sink(d->pl, d->hook_sink);
+		daemon_add_sink(d, d->hook_sink);
 	}
 	return 0;
 }
@@ -470,29 +363,44 @@ static void poll_sinks(struct daemon *d)
 			sw_sink__poll(all[i]);
 }
 
+/* The rules are read once, and the same bytes go to the daemon's own copy (agent table, capture
+ * limits) and, as a rules record, to the pipeline and the trace log. */
 static int load_rules(struct daemon *d)
 {
+	struct sw_embedded_file files[SW_RULES_FILES + 1];
+	const struct sw_embedded_file *use = sw_embedded_rules;
+	const struct sw_policy *pol;
 	struct sw_rules_error e;
 	char msg[1024];
+	int rc = 0;
 
-	d->rules =
-		d->rules_dir ? sw_rules__load_dir(d->rules_dir, &e) : sw_rules__load_embedded(&e);
+	memset(&e, 0, sizeof(e));
+	if (d->rules_dir) {
+		rc = sw_rules__read_dir(d->rules_dir, files, &e);
+		use = files;
+	}
+	d->rules = rc ? NULL : sw_rules__load_files(use, d->rules_dir ? d->rules_dir : "", &e);
 	if (!d->rules) {
 		sw_rules_error__format(&e, msg, sizeof(msg));
 		logmsg("%s (check with: sprawlctl rules check %s)", msg,
 		       d->rules_dir ? d->rules_dir : "");
+		if (!rc)
+			sw_rules__free_files(files);
 		return -1;
 	}
+	rc = source__rules(d, use);
+	if (d->rules_dir)
+		sw_rules__free_files(files);
+	if (rc) {
+		logmsg("the rule files are larger than a rules record takes (%u bytes)",
+		       SW_RULES_REC_MAX);
+		return -1;
+	}
+	pol = sw_rules__policy(d->rules);
 	if (!d->max_bytes)
-		d->max_bytes = sw_rules__policy(d->rules)->capture_max_bytes;
+		d->max_bytes = pol->capture_max_bytes;
 	if (!d->ringbuf_mb)
-		d->ringbuf_mb = sw_rules__policy(d->rules)->ringbuf_bytes >> 20;
-	if (d->max_bytes < 4096 || d->max_bytes > (32u << 20) || d->ringbuf_mb < 1 ||
-	    (d->ringbuf_mb & (d->ringbuf_mb - 1))) {
-		logmsg("policy: capture max_bytes must be 4096..33554432 and ringbuf_bytes a power "
-		       "of two of at least 1 MiB");
-		return -1;
-	}
+		d->ringbuf_mb = pol->ringbuf_bytes >> 20;
 	return 0;
 }
 
@@ -510,31 +418,6 @@ static void push_agent_comms(struct daemon *d)
 	e = sw_kernel__set_agent_comms(d->k, (const char(*)[16])comms, n, ni);
 	if (e)
 		logmsg("cannot load the agent table into the kernel: %s", strerror(-e));
-}
-
-/* An interpreter runs an agent's script: make it a session root now, before it starts its
- * first tool (node takes far longer to start than this takes). */
-static uint64_t adopt(void *ctx, uint32_t tgid)
-{
-	struct daemon *d = ctx;
-	struct sw_scope sc;
-	uint64_t id;
-
-	if (!d->k)
-		return 0;
-	if (sw_kernel__scope_get(d->k, tgid, &sc) == 1)
-		return sc.session_id;
-	id = new_session_id(d);
-	if (sw_kernel__scope_add(d->k, tgid, id, tgid))
-		return 0;
-	/* The pipeline starts the session itself; the trace log needs it before the exec. */
-	{
-		struct sw_session_rec r;
-
-		session_rec(&r, id, tgid, NULL);
-		trace_append(d, &r, sizeof(r), NULL, 0);
-	}
-	return id;
 }
 
 static void push_origins(struct daemon *d)
@@ -581,10 +464,10 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	sw_pipeline__flush(d->pl, now_us(), 0);
+	source__tick(d);
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
-	check_loss(d);
+	source__loss(d);
 	if (d->trace && sw_tracelog_writer__flush(d->trace))
 		d->trace_errors++;
 	save_learned(d);
@@ -618,15 +501,13 @@ static int run_loop(struct daemon *d)
 			else if (tag == TAG_TIMER)
 				on_timer(d);
 			else if (tag == TAG_FANOTIFY)
-				on_fanotify(d);
+				source__fanotify(d);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
 				control__readable(d, &d->clients[tag - 100]);
 		}
 	}
 	/* Drain what the kernel already sent, read back pending files, emit what is held. */
-	sw_kernel__consume(d->k);
-	sw_pipeline__rescan_all(d->pl);
-	sw_pipeline__flush(d->pl, now_us(), 1);
+	source__stop(d);
 	return 0;
 }
 
@@ -638,7 +519,7 @@ int main(int argc, char **argv)
 	struct sw_pipeline_opts po = {};
 	struct itimerspec its = {.it_interval = {0, TICK_MS * 1000000L},
 				 .it_value = {0, TICK_MS * 1000000L}};
-	char err[1024];
+	char err[1024], host[256] = "unknown";
 	sigset_t mask;
 	int corrupt = 0, ret = EXIT_FAILURE, e;
 
@@ -677,24 +558,32 @@ int main(int argc, char **argv)
 		logmsg("%s: cannot open the registry: %s", d->paths.registry, strerror(errno));
 		goto cleanup;
 	}
-	if (load_rules(d))
-		goto cleanup;
 	po.key = &d->key;
 	po.registry = d->reg;
-	po.live = 1;
-	po.rules = d->rules;
-	po.hold_ms = HOLD_MS;
-	po.pipe_reader = pipe_reader;
-	po.adopt = adopt;
-	po.emit_record = emit_record;
-	po.watch_close = watch_close;
-	po.pipe_reader_ctx = d;
+	gethostname(host, sizeof(host) - 1);
+	po.host = host;
 	d->pl = sw_pipeline__new(&po);
-	if (!d->pl) {
+	d->readbuf = malloc(sizeof(struct sw_data_rec) + SW_CHUNK);
+	d->rulesbuf = malloc(sizeof(struct sw_rules_rec) + SW_RULES_REC_MAX);
+	if (!d->pl || !d->readbuf || !d->rulesbuf) {
 		logmsg("cannot create the pipeline: %s", strerror(errno));
 		goto cleanup;
 	}
 	if (open_sinks(d))
+		goto cleanup;
+	/* The trace log first: it keeps every record, the first tick and the rules included. */
+	if (d->trace_dir) {
+		struct sw_tracelog_opts to = {.dir = d->trace_dir};
+
+		d->trace = sw_tracelog_writer__new(&to);
+		if (!d->trace) {
+			logmsg("--trace-dir %s: cannot record there: %s", d->trace_dir,
+			       strerror(errno));
+			goto cleanup;
+		}
+	}
+	source__tick(d);
+	if (load_rules(d))
 		goto cleanup;
 	if (corrupt) {
 		struct sw_alert *a = calloc(1, sizeof(*a));
@@ -716,16 +605,6 @@ int main(int argc, char **argv)
 	}
 	reload_secrets(d, 1);
 
-	if (d->trace_dir) {
-		struct sw_tracelog_opts to = {.dir = d->trace_dir};
-
-		d->trace = sw_tracelog_writer__new(&to);
-		if (!d->trace) {
-			logmsg("--trace-dir %s: cannot record there: %s", d->trace_dir,
-			       strerror(errno));
-			goto cleanup;
-		}
-	}
 	/* Closes of files a session wrote around write(2): read back at close, not only at exit. */
 	d->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
 				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -779,6 +658,8 @@ cleanup:
 		sw_registry__flush(d->reg);
 	sw_kernel__free(d->k);
 	sw_pipeline__free(d->pl);
+	free(d->readbuf);
+	free(d->rulesbuf);
 	sw_sink__free(d->ctl_sink);
 	sw_sink__free(d->stdout_sink);
 	sw_sink__free(d->file_sink);

@@ -860,47 +860,8 @@ static void test_time_format(void **state)
 	assert_int_equal(strlen(ts), 27);
 }
 
-static void test_severity_table(void **state)
+static void test_kind_and_severity_names(void **state)
 {
-	sw_alert__reset_severity();
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_SOCKET),
-			 SW_SEV_HIGH);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_TLS),
-			 SW_SEV_HIGH);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_PIPE),
-			 SW_SEV_HIGH);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_EXEC_ARG),
-			 SW_SEV_HIGH);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_EXEC_ENV),
-			 SW_SEV_HIGH);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_FILE),
-			 SW_SEV_MEDIUM);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_EXPOSURE, SW_ART_FILE),
-			 SW_SEV_MEDIUM);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_DISCOVERED, SW_ART__COUNT),
-			 SW_SEV_MEDIUM);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_COVERAGE_GAP, SW_ART__COUNT),
-			 SW_SEV_HIGH);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_UNMONITORED_CHANNEL, SW_ART__COUNT),
-			 SW_SEV_MEDIUM);
-	/* Out-of-range artifact types fall back to "no artifact". */
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_COVERAGE_GAP, 200), SW_SEV_HIGH);
-
-	assert_int_equal(
-		sw_alert__set_severity(SW_ALERT_SECRET_SPREAD, SW_ART_FILE, SW_SEV_CRITICAL), 0);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_FILE),
-			 SW_SEV_CRITICAL);
-	assert_int_equal(
-		sw_alert__set_severity(SW_ALERT_SECRET_EXPOSURE, SW_ALERT_ANY_ARTIFACT, SW_SEV_LOW),
-		0);
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_EXPOSURE, SW_ART_TTY),
-			 SW_SEV_LOW);
-	assert_int_equal(sw_alert__set_severity(SW_ALERT__COUNT, 0, SW_SEV_LOW), -EINVAL);
-	assert_int_equal(sw_alert__set_severity(SW_ALERT_SECRET_SPREAD, 99, SW_SEV_LOW), -EINVAL);
-	assert_int_equal(sw_alert__set_severity(SW_ALERT_SECRET_SPREAD, 0, 9), -EINVAL);
-	sw_alert__reset_severity();
-	assert_int_equal(sw_alert__default_severity(SW_ALERT_SECRET_SPREAD, SW_ART_FILE),
-			 SW_SEV_MEDIUM);
 	assert_string_equal(sw_alert__severity_name(SW_SEV_CRITICAL), "critical");
 	assert_string_equal(sw_alert__kind_name(SW_ALERT_RATE_LIMITED), "rate_limited");
 	assert_string_equal(sw_alert__kind_name(SW_ALERT__COUNT), "unknown");
@@ -1124,7 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_json_snprintf_convention),
 		cmocka_unit_test(test_json_exec_arg_redacted),
 		cmocka_unit_test(test_time_format),
-		cmocka_unit_test(test_severity_table),
+		cmocka_unit_test(test_kind_and_severity_names),
 		cmocka_unit_test_setup_teardown(test_ocsf_against_schema, load_desc, free_desc),
 	};
 

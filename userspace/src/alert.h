@@ -88,19 +88,6 @@ struct sw_alert {
 const char *sw_alert__kind_name(enum sw_alert_kind k);
 const char *sw_alert__severity_name(enum sw_severity s);
 
-/* Severity policy: a table indexed by kind and artifact type (SW_ART__COUNT = no artifact).
- * Defaults: spread to socket/tls/pipe/exec_arg/exec_env high, to a file medium, to a tty low;
- * exposure, discovered, unmonitored_channel, rate_limited, state_warning medium;
- * coverage_gap high. Rules override entries at load time (not thread-safe against
- * concurrent encoders: set it before the pipeline starts or from the same thread). */
-enum sw_severity sw_alert__default_severity(enum sw_alert_kind k, unsigned int artifact_type);
-/* artifact_type SW_ART__COUNT + 1 (SW_ALERT_ANY_ARTIFACT) sets the kind for every type.
- * Returns 0 or -EINVAL. */
-#define SW_ALERT_ANY_ARTIFACT (SW_ART__COUNT + 1)
-int sw_alert__set_severity(enum sw_alert_kind k, unsigned int artifact_type, enum sw_severity s);
-/* Restores the built-in table. */
-void sw_alert__reset_severity(void);
-
 /* "2026-11-29T18:00:00.123456Z" into out (at least SW_ALERT_TIME_LEN bytes). */
 #define SW_ALERT_TIME_LEN 32
 void sw_alert__format_time(uint64_t time_us, char out[SW_ALERT_TIME_LEN]);

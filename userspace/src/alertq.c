@@ -101,16 +101,17 @@ size_t sw_alertq__rename(struct sw_alertq *q, uint64_t dev, uint64_t ino, const 
 }
 
 void sw_alertq__drain(struct sw_alertq *q, uint64_t now_us, int force,
-		      void (*fn)(struct sw_alert *a, void *ctx), void *ctx)
+		      int (*fn)(struct sw_alert *a, void *ctx), void *ctx)
 {
 	struct held *h;
 
 	while ((h = q->head) && (force || h->due_us <= now_us)) {
+		if (fn(&h->a, ctx) && !force)
+			return; /* not decided yet: it stays first in line */
 		q->head = h->next;
 		if (!q->head)
 			q->tail = NULL;
 		q->n--;
-		fn(&h->a, ctx);
 		held_free(h);
 	}
 }

@@ -1,90 +1,123 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The detection pipeline: decoded kernel records in, alerts out. Live events and trace
- * replay feed the same pipeline, so both produce the same alerts. */
+/* The detection pipeline: a pure function of the records it is fed. Records in (the kernel's,
+ * and those the source makes of what it read itself: /proc, read-backs, closes, time); alerts,
+ * requests and redaction spans out. It reads no clock and no file and calls nothing back: time
+ * comes from the records (SW_EV_TICK maps kernel time to the wall clock), and what it needs
+ * from the world it asks for as requests, whose answers come back as records. A live daemon
+ * and a trace replay feed it the same records, so they raise the same alerts at the same
+ * times. */
 #ifndef SW_PIPELINE_H
 #define SW_PIPELINE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert.h"
 #include "fingerprint.h"
 #include "proctab.h"
 #include "registry.h"
+#include "rules.h"
 #include "secretset.h"
-#include "sink.h"
 #include "sprawl_events.h"
 #include "tracelog.h"
-
-struct sw_rules;
 
 struct sw_pipeline;
 
 struct sw_pipeline_opts {
 	const struct sw_key *key;     /* borrowed */
 	struct sw_registry *registry; /* borrowed */
-	int live;		      /* fill unknown processes from /proc */
-	const char *host;
-	const struct sw_rules *rules; /* borrowed; NULL = built-in defaults */
-	uint32_t hold_ms;	      /* file alerts wait this long for a rename; 0 = none */
-	/* Who last read a pipe (kernel dev, ino): 1 and *tgid, or 0. NULL in replay. */
-	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
-	void *pipe_reader_ctx;
-	/* Puts tgid into the scope as a new session root; returns its session id or 0. NULL in
-	 * replay. Shares pipe_reader_ctx. */
-	uint64_t (*adopt)(void *ctx, uint32_t tgid);
-	/* Live: records the pipeline makes itself (the pipe readers it found), for the trace
-	 * log. NULL when nothing records. Shares pipe_reader_ctx. */
-	void (*emit_record)(void *ctx, const void *rec, size_t len);
-	/* Live: a file entered the read-back set; the daemon asks to hear when it is closed
-	 * after a write (fanotify), and calls sw_pipeline__closed then. Shares pipe_reader_ctx. */
-	void (*watch_close)(void *ctx, const char *path);
+	const char *host;	      /* NULL = "unknown" */
+	/* Borrowed, and then SW_EV_RULES records are ignored (replay --rules). NULL: the rules of
+	 * the latest SW_EV_RULES record, the embedded defaults before one. */
+	const struct sw_rules *rules;
+};
+
+/* What the pipeline asks of its source. Answers come back as records. */
+enum sw_request_kind {
+	/* Make hdr.tgid a session root in the kernel's scope (an interpreter running an agent's
+	 * script, label); answer: SW_EV_SESSION with the new id. */
+	SW_REQ_ADOPT = 1,
+	/* Who reads the pipe (dev = kernel dev, ino), not hdr.tgid (its writer); answer:
+	 * SW_EV_READER, tgid 0 when nobody was found. */
+	SW_REQ_READER,
+	/* Read back [offset, offset + length) of path (dev in stat's encoding, ino, must still
+	 * match) as SW_EV_DATA records flagged SW_F_READBACK, the first SW_F_FIRST, the last
+	 * SW_F_LAST (with SW_F_READ_ERR when the read failed, SW_F_TRUNCATED when it stopped at
+	 * the policy's bound). rescan: the whole file as a fresh stream (SW_F_RESCAN, art_kind
+	 * file, dev/ino/gen of it, attributed to hdr); else the source of the copy record in
+	 * copy (whose destination receives the bytes). */
+	SW_REQ_READBACK,
+	/* Tell of closes of path after a write by a session process (SW_EV_CLOSED); if hdr.tgid
+	 * has it open no more, that is a close now. */
+	SW_REQ_WATCH_CLOSE,
+	/* The path of hdr.tgid's descriptor fd (a file whose name the kernel did not send):
+	 * answer SW_EV_RENAMED for (dev, ino). */
+	SW_REQ_NAME_FD,
+};
+
+struct sw_request {
+	enum sw_request_kind kind;
+	struct sw_hdr hdr; /* the process the request is about (attribution of the answer) */
+	uint64_t dev, ino;
+	uint32_t gen;
+	int32_t fd;
+	uint64_t offset, length;
+	int rescan;
+	struct sw_data_rec copy; /* SW_REQ_READBACK of a copy: the copy record */
+	char label[64];		 /* SW_REQ_ADOPT */
+	char *path;		 /* owned by the pipeline; valid until the next record */
 };
 
 struct sw_pipeline_stats {
 	uint64_t records, bad_records, data_bytes, matches, alerts, streams;
-	uint64_t copies_unread;	 /* copies whose source could not be read back */
 	uint64_t suppressed;	 /* alerts held back by flood control */
-	uint64_t learn_dropped;	 /* detector hits not tracked: LEARNED_MAX reached */
+	uint64_t learn_dropped;	 /* detector hits not tracked: learned_max reached */
 	uint64_t replay_unknown; /* recorded matches of secrets no longer in the set */
-	uint64_t replay_unread;	 /* copies and exit-time rescans a replay cannot read back */
+	uint64_t readbacks;	 /* read-backs requested */
+	uint64_t requests_dropped;
+	uint64_t alerts_dropped; /* the outbox was full (a caller that never drains) */
 };
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);
 void sw_pipeline__free(struct sw_pipeline *p);
-/* Borrowed sinks; every alert goes to each. */
-int sw_pipeline__add_sink(struct sw_pipeline *p, struct sw_sink *s);
 /* Takes ownership of set and rebuilds the matcher; the old set is freed. */
 int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set);
-const struct sw_secretset *sw_pipeline__secrets(const struct sw_pipeline *p);
-/* One raw kernel record. Invalid records are counted, never trusted. */
+
+/* One record. Invalid records are counted, never trusted. Afterwards the caller takes the
+ * alerts, the requests and (for the trace log) the redaction spans of this record. */
 int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size);
+/* Replay: a recorded record with its recorded spans, whose secret ids count as matches. */
+int sw_pipeline__replay(struct sw_pipeline *p, const void *rec, size_t size,
+			const struct sw_redaction *red, size_t nred);
+/* Hands every alert made so far to fn, oldest first, and forgets them. The alert (and the
+ * strings it points to) is valid during the call. */
+void sw_pipeline__drain_alerts(struct sw_pipeline *p,
+			       void (*fn)(const struct sw_alert *a, void *ctx), void *ctx);
+/* The requests the last record raised. Valid until the next record. */
+const struct sw_request *sw_pipeline__requests(const struct sw_pipeline *p, size_t *n);
 /* The spans of the last record that hold, or may yet hold, a tracked secret: what the trace
  * log must not keep. Each span that completed a match carries the secret's id and variant;
  * spans that only may begin one have a zero id. Valid until the next record. */
 const struct sw_redaction *sw_pipeline__redactions(const struct sw_pipeline *p, size_t *n);
-/* Replay: a recorded record with its recorded spans, whose secret ids count as matches. */
-int sw_pipeline__replay(struct sw_pipeline *p, const void *rec, size_t size,
-			const struct sw_redaction *red, size_t nred);
-/* A session the daemon started (sprawlctl run) or recovered from the pinned scope. */
-int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid, const char *agent);
-/* Loss counter deltas since the last call: a non-zero delta becomes a coverage_gap alert. */
-int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *delta);
+
+/* The end of the input, in two steps. stop: request the read-back of every file still awaiting
+ * one (as if each writer exited now); the source answers. finish: every held alert goes out
+ * now (the read-backs' included). */
+void sw_pipeline__stop(struct sw_pipeline *p);
+void sw_pipeline__finish(struct sw_pipeline *p);
+
+/* Queries (pure): whether a process is known (the source tells of an unknown one with a proc
+ * record first), the secret set, the rules in force, the process table, statistics. */
+int sw_pipeline__knows(const struct sw_pipeline *p, uint32_t tgid);
+const struct sw_secretset *sw_pipeline__secrets(const struct sw_pipeline *p);
+const struct sw_rules *sw_pipeline__rules(const struct sw_pipeline *p);
+const struct sw_proctab *sw_pipeline__proctab(const struct sw_pipeline *p);
+void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *out);
 /* Adds the secrets detectors learned since the last call to into (the set on disk, so they
  * survive a restart). Returns how many were added, 0 when nothing is new, or a negative
  * errno. */
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
-/* A file in the read-back set was closed after a write by pid: read it back now (also again
- * at its writer's exit: a mapping may outlive the descriptor). */
-void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino);
-/* Emits held alerts that are due (all with force) and flood-control summaries. Call often
- * (the daemon: every 250 ms; replay: at the end with force). */
-void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now_us, int force);
-/* Reads back the files of every live process still awaiting a rescan, as if it exited now
- * (daemon shutdown). */
-void sw_pipeline__rescan_all(struct sw_pipeline *p);
 /* (dev, ino) of every secret's origin in the kernel's dev encoding, for the origins map. */
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max);
-struct sw_proctab *sw_pipeline__proctab(struct sw_pipeline *p);
-void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *out);
 
 #endif

@@ -5,17 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include "procfs.h"
 #include "proctab.h"
 
 #define PROC_BUCKETS	16384
 #define SESSION_BUCKETS 1024
 
 struct sw_proctab {
-	int live;
 	size_t nprocs, nsessions;
 	struct sw_proc *procs[PROC_BUCKETS];
 	struct sw_session *sessions[SESSION_BUCKETS];
@@ -26,21 +22,9 @@ struct sw_proctab {
 	size_t recent_next;
 };
 
-static uint64_t now_us(void)
+struct sw_proctab *sw_proctab__new(void)
 {
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-struct sw_proctab *sw_proctab__new(int live)
-{
-	struct sw_proctab *pt = calloc(1, sizeof(*pt));
-
-	if (pt)
-		pt->live = live;
-	return pt;
+	return calloc(1, sizeof(struct sw_proctab));
 }
 
 static void proc_free(struct sw_proc *p)
@@ -119,8 +103,8 @@ struct sw_session *sw_proctab__session(struct sw_proctab *pt, uint64_t id, uint3
 		return NULL;
 	s->id = id;
 	s->root_pid = root_pid;
-	s->started_us = now_us();
-	s->root_exe = pt->live ? sw_procfs__exe(root_pid) : strdup("");
+	/* Named by the root's exec, or by what /proc said of it (a proc record). */
+	s->root_exe = strdup("");
 	if (!s->root_exe) {
 		free(s);
 		return NULL;
@@ -313,21 +297,16 @@ const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint
 
 	if (p)
 		return p;
-	/* A process that was in the scope before we saw its exec (daemon restart, or a pid
-	 * added by the daemon): learn what /proc still says. */
+	/* A process in the scope whose exec we never saw and of which no proc record told:
+	 * known by its record header only. */
 	p = proc_new(pt, tgid);
 	if (!p)
 		return NULL;
 	p->ppid = ppid;
 	p->uid = uid;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	if (pt->live) {
-		p->exe = sw_procfs__exe(tgid);
-		p->args = sw_procfs__cmdline(tgid, &p->args_len);
-	} else {
-		p->exe = strdup("");
-		p->args = malloc(1);
-	}
+	p->exe = strdup("");
+	p->args = malloc(1);
 	if (!p->exe || !p->args) {
 		sw_proctab__exit(pt, tgid);
 		return NULL;

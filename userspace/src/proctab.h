@@ -25,16 +25,16 @@ struct sw_session {
 	char agent[64];
 	uint32_t root_pid;
 	char *root_exe;
-	uint32_t nprocs; /* live processes */
-	uint64_t started_us;
+	uint32_t nprocs;     /* live processes */
+	uint64_t started_us; /* record time of its first record, set by the pipeline */
 	int ended;
 	struct sw_session *next;
 };
 
 struct sw_proctab;
 
-/* live: fill unknown processes from /proc (off for trace replay). */
-struct sw_proctab *sw_proctab__new(int live);
+/* Pure: everything it knows comes from records (exec, fork, proc, session). */
+struct sw_proctab *sw_proctab__new(void);
 void sw_proctab__free(struct sw_proctab *pt);
 
 /* The session id's session, created (agent "", root root_pid) when unknown. */
@@ -49,8 +49,7 @@ int sw_proctab__exec(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid, uint32
 		     const char *args, size_t args_len);
 void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid);
 
-/* The process, learning it (from /proc when live) if unknown. NULL only on allocation
- * failure. */
+/* The process, made from the header's fields if unknown. NULL only on allocation failure. */
 const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid,
 				      uint32_t uid, uint64_t session, const char *comm);
 const struct sw_proc *sw_proctab__find(const struct sw_proctab *pt, uint32_t tgid);

@@ -59,18 +59,6 @@ struct sw_rules {
 	struct sw_detect_index *index;
 };
 
-static const char *const place_names[SW_PLACE__COUNT] = {
-	[SW_ART_FILE] = "file",
-	[SW_ART_SOCKET] = "socket",
-	[SW_ART_EXEC_ARG] = "exec_arg",
-	[SW_ART_EXEC_ENV] = "exec_env",
-	[SW_ART_PIPE] = "pipe",
-	[SW_ART_TTY] = "tty",
-	[SW_ART_TLS] = "tls",
-	[SW_PLACE_TRANSCRIPT] = "transcript",
-	[SW_PLACE_AGENT_PIPE] = "agent_pipe",
-};
-
 int sw_rules_error__format(const struct sw_rules_error *e, char *out, size_t size)
 {
 	if (e->line > 0)
@@ -138,21 +126,8 @@ static struct sw_rules *rules_alloc(void)
 
 	if (!r)
 		return NULL;
-	/* Built-in defaults: the same values as rules/policy.yaml. */
 	p = &r->policy;
-	p->severity[SW_ART_FILE] = SW_SEV_MEDIUM;
-	p->severity[SW_ART_SOCKET] = SW_SEV_HIGH;
-	p->severity[SW_ART_EXEC_ARG] = SW_SEV_HIGH;
-	p->severity[SW_ART_EXEC_ENV] = SW_SEV_MEDIUM;
-	p->severity[SW_ART_PIPE] = SW_SEV_LOW;
-	p->severity[SW_ART_TTY] = SW_SEV_LOW;
-	p->severity[SW_ART_TLS] = SW_SEV_CRITICAL;
-	p->severity[SW_PLACE_TRANSCRIPT] = SW_SEV_HIGH;
-	p->severity[SW_PLACE_AGENT_PIPE] = SW_SEV_CRITICAL;
-	p->flood_burst = 20;
-	p->flood_per_minute = 120;
-	p->capture_max_bytes = 1u << 20;
-	p->ringbuf_bytes = 16u << 20;
+	sw_policy__defaults(p);
 	return r;
 }
 
@@ -869,7 +844,7 @@ static int policy_severity(struct ld *c, yaml_node_t *v, void *obj)
 {
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *val;
-	uint32_t done = 0;
+	uint64_t done = 0;
 	unsigned int i, s;
 	char b[72];
 
@@ -884,18 +859,24 @@ static int policy_severity(struct ld *c, yaml_node_t *v, void *obj)
 			return fail(c, v, "severity: broken mapping");
 		if (k->type != YAML_SCALAR_NODE)
 			return fail(c, k, "keys in severity must be strings, not %s", kind(k));
-		for (i = 0; i < SW_PLACE__COUNT; i++)
-			if (!strcmp(scalar(k), place_names[i]))
+		/* Artifact types and places first, then the other alert kinds. */
+		for (i = 0; i < SW_PLACE__COUNT + SW_ALERT__COUNT; i++) {
+			const char *name = i < SW_PLACE__COUNT
+						   ? sw_policy__place_name(i)
+						   : sw_policy__kind_key(i - SW_PLACE__COUNT);
+			if (name && !strcmp(scalar(k), name))
 				break;
-		if (i == SW_PLACE__COUNT)
+		}
+		if (i == SW_PLACE__COUNT + SW_ALERT__COUNT)
 			return fail(c, k,
 				    "unknown key '%s' (expected one of: file, socket, "
 				    "exec_arg, exec_env, pipe, tty, tls, transcript, "
-				    "agent_pipe)",
+				    "agent_pipe, exposure, discovered, coverage_gap, "
+				    "unmonitored_channel, rate_limited, state_warning)",
 				    shown(scalar(k), b));
-		if (done & (1u << i))
-			return fail(c, k, "duplicate key '%s'", place_names[i]);
-		done |= 1u << i;
+		if (done & (1ull << i))
+			return fail(c, k, "duplicate key '%s'", scalar(k));
+		done |= 1ull << i;
 		if (val->type != YAML_SCALAR_NODE)
 			return fail(c, val, "severity must be a string, not %s", kind(val));
 		for (s = 0; s < SW_SEV__COUNT; s++)
@@ -906,7 +887,10 @@ static int policy_severity(struct ld *c, yaml_node_t *v, void *obj)
 				    "unknown severity '%s' (expected one of: info, low, "
 				    "medium, high, critical)",
 				    shown(scalar(val), b));
-		c->r->policy.severity[i] = (uint8_t)s;
+		if (i < SW_PLACE__COUNT)
+			c->r->policy.place[i] = (uint8_t)s;
+		else
+			c->r->policy.kind[i - SW_PLACE__COUNT] = (uint8_t)s;
 	}
 	return 0;
 }
@@ -936,7 +920,21 @@ static int policy_flood(struct ld *c, yaml_node_t *v, void *obj)
 static int cp_max_bytes(struct ld *c, yaml_node_t *v, void *obj)
 {
 	(void)obj;
-	return get_u64(c, v, "max_bytes", 4096, 64u << 20, &c->r->policy.capture_max_bytes);
+	return get_u64(c, v, "max_bytes", SW_POLICY_MAX_BYTES_MIN, SW_POLICY_MAX_BYTES_MAX,
+		       &c->r->policy.capture_max_bytes);
+}
+
+static int cp_readback_max_bytes(struct ld *c, yaml_node_t *v, void *obj)
+{
+	(void)obj;
+	return get_u64(c, v, "readback_max_bytes", SW_POLICY_READBACK_MIN, SW_POLICY_READBACK_MAX,
+		       &c->r->policy.readback_max_bytes);
+}
+
+static int cp_hold_ms(struct ld *c, yaml_node_t *v, void *obj)
+{
+	(void)obj;
+	return get_u32(c, v, "hold_ms", 0, 60000, &c->r->policy.hold_ms);
 }
 
 static int cp_ringbuf_bytes(struct ld *c, yaml_node_t *v, void *obj)
@@ -945,7 +943,7 @@ static int cp_ringbuf_bytes(struct ld *c, yaml_node_t *v, void *obj)
 	int rc;
 
 	(void)obj;
-	rc = get_u64(c, v, "ringbuf_bytes", 64u << 10, 1u << 30, &n);
+	rc = get_u64(c, v, "ringbuf_bytes", SW_POLICY_RINGBUF_MIN, SW_POLICY_RINGBUF_MAX, &n);
 	if (rc)
 		return rc;
 	if (n & (n - 1))
@@ -958,11 +956,13 @@ static int cp_ringbuf_bytes(struct ld *c, yaml_node_t *v, void *obj)
 static const struct key capture_keys[] = {
 	{"max_bytes", cp_max_bytes},
 	{"ringbuf_bytes", cp_ringbuf_bytes},
+	{"readback_max_bytes", cp_readback_max_bytes},
+	{"hold_ms", cp_hold_ms},
 };
 
 static int policy_capture(struct ld *c, yaml_node_t *v, void *obj)
 {
-	return parse_map(c, v, "capture", capture_keys, 2, obj, NULL);
+	return parse_map(c, v, "capture", capture_keys, 4, obj, NULL);
 }
 
 static const struct key policy_file_keys[] = {
@@ -1257,36 +1257,64 @@ static int dir_path(const char *dir, const char *name, char *out, size_t size)
 	return len < 0 || (size_t)len >= size ? -ENAMETOOLONG : 0;
 }
 
-struct sw_rules *sw_rules__load_dir(const char *dir, struct sw_rules_error *err)
+int sw_rules__read_dir(const char *dir, struct sw_embedded_file files[SW_RULES_FILES + 1],
+		       struct sw_rules_error *err)
 {
-	struct sw_embedded_file files[NFILES + 1];
-	unsigned char *bufs[NFILES] = {0};
-	struct sw_rules *r = NULL;
-	char path[PATH_MAX], prefix[PATH_MAX];
+	unsigned char *buf;
+	char path[PATH_MAX];
 	size_t i;
 	int rc = 0;
 
 	memset(err, 0, sizeof(*err));
-	memset(files, 0, sizeof(files));
-	rc = dir_path(dir, "", prefix, sizeof(prefix));
-	if (rc)
-		fail_at(err, dir, 0, 0, "path too long");
+	memset(files, 0, (SW_RULES_FILES + 1) * sizeof(*files));
 	for (i = 0; i < NFILES && !rc; i++) {
 		rc = dir_path(dir, rule_files[i], path, sizeof(path));
 		if (rc) {
 			fail_at(err, dir, 0, 0, "path too long");
 			break;
 		}
-		rc = read_file(path, &bufs[i], &files[i].len, err);
+		buf = NULL;
+		rc = read_file(path, &buf, &files[i].len, err);
 		files[i].name = rule_files[i];
-		files[i].data = bufs[i];
+		files[i].data = buf;
 	}
-	if (!rc)
-		r = sw_rules__load_files(files, prefix, err);
-	else
+	if (rc)
+		sw_rules__free_files(files);
+	return rc;
+}
+
+void sw_rules__free_files(struct sw_embedded_file files[SW_RULES_FILES + 1])
+{
+	size_t i;
+
+	for (i = 0; i < SW_RULES_FILES; i++) {
+		free((void *)files[i].data);
+		files[i].data = NULL;
+		files[i].name = NULL;
+	}
+}
+
+struct sw_rules *sw_rules__load_dir(const char *dir, struct sw_rules_error *err)
+{
+	struct sw_embedded_file files[SW_RULES_FILES + 1];
+	char prefix[PATH_MAX];
+	struct sw_rules *r;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	rc = dir_path(dir, "", prefix, sizeof(prefix));
+	if (rc) {
+		fail_at(err, dir, 0, 0, "path too long");
 		errno = -rc;
-	for (i = 0; i < NFILES; i++)
-		free(bufs[i]);
+		return NULL;
+	}
+	rc = sw_rules__read_dir(dir, files, err);
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	r = sw_rules__load_files(files, prefix, err);
+	sw_rules__free_files(files);
 	return r;
 }
 
@@ -1555,12 +1583,6 @@ int sw_rules__allowlisted(const struct sw_rules *r, const char *secret_name, con
 const struct sw_policy *sw_rules__policy(const struct sw_rules *r)
 {
 	return &r->policy;
-}
-
-enum sw_severity sw_rules__severity(const struct sw_rules *r, unsigned int place)
-{
-	return place < SW_PLACE__COUNT ? (enum sw_severity)r->policy.severity[place]
-				       : SW_SEV_MEDIUM;
 }
 
 const struct sw_detector *sw_rules__detectors(const struct sw_rules *r, size_t *n)

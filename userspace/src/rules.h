@@ -21,6 +21,7 @@
 #include "alert.h"
 #include "artifact.h"
 #include "embedded.h"
+#include "policy.h"
 
 /* Limits on everything a rule file controls. */
 #define SW_RULES_FILE_MAX    (1u << 20) /* bytes per file */
@@ -48,24 +49,7 @@ struct sw_rules_error {
  * length snprintf would have written. */
 int sw_rules_error__format(const struct sw_rules_error *e, char *out, size_t size);
 
-/* Severities are the alert module's (enum sw_severity in alert.h). */
-
-/* What a severity is chosen by: the artifact types of artifact.h, then two places that are
- * refinements of file and pipe. */
-enum sw_place {
-	SW_PLACE_TRANSCRIPT = SW_ART__COUNT, /* a file in an agent's transcripts */
-	SW_PLACE_AGENT_PIPE,		     /* a pipe read by the agent: the prompt */
-	SW_PLACE__COUNT,
-};
-
-struct sw_policy {
-	uint8_t severity[SW_PLACE__COUNT]; /* enum sw_severity, indexed by artifact type or
-					    * enum sw_place */
-	uint32_t flood_burst;		   /* alerts per (session, secret) before limiting */
-	uint32_t flood_per_minute;
-	uint64_t capture_max_bytes; /* per syscall buffer sent by the kernel */
-	uint64_t ringbuf_bytes;	    /* power of two */
-};
+/* The artifact policy (policy.yaml) is a struct sw_policy: see policy.h. */
 
 enum sw_detector_check {
 	SW_CHECK_NONE = 0,
@@ -94,6 +78,12 @@ struct sw_detect_index;
 /* Loads dir/agents.yaml, dir/detectors.yaml and dir/policy.yaml. Returns NULL with errno set
  * and *err filled (the first problem found) on failure. */
 struct sw_rules *sw_rules__load_dir(const char *dir, struct sw_rules_error *err);
+/* The three rule files of dir read into memory, for load_files and for a rules record; free
+ * with sw_rules__free_files. Returns 0 or a negative errno with *err filled. */
+#define SW_RULES_FILES 3
+int sw_rules__read_dir(const char *dir, struct sw_embedded_file files[SW_RULES_FILES + 1],
+		       struct sw_rules_error *err);
+void sw_rules__free_files(struct sw_embedded_file files[SW_RULES_FILES + 1]);
 /* Loads the default rules compiled into the binary (sw_embedded_rules). */
 struct sw_rules *sw_rules__load_embedded(struct sw_rules_error *err);
 /* Loads from memory: files is terminated by an entry whose name is NULL and must hold the three
@@ -130,8 +120,6 @@ size_t sw_rules__agent_count(const struct sw_rules *r);
 int sw_rules__allowlisted(const struct sw_rules *r, const char *secret_name, const char *path);
 
 const struct sw_policy *sw_rules__policy(const struct sw_rules *r);
-/* Severity for an artifact type (enum sw_artifact_type) or enum sw_place. */
-enum sw_severity sw_rules__severity(const struct sw_rules *r, unsigned int place);
 
 const struct sw_detector *sw_rules__detectors(const struct sw_rules *r, size_t *n);
 /* The detect module's prefilter and scratch, built at load (see detect.h). */

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The live source: every input of the pipeline passes here, and all of the daemon's I/O on the
+ * pipeline's behalf. Kernel records from the ring; records of its own for what it reads itself
+ * (/proc, files read back, fanotify closes, the clock); the pipeline's requests carried out and
+ * answered with records. Every record goes to the trace log with the spans the pipeline marked,
+ * so a replay feeds the pipeline exactly this sequence. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "naming.h"
+#include "procfs.h"
+#include "rulesrec.h"
+#include "source.h"
+
+#define FEED_DEPTH_MAX 4 /* answers to answers: read-back at a close asked for by a close */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void own_hdr(struct sw_hdr *h, uint16_t type, uint32_t size)
+{
+	h->type = type;
+	h->size = size;
+	h->ktime = mono_ns();
+}
+
+static void to_sinks(const struct sw_alert *a, void *ctx)
+{
+	struct daemon *d = ctx;
+	size_t i;
+
+	for (i = 0; i < d->nsinks; i++)
+		sw_sink__emit(d->sinks[i], a);
+}
+
+static void feed(struct daemon *d, const void *rec, size_t size, int depth);
+
+/* What /proc says of a process the pipeline has not met (it was in the scope before the daemon
+ * started, or its exec record was lost). */
+static void tell_proc(struct daemon *d, const struct sw_hdr *h, int depth)
+{
+	struct {
+		struct sw_proc_rec r;
+		char tail[SW_PATH_LEN + SW_ARGS_LEN + SW_PATH_LEN];
+	} pr;
+	size_t args_len = 0, exe_len;
+	char *exe = sw_procfs__exe(h->tgid), *args = sw_procfs__cmdline(h->tgid, &args_len);
+
+	memset(&pr.r, 0, sizeof(pr.r));
+	pr.r.hdr = *h;
+	exe_len = exe ? strnlen(exe, SW_PATH_LEN) : 0;
+	if (args_len > SW_ARGS_LEN)
+		args_len = SW_ARGS_LEN;
+	if (exe_len)
+		memcpy(pr.tail, exe, exe_len);
+	if (args_len)
+		memcpy(pr.tail + exe_len, args, args_len);
+	pr.r.exe_len = exe_len;
+	pr.r.args_len = args_len;
+	own_hdr(&pr.r.hdr, SW_EV_PROC, sizeof(pr.r) + exe_len + args_len);
+	free(exe);
+	free(args);
+	feed(d, &pr, pr.r.hdr.size, depth + 1);
+}
+
+static void tell_renamed(struct daemon *d, const struct sw_hdr *h, const char *path,
+			 const struct stat *sb, int depth)
+{
+	struct {
+		struct sw_renamed_rec r;
+		char path[SW_PATH_LEN];
+	} rr;
+	size_t len = strnlen(path, SW_PATH_LEN);
+
+	memset(&rr.r, 0, sizeof(rr.r));
+	rr.r.hdr = *h;
+	rr.r.dev = sb->st_dev;
+	rr.r.ino = sb->st_ino;
+	rr.r.path_len = len;
+	memcpy(rr.path, path, len);
+	own_hdr(&rr.r.hdr, SW_EV_RENAMED, sizeof(rr.r) + len);
+	feed(d, &rr, rr.r.hdr.size, depth + 1);
+}
+
+/* A rename or link: what the new name turned out to be (dev, ino), checked now. */
+static void after_rename(struct daemon *d, const struct sw_event *ev, int depth)
+{
+	char path[2 * SW_PATH_LEN + 2];
+	struct stat sb;
+
+	if (ev->path_len)
+		snprintf(path, sizeof(path), "%.*s/%.*s", (int)ev->path_len, ev->path,
+			 (int)ev->src_path_len, ev->src_path);
+	else
+		snprintf(path, sizeof(path), "%.*s", (int)ev->src_path_len, ev->src_path);
+	if (!lstat(path, &sb) && S_ISREG(sb.st_mode))
+		tell_renamed(d, ev->hdr, path, &sb, depth);
+}
+
+static void answer_reader(struct daemon *d, const struct sw_request *q, int depth)
+{
+	struct {
+		struct sw_reader_rec r;
+		char exe[SW_PATH_LEN];
+	} rr;
+	uint32_t pid = 0;
+	char *exe = NULL;
+	size_t len = 0;
+
+	/* The session process the kernel saw read it last (it may have exited), else whoever
+	 * holds its read end now. */
+	if (!d->k || !sw_kernel__pipe_reader(d->k, q->dev, q->ino, &pid) || pid == q->hdr.tgid)
+		pid = sw_procfs__pipe_reader(q->ino, q->hdr.tgid);
+	if (pid && (exe = sw_procfs__exe(pid)))
+		len = strnlen(exe, SW_PATH_LEN);
+	memset(&rr.r, 0, sizeof(rr.r));
+	rr.r.hdr.pid = rr.r.hdr.tgid = pid;
+	rr.r.dev = q->dev;
+	rr.r.ino = q->ino;
+	rr.r.exe_len = len;
+	if (len)
+		memcpy(rr.exe, exe, len);
+	free(exe);
+	own_hdr(&rr.r.hdr, SW_EV_READER, sizeof(rr.r) + len);
+	feed(d, &rr, rr.r.hdr.size, depth + 1);
+}
+
+static void answer_adopt(struct daemon *d, const struct sw_request *q, int depth)
+{
+	struct sw_session_rec r;
+	struct sw_scope sc;
+	uint64_t id = 0;
+
+	if (d->k && sw_kernel__scope_get(d->k, q->hdr.tgid, &sc) == 1) {
+		id = sc.session_id;
+	} else if (d->k) {
+		id = new_session_id(d);
+		if (sw_kernel__scope_add(d->k, q->hdr.tgid, id, q->hdr.tgid))
+			id = 0;
+	}
+	memset(&r, 0, sizeof(r));
+	r.hdr.pid = r.hdr.tgid = q->hdr.tgid;
+	r.hdr.session_id = id;
+	snprintf(r.agent, sizeof(r.agent), "%s", q->label);
+	own_hdr(&r.hdr, SW_EV_SESSION, sizeof(r));
+	feed(d, &r, sizeof(r), depth + 1);
+}
+
+static void tell_closed(struct daemon *d, const struct sw_hdr *h, uint64_t dev, uint64_t ino,
+			int depth)
+{
+	struct sw_closed_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr = *h;
+	r.dev = dev;
+	r.ino = ino;
+	own_hdr(&r.hdr, SW_EV_CLOSED, sizeof(r));
+	feed(d, &r, sizeof(r), depth + 1);
+}
+
+/* Hear of closes of a file a session wrote around write(2): an inode mark, so nothing else on
+ * the host pays for it. Closed before we could ask: that is the close. */
+static void answer_watch(struct daemon *d, const struct sw_request *q, int depth)
+{
+	if (d->fan_fd >= 0 &&
+	    fanotify_mark(d->fan_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, q->path))
+		d->fan_errors++;
+	if (!sw_procfs__has_open(q->hdr.tgid, q->dev, q->ino))
+		tell_closed(d, &q->hdr, q->dev, q->ino, depth);
+}
+
+static void answer_name_fd(struct daemon *d, const struct sw_request *q, int depth)
+{
+	char *path = sw_procfs__fd_path(q->hdr.tgid, q->fd);
+	struct stat sb = {.st_dev = q->dev, .st_ino = q->ino};
+
+	if (path && path[0] == '/')
+		tell_renamed(d, &q->hdr, path, &sb, depth);
+	free(path);
+}
+
+/* Reads a file range back as data records: a copy's source for its destination, or a whole
+ * file as a fresh stream of its own. */
+static void answer_readback(struct daemon *d, const struct sw_request *q, int depth)
+{
+	struct {
+		struct sw_data_rec r;
+		uint8_t data[SW_CHUNK];
+	} *b = d->readbuf;
+	uint64_t off = q->offset, done = 0;
+	struct stat sb;
+	ssize_t n = 0;
+	int fd, first = 1;
+
+	memset(&b->r, 0, sizeof(b->r));
+	if (q->rescan) {
+		b->r.hdr = q->hdr;
+		b->r.art_kind = SW_AK_FILE;
+		b->r.dev = sw_naming__kernel_dev(q->dev);
+		b->r.ino = q->ino;
+		b->r.gen = q->gen;
+		b->r.fd = -1;
+	} else {
+		b->r = q->copy;
+		b->r.path_len = b->r.src_path_len = 0;
+	}
+	b->r.file_pos = -1;
+	b->r.total = q->length;
+	fd = open(q->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd >= 0 && (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != q->dev ||
+			sb.st_ino != q->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	do {
+		size_t want = q->length - done < SW_CHUNK ? q->length - done : SW_CHUNK;
+		uint16_t fl = SW_F_READBACK | (q->rescan ? SW_F_RESCAN : 0);
+
+		n = fd >= 0 && want ? pread(fd, b->data, want, off) : 0;
+		if (n < 0 || fd < 0)
+			fl |= SW_F_READ_ERR | SW_F_LAST;
+		if (n <= 0 || (size_t)n < want || done + n >= q->length)
+			fl |= SW_F_LAST;
+		/* Stopped at the bound with more in the file: say so. */
+		if (n > 0 && done + n >= q->length && q->rescan && sb.st_size > (off_t)(off + n))
+			fl |= SW_F_TRUNCATED;
+		if (first)
+			fl |= SW_F_FIRST;
+		b->r.hdr.flags = fl;
+		b->r.offset = done;
+		b->r.data_len = n > 0 ? n : 0;
+		own_hdr(&b->r.hdr, SW_EV_DATA, sizeof(b->r) + b->r.data_len);
+		feed(d, b, b->r.hdr.size, depth + 1);
+		first = 0;
+		if (n > 0) {
+			done += n;
+			off += n;
+		}
+	} while (n > 0 && !(b->r.hdr.flags & SW_F_LAST));
+	sodium_memzero(b->data, sizeof(b->data));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The pipeline's requests, copied: answering them feeds records, which replace them. */
+static void answer(struct daemon *d, int depth)
+{
+	const struct sw_request *rq;
+	struct sw_request *q;
+	size_t n, i;
+
+	rq = sw_pipeline__requests(d->pl, &n);
+	if (!n)
+		return;
+	if (depth >= FEED_DEPTH_MAX) {
+		d->requests_lost += n;
+		return;
+	}
+	q = malloc(n * sizeof(*q));
+	if (!q) {
+		d->requests_lost += n;
+		return;
+	}
+	memcpy(q, rq, n * sizeof(*q));
+	for (i = 0; i < n; i++)
+		q[i].path = rq[i].path ? strdup(rq[i].path) : NULL;
+	for (i = 0; i < n; i++) {
+		switch (q[i].kind) {
+		case SW_REQ_ADOPT:
+			answer_adopt(d, &q[i], depth);
+			break;
+		case SW_REQ_READER:
+			answer_reader(d, &q[i], depth);
+			break;
+		case SW_REQ_READBACK:
+			if (q[i].path)
+				answer_readback(d, &q[i], depth);
+			break;
+		case SW_REQ_WATCH_CLOSE:
+			if (q[i].path)
+				answer_watch(d, &q[i], depth);
+			break;
+		case SW_REQ_NAME_FD:
+			answer_name_fd(d, &q[i], depth);
+			break;
+		}
+		free(q[i].path);
+	}
+	free(q);
+}
+
+static void feed(struct daemon *d, const void *rec, size_t size, int depth)
+{
+	const struct sw_hdr *h = rec;
+	const struct sw_redaction *red;
+	struct sw_event ev;
+	size_t nred;
+
+	if (size < sizeof(*h))
+		return;
+	/* A session process the pipeline has not met: /proc first, while it still runs. */
+	if (h->session_id && h->type != SW_EV_FORK && h->type != SW_EV_EXEC &&
+	    h->type < SW_EV_SESSION && !sw_pipeline__knows(d->pl, h->tgid))
+		tell_proc(d, h, depth);
+	sw_pipeline__record(d->pl, rec, size);
+	red = sw_pipeline__redactions(d->pl, &nred);
+	if (d->trace && sw_tracelog_writer__append(d->trace, rec, size, h->ktime, red, nred))
+		d->trace_errors++;
+	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
+	answer(d, depth);
+	if (h->type == SW_EV_RENAME && !sw_event__decode(rec, size, &ev))
+		after_rename(d, &ev, depth);
+}
+
+void source__feed(struct daemon *d, const void *rec, size_t size)
+{
+	feed(d, rec, size, 0);
+}
+
+void source__tick(struct daemon *d)
+{
+	struct sw_tick_rec r;
+	struct timespec ts;
+
+	memset(&r, 0, sizeof(r));
+	own_hdr(&r.hdr, SW_EV_TICK, sizeof(r));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	feed(d, &r, sizeof(r), 0);
+}
+
+void source__loss(struct daemon *d)
+{
+	struct sw_loss_rec r;
+	struct sw_loss now, *l = &r.loss;
+
+	if (!d->k || sw_kernel__loss(d->k, &now))
+		return;
+	memset(&r, 0, sizeof(r));
+	l->ringbuf_full = now.ringbuf_full - d->loss_seen.ringbuf_full;
+	l->truncated = now.truncated - d->loss_seen.truncated;
+	l->read_errors = now.read_errors - d->loss_seen.read_errors;
+	l->path_truncated = now.path_truncated - d->loss_seen.path_truncated;
+	l->scope_full = now.scope_full - d->loss_seen.scope_full;
+	l->copies_unread = now.copies_unread - d->loss_seen.copies_unread;
+	d->loss_seen = now;
+	if (!l->ringbuf_full && !l->truncated && !l->read_errors && !l->path_truncated &&
+	    !l->scope_full && !l->copies_unread)
+		return; /* nothing lost: nothing to say, nothing to record */
+	own_hdr(&r.hdr, SW_EV_LOSS, sizeof(r));
+	feed(d, &r, sizeof(r), 0);
+}
+
+void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent)
+{
+	struct sw_session_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.pid = r.hdr.tgid = root;
+	r.hdr.session_id = id;
+	snprintf(r.agent, sizeof(r.agent), "%s", agent ? agent : "");
+	own_hdr(&r.hdr, SW_EV_SESSION, sizeof(r));
+	feed(d, &r, sizeof(r), 0);
+}
+
+int source__rules(struct daemon *d, const struct sw_embedded_file *files)
+{
+	long n = sw_rulesrec__pack(files, d->rulesbuf, SW_RULES_REC_MAX + sizeof(struct sw_rules_rec));
+
+	if (n < 0)
+		return (int)n;
+	own_hdr(d->rulesbuf, SW_EV_RULES, n);
+	feed(d, d->rulesbuf, n, 0);
+	return 0;
+}
+
+void source__fanotify(struct daemon *d)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct fanotify_event_metadata *md;
+	struct sw_hdr h;
+	struct stat st;
+	ssize_t n;
+
+	n = read(d->fan_fd, buf, sizeof(buf));
+	if (n <= 0)
+		return;
+	for (md = (void *)buf; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+		if (md->vers != FANOTIFY_METADATA_VERSION)
+			break;
+		if (md->fd < 0)
+			continue;
+		if (!fstat(md->fd, &st)) {
+			memset(&h, 0, sizeof(h));
+			h.pid = h.tgid = md->pid;
+			tell_closed(d, &h, st.st_dev, st.st_ino, 0);
+		}
+		close(md->fd);
+	}
+}
+
+void source__stop(struct daemon *d)
+{
+	if (d->k)
+		sw_kernel__consume(d->k);
+	/* Files of live writers awaiting a read-back are read back now, then every held alert
+	 * goes out. */
+	sw_pipeline__stop(d->pl);
+	answer(d, 0);
+	sw_pipeline__finish(d->pl);
+	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The live source (source.c): the only way records reach the daemon's pipeline. */
+#ifndef SW_SOURCE_H
+#define SW_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embedded.h"
+
+struct daemon;
+
+/* A kernel record (or any record): fed with what it needs first, recorded, its alerts to the
+ * sinks, its requests carried out. */
+void source__feed(struct daemon *d, const void *rec, size_t size);
+/* Time passes: a tick record (the wall clock at the kernel's clock). */
+void source__tick(struct daemon *d);
+/* Kernel loss counters: a loss record when anything was lost since the last call. */
+void source__loss(struct daemon *d);
+/* A session the daemon starts or recovers. */
+void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
+/* The rule files the pipeline is to run (a rules record). 0 or a negative errno. */
+int source__rules(struct daemon *d, const struct sw_embedded_file *files);
+/* fanotify closes of files of the read-back set. */
+void source__fanotify(struct daemon *d);
+/* Daemon stop: drain the ring, read back what awaits a read-back, emit everything held. */
+void source__stop(struct daemon *d);
+
+#endif

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See learn.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "detect.h"
+#include "learn.h"
+
+struct hit_ctx {
+	struct sw_learn *l;
+	struct sw_secretset *set;
+	const uint8_t *data;
+	int64_t now_s;
+	size_t added;
+};
+
+void sw_learn__reset(struct sw_learn *l, const struct sw_secretset *set)
+{
+	size_t i;
+
+	l->learned = 0;
+	for (i = 0; i < set->n; i++)
+		l->learned += set->secrets[i].learned != 0;
+}
+
+static int on_hit(const struct sw_detect_hit *h, void *ctx)
+{
+	struct hit_ctx *c = ctx;
+	uint8_t value[SW_SECRET_MAX];
+	char id[2 * SW_SECRET_ID_BYTES + 1];
+	struct sw_secret s;
+
+	if (h->len < SW_SECRET_MIN || h->len > SW_SECRET_MAX)
+		return 0;
+	if (c->l->learned >= c->l->max) {
+		c->l->dropped++;
+		return 0;
+	}
+	memset(&s, 0, sizeof(s));
+	memcpy(value, c->data + h->offset, h->len);
+	/* Fingerprinting wipes value. */
+	if (sw_fingerprint__secret(c->l->key, value, h->len, &s)) {
+		sodium_memzero(value, sizeof(value));
+		return 0;
+	}
+	if (sw_secretset__find_id(c->set, s.id)) {
+		sw_secret__clear(&s);
+		return 0;
+	}
+	sw_secret__id_hex(&s, id);
+	snprintf(s.name, sizeof(s.name), "%s-%.8s", h->rule->id, id);
+	snprintf(s.detector, sizeof(s.detector), "%s", h->rule->id);
+	s.learned = 1;
+	s.created = c->now_s;
+	if (sw_secretset__put(c->set, &s)) {
+		sw_secret__clear(&s);
+		return 0;
+	}
+	c->l->learned++;
+	c->added++;
+	return 0;
+}
+
+size_t sw_learn__scan(struct sw_learn *l, const struct sw_rules *rules, struct sw_secretset *set,
+		      const void *data, size_t len, int64_t now_s)
+{
+	struct hit_ctx c = {.l = l, .set = set, .data = data, .now_s = now_s};
+
+	if (!rules || !len)
+		return 0;
+	sw_detect__scan(rules, data, len, on_hit, &c);
+	return c.added;
+}
+
+int sw_learn__export(const struct sw_secretset *from, struct sw_secretset *into)
+{
+	size_t i, j;
+	int e, added = 0;
+
+	for (i = 0; i < from->n; i++) {
+		const struct sw_secret *s = &from->secrets[i];
+		struct sw_secret copy;
+
+		if (!s->learned || sw_secretset__find_id(into, s->id))
+			continue;
+		copy = *s;
+		copy.patterns = malloc(s->npatterns * sizeof(*s->patterns));
+		if (!copy.patterns)
+			return -ENOMEM;
+		for (j = 0; j < s->npatterns; j++)
+			copy.patterns[j] = s->patterns[j];
+		e = sw_secretset__put(into, &copy);
+		if (e) {
+			free(copy.patterns);
+			return e;
+		}
+		added++;
+	}
+	return added;
+}

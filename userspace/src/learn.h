@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Learning: detector hits in what a session wrote become tracked secrets at once (keyed
+ * fingerprints only: the value is wiped as soon as it is hashed). */
+#ifndef SW_LEARN_H
+#define SW_LEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fingerprint.h"
+#include "rules.h"
+#include "secretset.h"
+
+struct sw_learn {
+	const struct sw_key *key;
+	size_t learned;	  /* secrets detectors have added to the set */
+	size_t max;	  /* more are counted, not tracked */
+	uint64_t dropped; /* hits not tracked: max reached */
+};
+
+/* Counts the learned secrets of set (after the set was replaced). */
+void sw_learn__reset(struct sw_learn *l, const struct sw_secretset *set);
+/* Runs the detectors of rules over data and adds every new value to set, named after the rule,
+ * created at now_s. Returns how many were added (the matcher must be rebuilt then). */
+size_t sw_learn__scan(struct sw_learn *l, const struct sw_rules *rules, struct sw_secretset *set,
+		      const void *data, size_t len, int64_t now_s);
+/* Copies the learned secrets of from that into lacks into it (the set on disk). Returns how
+ * many, or a negative errno. */
+int sw_learn__export(const struct sw_secretset *from, struct sw_secretset *into);
+
+#endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See streams.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matcher.h"
+#include "streams.h"
+
+#define BUCKETS 4096
+
+struct sw_streams {
+	struct sw_stream_ent *b[BUCKETS];
+	size_t n;
+	uint64_t tick;
+};
+
+static uint64_t id_hash(const struct sw_stream_id *k)
+{
+	uint64_t h = (k->a ^ ((uint64_t)k->kind << 48) ^ ((uint64_t)k->tgid << 24)) *
+		     0x9e3779b97f4a7c15ULL;
+
+	h ^= (k->b + (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+struct sw_streams *sw_streams__new(void)
+{
+	return calloc(1, sizeof(struct sw_streams));
+}
+
+static void ent_free(struct sw_stream_ent *e)
+{
+	sw_stream__free(e->s);
+	free(e->path);
+	free(e);
+}
+
+void sw_streams__free(struct sw_streams *t)
+{
+	struct sw_stream_ent *e, *n;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < BUCKETS; i++)
+		for (e = t->b[i]; e; e = n) {
+			n = e->next;
+			ent_free(e);
+		}
+	free(t);
+}
+
+static struct sw_stream_ent **slot(struct sw_streams *t, const struct sw_stream_id *key)
+{
+	struct sw_stream_ent **pp = &t->b[id_hash(key) % BUCKETS];
+
+	for (; *pp; pp = &(*pp)->next)
+		if (!memcmp(&(*pp)->key, key, sizeof(*key)))
+			break;
+	return pp;
+}
+
+/* Linear in the table, but only once per new stream past the bound. */
+static void evict_lru(struct sw_streams *t)
+{
+	struct sw_stream_ent **pp, **old = NULL, *e;
+	size_t i;
+
+	for (i = 0; i < BUCKETS; i++)
+		for (pp = &t->b[i]; *pp; pp = &(*pp)->next)
+			if (!old || (*pp)->used < (*old)->used)
+				old = pp;
+	if (!old)
+		return;
+	e = *old;
+	*old = e->next;
+	ent_free(e);
+	t->n--;
+}
+
+struct sw_stream_ent *sw_streams__find(struct sw_streams *t, const struct sw_stream_id *key)
+{
+	struct sw_stream_ent *e = *slot(t, key);
+
+	if (e)
+		e->used = ++t->tick;
+	return e;
+}
+
+struct sw_stream_ent *sw_streams__get(struct sw_streams *t, const struct sw_stream_id *key)
+{
+	struct sw_stream_ent **pp = slot(t, key), *e = *pp;
+
+	if (e) {
+		e->used = ++t->tick;
+		return e;
+	}
+	if (t->n >= SW_STREAMS_MAX) {
+		evict_lru(t);
+		pp = slot(t, key);
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->key = *key;
+	e->s = sw_stream__new();
+	if (!e->s) {
+		ent_free(e);
+		return NULL;
+	}
+	e->used = ++t->tick;
+	*pp = e;
+	t->n++;
+	return e;
+}
+
+void sw_streams__drop(struct sw_streams *t, const struct sw_stream_id *key)
+{
+	struct sw_stream_ent **pp = slot(t, key), *e = *pp;
+
+	if (!e)
+		return;
+	*pp = e->next;
+	ent_free(e);
+	t->n--;
+}
+
+int sw_stream_ent__set_path(struct sw_stream_ent *e, const char *path, size_t len)
+{
+	char *np = strndup(path, len);
+
+	if (!np)
+		return -ENOMEM;
+	free(e->path);
+	e->path = np;
+	return 0;
+}
+
+size_t sw_streams__count(const struct sw_streams *t)
+{
+	return t->n;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The artifact streams the pipeline is matching: per artifact, its display path and the
+ * matcher's carry-over state, so a secret split across writes, chunks or iovecs is found.
+ * Bounded: past SW_STREAMS_MAX the least recently used stream is forgotten. */
+#ifndef SW_STREAMS_H
+#define SW_STREAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_STREAMS_MAX 8192
+
+/* What a data record continues: files and pipes by device and inode, sockets by process, fd
+ * and inode, ttys by device. Binary and hashed without formatting: looked up per record.
+ * kind is enum sw_art_kind, or SW_STREAM_RESCAN | kind for a whole-file read-back. */
+#define SW_STREAM_RESCAN 0x100u
+struct sw_stream_id {
+	uint32_t kind;
+	uint32_t tgid;
+	uint64_t a, b;
+};
+
+struct sw_stream_ent {
+	struct sw_stream_id key;
+	char *path; /* display name, NULL until known */
+	struct sw_stream *s;
+	uint64_t used;
+	struct sw_stream_ent *next;
+};
+
+struct sw_streams;
+
+struct sw_streams *sw_streams__new(void);
+void sw_streams__free(struct sw_streams *t);
+/* The stream for key, made when new (evicting the least recently used past the bound). NULL
+ * only when out of memory. */
+struct sw_stream_ent *sw_streams__get(struct sw_streams *t, const struct sw_stream_id *key);
+/* The stream for key if it exists. */
+struct sw_stream_ent *sw_streams__find(struct sw_streams *t, const struct sw_stream_id *key);
+/* Forgets the stream (its carry-over is wiped). */
+void sw_streams__drop(struct sw_streams *t, const struct sw_stream_id *key);
+/* Sets the display path (a copy of len bytes). Returns 0 or -ENOMEM. */
+int sw_stream_ent__set_path(struct sw_stream_ent *e, const char *path, size_t len);
+size_t sw_streams__count(const struct sw_streams *t);
+
+#endif
