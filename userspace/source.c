@@ -199,29 +199,30 @@ static void answer_name_fd(struct daemon *d, const struct sw_request *q, int dep
  * file as a fresh stream of its own. */
 static void answer_readback(struct daemon *d, const struct sw_request *q, int depth)
 {
-	struct {
-		struct sw_data_rec r;
-		uint8_t data[SW_CHUNK];
-	} *b = d->readbuf;
+	struct sw_data_rec *r = d->readbuf;
+	uint8_t *tail = (uint8_t *)(r + 1), *data;
 	uint64_t off = q->offset, done = 0;
+	size_t path_len = 0;
 	struct stat sb;
 	ssize_t n = 0;
 	int fd, first = 1;
 
-	memset(&b->r, 0, sizeof(b->r));
+	memset(r, 0, sizeof(*r));
 	if (q->rescan) {
-		b->r.hdr = q->hdr;
-		b->r.art_kind = SW_AK_FILE;
-		b->r.dev = sw_naming__kernel_dev(q->dev);
-		b->r.ino = q->ino;
-		b->r.gen = q->gen;
-		b->r.fd = -1;
+		/* A stream of its own, named like the file in its first chunk. */
+		r->hdr = q->hdr;
+		r->art_kind = SW_AK_FILE;
+		r->dev = sw_naming__kernel_dev(q->dev);
+		r->ino = q->ino;
+		r->gen = q->gen;
+		r->fd = -1;
+		path_len = strnlen(q->path, SW_PATH_LEN);
 	} else {
-		b->r = q->copy;
-		b->r.path_len = b->r.src_path_len = 0;
+		*r = q->copy; /* the destination's stream, named already by the copy record */
+		r->src_path_len = 0;
 	}
-	b->r.file_pos = -1;
-	b->r.total = q->length;
+	r->file_pos = -1;
+	r->total = q->length;
 	fd = open(q->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd >= 0 && (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != q->dev ||
 			sb.st_ino != q->ino)) {
@@ -232,7 +233,11 @@ static void answer_readback(struct daemon *d, const struct sw_request *q, int de
 		size_t want = q->length - done < SW_CHUNK ? q->length - done : SW_CHUNK;
 		uint16_t fl = SW_F_READBACK | (q->rescan ? SW_F_RESCAN : 0);
 
-		n = fd >= 0 && want ? pread(fd, b->data, want, off) : 0;
+		r->path_len = first ? path_len : 0;
+		if (r->path_len)
+			memcpy(tail, q->path, r->path_len);
+		data = tail + r->path_len;
+		n = fd >= 0 && want ? pread(fd, data, want, off) : 0;
 		if (n < 0 || fd < 0)
 			fl |= SW_F_READ_ERR | SW_F_LAST;
 		if (n <= 0 || (size_t)n < want || done + n >= q->length)
@@ -242,18 +247,18 @@ static void answer_readback(struct daemon *d, const struct sw_request *q, int de
 			fl |= SW_F_TRUNCATED;
 		if (first)
 			fl |= SW_F_FIRST;
-		b->r.hdr.flags = fl;
-		b->r.offset = done;
-		b->r.data_len = n > 0 ? n : 0;
-		own_hdr(&b->r.hdr, SW_EV_DATA, sizeof(b->r) + b->r.data_len);
-		feed(d, b, b->r.hdr.size, depth + 1);
+		r->hdr.flags = fl;
+		r->offset = done;
+		r->data_len = n > 0 ? n : 0;
+		own_hdr(&r->hdr, SW_EV_DATA, sizeof(*r) + r->path_len + r->data_len);
+		feed(d, r, r->hdr.size, depth + 1);
+		sodium_memzero(data, r->data_len);
 		first = 0;
 		if (n > 0) {
 			done += n;
 			off += n;
 		}
-	} while (n > 0 && !(b->r.hdr.flags & SW_F_LAST));
-	sodium_memzero(b->data, sizeof(b->data));
+	} while (n > 0 && !(r->hdr.flags & SW_F_LAST));
 	if (fd >= 0)
 		close(fd);
 }

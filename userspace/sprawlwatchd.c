@@ -563,7 +563,7 @@ int main(int argc, char **argv)
 	gethostname(host, sizeof(host) - 1);
 	po.host = host;
 	d->pl = sw_pipeline__new(&po);
-	d->readbuf = malloc(sizeof(struct sw_data_rec) + SW_CHUNK);
+	d->readbuf = malloc(sizeof(struct sw_data_rec) + SW_PATH_LEN + SW_CHUNK);
 	d->rulesbuf = malloc(sizeof(struct sw_rules_rec) + SW_RULES_REC_MAX);
 	if (!d->pl || !d->readbuf || !d->rulesbuf) {
 		logmsg("cannot create the pipeline: %s", strerror(errno));

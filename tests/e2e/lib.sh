@@ -50,9 +50,14 @@ gen_secret() {
 		"${1:-tok_}" "${2:-30}"
 }
 
-# Starts the daemon with private directories; returns once the control socket answers.
+# Starts the daemon with private directories; returns once the control socket answers. It
+# records a trace (unless the test names its own) so that e2e_finish can check that a replay
+# raises exactly the live alerts.
 e2e_start() {
-	"$SPRAWLWATCHD" --alerts "$ALERTS" "$@" >"$E2E_TMP/daemon.out" 2>"$E2E_TMP/daemon.err" &
+	local trace=()
+	case " $* " in *" --trace-dir "*) ;; *) trace=(--trace-dir "$E2E_TMP/trace") ;; esac
+	"$SPRAWLWATCHD" --alerts "$ALERTS" "${trace[@]}" "$@" >"$E2E_TMP/daemon.out" \
+		2>"$E2E_TMP/daemon.err" &
 	DAEMON_PID=$!
 	for _ in $(seq 300); do
 		if [ -S "$SPRAWL_RUN_DIR/control.sock" ] && "$SPRAWLCTL" status >/dev/null 2>&1; then
@@ -162,7 +167,21 @@ PY
 	fi
 }
 
+# Replay equals live: the daemon stops (its trace and held alerts complete), the trace it
+# recorded is replayed, and the two alert sets must be equal field for field, times included.
+check_replay_equals_live() {
+	[ -d "$E2E_TMP/trace" ] && [ -s "$ALERTS" ] || return 0
+	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		e2e_stop
+	fi
+	"$SPRAWLCTL" replay "$E2E_TMP/trace" --alerts "$E2E_TMP/replay.jsonl" \
+		>/dev/null 2>"$E2E_TMP/replay.err"
+	check "replay of the recorded trace raises exactly the live alerts, times included" \
+		python3 "$E2E_ROOT/tests/e2e/replay_equals_live.py" "$ALERTS" "$E2E_TMP/replay.jsonl"
+}
+
 e2e_finish() {
+	check_replay_equals_live
 	echo "$E2E_NAME: $((E2E_CHECKS - E2E_FAILS)) passed, $E2E_FAILS failed"
 	[ "$E2E_FAILS" -eq 0 ]
 }

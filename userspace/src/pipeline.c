@@ -290,9 +290,10 @@ static void recorded(const uint8_t *id, const struct sw_match *m, int discovered
 
 /* Learns what the detectors find in data (the new secrets join the matcher first, so where
  * they were found is their first sighting), then matches data at stream offset start of
- * stream st, keeping the spans out of the trace. base: data's offset in the record. */
+ * stream st, keeping the spans out of the trace. base: data's offset in the record. whole:
+ * nothing continues these bytes (an argv string), so no tail of them is unsettled. */
 static void scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st, const void *data,
-		 size_t len, size_t base)
+		 size_t len, size_t base, int whole)
 {
 	uint64_t start = sw_stream__offset(st);
 
@@ -313,7 +314,8 @@ static void scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st, co
 	sw_matcher__scan(p->m, st, data, len, collect, h);
 	h->redact = 0;
 	/* The tail that may begin a secret the next write completes. */
-	sw_redact__unsettled(&p->red, sw_stream__unsettled(st, p->m));
+	if (!whole)
+		sw_redact__unsettled(&p->red, sw_stream__unsettled(st, p->m));
 	sw_redact__recorded(&p->red, p->recorded, p->nrecorded, recorded, h);
 }
 
@@ -533,8 +535,8 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	h->p = p;
 	h->n = 0;
 	h->redact = 0;
-	scan(p, h, se->s, ev->bytes, ev->bytes_len,
-	     (const char *)ev->bytes - (const char *)ev->hdr);
+	scan(p, h, se->s, ev->bytes, ev->bytes_len, (const char *)ev->bytes - (const char *)ev->hdr,
+	     0);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))
@@ -580,53 +582,115 @@ static void env_place(struct sw_pipeline *p, const struct sw_event *ev, const st
 	sw_artifact__key(&k, key, size);
 }
 
-/* argv and the environment of an exec are artifacts of their own: each element is scanned as
- * a fresh stream. */
-static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, int env)
+/* Whether a span of the record that matched a tracked secret (found now, or recorded with a
+ * replayed record) overlaps [off, off + len). */
+static int span_holds_secret(const struct sw_pipeline *p, size_t off, size_t len)
+{
+	static const uint8_t zero[8];
+	size_t i;
+
+	for (i = 0; i < p->red.n; i++)
+		if (memcmp(p->red.span[i].secret_id, zero, 8) && p->red.span[i].offset < off + len &&
+		    p->red.span[i].offset + p->red.span[i].length > off)
+			return 1;
+	for (i = 0; i < p->nrecorded; i++)
+		if (memcmp(p->recorded[i].secret_id, zero, 8) && p->recorded[i].offset < off + len &&
+		    p->recorded[i].offset + p->recorded[i].length > off)
+			return 1;
+	return 0;
+}
+
+/* argv and the environment of an exec are artifacts of their own: each element is scanned as a
+ * fresh stream. The matches are kept per element (elem[i]) and spread once the process table
+ * holds the new image with its secret-bearing argv elements shown as "[redacted]". */
+static void exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
+		      uint32_t *elem)
 {
 	const char *s = env ? ev->env : ev->args, *end = s + (env ? ev->env_len : ev->args_len);
-	char key[SW_ARTIFACT_KEY_MAX];
-	struct sw_artifact *a = NULL;
-	struct hits *h = NULL;
 	struct sw_stream *st;
 	uint32_t index = 0;
-	size_t len;
+	size_t len, before;
 
 	if (ev->hdr->flags & (env ? SW_F_ENV_TRUNC : SW_F_ARGS_TRUNC))
 		p->gaps[env ? GAP_ENV : GAP_ARGS]++;
 	for (; s < end && index < 65536; s += len + 1, index++) {
 		len = strnlen(s, end - s);
-		if (len < SW_SECRET_MIN)
+		if (len < SW_SECRET_MIN || !(st = sw_stream__new()))
 			continue;
-		if (!h && !(h = malloc(sizeof(*h))))
-			return;
-		st = sw_stream__new();
-		if (!st)
-			break;
-		h->p = p;
-		h->n = 0;
-		h->redact = 0;
-		scan(p, h, st, s, len, s - (const char *)ev->hdr);
+		before = h->n;
+		scan(p, h, st, s, len, s - (const char *)ev->hdr, 1);
 		sw_stream__free(st);
-		if (!h->n)
-			continue;
-		if (!a && !(a = malloc(sizeof(*a))))
-			break;
+		while (before < h->n)
+			elem[before++] = index | (env ? 0x80000000u : 0);
+	}
+}
+
+static void exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const struct hits *h,
+			const uint32_t *elem)
+{
+	char key[SW_ARTIFACT_KEY_MAX];
+	struct sw_artifact *a = malloc(sizeof(*a));
+	struct hits *one = malloc(sizeof(*one));
+	size_t i;
+
+	for (i = 0; a && one && i < h->n; i++) {
+		int env = (elem[i] & 0x80000000u) != 0;
+		uint32_t index = elem[i] & 0x7fffffffu;
+		const char *s = env ? ev->env : ev->args, *end = s + (env ? ev->env_len : ev->args_len);
+		uint32_t k;
+
+		for (k = 0; k < index && s < end; k++)
+			s += strnlen(s, end - s) + 1;
 		memset(a, 0, sizeof(*a));
 		a->type = env ? SW_ART_EXEC_ENV : SW_ART_EXEC_ARG;
 		snprintf(a->path, sizeof(a->path), "%.*s", (int)ev->filename_len, ev->filename);
 		if (env) {
+			size_t len = strnlen(s, end - s);
 			const char *eq = memchr(s, '=', len);
+
 			snprintf(a->name, sizeof(a->name), "%.*s", eq ? (int)(eq - s) : 0, s);
 			env_place(p, ev, a, key, sizeof(key));
 		} else {
 			a->index = index;
 			sw_artifact__key(a, key, sizeof(key));
 		}
-		spread(p, h, ev->hdr, a, key);
+		one->n = 1;
+		one->m[0] = h->m[i];
+		one->learned[0] = h->learned[i];
+		spread(p, one, ev->hdr, a, key);
 	}
-	free(h);
+	free(one);
 	free(a);
+}
+
+/* The new image's argv for the process table: an element that holds a tracked secret is shown
+ * as "[redacted]", in live alerts and replayed ones alike. */
+static int exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
+{
+	const struct sw_hdr *hd = ev->hdr;
+	const char *s = ev->args, *end = ev->args + ev->args_len;
+	char *clean = malloc(ev->args_len + 16 * SW_ARGV_MAX + 1), *o = clean;
+	size_t len;
+	int e;
+
+	if (!clean)
+		return -ENOMEM;
+	for (; s < end; s += len + 1) {
+		len = strnlen(s, end - s);
+		if (span_holds_secret(p, s - (const char *)hd, len) &&
+		    (size_t)(o - clean) + 11 <= ev->args_len + 16 * SW_ARGV_MAX) {
+			memcpy(o, "[redacted]", 11);
+			o += 11;
+		} else {
+			memcpy(o, s, len);
+			o[len] = 0;
+			o += len + (s + len < end);
+		}
+	}
+	e = sw_proctab__exec(p->pt, hd->tgid, hd->ppid, hd->uid, hd->session_id, comm, ev->filename,
+			     ev->filename_len, clean, o - clean);
+	free(clean);
+	return e;
 }
 
 /* A session opened a secret's origin: the agent read the secret (exposure), once per secret
@@ -805,7 +869,9 @@ static struct sw_session *session(struct sw_pipeline *p, uint64_t id, uint32_t r
 static int on_exec(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
 {
 	const struct sw_hdr *h = ev->hdr;
+	uint32_t elem[MATCHES_MAX];
 	const char *label;
+	struct hits *hs;
 	int e;
 
 	if (h->flags & SW_F_CANDIDATE) {
@@ -829,10 +895,17 @@ static int on_exec(struct sw_pipeline *p, const struct sw_event *ev, const char 
 		if (s && label)
 			snprintf(s->agent, sizeof(s->agent), "%s", label);
 	}
-	e = sw_proctab__exec(p->pt, h->tgid, h->ppid, h->uid, h->session_id, comm, ev->filename,
-			     ev->filename_len, ev->args, ev->args_len);
-	on_exec_strings(p, ev, 0);
-	on_exec_strings(p, ev, 1);
+	hs = malloc(sizeof(*hs));
+	if (!hs)
+		return -ENOMEM;
+	hs->p = p;
+	hs->n = 0;
+	hs->redact = 0;
+	exec_scan(p, ev, 0, hs, elem);
+	exec_scan(p, ev, 1, hs, elem);
+	e = exec_proc(p, ev, comm);
+	exec_spread(p, ev, hs, elem);
+	free(hs);
 	return e;
 }
 
@@ -861,10 +934,29 @@ static int on_session(struct sw_pipeline *p, const struct sw_event *ev)
 	return 0;
 }
 
-/* What /proc said of a process whose exec the pipeline never saw. */
+/* What /proc said of a process whose exec the pipeline never saw. Its argv is not a place we
+ * saw a secret land (the exec went unseen), but what holds one stays out of the trace. */
 static int on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
 {
 	const struct sw_hdr *h = ev->hdr;
+	const char *s = ev->args, *end = ev->args + ev->args_len;
+	struct hits *hs = malloc(sizeof(*hs));
+	struct sw_stream *st;
+	size_t len;
+
+	for (; hs && s < end; s += len + 1) {
+		len = strnlen(s, end - s);
+		if (len < SW_SECRET_MIN || !(st = sw_stream__new()))
+			continue;
+		hs->p = p;
+		hs->n = 0;
+		hs->first_new = p->set->n;
+		sw_redact__scope(&p->red, s - (const char *)ev->hdr, 0, len);
+		hs->redact = 1;
+		sw_matcher__scan(p->m, st, s, len, collect, hs);
+		sw_stream__free(st);
+	}
+	free(hs);
 
 	if (h->session_id)
 		session(p, h->session_id, h->tgid, rec_time(p, h->ktime));
