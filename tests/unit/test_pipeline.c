@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The pipeline without a kernel: synthetic records in, alerts out through a callback sink. This
- * is also the replay path (live = 0). */
+/* The pipeline without a kernel or root, driven by records (files, sockets, ttys, time, the
+ * registry, flood control, the outbox). The record builders and the harness are in testutil.h;
+ * more pipeline paths in test_pipeline_*.c. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,301 +10,606 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
-#include <sodium.h>
 
 #include "pipeline.h"
-#include "registry.h"
-#include "secretset.h"
-#include "sink.h"
 #include "testutil.h"
-
-#define MAXA 32
-
-static struct {
-	char json[MAXA][8192];
-	int n;
-} got;
-
-static void collect(const char *json, size_t len, void *ctx)
-{
-	(void)ctx;
-	if (got.n < MAXA && len < sizeof(got.json[0])) {
-		memcpy(got.json[got.n], json, len);
-		got.json[got.n][len] = 0;
-	}
-	got.n++;
-}
-
-struct fixture {
-	char dir[64];
-	struct sw_key key;
-	struct sw_registry *reg;
-	struct sw_pipeline *p;
-	struct sw_sink *sink;
-	uint8_t secret[40];
-};
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct sw_pipeline_opts o = {};
-	struct sw_secretset *set = sw_secretset__new();
-	struct sw_secret s;
-	uint8_t v[40];
-	char path[128];
-	struct rng r = {42};
-	int corrupt = 0;
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sw-test-pipeline.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	randombytes_buf(f->key.bytes, sizeof(f->key.bytes));
-	sw_key__derive(&f->key);
-	snprintf(path, sizeof(path), "%s/registry.pb", f->dir);
-	f->reg = sw_registry__open(path, f->key.id, &corrupt);
-	assert_non_null(f->reg);
-	gen_secret(&r, GEN_BASE62, f->secret, sizeof(f->secret));
-	memcpy(v, f->secret, sizeof(v));
-	memset(&s, 0, sizeof(s));
-	snprintf(s.name, sizeof(s.name), "UNIT_KEY");
-	assert_int_equal(sw_fingerprint__secret(&f->key, v, sizeof(v), &s), 0);
-	assert_int_equal(sw_secretset__put(set, &s), 0);
-	o.key = &f->key;
-	o.registry = f->reg;
-	o.host = "unit";
-	f->p = sw_pipeline__new(&o);
-	assert_non_null(f->p);
-	assert_int_equal(sw_pipeline__set_secrets(f->p, set), 0);
-	f->sink = sw_sink__callback(collect, NULL, SW_FMT_JSON);
-	assert_int_equal(sw_pipeline__add_sink(f->p, f->sink), 0);
-	sw_pipeline__session(f->p, 7, 100, "unit-agent");
-	memset(&got, 0, sizeof(got));
-	*state = f;
+	*state = tp_new(NULL);
+	tp_world(*state);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-
-	sw_pipeline__free(f->p);
-	sw_sink__free(f->sink);
-	sw_registry__free(f->reg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	tp_free(*state);
 	return 0;
 }
 
-static union {
-	struct sw_data_rec d;
-	uint8_t raw[sizeof(struct sw_data_rec) + 256];
-} rec;
-
-/* One data record of a write by pid 101 (session 7) into /w/out.txt (dev 8:1, ino 55). */
-static size_t data_rec(const void *data, size_t len, int first, uint16_t kind, uint64_t ino)
+/* data: pad bytes of '.', secret s, pad bytes of '.'. Returns the length. */
+static size_t padded(const struct tp *f, size_t s, uint8_t *buf, size_t pad)
 {
-	const char *path = "/w/out.txt";
-	size_t pl = first && kind == SW_AK_FILE ? strlen(path) : 0;
-
-	memset(&rec, 0, sizeof(rec));
-	rec.d.hdr.type = SW_EV_DATA;
-	rec.d.hdr.flags = first ? SW_F_FIRST : 0;
-	rec.d.hdr.pid = rec.d.hdr.tgid = 101;
-	rec.d.hdr.ppid = 100;
-	rec.d.hdr.uid = 1000;
-	rec.d.hdr.session_id = 7;
-	memcpy(rec.d.hdr.comm, "writer", 7);
-	rec.d.art_kind = kind;
-	rec.d.dev = (8u << 20) | 1;
-	rec.d.ino = ino;
-	rec.d.gen = 3;
-	rec.d.file_pos = -1;
-	rec.d.total = len;
-	rec.d.path_len = pl;
-	rec.d.data_len = len;
-	memcpy(rec.raw + sizeof(rec.d), path, pl);
-	memcpy(rec.raw + sizeof(rec.d) + pl, data, len);
-	rec.d.hdr.size = sizeof(rec.d) + pl + len;
-	return rec.d.hdr.size;
+	memset(buf, '.', 2 * pad + f->sec[s].len);
+	memcpy(buf + pad, f->sec[s].v, f->sec[s].len);
+	return 2 * pad + f->sec[s].len;
 }
 
-static void test_file_spread_once(void **state)
+static void test_file_alert_fields_and_time(void **state)
 {
-	struct fixture *f = *state;
-	uint8_t buf[100];
-	size_t n;
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 30);
+	char want[256];
 
-	memset(buf, '.', sizeof(buf));
-	memcpy(buf + 30, f->secret, sizeof(f->secret));
-	n = data_rec(buf, sizeof(buf), 1, SW_AK_FILE, 55);
-	assert_int_equal(sw_pipeline__record(f->p, &rec, n), 0);
-	n = data_rec(buf, sizeof(buf), 0, SW_AK_FILE, 55);
-	assert_int_equal(sw_pipeline__record(f->p, &rec, n), 0);
-	sw_pipeline__flush(f->p, UINT64_MAX, 1);
-	assert_int_equal(got.n, 1);
-	assert_non_null(strstr(got.json[0], "\"kind\":\"secret_spread\""));
-	assert_non_null(strstr(got.json[0], "\"name\":\"UNIT_KEY\""));
-	assert_non_null(strstr(got.json[0], "\"path\":\"/w/out.txt\",\"dev\":2049,\"ino\":55"));
-	assert_non_null(
-		strstr(got.json[0], "\"pid\":101,\"ppid\":100,\"uid\":1000,\"comm\":\"writer\""));
-	assert_non_null(strstr(got.json[0],
-			       "\"session\":{\"id\":7,\"agent\":\"unit-agent\",\"root_pid\":100"));
-	assert_null(memmem(got.json[0], strlen(got.json[0]), f->secret, sizeof(f->secret)));
-	/* A new inode generation behind the same number is a new place. */
-	n = data_rec(buf, sizeof(buf), 1, SW_AK_FILE, 55);
-	rec.d.gen = 4;
-	assert_int_equal(sw_pipeline__record(f->p, &rec, n), 0);
-	sw_pipeline__flush(f->p, UINT64_MAX, 1);
-	assert_int_equal(got.n, 2);
+	/* 123.456789 ms after the first tick. */
+	f->kt = TP_KT0 + 123456789;
+	tp_file(f, TP_PID, 55, "/w/out.txt", buf, len);
+	tp_feed(f);
+	assert_int_equal(f->n, 0); /* held: a rename may follow */
+	assert_int_equal(f->nreq, 0);
+	tp_tick(f, 400);
+	tp_feed(f);
+	assert_int_equal(f->n, 0); /* due at 623 ms */
+	tp_tick(f, 624);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 0, SW_ART_FILE);
+	assert_int_equal(f->got[0].a.time_us, (TP_RT0 + 123456789) / 1000);
+	assert_int_equal(f->got[0].a.severity, SW_SEV_MEDIUM);
+	tp_json_has(f, 0, "\"time\":\"2025-11-30T00:00:00.123456Z\"");
+	tp_json_has(f, 0, "\"kind\":\"secret_spread\",\"severity\":\"medium\",\"host\":\"unit\"");
+	snprintf(want, sizeof(want),
+		 "\"secret\":{\"id\":\"%s\",\"name\":\"UNIT_KEY\",\"variant\":\"raw\"}",
+		 tp_hex(f, 0));
+	tp_json_has(f, 0, want);
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"file\",\"path\":\"/w/out.txt\",\"dev\":2049,"
+		    "\"ino\":55}");
+	tp_json_has(f, 0,
+		    "\"process\":{\"pid\":101,\"ppid\":100,\"uid\":1000,\"comm\":\"python3\","
+		    "\"exe\":\"/usr/bin/python3\",\"argv\":[\"python3\",\"tool.py\"]}");
+	tp_json_has(f, 0,
+		    "\"session\":{\"id\":7,\"agent\":\"claude\",\"root_pid\":100,"
+		    "\"root_exe\":\"/usr/bin/claude\"}");
+	tp_json_has(f, 0, "\"first_seen\":true");
+	tp_json_has(f, 0, "\"count\":1");
+	tp_no_plaintext(f);
 }
 
-static void test_split_across_records(void **state)
+static void test_time_follows_latest_tick(void **state)
 {
-	struct fixture *f = *state;
-	size_t cut, n;
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
 
-	/* Every split of the secret across two consecutive writes to one file: found once.
-	 * Each split in its own session, so flood control (per secret and session) stays out. */
-	for (cut = 1; cut < sizeof(f->secret); cut++) {
-		n = data_rec(f->secret, cut, 1, SW_AK_FILE, 1000 + cut);
-		rec.d.hdr.session_id = 1000 + cut;
-		assert_int_equal(sw_pipeline__record(f->p, &rec, n), 0);
-		n = data_rec(f->secret + cut, sizeof(f->secret) - cut, 1, SW_AK_FILE, 1000 + cut);
-		rec.d.hdr.session_id = 1000 + cut;
-		assert_int_equal(sw_pipeline__record(f->p, &rec, n), 0);
+	/* The wall clock was stepped 5 s forward at the tick of 2 s: records after it map
+	 * through it. */
+	tp_tick(f, 2000)->realtime_ns += 5000 * TP_MS;
+	tp_feed(f);
+	tp_at(f, 2250);
+	tp_file(f, TP_PID, 56, "/w/a", buf, len);
+	tp_feed(f);
+	tp_tick(f, 3000)->realtime_ns += 5000 * TP_MS;
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.time_us, tp_us(7250));
+}
+
+static void test_held_until_due_then_once(void **state)
+{
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
+
+	tp_at(f, 100);
+	tp_file(f, TP_PID, 57, "/w/a", buf, len);
+	tp_feed(f);
+	tp_tick(f, 599); /* due at 600 ms */
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_tick(f, 600);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_tick(f, 5000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+}
+
+static void test_registry_first_time_here(void **state)
+{
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
+
+	tp_file(f, TP_PID, 60, "/w/a", buf, len);
+	tp_feed(f);
+	tp_file(f, TP_PID, 60, "/w/a", buf, len); /* same place: no second alert */
+	tp_feed(f);
+	tp_file(f, TP_ROOT, 60, "/w/a", buf, len); /* same place, other writer */
+	tp_feed(f);
+	tp_file(f, TP_PID, 61, "/w/b", buf, len); /* new place */
+	tp_feed(f);
+	tp_file(f, TP_PID, 60, "/w/a", buf, len)->gen = 2; /* reused inode number */
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 3);
+	tp_json_has(f, 0, "\"path\":\"/w/a\",\"dev\":2049,\"ino\":60");
+	tp_json_has(f, 1, "\"path\":\"/w/b\",\"dev\":2049,\"ino\":61");
+	tp_json_has(f, 2, "\"path\":\"/w/a\",\"dev\":2049,\"ino\":60");
+	/* A new day, a new pipeline on the same registry: still not the first time. */
+	tp_file(f, TP_PID, 61, "/w/b", buf, len);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 3);
+}
+
+static void test_split_across_two_writes(void **state)
+{
+	struct tp *f = *state;
+	const uint8_t *v = f->sec[0].v;
+	size_t cut;
+
+	/* Every cut of the secret across two writes to one file is found once; each in its own
+	 * session, so flood control (per secret and session) stays out. */
+	for (cut = 1; cut < 40; cut++) {
+		f->session = 1000 + cut;
+		tp_file(f, TP_PID, 1000 + cut, "/w/split", v, cut);
+		tp_feed(f);
+		tp_file(f, TP_PID, 1000 + cut, NULL, v + cut, 40 - cut)->hdr.flags = 0;
+		tp_feed(f);
 	}
-	sw_pipeline__flush(f->p, UINT64_MAX, 1);
-	assert_int_equal(got.n, sizeof(f->secret) - 1);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 39);
+	for (cut = 0; cut < 39; cut++) {
+		tp_is_spread(f, cut, 0, SW_ART_FILE);
+		assert_string_equal(f->got[cut].a.artifact.path, "/w/split");
+		assert_int_equal(f->got[cut].a.artifact.ino, 1001 + cut);
+	}
+}
+
+static void test_split_across_chunk(void **state)
+{
+	struct tp *f = *state;
+	static uint8_t big[SW_CHUNK + 100];
+	struct sw_data_rec *d;
+
+	/* One write of SW_CHUNK + 100 bytes: the secret straddles the chunk boundary. */
+	memset(big, 'x', sizeof(big));
+	memcpy(big + SW_CHUNK - 17, f->sec[0].v, 40);
+	d = tp_file(f, TP_PID, 70, "/w/big", big, SW_CHUNK);
+	d->hdr.flags = SW_F_FIRST;
+	d->total = sizeof(big);
+	tp_feed(f);
+	d = tp_file(f, TP_PID, 70, NULL, big + SW_CHUNK, 100);
+	d->hdr.flags = SW_F_LAST;
+	d->offset = SW_CHUNK;
+	d->total = sizeof(big);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 0, SW_ART_FILE);
+	assert_string_equal(f->got[0].a.artifact.path, "/w/big");
+}
+
+/* A secret with bytes JSON and percent-encoding escape, so every form differs from raw. */
+static void special_secret(struct tp *f)
+{
+	static const char cs[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+= ";
+	struct rng r = {99};
+	char b64[64];
+	size_t i, k, n, tries = 0;
+
+	snprintf(f->sec[2].name, sizeof(f->sec[2].name), "SPECIAL_KEY");
+	f->sec[2].len = 32;
+again:
+	assert_true(++tries < 1000);
+	for (i = 0; i < 32; i++)
+		f->sec[2].v[i] = cs[rng_next(&r) % (sizeof(cs) - 1)];
+	f->sec[2].v[5] = '"';
+	f->sec[2].v[17] = '\n';
+	f->sec[2].v[25] = '\\';
+	/* '?' is 0x3f: where its 6 low bits make a base64 character (a byte at 2 mod 3) that
+	 * character is '/', '_' in base64url. One at each alignment. */
+	memcpy(f->sec[2].v + 10, "???", 3);
+	/* base64 and base64url must differ at every alignment. */
+	for (k = 0; k < 3; k++) {
+		n = sw_encode__base64_stable(f->sec[2].v, 32, k, 0, b64);
+		if (!memchr(b64, '+', n) && !memchr(b64, '/', n))
+			goto again;
+	}
+	f->nsec = 3;
+	tp_load_secrets(f);
+}
+
+static void test_encoded_variants(void **state)
+{
+	static const char *const want[] = {"base64",	"base64",    "base64", "base64url",
+					   "base64url", "base64url", "hex",    "hex",
+					   "percent",	"json"};
+	struct tp *f = *state;
+	uint8_t in[64], out[512];
+	size_t i, n, k;
+
+	special_secret(f);
+	for (i = 0; i < 10; i++) {
+		if (i < 6) {
+			/* base64 of a larger buffer in which the secret starts at i % 3. */
+			k = i % 3;
+			memset(in, 'q', sizeof(in));
+			memcpy(in + k, f->sec[2].v, 32);
+			n = sw_encode__base64(in, k + 32 + 5, i >= 3, 1, (char *)out);
+		} else if (i < 8) {
+			n = sw_encode__hex(f->sec[2].v, 32, i == 7, (char *)out);
+		} else if (i == 8) {
+			n = sw_encode__percent(f->sec[2].v, 32, (char *)out);
+		} else {
+			n = sw_encode__json(f->sec[2].v, 32, (char *)out);
+		}
+		tp_file(f, TP_PID, 200 + i, "/w/enc", out, n);
+		tp_feed(f);
+	}
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 10);
+	for (i = 0; i < 10; i++) {
+		tp_is_spread(f, i, 2, SW_ART_FILE);
+		assert_int_equal(f->got[i].a.artifact.ino, 200 + i);
+		assert_string_equal(f->got[i].a.variant, want[i]);
+	}
+	tp_no_plaintext(f);
+}
+
+static void test_rename_before_hold_expires(void **state)
+{
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
+
+	tp_file(f, TP_PID, 80, "/w/tmp.123", buf, len);
+	tp_feed(f);
+	tp_at(f, 100); /* the editor's atomic save: the source checked the new name */
+	tp_renamed(f, TP_PID, TP_UDEV, 80, "/w/config.env");
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"file\",\"path\":\"/w/config.env\",\"dev\":2049,"
+		    "\"ino\":80}");
+	/* Another inode's rename changes nothing of it. */
+	tp_file(f, TP_PID, 81, "/w/x", buf, len);
+	tp_feed(f);
+	tp_renamed(f, TP_PID, TP_UDEV, 82, "/w/y");
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	assert_string_equal(f->got[1].a.artifact.path, "/w/x");
+}
+
+static void test_unnamed_file_asks_its_name(void **state)
+{
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
+	struct sw_data_rec *d;
+
+	/* A chunk without the path (the first was lost): the pipeline asks the fd's name. */
+	d = tp_file(f, TP_PID, 90, NULL, buf, len);
+	d->fd = 9;
+	tp_feed(f);
+	assert_int_equal(f->nreq, 1);
+	assert_int_equal(f->req[0].kind, SW_REQ_NAME_FD);
+	assert_int_equal(f->req[0].hdr.tgid, TP_PID);
+	assert_int_equal(f->req[0].fd, 9);
+	assert_int_equal(f->req[0].dev, TP_UDEV);
+	assert_int_equal(f->req[0].ino, 90);
+	tp_renamed(f, TP_PID, TP_UDEV, 90, "/w/named");
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_string_equal(f->got[0].a.artifact.path, "/w/named");
+}
+
+static void test_origin_and_allowlist_never_alert(void **state)
+{
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
+
+	snprintf(f->sec[0].origin, sizeof(f->sec[0].origin), "/home/u/.env");
+	f->sec[0].origin_dev = TP_UDEV;
+	f->sec[0].origin_ino = 300;
+	tp_load_secrets(f);
+	tp_file(f, TP_PID, 300, "/home/u/.env", buf, len); /* its origin */
+	tp_feed(f);
+	tp_file(f, TP_PID, 301, "/dev/null", buf, len); /* policy.yaml allowlists it */
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_file(f, TP_PID, 302, "/w/copy.env", buf, len);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0, "\"origin\":{\"type\":\"file\",\"path\":\"/home/u/.env\"}");
+}
+
+static void test_exposure_once_per_session(void **state)
+{
+	struct tp *f = *state;
+	char want[128];
+
+	snprintf(f->sec[1].origin, sizeof(f->sec[1].origin), "/home/u/.aws/credentials");
+	f->sec[1].origin_dev = TP_UDEV;
+	f->sec[1].origin_ino = 310;
+	tp_load_secrets(f);
+	tp_at(f, 10);
+	tp_open(f, TP_PID, TP_KDEV, 310, "/home/u/.aws/credentials");
+	tp_feed(f);
+	assert_int_equal(f->n, 1); /* not held */
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_SECRET_EXPOSURE);
+	assert_int_equal(f->got[0].a.severity, SW_SEV_MEDIUM);
+	assert_int_equal(f->got[0].a.time_us, tp_us(10));
+	snprintf(want, sizeof(want), "\"secret\":{\"id\":\"%s\",\"name\":\"OTHER_KEY\"",
+		 tp_hex(f, 1));
+	tp_json_has(f, 0, want);
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"file\",\"path\":\"/home/u/.aws/credentials\","
+		    "\"dev\":2049,\"ino\":310}");
+	tp_json_has(f, 0, "\"session\":{\"id\":7,");
+	tp_open(f, TP_ROOT, TP_KDEV, 310, "/home/u/.aws/credentials"); /* same session */
+	tp_feed(f);
+	tp_open(f, TP_PID, TP_KDEV, 311, "/home/u/other"); /* not an origin */
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	f->session = 8;
+	tp_open(f, 400, TP_KDEV, 310, "/home/u/.aws/credentials");
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->got[1].a.session.id, 8);
+}
+
+static void test_path_trunc_shows_prefix(void **state)
+{
+	struct tp *f = *state;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
+
+	tp_file(f, TP_PID, 95, "deep/dir/leaf.txt", buf, len)->hdr.flags |= SW_F_PATH_TRUNC;
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_string_equal(f->got[0].a.artifact.path, "...deep/dir/leaf.txt");
+}
+
+/* A chunk cut (flag) right after the secret's first half: the second half in the next write
+ * does not complete it. Without the flag, it does. */
+static void cut_carry(struct tp *f, uint16_t flag, size_t expect)
+{
+	const uint8_t *v = f->sec[0].v;
+
+	tp_file(f, TP_PID, 97, "/w/cut", v, 20)->hdr.flags |= flag;
+	tp_feed(f);
+	tp_file(f, TP_PID, 97, NULL, v + 20, 20);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, expect);
+}
+
+static void test_truncated_chunk_resets_carry(void **state)
+{
+	cut_carry(*state, SW_F_TRUNCATED, 0);
+}
+
+static void test_read_err_chunk_resets_carry(void **state)
+{
+	cut_carry(*state, SW_F_READ_ERR, 0);
+}
+
+static void test_carry_without_cut(void **state)
+{
+	cut_carry(*state, 0, 1);
 }
 
 static void test_flood_control(void **state)
 {
-	struct fixture *f = *state;
+	struct tp *f = *state;
 	struct sw_pipeline_stats st;
-	uint64_t ino;
-	size_t n;
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4), i;
+	char want[64];
 
-	/* One session writing the secret into 30 new files: the burst of 20 passes, the rest
-	 * are held back and summarised. */
-	for (ino = 1; ino <= 30; ino++) {
-		n = data_rec(f->secret, sizeof(f->secret), 1, SW_AK_FILE, 5000 + ino);
-		assert_int_equal(sw_pipeline__record(f->p, &rec, n), 0);
+	/* One session writes the secret into 30 new files at once: the burst of 20 passes,
+	 * 10 are held back and summarised 10 s after the first one held. */
+	tp_at(f, 50);
+	for (i = 0; i < 30; i++) {
+		tp_file(f, TP_PID, 500 + i, "/w/flood", buf, len);
+		tp_feed(f);
 	}
-	sw_pipeline__flush(f->p, UINT64_MAX / 2, 1);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 20);
 	sw_pipeline__stats(f->p, &st);
 	assert_int_equal(st.suppressed, 10);
-	assert_int_equal(got.n, 21);
-	assert_non_null(strstr(got.json[20], "\"kind\":\"rate_limited\""));
-	assert_non_null(strstr(got.json[20], "\"count\":10"));
+	tp_tick(f, 10049);
+	tp_feed(f);
+	assert_int_equal(f->n, 20);
+	tp_tick(f, 10050);
+	tp_feed(f);
+	assert_int_equal(f->n, 21);
+	assert_int_equal(f->got[20].a.kind, SW_ALERT_RATE_LIMITED);
+	assert_int_equal(f->got[20].a.count, 10);
+	assert_int_equal(f->got[20].a.time_us, tp_us(10050));
+	snprintf(want, sizeof(want), "\"secret\":{\"id\":\"%s\"", tp_hex(f, 0));
+	tp_json_has(f, 20, want);
+	tp_json_has(f, 20, "\"session\":{\"id\":7,");
+	tp_json_has(f, 20, "\"count\":10");
+	/* Another secret in the same session has a bucket of its own. */
+	tp_file(f, TP_PID, 600, "/w/other", f->sec[1].v, 40);
+	tp_feed(f);
+	tp_tick(f, 12000);
+	tp_feed(f);
+	assert_int_equal(f->n, 22);
+	tp_is_spread(f, 21, 1, SW_ART_FILE);
 }
 
-static void test_held_until_due(void **state)
+static void test_outbox_keeps_until_drained(void **state)
 {
-	struct fixture *f = *state;
-	struct sw_pipeline_opts o = {
-		.key = &f->key, .registry = f->reg, .host = "unit", .hold_ms = 500};
-	struct sw_pipeline *p = sw_pipeline__new(&o);
-	struct sw_secretset *set = sw_secretset__new();
-	struct sw_secret s = {};
-	uint8_t v[40];
-	size_t n;
+	struct tp *f = *state;
+	struct sw_loss l = {.ringbuf_full = 1};
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
 
-	assert_non_null(p);
-	memcpy(v, f->secret, sizeof(v));
-	snprintf(s.name, sizeof(s.name), "UNIT_KEY");
-	assert_int_equal(sw_fingerprint__secret(&f->key, v, sizeof(v), &s), 0);
-	assert_int_equal(sw_secretset__put(set, &s), 0);
-	assert_int_equal(sw_pipeline__set_secrets(p, set), 0);
-	assert_int_equal(sw_pipeline__add_sink(p, f->sink), 0);
-	n = data_rec(f->secret, sizeof(f->secret), 1, SW_AK_FILE, 77);
-	assert_int_equal(sw_pipeline__record(p, &rec, n), 0);
-	sw_pipeline__flush(p, 0, 0);
-	assert_int_equal(got.n, 0); /* held: a rename may still come */
-	sw_pipeline__flush(p, UINT64_MAX, 0);
-	assert_int_equal(got.n, 1);
-	sw_pipeline__free(p);
-}
-
-static void test_exec_arg_and_env(void **state)
-{
-	struct fixture *f = *state;
-	union {
-		struct sw_exec_rec e;
-		uint8_t raw[sizeof(struct sw_exec_rec) + 256];
-	} x = {};
-	char *t = (char *)(&x.e + 1);
-	size_t off = 0;
-
-	x.e.hdr.type = SW_EV_EXEC;
-	x.e.hdr.pid = x.e.hdr.tgid = 102;
-	x.e.hdr.session_id = 7;
-	memcpy(x.e.hdr.comm, "curl", 5);
-	memcpy(t, "/usr/bin/curl", 13);
-	x.e.filename_len = 13;
-	off = 13;
-	memcpy(t + off, "curl\0-H\0", 8);
-	memcpy(t + off + 8, f->secret, sizeof(f->secret));
-	t[off + 8 + sizeof(f->secret)] = 0;
-	x.e.args_len = 8 + sizeof(f->secret) + 1;
-	off += x.e.args_len;
-	memcpy(t + off, "TOKEN=", 6);
-	memcpy(t + off + 6, f->secret, sizeof(f->secret));
-	t[off + 6 + sizeof(f->secret)] = 0;
-	x.e.env_len = 6 + sizeof(f->secret) + 1;
-	x.e.hdr.size = sizeof(x.e) + off + x.e.env_len;
-	assert_int_equal(sw_pipeline__record(f->p, &x, x.e.hdr.size), 0);
-	sw_pipeline__flush(f->p, UINT64_MAX, 1);
-	assert_int_equal(got.n, 2);
-	assert_non_null(strstr(
-		got.json[0],
-		"\"artifact\":{\"type\":\"exec_arg\",\"path\":\"/usr/bin/curl\",\"index\":2}"));
-	assert_non_null(strstr(got.json[0], "\"argv\":[\"curl\",\"-H\",\"[redacted]\"]"));
-	assert_non_null(strstr(got.json[1], "\"artifact\":{\"type\":\"exec_env\",\"path\":\"/usr/"
-					    "bin/curl\",\"name\":\"TOKEN\"}"));
+	f->autodrain = 0;
+	tp_file(f, TP_PID, 98, "/w/a", buf, len);
+	tp_feed(f);
+	tp_loss(f, &l);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_drain(f);
+	assert_int_equal(f->n, 2); /* oldest first */
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_COVERAGE_GAP);
+	tp_is_spread(f, 1, 0, SW_ART_FILE);
+	tp_drain(f);
+	assert_int_equal(f->n, 2);
 }
 
 static void test_bad_records_counted(void **state)
 {
-	struct fixture *f = *state;
+	struct tp *f = *state;
 	struct sw_pipeline_stats st;
-	size_t n = data_rec(f->secret, sizeof(f->secret), 1, SW_AK_FILE, 5);
+	uint8_t buf[128];
+	size_t len = padded(f, 0, buf, 4);
+	struct sw_data_rec *d;
 
-	rec.d.data_len = 200; /* claims more than it carries */
-	assert_int_equal(sw_pipeline__record(f->p, &rec, n), -EBADMSG);
+	d = tp_file(f, TP_PID, 99, "/w/a", buf, len);
+	d->data_len = 200; /* claims more than it carries */
+	assert_int_equal(tp_feed_rc(f), -EBADMSG);
+	d = tp_file(f, TP_PID, 99, "/w/a", buf, len);
+	d->hdr.type = 99; /* no such record */
+	assert_int_equal(tp_feed_rc(f), -EBADMSG);
+	d = tp_file(f, TP_PID, 99, "/w/a", buf, len);
+	d->hdr.size = sizeof(*d) + 1000; /* larger than what was fed */
+	assert_int_equal(sw_pipeline__record(f->p, &tp_rec, sizeof(*d) + 4 + len), -EBADMSG);
+	assert_int_equal(sw_pipeline__record(f->p, &tp_rec, 10), -EBADMSG);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	tp_drain(f);
 	sw_pipeline__stats(f->p, &st);
-	assert_int_equal(st.bad_records, 1);
-	assert_int_equal(got.n, 0);
+	assert_int_equal(st.bad_records, 4);
+	assert_int_equal(f->n, 0);
+	assert_int_equal(st.data_bytes, 0);
 }
 
-static void test_loss_is_an_alert(void **state)
+/* A write to a socket: not held, the peer names the place. */
+static void sock(struct tp *f, uint64_t ino, uint16_t family, uint16_t proto, const void *addr,
+		 uint16_t port, const char *unix_path)
 {
-	struct fixture *f = *state;
-	struct sw_loss d = {.ringbuf_full = 3, .truncated = 2};
+	struct sw_data_rec *d =
+		tp_data(f, TP_PID, SW_AK_SOCKET, ino, unix_path, f->sec[0].v, f->sec[0].len);
 
-	assert_int_equal(sw_pipeline__loss(f->p, &d), 0);
-	assert_int_equal(got.n, 1);
-	assert_non_null(strstr(got.json[0], "\"kind\":\"coverage_gap\""));
-	assert_non_null(strstr(got.json[0], "\"gaps\":{\"ringbuf_full\":3,\"truncated\":2}"));
-	memset(&d, 0, sizeof(d));
-	assert_int_equal(sw_pipeline__loss(f->p, &d), 0);
-	assert_int_equal(got.n, 1); /* nothing lost: silence */
+	d->family = family;
+	d->sock_type = proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	d->protocol = proto;
+	d->port = port;
+	if (addr)
+		memcpy(d->addr, addr, family == AF_INET6 ? 16 : 4);
+	tp_feed(f);
+}
+
+static void test_socket_peers(void **state)
+{
+	struct tp *f = *state;
+	uint8_t v4[4], v6[16];
+
+	inet_pton(AF_INET, "10.1.2.3", v4);
+	inet_pton(AF_INET6, "2001:db8::7", v6);
+	sock(f, 700, AF_INET, IPPROTO_TCP, v4, 443, NULL);
+	assert_int_equal(f->n, 1);
+	sock(f, 701, AF_INET6, IPPROTO_TCP, v6, 8443, NULL);
+	sock(f, 702, AF_INET, IPPROTO_UDP, v4, 53, NULL);
+	sock(f, 703, AF_UNIX, 0, NULL, 0, "/run/agent.sock");
+	sock(f, 704, AF_INET, IPPROTO_TCP, v4, 443, NULL); /* same peer, other socket */
+	assert_int_equal(f->n, 4);
+	tp_json_has(
+		f, 0,
+		"\"artifact\":{\"type\":\"socket\",\"proto\":\"tcp\",\"peer\":\"10.1.2.3:443\"}");
+	tp_json_has(f, 1,
+		    "\"artifact\":{\"type\":\"socket\",\"proto\":\"tcp\",\"peer\":\"[2001:db8::7]:"
+		    "8443\"}");
+	tp_json_has(
+		f, 2,
+		"\"artifact\":{\"type\":\"socket\",\"proto\":\"udp\",\"peer\":\"10.1.2.3:53\"}");
+	tp_json_has(f, 3,
+		    "\"artifact\":{\"type\":\"socket\",\"proto\":\"unix\",\"peer\":\"/run/"
+		    "agent.sock\"}");
+	assert_int_equal(f->got[0].a.severity, SW_SEV_HIGH);
+	assert_int_equal(f->got[0].a.time_us, tp_us(0));
+}
+
+static void test_tty(void **state)
+{
+	struct tp *f = *state;
+	struct sw_data_rec *d;
+
+	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
+	d->rdev = (136 << 20) | 3;
+	tp_feed(f);
+	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
+	d->rdev = (136 << 20) | 3;
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 0, SW_ART_TTY);
+	assert_int_equal(f->got[0].a.severity, SW_SEV_LOW);
+	tp_json_has(f, 0, "\"artifact\":{\"type\":\"tty\",\"path\":\"/dev/pts/3\"}");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_file_spread_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_split_across_records, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_held_until_due, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flood_control, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_arg_and_env, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_records_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_loss_is_an_alert, setup, teardown),
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_file_alert_fields_and_time),
+		T(test_time_follows_latest_tick),
+		T(test_held_until_due_then_once),
+		T(test_registry_first_time_here),
+		T(test_split_across_two_writes),
+		T(test_split_across_chunk),
+		T(test_encoded_variants),
+		T(test_rename_before_hold_expires),
+		T(test_unnamed_file_asks_its_name),
+		T(test_origin_and_allowlist_never_alert),
+		T(test_exposure_once_per_session),
+		T(test_path_trunc_shows_prefix),
+		T(test_truncated_chunk_resets_carry),
+		T(test_read_err_chunk_resets_carry),
+		T(test_carry_without_cut),
+		T(test_flood_control),
+		T(test_outbox_keeps_until_drained),
+		T(test_bad_records_counted),
+		T(test_socket_peers),
+		T(test_tty),
+#undef T
 	};
 
 	if (sodium_init() < 0)

@@ -119,3 +119,590 @@ static inline enum sw_variant form_variant(int vi)
 }
 
 #endif
+
+/* ---- The pipeline test harness (test_pipeline_*.c): include pipeline.h and cmocka first. ----
+ * Records are built as the kernel and the source build them, fed one by one; alerts are taken
+ * after every record like the source does (unless autodrain is off), each kept as the struct
+ * and its JSON. The harness can record what it fed (redacted like the trace log) to replay it
+ * into a second pipeline. */
+#ifdef SW_PIPELINE_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "naming.h"
+#include "rulesrec.h"
+
+#define TP_KT0	   1000000000ull	  /* ktime of the first tick: 1 s after boot */
+#define TP_RT0	   1764460800000000000ull /* its wall clock: 2025-11-30T00:00:00Z */
+#define TP_MS	   1000000ull		  /* one millisecond in ns */
+#define TP_SESSION 7
+#define TP_ROOT	   100		      /* the agent, /usr/bin/claude, session root */
+#define TP_PID	   101		      /* a tool it runs, python3 tool.py */
+#define TP_KDEV	   ((8ull << 20) | 1) /* 8:1 in the kernel's encoding */
+#define TP_UDEV	   2049ull	      /* 8:1 as stat says it */
+#define TP_ALERTS  160
+#define TP_SECRETS 4
+#define TP_LOG_MAX 256
+
+struct tp_alert {
+	struct sw_alert a; /* process.argv dangles: use the JSON */
+	char json[16384];
+};
+
+struct tp_logged {
+	uint8_t *rec;
+	size_t size;
+	struct sw_redaction *red;
+	size_t nred;
+};
+
+struct tp_secret {
+	char name[64];
+	uint8_t v[128];
+	size_t len;
+	char origin[128];
+	uint64_t origin_dev, origin_ino; /* stat's encoding */
+	uint8_t id[SW_SECRET_ID_BYTES];
+};
+
+struct tp {
+	char dir[64];
+	struct sw_key key;
+	struct sw_registry *reg;
+	struct sw_pipeline *p;
+	struct tp_secret sec[TP_SECRETS];
+	size_t nsec;
+	uint64_t kt;	  /* ktime of the next record */
+	uint64_t session; /* session of the next record's header */
+	int autodrain, recording;
+	struct tp_alert *got;
+	size_t n;
+	const struct sw_request *req; /* the last record's requests */
+	size_t nreq;
+	struct tp_logged log[TP_LOG_MAX];
+	size_t nlog;
+};
+
+/* One record being built. */
+static union {
+	struct sw_hdr h;
+	struct sw_fork_rec fork;
+	struct sw_exec_rec exec;
+	struct sw_exit_rec exit;
+	struct sw_data_rec d;
+	struct sw_open_rec open;
+	struct sw_renamed_rec renamed;
+	struct sw_channel_rec ch;
+	struct sw_session_rec sess;
+	struct sw_reader_rec reader;
+	struct sw_loss_rec loss;
+	struct sw_tick_rec tick;
+	struct sw_proc_rec proc;
+	struct sw_closed_rec closed;
+	struct sw_rules_rec rules;
+	uint8_t raw[sizeof(struct sw_rules_rec) + SW_RULES_REC_MAX];
+} tp_rec;
+
+static inline void tp_collect(const struct sw_alert *a, void *ctx)
+{
+	struct tp *f = ctx;
+
+	if (f->n < TP_ALERTS) {
+		f->got[f->n].a = *a;
+		assert_true(sw_alert__json(a, f->got[f->n].json, sizeof(f->got[0].json)) <
+			    (int)sizeof(f->got[0].json));
+	}
+	f->n++;
+}
+
+static inline void tp_drain(struct tp *f)
+{
+	sw_pipeline__drain_alerts(f->p, tp_collect, f);
+}
+
+/* Builds the set from f->sec and hands it to the pipeline (values are copied: fingerprinting
+ * wipes its input). */
+static inline void tp_load_secrets(struct tp *f)
+{
+	struct sw_secretset *set = sw_secretset__new();
+	size_t i;
+
+	assert_non_null(set);
+	for (i = 0; i < f->nsec; i++) {
+		struct tp_secret *t = &f->sec[i];
+		struct sw_secret s;
+		uint8_t v[128];
+
+		memset(&s, 0, sizeof(s));
+		memcpy(v, t->v, t->len);
+		snprintf(s.name, sizeof(s.name), "%s", t->name);
+		assert_int_equal(sw_fingerprint__secret(&f->key, v, t->len, &s), 0);
+		snprintf(s.origin, sizeof(s.origin), "%s", t->origin);
+		s.origin_dev = t->origin_dev;
+		s.origin_ino = t->origin_ino;
+		memcpy(t->id, s.id, sizeof(t->id));
+		assert_int_equal(sw_secretset__put(set, &s), 0);
+	}
+	assert_int_equal(sw_pipeline__set_secrets(f->p, set), 0);
+}
+
+/* A pipeline with two generated base62 secrets, UNIT_KEY and OTHER_KEY; the same key and
+ * values for every fixture (a replay pipeline matches the live one). rules NULL: embedded. */
+static inline struct tp *tp_new(const struct sw_rules *rules)
+{
+	struct tp *f = calloc(1, sizeof(*f));
+	struct sw_pipeline_opts o = {.host = "unit", .rules = rules};
+	struct rng r = {42};
+	char path[128];
+	int corrupt = 0;
+
+	assert_non_null(f);
+	f->got = calloc(TP_ALERTS, sizeof(*f->got));
+	assert_non_null(f->got);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sw-test-pipeline.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	test_key(&f->key, 7);
+	snprintf(path, sizeof(path), "%s/registry.pb", f->dir);
+	f->reg = sw_registry__open(path, f->key.id, &corrupt);
+	assert_non_null(f->reg);
+	o.key = &f->key;
+	o.registry = f->reg;
+	f->p = sw_pipeline__new(&o);
+	assert_non_null(f->p);
+	f->nsec = 2;
+	snprintf(f->sec[0].name, sizeof(f->sec[0].name), "UNIT_KEY");
+	f->sec[0].len = 40;
+	gen_secret(&r, GEN_BASE62, f->sec[0].v, 40);
+	snprintf(f->sec[1].name, sizeof(f->sec[1].name), "OTHER_KEY");
+	f->sec[1].len = 40;
+	gen_secret(&r, GEN_BASE62, f->sec[1].v, 40);
+	tp_load_secrets(f);
+	f->kt = TP_KT0;
+	f->session = TP_SESSION;
+	f->autodrain = 1;
+	return f;
+}
+
+static inline void tp_free(struct tp *f)
+{
+	char cmd[128];
+	size_t i;
+
+	for (i = 0; i < f->nlog; i++) {
+		free(f->log[i].rec);
+		free(f->log[i].red);
+	}
+	sw_pipeline__free(f->p);
+	sw_registry__free(f->reg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	sodium_memzero(f->sec, sizeof(f->sec));
+	free(f->got);
+	free(f);
+}
+
+/* The next records happen ms after the first tick. */
+static inline void tp_at(struct tp *f, uint64_t ms)
+{
+	f->kt = TP_KT0 + ms * TP_MS;
+}
+
+/* The record time (µs since the epoch) of ms after the first tick, with the first tick's
+ * mapping. */
+static inline uint64_t tp_us(uint64_t ms)
+{
+	return TP_RT0 / 1000 + ms * 1000;
+}
+
+static inline const char *tp_comm(uint32_t pid)
+{
+	return pid == TP_ROOT ? "claude" : pid == TP_PID ? "python3" : "tool";
+}
+
+static inline void *tp_start(struct tp *f, uint16_t type, uint32_t pid, size_t fixed)
+{
+	memset(&tp_rec, 0, fixed);
+	tp_rec.h.type = type;
+	tp_rec.h.size = fixed;
+	tp_rec.h.ktime = f->kt;
+	tp_rec.h.pid = tp_rec.h.tgid = pid;
+	tp_rec.h.ppid = pid == TP_ROOT ? 1 : TP_ROOT;
+	tp_rec.h.uid = 1000;
+	tp_rec.h.session_id = pid ? f->session : 0;
+	snprintf(tp_rec.h.comm, sizeof(tp_rec.h.comm), "%s", tp_comm(pid));
+	return &tp_rec;
+}
+
+/* Appends len bytes to the record's tail. */
+static inline void tp_tail(const void *p, size_t len)
+{
+	assert_true(tp_rec.h.size + len <= sizeof(tp_rec));
+	memcpy(tp_rec.raw + tp_rec.h.size, p, len);
+	tp_rec.h.size += len;
+}
+
+/* Copies rec redacted as the trace log keeps it (spans replaced by filler), with its spans. */
+static inline void tp_log(struct tp *f, const void *rec, size_t size)
+{
+	const struct sw_redaction *red;
+	struct tp_logged *l;
+	size_t i;
+
+	assert_true(f->nlog < TP_LOG_MAX);
+	l = &f->log[f->nlog++];
+	red = sw_pipeline__redactions(f->p, &l->nred);
+	l->rec = malloc(size);
+	l->red = malloc((l->nred + 1) * sizeof(*red));
+	assert_non_null(l->rec);
+	assert_non_null(l->red);
+	memcpy(l->rec, rec, size);
+	memcpy(l->red, red, l->nred * sizeof(*red));
+	l->size = size;
+	for (i = 0; i < l->nred; i++) {
+		assert_true(red[i].offset + red[i].length <= size);
+		memset(l->rec + red[i].offset, SW_TRACELOG_FILLER, red[i].length);
+	}
+}
+
+/* Feeds the record built; returns what the pipeline said. */
+static inline int tp_feed_rc(struct tp *f)
+{
+	int rc = sw_pipeline__record(f->p, &tp_rec, tp_rec.h.size);
+
+	if (f->recording)
+		tp_log(f, &tp_rec, tp_rec.h.size);
+	f->req = sw_pipeline__requests(f->p, &f->nreq);
+	if (f->autodrain)
+		tp_drain(f);
+	return rc;
+}
+
+static inline void tp_feed(struct tp *f)
+{
+	assert_int_equal(tp_feed_rc(f), 0);
+}
+
+/* ---- record builders: each starts the record in tp_rec and returns it ---- */
+
+static inline struct sw_tick_rec *tp_tick(struct tp *f, uint64_t ms)
+{
+	struct sw_tick_rec *t;
+
+	tp_at(f, ms);
+	t = tp_start(f, SW_EV_TICK, 0, sizeof(*t));
+	t->realtime_ns = TP_RT0 + ms * TP_MS;
+	return t;
+}
+
+static inline struct sw_fork_rec *tp_fork(struct tp *f, uint32_t parent, uint32_t child)
+{
+	struct sw_fork_rec *r = tp_start(f, SW_EV_FORK, child, sizeof(*r));
+
+	r->hdr.ppid = parent;
+	r->parent_tgid = parent;
+	r->child_tgid = child;
+	return r;
+}
+
+/* argv and env: NUL-separated, len bytes each (a final NUL included). */
+static inline struct sw_exec_rec *tp_exec(struct tp *f, uint32_t pid, const char *exe,
+					  const void *args, size_t args_len, const void *env,
+					  size_t env_len)
+{
+	struct sw_exec_rec *r = tp_start(f, SW_EV_EXEC, pid, sizeof(*r));
+
+	r->filename_len = strlen(exe);
+	r->args_len = args_len;
+	r->env_len = env_len;
+	tp_tail(exe, r->filename_len);
+	tp_tail(args, args_len);
+	tp_tail(env, env_len);
+	return r;
+}
+
+static inline struct sw_exit_rec *tp_exit(struct tp *f, uint32_t pid)
+{
+	return tp_start(f, SW_EV_EXIT, pid, sizeof(struct sw_exit_rec));
+}
+
+/* One chunk (first and last) of a write of data by pid to an artifact of kind (dev TP_KDEV,
+ * ino), naming it path (NULL: none). */
+static inline struct sw_data_rec *tp_data(struct tp *f, uint32_t pid, uint16_t kind, uint64_t ino,
+					  const char *path, const void *data, size_t len)
+{
+	struct sw_data_rec *d = tp_start(f, SW_EV_DATA, pid, sizeof(*d));
+
+	d->hdr.flags = SW_F_FIRST | SW_F_LAST;
+	d->syscall_nr = 1;
+	d->fd = 3;
+	d->total = len;
+	d->file_pos = -1;
+	d->art_kind = kind;
+	d->dev = TP_KDEV;
+	d->ino = ino;
+	d->gen = 1;
+	d->path_len = path ? strlen(path) : 0;
+	d->data_len = len;
+	if (path)
+		tp_tail(path, d->path_len);
+	tp_tail(data, len);
+	return d;
+}
+
+static inline struct sw_data_rec *tp_file(struct tp *f, uint32_t pid, uint64_t ino,
+					  const char *path, const void *data, size_t len)
+{
+	return tp_data(f, pid, SW_AK_FILE, ino, path, data, len);
+}
+
+/* A copy without a user buffer (copy_file_range): src_ino from src_pos, total bytes, into
+ * the file ino at path. */
+static inline struct sw_data_rec *tp_copy(struct tp *f, uint32_t pid, uint64_t ino,
+					  const char *path, uint64_t src_ino, const char *src_path,
+					  int64_t src_pos, uint64_t total)
+{
+	struct sw_data_rec *d = tp_data(f, pid, SW_AK_FILE, ino, path, NULL, 0);
+
+	d->hdr.flags |= SW_F_COPY;
+	d->syscall_nr = 326;
+	d->total = total;
+	d->src_dev = TP_KDEV;
+	d->src_ino = src_ino;
+	d->src_pos = src_pos;
+	d->src_kind = SW_AK_FILE;
+	d->src_path_len = strlen(src_path);
+	tp_tail(src_path, d->src_path_len);
+	return d;
+}
+
+/* What the source feeds for a read-back request q (source.c answer_readback): chunk of data at
+ * offset of the bytes read back, flags beyond SW_F_READBACK (and SW_F_RESCAN) given. */
+static inline struct sw_data_rec *tp_readback(struct tp *f, const struct sw_request *q,
+					      uint64_t offset, const void *data, size_t len,
+					      uint16_t flags)
+{
+	struct sw_data_rec *d = tp_start(f, SW_EV_DATA, 0, sizeof(*d));
+
+	if (q->rescan) {
+		d->hdr = q->hdr;
+		d->art_kind = SW_AK_FILE;
+		d->dev = sw_naming__kernel_dev(q->dev);
+		d->ino = q->ino;
+		d->gen = q->gen;
+		d->fd = -1;
+	} else {
+		*d = q->copy;
+		d->path_len = d->src_path_len = 0;
+	}
+	d->hdr.type = SW_EV_DATA;
+	d->hdr.ktime = f->kt;
+	d->hdr.flags = flags | SW_F_READBACK | (q->rescan ? SW_F_RESCAN : 0);
+	d->hdr.size = sizeof(*d);
+	d->file_pos = -1;
+	d->total = q->length;
+	d->offset = offset;
+	d->data_len = len;
+	tp_tail(data, len);
+	return d;
+}
+
+static inline struct sw_open_rec *tp_open(struct tp *f, uint32_t pid, uint64_t kdev, uint64_t ino,
+					  const char *path)
+{
+	struct sw_open_rec *r = tp_start(f, SW_EV_OPEN, pid, sizeof(*r));
+
+	r->dev = kdev;
+	r->ino = ino;
+	r->path_len = strlen(path);
+	tp_tail(path, r->path_len);
+	return r;
+}
+
+static inline struct sw_renamed_rec *tp_renamed(struct tp *f, uint32_t pid, uint64_t udev,
+						uint64_t ino, const char *path)
+{
+	struct sw_renamed_rec *r = tp_start(f, SW_EV_RENAMED, pid, sizeof(*r));
+
+	r->dev = udev;
+	r->ino = ino;
+	r->path_len = strlen(path);
+	tp_tail(path, r->path_len);
+	return r;
+}
+
+static inline struct sw_channel_rec *tp_channel(struct tp *f, uint32_t pid, uint32_t channel,
+						uint64_t ino, const char *path)
+{
+	struct sw_channel_rec *r = tp_start(f, SW_EV_CHANNEL, pid, sizeof(*r));
+
+	r->channel = channel;
+	r->dev = ino ? TP_KDEV : 0;
+	r->ino = ino;
+	r->gen = ino ? 1 : 0;
+	r->path_len = path ? strlen(path) : 0;
+	if (path)
+		tp_tail(path, r->path_len);
+	return r;
+}
+
+static inline struct sw_session_rec *tp_session(struct tp *f, uint32_t root, uint64_t id,
+						const char *agent)
+{
+	struct sw_session_rec *r = tp_start(f, SW_EV_SESSION, root, sizeof(*r));
+
+	r->hdr.session_id = id;
+	snprintf(r->agent, sizeof(r->agent), "%s", agent);
+	return r;
+}
+
+/* The source's answer to a reader request: reader (0: none found) of pipe (TP_KDEV, ino). */
+static inline struct sw_reader_rec *tp_reader(struct tp *f, uint32_t reader, uint64_t ino,
+					      const char *exe)
+{
+	struct sw_reader_rec *r = tp_start(f, SW_EV_READER, 0, sizeof(*r));
+
+	memset(&r->hdr, 0, sizeof(r->hdr));
+	r->hdr.type = SW_EV_READER;
+	r->hdr.size = sizeof(*r);
+	r->hdr.ktime = f->kt;
+	r->hdr.pid = r->hdr.tgid = reader;
+	r->dev = TP_KDEV;
+	r->ino = ino;
+	r->exe_len = exe ? strlen(exe) : 0;
+	if (exe)
+		tp_tail(exe, r->exe_len);
+	return r;
+}
+
+static inline struct sw_loss_rec *tp_loss(struct tp *f, const struct sw_loss *l)
+{
+	struct sw_loss_rec *r = tp_start(f, SW_EV_LOSS, 0, sizeof(*r));
+
+	r->loss = *l;
+	return r;
+}
+
+static inline struct sw_proc_rec *tp_proc(struct tp *f, uint32_t pid, const char *exe,
+					  const void *args, size_t args_len)
+{
+	struct sw_proc_rec *r = tp_start(f, SW_EV_PROC, pid, sizeof(*r));
+
+	r->exe_len = strlen(exe);
+	r->args_len = args_len;
+	tp_tail(exe, r->exe_len);
+	tp_tail(args, args_len);
+	return r;
+}
+
+static inline struct sw_closed_rec *tp_closed(struct tp *f, uint32_t pid, uint64_t udev,
+					      uint64_t ino)
+{
+	struct sw_closed_rec *r = tp_start(f, SW_EV_CLOSED, pid, sizeof(*r));
+
+	r->dev = udev;
+	r->ino = ino;
+	return r;
+}
+
+/* A rules record: the embedded rule files, policy.yaml replaced by policy (NULL: kept). */
+static inline struct sw_rules_rec *tp_rules(struct tp *f, const char *policy)
+{
+	struct sw_embedded_file files[8];
+	size_t i;
+	long n;
+
+	for (i = 0; sw_embedded_rules[i].name && i < 7; i++) {
+		files[i] = sw_embedded_rules[i];
+		if (policy && !strcmp(files[i].name, "policy.yaml")) {
+			files[i].data = (const unsigned char *)policy;
+			files[i].len = strlen(policy);
+		}
+	}
+	files[i].name = NULL;
+	n = sw_rulesrec__pack(files, &tp_rec, sizeof(tp_rec));
+	assert_true(n > 0);
+	tp_rec.h.ktime = f->kt;
+	return &tp_rec.rules;
+}
+
+/* The standard world: the first tick; session TP_SESSION rooted at /usr/bin/claude (pid
+ * TP_ROOT, from /proc); it forks TP_PID, which execs python3 tool.py. Nothing alerts. */
+static inline void tp_world(struct tp *f)
+{
+	static const char root_args[] = "claude";
+	static const char args[] = "python3\0tool.py";
+	static const char env[] = "HOME=/home/u";
+
+	tp_tick(f, 0);
+	tp_feed(f);
+	tp_session(f, TP_ROOT, TP_SESSION, "claude");
+	tp_feed(f);
+	tp_proc(f, TP_ROOT, "/usr/bin/claude", root_args, sizeof(root_args));
+	tp_feed(f);
+	tp_fork(f, TP_ROOT, TP_PID);
+	tp_feed(f);
+	tp_exec(f, TP_PID, "/usr/bin/python3", args, sizeof(args), env, sizeof(env));
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	assert_int_equal(f->nreq, 0);
+}
+
+/* ---- assertions ---- */
+
+#define tp_json_has(f, i, s)                                                                       \
+	do {                                                                                       \
+		assert_true((size_t)(i) < (f)->n);                                                 \
+		if (!strstr((f)->got[i].json, (s))) {                                              \
+			print_error("alert %d: %s\nlacks: %s\n", (int)(i), (f)->got[i].json, (s)); \
+			fail();                                                                    \
+		}                                                                                  \
+	} while (0)
+
+#define tp_json_lacks(f, i, s)                                                                     \
+	do {                                                                                       \
+		assert_true((size_t)(i) < (f)->n);                                                 \
+		if (strstr((f)->got[i].json, (s))) {                                               \
+			print_error("alert %d: %s\nhas: %s\n", (int)(i), (f)->got[i].json, (s));   \
+			fail();                                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* The secret's hex id as alerts show it. */
+static inline const char *tp_hex(const struct tp *f, size_t s)
+{
+	static char out[2][2 * SW_SECRET_ID_BYTES + 1];
+	static int k;
+	size_t i;
+
+	k ^= 1;
+	for (i = 0; i < SW_SECRET_ID_BYTES; i++)
+		snprintf(out[k] + 2 * i, 3, "%02x", f->sec[s].id[i]);
+	return out[k];
+}
+
+/* Alert i is a secret_spread of secret s at artifact type art. */
+static inline void tp_is_spread(const struct tp *f, size_t i, size_t s, enum sw_artifact_type art)
+{
+	assert_true(i < f->n);
+	assert_int_equal(f->got[i].a.kind, SW_ALERT_SECRET_SPREAD);
+	assert_true(f->got[i].a.has_secret);
+	assert_string_equal(f->got[i].a.secret_id, tp_hex(f, s));
+	assert_string_equal(f->got[i].a.secret_name, f->sec[s].name);
+	assert_true(f->got[i].a.has_artifact);
+	assert_int_equal(f->got[i].a.artifact.type, art);
+}
+
+/* No plaintext secret in any alert. */
+static inline void tp_no_plaintext(const struct tp *f)
+{
+	size_t i, s;
+
+	for (i = 0; i < f->n && i < TP_ALERTS; i++)
+		for (s = 0; s < f->nsec; s++)
+			assert_null(memmem(f->got[i].json, strlen(f->got[i].json), f->sec[s].v,
+					   f->sec[s].len));
+}
+#endif
