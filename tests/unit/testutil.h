@@ -505,6 +505,12 @@ static inline struct sw_data_rec *tp_readback(struct tp *f, const struct sw_requ
 	d->total = q->length;
 	d->offset = offset;
 	d->data_len = len;
+	d->path_len = 0;
+	/* A whole-file read-back names the file in its first chunk. */
+	if (q->rescan && (flags & SW_F_FIRST) && q->path) {
+		d->path_len = strlen(q->path);
+		tp_tail(q->path, d->path_len);
+	}
 	tp_tail(data, len);
 	return d;
 }
