@@ -184,6 +184,8 @@ struct tp {
 	size_t nreq;
 	struct tp_logged log[TP_LOG_MAX];
 	size_t nlog;
+	char kept[8][512]; /* paths of requests kept past their record */
+	size_t nkept;
 };
 
 /* One record being built. */
@@ -383,6 +385,22 @@ static inline int tp_feed_rc(struct tp *f)
 static inline void tp_feed(struct tp *f)
 {
 	assert_int_equal(tp_feed_rc(f), 0);
+}
+
+/* Request i of the last record, kept past the next record (its path copied). */
+static inline struct sw_request tp_keep(struct tp *f, size_t i)
+{
+	struct sw_request q;
+
+	assert_true(i < f->nreq);
+	q = f->req[i];
+	if (q.path) {
+		char *k = f->kept[f->nkept++ % 8];
+
+		snprintf(k, sizeof(f->kept[0]), "%s", q.path);
+		q.path = k;
+	}
+	return q;
 }
 
 /* ---- record builders: each starts the record in tp_rec and returns it ---- */
