@@ -685,15 +685,6 @@ static inline void tp_world(struct tp *f)
 		}                                                                                  \
 	} while (0)
 
-#define tp_json_lacks(f, i, s)                                                                     \
-	do {                                                                                       \
-		assert_true((size_t)(i) < (f)->n);                                                 \
-		if (strstr((f)->got[i].json, (s))) {                                               \
-			print_error("alert %d: %s\nhas: %s\n", (int)(i), (f)->got[i].json, (s));   \
-			fail();                                                                    \
-		}                                                                                  \
-	} while (0)
-
 /* The secret's hex id as alerts show it. */
 static inline const char *tp_hex(const struct tp *f, size_t s)
 {
