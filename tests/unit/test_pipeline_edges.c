@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The pipeline at its edges, driven by records: agent places (transcripts, tool output), the
+ * pipeline's own gaps (matches dropped, read-backs cut), a pipe reader answer that never came,
+ * and a replay carrying secrets the set no longer holds. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pipeline.h"
+#include "testutil.h"
+
+static int setup(void **state)
+{
+	*state = tp_new(NULL);
+	tp_world(*state);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	tp_free(*state);
+	return 0;
+}
+
+static void test_transcript_place(void **state)
+{
+	struct tp *f = *state;
+
+	tp_file(f, TP_ROOT, 100, "/home/u/.claude/projects/w/s1.jsonl", f->sec[0].v, 40);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 0, SW_ART_FILE);
+	assert_int_equal(f->got[0].a.severity, SW_SEV_HIGH);
+	tp_json_has(f, 0, "\"message\":\"the claude agent's transcript\"");
+}
+
+static void test_tool_output_place(void **state)
+{
+	struct tp *f = *state;
+
+	tp_file(f, TP_PID, 101, "/tmp/claude-1000/-w/tasks/b7.output", f->sec[0].v, 40);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.severity, SW_SEV_CRITICAL);
+	tp_json_has(f, 0, "tool output the claude agent reads back");
+}
+
+static void test_matches_dropped_gap(void **state)
+{
+	static uint8_t buf[300 * 40];
+	struct tp *f = *state;
+	struct sw_pipeline_stats st;
+	size_t i;
+
+	/* 300 matches in one write: 256 are handled, 44 counted as a gap. */
+	for (i = 0; i < 300; i++)
+		memcpy(buf + 40 * i, f->sec[0].v, 40);
+	tp_file(f, TP_PID, 110, "/w/many", buf, sizeof(buf));
+	tp_feed(f);
+	sw_pipeline__stats(f->p, &st);
+	assert_int_equal(st.matches, 256);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_COVERAGE_GAP);
+	tp_json_has(f, 0, "\"gaps\":{\"matches_dropped\":44}");
+	tp_is_spread(f, 1, 0, SW_ART_FILE);
+	sodium_memzero(buf, sizeof(buf));
+}
+
+static void test_rescan_cut_at_bound_gap(void **state)
+{
+	static const uint8_t junk[8] = {1};
+	struct tp *f = *state;
+	struct sw_request q;
+
+	tp_file(f, TP_PID, 120, "/w/big.db", junk, sizeof(junk))->file_pos = 0;
+	tp_feed(f);
+	tp_closed(f, TP_PID, TP_UDEV, 120);
+	tp_feed(f);
+	assert_int_equal(f->nreq, 1);
+	q = tp_keep(f, 0);
+	/* The source stopped at readback_max_bytes with more in the file. */
+	tp_readback(f, &q, 0, junk, sizeof(junk), SW_F_FIRST | SW_F_LAST | SW_F_TRUNCATED);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0, "\"gaps\":{\"readback_truncated\":1}");
+}
+
+static void test_reader_asked_again_when_unanswered(void **state)
+{
+	struct tp *f = *state;
+
+	tp_at(f, 10);
+	tp_data(f, TP_PID, SW_AK_PIPE, 130, NULL, f->sec[0].v, 40);
+	tp_feed(f);
+	tp_tick(f, 600);
+	tp_feed(f);
+	assert_int_equal(f->nreq, 1);
+	assert_int_equal(f->req[0].kind, SW_REQ_READER);
+	/* The answer was lost: the next tick asks again, and nothing leaves meanwhile. */
+	tp_tick(f, 1200);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	assert_int_equal(f->nreq, 1);
+	assert_int_equal(f->req[0].kind, SW_REQ_READER);
+	assert_int_equal(f->req[0].ino, 130);
+	/* A file alert due behind it waits in line too, and leaves with it. */
+	tp_at(f, 1300);
+	tp_file(f, TP_PID, 131, "/w/after", f->sec[1].v, 40);
+	tp_feed(f);
+	tp_tick(f, 1900);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_reader(f, TP_ROOT, 130, "/usr/bin/claude");
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	tp_is_spread(f, 0, 0, SW_ART_PIPE);
+	assert_int_equal(f->got[0].a.time_us, tp_us(10));
+	tp_is_spread(f, 1, 1, SW_ART_FILE);
+}
+
+static void test_replay_unknown_secret_counted(void **state)
+{
+	struct tp *f = *state;
+	struct sw_pipeline_stats st;
+	struct tp *g;
+	size_t i;
+
+	f->recording = 1;
+	tp_file(f, TP_PID, 140, "/w/a", f->sec[1].v, 40);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	/* Replayed where OTHER_KEY is no longer tracked: no alert, counted. */
+	g = tp_new(NULL);
+	g->nsec = 1;
+	tp_load_secrets(g);
+	for (i = 0; i < f->nlog; i++)
+		sw_pipeline__replay(g->p, f->log[i].rec, f->log[i].size, f->log[i].red,
+				    f->log[i].nred);
+	tp_drain(g);
+	sw_pipeline__stats(g->p, &st);
+	assert_int_equal(g->n, 0);
+	assert_int_equal(st.replay_unknown, 1);
+	tp_free(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_transcript_place),
+		T(test_tool_output_place),
+		T(test_matches_dropped_gap),
+		T(test_rescan_cut_at_bound_gap),
+		T(test_reader_asked_again_when_unanswered),
+		T(test_replay_unknown_secret_counted),
+#undef T
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
