@@ -69,6 +69,7 @@ struct daemon {
 	void *readbuf;	/* source: one data record of read-back bytes, wiped after use */
 	void *rulesbuf; /* source: the rules record */
 	uint64_t requests_lost;
+	uint64_t ticked; /* ticks fed: the first says a daemon started */
 };
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -321,7 +321,8 @@ static void feed(struct daemon *d, const void *rec, size_t size, int depth)
 		return;
 	/* A session process the pipeline has not met: /proc first, while it still runs. */
 	if (h->session_id && h->type != SW_EV_FORK && h->type != SW_EV_EXEC &&
-	    h->type < SW_EV_SESSION && !sw_pipeline__knows(d->pl, h->tgid))
+	    h->type != SW_EV_EXIT && h->type < SW_EV_SESSION && !(h->flags & SW_F_READBACK) &&
+	    !sw_pipeline__knows(d->pl, h->tgid))
 		tell_proc(d, h, depth);
 	sw_pipeline__record(d->pl, rec, size);
 	red = sw_pipeline__redactions(d->pl, &nred);
@@ -345,6 +346,8 @@ void source__tick(struct daemon *d)
 
 	memset(&r, 0, sizeof(r));
 	own_hdr(&r.hdr, SW_EV_TICK, sizeof(r));
+	if (!d->ticked++)
+		r.hdr.flags = SW_F_FIRST; /* a daemon starts: a replay forgets what it knew */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	feed(d, &r, sizeof(r), 0);

@@ -54,11 +54,22 @@ static const char usage[] =
 	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
 	"  --trace-dir DIR   record a trace log there (zlib blocks of protobuf events, secrets\n"
 	"                    redacted) for `sprawlctl replay` and `sprawlctl trace dump`\n"
-	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default 32)\n"
-	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
-	"1048576)\n"
+	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default %llu, from\n"
+	"                    the policy's capture.ringbuf_bytes)\n"
+	"  --max-bytes N     bytes captured per syscall before a counted truncation (default %llu,\n"
+	"                    the policy's capture.max_bytes)\n"
 	"  -v, --verbose     log each event summary to stderr (never data)\n"
 	"  -h, --help        show this help\n";
+
+/* The defaults shown are the policy's: one source of truth (policy.c). */
+static void print_usage(FILE *f)
+{
+	struct sw_policy pol;
+
+	sw_policy__defaults(&pol);
+	fprintf(f, usage, (unsigned long long)(pol.ringbuf_bytes >> 20),
+		(unsigned long long)pol.capture_max_bytes);
+}
 
 uint64_t now_us(void)
 {
@@ -262,7 +273,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'b':
 			d->ringbuf_mb = strtoul(optarg, &end, 10);
-			if (*end || d->ringbuf_mb < 1 || d->ringbuf_mb > 1024 ||
+			if (*end || d->ringbuf_mb < (SW_POLICY_RINGBUF_MIN >> 20) ||
+			    d->ringbuf_mb > (SW_POLICY_RINGBUF_MAX >> 20) ||
 			    (d->ringbuf_mb & (d->ringbuf_mb - 1))) {
 				logmsg("--ringbuf-mb %s: expected a power of two from 1 to 1024",
 				       optarg);
@@ -271,8 +283,10 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'm':
 			d->max_bytes = strtoul(optarg, &end, 10);
-			if (*end || d->max_bytes < 4096 || d->max_bytes > (32u << 20)) {
-				logmsg("--max-bytes %s: expected 4096 to 33554432", optarg);
+			if (*end || d->max_bytes < SW_POLICY_MAX_BYTES_MIN ||
+			    d->max_bytes > SW_POLICY_MAX_BYTES_MAX) {
+				logmsg("--max-bytes %s: expected %u to %u", optarg,
+				       SW_POLICY_MAX_BYTES_MIN, SW_POLICY_MAX_BYTES_MAX);
 				return -1;
 			}
 			break;
@@ -280,10 +294,10 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			d->verbose = 1;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			print_usage(stdout);
 			exit(EXIT_SUCCESS);
 		default:
-			fputs(usage, stderr);
+			print_usage(stderr);
 			return -1;
 		}
 	}

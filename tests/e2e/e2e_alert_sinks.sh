@@ -5,6 +5,9 @@
 # alert on stdin; OCSF encoding; flood control; the registry across restarts and when corrupt.
 # No sink output may contain the plaintext.
 . "$(dirname "$0")/lib.sh"
+# Its restarts damage the registry and encode OCSF: state a trace does not hold, so a replay
+# cannot equal these runs (every other e2e test checks replay = live).
+E2E_REPLAY_CHECKED=1
 
 cat >"$E2E_TMP/hook.sh" <<'SH'
 #!/bin/sh

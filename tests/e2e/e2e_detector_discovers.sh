@@ -22,7 +22,7 @@ sleep 1.5
 check "the learned secret is in the set on disk (secrets list, marked learned)" \
 	bash -c "'$SPRAWLCTL' secrets list | grep github-token- | grep -q '(learned)'"
 e2e_stop
-: >"$ALERTS"
+ALERTS=$E2E_TMP/alerts-restart.jsonl
 e2e_start
 leak "$WORK/third.txt"
 wait_alerts 1 "a['kind']=='secret_spread'" 10

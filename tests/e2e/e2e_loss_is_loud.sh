@@ -27,7 +27,7 @@ check "status reports the same truncation count" \
 e2e_stop
 
 # A 1 MiB ring buffer cannot hold one whole 1 MiB write: reserve failures are counted.
-: >"$ALERTS"
+ALERTS=$E2E_TMP/alerts-ring.jsonl
 e2e_start --ringbuf-mb 1
 # Four writers at once on two CPUs: the consumer cannot drain as fast as they fill.
 "$SPRAWLCTL" run -- sh -c "for i in 1 2 3 4; do dd if=/dev/zero of='$WORK/flood3.'\$i bs=1M count=64 status=none & done; wait"

@@ -555,7 +555,9 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 				}
 			}
 			sw_artifact__key(a, key, sizeof(key));
-			proc_of(p, ev->hdr);
+			/* A read-back may come after its writer exited: it is not brought back. */
+			if (!(fl & SW_F_READBACK))
+				proc_of(p, ev->hdr);
 			spread(p, h, ev->hdr, a, a->type == SW_ART_PIPE ? NULL : key);
 			free(a);
 		}
@@ -1016,12 +1018,18 @@ static void on_loss(struct sw_pipeline *p, const struct sw_event *ev)
 
 /* Time passes: held alerts come due, flood control summarises, the pipeline's own losses are
  * reported. */
+static void restart(struct sw_pipeline *p);
+
 static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	struct sw_ratelimit_summary sum[32];
 	struct sw_alert *a = &p->alert;
 	size_t n, i, j;
 
+	/* A daemon's first tick: in a replay of several runs, what the previous daemon did at its
+	 * stop happens here, and what it knew is forgotten, as a new daemon knows nothing. */
+	if ((ev->hdr->flags & SW_F_FIRST) && p->st.records > 1)
+		restart(p);
 	p->tick_ktime = ev->hdr->ktime;
 	p->tick_real_ns = ev->tick->realtime_ns;
 	p->now_us = rec_time(p, ev->hdr->ktime);
@@ -1200,6 +1208,34 @@ void sw_pipeline__finish(struct sw_pipeline *p)
 	p->force = 1;
 	sw_delivery__release(p->dl, UINT64_MAX, 1, decide, p);
 	p->force = 0;
+}
+
+static void restart(struct sw_pipeline *p)
+{
+	struct sw_proctab *pt = sw_proctab__new();
+	struct sw_streams *streams = sw_streams__new();
+	struct sw_rescan *rescan = sw_rescan__new();
+	size_t i;
+
+	sw_pipeline__stop(p);
+	sw_pipeline__finish(p);
+	if (!pt || !streams || !rescan) {
+		sw_proctab__free(pt);
+		sw_streams__free(streams);
+		sw_rescan__free(rescan);
+		return;
+	}
+	sw_proctab__free(p->pt);
+	sw_streams__free(p->streams);
+	sw_rescan__free(p->rescan);
+	p->pt = pt;
+	p->streams = streams;
+	p->rescan = rescan;
+	for (i = 0; i < READERS_MAX; i++) {
+		free(p->readers[i].exe);
+		memset(&p->readers[i], 0, sizeof(p->readers[i]));
+	}
+	sw_delivery__set_policy(p->dl, &p->policy); /* flood control starts over */
 }
 
 /* ---- queries ---- */
