@@ -160,6 +160,73 @@ static void test_replay_unknown_secret_counted(void **state)
 	tp_free(g);
 }
 
+static void test_close_of_file_two_wrote_reads_back_once(void **state)
+{
+	static const char args[] = "sqlite3";
+	static const uint8_t junk[8] = {1};
+	struct tp *f = *state;
+
+	tp_proc(f, 102, "/usr/bin/sqlite3", args, sizeof(args));
+	tp_feed(f);
+	tp_file(f, TP_PID, 150, "/w/shared.db", junk, sizeof(junk))->file_pos = 0;
+	tp_feed(f);
+	tp_file(f, 102, 150, "/w/shared.db", junk, sizeof(junk))->file_pos = 64;
+	tp_feed(f);
+	/* One close of the file: one read-back of it, not one per writer that touched it. */
+	tp_closed(f, TP_PID, TP_UDEV, 150);
+	tp_feed(f);
+	assert_int_equal(f->nreq, 1);
+	assert_int_equal(f->req[0].kind, SW_REQ_READBACK);
+	assert_int_equal(f->req[0].ino, 150);
+}
+
+static void test_flood_summary_survives_rules_record(void **state)
+{
+	struct tp *f = *state;
+	size_t i;
+
+	tp_at(f, 10);
+	for (i = 0; i < 25; i++) {
+		tp_file(f, TP_PID, 160 + i, "/w/flood", f->sec[0].v, 40);
+		tp_feed(f);
+	}
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 20);
+	/* New rules (a replay of a trace spanning a restart): the 5 held back are still told. */
+	tp_rules(f, NULL);
+	tp_feed(f);
+	tp_tick(f, 10010);
+	tp_feed(f);
+	tp_tick(f, 20010);
+	tp_feed(f);
+	assert_int_equal(f->n, 21);
+	assert_int_equal(f->got[20].a.kind, SW_ALERT_RATE_LIMITED);
+	assert_int_equal(f->got[20].a.count, 5);
+}
+
+static void test_finish_tells_flood_held_back(void **state)
+{
+	struct tp *f = *state;
+	size_t i;
+
+	tp_at(f, 10);
+	for (i = 0; i < 25; i++) {
+		tp_file(f, TP_PID, 180 + i, "/w/flood", f->sec[0].v, 40);
+		tp_feed(f);
+	}
+	/* The daemon stops 2 s later: nothing held back goes untold. */
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 20);
+	sw_pipeline__stop(f->p);
+	sw_pipeline__finish(f->p);
+	tp_drain(f);
+	assert_int_equal(f->n, 21);
+	assert_int_equal(f->got[20].a.kind, SW_ALERT_RATE_LIMITED);
+	assert_int_equal(f->got[20].a.count, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +237,9 @@ int main(void)
 		T(test_rescan_cut_at_bound_gap),
 		T(test_reader_asked_again_when_unanswered),
 		T(test_replay_unknown_secret_counted),
+		T(test_close_of_file_two_wrote_reads_back_once),
+		T(test_flood_summary_survives_rules_record),
+		T(test_finish_tells_flood_held_back),
 #undef T
 	};
 
