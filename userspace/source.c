@@ -205,7 +205,7 @@ static void answer_readback(struct daemon *d, const struct sw_request *q, int de
 	size_t path_len = 0;
 	struct stat sb;
 	ssize_t n = 0;
-	int fd, first = 1;
+	int fd, first = 1, gone;
 
 	memset(r, 0, sizeof(*r));
 	if (q->rescan) {
@@ -224,8 +224,12 @@ static void answer_readback(struct daemon *d, const struct sw_request *q, int de
 	r->file_pos = -1;
 	r->total = q->length;
 	fd = open(q->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	/* A rescanned file deleted or replaced since: nothing is left there. A copy's source gone
+	 * is loss: its bytes are in the destination. */
+	gone = q->rescan && fd < 0 && errno == ENOENT;
 	if (fd >= 0 && (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != q->dev ||
 			sb.st_ino != q->ino)) {
+		gone = q->rescan; /* another file has the name now */
 		close(fd);
 		fd = -1;
 	}
@@ -239,7 +243,7 @@ static void answer_readback(struct daemon *d, const struct sw_request *q, int de
 		data = tail + r->path_len;
 		n = fd >= 0 && want ? pread(fd, data, want, off) : 0;
 		if (n < 0 || fd < 0)
-			fl |= SW_F_READ_ERR | SW_F_LAST;
+			fl |= SW_F_READ_ERR | SW_F_LAST | (gone ? SW_F_GONE : 0);
 		if (n <= 0 || (size_t)n < want || done + n >= q->length)
 			fl |= SW_F_LAST;
 		/* Stopped at the bound with more in the file: say so. */

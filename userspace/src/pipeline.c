@@ -518,7 +518,7 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 			sw_stream_ent__set_path(se, ev->path, ev->path_len);
 		}
 	}
-	if ((fl & SW_F_READBACK) && (fl & SW_F_READ_ERR))
+	if ((fl & SW_F_READBACK) && (fl & SW_F_READ_ERR) && !(fl & SW_F_GONE))
 		p->gaps[GAP_READBACK_FAILED]++;
 	if ((fl & SW_F_READBACK) && (fl & SW_F_TRUNCATED))
 		p->gaps[GAP_READBACK_CUT]++;
