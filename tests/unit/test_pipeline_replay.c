@@ -383,6 +383,58 @@ static void test_replay_runs_recorded_rules(void **state)
 	sw_rules__free(fixed);
 }
 
+static void test_replay_proc_argv(void **state)
+{
+	struct tp *f = *state;
+	char args[64];
+
+	/* What /proc said of a process whose argv holds a secret: shown redacted, live and
+	 * replayed alike. */
+	memcpy(args, "tool\0--key\0", 11);
+	memcpy(args + 11, f->sec[0].v, 40);
+	args[51] = 0;
+	tp_proc(f, 500, "/usr/bin/tool", args, 52);
+	tp_feed(f);
+	tp_at(f, 10);
+	tp_file(f, 500, 95, "/w/out", f->sec[1].v, 40);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0, "\"argv\":[\"tool\",\"--key\",\"[redacted]\"]");
+	replay_equals_live(f, NULL);
+}
+
+static void test_replay_discovered_in_argv(void **state)
+{
+	static const char b62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct tp *f = *state;
+	struct rng r = {5};
+	char args[128], tok[41];
+	size_t i, n;
+
+	memcpy(tok, "ghp_", 4);
+	for (i = 4; i < 40; i++)
+		tok[i] = b62[rng_next(&r) % 62];
+	tok[40] = 0;
+	n = snprintf(args, sizeof(args), "git%cclone%chttps://x:%s@github.com/o/r", 0, 0, tok) + 1;
+	tp_at(f, 10);
+	tp_exec(f, 102, "/usr/bin/git", args, n, "", 0);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_SECRET_DISCOVERED);
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"exec_arg\",\"path\":\"/usr/bin/git\",\"index\":2}");
+	tp_json_has(f, 0, "\"argv\":[\"git\",\"clone\",\"[redacted]\"]");
+	for (i = 0; i < f->n; i++)
+		assert_null(strstr(f->got[i].json, tok));
+	for (i = 0; i < f->nlog; i++)
+		assert_null(memmem(f->log[i].rec, f->log[i].size, tok, 40));
+	replay_equals_live(f, NULL);
+	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(args, sizeof(args));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +449,8 @@ int main(void)
 		T(test_replay_sockets),
 		T(test_replay_detectors),
 		T(test_replay_runs_recorded_rules),
+		T(test_replay_proc_argv),
+		T(test_replay_discovered_in_argv),
 #undef T
 	};
 
