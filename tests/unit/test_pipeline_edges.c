@@ -227,6 +227,61 @@ static void test_finish_tells_flood_held_back(void **state)
 	assert_int_equal(f->got[20].a.count, 5);
 }
 
+static void test_record_older_than_tick(void **state)
+{
+	struct tp *f = *state;
+
+	/* The ring is drained after the tick: a record made 100 ms before it maps back. */
+	tp_tick(f, 5000);
+	tp_feed(f);
+	tp_at(f, 4900);
+	tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/1", f->sec[0].v, 40);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.time_us, tp_us(4900));
+}
+
+static void test_sendfile_to_socket_alerts_peer(void **state)
+{
+	struct tp *f = *state;
+	struct sw_request q;
+	struct sw_data_rec *d;
+
+	/* sendfile(socket, file): the socket's bytes are the file's, read back. */
+	d = tp_copy(f, TP_PID, 190, NULL, 191, "/w/secret.txt", 0, 40);
+	d->art_kind = SW_AK_SOCKET;
+	d->family = 2; /* AF_INET */
+	d->protocol = 6;
+	d->port = 8080;
+	d->addr[0] = 127;
+	d->addr[3] = 1;
+	tp_feed(f);
+	assert_int_equal(f->nreq, 1);
+	q = tp_keep(f, 0);
+	assert_string_equal(q.path, "/w/secret.txt");
+	tp_readback(f, &q, 0, f->sec[0].v, 40, SW_F_FIRST | SW_F_LAST);
+	tp_feed(f);
+	assert_int_equal(f->n, 1); /* sockets are not held */
+	tp_is_spread(f, 0, 0, SW_ART_SOCKET);
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"socket\",\"proto\":\"tcp\",\"peer\":"
+		    "\"127.0.0.1:8080\"}");
+}
+
+static void test_origins_in_kernel_encoding(void **state)
+{
+	struct tp *f = *state;
+	struct sw_inode_key k[4];
+
+	f->sec[1].origin_dev = TP_UDEV;
+	f->sec[1].origin_ino = 77;
+	snprintf(f->sec[1].origin, sizeof(f->sec[1].origin), "/home/u/.env");
+	tp_load_secrets(f);
+	assert_int_equal(sw_pipeline__origins(f->p, k, 4), 1);
+	assert_int_equal(k[0].dev, TP_KDEV);
+	assert_int_equal(k[0].ino, 77);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +295,9 @@ int main(void)
 		T(test_close_of_file_two_wrote_reads_back_once),
 		T(test_flood_summary_survives_rules_record),
 		T(test_finish_tells_flood_held_back),
+		T(test_record_older_than_tick),
+		T(test_sendfile_to_socket_alerts_peer),
+		T(test_origins_in_kernel_encoding),
 #undef T
 	};
 
