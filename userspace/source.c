@@ -393,7 +393,8 @@ void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *a
 
 int source__rules(struct daemon *d, const struct sw_embedded_file *files)
 {
-	long n = sw_rulesrec__pack(files, d->rulesbuf, SW_RULES_REC_MAX + sizeof(struct sw_rules_rec));
+	long n = sw_rulesrec__pack(files, d->rulesbuf,
+				   SW_RULES_REC_MAX + sizeof(struct sw_rules_rec));
 
 	if (n < 0)
 		return (int)n;

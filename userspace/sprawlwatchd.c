@@ -56,7 +56,8 @@ static const char usage[] =
 	"                    redacted) for `sprawlctl replay` and `sprawlctl trace dump`\n"
 	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default %llu, from\n"
 	"                    the policy's capture.ringbuf_bytes)\n"
-	"  --max-bytes N     bytes captured per syscall before a counted truncation (default %llu,\n"
+	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
+	"%llu,\n"
 	"                    the policy's capture.max_bytes)\n"
 	"  -v, --verbose     log each event summary to stderr (never data)\n"
 	"  -h, --help        show this help\n";

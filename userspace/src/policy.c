@@ -46,10 +46,14 @@ enum sw_severity sw_policy__severity(const struct sw_policy *p, enum sw_alert_ki
 const char *sw_policy__place_name(unsigned int place)
 {
 	static const char *const names[SW_PLACE__COUNT] = {
-		[SW_ART_FILE] = "file",		    [SW_ART_SOCKET] = "socket",
-		[SW_ART_EXEC_ARG] = "exec_arg",	    [SW_ART_EXEC_ENV] = "exec_env",
-		[SW_ART_PIPE] = "pipe",		    [SW_ART_TTY] = "tty",
-		[SW_ART_TLS] = "tls",		    [SW_PLACE_TRANSCRIPT] = "transcript",
+		[SW_ART_FILE] = "file",
+		[SW_ART_SOCKET] = "socket",
+		[SW_ART_EXEC_ARG] = "exec_arg",
+		[SW_ART_EXEC_ENV] = "exec_env",
+		[SW_ART_PIPE] = "pipe",
+		[SW_ART_TTY] = "tty",
+		[SW_ART_TLS] = "tls",
+		[SW_PLACE_TRANSCRIPT] = "transcript",
 		[SW_PLACE_AGENT_PIPE] = "agent_pipe",
 	};
 

@@ -20,23 +20,23 @@ enum sw_place {
 };
 
 /* Bounds of the knobs, shared by the policy parser and the daemon's flags. */
-#define SW_POLICY_MAX_BYTES_MIN	 4096u
-#define SW_POLICY_MAX_BYTES_MAX	 (32u << 20)
-#define SW_POLICY_RINGBUF_MIN	 (1u << 20)
-#define SW_POLICY_RINGBUF_MAX	 (1u << 30)
-#define SW_POLICY_READBACK_MIN	 (1u << 20)
-#define SW_POLICY_READBACK_MAX	 (1ull << 36)
+#define SW_POLICY_MAX_BYTES_MIN 4096u
+#define SW_POLICY_MAX_BYTES_MAX (32u << 20)
+#define SW_POLICY_RINGBUF_MIN	(1u << 20)
+#define SW_POLICY_RINGBUF_MAX	(1u << 30)
+#define SW_POLICY_READBACK_MIN	(1u << 20)
+#define SW_POLICY_READBACK_MAX	(1ull << 36)
 
 struct sw_policy {
 	/* Severity of a first sighting by place (artifact type or enum sw_place). */
 	uint8_t place[SW_PLACE__COUNT];
 	/* Severity of every other alert kind (spread is by place above). */
 	uint8_t kind[SW_ALERT__COUNT];
-	uint32_t flood_burst;	   /* alerts per (session, secret) before limiting */
-	uint32_t flood_per_minute; /* then at most this many a minute */
-	uint32_t flood_summary_s;  /* a held-back burst is summarised this often */
-	uint64_t capture_max_bytes; /* per syscall buffer the kernel sends */
-	uint64_t ringbuf_bytes;	    /* power of two */
+	uint32_t flood_burst;	     /* alerts per (session, secret) before limiting */
+	uint32_t flood_per_minute;   /* then at most this many a minute */
+	uint32_t flood_summary_s;    /* a held-back burst is summarised this often */
+	uint64_t capture_max_bytes;  /* per syscall buffer the kernel sends */
+	uint64_t ringbuf_bytes;	     /* power of two */
 	uint64_t readback_max_bytes; /* bytes of one file or copy read back; past it a gap */
 	uint32_t hold_ms;	     /* how long a file or pipe alert waits for a rename/reader */
 	uint32_t learned_max;	     /* secrets detectors may add to the set */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The pipeline's parts (pipeline.c: the dispatcher, its outputs and time; pipeline_scan.c:
+ * matching bytes and deciding spreads; pipeline_places.c: processes, sessions, pipe readers,
+ * opens, renames, channels and read-backs) share its state through this header. Nothing
+ * outside the pipeline includes it. */
+#ifndef SW_PIPELINE_PRIV_H
+#define SW_PIPELINE_PRIV_H
+
+#include "alertbuild.h"
+#include "delivery.h"
+#include "event.h"
+#include "learn.h"
+#include "matcher.h"
+#include "naming.h"
+#include "pipeline.h"
+#include "redact.h"
+#include "rescan.h"
+#include "rulesrec.h"
+#include "streams.h"
+
+#define MATCHES_MAX  256  /* matches handled per scan; more are counted as a gap */
+#define REQUESTS_MAX 8192 /* requests one record may raise; more are counted */
+#define READERS_MAX  4096 /* pipe readers remembered */
+
+/* Losses the pipeline sees itself, reported with the next tick. */
+enum gap {
+	GAP_MATCHES,
+	GAP_ARGS,
+	GAP_ENV,
+	GAP_READBACK_FAILED,
+	GAP_READBACK_CUT,
+	GAP_COPY,
+	GAP_LEARN,
+	GAP_ALERTS,
+	GAP__COUNT
+};
+
+/* The matches of one scan: local to it, so nothing a later record does can disturb them. */
+struct hits {
+	struct sw_pipeline *p;
+	struct sw_match m[MATCHES_MAX];
+	uint8_t learned[MATCHES_MAX]; /* found by a detector in this record */
+	size_t n;
+	size_t first_new; /* secrets from this index on were learned in this record */
+	int redact;
+};
+
+struct sw_pipeline {
+	const struct sw_key *key;
+	struct sw_registry *reg;
+	struct sw_proctab *pt;
+	struct sw_secretset *set;
+	struct sw_matcher *m;
+	struct sw_streams *streams;
+	struct sw_rescan *rescan;
+	struct sw_delivery *dl;
+	const struct sw_rules *rules; /* in force: borrowed or own */
+	struct sw_rules *own_rules;
+	int rules_fixed; /* borrowed: rules records are ignored */
+	struct sw_policy policy;
+	struct sw_learn learn;
+	int learned_dirty;
+	char host[256];
+	struct sw_pipeline_stats st;
+	struct sw_alert alert; /* scratch: too big for the stack */
+	struct hits hits;      /* the matches of the record being handled */
+	/* Time: the wall clock at kernel time tick_ktime, from the latest tick. */
+	uint64_t tick_ktime, tick_real_ns, now_us, tick_seq;
+	uint64_t rec_us; /* the current record's time */
+	uint64_t gaps[GAP__COUNT];
+	/* Outputs of the current record. */
+	struct sw_redact red;
+	const struct sw_redaction *recorded; /* replay */
+	size_t nrecorded;
+	struct sw_request *req;
+	size_t nreq;
+	/* Pipe readers the source named: (kernel dev, ino) -> reader, and the tick it answered. */
+	struct reader {
+		uint64_t dev, ino, tick, asked;
+		uint32_t tgid;
+		char *exe;
+	} readers[READERS_MAX];
+	size_t readers_next;
+	int force;
+};
+
+
+/* A record's kernel time as wall-clock microseconds, through the latest tick. */
+static inline uint64_t rec_time(const struct sw_pipeline *p, uint64_t ktime)
+{
+	if (!p->tick_real_ns)
+		return ktime / 1000;
+	return (p->tick_real_ns + (ktime - p->tick_ktime)) / 1000;
+}
+
+/* pipeline.c */
+struct sw_request *pl_request(struct sw_pipeline *p, enum sw_request_kind kind,
+			      const struct sw_hdr *h, const char *path, size_t path_len);
+void pl_readback_file(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx);
+void pl_rescan_add(struct sw_pipeline *p, const struct sw_hdr *h, uint64_t dev, uint64_t ino,
+		   uint32_t gen, const char *path);
+/* pipeline_scan.c */
+void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st, const void *data,
+	     size_t len, size_t base, int whole);
+const struct sw_proc *pl_proc_of(struct sw_pipeline *p, const struct sw_hdr *h);
+void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hdr *h);
+void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
+		  uint32_t *elem);
+int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);
+void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const struct hits *h,
+		    const uint32_t *elem);
+int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev);
+int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);
+/* pipeline_places.c */
+struct sw_session *pl_session(struct sw_pipeline *p, uint64_t id, uint32_t root, uint64_t t);
+int pl_decide(struct sw_alert *a, void *ctx);
+int pl_on_exec(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);
+int pl_on_session(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_on_reader(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_on_open(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_on_renamed(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_on_closed(struct sw_pipeline *p, const struct sw_event *ev);
+
+#endif
