@@ -282,6 +282,51 @@ static void test_origins_in_kernel_encoding(void **state)
 	assert_int_equal(k[0].ino, 77);
 }
 
+static void test_rescan_first_starts_fresh(void **state)
+{
+	static const uint8_t junk[8] = {1};
+	struct tp *f = *state;
+	struct sw_request q;
+
+	tp_file(f, TP_PID, 195, "/w/r.db", junk, sizeof(junk))->file_pos = 0;
+	tp_feed(f);
+	tp_closed(f, TP_PID, TP_UDEV, 195);
+	tp_feed(f);
+	q = tp_keep(f, 0);
+	/* A read-back that never ended (its last chunk lost), then the next one from the top:
+	 * the two do not join. */
+	tp_readback(f, &q, 0, f->sec[0].v, 20, SW_F_FIRST);
+	tp_feed(f);
+	tp_readback(f, &q, 0, f->sec[0].v + 20, 20, SW_F_FIRST | SW_F_LAST);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+}
+
+static void test_readback_of_gone_file_no_gap(void **state)
+{
+	struct tp *f = *state;
+	struct sw_request q;
+
+	/* A copy's source deleted before it was read back: nothing was there to miss. */
+	tp_copy(f, TP_PID, 196, "/w/dst", 197, "/w/tmp-src", 0, 100);
+	tp_feed(f);
+	q = tp_keep(f, 0);
+	tp_readback(f, &q, 0, NULL, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR | SW_F_GONE);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	/* Unreadable while it exists: a gap. */
+	tp_readback(f, &q, 0, NULL, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0, "\"gaps\":{\"readback_failed\":1}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +343,8 @@ int main(void)
 		T(test_record_older_than_tick),
 		T(test_sendfile_to_socket_alerts_peer),
 		T(test_origins_in_kernel_encoding),
+		T(test_rescan_first_starts_fresh),
+		T(test_readback_of_gone_file_no_gap),
 #undef T
 	};
 
