@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The pipeline without a kernel or root, driven by records (files, sockets, ttys, time, the
- * registry, flood control, the outbox). The record builders and the harness are in testutil.h;
- * more pipeline paths in test_pipeline_*.c. */
+/* The pipeline without a kernel or root, driven by records (files, time, the registry,
+ * encodings, renames, origins, exposure, kernel flags, flood control, the outbox). The record
+ * builders and the harness are in testutil.h; more pipeline paths in test_pipeline_*.c. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -522,69 +519,6 @@ static void test_bad_records_counted(void **state)
 	assert_int_equal(st.data_bytes, 0);
 }
 
-/* A write to a socket: not held, the peer names the place. */
-static void sock(struct tp *f, uint64_t ino, uint16_t family, uint16_t proto, const void *addr,
-		 uint16_t port, const char *unix_path)
-{
-	struct sw_data_rec *d =
-		tp_data(f, TP_PID, SW_AK_SOCKET, ino, unix_path, f->sec[0].v, f->sec[0].len);
-
-	d->family = family;
-	d->sock_type = proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	d->protocol = proto;
-	d->port = port;
-	if (addr)
-		memcpy(d->addr, addr, family == AF_INET6 ? 16 : 4);
-	tp_feed(f);
-}
-
-static void test_socket_peers(void **state)
-{
-	struct tp *f = *state;
-	uint8_t v4[4], v6[16];
-
-	inet_pton(AF_INET, "10.1.2.3", v4);
-	inet_pton(AF_INET6, "2001:db8::7", v6);
-	sock(f, 700, AF_INET, IPPROTO_TCP, v4, 443, NULL);
-	assert_int_equal(f->n, 1);
-	sock(f, 701, AF_INET6, IPPROTO_TCP, v6, 8443, NULL);
-	sock(f, 702, AF_INET, IPPROTO_UDP, v4, 53, NULL);
-	sock(f, 703, AF_UNIX, 0, NULL, 0, "/run/agent.sock");
-	sock(f, 704, AF_INET, IPPROTO_TCP, v4, 443, NULL); /* same peer, other socket */
-	assert_int_equal(f->n, 4);
-	tp_json_has(
-		f, 0,
-		"\"artifact\":{\"type\":\"socket\",\"proto\":\"tcp\",\"peer\":\"10.1.2.3:443\"}");
-	tp_json_has(f, 1,
-		    "\"artifact\":{\"type\":\"socket\",\"proto\":\"tcp\",\"peer\":\"[2001:db8::7]:"
-		    "8443\"}");
-	tp_json_has(
-		f, 2,
-		"\"artifact\":{\"type\":\"socket\",\"proto\":\"udp\",\"peer\":\"10.1.2.3:53\"}");
-	tp_json_has(f, 3,
-		    "\"artifact\":{\"type\":\"socket\",\"proto\":\"unix\",\"peer\":\"/run/"
-		    "agent.sock\"}");
-	assert_int_equal(f->got[0].a.severity, SW_SEV_HIGH);
-	assert_int_equal(f->got[0].a.time_us, tp_us(0));
-}
-
-static void test_tty(void **state)
-{
-	struct tp *f = *state;
-	struct sw_data_rec *d;
-
-	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
-	d->rdev = (136 << 20) | 3;
-	tp_feed(f);
-	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
-	d->rdev = (136 << 20) | 3;
-	tp_feed(f);
-	assert_int_equal(f->n, 1);
-	tp_is_spread(f, 0, 0, SW_ART_TTY);
-	assert_int_equal(f->got[0].a.severity, SW_SEV_LOW);
-	tp_json_has(f, 0, "\"artifact\":{\"type\":\"tty\",\"path\":\"/dev/pts/3\"}");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,8 +541,6 @@ int main(void)
 		T(test_flood_control),
 		T(test_outbox_keeps_until_drained),
 		T(test_bad_records_counted),
-		T(test_socket_peers),
-		T(test_tty),
 #undef T
 	};
 
