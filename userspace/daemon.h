@@ -45,7 +45,8 @@ struct daemon {
 	unsigned int ticks;
 	enum sw_sink_format fmt;
 	int verbose;
-	uint32_t ringbuf_mb, max_bytes;
+	uint32_t ringbuf_mb, max_bytes; /* flags; 0 = the policy's */
+	uint64_t ringbuf_bytes;
 
 	struct sw_key key;
 	struct sw_kernel *k;

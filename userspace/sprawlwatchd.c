@@ -274,7 +274,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'b':
 			d->ringbuf_mb = strtoul(optarg, &end, 10);
-			if (*end || d->ringbuf_mb < (SW_POLICY_RINGBUF_MIN >> 20) ||
+			if (*end || d->ringbuf_mb < 1 ||
 			    d->ringbuf_mb > (SW_POLICY_RINGBUF_MAX >> 20) ||
 			    (d->ringbuf_mb & (d->ringbuf_mb - 1))) {
 				logmsg("--ringbuf-mb %s: expected a power of two from 1 to 1024",
@@ -414,8 +414,7 @@ static int load_rules(struct daemon *d)
 	pol = sw_rules__policy(d->rules);
 	if (!d->max_bytes)
 		d->max_bytes = pol->capture_max_bytes;
-	if (!d->ringbuf_mb)
-		d->ringbuf_mb = pol->ringbuf_bytes >> 20;
+	d->ringbuf_bytes = d->ringbuf_mb ? (uint64_t)d->ringbuf_mb << 20 : pol->ringbuf_bytes;
 	return 0;
 }
 
@@ -627,7 +626,7 @@ int main(int argc, char **argv)
 		logmsg("fanotify unavailable (%s): files written through mappings or io_uring are "
 		       "read back only when their writer exits",
 		       strerror(errno));
-	ko.ringbuf_bytes = d->ringbuf_mb << 20;
+	ko.ringbuf_bytes = d->ringbuf_bytes;
 	ko.max_bytes = d->max_bytes;
 	ko.pin_dir = d->paths.pin_dir;
 	d->k = sw_kernel__open(&ko, on_record, d, err, sizeof(err));

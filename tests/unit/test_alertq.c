@@ -15,7 +15,7 @@
 static struct sw_alert out[8];
 static int nout;
 
-static void take(struct sw_alert *a, void *ctx)
+static int take(struct sw_alert *a, void *ctx)
 {
 	(void)ctx;
 	if (nout < 8)
@@ -23,6 +23,16 @@ static void take(struct sw_alert *a, void *ctx)
 	/* argv points into the queue's copy: still valid during the callback */
 	assert_string_equal(a->process.argv[1], "-c");
 	nout++;
+	return 0;
+}
+
+/* An alert that cannot be decided yet stays first in line; the drain stops there. */
+static int wait_one(struct sw_alert *a, void *ctx)
+{
+	int *calls = ctx;
+
+	(void)a;
+	return ++*calls == 1;
 }
 
 static void file_alert(struct sw_alert *a, uint64_t ino, const char *path)
@@ -65,6 +75,30 @@ static void test_due_order_and_rename(void **state)
 	sw_alertq__free(q);
 }
 
+static void test_undecided_waits_first_in_line(void **state)
+{
+	struct sw_alertq *q = sw_alertq__new(4);
+	struct sw_alert a;
+	int calls = 0;
+
+	file_alert(&a, 1, "/w/1");
+	assert_int_equal(sw_alertq__push(q, &a, 10), 0);
+	file_alert(&a, 2, "/w/2");
+	assert_int_equal(sw_alertq__push(q, &a, 10), 0);
+	sw_alertq__drain(q, 100, 0, wait_one, &calls); /* the first waits: nothing leaves */
+	assert_int_equal(calls, 1);
+	assert_int_equal(sw_alertq__len(q), 2);
+	sw_alertq__drain(q, 100, 0, wait_one, &calls); /* decided now: both leave, in order */
+	assert_int_equal(calls, 3);
+	assert_int_equal(sw_alertq__len(q), 0);
+	file_alert(&a, 3, "/w/3");
+	assert_int_equal(sw_alertq__push(q, &a, 10), 0);
+	calls = 0;
+	sw_alertq__drain(q, 0, 1, wait_one, &calls); /* force: it leaves undecided */
+	assert_int_equal(sw_alertq__len(q), 0);
+	sw_alertq__free(q);
+}
+
 static void test_bounded(void **state)
 {
 	struct sw_alertq *q = sw_alertq__new(2);
@@ -82,6 +116,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_due_order_and_rename),
+		cmocka_unit_test(test_undecided_waits_first_in_line),
 		cmocka_unit_test(test_bounded),
 	};
 

@@ -13,7 +13,7 @@
 
 static void test_fork_exec_exit(void **state)
 {
-	struct sw_proctab *pt = sw_proctab__new(0);
+	struct sw_proctab *pt = sw_proctab__new();
 	const struct sw_session *s;
 	const struct sw_proc *p;
 
@@ -49,7 +49,7 @@ static void test_fork_exec_exit(void **state)
 
 static void test_pid_reuse(void **state)
 {
-	struct sw_proctab *pt = sw_proctab__new(0);
+	struct sw_proctab *pt = sw_proctab__new();
 
 	assert_int_equal(sw_proctab__fork(pt, 1, 50, 3, 0, "a"), 0);
 	/* The exit was missed and the pid comes back in another session. */
@@ -62,7 +62,7 @@ static void test_pid_reuse(void **state)
 
 static void test_unknown_learned(void **state)
 {
-	struct sw_proctab *pt = sw_proctab__new(0);
+	struct sw_proctab *pt = sw_proctab__new();
 	const struct sw_proc *p = sw_proctab__get(pt, 900, 1, 0, 9, "python3");
 
 	assert_non_null(p);

@@ -29,7 +29,7 @@ static void test_per_process(void **state)
 	struct sw_rescan *r = sw_rescan__new();
 
 	assert_int_equal(sw_rescan__add(r, 10, 1, 100, 0, "/a"), 0);
-	assert_int_equal(sw_rescan__add(r, 10, 1, 100, 0, "/a"), 0); /* once */
+	assert_int_equal(sw_rescan__add(r, 10, 1, 100, 0, "/a"), 1); /* once */
 	assert_int_equal(sw_rescan__add(r, 10, 1, 101, 0, "/b"), 0);
 	assert_int_equal(sw_rescan__add(r, 11, 1, 102, 0, "/c"), 0);
 	seen = 0;

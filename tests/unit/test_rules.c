@@ -101,11 +101,21 @@ static void test_policy_defaults(void **state)
 	assert_int_equal(p->flood_per_minute, 120);
 	assert_int_equal(p->capture_max_bytes, 1 << 20);
 	assert_int_equal(p->ringbuf_bytes, 16 << 20);
-	assert_int_equal(sw_rules__severity(r, SW_ART_FILE), SW_SEV_MEDIUM);
-	assert_int_equal(sw_rules__severity(r, SW_ART_TLS), SW_SEV_CRITICAL);
-	assert_int_equal(sw_rules__severity(r, SW_PLACE_AGENT_PIPE), SW_SEV_CRITICAL);
-	assert_int_equal(sw_rules__severity(r, SW_PLACE_TRANSCRIPT), SW_SEV_HIGH);
-	assert_string_equal(sw_alert__severity_name(sw_rules__severity(r, SW_ART_PIPE)), "low");
+	assert_int_equal(
+		sw_policy__severity(sw_rules__policy(r), SW_ALERT_SECRET_SPREAD, SW_ART_FILE),
+		SW_SEV_MEDIUM);
+	assert_int_equal(
+		sw_policy__severity(sw_rules__policy(r), SW_ALERT_SECRET_SPREAD, SW_ART_TLS),
+		SW_SEV_CRITICAL);
+	assert_int_equal(sw_policy__severity(sw_rules__policy(r), SW_ALERT_SECRET_SPREAD,
+					     SW_PLACE_AGENT_PIPE),
+			 SW_SEV_CRITICAL);
+	assert_int_equal(sw_policy__severity(sw_rules__policy(r), SW_ALERT_SECRET_SPREAD,
+					     SW_PLACE_TRANSCRIPT),
+			 SW_SEV_HIGH);
+	assert_string_equal(sw_alert__severity_name(sw_policy__severity(
+				    sw_rules__policy(r), SW_ALERT_SECRET_SPREAD, SW_ART_PIPE)),
+			    "low");
 	sw_rules__free(r);
 
 	/* An empty policy file keeps every default; a partial one overrides only what it says. */
@@ -118,8 +128,12 @@ static void test_policy_defaults(void **state)
 		      "capture: {ringbuf_bytes: 262144}\n",
 		      &e);
 	assert_non_null(r);
-	assert_int_equal(sw_rules__severity(r, SW_ART_PIPE), SW_SEV_CRITICAL);
-	assert_int_equal(sw_rules__severity(r, SW_ART_FILE), SW_SEV_MEDIUM);
+	assert_int_equal(
+		sw_policy__severity(sw_rules__policy(r), SW_ALERT_SECRET_SPREAD, SW_ART_PIPE),
+		SW_SEV_CRITICAL);
+	assert_int_equal(
+		sw_policy__severity(sw_rules__policy(r), SW_ALERT_SECRET_SPREAD, SW_ART_FILE),
+		SW_SEV_MEDIUM);
 	assert_int_equal(sw_rules__policy(r)->flood_burst, 3);
 	assert_int_equal(sw_rules__policy(r)->flood_per_minute, 120);
 	assert_int_equal(sw_rules__policy(r)->ringbuf_bytes, 262144);
@@ -384,9 +398,12 @@ static void test_errors_policy(void **state)
 		error_of("policy.yaml", "severity:\n  file: severe\n"),
 		"rules/policy.yaml:2:9: unknown severity 'severe' (expected one of: info, "
 		"low, medium, high, critical)");
-	assert_string_equal(error_of("policy.yaml", "severity:\n  disk: low\n"),
-			    "rules/policy.yaml:2:3: unknown key 'disk' (expected one of: file, "
-			    "socket, exec_arg, exec_env, pipe, tty, tls, transcript, agent_pipe)");
+	assert_string_equal(
+		error_of("policy.yaml", "severity:\n  disk: low\n"),
+		"rules/policy.yaml:2:3: unknown key 'disk' (expected one of: file, "
+		"socket, exec_arg, exec_env, pipe, tty, tls, transcript, agent_pipe, "
+		"exposure, discovered, coverage_gap, unmonitored_channel, rate_limited, "
+		"state_warning)");
 	assert_string_equal(error_of("policy.yaml", "flood:\n  burst: 0\n"),
 			    "rules/policy.yaml:2:10: burst must be between 1 and 100000, not 0");
 	assert_string_equal(error_of("policy.yaml", "flood:\n  burst: -1\n"),

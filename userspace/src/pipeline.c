@@ -14,6 +14,8 @@ static const char *const gap_names[GAP__COUNT] = {
 	"readback_truncated", "copy_unread",	     "learn_dropped",	   "alerts_dropped",
 };
 
+static void flood_summaries(struct sw_pipeline *p, uint64_t due);
+
 static int set_rules(struct sw_pipeline *p, struct sw_rules *own)
 {
 	const struct sw_rules *r = own ? own : p->rules;
@@ -25,7 +27,10 @@ static int set_rules(struct sw_pipeline *p, struct sw_rules *own)
 		p->own_rules = own;
 		p->rules = own;
 	}
-	return p->dl ? sw_delivery__set_policy(p->dl, &p->policy) : 0;
+	if (!p->dl)
+		return 0;
+	flood_summaries(p, UINT64_MAX); /* the old limiter's, before it goes */
+	return sw_delivery__set_policy(p->dl, &p->policy);
 }
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
@@ -206,12 +211,35 @@ static void on_loss(struct sw_pipeline *p, const struct sw_event *ev)
  * reported. */
 static void restart(struct sw_pipeline *p);
 
-static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
+/* What flood control held back, told (due summaries; all of them with UINT64_MAX). */
+static void flood_summaries(struct sw_pipeline *p, uint64_t due)
 {
 	struct sw_ratelimit_summary sum[32];
 	struct sw_alert *a = &p->alert;
 	size_t n, i, j;
 
+	do {
+		n = sw_delivery__summaries(p->dl, due, sum, 32);
+		for (i = 0; i < n; i++) {
+			sw_alertbuild__base(a, SW_ALERT_RATE_LIMITED, p->now_us, p->host,
+					    &p->policy);
+			for (j = 0; j < p->set->n; j++)
+				if (!memcmp(p->set->secrets[j].id, sum[i].secret_id,
+					    SW_SECRET_ID_BYTES))
+					sw_alertbuild__secret(a, &p->set->secrets[j]);
+			if (sum[i].session_id)
+				sw_alertbuild__session(a, p->pt, sum[i].session_id);
+			a->count = sum[i].suppressed;
+			snprintf(a->message, sizeof(a->message),
+				 "%llu alert(s) held back by flood control",
+				 (unsigned long long)sum[i].suppressed);
+			sw_delivery__emit(p->dl, a);
+		}
+	} while (n == 32);
+}
+
+static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
+{
 	/* A daemon's first tick: in a replay of several runs, what the previous daemon did at its
 	 * stop happens here, and what it knew is forgotten, as a new daemon knows nothing. */
 	if ((ev->hdr->flags & SW_F_FIRST) && p->st.records > 1)
@@ -227,19 +255,7 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 	gap_alert(p, p->now_us, gap_names, p->gaps, GAP__COUNT);
 	memset(p->gaps, 0, sizeof(p->gaps));
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
-	n = sw_delivery__summaries(p->dl, p->now_us, sum, 32);
-	for (i = 0; i < n; i++) {
-		sw_alertbuild__base(a, SW_ALERT_RATE_LIMITED, p->now_us, p->host, &p->policy);
-		for (j = 0; j < p->set->n; j++)
-			if (!memcmp(p->set->secrets[j].id, sum[i].secret_id, SW_SECRET_ID_BYTES))
-				sw_alertbuild__secret(a, &p->set->secrets[j]);
-		if (sum[i].session_id)
-			sw_alertbuild__session(a, p->pt, sum[i].session_id);
-		a->count = sum[i].suppressed;
-		snprintf(a->message, sizeof(a->message), "%llu alert(s) held back by flood control",
-			 (unsigned long long)sum[i].suppressed);
-		sw_delivery__emit(p->dl, a);
-	}
+	flood_summaries(p, p->now_us);
 }
 
 static int on_rules(struct sw_pipeline *p, const struct sw_event *ev)
@@ -394,6 +410,7 @@ void sw_pipeline__finish(struct sw_pipeline *p)
 	p->force = 1;
 	sw_delivery__release(p->dl, UINT64_MAX, 1, pl_decide, p);
 	p->force = 0;
+	flood_summaries(p, UINT64_MAX);
 }
 
 static void restart(struct sw_pipeline *p)

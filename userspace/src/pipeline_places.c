@@ -9,6 +9,7 @@
 
 #include "pipeline_priv.h"
 
+/* Pipe readers the source named, newest first. */
 static struct reader *reader_find(struct sw_pipeline *p, uint64_t dev, uint64_t ino)
 {
 	size_t i, j;
@@ -77,6 +78,8 @@ int pl_decide(struct sw_alert *a, void *ctx)
 	return 0;
 }
 
+/* A session opened a secret's origin: the agent read the secret (exposure), once per secret
+ * and session. */
 void pl_on_open(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	uint64_t dev = sw_naming__user_dev(ev->open->dev), t = rec_time(p, ev->hdr->ktime);
@@ -313,8 +316,7 @@ int pl_on_session(struct sw_pipeline *p, const struct sw_event *ev)
 	return 0;
 }
 
-/* What /proc said of a process whose exec the pipeline never saw. Its argv is not a place we
- * saw a secret land (the exec went unseen), but what holds one stays out of the trace. */
+/* The source's answer to a reader request; held pipe alerts can now leave. */
 void pl_on_reader(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	uint64_t now = p->tick_seq + 1;
@@ -330,4 +332,3 @@ void pl_on_reader(struct sw_pipeline *p, const struct sw_event *ev)
 	r->exe = known && known[0] ? strdup(known) : strndup(ev->path, ev->path_len);
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
 }
-

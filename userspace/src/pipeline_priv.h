@@ -84,7 +84,6 @@ struct sw_pipeline {
 	int force;
 };
 
-
 /* A record's kernel time as wall-clock microseconds, through the latest tick. */
 static inline uint64_t rec_time(const struct sw_pipeline *p, uint64_t ktime)
 {

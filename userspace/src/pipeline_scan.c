@@ -49,7 +49,7 @@ static void recorded(const uint8_t *id, const struct sw_match *m, int discovered
  * stream st, keeping the spans out of the trace. base: data's offset in the record. whole:
  * nothing continues these bytes (an argv string), so no tail of them is unsettled. */
 void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st, const void *data,
-		 size_t len, size_t base, int whole)
+	     size_t len, size_t base, int whole)
 {
 	uint64_t start = sw_stream__offset(st);
 
@@ -221,8 +221,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	h->p = p;
 	h->n = 0;
 	h->redact = 0;
-	pl_scan(p, h, se->s, ev->bytes, ev->bytes_len, (const char *)ev->bytes - (const char *)ev->hdr,
-	     0);
+	pl_scan(p, h, se->s, ev->bytes, ev->bytes_len,
+		(const char *)ev->bytes - (const char *)ev->hdr, 0);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))
@@ -232,7 +232,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		if (a) {
 			sw_naming__data(ev, se->path, a);
 			if (a->type == SW_ART_FILE && !se->path && !(fl & SW_F_READBACK)) {
-				struct sw_request *r = pl_request(p, SW_REQ_NAME_FD, ev->hdr, NULL, 0);
+				struct sw_request *r =
+					pl_request(p, SW_REQ_NAME_FD, ev->hdr, NULL, 0);
 
 				if (r) {
 					r->fd = d->fd;
@@ -277,11 +278,13 @@ static int span_holds_secret(const struct sw_pipeline *p, size_t off, size_t len
 	size_t i;
 
 	for (i = 0; i < p->red.n; i++)
-		if (memcmp(p->red.span[i].secret_id, zero, 8) && p->red.span[i].offset < off + len &&
+		if (memcmp(p->red.span[i].secret_id, zero, 8) &&
+		    p->red.span[i].offset < off + len &&
 		    p->red.span[i].offset + p->red.span[i].length > off)
 			return 1;
 	for (i = 0; i < p->nrecorded; i++)
-		if (memcmp(p->recorded[i].secret_id, zero, 8) && p->recorded[i].offset < off + len &&
+		if (memcmp(p->recorded[i].secret_id, zero, 8) &&
+		    p->recorded[i].offset < off + len &&
 		    p->recorded[i].offset + p->recorded[i].length > off)
 			return 1;
 	return 0;
@@ -291,7 +294,7 @@ static int span_holds_secret(const struct sw_pipeline *p, size_t off, size_t len
  * fresh stream. The matches are kept per element (elem[i]) and spread once the process table
  * holds the new image with its secret-bearing argv elements shown as "[redacted]". */
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
-		      uint32_t *elem)
+		  uint32_t *elem)
 {
 	const char *s = env ? ev->env : ev->args, *end = s + (env ? ev->env_len : ev->args_len);
 	struct sw_stream *st;
@@ -313,7 +316,7 @@ void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, str
 }
 
 void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const struct hits *h,
-			const uint32_t *elem)
+		    const uint32_t *elem)
 {
 	char key[SW_ARTIFACT_KEY_MAX];
 	struct sw_artifact *a = malloc(sizeof(*a));
@@ -323,7 +326,8 @@ void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const stru
 	for (i = 0; a && one && i < h->n; i++) {
 		int env = (elem[i] & 0x80000000u) != 0;
 		uint32_t index = elem[i] & 0x7fffffffu;
-		const char *s = env ? ev->env : ev->args, *end = s + (env ? ev->env_len : ev->args_len);
+		const char *s = env ? ev->env : ev->args,
+			   *end = s + (env ? ev->env_len : ev->args_len);
 		uint32_t k;
 
 		for (k = 0; k < index && s < end; k++)
@@ -350,14 +354,15 @@ void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const stru
 	free(a);
 }
 
-/* The new image's argv for the process table: an element that holds a tracked secret is shown
- * as "[redacted]", in live alerts and replayed ones alike. */
-int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
+/* A process image for the table: an argv element that holds a tracked secret (a span of the
+ * record found now, or recorded with a replayed one) is stored as "[redacted]", so live alerts
+ * and replayed ones show the same, and the table never holds the value. */
+static int store_proc(struct sw_pipeline *p, const struct sw_hdr *hd, const char *comm,
+		      const char *exe, size_t exe_len, const char *args, size_t args_len)
 {
-	const struct sw_hdr *hd = ev->hdr;
-	const char *s = ev->args, *end = ev->args + ev->args_len;
-	char *clean = malloc(ev->args_len + 16 * SW_ARGV_MAX + 1), *o = clean;
-	size_t len;
+	const char *s = args, *end = args + args_len;
+	size_t cap = args_len + 16 * SW_ARGV_MAX + 1, len;
+	char *clean = malloc(cap), *o = clean;
 	int e;
 
 	if (!clean)
@@ -365,7 +370,7 @@ int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *c
 	for (; s < end; s += len + 1) {
 		len = strnlen(s, end - s);
 		if (span_holds_secret(p, s - (const char *)hd, len) &&
-		    (size_t)(o - clean) + 11 <= ev->args_len + 16 * SW_ARGV_MAX) {
+		    (size_t)(o - clean) + 11 <= cap) {
 			memcpy(o, "[redacted]", 11);
 			o += 11;
 		} else {
@@ -374,14 +379,20 @@ int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *c
 			o += len + (s + len < end);
 		}
 	}
-	e = sw_proctab__exec(p->pt, hd->tgid, hd->ppid, hd->uid, hd->session_id, comm, ev->filename,
-			     ev->filename_len, clean, o - clean);
+	e = sw_proctab__exec(p->pt, hd->tgid, hd->ppid, hd->uid, hd->session_id, comm, exe, exe_len,
+			     clean, o - clean);
 	free(clean);
 	return e;
 }
 
-/* A session opened a secret's origin: the agent read the secret (exposure), once per secret
- * and session. */
+int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
+{
+	return store_proc(p, ev->hdr, comm, ev->filename, ev->filename_len, ev->args, ev->args_len);
+}
+
+/* What /proc said of a process whose exec the pipeline never saw. Its argv is not a place we
+ * saw a secret land (the exec went unseen), but what holds one stays out of the trace and the
+ * table. */
 int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
 {
 	const struct sw_hdr *h = ev->hdr;
@@ -405,8 +416,5 @@ int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *com
 
 	if (h->session_id)
 		pl_session(p, h->session_id, h->tgid, rec_time(p, h->ktime));
-	return sw_proctab__exec(p->pt, h->tgid, h->ppid, h->uid, h->session_id, comm, ev->path,
-				ev->path_len, ev->args, ev->args_len);
+	return store_proc(p, h, comm, ev->path, ev->path_len, ev->args, ev->args_len);
 }
-
-/* The source's answer to a reader request; held pipe alerts can now leave. */

@@ -22,7 +22,7 @@ enum sw_place {
 /* Bounds of the knobs, shared by the policy parser and the daemon's flags. */
 #define SW_POLICY_MAX_BYTES_MIN 4096u
 #define SW_POLICY_MAX_BYTES_MAX (32u << 20)
-#define SW_POLICY_RINGBUF_MIN	(1u << 20)
+#define SW_POLICY_RINGBUF_MIN	(64u << 10)
 #define SW_POLICY_RINGBUF_MAX	(1u << 30)
 #define SW_POLICY_READBACK_MIN	(1u << 20)
 #define SW_POLICY_READBACK_MAX	(1ull << 36)

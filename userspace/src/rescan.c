@@ -51,7 +51,7 @@ int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t in
 
 	for (e = r->head; e; e = e->next)
 		if (e->tgid == tgid && e->dev == dev && e->ino == ino && e->gen == gen)
-			return 0;
+			return 1;
 	if (r->n >= SW_RESCAN_MAX) {
 		/* New entries go to the head, so the oldest is the last. */
 		for (pp = &r->head; (*pp)->next; pp = &(*pp)->next)

@@ -14,8 +14,8 @@ struct sw_rescan;
 
 struct sw_rescan *sw_rescan__new(void);
 void sw_rescan__free(struct sw_rescan *r);
-/* Remembers (dev, ino, path) for tgid; a file already remembered for tgid is not added twice.
- * dev in stat's encoding. */
+/* Remembers (dev, ino, path) for tgid: 0, or 1 when it was remembered already (not added
+ * twice), or a negative errno. dev in stat's encoding. */
 int sw_rescan__add(struct sw_rescan *r, uint32_t tgid, uint64_t dev, uint64_t ino, uint32_t gen,
 		   const char *path);
 /* Calls fn for every file remembered for tgid, then forgets them. */
