@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "delivery.h"
 #include "pipeline.h"
 #include "testutil.h"
 
@@ -394,6 +395,40 @@ static void test_tty(void **state)
 	tp_json_has(f, 0, "\"artifact\":{\"type\":\"tty\",\"path\":\"/dev/pts/3\"}");
 }
 
+static void test_held_queue_full(void **state)
+{
+	struct tp *f = *state;
+	size_t i, answered = 0;
+
+	/* More pipe alerts than can wait for their readers at once (each in its own session:
+	 * flood control stays out): the ones without room are lost, and said to be. A file alert
+	 * without room goes out at once instead. */
+	for (i = 0; i < SW_DELIVERY_HELD_MAX + 6; i++) {
+		f->session = 1000 + i;
+		tp_data(f, TP_PID, SW_AK_PIPE, 5000 + i, NULL, f->sec[0].v, 40);
+		tp_feed(f);
+	}
+	assert_int_equal(f->n, 0);
+	tp_file(f, TP_PID, 4999, "/w/now", f->sec[1].v, 40);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 1, SW_ART_FILE);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->got[1].a.kind, SW_ALERT_COVERAGE_GAP);
+	tp_json_has(f, 1, "\"gaps\":{\"alerts_dropped\":6}");
+	/* Each answer lets one pipe alert go and asks for the next reader. */
+	while (f->nreq == 1 && answered < 2 * SW_DELIVERY_HELD_MAX) {
+		assert_int_equal(f->req[0].kind, SW_REQ_READER);
+		tp_reader(f, 0, f->req[0].ino, NULL);
+		tp_feed(f);
+		answered++;
+	}
+	assert_int_equal(answered, SW_DELIVERY_HELD_MAX);
+	assert_int_equal(f->n, 2 + 1); /* one reader, seen before for the same secret */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +449,7 @@ int main(void)
 		T(test_readback_of_gone_file_no_gap),
 		T(test_socket_peers),
 		T(test_tty),
+		T(test_held_queue_full),
 #undef T
 	};
 
