@@ -435,6 +435,36 @@ static void test_replay_discovered_in_argv(void **state)
 	sodium_memzero(args, sizeof(args));
 }
 
+static void test_daemon_restart_in_recording(void **state)
+{
+	struct tp *f = *state;
+
+	/* A trace of two daemon runs. The first leaves a held alert and half a secret. */
+	tp_at(f, 10);
+	tp_file(f, TP_PID, 97, "/w/a", f->sec[0].v, 40);
+	tp_feed(f);
+	tp_file(f, TP_PID, 98, "/w/b", f->sec[1].v, 20);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	/* The next daemon's first tick: what the first did at its stop happens now (held alerts
+	 * out), and what it knew is forgotten. */
+	tp_tick(f, 100)->hdr.flags = SW_F_FIRST;
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 0, SW_ART_FILE);
+	assert_int_equal(f->got[0].a.time_us, tp_us(10));
+	assert_false(sw_pipeline__knows(f->p, TP_PID));
+	assert_false(sw_pipeline__knows(f->p, TP_ROOT));
+	/* A new daemon never saw the first half: the rest completes nothing. */
+	tp_at(f, 110);
+	tp_file(f, TP_PID, 98, NULL, f->sec[1].v + 20, 20)->hdr.flags = SW_F_LAST;
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	replay_equals_live(f, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +481,7 @@ int main(void)
 		T(test_replay_runs_recorded_rules),
 		T(test_replay_proc_argv),
 		T(test_replay_discovered_in_argv),
+		T(test_daemon_restart_in_recording),
 #undef T
 	};
 
