@@ -661,6 +661,8 @@ int main(int argc, char **argv)
 	logmsg("watching (state %s, control %s)", d->paths.state_dir, d->paths.control);
 	if (!run_loop(d))
 		ret = EXIT_SUCCESS;
+	/* What detectors learned in the last second too: a replay needs the set to name it. */
+	save_learned(d);
 	logmsg("stopping");
 cleanup:
 	if (d->listen_fd >= 0) {
