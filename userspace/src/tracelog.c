@@ -31,6 +31,7 @@
 #include "sprawl_events.h"
 #include "fileio.h"
 #include "tracelog.h"
+#include "tracerec.h"
 
 _Static_assert(sizeof(((struct sw_redaction *)0)->secret_id) == SW_SECRET_ID_BYTES,
 	       "redaction secret id size");
@@ -230,9 +231,8 @@ struct sw_tracelog_writer {
 	uint8_t *rec; /* the redacted copy of the record being appended */
 	size_t rec_cap;
 	struct span *spans;
-	Sprawl__Redaction *pr;
-	Sprawl__Redaction **prp;
 	size_t red_cap;
+	struct sw_tracerec *tr; /* record -> Event */
 	z_stream z;
 	int zinit;
 	struct sw_tracelog_stats st;
@@ -424,6 +424,9 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
 	w->max_segment_bytes = o->max_segment_bytes ?: SW_TRACELOG_SEGMENT_BYTES_DEFAULT;
 	w->max_segments = o->max_segments ?: SW_TRACELOG_SEGMENTS_DEFAULT;
 	w->block_bytes = o->block_bytes ?: SW_TRACELOG_BLOCK_BYTES_DEFAULT;
+	w->tr = sw_tracerec__new();
+	if (!w->tr)
+		goto fail_errno;
 
 	if (mkdir(o->dir, 0700) && errno != EEXIST)
 		goto fail_errno;
@@ -488,7 +491,7 @@ static void copy_redacted(struct sw_tracelog_writer *w, const uint8_t *src, size
 static int grow_redactions(struct sw_tracelog_writer *w, size_t nr)
 {
 	size_t cap = w->red_cap ? w->red_cap : 16;
-	void *a, *b, *c;
+	void *a;
 
 	if (nr <= w->red_cap)
 		return 0;
@@ -498,14 +501,6 @@ static int grow_redactions(struct sw_tracelog_writer *w, size_t nr)
 	if (!a)
 		return -ENOMEM;
 	w->spans = a;
-	b = realloc(w->pr, cap * sizeof(*w->pr));
-	if (!b)
-		return -ENOMEM;
-	w->pr = b;
-	c = realloc(w->prp, cap * sizeof(*w->prp));
-	if (!c)
-		return -ENOMEM;
-	w->prp = c;
 	w->red_cap = cap;
 	return 0;
 }
@@ -513,8 +508,7 @@ static int grow_redactions(struct sw_tracelog_writer *w, size_t nr)
 int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, size_t len,
 			       uint64_t ktime, const struct sw_redaction *r, size_t nr)
 {
-	Sprawl__Event ev = SPRAWL__EVENT__INIT;
-	struct sw_hdr hdr;
+	const Sprawl__Event *ev;
 	size_t i, sz, need;
 	int err, werr = 0;
 
@@ -530,37 +524,16 @@ int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, si
 			return -EINVAL;
 		w->spans[i].off = r[i].offset;
 		w->spans[i].end = r[i].offset + r[i].length;
-		sprawl__redaction__init(&w->pr[i]);
-		w->pr[i].offset = r[i].offset;
-		w->pr[i].length = r[i].length;
-		w->pr[i].secret_id.len = sizeof(r[i].secret_id);
-		w->pr[i].secret_id.data = (uint8_t *)r[i].secret_id;
-		w->pr[i].variant = r[i].variant;
-		w->prp[i] = &w->pr[i];
 	}
 	err = grow(&w->rec, &w->rec_cap, len ?: 1);
 	if (err)
 		return err;
 	copy_redacted(w, rec, len, nr);
-
-	ev.ktime = ktime;
-	ev.payload.data = w->rec;
-	ev.payload.len = len;
-	ev.n_redaction = nr;
-	ev.redaction = w->prp;
-	if (len >= sizeof(hdr)) {
-		/* Copies for dumps, taken from the redacted copy; the payload stays authoritative.
-		 */
-		memcpy(&hdr, w->rec, sizeof(hdr));
-		ev.type = hdr.type;
-		ev.flags = hdr.flags;
-		ev.pid = hdr.pid;
-		ev.tgid = hdr.tgid;
-		ev.ppid = hdr.ppid;
-		ev.uid = hdr.uid;
-		ev.session_id = hdr.session_id;
-	}
-	sz = sprawl__event__get_packed_size(&ev);
+	/* The Event is built from the redacted copy: its byte fields point into it. */
+	err = sw_tracerec__to_event(w->tr, w->rec, len, r, nr, &ev);
+	if (err)
+		return err;
+	sz = sprawl__event__get_packed_size(ev);
 	need = 10 + sz;
 	if (w->raw_len && w->raw_len + need > w->block_bytes)
 		werr = write_block(w);
@@ -568,7 +541,7 @@ int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, si
 	if (err)
 		return err;
 	w->raw_len += varint_put(w->raw + w->raw_len, sz);
-	w->raw_len += sprawl__event__pack(&ev, w->raw + w->raw_len);
+	w->raw_len += sprawl__event__pack(ev, w->raw + w->raw_len);
 	if (!w->nev)
 		w->first_ktime = ktime;
 	w->last_ktime = ktime;
@@ -623,12 +596,90 @@ void sw_tracelog_writer__free(struct sw_tracelog_writer *w)
 	wipe_free(w->out, w->out_cap);
 	wipe_free(w->rec, w->rec_cap);
 	free(w->spans);
-	free(w->pr);
-	free(w->prp);
+	sw_tracerec__free(w->tr);
 	free(w);
 }
 
 /* ---- reader ---- */
+
+/* A bump allocator for protobuf-c: what one event's unpack allocates comes from one buffer,
+ * and is all released at once by the next reset. An event bigger than the buffer spills into
+ * malloc'd chunks, and the buffer grows at the reset after it. */
+struct arena_chunk {
+	struct arena_chunk *next;
+	uint64_t pad; /* keeps what follows 16-byte aligned */
+};
+
+struct arena {
+	uint8_t *buf;
+	size_t cap, used, want;
+	struct arena_chunk *extra;
+};
+
+#define ARENA_MIN (64u << 10)
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size_t n = (size + 15) & ~(size_t)15;
+	struct arena_chunk *c;
+	void *p;
+
+	if (n < size)
+		return NULL;
+	a->want += n;
+	if (n <= a->cap - a->used) {
+		p = a->buf + a->used;
+		a->used += n;
+		return p;
+	}
+	c = malloc(sizeof(*c) + n);
+	if (!c)
+		return NULL;
+	c->next = a->extra;
+	a->extra = c;
+	return c + 1;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+static void arena_fini(struct arena *a)
+{
+	struct arena_chunk *c;
+
+	while ((c = a->extra)) {
+		a->extra = c->next;
+		free(c);
+	}
+	free(a->buf);
+	memset(a, 0, sizeof(*a));
+}
+
+static int arena_reset(struct arena *a)
+{
+	struct arena_chunk *c;
+	size_t cap;
+
+	while ((c = a->extra)) {
+		a->extra = c->next;
+		free(c);
+	}
+	if (a->want > a->cap || !a->buf) {
+		cap = a->want * 2 > ARENA_MIN ? a->want * 2 : ARENA_MIN;
+		free(a->buf);
+		a->buf = malloc(cap);
+		a->cap = a->buf ? cap : 0;
+		if (!a->buf)
+			return -ENOMEM;
+	}
+	a->used = 0;
+	a->want = 0;
+	return 0;
+}
 
 struct sw_tracelog_reader {
 	int dirfd;  /* directory mode; -1 = one file */
@@ -649,9 +700,14 @@ struct sw_tracelog_reader {
 	z_stream z;
 	int zinit;
 
-	Sprawl__Event *ev; /* the event last returned */
-	struct sw_redaction *red;
-	size_t red_cap;
+	/* Events are unpacked into an arena reset per event: no malloc per field. */
+	struct arena arena;
+	ProtobufCAllocator alloc;
+	struct sw_tracerec *tr; /* Event -> record */
+	const uint8_t *rec;	/* the record last returned, its redactions */
+	size_t rec_len, nred;
+	const struct sw_redaction *red;
+	uint32_t version; /* of a block in a format this reader does not read */
 
 	sw_tracelog_damage_fn cb;
 	void *cb_ctx;
@@ -845,14 +901,11 @@ static int load_block(struct sw_tracelog_reader *r)
 		rawlen = h->raw_length;
 		clen = h->compressed_length;
 		crc = h->crc32;
-		err = h->version != SW_TRACELOG_VERSION;
+		r->version = h->version;
 		sprawl__block_header__free_unpacked(h, NULL);
-		if (err) {
-			err = resync(r, off, "unknown block version");
-			if (err)
-				return err;
-			continue;
-		}
+		/* The header checked out: this is a trace in another format, not damage. */
+		if (r->version != SW_TRACELOG_VERSION)
+			return -EPROTONOSUPPORT;
 		if (!events || rawlen < events || rawlen > SW_TRACELOG_BLOCK_RAW_MAX || !clen ||
 		    rawlen > (uint64_t)clen * ZLIB_RATIO_MAX) {
 			err = resync(r, off, "bad block lengths");
@@ -980,71 +1033,46 @@ static int open_next(struct sw_tracelog_reader *r)
 static int decode_event(struct sw_tracelog_reader *r)
 {
 	Sprawl__Event *ev;
-	Sprawl__Redaction *x;
-	struct sw_redaction *p;
 	uint32_t len;
-	size_t k, i, cap;
+	size_t k;
+	int rc;
 
 	k = varint_get32(r->raw + r->rpos, r->rlen - r->rpos, &len);
 	if (!k || len > r->rlen - r->rpos - k)
 		return 0;
-	ev = sprawl__event__unpack(NULL, len, r->raw + r->rpos + k);
+	if (arena_reset(&r->arena))
+		return -ENOMEM;
+	ev = sprawl__event__unpack(&r->alloc, len, r->raw + r->rpos + k);
 	if (!ev)
 		return 0;
 	r->rpos += k + len;
 	r->left--;
-	r->ev = ev;
-	if (ev->payload.len > SW_TRACELOG_RECORD_MAX ||
-	    ev->n_redaction > SW_TRACELOG_REDACTIONS_MAX)
-		return 0;
-	if (ev->n_redaction > r->red_cap) {
-		cap = r->red_cap ? r->red_cap : 16;
-		while (cap < ev->n_redaction)
-			cap *= 2;
-		p = realloc(r->red, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		r->red = p;
-		r->red_cap = cap;
-	}
-	for (i = 0; i < ev->n_redaction; i++) {
-		x = ev->redaction[i];
-		if (x->secret_id.len != sizeof(r->red[i].secret_id) ||
-		    x->offset > ev->payload.len || x->length > ev->payload.len - x->offset)
-			return 0;
-		r->red[i].offset = x->offset;
-		r->red[i].length = x->length;
-		memcpy(r->red[i].secret_id, x->secret_id.data, sizeof(r->red[i].secret_id));
-		r->red[i].variant = x->variant;
-	}
-	return 1;
+	rc = sw_tracerec__from_event(r->tr, ev, &r->rec, &r->rec_len, &r->red, &r->nred);
+	if (rc == -ENOMEM)
+		return rc;
+	return rc == 0;
 }
 
 int sw_tracelog_reader__next(struct sw_tracelog_reader *r, const uint8_t **rec, size_t *len,
 			     uint64_t *ktime, const struct sw_redaction **red, size_t *nred)
 {
-	static const uint8_t empty[1];
 	int rc;
 
 	if (!r)
 		return -EINVAL;
 	/* Every pass returns, or consumes an event, a block's worth of a segment, or a segment. */
 	for (;;) {
-		if (r->ev) {
-			sprawl__event__free_unpacked(r->ev, NULL);
-			r->ev = NULL;
-		}
 		if (r->left) {
 			rc = decode_event(r);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {
 				r->st.events++;
-				*rec = r->ev->payload.len ? r->ev->payload.data : empty;
-				*len = r->ev->payload.len;
-				*ktime = r->ev->ktime;
+				*rec = r->rec;
+				*len = r->rec_len;
+				*ktime = ((const struct sw_hdr *)r->rec)->ktime;
 				*red = r->red;
-				*nred = r->ev->n_redaction;
+				*nred = r->nred;
 				return 1;
 			}
 			/* The CRC held, so this was written so: count the block, drop its rest. */
@@ -1075,13 +1103,18 @@ static struct sw_tracelog_reader *reader_alloc(const char *base)
 	r->single_fd = -1;
 	r->fd = -1;
 	r->base = strdup(base);
-	if (!r->base || inflateInit(&r->z) != Z_OK) {
+	r->tr = sw_tracerec__new();
+	if (!r->base || !r->tr || inflateInit(&r->z) != Z_OK) {
+		sw_tracerec__free(r->tr);
 		free(r->base);
 		free(r);
 		errno = ENOMEM;
 		return NULL;
 	}
 	r->zinit = 1;
+	r->alloc.alloc = arena_alloc;
+	r->alloc.free = arena_free;
+	r->alloc.allocator_data = &r->arena;
 	return r;
 }
 
@@ -1187,12 +1220,15 @@ void sw_tracelog_reader__stats(const struct sw_tracelog_reader *r,
 		memset(out, 0, sizeof(*out));
 }
 
+uint32_t sw_tracelog_reader__version(const struct sw_tracelog_reader *r)
+{
+	return r ? r->version : 0;
+}
+
 void sw_tracelog_reader__free(struct sw_tracelog_reader *r)
 {
 	if (!r)
 		return;
-	if (r->ev)
-		sprawl__event__free_unpacked(r->ev, NULL);
 	close_seg(r);
 	if (r->single_fd >= 0)
 		close(r->single_fd);
@@ -1205,6 +1241,7 @@ void sw_tracelog_reader__free(struct sw_tracelog_reader *r)
 	free(r->base);
 	free(r->cbuf);
 	free(r->raw);
-	free(r->red);
+	arena_fini(&r->arena);
+	sw_tracerec__free(r->tr);
 	free(r);
 }

@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SW_TRACELOG_VERSION		  1
+/* Format 2: typed Events (proto/sprawl.proto); 1 held the C record as bytes. */
+#define SW_TRACELOG_VERSION		  2
 #define SW_TRACELOG_SEGMENT_BYTES_DEFAULT (64ull << 20)
 #define SW_TRACELOG_SEGMENTS_DEFAULT	  16u
 #define SW_TRACELOG_BLOCK_BYTES_DEFAULT	  (256u << 10)
@@ -53,13 +54,14 @@ struct sw_tracelog_writer;
  * a new segment (it never appends after what may be a torn tail). Existing segments count
  * toward max_segments. NULL + errno on failure (EINVAL for bad options). */
 struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts *o);
-/* Buffers one record. The spans in r[0..nr) are replaced by SW_TRACELOG_FILLER bytes while the
- * record is copied in, so the writer never holds the plaintext of a span; the caller must pass
- * the part of a match that falls in this record when the match straddles records. Spans may
- * overlap. A span outside the record fails the append with -EINVAL and stores nothing. May write
- * a block (block_bytes reached); returns 0 or a negative errno (the record is then not stored
- * if the error is about it, or it was buffered and the block that failed was dropped: see
- * stats.events_dropped). */
+/* Buffers one record (a C record of bpf/sprawl_events.h, valid for sw_event__decode, else
+ * -EBADMSG; ktime: its hdr.ktime, which orders the block index), stored as a typed Event. The spans
+ * in r[0..nr) are replaced by SW_TRACELOG_FILLER bytes while the record is copied in, so the writer
+ * never holds the plaintext of a span; the caller must pass the part of a match that falls in this
+ * record when the match straddles records. Spans may overlap. A span outside the record fails the
+ * append with -EINVAL and stores nothing. May write a block (block_bytes reached); returns 0 or a
+ * negative errno (the record is then not stored if the error is about it, or it was buffered and
+ * the block that failed was dropped: see stats.events_dropped). */
 int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, size_t len,
 			       uint64_t ktime, const struct sw_redaction *r, size_t nr);
 /* Writes buffered events as a block and fsyncs the segment. */
@@ -93,13 +95,16 @@ struct sw_tracelog_reader *sw_tracelog_reader__open(const char *path);
 struct sw_tracelog_reader *sw_tracelog_reader__open_fd(int fd, const char *name);
 void sw_tracelog_reader__set_damage_cb(struct sw_tracelog_reader *r, sw_tracelog_damage_fn fn,
 				       void *ctx);
-/* 1 = an event (the redacted record, its ktime and its redactions; pointers valid until the
- * next call), 0 = end, < 0 = a negative errno that ends the read (I/O, memory). Damage is never
- * an error: it is counted, reported to the callback and skipped. */
+/* 1 = an event (the redacted record rebuilt from its Event, its ktime and its redactions;
+ * pointers valid until the next call), 0 = end, < 0 = a negative errno that ends the read (I/O,
+ * memory; -EPROTONOSUPPORT: a block of another trace format, see __version). Damage is never an
+ * error: it is counted, reported to the callback and skipped. */
 int sw_tracelog_reader__next(struct sw_tracelog_reader *r, const uint8_t **rec, size_t *len,
 			     uint64_t *ktime, const struct sw_redaction **red, size_t *nred);
 void sw_tracelog_reader__stats(const struct sw_tracelog_reader *r,
 			       struct sw_tracelog_read_stats *out);
+/* The format version of the block that ended a read with -EPROTONOSUPPORT. */
+uint32_t sw_tracelog_reader__version(const struct sw_tracelog_reader *r);
 void sw_tracelog_reader__free(struct sw_tracelog_reader *r);
 
 #endif
