@@ -274,10 +274,10 @@ static size_t make(struct rng *r, uint16_t type, uint8_t *buf)
 	return n;
 }
 
-static const uint16_t kinds[] = {SW_EV_FORK,	SW_EV_EXEC,    SW_EV_EXIT,    SW_EV_DATA,
-				 SW_EV_OPEN,	SW_EV_RENAME,  SW_EV_CHANNEL, SW_EV_SESSION,
-				 SW_EV_READER,	SW_EV_LOSS,    SW_EV_RENAMED, SW_EV_TICK,
-				 SW_EV_PROC,	SW_EV_CLOSED,  SW_EV_RULES};
+static const uint16_t kinds[] = {SW_EV_FORK,   SW_EV_EXEC,   SW_EV_EXIT,    SW_EV_DATA,
+				 SW_EV_OPEN,   SW_EV_RENAME, SW_EV_CHANNEL, SW_EV_SESSION,
+				 SW_EV_READER, SW_EV_LOSS,   SW_EV_RENAMED, SW_EV_TICK,
+				 SW_EV_PROC,   SW_EV_CLOSED, SW_EV_RULES};
 
 /* rec -> Event -> bytes -> Event -> rec, which must be rec again. */
 static void round_trip(struct sw_tracerec *a, struct sw_tracerec *b, const uint8_t *rec, size_t n,
@@ -407,8 +407,8 @@ static void test_redactions(void **state)
 	x->args_len = 3 + 3 + 16;
 	x->env_len = 11 + 14;
 	memcpy(buf + base, tail, sizeof(tail) - 1);
-	rd[0] = (struct sw_redaction){.offset = (uint32_t)(base + 7 + 6 + 5), .length = 10,
-				      .variant = 2};
+	rd[0] = (struct sw_redaction){
+		.offset = (uint32_t)(base + 7 + 6 + 5), .length = 10, .variant = 2};
 	memset(rd[0].secret_id, 0xab, 8);
 	rd[1] = (struct sw_redaction){.offset = (uint32_t)(base + 7 + 22 + 11 + 6), .length = 7};
 	/* past hdr.size: not part of the record, dropped; one straddling it is clipped */

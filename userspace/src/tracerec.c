@@ -292,8 +292,8 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		return 0;
 	case SW_EV_SESSION:
 		sprawl__session__init(&t->m.session);
-		t->m.session.agent = bin(e->session->agent, strnlen(e->session->agent,
-								    sizeof(e->session->agent)));
+		t->m.session.agent = bin(e->session->agent,
+					 strnlen(e->session->agent, sizeof(e->session->agent)));
 		t->ev.session = &t->m.session;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_SESSION;
 		return 0;
@@ -741,7 +741,8 @@ int sw_tracerec__from_event(struct sw_tracerec *t, const Sprawl__Event *ev, cons
 
 	if (!t || !ev || !rec || !len || !red || !nred)
 		return -EINVAL;
-	if (!ev->hdr || ev->hdr->comm.len > SW_COMM_LEN || ev->n_redaction > SW_TRACELOG_REDACTIONS_MAX)
+	if (!ev->hdr || ev->hdr->comm.len > SW_COMM_LEN ||
+	    ev->n_redaction > SW_TRACELOG_REDACTIONS_MAX)
 		return -EBADMSG;
 	err = record_size(ev, &size);
 	if (err)
