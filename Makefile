@@ -10,7 +10,8 @@ LLVM_STRIP ?= llvm-strip
 PREFIX ?= /usr/local
 
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
-	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config
+	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
+	protobuf-compiler
 
 ifeq ($(V),1)
 Q :=

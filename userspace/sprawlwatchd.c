@@ -35,6 +35,14 @@
 #include "secretset.h"
 #include "sink.h"
 
+/* Trace-log retention: a week back and more fits, within a bound a workstation can spare. */
+#define TRACE_MAX_MB_DEFAULT	   1024
+#define TRACE_MAX_MB_MAX	   (1024 * 1024)
+#define TRACE_MAX_AGE_DAYS_DEFAULT 30
+#define TRACE_MAX_AGE_DAYS_MAX	   3650
+#define STR_(x)			   #x
+#define STR(x)			   STR_(x)
+
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
 	"Watch AI agent process trees and alert when a tracked secret lands somewhere new.\n"
@@ -51,13 +59,30 @@ static const char usage[] =
 	"  --hook PROG       also run PROG (no shell) for each alert, its JSON on stdin\n"
 	"  --hook-arg ARG    an argument for PROG (repeatable, in order)\n"
 	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
-	"  --trace-dir DIR   record a trace log there (zlib blocks of protobuf events, secrets\n"
-	"                    redacted) for `sprawlctl replay` and `sprawlctl trace dump`\n"
-	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default 32)\n"
-	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
-	"1048576)\n"
-	"  -v, --verbose     log each event summary to stderr (never data)\n"
-	"  -h, --help        show this help\n";
+	"  --trace-dir DIR|none  record the trace log there (default STATE-DIR/" SW_TRACELOG_SUBDIR
+	"; zlib\n"
+	"                    blocks of protobuf events, tracked secrets redacted) for `sprawlctl\n"
+	"                    replay --since` and `sprawlctl trace dump`; none: do not record\n"
+	"  --trace-max-mb N  keep at most N MiB of trace log, oldest deleted first (default " STR(
+		TRACE_MAX_MB_DEFAULT) ")\n"
+				      "  --trace-max-age-days N  delete trace records older than N "
+				      "days (default " STR(
+					      TRACE_MAX_AGE_DAYS_DEFAULT) ")\n"
+									  "  --ringbuf-mb N    "
+									  "kernel ring buffer size "
+									  "in MiB, a power of two "
+									  "(default 32)\n"
+									  "  --max-bytes N     "
+									  "bytes captured per "
+									  "syscall before a "
+									  "counted truncation "
+									  "(default "
+									  "1048576)\n"
+									  "  -v, --verbose     log "
+									  "each event summary to "
+									  "stderr (never data)\n"
+									  "  -h, --help        "
+									  "show this help\n";
 
 uint64_t now_us(void)
 {
@@ -293,6 +318,51 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 		d->next_session = s->session_id;
 }
 
+/* The wall clock at a ktime, for the trace log: it maps record times to dates (trace dump,
+ * replay --since). */
+static void trace_tick(struct daemon *d)
+{
+	struct sw_tick_rec t = {.hdr = {.type = SW_EV_TICK, .size = sizeof(t)}};
+	struct timespec rt;
+
+	t.hdr.ktime = ktime_ns();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	t.realtime_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+	trace_append(d, &t, sizeof(t), NULL, 0);
+}
+
+/* The trace log is on by default, in the state dir, bounded by size and age. */
+static int open_trace(struct daemon *d)
+{
+	static char dir[sizeof(d->paths.state_dir) + sizeof(SW_TRACELOG_SUBDIR) + 1];
+	struct sw_tracelog_opts to = {
+		.max_segments = UINT32_MAX,
+		.max_total_bytes = (uint64_t)d->trace_max_mb << 20,
+		.max_age_s = (uint64_t)d->trace_max_age_days * 86400,
+	};
+
+	if (d->trace_dir && !strcmp(d->trace_dir, "none"))
+		return 0;
+	if (!d->trace_dir) {
+		snprintf(dir, sizeof(dir), "%s/" SW_TRACELOG_SUBDIR, d->paths.state_dir);
+		d->trace_dir = dir;
+	}
+	/* Segments of a sixteenth of the bound, so retention cuts fine (64 MiB at most). */
+	to.max_segment_bytes = to.max_total_bytes / 16 < SW_TRACELOG_SEGMENT_BYTES_DEFAULT
+				       ? to.max_total_bytes / 16
+				       : SW_TRACELOG_SEGMENT_BYTES_DEFAULT;
+	to.dir = d->trace_dir;
+	d->trace = sw_tracelog_writer__new(&to);
+	if (!d->trace) {
+		logmsg("trace log %s: cannot record there: %s (--trace-dir none turns recording "
+		       "off)",
+		       d->trace_dir, strerror(errno));
+		return -1;
+	}
+	trace_tick(d);
+	return 0;
+}
+
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -302,6 +372,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"alerts", required_argument, NULL, 'a'},
 		{"format", required_argument, NULL, 'f'},
 		{"trace-dir", required_argument, NULL, 't'},
+		{"trace-max-mb", required_argument, NULL, 'M'},
+		{"trace-max-age-days", required_argument, NULL, 'D'},
 		{"syslog", required_argument, NULL, 'S'},
 		{"hook", required_argument, NULL, 'H'},
 		{"hook-arg", required_argument, NULL, 'A'},
@@ -318,6 +390,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 
 	d->ringbuf_mb = 0;
 	d->max_bytes = 0;
+	d->trace_max_mb = TRACE_MAX_MB_DEFAULT;
+	d->trace_max_age_days = TRACE_MAX_AGE_DAYS_DEFAULT;
 	d->hook_timeout_ms = 5000;
 	d->alerts_path = SW_DEFAULT_ALERTS;
 	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -346,6 +420,24 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 't':
 			d->trace_dir = optarg;
+			break;
+		case 'M':
+			d->trace_max_mb = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || d->trace_max_mb < 1 ||
+			    d->trace_max_mb > TRACE_MAX_MB_MAX) {
+				logmsg("--trace-max-mb %s: expected 1 to %u", optarg,
+				       TRACE_MAX_MB_MAX);
+				return -1;
+			}
+			break;
+		case 'D':
+			d->trace_max_age_days = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || d->trace_max_age_days < 1 ||
+			    d->trace_max_age_days > TRACE_MAX_AGE_DAYS_MAX) {
+				logmsg("--trace-max-age-days %s: expected 1 to %u", optarg,
+				       TRACE_MAX_AGE_DAYS_MAX);
+				return -1;
+			}
 			break;
 		case 'S':
 			d->syslog_addr = optarg;
@@ -585,6 +677,7 @@ static void on_timer(struct daemon *d)
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	check_loss(d);
+	trace_tick(d);
 	if (d->trace && sw_tracelog_writer__flush(d->trace))
 		d->trace_errors++;
 	save_learned(d);
@@ -716,16 +809,8 @@ int main(int argc, char **argv)
 	}
 	reload_secrets(d, 1);
 
-	if (d->trace_dir) {
-		struct sw_tracelog_opts to = {.dir = d->trace_dir};
-
-		d->trace = sw_tracelog_writer__new(&to);
-		if (!d->trace) {
-			logmsg("--trace-dir %s: cannot record there: %s", d->trace_dir,
-			       strerror(errno));
-			goto cleanup;
-		}
-	}
+	if (open_trace(d))
+		goto cleanup;
 	/* Closes of files a session wrote around write(2): read back at close, not only at exit. */
 	d->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
 				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);

@@ -450,6 +450,71 @@ static void test_rotation(void **state)
 	sw_tracelog_reader__free(r);
 }
 
+/* Retention by total size and by age, beside the count. */
+static void test_retention(void **state)
+{
+	struct ctx *c = *state;
+	struct sw_tracelog_opts o = {.dir = c->dir,
+				     .max_segment_bytes = 8192,
+				     .max_segments = 1000,
+				     .block_bytes = 2048,
+				     .max_total_bytes = 64 << 10};
+	struct sw_tracelog_writer *w;
+	struct sw_tracelog_stats ws;
+	struct timespec ts;
+	uint64_t now, total = 0, i;
+	uint8_t buf[1500];
+	struct dirent *d;
+	struct stat st;
+	char path[512];
+	DIR *dp;
+
+	w = sw_tracelog_writer__new(&o);
+	assert_non_null(w);
+	for (i = 0; i < 2000; i++) {
+		rng_fill(&(struct rng){i + 1}, buf, sizeof(buf)); /* incompressible */
+		mkrec(buf, sizeof(buf), i);
+		assert_int_equal(sw_tracelog_writer__append(w, buf, sizeof(buf), i, NULL, 0), 0);
+	}
+	sw_tracelog_writer__stats(w, &ws);
+	sw_tracelog_writer__free(w);
+	assert_true(ws.segments_deleted > 100);
+	dp = opendir(c->dir);
+	while ((d = readdir(dp))) {
+		snprintf(path, sizeof(path), "%s/%s", c->dir, d->d_name);
+		if (!strncmp(d->d_name, "trace-", 6) && !stat(path, &st))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(dp);
+	/* Within the bound, give or take the open segment's last block. */
+	assert_true(total <= (64 << 10) + 8192 + 2048);
+	assert_true(total >= (64 << 10) - 8192 - 2048);
+
+	/* Age: a segment goes once the next one was opened before the bound, i.e. all its records
+	 * are older; the newest old one stays (it may hold records up to the next one). */
+	rm_tree(c->dir);
+	assert_int_equal(mkdir(c->dir, 0700), 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000u;
+	const uint64_t ages_h[] = {240, 216, 130, 1};
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/trace-%016llu-%08llu.swt", c->dir,
+			 (unsigned long long)(now - ages_h[i] * 3600000000ull),
+			 (unsigned long long)i);
+		spit(path, "", 0);
+	}
+	o = (struct sw_tracelog_opts){.dir = c->dir, .max_age_s = 5 * 24 * 3600};
+	w = sw_tracelog_writer__new(&o);
+	assert_non_null(w);
+	mkrec(buf, 300, 1);
+	assert_int_equal(sw_tracelog_writer__append(w, buf, 300, 1, NULL, 0), 0);
+	assert_int_equal(sw_tracelog_writer__flush(w), 0); /* opens a segment: retention runs */
+	sw_tracelog_writer__stats(w, &ws);
+	sw_tracelog_writer__free(w);
+	assert_int_equal(ws.segments_deleted, 2);
+	assert_int_equal(count_segments(c->dir), 3);
+}
+
 /* Writes records holding a secret in several encodings, redacted, and checks that no byte of the
  * file, compressed or inflated, holds any of them. */
 static void test_redaction(void **state)
@@ -1061,6 +1126,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_then_restart, setup, teardown),

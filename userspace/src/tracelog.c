@@ -219,14 +219,18 @@ struct sw_tracelog_writer {
 	int unsynced;
 	uint64_t max_segment_bytes;
 	uint32_t max_segments, block_bytes;
-	uint64_t last_us; /* names never go backwards, even when the clock does */
+	uint64_t max_total_bytes, max_age_us;
+	uint64_t seg_start_us; /* when the open segment was named */
+	uint64_t pruned_us;    /* when retention last ran */
+	uint64_t last_us;      /* names never go backwards, even when the clock does */
 	uint32_t seq;
 
 	uint8_t *raw; /* the block being built: length-delimited redacted Events */
 	size_t raw_len, raw_cap;
 	uint32_t nev;
 	uint64_t first_ktime, last_ktime;
-	uint8_t *out; /* preamble + header + compressed block */
+	uint64_t block_us; /* wall clock at the block's first append: names its segment */
+	uint8_t *out;	   /* preamble + header + compressed block */
 	size_t out_cap;
 	uint8_t *rec; /* the redacted copy of the record being appended */
 	size_t rec_cap;
@@ -246,35 +250,72 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Deletes the oldest segments until at most max_segments remain; never the open one. */
+/* Microseconds since t; 0 when the clock went back. */
+static uint64_t elapsed(uint64_t t)
+{
+	uint64_t now = now_us();
+
+	return now > t ? now - t : 0;
+}
+
+static uint64_t name_us(const char *name)
+{
+	return strtoull(name + sizeof(NAME_PREFIX) - 1, NULL, 10);
+}
+
+/* Retention: deletes the oldest segments while there are more than max_segments, while they
+ * hold more than max_total_bytes, or while a segment's records are all older than max_age (the
+ * segment after it was opened before that); never the open one. */
 static int prune(struct sw_tracelog_writer *w)
 {
 	char **names = NULL;
+	uint64_t total = 0, *size = NULL, now = now_us();
 	size_t n = 0, i;
-	int err, removed = 0;
+	struct stat st;
+	int err, removed = 0, old;
 
+	w->pruned_us = now;
 	err = list_segments(w->dirfd, 1, &names, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n && n - i > w->max_segments; i++) {
+	size = calloc(n ? n : 1, sizeof(*size));
+	if (!size) {
+		free_names(names, n);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (!fstatat(w->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW))
+			size[i] = (uint64_t)st.st_size;
+		total += size[i];
+	}
+	for (i = 0; i < n; i++) {
+		old = w->max_age_us && i + 1 < n && now > w->max_age_us &&
+		      name_us(names[i + 1]) < now - w->max_age_us;
+		if (n - i <= w->max_segments &&
+		    (!w->max_total_bytes || total <= w->max_total_bytes) && !old)
+			break;
 		if (!strcmp(names[i], w->name))
 			continue;
 		if (unlinkat(w->dirfd, names[i], 0) && errno != ENOENT) {
 			err = -errno;
 			break;
 		}
+		total -= size[i];
 		removed = 1;
 		w->st.segments_deleted++;
 	}
+	free(size);
 	free_names(names, n);
 	if (removed)
 		fsync(w->dirfd);
 	return err;
 }
 
+/* Named for the wall clock when its first record came in, not when the block was written: a
+ * segment then holds nothing older than its name says (replay --since relies on it). */
 static int open_segment(struct sw_tracelog_writer *w)
 {
-	uint64_t us = now_us();
+	uint64_t us = w->block_us ? w->block_us : now_us();
 	int i, fd = -1;
 
 	if (us < w->last_us)
@@ -292,6 +333,7 @@ static int open_segment(struct sw_tracelog_writer *w)
 		return -errno;
 	}
 	w->last_us = us;
+	w->seg_start_us = us;
 	w->fd = fd;
 	w->seg_bytes = 0;
 	w->unsynced = 0;
@@ -393,7 +435,10 @@ static int write_block(struct sw_tracelog_writer *w)
 	w->st.bytes_raw += w->raw_len;
 	w->st.bytes_compressed += total;
 	reset_block(w);
-	if (w->seg_bytes >= w->max_segment_bytes) {
+	/* A segment also ends after SEGMENT_SPAN: age retention and replay --since work in whole
+	 * segments, so none may cover much time. */
+	if (w->seg_bytes >= w->max_segment_bytes ||
+	    elapsed(w->seg_start_us) >= SW_TRACELOG_SEGMENT_SPAN_US) {
 		w->st.segments_rotated++;
 		return close_segment(w);
 	}
@@ -423,6 +468,12 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
 	w->dirfd = -1;
 	w->max_segment_bytes = o->max_segment_bytes ?: SW_TRACELOG_SEGMENT_BYTES_DEFAULT;
 	w->max_segments = o->max_segments ?: SW_TRACELOG_SEGMENTS_DEFAULT;
+	w->max_total_bytes = o->max_total_bytes;
+	w->max_age_us = o->max_age_s * 1000000ull;
+	if (o->max_age_s > UINT64_MAX / 1000000ull) {
+		errno = EINVAL;
+		goto fail_errno;
+	}
 	w->block_bytes = o->block_bytes ?: SW_TRACELOG_BLOCK_BYTES_DEFAULT;
 	w->tr = sw_tracerec__new();
 	if (!w->tr)
@@ -542,8 +593,10 @@ int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, si
 		return err;
 	w->raw_len += varint_put(w->raw + w->raw_len, sz);
 	w->raw_len += sprawl__event__pack(ev, w->raw + w->raw_len);
-	if (!w->nev)
+	if (!w->nev) {
 		w->first_ktime = ktime;
+		w->block_us = now_us();
+	}
 	w->last_ktime = ktime;
 	w->nev++;
 	if (w->raw_len >= w->block_bytes || w->nev == UINT32_MAX) {
@@ -561,6 +614,9 @@ int sw_tracelog_writer__flush(struct sw_tracelog_writer *w)
 	if (!w)
 		return -EINVAL;
 	err = write_block(w);
+	/* Age retention also runs while one segment stays open (a quiet host). */
+	if (elapsed(w->pruned_us) >= SW_TRACELOG_PRUNE_US)
+		prune(w);
 	if (w->fd >= 0 && w->unsynced) {
 		if (fsync(w->fd)) {
 			if (!err)
@@ -1218,6 +1274,37 @@ void sw_tracelog_reader__stats(const struct sw_tracelog_reader *r,
 		*out = r->st;
 	else
 		memset(out, 0, sizeof(*out));
+}
+
+int sw_tracelog__segments(const char *dir, struct sw_tracelog_segment **out, size_t *n)
+{
+	struct sw_tracelog_segment *v;
+	char **names = NULL;
+	size_t k = 0, i;
+	int fd, err;
+
+	if (!dir || !out || !n)
+		return -EINVAL;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = list_segments(fd, 1, &names, &k);
+	close(fd);
+	if (err)
+		return err;
+	v = calloc(k ? k : 1, sizeof(*v));
+	if (!v) {
+		free_names(names, k);
+		return -ENOMEM;
+	}
+	for (i = 0; i < k; i++) {
+		snprintf(v[i].name, sizeof(v[i].name), "%s", names[i]);
+		v[i].start_us = name_us(names[i]);
+	}
+	free_names(names, k);
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 uint32_t sw_tracelog_reader__version(const struct sw_tracelog_reader *r)

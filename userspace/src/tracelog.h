@@ -16,7 +16,13 @@
 #define SW_TRACELOG_VERSION		  2
 #define SW_TRACELOG_SEGMENT_BYTES_DEFAULT (64ull << 20)
 #define SW_TRACELOG_SEGMENTS_DEFAULT	  16u
-#define SW_TRACELOG_BLOCK_BYTES_DEFAULT	  (256u << 10)
+/* A segment is closed after a block once it has been open this long. */
+#define SW_TRACELOG_SEGMENT_SPAN_US (3600ull * 1000000)
+/* How often flush() applies retention when no segment rotates. */
+#define SW_TRACELOG_PRUNE_US (60ull * 1000000)
+/* A state dir's trace log (the daemon records there unless told otherwise). */
+#define SW_TRACELOG_SUBDIR		"trace"
+#define SW_TRACELOG_BLOCK_BYTES_DEFAULT (256u << 10)
 /* A block whose raw (uncompressed) length exceeds this is corrupt; block_bytes may not. */
 #define SW_TRACELOG_BLOCK_RAW_MAX (64u << 20)
 /* Largest record append() takes (kernel records are ~20 KiB). */
@@ -32,6 +38,8 @@ struct sw_tracelog_opts {
 	const char *dir;	    /* created 0700 if missing (one level) */
 	uint64_t max_segment_bytes; /* 0 = default; a segment ends after the block crossing it */
 	uint32_t max_segments;	    /* 0 = default; the oldest beyond it are deleted */
+	uint64_t max_total_bytes;   /* 0 = no bound; the oldest segments go until all fit */
+	uint64_t max_age_s;	    /* 0 = no bound; segments whose records are all older go */
 	uint32_t block_bytes;	    /* 0 = default; raw bytes buffered before a block is written */
 };
 
@@ -103,6 +111,16 @@ int sw_tracelog_reader__next(struct sw_tracelog_reader *r, const uint8_t **rec, 
 			     uint64_t *ktime, const struct sw_redaction **red, size_t *nred);
 void sw_tracelog_reader__stats(const struct sw_tracelog_reader *r,
 			       struct sw_tracelog_read_stats *out);
+/* A segment of a trace directory: its file name and when it was opened (from the name). */
+struct sw_tracelog_segment {
+	char name[64];
+	uint64_t start_us; /* unix microseconds */
+};
+
+/* The segments of dir in name (= time) order; *out is the caller's to free(). Files not named
+ * like segments are left out. 0 or a negative errno. */
+int sw_tracelog__segments(const char *dir, struct sw_tracelog_segment **out, size_t *n);
+
 /* The format version of the block that ended a read with -EPROTONOSUPPORT. */
 uint32_t sw_tracelog_reader__version(const struct sw_tracelog_reader *r);
 void sw_tracelog_reader__free(struct sw_tracelog_reader *r);
