@@ -515,6 +515,43 @@ static void test_retention(void **state)
 	assert_int_equal(count_segments(c->dir), 3);
 }
 
+/* Data that does not compress is stored as it is (a zlib stream all the same) and reads back;
+ * text after it is compressed again. */
+static void test_incompressible(void **state)
+{
+	struct ctx *c = *state;
+	struct sw_tracelog_opts o = {.dir = c->dir, .block_bytes = 64 << 10};
+	struct sw_tracelog_writer *w = sw_tracelog_writer__new(&o);
+	struct sw_tracelog_read_stats rs;
+	struct sw_tracelog_stats a, b;
+	uint8_t buf[3000];
+	uint64_t i;
+
+	assert_non_null(w);
+	for (i = 0; i < 200; i++) {
+		rng_fill(&(struct rng){i + 1}, buf, sizeof(buf));
+		mkrec(buf, sizeof(buf), i);
+		assert_int_equal(sw_tracelog_writer__append(w, buf, sizeof(buf), i, NULL, 0), 0);
+	}
+	assert_int_equal(sw_tracelog_writer__flush(w), 0);
+	sw_tracelog_writer__stats(w, &a);
+	/* Stored blocks cost a few bytes of framing each, nothing more. */
+	assert_true(a.bytes_compressed > a.bytes_raw);
+	assert_true(a.bytes_compressed < a.bytes_raw + a.bytes_raw / 100);
+	for (i = 200; i < 3000; i++) {
+		size_t n = gen_record(i, buf, sizeof(buf));
+
+		assert_int_equal(sw_tracelog_writer__append(w, buf, n, i, NULL, 0), 0);
+	}
+	assert_int_equal(sw_tracelog_writer__flush(w), 0);
+	sw_tracelog_writer__stats(w, &b);
+	sw_tracelog_writer__free(w);
+	assert_true((b.bytes_compressed - a.bytes_compressed) * 4 <
+		    (b.bytes_raw - a.bytes_raw) * 3);
+	assert_int_equal(read_all(c->dir, &rs, NULL), 3000);
+	assert_int_equal(rs.torn_blocks + rs.corrupt_blocks, 0);
+}
+
 /* Writes records holding a secret in several encodings, redacted, and checks that no byte of the
  * file, compressed or inflated, holds any of them. */
 static void test_redaction(void **state)
@@ -1127,6 +1164,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_event_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incompressible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_then_restart, setup, teardown),

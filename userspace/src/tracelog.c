@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <dirent.h>
 
+#include <libdeflate.h>
 #include <sodium.h>
-#include <zlib.h>
 
 #include "fingerprint.h"
 #include "sprawl.pb-c.h"
@@ -49,6 +49,8 @@ static const uint8_t magic[4] = {'S', 'W', 'T', 'B'};
 /* trace-<16 digits>-<8 digits>.swt */
 #define NAME_LEN   (sizeof(NAME_PREFIX) - 1 + 16 + 1 + 8 + sizeof(NAME_SUFFIX) - 1)
 #define OPEN_TRIES 16
+/* Blocks stored uncompressed after one that did not compress, before trying again. */
+#define STORE_BLOCKS 15
 
 static uint32_t le32_get(const uint8_t *p)
 {
@@ -237,8 +239,11 @@ struct sw_tracelog_writer {
 	struct span *spans;
 	size_t red_cap;
 	struct sw_tracerec *tr; /* record -> Event */
-	z_stream z;
-	int zinit;
+	/* libdeflate: whole-buffer zlib streams (blocks are whole buffers), faster than zlib's
+	 * streaming API at the same format */
+	struct libdeflate_compressor *zc;
+	struct libdeflate_compressor *zstore; /* level 0: stored blocks, still a zlib stream */
+	uint32_t store_left; /* blocks to store uncompressed: the data did not compress */
 	struct sw_tracelog_stats st;
 };
 
@@ -369,34 +374,37 @@ static int write_block(struct sw_tracelog_writer *w)
 	Sprawl__BlockHeader h = SPRAWL__BLOCK_HEADER__INIT;
 	uint8_t hdr[HDR_MAX];
 	size_t bound, clen, hlen, start, total;
-	int err, zrc;
+	int err;
 
 	if (!w->nev)
 		return 0;
-	bound = deflateBound(&w->z, w->raw_len);
+	bound = libdeflate_zlib_compress_bound(w->zc, w->raw_len);
 	err = grow(&w->out, &w->out_cap, PRE_LEN + HDR_MAX + bound);
 	if (err)
 		goto drop;
-	if (deflateReset(&w->z) != Z_OK) {
+	/* Data that does not compress (already compressed, random) costs the most CPU to try:
+	 * after a block that shrank by less than a tenth, the next ones are stored as they are
+	 * (same format) and compression is tried again every STORE_BLOCKS. */
+	if (w->store_left) {
+		w->store_left--;
+		clen = libdeflate_zlib_compress(w->zstore, w->raw, w->raw_len,
+						w->out + PRE_LEN + HDR_MAX, bound);
+	} else {
+		clen = libdeflate_zlib_compress(w->zc, w->raw, w->raw_len,
+						w->out + PRE_LEN + HDR_MAX, bound);
+		if (clen && clen * 10 > w->raw_len * 9)
+			w->store_left = STORE_BLOCKS;
+	}
+	if (!clen) {
 		err = -EIO;
 		goto drop;
 	}
-	w->z.next_in = w->raw;
-	w->z.avail_in = (uInt)w->raw_len;
-	w->z.next_out = w->out + PRE_LEN + HDR_MAX;
-	w->z.avail_out = (uInt)bound;
-	zrc = deflate(&w->z, Z_FINISH);
-	if (zrc != Z_STREAM_END) {
-		err = zrc == Z_MEM_ERROR ? -ENOMEM : -EIO;
-		goto drop;
-	}
-	clen = w->z.total_out;
 
 	h.version = SW_TRACELOG_VERSION;
 	h.events = w->nev;
 	h.raw_length = (uint32_t)w->raw_len;
 	h.compressed_length = (uint32_t)clen;
-	h.crc32 = (uint32_t)crc32(0, w->out + PRE_LEN + HDR_MAX, (uInt)clen);
+	h.crc32 = libdeflate_crc32(0, w->out + PRE_LEN + HDR_MAX, clen);
 	h.first_ktime = w->first_ktime;
 	h.last_ktime = w->last_ktime;
 	hlen = sprawl__block_header__get_packed_size(&h);
@@ -409,7 +417,7 @@ static int write_block(struct sw_tracelog_writer *w)
 	start = HDR_MAX - hlen;
 	memcpy(w->out + start, magic, sizeof(magic));
 	le32_put(w->out + start + 4, (uint32_t)hlen);
-	le32_put(w->out + start + 8, (uint32_t)crc32(0, hdr, (uInt)hlen));
+	le32_put(w->out + start + 8, libdeflate_crc32(0, hdr, hlen));
 	memcpy(w->out + start + PRE_LEN, hdr, hlen);
 	total = PRE_LEN + hlen + clen;
 
@@ -498,11 +506,12 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
 	free_names(names, n);
 
 	/* Level 1: the daemon records while agents run; throughput matters more than ratio. */
-	if (deflateInit(&w->z, Z_BEST_SPEED) != Z_OK) {
+	w->zc = libdeflate_alloc_compressor(1);
+	w->zstore = libdeflate_alloc_compressor(0);
+	if (!w->zc || !w->zstore) {
 		errno = ENOMEM;
 		goto fail_errno;
 	}
-	w->zinit = 1;
 	return w;
 fail_errno:
 	err = errno;
@@ -640,10 +649,10 @@ void sw_tracelog_writer__free(struct sw_tracelog_writer *w)
 {
 	if (!w)
 		return;
-	if (w->zinit) {
+	if (w->zc && w->zstore)
 		sw_tracelog_writer__flush(w);
-		deflateEnd(&w->z);
-	}
+	libdeflate_free_compressor(w->zc);
+	libdeflate_free_compressor(w->zstore);
 	close_segment(w);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
@@ -753,8 +762,7 @@ struct sw_tracelog_reader {
 	uint8_t *raw; /* inflated block */
 	size_t rcap, rlen, rpos;
 	uint32_t left; /* events of the block not yet returned */
-	z_stream z;
-	int zinit;
+	struct libdeflate_decompressor *zd;
 
 	/* Events are unpacked into an arena reset per event: no malloc per field. */
 	struct arena arena;
@@ -899,7 +907,9 @@ static int load_block(struct sw_tracelog_reader *r)
 	uint64_t off, avail, total;
 	uint32_t hlen, clen, rawlen, events, crc;
 	ssize_t k;
-	int err, zrc;
+	enum libdeflate_result zrc;
+	size_t zin, zout;
+	int err;
 
 	/* Every pass moves r->off forward (a block, a skip, or to the end), so this ends. */
 	while (r->off < r->size) {
@@ -940,7 +950,7 @@ static int load_block(struct sw_tracelog_reader *r)
 			torn(r, off, "segment shrank while read");
 			break;
 		}
-		if (crc32(0, hdr, hlen) != le32_get(pre + 8)) {
+		if (libdeflate_crc32(0, hdr, hlen) != le32_get(pre + 8)) {
 			err = resync(r, off, "bad header crc");
 			if (err)
 				return err;
@@ -988,23 +998,17 @@ static int load_block(struct sw_tracelog_reader *r)
 		}
 		/* From here on the block's extent is trusted: damage skips exactly this block. */
 		r->off = off + total;
-		if (crc32(0, r->cbuf, clen) != crc) {
+		if (libdeflate_crc32(0, r->cbuf, clen) != crc) {
 			damage(r, SW_TRACELOG_CORRUPT, off, total, "bad data crc");
 			continue;
 		}
 		err = grow(&r->raw, &r->rcap, rawlen);
 		if (err)
 			return err;
-		if (inflateReset(&r->z) != Z_OK)
-			return -EIO;
-		r->z.next_in = r->cbuf;
-		r->z.avail_in = clen;
-		r->z.next_out = r->raw;
-		r->z.avail_out = rawlen;
-		zrc = inflate(&r->z, Z_FINISH);
-		if (zrc == Z_MEM_ERROR)
-			return -ENOMEM;
-		if (zrc != Z_STREAM_END || r->z.total_out != rawlen || r->z.total_in != clen) {
+		/* Exactly clen bytes of zlib stream inflating to exactly rawlen bytes. */
+		zrc = libdeflate_zlib_decompress_ex(r->zd, r->cbuf, clen, r->raw, rawlen, &zin,
+						    &zout);
+		if (zrc != LIBDEFLATE_SUCCESS || zout != rawlen || zin != clen) {
 			damage(r, SW_TRACELOG_CORRUPT, off, total, "bad zlib data");
 			continue;
 		}
@@ -1160,14 +1164,15 @@ static struct sw_tracelog_reader *reader_alloc(const char *base)
 	r->fd = -1;
 	r->base = strdup(base);
 	r->tr = sw_tracerec__new();
-	if (!r->base || !r->tr || inflateInit(&r->z) != Z_OK) {
+	r->zd = libdeflate_alloc_decompressor();
+	if (!r->base || !r->tr || !r->zd) {
+		libdeflate_free_decompressor(r->zd);
 		sw_tracerec__free(r->tr);
 		free(r->base);
 		free(r);
 		errno = ENOMEM;
 		return NULL;
 	}
-	r->zinit = 1;
 	r->alloc.alloc = arena_alloc;
 	r->alloc.free = arena_free;
 	r->alloc.allocator_data = &r->arena;
@@ -1321,8 +1326,7 @@ void sw_tracelog_reader__free(struct sw_tracelog_reader *r)
 		close(r->single_fd);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
-	if (r->zinit)
-		inflateEnd(&r->z);
+	libdeflate_free_decompressor(r->zd);
 	free_names(r->names, r->nnames);
 	free(r->seg);
 	free(r->base);
