@@ -60,7 +60,8 @@ struct daemon {
 	uint64_t next_session;
 	time_t started;
 	int stop;
-	const char *trace_dir;
+	const char *trace_dir; /* NULL = the state dir's, "none" = no trace log */
+	uint32_t trace_max_mb, trace_max_age_days;
 	struct sw_tracelog_writer *trace;
 	int fan_fd; /* fanotify: closes of files in the read-back set */
 	uint64_t fan_errors;

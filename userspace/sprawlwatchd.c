@@ -36,6 +36,12 @@
 #include "sink.h"
 #include "source.h"
 
+/* Trace-log retention: a week back and more fits, within a bound a workstation can spare. */
+#define TRACE_MAX_MB_DEFAULT	   1024
+#define TRACE_MAX_MB_MAX	   (1024 * 1024)
+#define TRACE_MAX_AGE_DAYS_DEFAULT 30
+#define TRACE_MAX_AGE_DAYS_MAX	   3650
+
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
 	"Watch AI agent process trees and alert when a tracked secret lands somewhere new.\n"
@@ -52,8 +58,12 @@ static const char usage[] =
 	"  --hook PROG       also run PROG (no shell) for each alert, its JSON on stdin\n"
 	"  --hook-arg ARG    an argument for PROG (repeatable, in order)\n"
 	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
-	"  --trace-dir DIR   record a trace log there (zlib blocks of protobuf events, secrets\n"
-	"                    redacted) for `sprawlctl replay` and `sprawlctl trace dump`\n"
+	"  --trace-dir DIR|none  record the trace log there (default STATE-DIR/" SW_TRACELOG_SUBDIR
+	"; zlib\n"
+	"                    blocks of protobuf events, tracked secrets redacted) for `sprawlctl\n"
+	"                    replay --since` and `sprawlctl trace dump`; none: do not record\n"
+	"  --trace-max-mb N  keep at most N MiB of trace log, oldest deleted first (default %u)\n"
+	"  --trace-max-age-days N  delete trace records older than N days (default %u)\n"
 	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default %llu, from\n"
 	"                    the policy's capture.ringbuf_bytes)\n"
 	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
@@ -68,7 +78,8 @@ static void print_usage(FILE *f)
 	struct sw_policy pol;
 
 	sw_policy__defaults(&pol);
-	fprintf(f, usage, (unsigned long long)(pol.ringbuf_bytes >> 20),
+	fprintf(f, usage, TRACE_MAX_MB_DEFAULT, TRACE_MAX_AGE_DAYS_DEFAULT,
+		(unsigned long long)(pol.ringbuf_bytes >> 20),
 		(unsigned long long)pol.capture_max_bytes);
 }
 
@@ -192,6 +203,38 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 		d->next_session = s->session_id;
 }
 
+/* The wall clock at a ktime, for the trace log: it maps record times to dates (trace dump,
+ * replay --since). */
+static int open_trace(struct daemon *d)
+{
+	static char dir[sizeof(d->paths.state_dir) + sizeof(SW_TRACELOG_SUBDIR) + 1];
+	struct sw_tracelog_opts to = {
+		.max_segments = UINT32_MAX,
+		.max_total_bytes = (uint64_t)d->trace_max_mb << 20,
+		.max_age_s = (uint64_t)d->trace_max_age_days * 86400,
+	};
+
+	if (d->trace_dir && !strcmp(d->trace_dir, "none"))
+		return 0;
+	if (!d->trace_dir) {
+		snprintf(dir, sizeof(dir), "%s/" SW_TRACELOG_SUBDIR, d->paths.state_dir);
+		d->trace_dir = dir;
+	}
+	/* Segments of a sixteenth of the bound, so retention cuts fine (64 MiB at most). */
+	to.max_segment_bytes = to.max_total_bytes / 16 < SW_TRACELOG_SEGMENT_BYTES_DEFAULT
+				       ? to.max_total_bytes / 16
+				       : SW_TRACELOG_SEGMENT_BYTES_DEFAULT;
+	to.dir = d->trace_dir;
+	d->trace = sw_tracelog_writer__new(&to);
+	if (!d->trace) {
+		logmsg("trace log %s: cannot record there: %s (--trace-dir none turns recording "
+		       "off)",
+		       d->trace_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -201,6 +244,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"alerts", required_argument, NULL, 'a'},
 		{"format", required_argument, NULL, 'f'},
 		{"trace-dir", required_argument, NULL, 't'},
+		{"trace-max-mb", required_argument, NULL, 'M'},
+		{"trace-max-age-days", required_argument, NULL, 'D'},
 		{"syslog", required_argument, NULL, 'S'},
 		{"hook", required_argument, NULL, 'H'},
 		{"hook-arg", required_argument, NULL, 'A'},
@@ -217,6 +262,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 
 	d->ringbuf_mb = 0;
 	d->max_bytes = 0;
+	d->trace_max_mb = TRACE_MAX_MB_DEFAULT;
+	d->trace_max_age_days = TRACE_MAX_AGE_DAYS_DEFAULT;
 	d->hook_timeout_ms = 5000;
 	d->alerts_path = SW_DEFAULT_ALERTS;
 	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -245,6 +292,24 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 't':
 			d->trace_dir = optarg;
+			break;
+		case 'M':
+			d->trace_max_mb = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || d->trace_max_mb < 1 ||
+			    d->trace_max_mb > TRACE_MAX_MB_MAX) {
+				logmsg("--trace-max-mb %s: expected 1 to %u", optarg,
+				       TRACE_MAX_MB_MAX);
+				return -1;
+			}
+			break;
+		case 'D':
+			d->trace_max_age_days = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || d->trace_max_age_days < 1 ||
+			    d->trace_max_age_days > TRACE_MAX_AGE_DAYS_MAX) {
+				logmsg("--trace-max-age-days %s: expected 1 to %u", optarg,
+				       TRACE_MAX_AGE_DAYS_MAX);
+				return -1;
+			}
 			break;
 		case 'S':
 			d->syslog_addr = optarg;
@@ -586,16 +651,8 @@ int main(int argc, char **argv)
 	if (open_sinks(d))
 		goto cleanup;
 	/* The trace log first: it keeps every record, the first tick and the rules included. */
-	if (d->trace_dir) {
-		struct sw_tracelog_opts to = {.dir = d->trace_dir};
-
-		d->trace = sw_tracelog_writer__new(&to);
-		if (!d->trace) {
-			logmsg("--trace-dir %s: cannot record there: %s", d->trace_dir,
-			       strerror(errno));
-			goto cleanup;
-		}
-	}
+	if (open_trace(d))
+		goto cleanup;
 	source__tick(d);
 	if (load_rules(d))
 		goto cleanup;

@@ -85,6 +85,78 @@ import json, sys
 recs = [json.loads(l) for l in open('$E2E_TMP/dump.jsonl')]
 red = [r for r in recs if r['type'] == 'data' and any('secret' in x for x in r['redactions'])]
 sys.exit(0 if len(recs) > 20 and red and any(r['type'] == 'session' and r['agent'] == 'tracer' for r in recs) else 1)"
+check "trace dump gives each record its wall-clock time (through the tick records)" python3 -c "
+import json, sys
+recs = [json.loads(l) for l in open('$E2E_TMP/dump.jsonl')]
+ticks = [i for i, r in enumerate(recs) if r['type'] == 'tick']
+sys.exit(0 if ticks and all('time' in r for r in recs[ticks[0]:]) and recs[ticks[0]]['time'] == recs[ticks[0]]['realtime'] else 1)"
+
+# Any protobuf tool reads a trace with the .proto alone: python's zlib inflates a block, protoc
+# decodes its header and Events into typed fields.
+check "protoc --decode=sprawl.Event shows typed records (exec argv, data bytes, tick)" python3 - \
+	"$TRACE" "$E2E_ROOT/proto" "$WORK" <<'PY'
+import glob, struct, subprocess, sys, zlib
+trace, proto, work = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+def decode(msg, data):
+    return subprocess.run(["protoc", "--proto_path=" + proto, "--decode=sprawl." + msg,
+                           proto + "/sprawl.proto"], input=data, capture_output=True,
+                          check=True).stdout.decode()
+seen = set()
+for seg in sorted(glob.glob(trace + "/trace-*.swt")):
+    b = open(seg, "rb").read()
+    pos = 0
+    while pos < len(b):
+        assert b[pos:pos + 4] == b"SWTB"
+        hlen, hcrc = struct.unpack("<II", b[pos + 4:pos + 12])
+        hdr = b[pos + 12:pos + 12 + hlen]
+        assert zlib.crc32(hdr) == hcrc
+        h = dict(l.split(": ") for l in decode("BlockHeader", hdr).splitlines())
+        assert h["version"] == "2"
+        clen = int(h["compressed_length"])
+        data = b[pos + 12 + hlen:pos + 12 + hlen + clen]
+        assert zlib.crc32(data) == int(h["crc32"])
+        raw = zlib.decompress(data)
+        events, p = [], 0
+        while p < len(raw):
+            n = shift = 0
+            while True:
+                c = raw[p]; p += 1; n |= (c & 0x7f) << shift; shift += 7
+                if c < 0x80:
+                    break
+            events.append(raw[p:p + n]); p += n
+        assert len(events) == int(h["events"])
+        for e in events[:1] + [e for e in events if work in e][:40]:
+            out = decode("Event", e)
+            if "tick {" in out and "realtime_ns:" in out and "ktime:" in out:
+                seen.add("tick")
+            if "exec {" in out and "argv: " in out and "filename: " in out:
+                seen.add("exec")
+            if "data {" in out and "path: " in out and "data: " in out and "art_kind: ART_FILE" in out:
+                seen.add("data")
+        pos += 12 + hlen + clen
+sys.exit(0 if seen == {"tick", "exec", "data"} else 1)
+PY
+
+# A trace of the format before (1: the C record in a bytes field) gets a clear word.
+python3 - "$E2E_TMP/old.swt" <<'PY'
+import struct, sys, zlib
+raw = bytes([10, 0x52, 8]) + b"\x04\x00\x00\x00\x00\x00\x00\x00" + b"\0"
+comp = zlib.compress(raw)
+def varint(v):
+    out = b""
+    while v >= 0x80:
+        out += bytes([v & 0x7f | 0x80]); v >>= 7
+    return out + bytes([v])
+hdr = (b"\x08\x01" + b"\x10\x01" + b"\x18" + varint(len(raw)) + b"\x20" + varint(len(comp))
+       + b"\x28" + varint(zlib.crc32(comp)))
+open(sys.argv[1], "wb").write(b"SWTB" + struct.pack("<II", len(hdr), zlib.crc32(hdr)) + hdr + comp)
+PY
+check "an older trace: replay names its format and what to do" bash -c \
+	"! '$SPRAWLCTL' replay '$E2E_TMP/old.swt' --alerts /dev/null 2>'$E2E_TMP/old.err' &&
+	 grep -qF 'recorded by an older sprawlwatch (trace format 1); replay it with that version' '$E2E_TMP/old.err'"
+check "... and so does trace dump" bash -c \
+	"! '$SPRAWLCTL' trace dump '$E2E_TMP/old.swt' >/dev/null 2>'$E2E_TMP/old2.err' &&
+	 grep -qF 'recorded by an older sprawlwatch (trace format 1)' '$E2E_TMP/old2.err'"
 cat "$E2E_TMP/dump.jsonl" "$E2E_TMP/replay.jsonl" >>"$E2E_TMP/daemon.out"
 expect_no_plaintext "$T"
 expect_no_plaintext "$E"

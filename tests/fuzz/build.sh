@@ -47,27 +47,24 @@ for t in "${targets[@]}"; do
 		# The generated protobuf code is not ours to hold to -Werror.
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
-		build_target tracelog "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c" userspace/src/fileio.c \
-			userspace/src/tracelog.c
+		build_target tracelog "$out/obj/sprawl.pb-c.o -ldeflate -lz -lsodium -lprotobuf-c" userspace/src/fileio.c \
+			userspace/src/tracelog.c userspace/src/tracerec.c userspace/src/event.c
 		# Seeds: segments written by the real writer.
 		clang -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DSW_FUZZ_SEEDGEN \
 			-Iuserspace/src -Ibpf -I.output/gen -o "$out/seedgen_tracelog" \
-			tests/fuzz/fuzz_tracelog.c userspace/src/tracelog.c .output/gen/sprawl.pb-c.c \
-			-lz -lsodium -lprotobuf-c
+			tests/fuzz/fuzz_tracelog.c userspace/src/tracelog.c userspace/src/tracerec.c \
+			userspace/src/event.c userspace/src/fileio.c .output/gen/sprawl.pb-c.c \
+			-ldeflate -lz -lsodium -lprotobuf-c
 		seeds=$(mktemp -d)
 		"$out/seedgen_tracelog" "$seeds/t"
 		for f in "$seeds"/t/*.swt; do cp "$f" "$out/corpus/tracelog/seed-$(basename "$f")"; done
+		cp "$seeds/t/recipe" "$out/corpus/tracelog/seed-recipe"
 		rm -rf "$seeds"
-		# And a recipe ("B!" + events, raw-length delta, u16 LE length, raw bytes): two
-		# Events, the second with a redaction.
-		printf '%b' 'B!\x02\x00\x2f\x00\x0f\x18\x05\x52\x0bhello world' \
-			'\x1e\x18\x05\x52\x08abc**fgh\x5a\x10\x08\x03\x10\x02\x1a\x0812345678\x20\x01' \
-			> "$out/corpus/tracelog/seed-recipe"
 		;;
 	records | statefiles)
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
-		build_target "$t" "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml" \
+		build_target "$t" "$out/obj/sprawl.pb-c.o -ldeflate -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml" \
 			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
 		;;
 	*)

@@ -74,29 +74,35 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-/* Record i: a sw_hdr followed by text-like bytes (words and numbers), deterministic in i. */
+#define DREC sizeof(struct sw_data_rec)
+
+/* Makes buf[0..len) a data record whose data is what follows the fixed part (len >= DREC). */
+static void mkrec(uint8_t *buf, size_t len, uint64_t ktime)
+{
+	struct sw_data_rec d = {.hdr = {.type = SW_EV_DATA, .size = (uint32_t)len, .ktime = ktime}};
+
+	d.data_len = (uint32_t)(len - DREC);
+	d.fd = 3;
+	d.art_kind = SW_AK_FILE;
+	memcpy(buf, &d, sizeof(d));
+}
+
+/* Record i: a data record of text-like bytes (words and numbers), deterministic in i. */
 static size_t gen_record(uint64_t i, uint8_t *buf, size_t max)
 {
 	static const char *const words[] = {"const", "return", "the",  "secret", "export", "{",
 					    "}",     "import", "def",  "=",	 "\n\t",   "api",
 					    "token", "value",  "json", "GET /",	 "200 OK", ";"};
 	struct rng r = {i * 7919 + 1};
-	struct sw_hdr h = {0};
-	size_t len = rng_range(&r, 0, max), pos;
+	struct sw_hdr *h = (struct sw_hdr *)buf;
+	size_t len = rng_range(&r, DREC, max), pos;
 	const char *w;
 	int k;
 
-	if (len < sizeof(h)) {
-		rng_fill(&r, buf, len);
-		return len;
-	}
-	h.type = SW_EV_DATA;
-	h.size = (uint32_t)len;
-	h.ktime = i;
-	h.pid = (uint32_t)(i % 977);
-	h.tgid = (uint32_t)(i % 131);
-	memcpy(buf, &h, sizeof(h));
-	for (pos = sizeof(h); pos < len;) {
+	mkrec(buf, len, i);
+	h->pid = (uint32_t)(i % 977);
+	h->tgid = (uint32_t)(i % 131);
+	for (pos = DREC; pos < len;) {
 		if (rng_next(&r) % 4 == 0) {
 			char num[24];
 
@@ -263,8 +269,8 @@ static void test_round_trip(void **state)
 	for (i = 0; i < N; i++) {
 		n = gen_record(i, buf, 6000);
 		nr = 0;
-		if (n > 100 && i % 3 == 0) {
-			rd[0] = (struct sw_redaction){.offset = 60, .length = 20, .variant = 3};
+		if (n > 300 && i % 3 == 0) {
+			rd[0] = (struct sw_redaction){.offset = 260, .length = 20, .variant = 3};
 			fill_id(rd[0].secret_id, i);
 			nr = 1;
 		}
@@ -293,15 +299,15 @@ static void test_round_trip(void **state)
 		assert_int_equal(sw_tracelog_reader__next(r, &rec, &len, &kt, &red, &nred), 1);
 		n = gen_record(i, exp, 6000);
 		assert_int_equal(len, n);
-		assert_int_equal(kt, i * 1000 + 7);
-		if (n > 100 && i % 3 == 0) {
+		assert_int_equal(kt, i); /* the record's own time */
+		if (n > 300 && i % 3 == 0) {
 			assert_int_equal(nred, 1);
-			assert_int_equal(red[0].offset, 60);
+			assert_int_equal(red[0].offset, 260);
 			assert_int_equal(red[0].length, 20);
 			assert_int_equal(red[0].variant, 3);
 			fill_id(rd[0].secret_id, i);
 			assert_memory_equal(red[0].secret_id, rd[0].secret_id, 8);
-			for (k = 60; k < 80; k++)
+			for (k = 260; k < 280; k++)
 				exp[k] = SW_TRACELOG_FILLER;
 		} else {
 			assert_int_equal(nred, 0);
@@ -322,35 +328,45 @@ static void test_round_trip(void **state)
 	free(exp);
 }
 
-/* The event header fields are copied into the Event for dumps. */
+/* A block holds typed Events: inflated with plain zlib, each decodes with the .proto alone. */
 static void test_event_fields(void **state)
 {
 	struct ctx *c = *state;
 	struct sw_tracelog_opts o = {.dir = c->dir};
 	struct sw_tracelog_writer *w = sw_tracelog_writer__new(&o);
-	struct sw_hdr h = {.type = SW_EV_EXEC,
-			   .flags = 3,
-			   .pid = 11,
-			   .tgid = 12,
-			   .ppid = 13,
-			   .uid = 1000,
-			   .session_id = 99};
-	uint8_t *file, *raw = malloc(1 << 16);
+	const char tail[] = "/usr/bin/envcurl\0-H\0x\0A=1\0";
+	uint8_t rec[256] = {0}, *file, *raw = malloc(1 << 16);
+	struct sw_exec_rec *x = (void *)rec;
 	uLongf rawlen = 1 << 16;
 	size_t flen, hlen;
 	Sprawl__BlockHeader *bh;
 	Sprawl__Event *ev;
 	char seg[512];
 
+	x->hdr = (struct sw_hdr){.type = SW_EV_EXEC,
+				 .flags = SW_F_NEW_SESSION,
+				 .size = (uint32_t)(sizeof(*x) + sizeof(tail) - 1),
+				 .ktime = 5,
+				 .pid = 11,
+				 .tgid = 12,
+				 .ppid = 13,
+				 .uid = 1000,
+				 .session_id = 99,
+				 .comm = "curl"};
+	x->filename_len = 12;
+	x->args_len = 5 + 3 + 2;
+	x->env_len = 4;
+	memcpy(rec + sizeof(*x), tail, sizeof(tail) - 1);
 	assert_non_null(w);
-	assert_int_equal(sw_tracelog_writer__append(w, &h, sizeof(h), 5, NULL, 0), 0);
+	assert_int_equal(sw_tracelog_writer__append(w, rec, x->hdr.size, 5, NULL, 0), 0);
 	sw_tracelog_writer__free(w);
 	first_segment(c->dir, seg, sizeof(seg));
 	file = slurp(seg, &flen);
 	hlen = file[4];
 	bh = sprawl__block_header__unpack(NULL, hlen, file + PRE_LEN);
 	assert_non_null(bh);
-	assert_int_equal(bh->version, 1);
+	assert_int_equal(bh->version, SW_TRACELOG_VERSION);
+	assert_int_equal(bh->version, 2);
 	assert_int_equal(bh->events, 1);
 	assert_int_equal(bh->first_ktime, 5);
 	assert_int_equal(flen, PRE_LEN + hlen + bh->compressed_length);
@@ -359,14 +375,20 @@ static void test_event_fields(void **state)
 	assert_int_equal(rawlen, bh->raw_length);
 	ev = sprawl__event__unpack(NULL, raw[0], raw + 1);
 	assert_non_null(ev);
-	assert_int_equal(ev->type, SW_EV_EXEC);
-	assert_int_equal(ev->flags, 3);
-	assert_int_equal(ev->pid, 11);
-	assert_int_equal(ev->tgid, 12);
-	assert_int_equal(ev->ppid, 13);
-	assert_int_equal(ev->uid, 1000);
-	assert_int_equal(ev->session_id, 99);
-	assert_int_equal(ev->ktime, 5);
+	assert_int_equal(ev->record_case, SPRAWL__EVENT__RECORD_EXEC);
+	assert_int_equal(ev->hdr->flags, SW_F_NEW_SESSION);
+	assert_int_equal(ev->hdr->pid, 11);
+	assert_int_equal(ev->hdr->tgid, 12);
+	assert_int_equal(ev->hdr->ppid, 13);
+	assert_int_equal(ev->hdr->uid, 1000);
+	assert_int_equal(ev->hdr->session_id, 99);
+	assert_int_equal(ev->hdr->ktime, 5);
+	assert_int_equal(ev->hdr->comm.len, 4);
+	assert_memory_equal(ev->exec->filename.data, "/usr/bin/env", 12);
+	assert_int_equal(ev->exec->n_argv, 3);
+	assert_memory_equal(ev->exec->argv[1].data, "-H", 2);
+	assert_int_equal(ev->exec->n_env, 1);
+	assert_memory_equal(ev->exec->env[0].data, "A=1", 3);
 	sprawl__event__free_unpacked(ev, NULL);
 	sprawl__block_header__free_unpacked(bh, NULL);
 	free(file);
@@ -396,7 +418,7 @@ static void test_rotation(void **state)
 			uint64_t id = (uint64_t)round * 1000 + i;
 
 			rng_fill(&(struct rng){id + 1}, buf, sizeof(buf));
-			memcpy(buf, &id, sizeof(id));
+			mkrec(buf, sizeof(buf), id);
 			assert_int_equal(
 				sw_tracelog_writer__append(w, buf, sizeof(buf), id, NULL, 0), 0);
 		}
@@ -426,6 +448,108 @@ static void test_rotation(void **state)
 	assert_int_equal(rs.segments, 3);
 	assert_int_equal(rs.torn_blocks + rs.corrupt_blocks, 0);
 	sw_tracelog_reader__free(r);
+}
+
+/* Retention by total size and by age, beside the count. */
+static void test_retention(void **state)
+{
+	struct ctx *c = *state;
+	struct sw_tracelog_opts o = {.dir = c->dir,
+				     .max_segment_bytes = 8192,
+				     .max_segments = 1000,
+				     .block_bytes = 2048,
+				     .max_total_bytes = 64 << 10};
+	struct sw_tracelog_writer *w;
+	struct sw_tracelog_stats ws;
+	struct timespec ts;
+	uint64_t now, total = 0, i;
+	uint8_t buf[1500];
+	struct dirent *d;
+	struct stat st;
+	char path[512];
+	DIR *dp;
+
+	w = sw_tracelog_writer__new(&o);
+	assert_non_null(w);
+	for (i = 0; i < 2000; i++) {
+		rng_fill(&(struct rng){i + 1}, buf, sizeof(buf)); /* incompressible */
+		mkrec(buf, sizeof(buf), i);
+		assert_int_equal(sw_tracelog_writer__append(w, buf, sizeof(buf), i, NULL, 0), 0);
+	}
+	sw_tracelog_writer__stats(w, &ws);
+	sw_tracelog_writer__free(w);
+	assert_true(ws.segments_deleted > 100);
+	dp = opendir(c->dir);
+	while ((d = readdir(dp))) {
+		snprintf(path, sizeof(path), "%s/%s", c->dir, d->d_name);
+		if (!strncmp(d->d_name, "trace-", 6) && !stat(path, &st))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(dp);
+	/* Within the bound, give or take the open segment's last block. */
+	assert_true(total <= (64 << 10) + 8192 + 2048);
+	assert_true(total >= (64 << 10) - 8192 - 2048);
+
+	/* Age: a segment goes once the next one was opened before the bound, i.e. all its records
+	 * are older; the newest old one stays (it may hold records up to the next one). */
+	rm_tree(c->dir);
+	assert_int_equal(mkdir(c->dir, 0700), 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000u;
+	const uint64_t ages_h[] = {240, 216, 130, 1};
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/trace-%016llu-%08llu.swt", c->dir,
+			 (unsigned long long)(now - ages_h[i] * 3600000000ull),
+			 (unsigned long long)i);
+		spit(path, "", 0);
+	}
+	o = (struct sw_tracelog_opts){.dir = c->dir, .max_age_s = 5 * 24 * 3600};
+	w = sw_tracelog_writer__new(&o);
+	assert_non_null(w);
+	mkrec(buf, 300, 1);
+	assert_int_equal(sw_tracelog_writer__append(w, buf, 300, 1, NULL, 0), 0);
+	assert_int_equal(sw_tracelog_writer__flush(w), 0); /* opens a segment: retention runs */
+	sw_tracelog_writer__stats(w, &ws);
+	sw_tracelog_writer__free(w);
+	assert_int_equal(ws.segments_deleted, 2);
+	assert_int_equal(count_segments(c->dir), 3);
+}
+
+/* Data that does not compress is stored as it is (a zlib stream all the same) and reads back;
+ * text after it is compressed again. */
+static void test_incompressible(void **state)
+{
+	struct ctx *c = *state;
+	struct sw_tracelog_opts o = {.dir = c->dir, .block_bytes = 64 << 10};
+	struct sw_tracelog_writer *w = sw_tracelog_writer__new(&o);
+	struct sw_tracelog_read_stats rs;
+	struct sw_tracelog_stats a, b;
+	uint8_t buf[3000];
+	uint64_t i;
+
+	assert_non_null(w);
+	for (i = 0; i < 200; i++) {
+		rng_fill(&(struct rng){i + 1}, buf, sizeof(buf));
+		mkrec(buf, sizeof(buf), i);
+		assert_int_equal(sw_tracelog_writer__append(w, buf, sizeof(buf), i, NULL, 0), 0);
+	}
+	assert_int_equal(sw_tracelog_writer__flush(w), 0);
+	sw_tracelog_writer__stats(w, &a);
+	/* Stored blocks cost a few bytes of framing each, nothing more. */
+	assert_true(a.bytes_compressed > a.bytes_raw);
+	assert_true(a.bytes_compressed < a.bytes_raw + a.bytes_raw / 100);
+	for (i = 200; i < 3000; i++) {
+		size_t n = gen_record(i, buf, sizeof(buf));
+
+		assert_int_equal(sw_tracelog_writer__append(w, buf, n, i, NULL, 0), 0);
+	}
+	assert_int_equal(sw_tracelog_writer__flush(w), 0);
+	sw_tracelog_writer__stats(w, &b);
+	sw_tracelog_writer__free(w);
+	assert_true((b.bytes_compressed - a.bytes_compressed) * 4 <
+		    (b.bytes_raw - a.bytes_raw) * 3);
+	assert_int_equal(read_all(c->dir, &rs, NULL), 3000);
+	assert_int_equal(rs.torn_blocks + rs.corrupt_blocks, 0);
 }
 
 /* Writes records holding a secret in several encodings, redacted, and checks that no byte of the
@@ -465,9 +589,10 @@ static void test_redaction(void **state)
 		rng_fill(&rg, rec, sizeof(rec));
 		for (pos = 0; pos < sizeof(rec); pos++)
 			rec[pos] = (uint8_t)('a' + rec[pos] % 26);
+		mkrec(rec, sizeof(rec), i);
 		nr = 0;
 		for (vi = i % N_FORMS; nr < 4; vi = (vi + 3) % N_FORMS) {
-			pos = rng_range(&rg, 0, sizeof(rec) - flens[vi]);
+			pos = rng_range(&rg, DREC, sizeof(rec) - flens[vi]);
 			memcpy(rec + pos, forms[vi], flens[vi]);
 			rd[nr] = (struct sw_redaction){.offset = (uint32_t)pos,
 						       .length = (uint32_t)flens[vi],
@@ -477,8 +602,8 @@ static void test_redaction(void **state)
 		}
 		/* Spans written later may have overwritten part of earlier ones; all are redacted
 		 * anyway. Also a secret at both ends of the record. */
-		memcpy(rec, secret, sizeof(secret));
-		rd[nr++] = (struct sw_redaction){.offset = 0, .length = sizeof(secret)};
+		memcpy(rec + DREC, secret, sizeof(secret));
+		rd[nr++] = (struct sw_redaction){.offset = DREC, .length = sizeof(secret)};
 		memcpy(rec + sizeof(rec) - sizeof(secret), secret, sizeof(secret));
 		rd[nr++] = (struct sw_redaction){.offset = sizeof(rec) - sizeof(secret),
 						 .length = sizeof(secret)};
@@ -624,7 +749,12 @@ static void test_torn_then_restart(void **state)
 	assert_int_equal(truncate(seg, (off_t)offs[2] - 5), 0);
 	w = sw_tracelog_writer__new(&o);
 	assert_non_null(w);
-	assert_int_equal(sw_tracelog_writer__append(w, "x", 1, 1, NULL, 0), 0);
+	{
+		uint8_t buf[DREC + 1];
+
+		mkrec(buf, sizeof(buf), 1);
+		assert_int_equal(sw_tracelog_writer__append(w, buf, sizeof(buf), 1, NULL, 0), 0);
+	}
 	sw_tracelog_writer__free(w);
 	assert_int_equal(count_segments(c->dir), 2);
 	assert_int_equal(read_all(c->dir, &rs, NULL), 11);
@@ -692,6 +822,8 @@ static void test_lying_headers(void **state)
 	uint8_t *file = calloc(1, 1 << 16), raw[256], comp[512], good[512];
 	Sprawl__Redaction x = SPRAWL__REDACTION__INIT, *xp = &x;
 	Sprawl__Event ev = SPRAWL__EVENT__INIT;
+	Sprawl__Header eh = SPRAWL__HEADER__INIT;
+	Sprawl__Tick tick = SPRAWL__TICK__INIT;
 	Sprawl__BlockHeader h;
 	struct sw_tracelog_read_stats rs;
 	uLongf clen;
@@ -700,14 +832,17 @@ static void test_lying_headers(void **state)
 	int t;
 
 	/* A good one-event block to follow each bad one. */
-	ev.payload.data = (uint8_t *)"hello";
-	ev.payload.len = 5;
+	eh.ktime = 1;
+	tick.realtime_ns = 1;
+	ev.hdr = &eh;
+	ev.record_case = SPRAWL__EVENT__RECORD_TICK;
+	ev.tick = &tick;
 	rawlen = 1 + sprawl__event__pack(&ev, raw + 1);
 	raw[0] = (uint8_t)(rawlen - 1);
 	clen = sizeof(comp);
 	assert_int_equal(compress(comp, &clen, raw, rawlen), Z_OK);
 	h = (Sprawl__BlockHeader)SPRAWL__BLOCK_HEADER__INIT;
-	h.version = 1;
+	h.version = SW_TRACELOG_VERSION;
 	h.events = 1;
 	h.raw_length = (uint32_t)rawlen;
 	h.compressed_length = (uint32_t)clen;
@@ -715,7 +850,7 @@ static void test_lying_headers(void **state)
 	glen = make_block(good, &h, comp, clen);
 
 	snprintf(path, sizeof(path), "%s/trace-0000000000000001-00000000.swt", c->dir);
-	for (t = 0; t < 10; t++) {
+	for (t = 0; t < 12; t++) {
 		Sprawl__BlockHeader b = h;
 		uint8_t braw[256];
 		size_t brawlen = rawlen;
@@ -735,8 +870,18 @@ static void test_lying_headers(void **state)
 		case 3:
 			b.events = 0;
 			break;
-		case 4:
-			b.version = 2;
+		case 4:	 /* an Event without its record */
+		case 10: /* or without its header */
+			ev.record_case = t == 4 ? SPRAWL__EVENT__RECORD__NOT_SET : ev.record_case;
+			ev.hdr = t == 10 ? NULL : &eh;
+			brawlen = 1 + sprawl__event__pack(&ev, braw + 1);
+			braw[0] = (uint8_t)(brawlen - 1);
+			ev.record_case = SPRAWL__EVENT__RECORD_TICK;
+			ev.hdr = &eh;
+			b.raw_length = (uint32_t)brawlen;
+			break;
+		case 11: /* not an Event at all */
+			memset(braw + 1, 0xff, rawlen - 1);
 			break;
 		case 5:
 			b.raw_length = (uint32_t)rawlen + 1;
@@ -747,9 +892,9 @@ static void test_lying_headers(void **state)
 		case 7: /* a length prefix running past the block */
 			braw[0] = 0x7f;
 			break;
-		case 8: /* a redaction outside the payload */
+		case 8: /* a redaction outside the record */
 		case 9: /* a redaction with a short secret id */
-			x.offset = t == 8 ? 3 : 0;
+			x.offset = t == 8 ? sizeof(struct sw_tick_rec) - 2 : 0;
 			x.length = t == 8 ? 3 : 1;
 			x.secret_id.data = (uint8_t *)"12345678";
 			x.secret_id.len = t == 8 ? 8 : 4;
@@ -789,6 +934,43 @@ static void test_lying_headers(void **state)
 	free(file);
 }
 
+/* A trace of another format is not damage: the read stops and says which version it found. */
+static void test_other_version(void **state)
+{
+	struct ctx *c = *state;
+	const uint32_t versions[] = {1, SW_TRACELOG_VERSION + 1};
+	uint8_t file[512], comp[64];
+	Sprawl__BlockHeader h = SPRAWL__BLOCK_HEADER__INIT;
+	struct sw_tracelog_reader *r;
+	const struct sw_redaction *red;
+	const uint8_t *rec;
+	uint64_t kt;
+	size_t len, nred, i;
+	uLongf clen = sizeof(comp);
+	char path[512];
+
+	/* What a format-1 block held: an Event with the C record in field 10. */
+	const uint8_t v1_event[] = {0x0b, 0x08, 0x04, 0x52, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0};
+
+	assert_int_equal(compress(comp, &clen, v1_event, 12), Z_OK);
+	snprintf(path, sizeof(path), "%s/trace-0000000000000001-00000000.swt", c->dir);
+	for (i = 0; i < 2; i++) {
+		h.version = versions[i];
+		h.events = 1;
+		h.raw_length = 12;
+		h.compressed_length = (uint32_t)clen;
+		h.crc32 = (uint32_t)crc32(0, comp, (uInt)clen);
+		spit(path, file, make_block(file, &h, comp, clen));
+		r = sw_tracelog_reader__open(c->dir);
+		assert_non_null(r);
+		assert_int_equal(sw_tracelog_reader__version(r), 0);
+		assert_int_equal(sw_tracelog_reader__next(r, &rec, &len, &kt, &red, &nred),
+				 -EPROTONOSUPPORT);
+		assert_int_equal(sw_tracelog_reader__version(r), versions[i]);
+		sw_tracelog_reader__free(r);
+	}
+}
+
 /* A block whose write fails (here: the file size limit) is dropped and counted, the segment is
  * cut back to its last whole block, and recording goes on in a new segment. */
 static void test_write_failure(void **state)
@@ -815,6 +997,7 @@ static void test_write_failure(void **state)
 			_exit(3);
 		for (i = 0; i < 40; i++) {
 			rng_fill(&(struct rng){(uint64_t)i + 1}, buf, sizeof(buf));
+			mkrec(buf, sizeof(buf), (uint64_t)i);
 			rc = sw_tracelog_writer__append(w, buf, sizeof(buf), (uint64_t)i, NULL, 0);
 			if (rc == -EFBIG)
 				fails++;
@@ -888,7 +1071,10 @@ static void test_empty_and_foreign(void **state)
 	assert_int_equal(chmod(c->dir, 0755), 0);
 	w = sw_tracelog_writer__new(&o);
 	assert_non_null(w);
-	assert_int_equal(sw_tracelog_writer__append(w, NULL, 0, 1, NULL, 0), 0);
+	/* Not a record: refused, nothing stored. */
+	assert_int_equal(sw_tracelog_writer__append(w, NULL, 0, 1, NULL, 0), -EBADMSG);
+	assert_int_equal(sw_tracelog_writer__append(w, "hello, no record", 16, 1, NULL, 0),
+			 -EBADMSG);
 	assert_int_equal(
 		sw_tracelog_writer__append(w, path, SW_TRACELOG_RECORD_MAX + 1, 1, NULL, 0),
 		-E2BIG);
@@ -923,7 +1109,7 @@ static void test_throughput(void **state)
 	const struct sw_redaction *red;
 	const uint8_t *rec;
 	uint8_t *pool = malloc(nrec * 4096);
-	struct sw_redaction rd = {.offset = 100, .length = 40};
+	struct sw_redaction rd = {.offset = 300, .length = 40};
 	size_t len, nred;
 	double t0, tw, tr;
 
@@ -940,6 +1126,7 @@ static void test_throughput(void **state)
 			memcpy(pool + i * 4096 + k, tmp, m);
 			k += m;
 		}
+		mkrec(pool + i * 4096, 4096, i);
 	}
 	t0 = now_s();
 	w = sw_tracelog_writer__new(&o);
@@ -976,11 +1163,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incompressible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_then_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_middle_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lying_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),

@@ -77,8 +77,7 @@ struct sw_sink {
 uint64_t sink_now_ms(void);
 struct sw_sink *sink_new(enum sink_kind kind, enum sw_sink_format fmt);
 /* Formats a into s->buf with `extra` spare bytes after the text; returns the text length. */
-int sink_format(struct sw_sink *s, const struct sw_alert *a, enum sw_sink_format fmt,
-		size_t extra);
+int sink_format(struct sw_sink *s, const struct sw_alert *a, enum sw_sink_format fmt, size_t extra);
 /* sink_syslog.c */
 int syslog_emit(struct sw_sink *s, const struct sw_alert *a);
 void sl_progress(struct sw_sink *s, int wait_ms);

@@ -23,14 +23,15 @@
 #include <sys/stat.h>
 #include <dirent.h>
 
+#include <libdeflate.h>
 #include <sodium.h>
-#include <zlib.h>
 
 #include "fingerprint.h"
 #include "sprawl.pb-c.h"
 #include "sprawl_events.h"
 #include "fileio.h"
 #include "tracelog.h"
+#include "tracerec.h"
 
 _Static_assert(sizeof(((struct sw_redaction *)0)->secret_id) == SW_SECRET_ID_BYTES,
 	       "redaction secret id size");
@@ -48,6 +49,8 @@ static const uint8_t magic[4] = {'S', 'W', 'T', 'B'};
 /* trace-<16 digits>-<8 digits>.swt */
 #define NAME_LEN   (sizeof(NAME_PREFIX) - 1 + 16 + 1 + 8 + sizeof(NAME_SUFFIX) - 1)
 #define OPEN_TRIES 16
+/* Blocks stored uncompressed after one that did not compress, before trying again. */
+#define STORE_BLOCKS 15
 
 static uint32_t le32_get(const uint8_t *p)
 {
@@ -218,23 +221,29 @@ struct sw_tracelog_writer {
 	int unsynced;
 	uint64_t max_segment_bytes;
 	uint32_t max_segments, block_bytes;
-	uint64_t last_us; /* names never go backwards, even when the clock does */
+	uint64_t max_total_bytes, max_age_us;
+	uint64_t seg_start_us; /* when the open segment was named */
+	uint64_t pruned_us;    /* when retention last ran */
+	uint64_t last_us;      /* names never go backwards, even when the clock does */
 	uint32_t seq;
 
 	uint8_t *raw; /* the block being built: length-delimited redacted Events */
 	size_t raw_len, raw_cap;
 	uint32_t nev;
 	uint64_t first_ktime, last_ktime;
-	uint8_t *out; /* preamble + header + compressed block */
+	uint64_t block_us; /* wall clock at the block's first append: names its segment */
+	uint8_t *out;	   /* preamble + header + compressed block */
 	size_t out_cap;
 	uint8_t *rec; /* the redacted copy of the record being appended */
 	size_t rec_cap;
 	struct span *spans;
-	Sprawl__Redaction *pr;
-	Sprawl__Redaction **prp;
 	size_t red_cap;
-	z_stream z;
-	int zinit;
+	struct sw_tracerec *tr; /* record -> Event */
+	/* libdeflate: whole-buffer zlib streams (blocks are whole buffers), faster than zlib's
+	 * streaming API at the same format */
+	struct libdeflate_compressor *zc;
+	struct libdeflate_compressor *zstore; /* level 0: stored blocks, still a zlib stream */
+	uint32_t store_left; /* blocks to store uncompressed: the data did not compress */
 	struct sw_tracelog_stats st;
 };
 
@@ -246,35 +255,72 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Deletes the oldest segments until at most max_segments remain; never the open one. */
+/* Microseconds since t; 0 when the clock went back. */
+static uint64_t elapsed(uint64_t t)
+{
+	uint64_t now = now_us();
+
+	return now > t ? now - t : 0;
+}
+
+static uint64_t name_us(const char *name)
+{
+	return strtoull(name + sizeof(NAME_PREFIX) - 1, NULL, 10);
+}
+
+/* Retention: deletes the oldest segments while there are more than max_segments, while they
+ * hold more than max_total_bytes, or while a segment's records are all older than max_age (the
+ * segment after it was opened before that); never the open one. */
 static int prune(struct sw_tracelog_writer *w)
 {
 	char **names = NULL;
+	uint64_t total = 0, *size = NULL, now = now_us();
 	size_t n = 0, i;
-	int err, removed = 0;
+	struct stat st;
+	int err, removed = 0, old;
 
+	w->pruned_us = now;
 	err = list_segments(w->dirfd, 1, &names, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n && n - i > w->max_segments; i++) {
+	size = calloc(n ? n : 1, sizeof(*size));
+	if (!size) {
+		free_names(names, n);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (!fstatat(w->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW))
+			size[i] = (uint64_t)st.st_size;
+		total += size[i];
+	}
+	for (i = 0; i < n; i++) {
+		old = w->max_age_us && i + 1 < n && now > w->max_age_us &&
+		      name_us(names[i + 1]) < now - w->max_age_us;
+		if (n - i <= w->max_segments &&
+		    (!w->max_total_bytes || total <= w->max_total_bytes) && !old)
+			break;
 		if (!strcmp(names[i], w->name))
 			continue;
 		if (unlinkat(w->dirfd, names[i], 0) && errno != ENOENT) {
 			err = -errno;
 			break;
 		}
+		total -= size[i];
 		removed = 1;
 		w->st.segments_deleted++;
 	}
+	free(size);
 	free_names(names, n);
 	if (removed)
 		fsync(w->dirfd);
 	return err;
 }
 
+/* Named for the wall clock when its first record came in, not when the block was written: a
+ * segment then holds nothing older than its name says (replay --since relies on it). */
 static int open_segment(struct sw_tracelog_writer *w)
 {
-	uint64_t us = now_us();
+	uint64_t us = w->block_us ? w->block_us : now_us();
 	int i, fd = -1;
 
 	if (us < w->last_us)
@@ -292,6 +338,7 @@ static int open_segment(struct sw_tracelog_writer *w)
 		return -errno;
 	}
 	w->last_us = us;
+	w->seg_start_us = us;
 	w->fd = fd;
 	w->seg_bytes = 0;
 	w->unsynced = 0;
@@ -327,34 +374,37 @@ static int write_block(struct sw_tracelog_writer *w)
 	Sprawl__BlockHeader h = SPRAWL__BLOCK_HEADER__INIT;
 	uint8_t hdr[HDR_MAX];
 	size_t bound, clen, hlen, start, total;
-	int err, zrc;
+	int err;
 
 	if (!w->nev)
 		return 0;
-	bound = deflateBound(&w->z, w->raw_len);
+	bound = libdeflate_zlib_compress_bound(w->zc, w->raw_len);
 	err = grow(&w->out, &w->out_cap, PRE_LEN + HDR_MAX + bound);
 	if (err)
 		goto drop;
-	if (deflateReset(&w->z) != Z_OK) {
+	/* Data that does not compress (already compressed, random) costs the most CPU to try:
+	 * after a block that shrank by less than a tenth, the next ones are stored as they are
+	 * (same format) and compression is tried again every STORE_BLOCKS. */
+	if (w->store_left) {
+		w->store_left--;
+		clen = libdeflate_zlib_compress(w->zstore, w->raw, w->raw_len,
+						w->out + PRE_LEN + HDR_MAX, bound);
+	} else {
+		clen = libdeflate_zlib_compress(w->zc, w->raw, w->raw_len,
+						w->out + PRE_LEN + HDR_MAX, bound);
+		if (clen && clen * 10 > w->raw_len * 9)
+			w->store_left = STORE_BLOCKS;
+	}
+	if (!clen) {
 		err = -EIO;
 		goto drop;
 	}
-	w->z.next_in = w->raw;
-	w->z.avail_in = (uInt)w->raw_len;
-	w->z.next_out = w->out + PRE_LEN + HDR_MAX;
-	w->z.avail_out = (uInt)bound;
-	zrc = deflate(&w->z, Z_FINISH);
-	if (zrc != Z_STREAM_END) {
-		err = zrc == Z_MEM_ERROR ? -ENOMEM : -EIO;
-		goto drop;
-	}
-	clen = w->z.total_out;
 
 	h.version = SW_TRACELOG_VERSION;
 	h.events = w->nev;
 	h.raw_length = (uint32_t)w->raw_len;
 	h.compressed_length = (uint32_t)clen;
-	h.crc32 = (uint32_t)crc32(0, w->out + PRE_LEN + HDR_MAX, (uInt)clen);
+	h.crc32 = libdeflate_crc32(0, w->out + PRE_LEN + HDR_MAX, clen);
 	h.first_ktime = w->first_ktime;
 	h.last_ktime = w->last_ktime;
 	hlen = sprawl__block_header__get_packed_size(&h);
@@ -367,7 +417,7 @@ static int write_block(struct sw_tracelog_writer *w)
 	start = HDR_MAX - hlen;
 	memcpy(w->out + start, magic, sizeof(magic));
 	le32_put(w->out + start + 4, (uint32_t)hlen);
-	le32_put(w->out + start + 8, (uint32_t)crc32(0, hdr, (uInt)hlen));
+	le32_put(w->out + start + 8, libdeflate_crc32(0, hdr, hlen));
 	memcpy(w->out + start + PRE_LEN, hdr, hlen);
 	total = PRE_LEN + hlen + clen;
 
@@ -393,7 +443,10 @@ static int write_block(struct sw_tracelog_writer *w)
 	w->st.bytes_raw += w->raw_len;
 	w->st.bytes_compressed += total;
 	reset_block(w);
-	if (w->seg_bytes >= w->max_segment_bytes) {
+	/* A segment also ends after SEGMENT_SPAN: age retention and replay --since work in whole
+	 * segments, so none may cover much time. */
+	if (w->seg_bytes >= w->max_segment_bytes ||
+	    elapsed(w->seg_start_us) >= SW_TRACELOG_SEGMENT_SPAN_US) {
 		w->st.segments_rotated++;
 		return close_segment(w);
 	}
@@ -423,7 +476,16 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
 	w->dirfd = -1;
 	w->max_segment_bytes = o->max_segment_bytes ?: SW_TRACELOG_SEGMENT_BYTES_DEFAULT;
 	w->max_segments = o->max_segments ?: SW_TRACELOG_SEGMENTS_DEFAULT;
+	w->max_total_bytes = o->max_total_bytes;
+	w->max_age_us = o->max_age_s * 1000000ull;
+	if (o->max_age_s > UINT64_MAX / 1000000ull) {
+		errno = EINVAL;
+		goto fail_errno;
+	}
 	w->block_bytes = o->block_bytes ?: SW_TRACELOG_BLOCK_BYTES_DEFAULT;
+	w->tr = sw_tracerec__new();
+	if (!w->tr)
+		goto fail_errno;
 
 	if (mkdir(o->dir, 0700) && errno != EEXIST)
 		goto fail_errno;
@@ -444,11 +506,12 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
 	free_names(names, n);
 
 	/* Level 1: the daemon records while agents run; throughput matters more than ratio. */
-	if (deflateInit(&w->z, Z_BEST_SPEED) != Z_OK) {
+	w->zc = libdeflate_alloc_compressor(1);
+	w->zstore = libdeflate_alloc_compressor(0);
+	if (!w->zc || !w->zstore) {
 		errno = ENOMEM;
 		goto fail_errno;
 	}
-	w->zinit = 1;
 	return w;
 fail_errno:
 	err = errno;
@@ -488,7 +551,7 @@ static void copy_redacted(struct sw_tracelog_writer *w, const uint8_t *src, size
 static int grow_redactions(struct sw_tracelog_writer *w, size_t nr)
 {
 	size_t cap = w->red_cap ? w->red_cap : 16;
-	void *a, *b, *c;
+	void *a;
 
 	if (nr <= w->red_cap)
 		return 0;
@@ -498,14 +561,6 @@ static int grow_redactions(struct sw_tracelog_writer *w, size_t nr)
 	if (!a)
 		return -ENOMEM;
 	w->spans = a;
-	b = realloc(w->pr, cap * sizeof(*w->pr));
-	if (!b)
-		return -ENOMEM;
-	w->pr = b;
-	c = realloc(w->prp, cap * sizeof(*w->prp));
-	if (!c)
-		return -ENOMEM;
-	w->prp = c;
 	w->red_cap = cap;
 	return 0;
 }
@@ -513,8 +568,7 @@ static int grow_redactions(struct sw_tracelog_writer *w, size_t nr)
 int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, size_t len,
 			       uint64_t ktime, const struct sw_redaction *r, size_t nr)
 {
-	Sprawl__Event ev = SPRAWL__EVENT__INIT;
-	struct sw_hdr hdr;
+	const Sprawl__Event *ev;
 	size_t i, sz, need;
 	int err, werr = 0;
 
@@ -530,37 +584,16 @@ int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, si
 			return -EINVAL;
 		w->spans[i].off = r[i].offset;
 		w->spans[i].end = r[i].offset + r[i].length;
-		sprawl__redaction__init(&w->pr[i]);
-		w->pr[i].offset = r[i].offset;
-		w->pr[i].length = r[i].length;
-		w->pr[i].secret_id.len = sizeof(r[i].secret_id);
-		w->pr[i].secret_id.data = (uint8_t *)r[i].secret_id;
-		w->pr[i].variant = r[i].variant;
-		w->prp[i] = &w->pr[i];
 	}
 	err = grow(&w->rec, &w->rec_cap, len ?: 1);
 	if (err)
 		return err;
 	copy_redacted(w, rec, len, nr);
-
-	ev.ktime = ktime;
-	ev.payload.data = w->rec;
-	ev.payload.len = len;
-	ev.n_redaction = nr;
-	ev.redaction = w->prp;
-	if (len >= sizeof(hdr)) {
-		/* Copies for dumps, taken from the redacted copy; the payload stays authoritative.
-		 */
-		memcpy(&hdr, w->rec, sizeof(hdr));
-		ev.type = hdr.type;
-		ev.flags = hdr.flags;
-		ev.pid = hdr.pid;
-		ev.tgid = hdr.tgid;
-		ev.ppid = hdr.ppid;
-		ev.uid = hdr.uid;
-		ev.session_id = hdr.session_id;
-	}
-	sz = sprawl__event__get_packed_size(&ev);
+	/* The Event is built from the redacted copy: its byte fields point into it. */
+	err = sw_tracerec__to_event(w->tr, w->rec, len, r, nr, &ev);
+	if (err)
+		return err;
+	sz = sprawl__event__get_packed_size(ev);
 	need = 10 + sz;
 	if (w->raw_len && w->raw_len + need > w->block_bytes)
 		werr = write_block(w);
@@ -568,9 +601,11 @@ int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, si
 	if (err)
 		return err;
 	w->raw_len += varint_put(w->raw + w->raw_len, sz);
-	w->raw_len += sprawl__event__pack(&ev, w->raw + w->raw_len);
-	if (!w->nev)
+	w->raw_len += sprawl__event__pack(ev, w->raw + w->raw_len);
+	if (!w->nev) {
 		w->first_ktime = ktime;
+		w->block_us = now_us();
+	}
 	w->last_ktime = ktime;
 	w->nev++;
 	if (w->raw_len >= w->block_bytes || w->nev == UINT32_MAX) {
@@ -588,6 +623,9 @@ int sw_tracelog_writer__flush(struct sw_tracelog_writer *w)
 	if (!w)
 		return -EINVAL;
 	err = write_block(w);
+	/* Age retention also runs while one segment stays open (a quiet host). */
+	if (elapsed(w->pruned_us) >= SW_TRACELOG_PRUNE_US)
+		prune(w);
 	if (w->fd >= 0 && w->unsynced) {
 		if (fsync(w->fd)) {
 			if (!err)
@@ -611,10 +649,10 @@ void sw_tracelog_writer__free(struct sw_tracelog_writer *w)
 {
 	if (!w)
 		return;
-	if (w->zinit) {
+	if (w->zc && w->zstore)
 		sw_tracelog_writer__flush(w);
-		deflateEnd(&w->z);
-	}
+	libdeflate_free_compressor(w->zc);
+	libdeflate_free_compressor(w->zstore);
 	close_segment(w);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
@@ -623,12 +661,90 @@ void sw_tracelog_writer__free(struct sw_tracelog_writer *w)
 	wipe_free(w->out, w->out_cap);
 	wipe_free(w->rec, w->rec_cap);
 	free(w->spans);
-	free(w->pr);
-	free(w->prp);
+	sw_tracerec__free(w->tr);
 	free(w);
 }
 
 /* ---- reader ---- */
+
+/* A bump allocator for protobuf-c: what one event's unpack allocates comes from one buffer,
+ * and is all released at once by the next reset. An event bigger than the buffer spills into
+ * malloc'd chunks, and the buffer grows at the reset after it. */
+struct arena_chunk {
+	struct arena_chunk *next;
+	uint64_t pad; /* keeps what follows 16-byte aligned */
+};
+
+struct arena {
+	uint8_t *buf;
+	size_t cap, used, want;
+	struct arena_chunk *extra;
+};
+
+#define ARENA_MIN (64u << 10)
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size_t n = (size + 15) & ~(size_t)15;
+	struct arena_chunk *c;
+	void *p;
+
+	if (n < size)
+		return NULL;
+	a->want += n;
+	if (n <= a->cap - a->used) {
+		p = a->buf + a->used;
+		a->used += n;
+		return p;
+	}
+	c = malloc(sizeof(*c) + n);
+	if (!c)
+		return NULL;
+	c->next = a->extra;
+	a->extra = c;
+	return c + 1;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+static void arena_fini(struct arena *a)
+{
+	struct arena_chunk *c;
+
+	while ((c = a->extra)) {
+		a->extra = c->next;
+		free(c);
+	}
+	free(a->buf);
+	memset(a, 0, sizeof(*a));
+}
+
+static int arena_reset(struct arena *a)
+{
+	struct arena_chunk *c;
+	size_t cap;
+
+	while ((c = a->extra)) {
+		a->extra = c->next;
+		free(c);
+	}
+	if (a->want > a->cap || !a->buf) {
+		cap = a->want * 2 > ARENA_MIN ? a->want * 2 : ARENA_MIN;
+		free(a->buf);
+		a->buf = malloc(cap);
+		a->cap = a->buf ? cap : 0;
+		if (!a->buf)
+			return -ENOMEM;
+	}
+	a->used = 0;
+	a->want = 0;
+	return 0;
+}
 
 struct sw_tracelog_reader {
 	int dirfd;  /* directory mode; -1 = one file */
@@ -646,12 +762,16 @@ struct sw_tracelog_reader {
 	uint8_t *raw; /* inflated block */
 	size_t rcap, rlen, rpos;
 	uint32_t left; /* events of the block not yet returned */
-	z_stream z;
-	int zinit;
+	struct libdeflate_decompressor *zd;
 
-	Sprawl__Event *ev; /* the event last returned */
-	struct sw_redaction *red;
-	size_t red_cap;
+	/* Events are unpacked into an arena reset per event: no malloc per field. */
+	struct arena arena;
+	ProtobufCAllocator alloc;
+	struct sw_tracerec *tr; /* Event -> record */
+	const uint8_t *rec;	/* the record last returned, its redactions */
+	size_t rec_len, nred;
+	const struct sw_redaction *red;
+	uint32_t version; /* of a block in a format this reader does not read */
 
 	sw_tracelog_damage_fn cb;
 	void *cb_ctx;
@@ -787,7 +907,9 @@ static int load_block(struct sw_tracelog_reader *r)
 	uint64_t off, avail, total;
 	uint32_t hlen, clen, rawlen, events, crc;
 	ssize_t k;
-	int err, zrc;
+	enum libdeflate_result zrc;
+	size_t zin, zout;
+	int err;
 
 	/* Every pass moves r->off forward (a block, a skip, or to the end), so this ends. */
 	while (r->off < r->size) {
@@ -828,7 +950,7 @@ static int load_block(struct sw_tracelog_reader *r)
 			torn(r, off, "segment shrank while read");
 			break;
 		}
-		if (crc32(0, hdr, hlen) != le32_get(pre + 8)) {
+		if (libdeflate_crc32(0, hdr, hlen) != le32_get(pre + 8)) {
 			err = resync(r, off, "bad header crc");
 			if (err)
 				return err;
@@ -845,14 +967,11 @@ static int load_block(struct sw_tracelog_reader *r)
 		rawlen = h->raw_length;
 		clen = h->compressed_length;
 		crc = h->crc32;
-		err = h->version != SW_TRACELOG_VERSION;
+		r->version = h->version;
 		sprawl__block_header__free_unpacked(h, NULL);
-		if (err) {
-			err = resync(r, off, "unknown block version");
-			if (err)
-				return err;
-			continue;
-		}
+		/* The header checked out: this is a trace in another format, not damage. */
+		if (r->version != SW_TRACELOG_VERSION)
+			return -EPROTONOSUPPORT;
 		if (!events || rawlen < events || rawlen > SW_TRACELOG_BLOCK_RAW_MAX || !clen ||
 		    rawlen > (uint64_t)clen * ZLIB_RATIO_MAX) {
 			err = resync(r, off, "bad block lengths");
@@ -879,23 +998,17 @@ static int load_block(struct sw_tracelog_reader *r)
 		}
 		/* From here on the block's extent is trusted: damage skips exactly this block. */
 		r->off = off + total;
-		if (crc32(0, r->cbuf, clen) != crc) {
+		if (libdeflate_crc32(0, r->cbuf, clen) != crc) {
 			damage(r, SW_TRACELOG_CORRUPT, off, total, "bad data crc");
 			continue;
 		}
 		err = grow(&r->raw, &r->rcap, rawlen);
 		if (err)
 			return err;
-		if (inflateReset(&r->z) != Z_OK)
-			return -EIO;
-		r->z.next_in = r->cbuf;
-		r->z.avail_in = clen;
-		r->z.next_out = r->raw;
-		r->z.avail_out = rawlen;
-		zrc = inflate(&r->z, Z_FINISH);
-		if (zrc == Z_MEM_ERROR)
-			return -ENOMEM;
-		if (zrc != Z_STREAM_END || r->z.total_out != rawlen || r->z.total_in != clen) {
+		/* Exactly clen bytes of zlib stream inflating to exactly rawlen bytes. */
+		zrc = libdeflate_zlib_decompress_ex(r->zd, r->cbuf, clen, r->raw, rawlen, &zin,
+						    &zout);
+		if (zrc != LIBDEFLATE_SUCCESS || zout != rawlen || zin != clen) {
 			damage(r, SW_TRACELOG_CORRUPT, off, total, "bad zlib data");
 			continue;
 		}
@@ -980,71 +1093,46 @@ static int open_next(struct sw_tracelog_reader *r)
 static int decode_event(struct sw_tracelog_reader *r)
 {
 	Sprawl__Event *ev;
-	Sprawl__Redaction *x;
-	struct sw_redaction *p;
 	uint32_t len;
-	size_t k, i, cap;
+	size_t k;
+	int rc;
 
 	k = varint_get32(r->raw + r->rpos, r->rlen - r->rpos, &len);
 	if (!k || len > r->rlen - r->rpos - k)
 		return 0;
-	ev = sprawl__event__unpack(NULL, len, r->raw + r->rpos + k);
+	if (arena_reset(&r->arena))
+		return -ENOMEM;
+	ev = sprawl__event__unpack(&r->alloc, len, r->raw + r->rpos + k);
 	if (!ev)
 		return 0;
 	r->rpos += k + len;
 	r->left--;
-	r->ev = ev;
-	if (ev->payload.len > SW_TRACELOG_RECORD_MAX ||
-	    ev->n_redaction > SW_TRACELOG_REDACTIONS_MAX)
-		return 0;
-	if (ev->n_redaction > r->red_cap) {
-		cap = r->red_cap ? r->red_cap : 16;
-		while (cap < ev->n_redaction)
-			cap *= 2;
-		p = realloc(r->red, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		r->red = p;
-		r->red_cap = cap;
-	}
-	for (i = 0; i < ev->n_redaction; i++) {
-		x = ev->redaction[i];
-		if (x->secret_id.len != sizeof(r->red[i].secret_id) ||
-		    x->offset > ev->payload.len || x->length > ev->payload.len - x->offset)
-			return 0;
-		r->red[i].offset = x->offset;
-		r->red[i].length = x->length;
-		memcpy(r->red[i].secret_id, x->secret_id.data, sizeof(r->red[i].secret_id));
-		r->red[i].variant = x->variant;
-	}
-	return 1;
+	rc = sw_tracerec__from_event(r->tr, ev, &r->rec, &r->rec_len, &r->red, &r->nred);
+	if (rc == -ENOMEM)
+		return rc;
+	return rc == 0;
 }
 
 int sw_tracelog_reader__next(struct sw_tracelog_reader *r, const uint8_t **rec, size_t *len,
 			     uint64_t *ktime, const struct sw_redaction **red, size_t *nred)
 {
-	static const uint8_t empty[1];
 	int rc;
 
 	if (!r)
 		return -EINVAL;
 	/* Every pass returns, or consumes an event, a block's worth of a segment, or a segment. */
 	for (;;) {
-		if (r->ev) {
-			sprawl__event__free_unpacked(r->ev, NULL);
-			r->ev = NULL;
-		}
 		if (r->left) {
 			rc = decode_event(r);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {
 				r->st.events++;
-				*rec = r->ev->payload.len ? r->ev->payload.data : empty;
-				*len = r->ev->payload.len;
-				*ktime = r->ev->ktime;
+				*rec = r->rec;
+				*len = r->rec_len;
+				*ktime = ((const struct sw_hdr *)r->rec)->ktime;
 				*red = r->red;
-				*nred = r->ev->n_redaction;
+				*nred = r->nred;
 				return 1;
 			}
 			/* The CRC held, so this was written so: count the block, drop its rest. */
@@ -1075,13 +1163,19 @@ static struct sw_tracelog_reader *reader_alloc(const char *base)
 	r->single_fd = -1;
 	r->fd = -1;
 	r->base = strdup(base);
-	if (!r->base || inflateInit(&r->z) != Z_OK) {
+	r->tr = sw_tracerec__new();
+	r->zd = libdeflate_alloc_decompressor();
+	if (!r->base || !r->tr || !r->zd) {
+		libdeflate_free_decompressor(r->zd);
+		sw_tracerec__free(r->tr);
 		free(r->base);
 		free(r);
 		errno = ENOMEM;
 		return NULL;
 	}
-	r->zinit = 1;
+	r->alloc.alloc = arena_alloc;
+	r->alloc.free = arena_free;
+	r->alloc.allocator_data = &r->arena;
 	return r;
 }
 
@@ -1187,24 +1281,58 @@ void sw_tracelog_reader__stats(const struct sw_tracelog_reader *r,
 		memset(out, 0, sizeof(*out));
 }
 
+int sw_tracelog__segments(const char *dir, struct sw_tracelog_segment **out, size_t *n)
+{
+	struct sw_tracelog_segment *v;
+	char **names = NULL;
+	size_t k = 0, i;
+	int fd, err;
+
+	if (!dir || !out || !n)
+		return -EINVAL;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = list_segments(fd, 1, &names, &k);
+	close(fd);
+	if (err)
+		return err;
+	v = calloc(k ? k : 1, sizeof(*v));
+	if (!v) {
+		free_names(names, k);
+		return -ENOMEM;
+	}
+	for (i = 0; i < k; i++) {
+		snprintf(v[i].name, sizeof(v[i].name), "%s", names[i]);
+		v[i].start_us = name_us(names[i]);
+	}
+	free_names(names, k);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+uint32_t sw_tracelog_reader__version(const struct sw_tracelog_reader *r)
+{
+	return r ? r->version : 0;
+}
+
 void sw_tracelog_reader__free(struct sw_tracelog_reader *r)
 {
 	if (!r)
 		return;
-	if (r->ev)
-		sprawl__event__free_unpacked(r->ev, NULL);
 	close_seg(r);
 	if (r->single_fd >= 0)
 		close(r->single_fd);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
-	if (r->zinit)
-		inflateEnd(&r->z);
+	libdeflate_free_decompressor(r->zd);
 	free_names(r->names, r->nnames);
 	free(r->seg);
 	free(r->base);
 	free(r->cbuf);
 	free(r->raw);
-	free(r->red);
+	arena_fini(&r->arena);
+	sw_tracerec__free(r->tr);
 	free(r);
 }

@@ -12,10 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SW_TRACELOG_VERSION		  1
+/* Format 2: typed Events (proto/sprawl.proto); 1 held the C record as bytes. */
+#define SW_TRACELOG_VERSION		  2
 #define SW_TRACELOG_SEGMENT_BYTES_DEFAULT (64ull << 20)
 #define SW_TRACELOG_SEGMENTS_DEFAULT	  16u
-#define SW_TRACELOG_BLOCK_BYTES_DEFAULT	  (256u << 10)
+/* A segment is closed after a block once it has been open this long. */
+#define SW_TRACELOG_SEGMENT_SPAN_US (3600ull * 1000000)
+/* How often flush() applies retention when no segment rotates. */
+#define SW_TRACELOG_PRUNE_US (60ull * 1000000)
+/* A state dir's trace log (the daemon records there unless told otherwise). */
+#define SW_TRACELOG_SUBDIR		"trace"
+#define SW_TRACELOG_BLOCK_BYTES_DEFAULT (256u << 10)
 /* A block whose raw (uncompressed) length exceeds this is corrupt; block_bytes may not. */
 #define SW_TRACELOG_BLOCK_RAW_MAX (64u << 20)
 /* Largest record append() takes (kernel records are ~20 KiB). */
@@ -31,6 +38,8 @@ struct sw_tracelog_opts {
 	const char *dir;	    /* created 0700 if missing (one level) */
 	uint64_t max_segment_bytes; /* 0 = default; a segment ends after the block crossing it */
 	uint32_t max_segments;	    /* 0 = default; the oldest beyond it are deleted */
+	uint64_t max_total_bytes;   /* 0 = no bound; the oldest segments go until all fit */
+	uint64_t max_age_s;	    /* 0 = no bound; segments whose records are all older go */
 	uint32_t block_bytes;	    /* 0 = default; raw bytes buffered before a block is written */
 };
 
@@ -53,13 +62,14 @@ struct sw_tracelog_writer;
  * a new segment (it never appends after what may be a torn tail). Existing segments count
  * toward max_segments. NULL + errno on failure (EINVAL for bad options). */
 struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts *o);
-/* Buffers one record. The spans in r[0..nr) are replaced by SW_TRACELOG_FILLER bytes while the
- * record is copied in, so the writer never holds the plaintext of a span; the caller must pass
- * the part of a match that falls in this record when the match straddles records. Spans may
- * overlap. A span outside the record fails the append with -EINVAL and stores nothing. May write
- * a block (block_bytes reached); returns 0 or a negative errno (the record is then not stored
- * if the error is about it, or it was buffered and the block that failed was dropped: see
- * stats.events_dropped). */
+/* Buffers one record (a C record of bpf/sprawl_events.h, valid for sw_event__decode, else
+ * -EBADMSG; ktime: its hdr.ktime, which orders the block index), stored as a typed Event. The spans
+ * in r[0..nr) are replaced by SW_TRACELOG_FILLER bytes while the record is copied in, so the writer
+ * never holds the plaintext of a span; the caller must pass the part of a match that falls in this
+ * record when the match straddles records. Spans may overlap. A span outside the record fails the
+ * append with -EINVAL and stores nothing. May write a block (block_bytes reached); returns 0 or a
+ * negative errno (the record is then not stored if the error is about it, or it was buffered and
+ * the block that failed was dropped: see stats.events_dropped). */
 int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, size_t len,
 			       uint64_t ktime, const struct sw_redaction *r, size_t nr);
 /* Writes buffered events as a block and fsyncs the segment. */
@@ -93,13 +103,26 @@ struct sw_tracelog_reader *sw_tracelog_reader__open(const char *path);
 struct sw_tracelog_reader *sw_tracelog_reader__open_fd(int fd, const char *name);
 void sw_tracelog_reader__set_damage_cb(struct sw_tracelog_reader *r, sw_tracelog_damage_fn fn,
 				       void *ctx);
-/* 1 = an event (the redacted record, its ktime and its redactions; pointers valid until the
- * next call), 0 = end, < 0 = a negative errno that ends the read (I/O, memory). Damage is never
- * an error: it is counted, reported to the callback and skipped. */
+/* 1 = an event (the redacted record rebuilt from its Event, its ktime and its redactions;
+ * pointers valid until the next call), 0 = end, < 0 = a negative errno that ends the read (I/O,
+ * memory; -EPROTONOSUPPORT: a block of another trace format, see __version). Damage is never an
+ * error: it is counted, reported to the callback and skipped. */
 int sw_tracelog_reader__next(struct sw_tracelog_reader *r, const uint8_t **rec, size_t *len,
 			     uint64_t *ktime, const struct sw_redaction **red, size_t *nred);
 void sw_tracelog_reader__stats(const struct sw_tracelog_reader *r,
 			       struct sw_tracelog_read_stats *out);
+/* A segment of a trace directory: its file name and when it was opened (from the name). */
+struct sw_tracelog_segment {
+	char name[64];
+	uint64_t start_us; /* unix microseconds */
+};
+
+/* The segments of dir in name (= time) order; *out is the caller's to free(). Files not named
+ * like segments are left out. 0 or a negative errno. */
+int sw_tracelog__segments(const char *dir, struct sw_tracelog_segment **out, size_t *n);
+
+/* The format version of the block that ended a read with -EPROTONOSUPPORT. */
+uint32_t sw_tracelog_reader__version(const struct sw_tracelog_reader *r);
 void sw_tracelog_reader__free(struct sw_tracelog_reader *r);
 
 #endif
