@@ -36,6 +36,10 @@ expect_alerts "the live run could not know the value (not tracked then)" 0 \
 check "the trace log is in the state dir by default" \
 	bash -c "ls '$SPRAWL_STATE_DIR'/trace/trace-*.swt >/dev/null"
 
+# Replay equals live while the secret set is the live run's; a secret is added below.
+check_replay_equals_live
+E2E_REPLAY_CHECKED=1
+
 # Registered today.
 printf '%s' "$LATE" | "$SPRAWLCTL" secrets add LATE_KEY >/dev/null
 

@@ -50,15 +50,18 @@ gen_secret() {
 		"${1:-tok_}" "${2:-30}"
 }
 
-# Starts the daemon with private directories; returns once the control socket answers. It
-# records a trace (unless the test names its own) so that e2e_finish can check that a replay
-# raises exactly the live alerts.
+# Starts the daemon with private directories; returns once the control socket answers. The
+# daemon records its trace log (in the state dir unless the test names a --trace-dir) so that
+# e2e_finish can check that a replay raises exactly the live alerts.
 e2e_start() {
-	local trace=()
-	case " $* " in *" --trace-dir "*) ;; *) trace=(--trace-dir "$E2E_TMP/trace") ;; esac
+	local prev=
+	E2E_TRACE_DIR=${E2E_TRACE_DIR:-$SPRAWL_STATE_DIR/trace}
+	for a in "$@"; do
+		[ "$prev" = --trace-dir ] && E2E_TRACE_DIR=$a
+		prev=$a
+	done
 	case " ${E2E_ALERT_FILES:-} " in *" $ALERTS "*) ;; *) E2E_ALERT_FILES="${E2E_ALERT_FILES:-} $ALERTS" ;; esac
-	"$SPRAWLWATCHD" --alerts "$ALERTS" "${trace[@]}" "$@" >"$E2E_TMP/daemon.out" \
-		2>"$E2E_TMP/daemon.err" &
+	"$SPRAWLWATCHD" --alerts "$ALERTS" "$@" >"$E2E_TMP/daemon.out" 2>"$E2E_TMP/daemon.err" &
 	DAEMON_PID=$!
 	for _ in $(seq 300); do
 		if [ -S "$SPRAWL_RUN_DIR/control.sock" ] && "$SPRAWLCTL" status >/dev/null 2>&1; then
@@ -172,14 +175,14 @@ PY
 # recorded is replayed, and the two alert sets must be equal field for field, times included.
 check_replay_equals_live() {
 	local f live=$E2E_TMP/live-all.jsonl
-	[ -d "$E2E_TMP/trace" ] && [ -z "${E2E_REPLAY_CHECKED:-}" ] || return 0
+	[ -d "${E2E_TRACE_DIR:-/nonexistent}" ] && [ -z "${E2E_REPLAY_CHECKED:-}" ] || return 0
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
 		e2e_stop
 	fi
 	: >"$live"
 	for f in ${E2E_ALERT_FILES:-}; do cat "$f" >>"$live" 2>/dev/null; done
 	[ -s "$live" ] || return 0
-	"$SPRAWLCTL" replay "$E2E_TMP/trace" --alerts "$E2E_TMP/replay-check.jsonl" \
+	"$SPRAWLCTL" replay "$E2E_TRACE_DIR" --alerts "$E2E_TMP/replay-check.jsonl" \
 		>/dev/null 2>"$E2E_TMP/replay-check.err"
 	check "replay of the recorded trace raises exactly the live alerts, times included" \
 		python3 "$E2E_ROOT/tests/e2e/replay_equals_live.py" "$live" \
