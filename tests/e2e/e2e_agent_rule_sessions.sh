@@ -22,15 +22,16 @@ execFileSync("sh", ["-c", `read -r l < ${process.argv[3]}; printf '%s\\n' "$l" >
 JS
 node "$E2E_TMP/bin/gemini" "$WORK" "$E2E_TMP/src.env"
 wait_alerts 2 "a['kind']=='secret_spread'" 10
-sleep 1
+barrier
 expect_alerts "a binary named claude starts a session labelled claude (kernel, at exec)" 1 \
 	"a['artifact']['path']=='$WORK/by_claude' and a['session']['agent']=='claude' and a['session']['root_pid']==$(cat "$WORK/claude.pid")"
 expect_alerts "node running a gemini script is adopted as a gemini session" 1 \
 	"a['artifact']['path']=='$WORK/by_gemini' and a['session']['agent']=='gemini' and a['session']['root_pid']==$(cat "$WORK/gemini.pid")"
 node -e 'require("fs").writeFileSync(process.argv[1], require("fs").readFileSync(process.argv[2]))' \
 	"$WORK/plain_node" "$E2E_TMP/src.env"
-sleep 1
+barrier "plain node's write processed"
 expect_alerts "plain node (no agent script) is not a session" 0 "a['artifact'].get('path')=='$WORK/plain_node'"
+expect_alerts "two alerts in all" 2 "True"
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish

@@ -19,6 +19,8 @@ env GITHUB_TOKEN="$GHT" "$E2E_TMP/bin/claude" 60 &
 AGENT=$!
 E2E_KILL="${E2E_KILL:-} $AGENT"
 
+track_plaintext "$AKID"
+track_plaintext "$GHT"
 e2e_start
 DRY=$("$SPRAWLCTL" secrets discover --dry-run)
 check "--dry-run names what it would track and tracks nothing" \
@@ -33,6 +35,7 @@ AGAIN=$("$SPRAWLCTL" secrets discover)
 check "a second discover finds them already tracked" bash -c "grep -q '^tracking 0 new secret' <<<'$AGAIN'"
 "$SPRAWLCTL" run -- sh -c "grep aws_access_key_id '$H/.aws/credentials' > '$WORK/leak'"
 wait_alerts 1 "a['kind']=='secret_spread'" 10
+barrier
 expect_alerts "a session copying the discovered key alerts, origin the credentials file" 1 \
 	"a['artifact']['path']=='$WORK/leak' and a['secret']['name'].startswith('aws-access-key-id-') and a['origin']['path']=='$H/.aws/credentials'"
 expect_alerts "reading the credentials file in a session is an exposure" 1 \

@@ -52,7 +52,8 @@ for t in "${targets[@]}"; do
 		# Seeds: segments written by the real writer.
 		clang -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DSW_FUZZ_SEEDGEN \
 			-Iuserspace/src -Ibpf -I.output/gen -o "$out/seedgen_tracelog" \
-			tests/fuzz/fuzz_tracelog.c userspace/src/tracelog.c .output/gen/sprawl.pb-c.c \
+			tests/fuzz/fuzz_tracelog.c userspace/src/tracelog.c userspace/src/fileio.c \
+			.output/gen/sprawl.pb-c.c \
 			-lz -lsodium -lprotobuf-c
 		seeds=$(mktemp -d)
 		"$out/seedgen_tracelog" "$seeds/t"
