@@ -276,7 +276,7 @@ static void check_loss(struct daemon *d)
 	l->copies_unread = now.copies_unread - d->loss_seen.copies_unread;
 	d->loss_seen = now;
 	if (!l->ringbuf_full && !l->truncated && !l->read_errors && !l->path_truncated &&
-	    !l->scope_full && !l->copies_unread)
+	    !l->scope_full && !l->copies_unread && !sw_pipeline__gaps_pending(d->pl))
 		return; /* nothing lost: nothing to say, nothing to record */
 	r.hdr.ktime = ktime_ns();
 	feed(d, &r, sizeof(r));

@@ -74,6 +74,7 @@ struct sw_pipeline {
 	struct sw_match matches[MATCHES_MAX];
 	size_t nmatches;
 	uint64_t dropped_matches;
+	uint64_t unread_copies; /* copies not read back since the last coverage_gap */
 	const struct sw_rules *rules;
 	struct sw_ratelimit *rl;
 	struct sw_alertq *q;
@@ -656,13 +657,16 @@ static void scan_copy_source(struct sw_pipeline *p, const struct sw_event *ev, s
 	}
 	if (d->src_kind != SW_AK_FILE || !ev->src_path_len || d->src_pos < 0) {
 		p->st.copies_unread++;
+		p->unread_copies++;
 		return;
 	}
 	if (len > COPY_READ_MAX)
 		len = COPY_READ_MAX;
 	snprintf(path, sizeof(path), "%.*s", (int)ev->src_path_len, ev->src_path);
-	if (scan_file(p, path, user_dev(d->src_dev), d->src_ino, d->src_pos, len, st))
+	if (scan_file(p, path, user_dev(d->src_dev), d->src_ino, d->src_pos, len, st)) {
 		p->st.copies_unread++;
+		p->unread_copies++;
+	}
 }
 
 /* Finds the process reading a pipe: the session process the kernel saw read it last (it may
@@ -1491,6 +1495,11 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 	}
 }
 
+int sw_pipeline__gaps_pending(const struct sw_pipeline *p)
+{
+	return p->unread_copies || p->dropped_matches;
+}
+
 int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *d)
 {
 	struct sw_alert *a = &p->alert;
@@ -1498,12 +1507,16 @@ int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *d)
 		const char *what;
 		uint64_t n;
 	} kinds[] = {
-		{"ringbuf_full", d->ringbuf_full}, {"truncated", d->truncated},
-		{"read_error", d->read_errors},	   {"path_truncated", d->path_truncated},
-		{"scope_full", d->scope_full},	   {"copy_unread", d->copies_unread},
+		{"ringbuf_full", d->ringbuf_full},
+		{"truncated", d->truncated},
+		{"read_error", d->read_errors},
+		{"path_truncated", d->path_truncated},
+		{"scope_full", d->scope_full},
+		{"copy_unread", d->copies_unread + p->unread_copies},
 	};
 	size_t i;
 
+	p->unread_copies = 0;
 	memset(a, 0, sizeof(*a));
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if (!kinds[i].n)

@@ -69,6 +69,10 @@ int sw_pipeline__replay(struct sw_pipeline *p, const void *rec, size_t size,
 int sw_pipeline__session(struct sw_pipeline *p, uint64_t id, uint32_t root_pid, const char *agent);
 /* Loss counter deltas since the last call: a non-zero delta becomes a coverage_gap alert. */
 int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *delta);
+/* Whether the pipeline itself has loss to report (copies it could not read back, matches
+ * beyond its per-record table): the source then feeds a loss record even when the kernel's
+ * counters did not move. */
+int sw_pipeline__gaps_pending(const struct sw_pipeline *p);
 /* Adds the secrets detectors learned since the last call to into (the set on disk, so they
  * survive a restart). Returns how many were added, 0 when nothing is new, or a negative
  * errno. */
