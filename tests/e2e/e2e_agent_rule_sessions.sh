@@ -4,6 +4,7 @@
 # like an agent (the kernel decides at exec, from its comm), and an interpreter running an
 # agent's script (node .../gemini: the daemon adopts it from its argv). Agents cannot opt out.
 . "$(dirname "$0")/lib.sh"
+E2E_OWN_AGENTS="claude gemini"
 
 e2e_start
 T=$(new_secret RULE_KEY)
@@ -31,7 +32,7 @@ node -e 'require("fs").writeFileSync(process.argv[1], require("fs").readFileSync
 	"$WORK/plain_node" "$E2E_TMP/src.env"
 barrier "plain node's write processed"
 expect_alerts "plain node (no agent script) is not a session" 0 "a['artifact'].get('path')=='$WORK/plain_node'"
-expect_alerts "two alerts in all" 2 "True"
+expect_alerts "two alerts of RULE_KEY in all" 2 "a['secret']['name']=='RULE_KEY'"
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish
