@@ -13,6 +13,9 @@
 # BENCH_QUICK=1 runs smaller/fewer repetitions (~1.5 min instead of ~5). OUTPUT selects the
 # build directory (default .output). Needs root for 2-4 (loads BPF programs); without root
 # only the matcher rows run. Every wait is bounded; daemons and temp dirs go on exit.
+# Exit status: 1 when a row says FAIL (a benchmark that could not run, loss that was not
+# reported, alerts that never came), else 0. README's performance table: each figure is one
+# of these rows (see tests/CLAIMS.md).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -151,7 +154,7 @@ bench_matcher() {
 	[ -n "$QUICK" ] && args=(--size 20 --secrets 100,10000)
 	log "== 1. matcher vs grep -F ${args[*]}"
 	out=$(OUTPUT=$OUTPUT bash tests/bench/bench_matcher.sh "${args[@]}") || {
-		row "matcher" "FAILED" "-" "-"
+		row "matcher" "FAILED" "-" "FAIL"
 		return
 	}
 	printf '%s\n' "$out" >&2
@@ -162,7 +165,7 @@ bench_matcher() {
 		case $1 in source | base64) ;; *) continue ;; esac
 		local n=$2
 		[ "$n" -ge 1000 ] && n="$((n / 1000))k"
-		row "matcher $n secrets ($1)" "$4 MB/s ($3 pat)" "grep -F $5 MB/s" "$7"
+		row "matcher $n secrets ($1)" "$4 MB/s ($3 pat, index $8 MiB)" "grep -F $5 MB/s" "$7"
 	done <<<"$out"
 	note "matcher: one core, best of 3 (sprawlctl bench matcher); sprawl scans every encoded" \
 		"variant, grep -F only the raw values; grep gets the first 10 MB above 1,000 values."
@@ -459,7 +462,7 @@ PY
 			row "drop: loss reported loudly" "coverage_gap x$ngap, $counted rec" "ringbuf_full ${total[0]}" "yes"
 		elif [ "${ngap:-0}" -gt 0 ]; then
 			row "drop: loss reported loudly" "coverage_gap x$ngap, $counted rec" "ringbuf_full ${total[0]}" \
-				"PARTIAL"
+				"FAIL (partial)"
 		else
 			row "drop: loss reported loudly" "NO coverage_gap alert" "ringbuf_full ${total[0]}" "FAIL"
 		fi
@@ -483,14 +486,14 @@ bench_latency() {
 	local secret_file=$TMP/latency.secret
 	(umask 077 && gen_secret >"$secret_file")
 	"$CTL" secrets add benchlat <"$secret_file" >/dev/null ||
-		{ daemon_stop; row "alert latency" "FAILED (secrets add)" "-" "-"; return; }
+		{ daemon_stop; row "alert latency" "FAILED (secrets add)" "-" "FAIL"; return; }
 	mkdir -p "$TMP/lat"
 	out=$(timeout -k 5 120 python3 tests/bench/latency.py "$CTL" "$WRITER" "$TMP/lat" "$secret_file" \
 		"$samples" "$((20000 + RANDOM % 20000))")
 	rm -f "$secret_file"
 	daemon_stop
 	if [ -z "$out" ]; then
-		row "alert latency" "FAILED" "-" "-"
+		row "alert latency" "FAILED" "-" "FAIL"
 		return
 	fi
 	local chan
@@ -502,8 +505,12 @@ bench_latency() {
 		p90=$(stat_of p90 $ms)
 		local what="file write (held)" base="hold ~500 ms"
 		[ "$chan" = udp ] && what="UDP sendto 127.0.0.1" base="-"
-		row "alert latency $what" "p50 $(fmt "$med") ms p90 $(fmt "$p90") ms" "$base" \
-			"$([ "$chan" = file ] && ratio "$med" 500 || echo -)"
+		if [ "$missing" -gt 0 ]; then
+			row "alert latency $what" "$missing alert(s) MISSING" "$base" "FAIL"
+		else
+			row "alert latency $what" "p50 $(fmt "$med") ms p90 $(fmt "$p90") ms" "$base" \
+				"$([ "$chan" = file ] && ratio "$med" 500 || echo -)"
+		fi
 		note "latency $chan (ms): [$ms]$([ "$missing" -gt 0 ] && echo " MISSING $missing alert(s) within 5 s")"
 	done
 	note "latency: from CLOCK_MONOTONIC just before the syscall in a tracked process to the alert" \
@@ -526,7 +533,10 @@ bench_replay() {
 	rm -f "$TMP/replay.dat"
 	size=$(du -sb "$TMP/trace" | cut -f1)
 	t0=$(date +%s%N)
-	"$CTL" replay "$TMP/trace" --alerts /dev/null 2>"$TMP/replay.err" >/dev/null
+	if ! "$CTL" replay "$TMP/trace" --alerts /dev/null 2>"$TMP/replay.err" >/dev/null; then
+		row "replay" "FAILED: $(tail -1 "$TMP/replay.err")" "-" "FAIL"
+		return
+	fi
 	t1=$(date +%s%N)
 	rt=$((t1 - t0))
 	row "replay $((n * 4 / 1024)) MiB of 4 KiB writes" \
@@ -569,3 +579,12 @@ echo "notes:"
 for n in "${NOTES[@]}"; do echo "  - $n"; done
 echo "  - total bench time $(($(date +%s) - T_START)) s; $(nproc) cores shared with other work" \
 	"(load average at end: $(cut -d' ' -f1-3 /proc/loadavg))."
+fails=0
+for r in "${ROWS[@]}"; do
+	case $r in *FAIL*) fails=$((fails + 1)) ;; esac
+done
+if [ "$fails" -gt 0 ]; then
+	echo "bench: $fails row(s) FAIL"
+	exit 1
+fi
+exit 0

@@ -4,7 +4,7 @@
 # daemon stops on SIGTERM (everything detached, held alerts emitted, state saved)"):
 # - the registry is written at the stop, not only by the once-a-second flush: a place alerted
 #   a few milliseconds before SIGTERM is known after the restart (the same sighting again is
-#   counted, not alerted). Three rounds, each stopping the daemon within ~0.1 s of the alert,
+#   counted, not alerted). Four rounds, each stopping the daemon within ~0.25 s of the alert,
 #   so the periodic flush cannot stand in for the one at the stop;
 # - a file alert still held for its 0.5 s rename window is emitted at the stop.
 . "$(dirname "$0")/lib.sh"
@@ -49,7 +49,7 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(open(sys.argv[1], 'rb').
 " "$E2E_TMP/value" "$1"
 }
 
-for round in 1 2 3; do
+for round in 1 2 3 4; do
 	PORT=$((20000 + RANDOM % 20000))
 	: >"$ALERTS"
 	e2e_start
