@@ -144,6 +144,8 @@ daemon_cpu_ns() {
 		"/proc/$DAEMON_PID/stat" 2>/dev/null || echo 0
 }
 
+# The default ring buffer size, as the compiled-in policy sets it (rules/policy.yaml).
+RING_MB=$(awk '$1 == "ringbuf_bytes:" { print $2 / 1048576 }' rules/policy.yaml)
 WRITER=$TMP/writer
 cc -O2 -Wall -Wextra -o "$WRITER" tests/bench/writer.c || { echo "bench: writer.c" >&2; exit 1; }
 
@@ -199,7 +201,7 @@ bench_overhead() {
 		v=$(awk '/^ns_per_write/ { print $4 }' "$TMP/loop.out")
 		[ "$(foreign_hooks)" -gt 0 ] && dirty=1
 	}
-	# One daemon with the default ring (32 MiB): untracked and tracked in the given order.
+	# One daemon with the default ring (RING_MB): untracked and tracked in the given order.
 	default_round() {
 		local c before after s1
 		daemon_start
@@ -282,7 +284,7 @@ PY
 	eval "$summary"
 	row "write 4KiB no daemon" "$mn ns/write" "(baseline)" "1.00x"
 	row "write 4KiB untracked" "$mu ns/write" "no daemon $mn ns" "${ru}x"
-	row "write 4KiB tracked (32MiB ring)" "$mt ns/write" "no daemon $mn ns" "${rt}x"
+	row "write 4KiB tracked (${RING_MB}MiB ring)" "$mt ns/write" "no daemon $mn ns" "${rt}x"
 	row "write 4KiB tracked/untracked" "$mt ns/write" "untracked $mu ns" "${rtu}x"
 	row "write 4KiB tracked, 256MiB ring" "$mb ns/write" "no daemon $mn ns" "${rb}x"
 	note "write(): $rounds alternating rounds of $n x 4 KiB write() to a regular file on" \
@@ -290,7 +292,7 @@ PY
 		"shows medians over $used rounds ($clean of $total had no foreign sys_exit hook attached" \
 		"and are used when there are 3 or more) and medians of per-round ratios. A 43-byte" \
 		"secret is registered so tracked data is matched."
-	note "write(): 'tracked (32MiB ring)' = default daemon; the writer can outrun the daemon, so" \
+	note "write(): 'tracked (${RING_MB}MiB ring)' = default daemon; the writer can outrun the daemon, so" \
 		"some of its records may be dropped (ringbuf_full) and a dropped record skips the copy." \
 		"'256MiB ring' = --ringbuf-mb 256, so (nearly) every record is delivered."
 	note "write(): per round (round foreign-hook none untracked tracked tracked-256MiB):" \

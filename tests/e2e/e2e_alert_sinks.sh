@@ -51,7 +51,7 @@ check "hook output is valid JSON, one object per alert" python3 -c "
 import json, sys
 objs = [json.loads(l) for l in open('$HOOK_OUT') if l.strip()]
 names = [o['secret']['name'] for o in objs]
-sys.exit(0 if names.count('SINK_KEY') == 3 and set(names) <= {'SINK_KEY', '$E2E_BARRIER_NAME'} else 1)"
+sys.exit(0 if names.count('SINK_KEY') == 3 else 1)"
 
 # Flood control: a runaway loop writing the secret into 30 new files in one session.
 cat "$ALERTS" >>"$ALERTS.1"; : >"$ALERTS"

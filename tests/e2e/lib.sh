@@ -158,8 +158,9 @@ for no, line in enumerate(lines, 1):
     s = a.get("secret")
     if isinstance(s, dict) and s.get("name") == barrier:
         continue
-    if (a.get("session") or {}).get("agent") in foreign:
-        continue
+    sess = a.get("session")
+    if isinstance(sess, dict) and (sess.get("agent") in foreign or sess.get("agent") == ""):
+        continue  # another agent on this host (kernel-started sessions may lack a label)
     try:
         if eval(code, {}, {"a": a}):
             n += 1
