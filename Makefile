@@ -45,10 +45,14 @@ CTL_SRCS := $(sort $(wildcard tools/sprawlctl*.c))
 CTL_OBJS := $(patsubst tools/%.c,$(OBJ)/tools/%.o,$(CTL_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(TBIN)/%,$(UNIT_SRCS))
+# Unit tests of the test harness itself (scripts, run in place).
+UNIT_SCRIPTS := $(sort $(wildcard tests/unit/test_*.py))
+# Seconds each libFuzzer target runs in `make test` (`make fuzz FUZZ_SECS=60` for longer).
+FUZZ_SECS ?= 5
 BPF_HDRS := $(wildcard bpf/*.h)
 RULE_FILES := $(sort $(wildcard rules/*.yaml))
 
-.PHONY: all deps test unit e2e bench run install format format-check clean
+.PHONY: all deps test unit e2e fuzz mutate bench run install format format-check clean
 .DELETE_ON_ERROR:
 
 all: $(BIN)/sprawlwatchd $(BIN)/sprawlctl
@@ -134,15 +138,26 @@ $(TBIN)/test_%: tests/unit/test_%.c $(LIB) | $(TBIN)
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -o $@ $< $(LIB) $(LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
-	@bash tests/unit/run.sh $(UNIT_BINS)
+	@bash tests/unit/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS)
 
 e2e: all
 	@bash tests/e2e/run.sh
+
+# Every libFuzzer target built (clang -fsanitize=fuzzer,address,undefined) and run FUZZ_SECS
+# seconds on its seeds; a crash fails.
+fuzz:
+	@bash tests/fuzz/build.sh $(FUZZ_SECS)
+
+# Mutation check: small mutations of key behaviours, each built in a scratch copy of the tree
+# and run against the tests that must kill it (tests/mutate/mutations.txt).
+mutate:
+	@bash tests/mutate/run.sh
 
 test: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory e2e
 
 bench: all

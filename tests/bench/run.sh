@@ -13,6 +13,9 @@
 # BENCH_QUICK=1 runs smaller/fewer repetitions (~1.5 min instead of ~5). OUTPUT selects the
 # build directory (default .output). Needs root for 2-4 (loads BPF programs); without root
 # only the matcher rows run. Every wait is bounded; daemons and temp dirs go on exit.
+# Exit status: 1 when a row says FAIL (a benchmark that could not run, loss that was not
+# reported, alerts that never came), else 0. README's performance table: each figure is one
+# of these rows (see tests/CLAIMS.md).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -141,6 +144,8 @@ daemon_cpu_ns() {
 		"/proc/$DAEMON_PID/stat" 2>/dev/null || echo 0
 }
 
+# The default ring buffer size, as the compiled-in policy sets it (rules/policy.yaml).
+RING_MB=$(awk '$1 == "ringbuf_bytes:" { print $2 / 1048576 }' rules/policy.yaml)
 WRITER=$TMP/writer
 cc -O2 -Wall -Wextra -o "$WRITER" tests/bench/writer.c || { echo "bench: writer.c" >&2; exit 1; }
 
@@ -151,7 +156,7 @@ bench_matcher() {
 	[ -n "$QUICK" ] && args=(--size 20 --secrets 100,10000)
 	log "== 1. matcher vs grep -F ${args[*]}"
 	out=$(OUTPUT=$OUTPUT bash tests/bench/bench_matcher.sh "${args[@]}") || {
-		row "matcher" "FAILED" "-" "-"
+		row "matcher" "FAILED" "-" "FAIL"
 		return
 	}
 	printf '%s\n' "$out" >&2
@@ -162,7 +167,7 @@ bench_matcher() {
 		case $1 in source | base64) ;; *) continue ;; esac
 		local n=$2
 		[ "$n" -ge 1000 ] && n="$((n / 1000))k"
-		row "matcher $n secrets ($1)" "$4 MB/s ($3 pat)" "grep -F $5 MB/s" "$7"
+		row "matcher $n secrets ($1)" "$4 MB/s ($3 pat, index $8 MiB)" "grep -F $5 MB/s" "$7"
 	done <<<"$out"
 	note "matcher: one core, best of 3 (sprawlctl bench matcher); sprawl scans every encoded" \
 		"variant, grep -F only the raw values; grep gets the first 10 MB above 1,000 values."
@@ -196,7 +201,7 @@ bench_overhead() {
 		v=$(awk '/^ns_per_write/ { print $4 }' "$TMP/loop.out")
 		[ "$(foreign_hooks)" -gt 0 ] && dirty=1
 	}
-	# One daemon with the default ring (32 MiB): untracked and tracked in the given order.
+	# One daemon with the default ring (RING_MB): untracked and tracked in the given order.
 	default_round() {
 		local c before after s1
 		daemon_start
@@ -279,7 +284,7 @@ PY
 	eval "$summary"
 	row "write 4KiB no daemon" "$mn ns/write" "(baseline)" "1.00x"
 	row "write 4KiB untracked" "$mu ns/write" "no daemon $mn ns" "${ru}x"
-	row "write 4KiB tracked (32MiB ring)" "$mt ns/write" "no daemon $mn ns" "${rt}x"
+	row "write 4KiB tracked (${RING_MB}MiB ring)" "$mt ns/write" "no daemon $mn ns" "${rt}x"
 	row "write 4KiB tracked/untracked" "$mt ns/write" "untracked $mu ns" "${rtu}x"
 	row "write 4KiB tracked, 256MiB ring" "$mb ns/write" "no daemon $mn ns" "${rb}x"
 	note "write(): $rounds alternating rounds of $n x 4 KiB write() to a regular file on" \
@@ -287,7 +292,7 @@ PY
 		"shows medians over $used rounds ($clean of $total had no foreign sys_exit hook attached" \
 		"and are used when there are 3 or more) and medians of per-round ratios. A 43-byte" \
 		"secret is registered so tracked data is matched."
-	note "write(): 'tracked (32MiB ring)' = default daemon; the writer can outrun the daemon, so" \
+	note "write(): 'tracked (${RING_MB}MiB ring)' = default daemon; the writer can outrun the daemon, so" \
 		"some of its records may be dropped (ringbuf_full) and a dropped record skips the copy." \
 		"'256MiB ring' = --ringbuf-mb 256, so (nearly) every record is delivered."
 	note "write(): per round (round foreign-hook none untracked tracked tracked-256MiB):" \
@@ -459,7 +464,7 @@ PY
 			row "drop: loss reported loudly" "coverage_gap x$ngap, $counted rec" "ringbuf_full ${total[0]}" "yes"
 		elif [ "${ngap:-0}" -gt 0 ]; then
 			row "drop: loss reported loudly" "coverage_gap x$ngap, $counted rec" "ringbuf_full ${total[0]}" \
-				"PARTIAL"
+				"FAIL (partial)"
 		else
 			row "drop: loss reported loudly" "NO coverage_gap alert" "ringbuf_full ${total[0]}" "FAIL"
 		fi
@@ -483,14 +488,14 @@ bench_latency() {
 	local secret_file=$TMP/latency.secret
 	(umask 077 && gen_secret >"$secret_file")
 	"$CTL" secrets add benchlat <"$secret_file" >/dev/null ||
-		{ daemon_stop; row "alert latency" "FAILED (secrets add)" "-" "-"; return; }
+		{ daemon_stop; row "alert latency" "FAILED (secrets add)" "-" "FAIL"; return; }
 	mkdir -p "$TMP/lat"
 	out=$(timeout -k 5 120 python3 tests/bench/latency.py "$CTL" "$WRITER" "$TMP/lat" "$secret_file" \
 		"$samples" "$((20000 + RANDOM % 20000))")
 	rm -f "$secret_file"
 	daemon_stop
 	if [ -z "$out" ]; then
-		row "alert latency" "FAILED" "-" "-"
+		row "alert latency" "FAILED" "-" "FAIL"
 		return
 	fi
 	local chan
@@ -502,8 +507,12 @@ bench_latency() {
 		p90=$(stat_of p90 $ms)
 		local what="file write (held)" base="hold ~500 ms"
 		[ "$chan" = udp ] && what="UDP sendto 127.0.0.1" base="-"
-		row "alert latency $what" "p50 $(fmt "$med") ms p90 $(fmt "$p90") ms" "$base" \
-			"$([ "$chan" = file ] && ratio "$med" 500 || echo -)"
+		if [ "$missing" -gt 0 ]; then
+			row "alert latency $what" "$missing alert(s) MISSING" "$base" "FAIL"
+		else
+			row "alert latency $what" "p50 $(fmt "$med") ms p90 $(fmt "$p90") ms" "$base" \
+				"$([ "$chan" = file ] && ratio "$med" 500 || echo -)"
+		fi
 		note "latency $chan (ms): [$ms]$([ "$missing" -gt 0 ] && echo " MISSING $missing alert(s) within 5 s")"
 	done
 	note "latency: from CLOCK_MONOTONIC just before the syscall in a tracked process to the alert" \
@@ -526,7 +535,10 @@ bench_replay() {
 	rm -f "$TMP/replay.dat"
 	size=$(du -sb "$TMP/trace" | cut -f1)
 	t0=$(date +%s%N)
-	"$CTL" replay "$TMP/trace" --alerts /dev/null 2>"$TMP/replay.err" >/dev/null
+	if ! "$CTL" replay "$TMP/trace" --alerts /dev/null 2>"$TMP/replay.err" >/dev/null; then
+		row "replay" "FAILED: $(tail -1 "$TMP/replay.err")" "-" "FAIL"
+		return
+	fi
 	t1=$(date +%s%N)
 	rt=$((t1 - t0))
 	row "replay $((n * 4 / 1024)) MiB of 4 KiB writes" \
@@ -569,3 +581,12 @@ echo "notes:"
 for n in "${NOTES[@]}"; do echo "  - $n"; done
 echo "  - total bench time $(($(date +%s) - T_START)) s; $(nproc) cores shared with other work" \
 	"(load average at end: $(cut -d' ' -f1-3 /proc/loadavg))."
+fails=0
+for r in "${ROWS[@]}"; do
+	case $r in *FAIL*) fails=$((fails + 1)) ;; esac
+done
+if [ "$fails" -gt 0 ]; then
+	echo "bench: $fails row(s) FAIL"
+	exit 1
+fi
+exit 0

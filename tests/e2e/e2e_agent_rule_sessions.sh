@@ -4,6 +4,7 @@
 # like an agent (the kernel decides at exec, from its comm), and an interpreter running an
 # agent's script (node .../gemini: the daemon adopts it from its argv). Agents cannot opt out.
 . "$(dirname "$0")/lib.sh"
+E2E_OWN_AGENTS="claude gemini"
 
 e2e_start
 T=$(new_secret RULE_KEY)
@@ -22,15 +23,16 @@ execFileSync("sh", ["-c", `read -r l < ${process.argv[3]}; printf '%s\\n' "$l" >
 JS
 node "$E2E_TMP/bin/gemini" "$WORK" "$E2E_TMP/src.env"
 wait_alerts 2 "a['kind']=='secret_spread'" 10
-sleep 1
+barrier
 expect_alerts "a binary named claude starts a session labelled claude (kernel, at exec)" 1 \
 	"a['artifact']['path']=='$WORK/by_claude' and a['session']['agent']=='claude' and a['session']['root_pid']==$(cat "$WORK/claude.pid")"
 expect_alerts "node running a gemini script is adopted as a gemini session" 1 \
 	"a['artifact']['path']=='$WORK/by_gemini' and a['session']['agent']=='gemini' and a['session']['root_pid']==$(cat "$WORK/gemini.pid")"
 node -e 'require("fs").writeFileSync(process.argv[1], require("fs").readFileSync(process.argv[2]))' \
 	"$WORK/plain_node" "$E2E_TMP/src.env"
-sleep 1
+barrier "plain node's write processed"
 expect_alerts "plain node (no agent script) is not a session" 0 "a['artifact'].get('path')=='$WORK/plain_node'"
+expect_alerts "two alerts of RULE_KEY in all" 2 "a['secret']['name']=='RULE_KEY'"
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish

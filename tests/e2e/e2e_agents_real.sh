@@ -17,6 +17,7 @@
 
 AGENTS_DIR=$E2E_ROOT/tests/e2e/agents
 AGENT_LIST=${E2E_AGENTS:-claude gemini}
+E2E_OWN_AGENTS=$AGENT_LIST
 E2E_KNOWN=0
 SECRETS=()
 
@@ -183,8 +184,9 @@ for agent in $AGENT_LIST; do
 	fi
 	# Nothing registered: the only alerts may be the detectors' own finds (a learned secret,
 	# e.g. the token Claude Code puts in its tools' environment).
+	barrier "$agent run 1 processed"
 	expect_alerts "$agent: no secret registered, no alert but detector finds" 0 \
-		"a['session']['root_pid']==$ROOT and not a['secret']['name'].startswith(('generic-secret-', 'jwt-'))"
+		"(a.get('session') or {}).get('root_pid')==$ROOT and not (a.get('secret') or {}).get('name', '').startswith(('generic-secret-', 'jwt-'))"
 
 	# ---- the agent started without sprawlctl run: the agent table should start a session --
 	drive "$agent" "$agent-auto" "$E2E_TMP/auto.json"
@@ -215,12 +217,12 @@ for agent in $AGENT_LIST; do
 	transcript=${transcript:+$HOME_DIR/$transcript}
 	check "$agent: the transcript under HOME holds the secret (${transcript:-none})" \
 		grep -qF -- "$SECRET" "${transcript:-/dev/null}"
-	S="a['secret']['name']=='$NAME'"
+	S="(a.get('secret') or {}).get('name')=='$NAME'"
 	SESS="a['session']['root_pid']==$ROOT and a['session']['agent']=='$agent'"
 	# Everything that follows is due within a few seconds of the agent's exit (file alerts
 	# are held 0.5 s); wait for the last of them, bounded.
 	wait_alerts 1 "$S and a['artifact']['type']=='file' and a['artifact']['path']=='$transcript'" 10
-	sleep 1
+	barrier "$agent run 2 processed"
 
 	expect_alerts "$agent (a) exactly one exposure: a session process opened .env" 1 \
 		"$S and a['kind']=='secret_exposure'"

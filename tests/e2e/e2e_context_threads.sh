@@ -23,15 +23,18 @@ PYEXE=$(readlink -f "$(python3 -c 'import sys; print(sys.executable)')")
 "$SPRAWLCTL" run --agent ctxagent -- setpriv --reuid=65534 --regid=65534 --clear-groups \
 	sh -c "cat '$E2E_TMP/src.env' | tee '$WORK/nobody.out' >/dev/null"
 wait_alerts 2 "a['artifact']['type']=='file'" 10
-sleep 1
+barrier
 expect_alerts "a thread's write: its process's pid, ppid, uid, comm, exe, argv and session" 1 \
-	"a['artifact']['path']=='$WORK/thread.out' and a['process']['pid']==$PID and a['process']['ppid']==$PPID_ and a['process']['uid']==0 and a['process']['comm']=='python3' and a['process']['exe']=='$PYEXE' and a['process']['argv'][1]=='-c' and a['process']['argv'][-1]=='$WORK/ids' and a['session']['agent']=='ctxagent' and a['session']['root_pid']==$PID and a['session']['root_exe']=='$PYEXE' and a['session']['id']>0"
+	"a['artifact'].get('path')=='$WORK/thread.out' and a['process']['pid']==$PID and a['process']['ppid']==$PPID_ and a['process']['uid']==0 and a['process']['comm']=='python3' and a['process']['exe']=='$PYEXE' and a['process']['argv'][1]=='-c' and a['process']['argv'][-1]=='$WORK/ids' and a['session']['agent']=='ctxagent' and a['session']['root_pid']==$PID and a['session']['root_exe']=='$PYEXE' and a['session']['id']>0"
 expect_alerts "a process that dropped to uid 65534 is tracked and reported with that uid" 1 \
-	"a['artifact']['path']=='$WORK/nobody.out' and a['process']['uid']==65534 and a['process']['comm']=='tee' and a['process']['exe']=='$(command -v tee)' and a['session']['agent']=='ctxagent'"
+	"a['artifact'].get('path')=='$WORK/nobody.out' and a['process']['uid']==65534 and a['process']['comm']=='tee' and a['process']['exe']=='$(command -v tee)' and a['session']['agent']=='ctxagent'"
+expect_alerts "cat | tee as uid 65534: the pipe into tee, written by cat" 1 \
+	"a['artifact']['type']=='pipe' and a['artifact']['reader_exe']=='$(command -v tee)' and a['process']['comm']=='cat' and a['process']['uid']==65534"
+expect_alerts "three alerts in all" 3 "True"
 check "the two runs are two sessions" \
 	test "$(python3 -c "
 import json
-print(len({json.loads(l)['session']['id'] for l in open('$ALERTS')}))")" -eq 2
+print(len({a['session']['id'] for a in map(json.loads, open('$ALERTS')) if a['secret']['name'] == 'CTX_KEY'}))")" -eq 2
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish

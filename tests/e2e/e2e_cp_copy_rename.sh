@@ -25,8 +25,8 @@ with open(tmp, 'w') as f:
     f.write(open(sys.argv[1]).read())
 os.replace(tmp, sys.argv[2])
 " "$E2E_TMP/src.env" "$WORK/saved.json"
-wait_alerts 4 "a['kind']=='secret_spread'" 10
-sleep 1
+wait_alerts 5 "a['kind']=='secret_spread'" 10
+barrier
 expect_alerts "cp (copy_file_range): alert on the destination" 1 \
 	"a['artifact']['type']=='file' and a['artifact']['path']=='$WORK/copied.env' and a['process']['comm']=='cp' and a['artifact']['ino']==$(stat -c %i "$WORK/copied.env")"
 expect_alerts "os.sendfile to a socket: alert on the socket" 1 \

@@ -21,7 +21,7 @@ open(w + "/pct.txt", "w").write("GET /?k=" + urllib.parse.quote(v, safe="") + "\
 open(w + "/json.txt", "w").write(json.dumps({"k": v.decode()}) + "\n")
 PY
 wait_alerts 5 "a['kind']=='secret_spread'" 10
-sleep 1
+barrier
 for pair in b64.txt:base64 b64url.txt:base64url hex.txt:hex pct.txt:percent json.txt:json; do
 	f=${pair%%:*}
 	v=${pair##*:}

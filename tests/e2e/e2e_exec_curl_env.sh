@@ -12,8 +12,8 @@ printf '%s' "$T" >"$E2E_TMP/token"
 "$SPRAWLCTL" run -- sh -c 'curl -s -o /dev/null -H "Authorization: Bearer $(cat '"$E2E_TMP/token"')" http://127.0.0.1:'"$HTTP_PORT"'/'
 # Only /bin/true's environment carries it (the assignment is sh's own, not on a command line).
 "$SPRAWLCTL" run -- sh -c 'API_TOKEN=$(cat '"$E2E_TMP/token"') exec /bin/true'
-wait_alerts 3 "a['kind']=='secret_spread'" 10
-sleep 1
+wait_alerts 5 "a['kind']=='secret_spread'" 10
+barrier
 CURL=$(command -v curl)
 expect_alerts "exec_arg: curl's argument names the exe and the argv index" 1 \
 	"a['artifact']=={'type':'exec_arg','path':'$CURL','index':5} and a['process']['comm']=='curl' and a['secret']['name']=='BEARER_TOKEN' and a['severity']=='high'"

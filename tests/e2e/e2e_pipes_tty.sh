@@ -25,7 +25,7 @@ os.write(s, open(sys.argv[1], 'rb').read())
 os.read(m, 4096)
 " "$WORK/f.env"
 wait_alerts 3 "a['kind']=='secret_spread'" 10
-sleep 1
+barrier
 WC=$(command -v wc)
 expect_alerts "cat | wc: the pipe names wc as its reader" 1 \
 	"a['artifact']['type']=='pipe' and a['artifact']['reader_exe']=='$WC' and a['process']['comm']=='cat' and a['severity']=='low'"

@@ -21,6 +21,7 @@ e2e_start
 touch "$WORK/go"
 wait "$RUNNER"
 wait_alerts 1 "a['artifact'].get('path')=='$WORK/after_restart'" 10
+barrier
 expect_alerts "after a restart the pinned session is still watched, same session id" 1 \
 	"a['artifact']['path']=='$WORK/after_restart' and a['session']['id']==$SESSION and a['session']['root_pid']==$ROOT"
 
@@ -33,6 +34,7 @@ check "sprawlctl watch PID makes it a session root" \
 touch "$WORK/go2"
 wait "$OUTSIDE"
 wait_alerts 1 "a['artifact'].get('path')=='$WORK/watched'" 10
+barrier
 expect_alerts "the watched process's write alerts, in a session labelled watched" 1 \
 	"a['artifact']['path']=='$WORK/watched' and a['session']['agent']=='watched' and a['session']['root_pid']==$OUTSIDE"
 watch_missing() {
@@ -41,6 +43,7 @@ watch_missing() {
 	grep -q 'no such process' <<<"$out"
 }
 check "watch of a pid that does not exist fails, saying so" watch_missing
+expect_alerts "two alerts in all" 2 "True"
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish

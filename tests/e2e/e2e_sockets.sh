@@ -30,6 +30,7 @@ u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u6.sendto(b"k=" + t, (":
 x = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); x.connect(upath); x.sendall(b"k=" + t); x.close()
 PY
 wait_alerts 4 "a['kind']=='secret_spread'" 10
+barrier
 expect_alerts "tcp: the POST to the local server" 1 \
 	"a['artifact']=={'type':'socket','proto':'tcp','peer':'127.0.0.1:$HTTP_PORT'} and a['process']['comm']=='python3' and a['secret']['name']=='SOCK_KEY'"
 expect_alerts "udp over IPv4" 1 "a['artifact']=={'type':'socket','proto':'udp','peer':'127.0.0.1:9'}"

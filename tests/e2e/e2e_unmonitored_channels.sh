@@ -79,7 +79,7 @@ n = libc.process_vm_writev(os.getpid(), ctypes.byref(l), 1, ctypes.byref(r), 1, 
 assert n == 16, ctypes.get_errno()
 "
 wait_alerts 6 "True" 15
-sleep 1
+barrier
 expect_alerts "io_uring: unmonitored_channel" 1 \
 	"a['kind']=='unmonitored_channel' and a['channel']=='io_uring' and a['process']['comm']=='uring_write'"
 expect_alerts "io_uring: the file it wrote is read back at exit and the secret found" 1 \
@@ -108,7 +108,7 @@ wait_alerts 1 "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/
 check "a file read back when its writer closes it, while the writer still runs" \
 	test ! -e "$WORK/closed.flag" -a "$(count_alerts "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/closed.bin'")" -eq 1
 wait "$CLOSER"
-sleep 0.5
+barrier "the writer's exit processed"
 expect_alerts "... and not alerted again at its exit" 1 \
 	"a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/closed.bin'"
 

@@ -66,6 +66,14 @@ for t in "${targets[@]}"; do
 			-o "$out/obj/sprawl.pb-c.o"
 		build_target "$t" "$out/obj/sprawl.pb-c.o -ldeflate -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml" \
 			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
+		if [ "$t" = statefiles ]; then
+			# Seeds: a secret set and a registry written by the real writers.
+			clang $flags -DSW_FUZZ_SEEDGEN -fsanitize=address,undefined \
+				-o "$out/seedgen_statefiles" tests/fuzz/fuzz_statefiles.c \
+				"$out/obj/statefiles"/*.o "$out/obj/sprawl.pb-c.o" \
+				-ldeflate -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml
+			"$out/seedgen_statefiles" "$out/corpus/statefiles"
+		fi
 		;;
 	*)
 		echo "build.sh: unknown target '$t' (rules, tracelog, records, statefiles)" >&2
