@@ -2,9 +2,8 @@
 /* Alert encodings: the DESIGN.md JSON schema and OCSF 1.x Detection Finding.
  *
  * Every string in an alert may come from an attacker (paths, argv, comm, peer names), so each
- * one goes through json_str(): quotes, backslashes, control characters and DEL are escaped,
- * invalid UTF-8 becomes U+FFFD one byte at a time, U+2028/U+2029 are escaped so the output is
- * also safe to embed in JavaScript, and no read goes past the field's array. */
+ * one goes through the project's one escaper (json.h), and no read goes past the field's
+ * array. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "alert.h"
 #include "frameworks.h"
+#include "json.h"
 
 #ifndef SW_VERSION
 #define SW_VERSION "0.1.0"
@@ -202,105 +202,15 @@ static void jw_astart(struct jw *w, const char *k)
 	jw_open(w, '[');
 }
 
-/* Length of a valid UTF-8 sequence at s (at most avail bytes), 0 if invalid. Rejects
- * overlongs, surrogates and code points above U+10FFFF (RFC 3629). */
-static size_t utf8_seq(const unsigned char *s, size_t avail, uint32_t *cp)
+static void jw_put(void *ctx, const char *s, size_t n)
 {
-	unsigned char c = s[0];
-	size_t n, i;
-	uint32_t v;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
+	jw_raw(ctx, s, n);
 }
 
 /* The escaped body (no quotes) of at most max bytes of str (stops at NUL). */
 static void jw_esc(struct jw *w, const char *str, size_t max)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, avail, n;
-	char esc[8];
-	uint32_t cp;
-
-	avail = strnlen(str, max);
-	while (i < avail) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			jw_raw(w, esc, 2);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			switch (c) {
-			case '\n':
-				jw_raw(w, "\\n", 2);
-				break;
-			case '\r':
-				jw_raw(w, "\\r", 2);
-				break;
-			case '\t':
-				jw_raw(w, "\\t", 2);
-				break;
-			case '\b':
-				jw_raw(w, "\\b", 2);
-				break;
-			case '\f':
-				jw_raw(w, "\\f", 2);
-				break;
-			default:
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				jw_raw(w, esc, 6);
-			}
-			i++;
-		} else if (c < 0x80) {
-			size_t j = i + 1;
-
-			/* Copy a run of plain ASCII at once. */
-			while (j < avail && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' &&
-			       s[j] != '\\')
-				j++;
-			jw_raw(w, (const char *)s + i, j - i);
-			i = j;
-		} else {
-			n = utf8_seq(s + i, avail - i, &cp);
-			if (!n) {
-				jw_raw(w, "\\ufffd", 6);
-				i++;
-			} else if (cp == 0x2028 || cp == 0x2029) {
-				jw_raw(w, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
-				i += n;
-			} else {
-				jw_raw(w, (const char *)s + i, n);
-				i += n;
-			}
-		}
-	}
+	sw_json__escape(str, strnlen(str, max), jw_put, w);
 }
 
 /* A quoted, escaped string. */
