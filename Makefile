@@ -4,13 +4,20 @@
 OUTPUT ?= .output
 CC ?= cc
 CLANG ?= clang
-BPFTOOL ?= bpftool
+# Debian puts bpftool in /usr/sbin, which a user's PATH often lacks.
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),$(wildcard /usr/sbin/bpftool),bpftool)
 PROTOC_C ?= protoc-c
 LLVM_STRIP ?= llvm-strip
 PREFIX ?= /usr/local
+# The one place the version lives: both binaries (--version), OCSF product.version, the .deb.
+VERSION := 0.1.0
 
+# Build: the libraries and tools. Tests: python3 and curl drive the e2e tests, clang-format
+# checks the tree, systemd (systemd-analyze) checks the unit, dpkg-dev builds the .deb.
+# The real-agent test also needs node >= 20, which Debian 12 does not ship (README).
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
-	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config
+	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
+	libsystemd-dev libjansson-dev python3 curl clang-format systemd dpkg-dev
 
 ifeq ($(V),1)
 Q :=
@@ -29,7 +36,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lpthread
+LIBS := -lbpf -lelf -lz -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lsystemd -ljansson -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	-I$(OUTPUT) -Ibpf
@@ -47,7 +54,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(TBIN)/%,$(UNIT_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h)
 RULE_FILES := $(sort $(wildcard rules/*.yaml))
 
-.PHONY: all deps test unit e2e bench run install format format-check clean
+.PHONY: all deps test unit e2e bench run install format format-check clean version FORCE
 .DELETE_ON_ERROR:
 
 all: $(BIN)/sprawlwatchd $(BIN)/sprawlctl
@@ -83,6 +90,16 @@ $(GEN)/sprawl.pb-c.c $(GEN)/sprawl.pb-c.h &: proto/sprawl.proto | $(GEN)
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(GEN) $<
 
+# Rewritten only when VERSION changes, so nothing rebuilds for nothing.
+$(GEN)/version.h: FORCE | $(GEN)
+	$(Q)printf '#define SW_VERSION "%s"\n' '$(VERSION)' > $@.tmp && \
+		{ cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+version:
+	@echo $(VERSION)
+
+FORCE:
+
 $(OBJ)/embed: tools/embed.c | $(OBJ)
 	$(call msg,HOSTCC,$@)
 	$(Q)$(CC) -O2 $(WARN) -o $@ $<
@@ -99,7 +116,7 @@ $(OBJ)/rules_embedded.o: $(GEN)/rules_embedded.c | $(OBJ)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -Iuserspace/src -c $< -o $@
 
-$(OBJ)/%.o: userspace/src/%.c $(wildcard userspace/src/*.h) $(GEN)/sprawl.pb-c.h \
+$(OBJ)/%.o: userspace/src/%.c $(wildcard userspace/src/*.h) $(GEN)/sprawl.pb-c.h $(GEN)/version.h \
 		bpf/sprawl_events.h | $(OBJ)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -110,7 +127,7 @@ $(LIB): $(LIB_OBJS)
 
 # The daemon's own files (userspace/*.c) are the only ones that see the BPF skeleton.
 $(OBJ)/daemon/%.o: userspace/%.c $(wildcard userspace/*.h) $(wildcard userspace/src/*.h) \
-		$(GEN)/sprawl.pb-c.h $(OUTPUT)/sprawl.skel.h bpf/sprawl_events.h
+		$(GEN)/sprawl.pb-c.h $(GEN)/version.h $(OUTPUT)/sprawl.skel.h bpf/sprawl_events.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iuserspace -c $< -o $@
@@ -120,7 +137,7 @@ $(BIN)/sprawlwatchd: $(DAEMON_OBJS) $(LIB) | $(BIN)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(OBJ)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard userspace/src/*.h) \
-		$(GEN)/sprawl.pb-c.h | $(OBJ)/tools
+		$(GEN)/sprawl.pb-c.h $(GEN)/version.h | $(OBJ)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itools -c $< -o $@
 
@@ -159,14 +176,17 @@ install: all
 	install -D -m 0644 tools/sprawlwatch.service \
 		$(DESTDIR)/etc/systemd/system/sprawlwatch.service
 
-FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+# The tracked sources in a git checkout; in an unpacked tarball (no .git here), the sources
+# found under the source directories. Never empty: clang-format without files reads stdin.
+FORMAT_SRCS = $(or $(if $(wildcard .git),$(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)), \
+	$(shell find bpf userspace tools tests -name '*.[ch]' -not -path './.output/*' | sort))
 format:
 	clang-format -i $(FORMAT_SRCS)
 
 # Part of `make test`: the tree stays as `make format` leaves it.
 format-check:
 	@if command -v clang-format >/dev/null; then \
-		clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format: ok"; \
+		clang-format --dry-run --Werror $(FORMAT_SRCS) </dev/null && echo "format: ok"; \
 	else echo "format: clang-format not installed, not checked"; fi
 
 clean:

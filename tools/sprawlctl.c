@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "alerttext.h"
 #include "config.h"
 #include "ctl.h"
 #include "fingerprint.h"
@@ -24,6 +25,7 @@
 #include "secretset.h"
 #include "sprawlctl.h"
 #include "sprawlctl_bench.h"
+#include "version.h"
 
 #define VALUE_MAX (SW_SECRET_MAX + 2) /* room for a trailing newline to strip */
 
@@ -54,16 +56,19 @@ static const char usage[] =
 	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
 	"  watch PID                         make a running process a session root (root)\n"
 	"  status [--json]                   what the daemon is watching\n"
-	"  alerts [--follow] [--file F]      print alerts (from the alert file, or live)\n"
-	"  replay TRACE... [--alerts FILE]  the recorded records through the same pipeline, with\n"
-	"                                    a fresh registry: the live run's alerts again\n"
-	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
+	"  alerts [--follow] [--file F] [--format json|text]\n"
+	"                                    print alerts (from the alert file, or live); text,\n"
+	"                                    one coloured line each, is the default on a terminal\n"
+	"                                    (NO_COLOR turns colour off), JSON lines elsewhere\n"
 	"  replay TRACE... [--alerts FILE]   the recorded records through the same pipeline, with\n"
 	"                                    a fresh registry: the live run's alerts again\n"
 	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
 	"                                    rules), reporting file:line:col of each error\n"
+	"  config check [FILE]               validate a daemon config file (default\n"
+	"                                    " SW_DEFAULT_CONFIG "), reporting file:line:col\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
+	"  --version                         print the version\n"
 	"\n"
 	"Environment: SPRAWL_STATE_DIR, SPRAWL_RUN_DIR override " SW_DEFAULT_STATE_DIR
 	" and " SW_DEFAULT_RUN_DIR ".\n";
@@ -589,38 +594,66 @@ static void on_int(int sig)
 	interrupted = 1;
 }
 
+/* One alert line (with or without its newline) to stdout, as JSON or as text. */
+static void print_alert(const char *line, size_t len, int text, int colour)
+{
+	char out[16384];
+	int n;
+
+	if (!text) {
+		fwrite(line, 1, len, stdout);
+		return;
+	}
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (!len)
+		return;
+	n = sw_alerttext__format(line, len, colour, out, sizeof(out));
+	if (n < 0) /* not an alert of ours (an OCSF file, say): shown as it is, cleaned */
+		sw_alerttext__clean(line, len, out, sizeof(out));
+	fputs(out, stdout);
+	fputc('\n', stdout);
+}
+
 static int cmd_alerts(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"follow", no_argument, NULL, 'f'}, {"file", required_argument, NULL, 'F'}, {}};
-	const char *file = SW_DEFAULT_ALERTS;
+	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
+					     {"file", required_argument, NULL, 'F'},
+					     {"format", required_argument, NULL, 'o'},
+					     {}};
+	const char *file = SW_DEFAULT_ALERTS, *nc = getenv("NO_COLOR");
 	char line[4096], *buf = NULL;
-	int o, follow = 0, fd, n;
+	int o, follow = 0, fd, n, text = isatty(STDOUT_FILENO), colour;
 	struct sigaction sa = {.sa_handler = on_int};
 	size_t cap = 0;
-	ssize_t r, len;
+	ssize_t len;
 	FILE *in;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "fF:", opts, NULL)) != -1) {
-		if (o == 'f')
+		if (o == 'f') {
 			follow = 1;
-		else if (o == 'F')
+		} else if (o == 'F') {
 			file = optarg;
-		else {
-			err("usage: alerts [--follow] [--file F]");
+		} else if (o == 'o' && (!strcmp(optarg, "json") || !strcmp(optarg, "text"))) {
+			text = !strcmp(optarg, "text");
+		} else {
+			err("usage: alerts [--follow] [--file F] [--format json|text]");
 			return -EINVAL;
 		}
 	}
+	/* Colour only for a person at a terminal who did not ask for none (no-color.org). */
+	colour = text && isatty(STDOUT_FILENO) && !(nc && *nc);
 	if (!follow) {
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
+		in = fopen(file, "re");
+		if (!in) {
 			err("%s: %s", file, strerror(errno));
 			return -errno;
 		}
-		while ((r = read(fd, line, sizeof(line))) > 0)
-			fwrite(line, 1, r, stdout);
-		close(fd);
+		while ((len = getline(&buf, &cap, in)) > 0)
+			print_alert(buf, len, text, colour);
+		free(buf);
+		fclose(in);
 		return 0;
 	}
 	fd = sw_ctl__connect(paths.control);
@@ -645,7 +678,7 @@ static int cmd_alerts(int argc, char **argv)
 		return -errno;
 	}
 	while (!interrupted && (len = getline(&buf, &cap, in)) > 0)
-		fwrite(buf, 1, len, stdout);
+		print_alert(buf, len, text, colour);
 	free(buf);
 	fclose(in);
 	return 0;
@@ -708,6 +741,10 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("sprawlctl %s\n", SW_VERSION);
+		return EXIT_SUCCESS;
 	}
 	if (sodium_init() < 0) {
 		err("libsodium failed to initialise");

@@ -34,6 +34,7 @@
 #include "rules.h"
 #include "secretset.h"
 #include "sink.h"
+#include "version.h"
 
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
@@ -310,6 +311,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"max-bytes", required_argument, NULL, 'm'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	const char *state = NULL, *run = NULL;
@@ -394,6 +396,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			exit(EXIT_SUCCESS);
+		case 'V':
+			printf("sprawlwatchd %s\n", SW_VERSION);
 			exit(EXIT_SUCCESS);
 		default:
 			fputs(usage, stderr);

@@ -15,10 +15,7 @@
 #include "alert.h"
 #include "frameworks.h"
 #include "json.h"
-
-#ifndef SW_VERSION
-#define SW_VERSION "0.1.0"
-#endif
+#include "version.h" /* generated from the Makefile's VERSION */
 
 static const char *const kind_names[SW_ALERT__COUNT] = {
 	[SW_ALERT_SECRET_SPREAD] = "secret_spread",
