@@ -20,6 +20,7 @@
 #include "alerttext.h"
 #include "config.h"
 #include "ctl.h"
+#include "daemon_config.h"
 #include "fingerprint.h"
 #include "rules.h"
 #include "secretset.h"
@@ -67,6 +68,7 @@ static const char usage[] =
 	"                                    rules), reporting file:line:col of each error\n"
 	"  config check [FILE]               validate a daemon config file (default\n"
 	"                                    " SW_DEFAULT_CONFIG "), reporting file:line:col\n"
+	"  config example                    every config key, commented, at its default\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
 	"  --version                         print the version\n"
 	"\n"
@@ -719,6 +721,41 @@ static int cmd_rules(int argc, char **argv)
 	return 0;
 }
 
+/* `config check [FILE]`: the daemon's own parser over the file, so what passes here starts. */
+static int cmd_config(int argc, char **argv)
+{
+	const char *file = argc == 3 ? argv[2] : SW_DEFAULT_CONFIG;
+	struct sw_dconf *c;
+	struct sw_dconf_error e;
+	char msg[1200];
+	int r;
+
+	if (argc < 2 || argc > 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "example"))) {
+		err("usage: config check [FILE] | config example");
+		return -EINVAL;
+	}
+	if (!strcmp(argv[1], "example")) {
+		sw_dconf__example(stdout);
+		return 0;
+	}
+	c = sw_dconf__new();
+	if (!c)
+		return -ENOMEM;
+	r = sw_dconf__load_file(c, file, &e);
+	sw_dconf__free(c);
+	if (r == -ENOENT) {
+		err("%s: no such file (the daemon runs on its defaults without one)", file);
+		return r;
+	}
+	if (r) {
+		sw_dconf_error__format(&e, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return r;
+	}
+	printf("%s: ok\n", file);
+	return 0;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	return sw_ctl_bench(argc, argv) ? -EINVAL : 0;
@@ -731,6 +768,7 @@ static const struct cmd {
 	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
 	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
 	{"bench", cmd_bench},	  {"replay", cmd_replay}, {"trace", cmd_trace},
+	{"config", cmd_config},
 };
 
 int main(int argc, char **argv)

@@ -9,9 +9,13 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "alert.h"
 #include "config.h"
+#include "daemon_config.h"
 #include "fingerprint.h"
 #include "kernel.h"
+#include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "rules.h"
@@ -64,7 +68,21 @@ struct daemon {
 	int fan_fd; /* fanotify: closes of files in the read-back set */
 	uint64_t fan_errors;
 	uint64_t trace_errors;
+
+	/* options: the flags as given, and the flags over the config file */
+	struct sw_dconf *flags, *conf;
+	const char *config_path;
+	const char *metrics_addr;
+	struct sw_metrics *metrics; /* --metrics: Prometheus scrapes */
+	struct sw_sink *count_sink; /* counts alerts for the metrics */
+	uint64_t alerts_by[SW_ALERT__COUNT][SW_SEV__COUNT];
+	uint64_t stall_max_us; /* longest time one turn of the event loop took */
+	int watchdog;	       /* systemd asked for WATCHDOG=1 pings */
 };
+
+/* Event-loop tags: the control socket's clients are 100 + slot. */
+enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY, TAG_METRICS };
+int add_fd(struct daemon *d, int fd, uint64_t tag);
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_us(void);
@@ -73,6 +91,12 @@ int reload_secrets(struct daemon *d, int force);
 uint64_t new_session_id(struct daemon *d);
 /* A session the daemon starts: into the pipeline and the trace log alike. */
 void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
+
+/* daemon_metrics.c: --metrics. */
+int daemon_metrics__start(struct daemon *d);
+/* SIGHUP with a changed address (NULL: stop serving). */
+void daemon_metrics__reconfigure(struct daemon *d, const char *addr);
+void daemon_metrics__stop(struct daemon *d);
 
 /* control.c: the control socket. */
 void control__deliver(const char *json, size_t len, void *ctx); /* alerts --follow */

@@ -27,7 +27,7 @@
 
 extern char **environ;
 
-enum sink_kind { K_FILE, K_SYSLOG, K_HOOK, K_CALLBACK };
+enum sink_kind { K_FILE, K_SYSLOG, K_HOOK, K_CALLBACK, K_ALERT_FN };
 
 /* One syslog message. Stream transports get the octet-counting prefix at send time: whether
  * a unix socket is a stream or datagram one is only known once connected. */
@@ -87,6 +87,7 @@ struct sw_sink {
 
 	/* callback */
 	void (*fn)(const char *json, size_t len, void *ctx);
+	void (*alert_fn)(const struct sw_alert *a, void *ctx);
 	void *ctx;
 };
 
@@ -790,6 +791,22 @@ struct sw_sink *sw_sink__callback(void (*fn)(const char *json, size_t len, void 
 	return s;
 }
 
+struct sw_sink *sw_sink__alert_fn(void (*fn)(const struct sw_alert *a, void *ctx), void *ctx)
+{
+	struct sw_sink *s;
+
+	if (!fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = sink_new(K_ALERT_FN, SW_FMT_JSON);
+	if (!s)
+		return NULL;
+	s->alert_fn = fn;
+	s->ctx = ctx;
+	return s;
+}
+
 /* ---- common ---- */
 
 int sw_sink__emit(struct sw_sink *s, const struct sw_alert *a)
@@ -812,6 +829,10 @@ int sw_sink__emit(struct sw_sink *s, const struct sw_alert *a)
 			return n;
 		}
 		s->fn(s->buf, (size_t)n, s->ctx);
+		s->st.sent++;
+		return 0;
+	case K_ALERT_FN:
+		s->alert_fn(a, s->ctx);
 		s->st.sent++;
 		return 0;
 	}
