@@ -57,7 +57,17 @@ RULE_FILES := $(sort $(wildcard rules/*.yaml))
 .PHONY: all deps test unit e2e bench run install format format-check clean version FORCE
 .DELETE_ON_ERROR:
 
-all: $(BIN)/sprawlwatchd $(BIN)/sprawlctl
+all: $(BIN)/sprawlwatchd $(BIN)/sprawlctl $(OUTPUT)/sprawlwatch.service
+
+SBINDIR = $(PREFIX)/sbin
+BINDIR = $(PREFIX)/bin
+DOCDIR = $(PREFIX)/share/doc/sprawlwatch
+MANDIR = $(PREFIX)/share/man
+
+# The unit's paths follow PREFIX.
+$(OUTPUT)/sprawlwatch.service: tools/sprawlwatch.service.in Makefile | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
 
 # Installs exactly the Debian packages DESIGN.md lists; a no-op when all are present.
 deps:
