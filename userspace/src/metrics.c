@@ -23,6 +23,7 @@ struct client {
 	size_t rlen;
 	char *out; /* the whole answer, head and body */
 	size_t olen, ooff;
+	int draining; /* answered: reading what is left until the peer closes */
 };
 
 struct sw_metrics {
@@ -171,9 +172,16 @@ static void accept_all(struct sw_metrics *m, uint64_t now)
 		for (i = 0; i < SW_METRICS_CLIENTS_MAX && m->c[i].fd > 0; i++)
 			;
 		if (i == SW_METRICS_CLIENTS_MAX) {
+			/* Full: the client that has waited longest makes room, so that idle
+			 * connections cannot keep a scraper out. */
+			int old = 0, j;
+
+			for (j = 1; j < SW_METRICS_CLIENTS_MAX; j++)
+				if (m->c[j].deadline_ms < m->c[old].deadline_ms)
+					old = j;
 			m->st.dropped++;
-			close(fd);
-			continue;
+			drop(m, &m->c[old]);
+			i = old;
 		}
 		ev.data.u64 = i;
 		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev)) {
@@ -247,8 +255,24 @@ static void handle(struct sw_metrics *m, struct client *c)
 
 static void readable(struct sw_metrics *m, struct client *c)
 {
+	char scratch[4096];
 	ssize_t n;
+	int k;
 
+	if (c->draining) {
+		/* Unread input at close would reset the connection before the peer reads the
+		 * answer; a bounded drain until it closes (or the deadline). */
+		for (k = 0; k < 16; k++) {
+			n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return;
+			if (n <= 0) {
+				drop(m, c);
+				return;
+			}
+		}
+		return;
+	}
 	if (c->out) { /* writing: nothing more is read */
 		n = send(c->fd, c->out + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -258,8 +282,13 @@ static void readable(struct sw_metrics *m, struct client *c)
 			return;
 		}
 		c->ooff += n;
-		if (c->ooff == c->olen)
-			drop(m, c); /* Connection: close */
+		if (c->ooff == c->olen) { /* Connection: close, once the peer has it all */
+			struct epoll_event ev = {.events = EPOLLIN, .data.u64 = c - m->c};
+
+			shutdown(c->fd, SHUT_WR);
+			c->draining = 1;
+			epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		}
 		return;
 	}
 	n = recv(c->fd, c->req + c->rlen, sizeof(c->req) - 1 - c->rlen, MSG_DONTWAIT);
@@ -299,7 +328,8 @@ void sw_metrics__serve(struct sw_metrics *m, uint64_t now_ms)
 	}
 	for (i = 0; i < SW_METRICS_CLIENTS_MAX; i++)
 		if (m->c[i].fd > 0 && now_ms > m->c[i].deadline_ms) {
-			m->st.dropped++;
+			if (!m->c[i].draining)
+				m->st.dropped++;
 			drop(m, &m->c[i]);
 		}
 }
