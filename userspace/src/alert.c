@@ -29,6 +29,12 @@ static const char *const kind_names[SW_ALERT__COUNT] = {
 
 static const char *const sev_names[] = {"info", "low", "medium", "high", "critical"};
 
+void sw_alert__set_cgroup(struct sw_alert *a, const char *path)
+{
+	snprintf(a->cgroup, sizeof(a->cgroup), "%s", path ? path : "");
+	a->has_container = sw_container__parse(a->cgroup, &a->container);
+}
+
 const char *sw_alert__kind_name(enum sw_alert_kind k)
 {
 	if ((unsigned int)k >= SW_ALERT__COUNT)
@@ -397,6 +403,14 @@ static int wants_first_seen(const struct sw_alert *a)
 
 /* ---- DESIGN.md JSON ---- */
 
+static void container_obj(struct jw *w, const struct sw_alert *a)
+{
+	jw_ostart(w, "container");
+	jw_kstr(w, "id", a->container.id);
+	jw_kstr(w, "runtime", a->container.runtime);
+	jw_close(w, '}');
+}
+
 int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 {
 	struct jw w = {.buf = buf, .size = size};
@@ -434,6 +448,10 @@ int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 		jw_close(&w, ']');
 		jw_close(&w, '}');
 	}
+	if (a->cgroup[0])
+		jw_kstr(&w, "cgroup", a->cgroup);
+	if (a->has_container)
+		container_obj(&w, a);
 	if (a->has_session)
 		session_obj(&w, a);
 	if (wants_first_seen(a))
@@ -629,6 +647,12 @@ static void ocsf_process(struct jw *w, const struct sw_alert *a)
 		jw_ku64(w, "type_id", 1);
 		jw_close(w, '}');
 	}
+	if (a->has_container) {
+		jw_ostart(w, "container");
+		jw_kstr(w, "uid", a->container.id);
+		jw_kstr(w, "runtime", a->container.runtime);
+		jw_close(w, '}');
+	}
 	jw_ostart(w, "parent_process");
 	jw_ku64(w, "pid", a->process.ppid);
 	jw_close(w, '}');
@@ -802,6 +826,9 @@ int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size)
 		}
 		jw_close(&w, ']');
 	}
+	/* OCSF's process has a container but no cgroup. */
+	if (a->cgroup[0])
+		jw_kstr(&w, "cgroup", a->cgroup);
 	if (a->has_session)
 		session_obj(&w, a);
 	if (wants_first_seen(a))

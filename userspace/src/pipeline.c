@@ -396,6 +396,7 @@ static void fill_process(const struct sw_pipeline *p, struct sw_alert *a, const 
 	if (!pr)
 		return;
 	snprintf(a->process.exe, sizeof(a->process.exe), "%s", pr->exe);
+	sw_alert__set_cgroup(a, pr->cgroup);
 	s = pr->args;
 	end = pr->args + pr->args_len;
 	while (s < end && n < SW_ARGV_MAX) {

@@ -45,6 +45,7 @@ struct sw_proctab *sw_proctab__new(int live)
 
 static void proc_free(struct sw_proc *p)
 {
+	free(p->cgroup);
 	free(p->exe);
 	free(p->args);
 	free(p);
@@ -190,6 +191,24 @@ static void detach_session(struct sw_proctab *pt, struct sw_proc *p)
 		s->ended = 1;
 }
 
+/* The cgroup, read when the process is first seen or execs (containers start by exec). Live
+ * only: until the kernel's process record carries the cgroup, a replay has none. A process
+ * gone before we look keeps what it inherited. */
+static void proc_cgroup(struct sw_proctab *pt, struct sw_proc *p)
+{
+	char *cg;
+
+	if (!pt->live)
+		return;
+	cg = sw_procfs__cgroup(p->tgid);
+	if (cg && (cg[0] || !p->cgroup)) {
+		free(p->cgroup);
+		p->cgroup = cg;
+	} else {
+		free(cg);
+	}
+}
+
 static struct sw_proc *proc_new(struct sw_proctab *pt, uint32_t tgid)
 {
 	struct sw_proc *p, **pp;
@@ -223,11 +242,15 @@ int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uin
 	c->uid = uid;
 	snprintf(c->comm, sizeof(c->comm), "%s", comm);
 	c->exe = strdup(pp && pp->exe ? pp->exe : "");
+	/* A child starts in its parent's cgroup. */
+	c->cgroup = strdup(pp && pp->cgroup ? pp->cgroup : "");
 	c->args = malloc(pp && pp->args_len ? pp->args_len : 1);
-	if (!c->exe || !c->args) {
+	if (!c->exe || !c->args || !c->cgroup) {
 		sw_proctab__exit(pt, child);
 		return -ENOMEM;
 	}
+	/* ...unless its parent moved since we looked (a runtime puts its child in place). */
+	proc_cgroup(pt, c);
 	if (pp && pp->args_len) {
 		memcpy(c->args, pp->args, pp->args_len);
 		c->args_len = pp->args_len;
@@ -266,6 +289,7 @@ int sw_proctab__exec(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid, uint32
 	p->exe = e;
 	p->args = a;
 	p->args_len = args_len;
+	proc_cgroup(pt, p);
 	p->ppid = ppid;
 	p->uid = uid;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
@@ -324,6 +348,7 @@ const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint
 	if (pt->live) {
 		p->exe = sw_procfs__exe(tgid);
 		p->args = sw_procfs__cmdline(tgid, &p->args_len);
+		proc_cgroup(pt, p);
 	} else {
 		p->exe = strdup("");
 		p->args = malloc(1);

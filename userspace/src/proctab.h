@@ -13,8 +13,9 @@
 struct sw_proc {
 	uint32_t tgid, ppid, uid;
 	char comm[16];
-	char *exe;  /* "" when unknown */
-	char *args; /* NUL-separated argv */
+	char *exe;    /* "" when unknown */
+	char *args;   /* NUL-separated argv */
+	char *cgroup; /* cgroup v2 path, "" when unknown (live only, for now: see .c) */
 	size_t args_len;
 	uint64_t session_id;
 	struct sw_proc *next;
