@@ -54,7 +54,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(TBIN)/%,$(UNIT_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h)
 RULE_FILES := $(sort $(wildcard rules/*.yaml))
 
-.PHONY: all deps test unit e2e bench run install format format-check clean version FORCE
+.PHONY: all deps test unit e2e bench run install deb format format-check clean version FORCE
 .DELETE_ON_ERROR:
 
 all: $(BIN)/sprawlwatchd $(BIN)/sprawlctl $(OUTPUT)/sprawlwatch.service
@@ -63,11 +63,18 @@ SBINDIR = $(PREFIX)/sbin
 BINDIR = $(PREFIX)/bin
 DOCDIR = $(PREFIX)/share/doc/sprawlwatch
 MANDIR = $(PREFIX)/share/man
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= /etc/systemd/system
 
-# The unit's paths follow PREFIX.
-$(OUTPUT)/sprawlwatch.service: tools/sprawlwatch.service.in Makefile | $(OUTPUT)
+# The unit's paths follow PREFIX (rewritten only when they change).
+$(OUTPUT)/sprawlwatch.service: tools/sprawlwatch.service.in FORCE | $(OUTPUT)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@.tmp && \
+		{ cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+# The config file the package installs: every key commented out, from the daemon's table.
+$(OUTPUT)/sprawlwatchd.yaml: $(BIN)/sprawlctl
 	$(call msg,GEN,$@)
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+	$(Q)$(BIN)/sprawlctl config example > $@
 
 # Installs exactly the Debian packages DESIGN.md lists; a no-op when all are present.
 deps:
@@ -178,13 +185,27 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN)/sprawlwatchd --alerts -
 
-install: all
-	install -D -m 0755 $(BIN)/sprawlwatchd $(DESTDIR)$(PREFIX)/sbin/sprawlwatchd
-	install -D -m 0755 $(BIN)/sprawlctl $(DESTDIR)$(PREFIX)/bin/sprawlctl
+# The one description of the installed layout: `make deb` packs what this lays out under
+# DESTDIR with PREFIX=/usr. An existing config file is the administrator's: never replaced.
+install: all $(OUTPUT)/sprawlwatchd.yaml
+	install -D -m 0755 $(BIN)/sprawlwatchd $(DESTDIR)$(SBINDIR)/sprawlwatchd
+	install -D -m 0755 $(BIN)/sprawlctl $(DESTDIR)$(BINDIR)/sprawlctl
 	install -d -m 0755 $(DESTDIR)/etc/sprawlwatch/rules
 	install -m 0644 $(RULE_FILES) $(DESTDIR)/etc/sprawlwatch/rules/
-	install -D -m 0644 tools/sprawlwatch.service \
-		$(DESTDIR)/etc/systemd/system/sprawlwatch.service
+	[ -e $(DESTDIR)/etc/sprawlwatch/sprawlwatchd.yaml ] || install -m 0644 \
+		$(OUTPUT)/sprawlwatchd.yaml $(DESTDIR)/etc/sprawlwatch/sprawlwatchd.yaml
+	install -D -m 0644 $(OUTPUT)/sprawlwatch.service $(DESTDIR)$(UNITDIR)/sprawlwatch.service
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
+	for m in packaging/man/man8/*.8; do \
+		gzip -9n < $$m > $(DESTDIR)$(MANDIR)/man8/$$(basename $$m).gz; done
+	install -D -m 0644 packaging/sprawlctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/sprawlctl
+	ln -sf sprawlctl $(DESTDIR)$(COMPLETIONDIR)/sprawlwatchd
+	install -D -m 0644 packaging/sprawlwatch.logrotate $(DESTDIR)/etc/logrotate.d/sprawlwatch
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+# sprawlwatch_VERSION_ARCH.deb in $(OUTPUT), built with dpkg-deb.
+deb: all
+	@packaging/mkdeb.sh $(VERSION) $(OUTPUT)
 
 # The tracked sources in a git checkout; in an unpacked tarball (no .git here), the sources
 # found under the source directories. Never empty: clang-format without files reads stdin.
