@@ -206,12 +206,37 @@ static void test_readme_agrees(void **state)
 	free(help);
 }
 
+/* sprawlwatchd(8) documents every option too (roff writes '-' as '\-'). */
+static void test_man_agrees(void **state)
+{
+	char *man = NULL, want[96], *w;
+	const char *n;
+	size_t len = 0;
+	FILE *f = fopen("packaging/man/man8/sprawlwatchd.8", "r");
+	int i;
+
+	if (!f)
+		f = fopen("../../packaging/man/man8/sprawlwatchd.8", "r");
+	assert_non_null(f);
+	assert_int_not_equal(getdelim(&man, &len, 0, f), -1);
+	fclose(f);
+	for (i = 0; i < SW_DO__COUNT; i++) {
+		w = want + sprintf(want, "\\-\\-");
+		for (n = sw_dopts[i].name; *n; n++)
+			w += *n == '-' ? sprintf(w, "\\-") : sprintf(w, "%c", *n);
+		if (!strstr(man, want))
+			fail_msg("sprawlwatchd.8 lacks %s", want);
+	}
+	free(man);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_values), cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_flags_win),   cmocka_unit_test(test_flag_errors),
 		cmocka_unit_test(test_example),	    cmocka_unit_test(test_readme_agrees),
+		cmocka_unit_test(test_man_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
