@@ -13,8 +13,12 @@ deb=$out/sprawlwatch_${version}_${arch}.deb
 
 rm -rf "$stage"
 mkdir -p "$stage/DEBIAN"
-make --no-print-directory -s install DESTDIR="$stage" PREFIX=/usr UNITDIR=/lib/systemd/system \
-	OUTPUT="$out" >/dev/null
+if ! make --no-print-directory -s install DESTDIR="$stage" PREFIX=/usr \
+	UNITDIR=/lib/systemd/system OUTPUT="$out" >"$out/deb-install.log" 2>&1; then
+	echo "mkdeb: make install into $stage failed:" >&2
+	cat "$out/deb-install.log" >&2
+	exit 1
+fi
 
 # Shared-library dependencies, as dpkg-shlibdeps finds them for the two binaries.
 shl=$(mktemp -d)

@@ -27,10 +27,11 @@ purge() {
 trap 'purge; e2e_cleanup' EXIT
 
 VERSION=$(make -C "$E2E_ROOT" -s --no-print-directory version)
-DEB=$(make -C "$E2E_ROOT" -s --no-print-directory deb 2>"$E2E_TMP/deb.err" | tail -1)
+make -C "$E2E_ROOT" -s --no-print-directory deb >"$E2E_TMP/deb.out" 2>"$E2E_TMP/deb.err"
+DEB=$(grep '\.deb$' "$E2E_TMP/deb.out" | tail -1)
 if [ ! -f "$DEB" ]; then
 	echo "FAIL $E2E_NAME: make deb built nothing"
-	cat "$E2E_TMP/deb.err"
+	cat "$E2E_TMP/deb.out" "$E2E_TMP/deb.err"
 	exit 1
 fi
 check "make deb built $(basename "$DEB")" test -f "$DEB"
