@@ -36,18 +36,18 @@ struct client {
 	pid_t pid;
 };
 
+/* The sinks the options ask for (daemon_sinks.c); file is NULL with --alerts -. */
+struct sink_set {
+	struct sw_sink *file, *out, *syslog, *hook;
+};
+
+#define RETIRED_MAX 8
+
 struct daemon {
 	struct sw_paths paths;
-	const char *alerts_path;
 	const char *rules_dir;
-	const char *syslog_addr;
-	char *hook_argv[HOOK_ARGS_MAX + 2];
-	int hook_argc;
-	int hook_timeout_ms;
 	struct sw_rules *rules;
-	struct sw_sink *syslog_sink, *hook_sink;
 	unsigned int ticks;
-	enum sw_sink_format fmt;
 	int verbose;
 	uint32_t ringbuf_mb, max_bytes;
 
@@ -55,7 +55,10 @@ struct daemon {
 	struct sw_kernel *k;
 	struct sw_registry *reg;
 	struct sw_pipeline *pl;
-	struct sw_sink *file_sink, *stdout_sink, *ctl_sink;
+	struct sink_set sinks;
+	struct sw_sink *fwd_sink, *ctl_sink;  /* what the pipeline holds */
+	struct sw_sink *retired[RETIRED_MAX]; /* replaced by a reload, still delivering */
+	uint64_t retired_until[RETIRED_MAX];
 	int epfd, listen_fd, sig_fd, timer_fd;
 	struct client clients[CLIENTS_MAX];
 	struct stat secrets_st;
@@ -91,6 +94,13 @@ int reload_secrets(struct daemon *d, int force);
 uint64_t new_session_id(struct daemon *d);
 /* A session the daemon starts: into the pipeline and the trace log alike. */
 void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
+
+/* daemon_sinks.c: the alert sinks. */
+int daemon_sinks__open(struct daemon *d);
+/* SIGHUP: the sinks of config c (reopens the alert file when they are unchanged). */
+int daemon_sinks__reload(struct daemon *d, const struct sw_dconf *c);
+void daemon_sinks__poll(struct daemon *d);
+void daemon_sinks__close(struct daemon *d);
 
 /* daemon_metrics.c: --metrics. */
 int daemon_metrics__start(struct daemon *d);

@@ -374,36 +374,16 @@ static const char *dir_of(struct daemon *d, enum sw_dopt_id id, const char *env)
 
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
-	const char *const *args;
-	size_t nargs, i;
 	int r = load_config(d, argc, argv);
 
 	if (r)
 		return r;
 	apply_log(d, d->conf);
 	d->rules_dir = sw_dconf__str(d->conf, SW_DO_RULES);
-	d->alerts_path = sw_dconf__str(d->conf, SW_DO_ALERTS);
-	if (!d->alerts_path)
-		d->alerts_path = SW_DEFAULT_ALERTS;
-	d->fmt = sw_dconf__choice(d->conf, SW_DO_FORMAT) == 1 ? SW_FMT_OCSF : SW_FMT_JSON;
 	d->trace_dir = sw_dconf__str(d->conf, SW_DO_TRACE_DIR);
-	d->syslog_addr = sw_dconf__str(d->conf, SW_DO_SYSLOG);
 	d->metrics_addr = sw_dconf__str(d->conf, SW_DO_METRICS);
-	d->hook_timeout_ms = sw_dconf__is_set(d->conf, SW_DO_HOOK_TIMEOUT_MS)
-				     ? (int)sw_dconf__num(d->conf, SW_DO_HOOK_TIMEOUT_MS)
-				     : 5000;
 	d->ringbuf_mb = sw_dconf__num(d->conf, SW_DO_RINGBUF_MB);
 	d->max_bytes = sw_dconf__num(d->conf, SW_DO_MAX_BYTES);
-	args = sw_dconf__list(d->conf, SW_DO_HOOK_ARG, &nargs);
-	if (nargs && !sw_dconf__is_set(d->conf, SW_DO_HOOK)) {
-		log_err("hook-arg given without hook: give the program with --hook PROG");
-		return -1;
-	}
-	if (sw_dconf__is_set(d->conf, SW_DO_HOOK)) {
-		d->hook_argv[d->hook_argc++] = (char *)sw_dconf__str(d->conf, SW_DO_HOOK);
-		for (i = 0; i < nargs && i < HOOK_ARGS_MAX; i++)
-			d->hook_argv[d->hook_argc++] = (char *)args[i];
-	}
 	if (sw_paths__init(&d->paths, dir_of(d, SW_DO_STATE_DIR, "SPRAWL_STATE_DIR"),
 			   dir_of(d, SW_DO_RUN_DIR, "SPRAWL_RUN_DIR"))) {
 		log_err("a directory path is too long");
@@ -412,9 +392,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	return 0;
 }
 
-/* SIGHUP: the config file again, with the same flags over it. What can change in place
- * (log level, verbosity, the metrics address) does; other changes are named, for a
- * restart. A broken file changes nothing. */
+/* SIGHUP: the config file again, with the same flags over it. What can change in place (log
+ * level, verbosity, metrics, the alert sinks: file, format, syslog, hook) does; other changes
+ * are named, for a restart. A broken file changes nothing. */
 static void reload_config(struct daemon *d)
 {
 	struct sw_dconf *file = sw_dconf__new(), *c = sw_dconf__new();
@@ -437,6 +417,15 @@ static void reload_config(struct daemon *d)
 	apply_log(d, c);
 	if (!sw_dconf__same(c, d->conf, SW_DO_METRICS))
 		daemon_metrics__reconfigure(d, sw_dconf__str(c, SW_DO_METRICS));
+	/* A sink that cannot be set up keeps the old ones, and the old values stay current. */
+	if (daemon_sinks__reload(d, c)) {
+		static const enum sw_dopt_id keep[] = {SW_DO_ALERTS,   SW_DO_FORMAT,
+						       SW_DO_SYSLOG,   SW_DO_HOOK,
+						       SW_DO_HOOK_ARG, SW_DO_HOOK_TIMEOUT_MS};
+
+		for (i = 0; i < (int)(sizeof(keep) / sizeof(keep[0])); i++)
+			sw_dconf__copy(c, d->conf, keep[i]);
+	}
 	for (i = 0; i < SW_DO__COUNT; i++)
 		if (!sw_dopts[i].reload && !sw_dopts[i].cli_only && !sw_dconf__same(c, d->conf, i))
 			log_warn("SIGHUP: %s changed in %s: takes effect at the next restart",
@@ -445,71 +434,13 @@ static void reload_config(struct daemon *d)
 	for (i = 0; i < SW_DO__COUNT; i++)
 		if (sw_dopts[i].reload)
 			sw_dconf__copy(d->conf, c, i);
+	d->metrics_addr = sw_dconf__str(d->conf, SW_DO_METRICS);
 	log_notice("SIGHUP: config %s applied (log-level %s%s)", d->config_path,
 		   sw_dconf__str(c, SW_DO_LOG_LEVEL) ? sw_dconf__str(c, SW_DO_LOG_LEVEL) : "info",
 		   d->verbose ? ", verbose" : "");
 out:
 	sw_dconf__free(file);
 	sw_dconf__free(c);
-}
-
-static int open_sinks(struct daemon *d)
-{
-	char dir[1100], *slash;
-
-	if (strcmp(d->alerts_path, "-")) {
-		snprintf(dir, sizeof(dir), "%s", d->alerts_path);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = 0;
-			sw_paths__mkdir(dir, 0750, 0);
-		}
-		d->file_sink = sw_sink__file(d->alerts_path, d->fmt);
-		if (!d->file_sink) {
-			log_err("%s: cannot open the alert file: %s", d->alerts_path,
-				strerror(errno));
-			return -1;
-		}
-		sw_pipeline__add_sink(d->pl, d->file_sink);
-	}
-	d->stdout_sink = sw_sink__file("-", d->fmt);
-	d->ctl_sink = sw_sink__callback(control__deliver, d, SW_FMT_JSON);
-	if (!d->stdout_sink || !d->ctl_sink) {
-		log_err("cannot set up the alert sinks: %s", strerror(errno));
-		return -1;
-	}
-	sw_pipeline__add_sink(d->pl, d->stdout_sink);
-	sw_pipeline__add_sink(d->pl, d->ctl_sink);
-	if (d->syslog_addr) {
-		d->syslog_sink = sw_sink__syslog(d->syslog_addr, d->fmt);
-		if (!d->syslog_sink) {
-			log_err("--syslog %s: %s (expected tcp:HOST:PORT or unix:/PATH)",
-				d->syslog_addr, strerror(errno));
-			return -1;
-		}
-		sw_pipeline__add_sink(d->pl, d->syslog_sink);
-	}
-	if (d->hook_argc) {
-		d->hook_argv[d->hook_argc] = NULL;
-		d->hook_sink = sw_sink__hook(d->hook_argv, d->hook_timeout_ms);
-		if (!d->hook_sink) {
-			log_err("--hook %s: %s", d->hook_argv[0], strerror(errno));
-			return -1;
-		}
-		sw_pipeline__add_sink(d->pl, d->hook_sink);
-	}
-	return 0;
-}
-
-static void poll_sinks(struct daemon *d)
-{
-	struct sw_sink *all[] = {d->file_sink, d->stdout_sink, d->ctl_sink, d->syslog_sink,
-				 d->hook_sink};
-	size_t i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (all[i])
-			sw_sink__poll(all[i]);
 }
 
 static int load_rules(struct daemon *d)
@@ -608,10 +539,8 @@ static void on_signal(struct daemon *d)
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		sd_notify(0, "RELOADING=1");
-		if (d->file_sink)
-			sw_sink__reopen(d->file_sink);
 		reload_secrets(d, 1);
-		reload_config(d);
+		reload_config(d); /* also reopens the alert file */
 		logmsg("SIGHUP: alert file reopened, secret set reloaded");
 		sd_notify(0, "READY=1");
 	} else {
@@ -634,7 +563,7 @@ static void on_timer(struct daemon *d)
 	save_learned(d);
 	reload_secrets(d, 0);
 	sw_registry__flush(d->reg);
-	poll_sinks(d);
+	daemon_sinks__poll(d);
 	if (d->metrics)
 		sw_metrics__serve(d->metrics, 0); /* expires clients past their deadline */
 	/* The loop turned within the second: tell systemd we are alive. */
@@ -758,7 +687,7 @@ int main(int argc, char **argv)
 		log_err("cannot create the pipeline: %s", strerror(errno));
 		goto cleanup;
 	}
-	if (open_sinks(d))
+	if (daemon_sinks__open(d))
 		goto cleanup;
 	if (corrupt) {
 		struct sw_alert *a = calloc(1, sizeof(*a));
@@ -772,9 +701,9 @@ int main(int argc, char **argv)
 			snprintf(a->message, sizeof(a->message),
 				 "the registry of known places was corrupt and was rebuilt empty: "
 				 "secrets seen before may alert once more");
-			sw_sink__emit(d->stdout_sink, a);
-			if (d->file_sink)
-				sw_sink__emit(d->file_sink, a);
+			sw_sink__emit(d->sinks.out, a);
+			if (d->sinks.file)
+				sw_sink__emit(d->sinks.file, a);
 			free(a);
 		}
 	}
@@ -850,11 +779,7 @@ cleanup:
 		sw_registry__flush(d->reg);
 	sw_kernel__free(d->k);
 	sw_pipeline__free(d->pl);
-	sw_sink__free(d->ctl_sink);
-	sw_sink__free(d->stdout_sink);
-	sw_sink__free(d->file_sink);
-	sw_sink__free(d->syslog_sink);
-	sw_sink__free(d->hook_sink);
+	daemon_sinks__close(d);
 	daemon_metrics__stop(d);
 	sw_sink__free(d->count_sink);
 	sw_tracelog_writer__free(d->trace); /* flushes */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The daemon's config file: its keys take effect, a flag wins over the file, a hook's
-# arguments from the file go with the file's hook, `sprawlctl config check` reports
-# file:line:col and a broken file stops the daemon before it attaches anything.
+# arguments from the file go with the file's hook, SIGHUP swaps the alert sinks (and keeps
+# them when the new ones cannot be set up), `sprawlctl config check` reports file:line:col and
+# a broken file stops the daemon before it attaches anything.
 . "$(dirname "$0")/lib.sh"
 
 CONF=$E2E_TMP/sprawlwatchd.yaml
@@ -29,6 +30,32 @@ expect_alerts "the file's alerts path is used, in the flag's format (json, not o
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/out' and 'class_uid' not in a"
 for _ in $(seq 50); do [ -s "$E2E_TMP/hook.out" ] && break; sleep 0.1; done
 check "the file's hook ran with the file's arguments" grep -q '"kind":"secret_spread"' "$E2E_TMP/hook.out"
+
+# SIGHUP with other sinks: a new alert file, OCSF, no hook. The next alert goes there only.
+NEW_ALERTS=$E2E_TMP/after-reload.jsonl
+printf 'alerts: %s\nformat: ocsf\n' "$NEW_ALERTS" >"$CONF"
+HOOK_LINES=$(grep -c . "$E2E_TMP/hook.out")
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 50); do grep -q 'SIGHUP: alerts to' "$E2E_TMP/daemon.err" && break; sleep 0.1; done
+"$SPRAWLCTL" run -- sh -c "read -r l < '$E2E_TMP/src'; printf '%s\n' \"\$l\" > '$WORK/out2'"
+ALERTS=$NEW_ALERTS
+wait_alerts 1 "True" 10
+sleep 1
+expect_alerts "after SIGHUP: the alert is in the new file, in the flag's json (flags still win)" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/out2'"
+ALERTS=$FILE_ALERTS
+expect_alerts "...and not in the old file" 0 "a.get('artifact',{}).get('path')=='$WORK/out2'"
+check "...and the removed hook was not run" test "$(grep -c . "$E2E_TMP/hook.out")" -eq "$HOOK_LINES"
+check "the reload names the new sinks" grep -q "SIGHUP: alerts to $NEW_ALERTS as json" "$E2E_TMP/daemon.err"
+printf 'alerts: %s\nsyslog: nowhere\n' "$NEW_ALERTS" >"$CONF"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 50); do grep -q 'keeping the old ones' "$E2E_TMP/daemon.err" && break; sleep 0.1; done
+check "a sink that cannot be set up keeps the old ones" \
+	grep -q 'SIGHUP: the new alert sinks cannot be set up; keeping the old ones' "$E2E_TMP/daemon.err"
+"$SPRAWLCTL" run -- sh -c "read -r l < '$E2E_TMP/src'; printf '%s\n' \"\$l\" > '$WORK/out3'"
+ALERTS=$NEW_ALERTS
+wait_alerts 2 "True" 10
+expect_alerts "...which still deliver" 1 "a['artifact']['path']=='$WORK/out3'"
 check "SIGTERM stops the daemon with status 0" e2e_stop
 
 # Errors, each with its place.

@@ -40,7 +40,7 @@ for c in $CAPS; do
 done
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 CONF=$E2E_TMP/sprawlwatchd.yaml
-printf 'log-level: info\nmetrics: 127.0.0.1:%s\nhook-timeout-ms: 5000\n' "$PORT" >"$CONF"
+printf 'log-level: info\nmetrics: 127.0.0.1:%s\nringbuf-mb: 32\n' "$PORT" >"$CONF"
 
 python3 - "$E2E_TMP/notify.sock" "$SPRAWL_RUN_DIR/control.sock" "$E2E_TMP/notify.log" <<'PY' &
 import os, socket, sys, time
@@ -110,14 +110,14 @@ expect_alerts "another user's pipe names its reader (SYS_PTRACE)" 1 \
 check "the config file's metrics address serves" bash -c \
 	"curl -sf -m 5 http://127.0.0.1:$PORT/metrics | grep -q '^sprawlwatch_alerts_total{kind=\"secret_spread\",severity=\"medium\"} 1\$'"
 
-# SIGHUP: log-level (reloadable) and hook-timeout-ms (restart) changed
-printf 'log-level: notice\nmetrics: 127.0.0.1:%s\nhook-timeout-ms: 6000\n' "$PORT" >"$CONF"
+# SIGHUP: log-level (reloadable) and ringbuf-mb (restart) changed
+printf 'log-level: notice\nmetrics: 127.0.0.1:%s\nringbuf-mb: 64\n' "$PORT" >"$CONF"
 kill -HUP "$DAEMON_PID"
 for _ in $(seq 50); do grep -q 'config .* applied' "$E2E_TMP/daemon.err" && break; sleep 0.1; done
 check "SIGHUP: RELOADING=1 then READY=1" bash -c \
 	"grep -E '^(RELOADING|READY)=1' '$E2E_TMP/notify.log' | tail -2 | cut -d' ' -f1 | tr '\n' ' ' | grep -qx 'RELOADING=1 READY=1 '"
 check "SIGHUP: a restart-only key is named, at warning priority <4>" \
-	grep -q '^<4>SIGHUP: hook-timeout-ms changed in .*: takes effect at the next restart$' "$E2E_TMP/daemon.err"
+	grep -q '^<4>SIGHUP: ringbuf-mb changed in .*: takes effect at the next restart$' "$E2E_TMP/daemon.err"
 check "SIGHUP: the new log level applies, said at notice priority <5>" \
 	grep -q '^<5>SIGHUP: config .* applied (log-level notice)$' "$E2E_TMP/daemon.err"
 check "info lines carry <6>" grep -q '^<6>watching (state ' "$E2E_TMP/daemon.err"
