@@ -17,7 +17,8 @@ VERSION := 0.1.0
 # The real-agent test also needs node >= 20, which Debian 12 does not ship (README).
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
 	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
-	libsystemd-dev libjansson-dev python3 curl clang-format systemd dpkg-dev
+	libsystemd-dev libjansson-dev python3 curl clang-format systemd dpkg-dev libcap2-bin \
+	iproute2
 
 ifeq ($(V),1)
 Q :=
