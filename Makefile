@@ -4,14 +4,21 @@
 OUTPUT ?= .output
 CC ?= cc
 CLANG ?= clang
-BPFTOOL ?= bpftool
+# Debian puts bpftool in /usr/sbin, which a user's PATH often lacks.
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),$(wildcard /usr/sbin/bpftool),bpftool)
 PROTOC_C ?= protoc-c
 LLVM_STRIP ?= llvm-strip
 PREFIX ?= /usr/local
+# The one place the version lives: both binaries (--version), OCSF product.version, the .deb.
+VERSION := 0.1.0
 
+# Build: the libraries and tools. Tests: python3 and curl drive the e2e tests, clang-format
+# checks the tree, systemd (systemd-analyze) checks the unit, dpkg-dev builds the .deb.
+# The real-agent test also needs node >= 20, which Debian 12 does not ship (README).
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
 	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
-	protobuf-compiler libdeflate-dev
+	protobuf-compiler libdeflate-dev libsystemd-dev libjansson-dev python3 curl clang-format \
+	systemd dpkg-dev libcap2-bin iproute2
 
 ifeq ($(V),1)
 Q :=
@@ -30,7 +37,8 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -ldeflate -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lpthread
+LIBS := -lbpf -lelf -lz -ldeflate -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lsystemd -ljansson \
+	-lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	-I$(OUTPUT) -Ibpf
@@ -52,10 +60,28 @@ FUZZ_SECS ?= 5
 BPF_HDRS := $(wildcard bpf/*.h)
 RULE_FILES := $(sort $(wildcard rules/*.yaml))
 
-.PHONY: all deps test unit e2e fuzz mutate bench run install format format-check clean
+.PHONY: all deps test unit e2e fuzz mutate bench run install deb format format-check clean \
+	version FORCE
 .DELETE_ON_ERROR:
 
-all: $(BIN)/sprawlwatchd $(BIN)/sprawlctl
+all: $(BIN)/sprawlwatchd $(BIN)/sprawlctl $(OUTPUT)/sprawlwatch.service
+
+SBINDIR = $(PREFIX)/sbin
+BINDIR = $(PREFIX)/bin
+DOCDIR = $(PREFIX)/share/doc/sprawlwatch
+MANDIR = $(PREFIX)/share/man
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= /etc/systemd/system
+
+# The unit's paths follow PREFIX (rewritten only when they change).
+$(OUTPUT)/sprawlwatch.service: tools/sprawlwatch.service.in FORCE | $(OUTPUT)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@.tmp && \
+		{ cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+# The config file the package installs: every key commented out, from the daemon's table.
+$(OUTPUT)/sprawlwatchd.yaml: $(BIN)/sprawlctl
+	$(call msg,GEN,$@)
+	$(Q)$(BIN)/sprawlctl config example > $@
 
 # Installs exactly the Debian packages DESIGN.md lists; a no-op when all are present.
 deps:
@@ -88,6 +114,16 @@ $(GEN)/sprawl.pb-c.c $(GEN)/sprawl.pb-c.h &: proto/sprawl.proto | $(GEN)
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(GEN) $<
 
+# Rewritten only when VERSION changes, so nothing rebuilds for nothing.
+$(GEN)/version.h: FORCE | $(GEN)
+	$(Q)printf '#define SW_VERSION "%s"\n' '$(VERSION)' > $@.tmp && \
+		{ cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+version:
+	@echo $(VERSION)
+
+FORCE:
+
 $(OBJ)/embed: tools/embed.c | $(OBJ)
 	$(call msg,HOSTCC,$@)
 	$(Q)$(CC) -O2 $(WARN) -o $@ $<
@@ -104,7 +140,7 @@ $(OBJ)/rules_embedded.o: $(GEN)/rules_embedded.c | $(OBJ)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -Iuserspace/src -c $< -o $@
 
-$(OBJ)/%.o: userspace/src/%.c $(wildcard userspace/src/*.h) $(GEN)/sprawl.pb-c.h \
+$(OBJ)/%.o: userspace/src/%.c $(wildcard userspace/src/*.h) $(GEN)/sprawl.pb-c.h $(GEN)/version.h \
 		bpf/sprawl_events.h | $(OBJ)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -115,7 +151,7 @@ $(LIB): $(LIB_OBJS)
 
 # The daemon's own files (userspace/*.c) are the only ones that see the BPF skeleton.
 $(OBJ)/daemon/%.o: userspace/%.c $(wildcard userspace/*.h) $(wildcard userspace/src/*.h) \
-		$(GEN)/sprawl.pb-c.h $(OUTPUT)/sprawl.skel.h bpf/sprawl_events.h
+		$(GEN)/sprawl.pb-c.h $(GEN)/version.h $(OUTPUT)/sprawl.skel.h bpf/sprawl_events.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iuserspace -c $< -o $@
@@ -125,7 +161,7 @@ $(BIN)/sprawlwatchd: $(DAEMON_OBJS) $(LIB) | $(BIN)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(OBJ)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard userspace/src/*.h) \
-		$(GEN)/sprawl.pb-c.h | $(OBJ)/tools
+		$(GEN)/sprawl.pb-c.h $(GEN)/version.h | $(OBJ)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itools -c $< -o $@
 
@@ -167,22 +203,39 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BIN)/sprawlwatchd --alerts -
 
-install: all
-	install -D -m 0755 $(BIN)/sprawlwatchd $(DESTDIR)$(PREFIX)/sbin/sprawlwatchd
-	install -D -m 0755 $(BIN)/sprawlctl $(DESTDIR)$(PREFIX)/bin/sprawlctl
+# The one description of the installed layout: `make deb` packs what this lays out under
+# DESTDIR with PREFIX=/usr. An existing config file is the administrator's: never replaced.
+install: all $(OUTPUT)/sprawlwatchd.yaml
+	install -D -m 0755 $(BIN)/sprawlwatchd $(DESTDIR)$(SBINDIR)/sprawlwatchd
+	install -D -m 0755 $(BIN)/sprawlctl $(DESTDIR)$(BINDIR)/sprawlctl
 	install -d -m 0755 $(DESTDIR)/etc/sprawlwatch/rules
 	install -m 0644 $(RULE_FILES) $(DESTDIR)/etc/sprawlwatch/rules/
-	install -D -m 0644 tools/sprawlwatch.service \
-		$(DESTDIR)/etc/systemd/system/sprawlwatch.service
+	[ -e $(DESTDIR)/etc/sprawlwatch/sprawlwatchd.yaml ] || install -m 0644 \
+		$(OUTPUT)/sprawlwatchd.yaml $(DESTDIR)/etc/sprawlwatch/sprawlwatchd.yaml
+	install -D -m 0644 $(OUTPUT)/sprawlwatch.service $(DESTDIR)$(UNITDIR)/sprawlwatch.service
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
+	for m in packaging/man/man8/*.8; do \
+		gzip -9n < $$m > $(DESTDIR)$(MANDIR)/man8/$$(basename $$m).gz; done
+	install -D -m 0644 packaging/sprawlctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/sprawlctl
+	ln -sf sprawlctl $(DESTDIR)$(COMPLETIONDIR)/sprawlwatchd
+	install -D -m 0644 packaging/sprawlwatch.logrotate $(DESTDIR)/etc/logrotate.d/sprawlwatch
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
-FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+# sprawlwatch_VERSION_ARCH.deb in $(OUTPUT), built with dpkg-deb.
+deb: all
+	@packaging/mkdeb.sh $(VERSION) $(OUTPUT)
+
+# The tracked sources in a git checkout; in an unpacked tarball (no .git here), the sources
+# found under the source directories. Never empty: clang-format without files reads stdin.
+FORMAT_SRCS = $(or $(if $(wildcard .git),$(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)), \
+	$(shell find bpf userspace tools tests -name '*.[ch]' -not -path './.output/*' | sort))
 format:
 	clang-format -i $(FORMAT_SRCS)
 
 # Part of `make test`: the tree stays as `make format` leaves it.
 format-check:
 	@if command -v clang-format >/dev/null; then \
-		clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format: ok"; \
+		clang-format --dry-run --Werror $(FORMAT_SRCS) </dev/null && echo "format: ok"; \
 	else echo "format: clang-format not installed, not checked"; fi
 
 clean:

@@ -17,13 +17,16 @@
 
 #include <sodium.h>
 
+#include "alerttext.h"
 #include "config.h"
 #include "ctl.h"
+#include "daemon_config.h"
 #include "fingerprint.h"
 #include "rules.h"
 #include "secretset.h"
 #include "sprawlctl.h"
 #include "sprawlctl_bench.h"
+#include "version.h"
 
 #define VALUE_MAX (SW_SECRET_MAX + 2) /* room for a trailing newline to strip */
 
@@ -54,17 +57,25 @@ static const char usage[] =
 	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
 	"  watch PID                         make a running process a session root (root)\n"
 	"  status [--json]                   what the daemon is watching\n"
-	"  alerts [--follow] [--file F]      print alerts (from the alert file, or live)\n"
-	"  replay [TRACE...] [--since T] [--until T] [--trace-dir DIR] [--alerts FILE]\n"
+	"  alerts [--follow] [--file F] [--format json|text]\n"
+	"                                    print alerts (from the alert file, or live); text,\n"
+	"                                    one coloured line each, is the default on a terminal\n"
+	"                                    (NO_COLOR turns colour off), JSON lines elsewhere\n"
+	"  replay [TRACE...] [--since T] [--until T] [--trace-dir DIR] [--alerts FILE] [--rules DIR]\n"
 	"                                    the recorded records through the same pipeline, with\n"
 	"                                    a fresh registry and today's secrets: the live run's\n"
-	"                                    alerts again, and where a secret registered since "
-	"went;\n"
-	"                                    default: the service's trace log (STATE-DIR/trace)\n"
+	"                                    alerts again, times included, and where a secret\n"
+	"                                    registered since went; default: the service's trace\n"
+	"                                    log (STATE-DIR/trace); the recorded rules unless\n"
+	"                                    --rules DIR\n"
 	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
 	"                                    rules), reporting file:line:col of each error\n"
+	"  config check [FILE]               validate a daemon config file (default\n"
+	"                                    " SW_DEFAULT_CONFIG "), reporting file:line:col\n"
+	"  config example                    every config key, commented, at its default\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
+	"  --version                         print the version\n"
 	"\n"
 	"Environment: SPRAWL_STATE_DIR, SPRAWL_RUN_DIR override " SW_DEFAULT_STATE_DIR
 	" and " SW_DEFAULT_RUN_DIR ".\n";
@@ -590,38 +601,66 @@ static void on_int(int sig)
 	interrupted = 1;
 }
 
+/* One alert line (with or without its newline) to stdout, as JSON or as text. */
+static void print_alert(const char *line, size_t len, int text, int colour)
+{
+	char out[16384];
+	int n;
+
+	if (!text) {
+		fwrite(line, 1, len, stdout);
+		return;
+	}
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (!len)
+		return;
+	n = sw_alerttext__format(line, len, colour, out, sizeof(out));
+	if (n < 0) /* not an alert of ours (an OCSF file, say): shown as it is, cleaned */
+		sw_alerttext__clean(line, len, out, sizeof(out));
+	fputs(out, stdout);
+	fputc('\n', stdout);
+}
+
 static int cmd_alerts(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"follow", no_argument, NULL, 'f'}, {"file", required_argument, NULL, 'F'}, {}};
-	const char *file = SW_DEFAULT_ALERTS;
+	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
+					     {"file", required_argument, NULL, 'F'},
+					     {"format", required_argument, NULL, 'o'},
+					     {}};
+	const char *file = SW_DEFAULT_ALERTS, *nc = getenv("NO_COLOR");
 	char line[4096], *buf = NULL;
-	int o, follow = 0, fd, n;
+	int o, follow = 0, fd, n, text = isatty(STDOUT_FILENO), colour;
 	struct sigaction sa = {.sa_handler = on_int};
 	size_t cap = 0;
-	ssize_t r, len;
+	ssize_t len;
 	FILE *in;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "fF:", opts, NULL)) != -1) {
-		if (o == 'f')
+		if (o == 'f') {
 			follow = 1;
-		else if (o == 'F')
+		} else if (o == 'F') {
 			file = optarg;
-		else {
-			err("usage: alerts [--follow] [--file F]");
+		} else if (o == 'o' && (!strcmp(optarg, "json") || !strcmp(optarg, "text"))) {
+			text = !strcmp(optarg, "text");
+		} else {
+			err("usage: alerts [--follow] [--file F] [--format json|text]");
 			return -EINVAL;
 		}
 	}
+	/* Colour only for a person at a terminal who did not ask for none (no-color.org). */
+	colour = text && isatty(STDOUT_FILENO) && !(nc && *nc);
 	if (!follow) {
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
+		in = fopen(file, "re");
+		if (!in) {
 			err("%s: %s", file, strerror(errno));
 			return -errno;
 		}
-		while ((r = read(fd, line, sizeof(line))) > 0)
-			fwrite(line, 1, r, stdout);
-		close(fd);
+		while ((len = getline(&buf, &cap, in)) > 0)
+			print_alert(buf, len, text, colour);
+		free(buf);
+		fclose(in);
 		return 0;
 	}
 	fd = sw_ctl__connect(paths.control);
@@ -646,7 +685,7 @@ static int cmd_alerts(int argc, char **argv)
 		return -errno;
 	}
 	while (!interrupted && (len = getline(&buf, &cap, in)) > 0)
-		fwrite(buf, 1, len, stdout);
+		print_alert(buf, len, text, colour);
 	free(buf);
 	fclose(in);
 	return 0;
@@ -687,6 +726,41 @@ static int cmd_rules(int argc, char **argv)
 	return 0;
 }
 
+/* `config check [FILE]`: the daemon's own parser over the file, so what passes here starts. */
+static int cmd_config(int argc, char **argv)
+{
+	const char *file = argc == 3 ? argv[2] : SW_DEFAULT_CONFIG;
+	struct sw_dconf *c;
+	struct sw_dconf_error e;
+	char msg[1200];
+	int r;
+
+	if (argc < 2 || argc > 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "example"))) {
+		err("usage: config check [FILE] | config example");
+		return -EINVAL;
+	}
+	if (!strcmp(argv[1], "example")) {
+		sw_dconf__example(stdout);
+		return 0;
+	}
+	c = sw_dconf__new();
+	if (!c)
+		return -ENOMEM;
+	r = sw_dconf__load_file(c, file, &e);
+	sw_dconf__free(c);
+	if (r == -ENOENT) {
+		err("%s: no such file (the daemon runs on its defaults without one)", file);
+		return r;
+	}
+	if (r) {
+		sw_dconf_error__format(&e, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return r;
+	}
+	printf("%s: ok\n", file);
+	return 0;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	return sw_ctl_bench(argc, argv) ? -EINVAL : 0;
@@ -699,6 +773,7 @@ static const struct cmd {
 	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
 	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
 	{"bench", cmd_bench},	  {"replay", cmd_replay}, {"trace", cmd_trace},
+	{"config", cmd_config},
 };
 
 int main(int argc, char **argv)
@@ -709,6 +784,10 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("sprawlctl %s\n", SW_VERSION);
+		return EXIT_SUCCESS;
 	}
 	if (sodium_init() < 0) {
 		err("libsodium failed to initialise");

@@ -9,9 +9,13 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "alert.h"
 #include "config.h"
+#include "daemon_config.h"
 #include "fingerprint.h"
 #include "kernel.h"
+#include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "rules.h"
@@ -32,18 +36,18 @@ struct client {
 	pid_t pid;
 };
 
+/* The sinks the options ask for (daemon_sinks.c); file is NULL with --alerts -. */
+struct sink_set {
+	struct sw_sink *file, *out, *syslog, *hook;
+};
+
+#define RETIRED_MAX 8
+
 struct daemon {
 	struct sw_paths paths;
-	const char *alerts_path;
 	const char *rules_dir;
-	const char *syslog_addr;
-	char *hook_argv[HOOK_ARGS_MAX + 2];
-	int hook_argc;
-	int hook_timeout_ms;
 	struct sw_rules *rules;
-	struct sw_sink *syslog_sink, *hook_sink;
 	unsigned int ticks;
-	enum sw_sink_format fmt;
 	int verbose;
 	uint32_t ringbuf_mb, max_bytes; /* flags; 0 = the policy's */
 	uint64_t ringbuf_bytes;
@@ -52,7 +56,10 @@ struct daemon {
 	struct sw_kernel *k;
 	struct sw_registry *reg;
 	struct sw_pipeline *pl;
-	struct sw_sink *file_sink, *stdout_sink, *ctl_sink;
+	struct sink_set sinks;
+	struct sw_sink *fwd_sink, *ctl_sink;  /* what the pipeline holds */
+	struct sw_sink *retired[RETIRED_MAX]; /* replaced by a reload, still delivering */
+	uint64_t retired_until[RETIRED_MAX];
 	int epfd, listen_fd, sig_fd, timer_fd;
 	struct client clients[CLIENTS_MAX];
 	struct stat secrets_st;
@@ -66,13 +73,29 @@ struct daemon {
 	int fan_fd; /* fanotify: closes of files in the read-back set */
 	uint64_t fan_errors;
 	uint64_t trace_errors;
-	struct sw_sink *sinks[SINKS_MAX]; /* every alert goes to each */
-	size_t nsinks;
+	struct sw_sink *out_sinks[SINKS_MAX]; /* the pipeline's alerts go to each */
+	size_t nout_sinks;
 	void *readbuf;	/* source: one data record of read-back bytes, wiped after use */
 	void *rulesbuf; /* source: the rules record */
 	uint64_t requests_lost;
 	uint64_t ticked; /* ticks fed: the first says a daemon started */
+	struct sw_request *reqq; /* source: requests waiting for an answer */
+	size_t reqhead, nreq, reqcap;
+
+	/* options: the flags as given, and the flags over the config file */
+	struct sw_dconf *flags, *conf;
+	const char *config_path;
+	const char *metrics_addr;
+	struct sw_metrics *metrics; /* --metrics: Prometheus scrapes */
+	struct sw_sink *count_sink; /* counts alerts for the metrics */
+	uint64_t alerts_by[SW_ALERT__COUNT][SW_SEV__COUNT];
+	uint64_t stall_max_us; /* longest time one turn of the event loop took */
+	int watchdog;	       /* systemd asked for WATCHDOG=1 pings */
 };
+
+/* Event-loop tags: the control socket's clients are 100 + slot. */
+enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY, TAG_METRICS };
+int add_fd(struct daemon *d, int fd, uint64_t tag);
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_us(void);
@@ -81,6 +104,19 @@ int reload_secrets(struct daemon *d, int force);
 uint64_t new_session_id(struct daemon *d);
 /* A session the daemon starts: into the pipeline and the trace log alike. */
 void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
+
+/* daemon_sinks.c: the alert sinks. */
+int daemon_sinks__open(struct daemon *d);
+/* SIGHUP: the sinks of config c (reopens the alert file when they are unchanged). */
+int daemon_sinks__reload(struct daemon *d, const struct sw_dconf *c);
+void daemon_sinks__poll(struct daemon *d);
+void daemon_sinks__close(struct daemon *d);
+
+/* daemon_metrics.c: --metrics. */
+int daemon_metrics__start(struct daemon *d);
+/* SIGHUP with a changed address (NULL: stop serving). */
+void daemon_metrics__reconfigure(struct daemon *d, const char *addr);
+void daemon_metrics__stop(struct daemon *d);
 
 /* control.c: the control socket. */
 void control__deliver(const char *json, size_t len, void *ctx); /* alerts --follow */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -21,6 +22,7 @@ struct sw_kernel {
 	struct sprawl *skel;
 	struct ring_buffer *rb;
 	int ncpus;
+	void *cons_pos, *prod_pos; /* the ring's position pages, mapped for its fill level */
 };
 
 static int ensure_mount(const char *dir, const char *type, unsigned long magic)
@@ -105,6 +107,10 @@ void sw_kernel__free(struct sw_kernel *k)
 {
 	if (!k)
 		return;
+	if (k->cons_pos)
+		munmap(k->cons_pos, sysconf(_SC_PAGESIZE));
+	if (k->prod_pos)
+		munmap(k->prod_pos, sysconf(_SC_PAGESIZE));
 	ring_buffer__free(k->rb);
 	sprawl__destroy(k->skel);
 	free(k);
@@ -113,6 +119,35 @@ void sw_kernel__free(struct sw_kernel *k)
 int sw_kernel__epoll_fd(const struct sw_kernel *k)
 {
 	return ring_buffer__epoll_fd(k->rb);
+}
+
+int sw_kernel__ring_fill(struct sw_kernel *k, uint64_t *used, uint64_t *size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = bpf_map__fd(k->skel->maps.events);
+	volatile uint64_t *cons, *prod;
+
+	*size = bpf_map__max_entries(k->skel->maps.events);
+	/* The ring's positions, read the way libbpf's consumer does: the consumer page at 0,
+	 * the producer page after it (read-only). libbpf 1.1 has no call for it. */
+	if (!k->cons_pos) {
+		void *c = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+		void *p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
+
+		if (c == MAP_FAILED || p == MAP_FAILED) {
+			if (c != MAP_FAILED)
+				munmap(c, page);
+			if (p != MAP_FAILED)
+				munmap(p, page);
+			return -errno;
+		}
+		k->cons_pos = c;
+		k->prod_pos = p;
+	}
+	cons = k->cons_pos;
+	prod = k->prod_pos;
+	*used = __atomic_load_n(prod, __ATOMIC_ACQUIRE) - __atomic_load_n(cons, __ATOMIC_ACQUIRE);
+	return 0;
 }
 
 int sw_kernel__consume(struct sw_kernel *k)

@@ -27,6 +27,8 @@ void sw_kernel__free(struct sw_kernel *k); /* detaches everything */
 int sw_kernel__epoll_fd(const struct sw_kernel *k);
 /* Consumes available records; returns the count or a negative errno. */
 int sw_kernel__consume(struct sw_kernel *k);
+/* Bytes in the ring not yet consumed, and the ring's size. */
+int sw_kernel__ring_fill(struct sw_kernel *k, uint64_t *used, uint64_t *size);
 /* Puts tgid into the scope as a session root. */
 int sw_kernel__scope_add(struct sw_kernel *k, uint32_t tgid, uint64_t session_id,
 			 uint32_t root_pid);

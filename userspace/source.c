@@ -22,7 +22,7 @@
 #include "rulesrec.h"
 #include "source.h"
 
-#define FEED_DEPTH_MAX 4 /* answers to answers: read-back at a close asked for by a close */
+#define QUEUE_MAX 65536 /* requests waiting for an answer; more are counted as lost */
 
 static uint64_t mono_ns(void)
 {
@@ -44,22 +44,23 @@ static void to_sinks(const struct sw_alert *a, void *ctx)
 	struct daemon *d = ctx;
 	size_t i;
 
-	for (i = 0; i < d->nsinks; i++)
-		sw_sink__emit(d->sinks[i], a);
+	for (i = 0; i < d->nout_sinks; i++)
+		sw_sink__emit(d->out_sinks[i], a);
 }
 
-static void feed(struct daemon *d, const void *rec, size_t size, int depth);
+static void feed(struct daemon *d, const void *rec, size_t size);
 
 /* What /proc says of a process the pipeline has not met (it was in the scope before the daemon
  * started, or its exec record was lost). */
-static void tell_proc(struct daemon *d, const struct sw_hdr *h, int depth)
+static void tell_proc(struct daemon *d, const struct sw_hdr *h)
 {
 	struct {
 		struct sw_proc_rec r;
 		char tail[SW_PATH_LEN + SW_ARGS_LEN + SW_PATH_LEN];
 	} pr;
-	size_t args_len = 0, exe_len;
+	size_t args_len = 0, exe_len, cg_len;
 	char *exe = sw_procfs__exe(h->tgid), *args = sw_procfs__cmdline(h->tgid, &args_len);
+	char *cg = sw_procfs__cgroup(h->tgid);
 
 	memset(&pr.r, 0, sizeof(pr.r));
 	pr.r.hdr = *h;
@@ -70,16 +71,43 @@ static void tell_proc(struct daemon *d, const struct sw_hdr *h, int depth)
 		memcpy(pr.tail, exe, exe_len);
 	if (args_len)
 		memcpy(pr.tail + exe_len, args, args_len);
+	cg_len = cg ? strnlen(cg, SW_PATH_LEN) : 0;
+	if (cg_len)
+		memcpy(pr.tail + exe_len + args_len, cg, cg_len);
 	pr.r.exe_len = exe_len;
 	pr.r.args_len = args_len;
-	own_hdr(&pr.r.hdr, SW_EV_PROC, sizeof(pr.r) + exe_len + args_len);
+	pr.r.cgroup_len = cg_len;
+	own_hdr(&pr.r.hdr, SW_EV_PROC, sizeof(pr.r) + exe_len + args_len + cg_len);
 	free(exe);
 	free(args);
-	feed(d, &pr, pr.r.hdr.size, depth + 1);
+	free(cg);
+	feed(d, &pr, pr.r.hdr.size);
+}
+
+/* The cgroup of a session process that exec'd (a proc record with nothing else). */
+static void tell_cgroup(struct daemon *d, const struct sw_hdr *h)
+{
+	struct {
+		struct sw_proc_rec r;
+		char cg[SW_PATH_LEN];
+	} pr;
+	char *cg = sw_procfs__cgroup(h->tgid);
+	size_t len = cg ? strnlen(cg, SW_PATH_LEN) : 0;
+
+	if (len) {
+		memset(&pr.r, 0, sizeof(pr.r));
+		pr.r.hdr = *h;
+		pr.r.hdr.flags = 0;
+		pr.r.cgroup_len = len;
+		memcpy(pr.cg, cg, len);
+		own_hdr(&pr.r.hdr, SW_EV_PROC, sizeof(pr.r) + len);
+		feed(d, &pr, pr.r.hdr.size);
+	}
+	free(cg);
 }
 
 static void tell_renamed(struct daemon *d, const struct sw_hdr *h, const char *path,
-			 const struct stat *sb, int depth)
+			 const struct stat *sb)
 {
 	struct {
 		struct sw_renamed_rec r;
@@ -94,11 +122,11 @@ static void tell_renamed(struct daemon *d, const struct sw_hdr *h, const char *p
 	rr.r.path_len = len;
 	memcpy(rr.path, path, len);
 	own_hdr(&rr.r.hdr, SW_EV_RENAMED, sizeof(rr.r) + len);
-	feed(d, &rr, rr.r.hdr.size, depth + 1);
+	feed(d, &rr, rr.r.hdr.size);
 }
 
 /* A rename or link: what the new name turned out to be (dev, ino), checked now. */
-static void after_rename(struct daemon *d, const struct sw_event *ev, int depth)
+static void after_rename(struct daemon *d, const struct sw_event *ev)
 {
 	char path[2 * SW_PATH_LEN + 2];
 	struct stat sb;
@@ -109,10 +137,10 @@ static void after_rename(struct daemon *d, const struct sw_event *ev, int depth)
 	else
 		snprintf(path, sizeof(path), "%.*s", (int)ev->src_path_len, ev->src_path);
 	if (!lstat(path, &sb) && S_ISREG(sb.st_mode))
-		tell_renamed(d, ev->hdr, path, &sb, depth);
+		tell_renamed(d, ev->hdr, path, &sb);
 }
 
-static void answer_reader(struct daemon *d, const struct sw_request *q, int depth)
+static void answer_reader(struct daemon *d, const struct sw_request *q)
 {
 	struct {
 		struct sw_reader_rec r;
@@ -137,10 +165,10 @@ static void answer_reader(struct daemon *d, const struct sw_request *q, int dept
 		memcpy(rr.exe, exe, len);
 	free(exe);
 	own_hdr(&rr.r.hdr, SW_EV_READER, sizeof(rr.r) + len);
-	feed(d, &rr, rr.r.hdr.size, depth + 1);
+	feed(d, &rr, rr.r.hdr.size);
 }
 
-static void answer_adopt(struct daemon *d, const struct sw_request *q, int depth)
+static void answer_adopt(struct daemon *d, const struct sw_request *q)
 {
 	struct sw_session_rec r;
 	struct sw_scope sc;
@@ -158,11 +186,10 @@ static void answer_adopt(struct daemon *d, const struct sw_request *q, int depth
 	r.hdr.session_id = id;
 	snprintf(r.agent, sizeof(r.agent), "%s", q->label);
 	own_hdr(&r.hdr, SW_EV_SESSION, sizeof(r));
-	feed(d, &r, sizeof(r), depth + 1);
+	feed(d, &r, sizeof(r));
 }
 
-static void tell_closed(struct daemon *d, const struct sw_hdr *h, uint64_t dev, uint64_t ino,
-			int depth)
+static void tell_closed(struct daemon *d, const struct sw_hdr *h, uint64_t dev, uint64_t ino)
 {
 	struct sw_closed_rec r;
 
@@ -171,33 +198,33 @@ static void tell_closed(struct daemon *d, const struct sw_hdr *h, uint64_t dev, 
 	r.dev = dev;
 	r.ino = ino;
 	own_hdr(&r.hdr, SW_EV_CLOSED, sizeof(r));
-	feed(d, &r, sizeof(r), depth + 1);
+	feed(d, &r, sizeof(r));
 }
 
 /* Hear of closes of a file a session wrote around write(2): an inode mark, so nothing else on
  * the host pays for it. Closed before we could ask: that is the close. */
-static void answer_watch(struct daemon *d, const struct sw_request *q, int depth)
+static void answer_watch(struct daemon *d, const struct sw_request *q)
 {
 	if (d->fan_fd >= 0 &&
 	    fanotify_mark(d->fan_fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, q->path))
 		d->fan_errors++;
 	if (!sw_procfs__has_open(q->hdr.tgid, q->dev, q->ino))
-		tell_closed(d, &q->hdr, q->dev, q->ino, depth);
+		tell_closed(d, &q->hdr, q->dev, q->ino);
 }
 
-static void answer_name_fd(struct daemon *d, const struct sw_request *q, int depth)
+static void answer_name_fd(struct daemon *d, const struct sw_request *q)
 {
 	char *path = sw_procfs__fd_path(q->hdr.tgid, q->fd);
 	struct stat sb = {.st_dev = q->dev, .st_ino = q->ino};
 
 	if (path && path[0] == '/')
-		tell_renamed(d, &q->hdr, path, &sb, depth);
+		tell_renamed(d, &q->hdr, path, &sb);
 	free(path);
 }
 
 /* Reads a file range back as data records: a copy's source for its destination, or a whole
  * file as a fresh stream of its own. */
-static void answer_readback(struct daemon *d, const struct sw_request *q, int depth)
+static void answer_readback(struct daemon *d, const struct sw_request *q)
 {
 	struct sw_data_rec *r = d->readbuf;
 	uint8_t *tail = (uint8_t *)(r + 1), *data;
@@ -255,7 +282,7 @@ static void answer_readback(struct daemon *d, const struct sw_request *q, int de
 		r->offset = done;
 		r->data_len = n > 0 ? n : 0;
 		own_hdr(&r->hdr, SW_EV_DATA, sizeof(*r) + r->path_len + r->data_len);
-		feed(d, r, r->hdr.size, depth + 1);
+		feed(d, r, r->hdr.size);
 		sodium_memzero(data, r->data_len);
 		first = 0;
 		if (n > 0) {
@@ -267,54 +294,77 @@ static void answer_readback(struct daemon *d, const struct sw_request *q, int de
 		close(fd);
 }
 
-/* The pipeline's requests, copied: answering them feeds records, which replace them. */
-static void answer(struct daemon *d, int depth)
+/* The pipeline's requests wait in a queue: answering one feeds records, which may ask more.
+ * Answered in order, one at a time, never from inside a record. */
+static void enqueue(struct daemon *d)
 {
 	const struct sw_request *rq;
 	struct sw_request *q;
 	size_t n, i;
 
 	rq = sw_pipeline__requests(d->pl, &n);
-	if (!n)
-		return;
-	if (depth >= FEED_DEPTH_MAX) {
-		d->requests_lost += n;
-		return;
-	}
-	q = malloc(n * sizeof(*q));
-	if (!q) {
-		d->requests_lost += n;
-		return;
-	}
-	memcpy(q, rq, n * sizeof(*q));
-	for (i = 0; i < n; i++)
-		q[i].path = rq[i].path ? strdup(rq[i].path) : NULL;
 	for (i = 0; i < n; i++) {
-		switch (q[i].kind) {
-		case SW_REQ_ADOPT:
-			answer_adopt(d, &q[i], depth);
-			break;
-		case SW_REQ_READER:
-			answer_reader(d, &q[i], depth);
-			break;
-		case SW_REQ_READBACK:
-			if (q[i].path)
-				answer_readback(d, &q[i], depth);
-			break;
-		case SW_REQ_WATCH_CLOSE:
-			if (q[i].path)
-				answer_watch(d, &q[i], depth);
-			break;
-		case SW_REQ_NAME_FD:
-			answer_name_fd(d, &q[i], depth);
-			break;
+		if (d->nreq - d->reqhead >= QUEUE_MAX) {
+			d->requests_lost += n - i;
+			return;
 		}
-		free(q[i].path);
+		if (d->nreq == d->reqcap) {
+			size_t live = d->nreq - d->reqhead, cap = live * 2 + 64;
+
+			q = malloc(cap * sizeof(*q));
+			if (!q) {
+				d->requests_lost += n - i;
+				return;
+			}
+			memcpy(q, d->reqq + d->reqhead, live * sizeof(*q));
+			free(d->reqq);
+			d->reqq = q;
+			d->reqcap = cap;
+			d->nreq = live;
+			d->reqhead = 0;
+		}
+		q = &d->reqq[d->nreq];
+		*q = rq[i];
+		q->path = rq[i].path ? strdup(rq[i].path) : NULL;
+		if (rq[i].path && !q->path) {
+			d->requests_lost++;
+			continue;
+		}
+		d->nreq++;
 	}
-	free(q);
 }
 
-static void feed(struct daemon *d, const void *rec, size_t size, int depth)
+static void answer_all(struct daemon *d)
+{
+	struct sw_request q;
+
+	while (d->reqhead < d->nreq) {
+		q = d->reqq[d->reqhead++];
+		switch (q.kind) {
+		case SW_REQ_ADOPT:
+			answer_adopt(d, &q);
+			break;
+		case SW_REQ_READER:
+			answer_reader(d, &q);
+			break;
+		case SW_REQ_READBACK:
+			if (q.path)
+				answer_readback(d, &q);
+			break;
+		case SW_REQ_WATCH_CLOSE:
+			if (q.path)
+				answer_watch(d, &q);
+			break;
+		case SW_REQ_NAME_FD:
+			answer_name_fd(d, &q);
+			break;
+		}
+		free(q.path);
+	}
+	d->reqhead = d->nreq = 0;
+}
+
+static void feed(struct daemon *d, const void *rec, size_t size)
 {
 	const struct sw_hdr *h = rec;
 	const struct sw_redaction *red;
@@ -327,20 +377,25 @@ static void feed(struct daemon *d, const void *rec, size_t size, int depth)
 	if (h->session_id && h->type != SW_EV_FORK && h->type != SW_EV_EXEC &&
 	    h->type != SW_EV_EXIT && h->type < SW_EV_SESSION && !(h->flags & SW_F_READBACK) &&
 	    !sw_pipeline__knows(d->pl, h->tgid))
-		tell_proc(d, h, depth);
+		tell_proc(d, h);
 	sw_pipeline__record(d->pl, rec, size);
 	red = sw_pipeline__redactions(d->pl, &nred);
 	if (d->trace && sw_tracelog_writer__append(d->trace, rec, size, h->ktime, red, nred))
 		d->trace_errors++;
 	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
-	answer(d, depth);
+	enqueue(d);
 	if (h->type == SW_EV_RENAME && !sw_event__decode(rec, size, &ev))
-		after_rename(d, &ev, depth);
+		after_rename(d, &ev);
+	/* The cgroup of an exec'd session process (a container starts by exec). */
+	if (h->type == SW_EV_EXEC && h->session_id && !(h->flags & SW_F_CANDIDATE))
+		tell_cgroup(d, h);
 }
 
+/* Every entry point feeds its record, then answers what it asked, and what that asked. */
 void source__feed(struct daemon *d, const void *rec, size_t size)
 {
-	feed(d, rec, size, 0);
+	feed(d, rec, size);
+	answer_all(d);
 }
 
 void source__tick(struct daemon *d)
@@ -354,7 +409,7 @@ void source__tick(struct daemon *d)
 		r.hdr.flags = SW_F_FIRST; /* a daemon starts: a replay forgets what it knew */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	feed(d, &r, sizeof(r), 0);
+	source__feed(d, &r, sizeof(r));
 }
 
 void source__loss(struct daemon *d)
@@ -376,7 +431,7 @@ void source__loss(struct daemon *d)
 	    !l->scope_full && !l->copies_unread)
 		return; /* nothing lost: nothing to say, nothing to record */
 	own_hdr(&r.hdr, SW_EV_LOSS, sizeof(r));
-	feed(d, &r, sizeof(r), 0);
+	source__feed(d, &r, sizeof(r));
 }
 
 void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent)
@@ -388,7 +443,7 @@ void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *a
 	r.hdr.session_id = id;
 	snprintf(r.agent, sizeof(r.agent), "%s", agent ? agent : "");
 	own_hdr(&r.hdr, SW_EV_SESSION, sizeof(r));
-	feed(d, &r, sizeof(r), 0);
+	source__feed(d, &r, sizeof(r));
 }
 
 int source__rules(struct daemon *d, const struct sw_embedded_file *files)
@@ -399,7 +454,7 @@ int source__rules(struct daemon *d, const struct sw_embedded_file *files)
 	if (n < 0)
 		return (int)n;
 	own_hdr(d->rulesbuf, SW_EV_RULES, n);
-	feed(d, d->rulesbuf, n, 0);
+	source__feed(d, d->rulesbuf, n);
 	return 0;
 }
 
@@ -422,10 +477,11 @@ void source__fanotify(struct daemon *d)
 		if (!fstat(md->fd, &st)) {
 			memset(&h, 0, sizeof(h));
 			h.pid = h.tgid = md->pid;
-			tell_closed(d, &h, st.st_dev, st.st_ino, 0);
+			tell_closed(d, &h, st.st_dev, st.st_ino);
 		}
 		close(md->fd);
 	}
+	answer_all(d);
 }
 
 void source__stop(struct daemon *d)
@@ -435,7 +491,8 @@ void source__stop(struct daemon *d)
 	/* Files of live writers awaiting a read-back are read back now, then every held alert
 	 * goes out. */
 	sw_pipeline__stop(d->pl);
-	answer(d, 0);
+	enqueue(d);
+	answer_all(d);
 	sw_pipeline__finish(d->pl);
 	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
 }

@@ -23,10 +23,12 @@
 
 #include <bpf/libbpf.h>
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "daemon_config.h"
 #include "fingerprint.h"
 #include "kernel.h"
 #include "pipeline.h"
@@ -35,53 +37,15 @@
 #include "secretset.h"
 #include "sink.h"
 #include "source.h"
+#include "version.h"
 
-/* Trace-log retention: a week back and more fits, within a bound a workstation can spare. */
-#define TRACE_MAX_MB_DEFAULT	   1024
-#define TRACE_MAX_MB_MAX	   (1024 * 1024)
-#define TRACE_MAX_AGE_DAYS_DEFAULT 30
-#define TRACE_MAX_AGE_DAYS_MAX	   3650
-
-static const char usage[] =
+static const char usage_head[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
 	"Watch AI agent process trees and alert when a tracked secret lands somewhere new.\n"
-	"Runs in the foreground; SIGTERM stops it, SIGHUP reopens the alert file and reloads.\n"
-	"\n"
-	"  --state-dir DIR   key, secret set and registry (default " SW_DEFAULT_STATE_DIR
-	", or $SPRAWL_STATE_DIR)\n"
-	"  --run-dir DIR     control socket (default " SW_DEFAULT_RUN_DIR ", or $SPRAWL_RUN_DIR)\n"
-	"  --rules DIR       rule files (default: the rules compiled into the binary)\n"
-	"  --alerts FILE|-   alert file, JSON lines (default " SW_DEFAULT_ALERTS ");\n"
-	"                    alerts also go to stdout unless FILE is '-' (stdout only)\n"
-	"  --format json|ocsf  alert encoding (default json)\n"
-	"  --syslog ADDR     also send alerts as RFC 5424 syslog: tcp:HOST:PORT or unix:/PATH\n"
-	"  --hook PROG       also run PROG (no shell) for each alert, its JSON on stdin\n"
-	"  --hook-arg ARG    an argument for PROG (repeatable, in order)\n"
-	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
-	"  --trace-dir DIR|none  record the trace log there (default STATE-DIR/" SW_TRACELOG_SUBDIR
-	"; zlib\n"
-	"                    blocks of protobuf events, tracked secrets redacted) for `sprawlctl\n"
-	"                    replay --since` and `sprawlctl trace dump`; none: do not record\n"
-	"  --trace-max-mb N  keep at most N MiB of trace log, oldest deleted first (default %u)\n"
-	"  --trace-max-age-days N  delete trace records older than N days (default %u)\n"
-	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default %llu, from\n"
-	"                    the policy's capture.ringbuf_bytes)\n"
-	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
-	"%llu,\n"
-	"                    the policy's capture.max_bytes)\n"
-	"  -v, --verbose     log each event summary to stderr (never data)\n"
-	"  -h, --help        show this help\n";
-
-/* The defaults shown are the policy's: one source of truth (policy.c). */
-static void print_usage(FILE *f)
-{
-	struct sw_policy pol;
-
-	sw_policy__defaults(&pol);
-	fprintf(f, usage, TRACE_MAX_MB_DEFAULT, TRACE_MAX_AGE_DAYS_DEFAULT,
-		(unsigned long long)(pol.ringbuf_bytes >> 20),
-		(unsigned long long)pol.capture_max_bytes);
-}
+	"Runs in the foreground; SIGTERM stops it, SIGHUP reopens the alert file, reloads the\n"
+	"secret set and applies the config file's [SIGHUP] keys. Every option is also a key of\n"
+	"the config file (" SW_DEFAULT_CONFIG "); an option given here wins.\n"
+	"\n";
 
 uint64_t now_us(void)
 {
@@ -95,18 +59,29 @@ void logmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "sprawlwatchd: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_atv(LOG_INFO, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[2048];
+	size_t n;
+
+	/* libbpf's debug output is a dump of the object's sections: not even for debug. */
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	/* libbpf ends its lines with a newline; ours are added by the log. */
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = 0;
+	log_at(level == LIBBPF_WARN   ? LOG_WARNING
+	       : level == LIBBPF_INFO ? LOG_INFO
+				      : LOG_DEBUG,
+	       "libbpf: %s", line);
+	return 0;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -115,8 +90,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct sw_hdr *h = data;
 
 	if (d->verbose && size >= sizeof(*h))
-		logmsg("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
-		       (unsigned long long)h->session_id, h->flags, h->size);
+		log_debug("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
+			  (unsigned long long)h->session_id, h->flags, h->size);
 	source__feed(d, data, size);
 	return 0;
 }
@@ -145,14 +120,14 @@ int reload_secrets(struct daemon *d, int force)
 		return 0;
 	e = sw_secretset__load(d->paths.secrets, &d->key, &set);
 	if (e) {
-		logmsg("%s: cannot load the secret set: %s; keeping the previous set",
-		       d->paths.secrets, strerror(-e));
+		log_err("%s: cannot load the secret set: %s; keeping the previous set",
+			d->paths.secrets, strerror(-e));
 		d->secrets_st = st;
 		return e;
 	}
 	e = sw_pipeline__set_secrets(d->pl, set);
 	if (e) {
-		logmsg("building the matcher: %s", strerror(-e));
+		log_err("building the matcher: %s", strerror(-e));
 		return e;
 	}
 	d->secrets_st = st;
@@ -170,7 +145,7 @@ static void save_learned(struct daemon *d)
 
 	fd = open(d->paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX)) {
-		logmsg("%s: cannot lock: %s", d->paths.lock, strerror(errno));
+		log_err("%s: cannot lock: %s", d->paths.lock, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
@@ -187,7 +162,7 @@ static void save_learned(struct daemon *d)
 		}
 	}
 	if (e)
-		logmsg("%s: cannot save learned secrets: %s", d->paths.secrets, strerror(-e));
+		log_err("%s: cannot save learned secrets: %s", d->paths.secrets, strerror(-e));
 	sw_secretset__free(disk);
 	close(fd);
 }
@@ -203,8 +178,202 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 		d->next_session = s->session_id;
 }
 
-/* The wall clock at a ktime, for the trace log: it maps record times to dates (trace dump,
- * replay --since). */
+/* The config file, then the command line over it (daemon_config.c). 0 to go on, 1 when
+ * --help or --version was answered, -1 on an error (reported). */
+static int load_config(struct daemon *d, int argc, char **argv)
+{
+	struct sw_dconf *file = NULL;
+	struct sw_dconf_error e = {};
+	char msg[1200];
+	int r;
+
+	d->flags = sw_dconf__new();
+	d->conf = sw_dconf__new();
+	file = sw_dconf__new();
+	if (!d->flags || !d->conf || !file) {
+		log_err("out of memory");
+		goto fail;
+	}
+	if (sw_dconf__parse_args(d->flags, argc, argv, &e)) {
+		sw_dconf_error__format(&e, msg, sizeof(msg));
+		log_err("%s", msg);
+		goto fail;
+	}
+	if (sw_dconf__is_set(d->flags, SW_DO_HELP)) {
+		fputs(usage_head, stdout);
+		sw_dconf__help(stdout);
+		sw_dconf__free(file);
+		return 1;
+	}
+	if (sw_dconf__is_set(d->flags, SW_DO_VERSION)) {
+		printf("sprawlwatchd %s\n", SW_VERSION);
+		sw_dconf__free(file);
+		return 1;
+	}
+	d->config_path = sw_dconf__str(d->flags, SW_DO_CONFIG);
+	if (!d->config_path)
+		d->config_path = SW_DEFAULT_CONFIG;
+	r = sw_dconf__load_file(file, d->config_path, &e);
+	/* No file at the default place: flags and defaults only. */
+	if (r == -ENOENT && !sw_dconf__is_set(d->flags, SW_DO_CONFIG))
+		r = 0;
+	if (r) {
+		if (r == -ENOENT)
+			snprintf(e.msg, sizeof(e.msg), "%s", strerror(ENOENT));
+		sw_dconf_error__format(&e, msg, sizeof(msg));
+		log_err("config: %s%s%s (check with: sprawlctl config check %s)",
+			r == -ENOENT ? d->config_path : "", r == -ENOENT ? ": " : "", msg,
+			d->config_path);
+		goto fail;
+	}
+	if (sw_dconf__merge(d->conf, file, d->flags)) {
+		log_err("out of memory");
+		goto fail;
+	}
+	sw_dconf__free(file);
+	return 0;
+fail:
+	sw_dconf__free(file);
+	return -1;
+}
+
+/* The log level and verbosity: at start and at each SIGHUP. */
+static void apply_log(struct daemon *d, const struct sw_dconf *c)
+{
+	static const int prios[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+	int i = sw_dconf__choice(c, SW_DO_LOG_LEVEL);
+
+	d->verbose = (int)sw_dconf__num(c, SW_DO_VERBOSE);
+	log_set_level(d->verbose ? LOG_DEBUG : i >= 0 ? prios[i] : LOG_INFO);
+}
+
+/* A directory: the flag, else $ENV, else the file's value, else the default. */
+static const char *dir_of(struct daemon *d, enum sw_dopt_id id, const char *env)
+{
+	const char *e = getenv(env);
+
+	if (sw_dconf__is_set(d->flags, id))
+		return sw_dconf__str(d->flags, id);
+	if (e && *e)
+		return NULL; /* sw_paths__init takes the environment */
+	return sw_dconf__str(d->conf, id);
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+	int r = load_config(d, argc, argv);
+
+	if (r)
+		return r;
+	apply_log(d, d->conf);
+	d->rules_dir = sw_dconf__str(d->conf, SW_DO_RULES);
+	d->trace_dir = sw_dconf__str(d->conf, SW_DO_TRACE_DIR);
+	d->metrics_addr = sw_dconf__str(d->conf, SW_DO_METRICS);
+	d->ringbuf_mb = sw_dconf__num(d->conf, SW_DO_RINGBUF_MB);
+	d->trace_max_mb = sw_dconf__num(d->conf, SW_DO_TRACE_MAX_MB) ?: SW_TRACE_MAX_MB_DEFAULT;
+	d->trace_max_age_days =
+		sw_dconf__num(d->conf, SW_DO_TRACE_MAX_AGE_DAYS) ?: SW_TRACE_MAX_AGE_DAYS_DEFAULT;
+	d->max_bytes = sw_dconf__num(d->conf, SW_DO_MAX_BYTES);
+	if (sw_paths__init(&d->paths, dir_of(d, SW_DO_STATE_DIR, "SPRAWL_STATE_DIR"),
+			   dir_of(d, SW_DO_RUN_DIR, "SPRAWL_RUN_DIR"))) {
+		log_err("a directory path is too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP: the config file again, with the same flags over it. What can change in place (log
+ * level, verbosity, metrics, the alert sinks: file, format, syslog, hook) does; other changes
+ * are named, for a restart. A broken file changes nothing. */
+static void reload_config(struct daemon *d)
+{
+	struct sw_dconf *file = sw_dconf__new(), *c = sw_dconf__new();
+	struct sw_dconf_error e = {};
+	char msg[1200];
+	int i, r;
+
+	if (!file || !c)
+		goto out;
+	r = sw_dconf__load_file(file, d->config_path, &e);
+	if (r == -ENOENT && !sw_dconf__is_set(d->flags, SW_DO_CONFIG))
+		r = 0;
+	if (r) {
+		sw_dconf_error__format(&e, msg, sizeof(msg));
+		log_err("SIGHUP: config %s: %s; nothing changed", d->config_path, msg);
+		goto out;
+	}
+	if (sw_dconf__merge(c, file, d->flags))
+		goto out;
+	apply_log(d, c);
+	if (!sw_dconf__same(c, d->conf, SW_DO_METRICS))
+		daemon_metrics__reconfigure(d, sw_dconf__str(c, SW_DO_METRICS));
+	/* A sink that cannot be set up keeps the old ones, and the old values stay current. */
+	if (daemon_sinks__reload(d, c)) {
+		static const enum sw_dopt_id keep[] = {SW_DO_ALERTS,   SW_DO_FORMAT,
+						       SW_DO_SYSLOG,   SW_DO_HOOK,
+						       SW_DO_HOOK_ARG, SW_DO_HOOK_TIMEOUT_MS};
+
+		for (i = 0; i < (int)(sizeof(keep) / sizeof(keep[0])); i++)
+			sw_dconf__copy(c, d->conf, keep[i]);
+	}
+	for (i = 0; i < SW_DO__COUNT; i++)
+		if (!sw_dopts[i].reload && !sw_dopts[i].cli_only && !sw_dconf__same(c, d->conf, i))
+			log_warn("SIGHUP: %s changed in %s: takes effect at the next restart",
+				 sw_dopts[i].name, d->config_path);
+	/* What the running daemon uses from now on is compared against at the next SIGHUP. */
+	for (i = 0; i < SW_DO__COUNT; i++)
+		if (sw_dopts[i].reload)
+			sw_dconf__copy(d->conf, c, i);
+	d->metrics_addr = sw_dconf__str(d->conf, SW_DO_METRICS);
+	log_notice("SIGHUP: config %s applied (log-level %s%s)", d->config_path,
+		   sw_dconf__str(c, SW_DO_LOG_LEVEL) ? sw_dconf__str(c, SW_DO_LOG_LEVEL) : "info",
+		   d->verbose ? ", verbose" : "");
+out:
+	sw_dconf__free(file);
+	sw_dconf__free(c);
+}
+
+/* The rules are read once, and the same bytes go to the daemon's own copy (agent table, capture
+ * limits) and, as a rules record, to the pipeline and the trace log. */
+static int load_rules(struct daemon *d)
+{
+	struct sw_embedded_file files[SW_RULES_FILES + 1];
+	const struct sw_embedded_file *use = sw_embedded_rules;
+	const struct sw_policy *pol;
+	struct sw_rules_error e;
+	char msg[1024];
+	int rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (d->rules_dir) {
+		rc = sw_rules__read_dir(d->rules_dir, files, &e);
+		use = files;
+	}
+	d->rules = rc ? NULL : sw_rules__load_files(use, d->rules_dir ? d->rules_dir : "", &e);
+	if (!d->rules) {
+		sw_rules_error__format(&e, msg, sizeof(msg));
+		log_err("%s (check with: sprawlctl rules check %s)", msg,
+			d->rules_dir ? d->rules_dir : "");
+		if (d->rules_dir && !rc)
+			sw_rules__free_files(files);
+		return -1;
+	}
+	rc = source__rules(d, use);
+	if (d->rules_dir)
+		sw_rules__free_files(files);
+	if (rc) {
+		log_err("the rule files are larger than a rules record takes (%u bytes)",
+			SW_RULES_REC_MAX);
+		return -1;
+	}
+	pol = sw_rules__policy(d->rules);
+	if (!d->max_bytes)
+		d->max_bytes = pol->capture_max_bytes;
+	d->ringbuf_bytes = d->ringbuf_mb ? (uint64_t)d->ringbuf_mb << 20 : pol->ringbuf_bytes;
+	return 0;
+}
+
+/* The trace log, by default in the state dir, bounded by size and age ("none": off). */
 static int open_trace(struct daemon *d)
 {
 	static char dir[sizeof(d->paths.state_dir) + sizeof(SW_TRACELOG_SUBDIR) + 1];
@@ -227,259 +396,11 @@ static int open_trace(struct daemon *d)
 	to.dir = d->trace_dir;
 	d->trace = sw_tracelog_writer__new(&to);
 	if (!d->trace) {
-		logmsg("trace log %s: cannot record there: %s (--trace-dir none turns recording "
-		       "off)",
-		       d->trace_dir, strerror(errno));
+		log_err("trace log %s: cannot record there: %s (--trace-dir none turns recording "
+			"off)",
+			d->trace_dir, strerror(errno));
 		return -1;
 	}
-	return 0;
-}
-
-static int parse_args(struct daemon *d, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"state-dir", required_argument, NULL, 's'},
-		{"run-dir", required_argument, NULL, 'r'},
-		{"rules", required_argument, NULL, 'R'},
-		{"alerts", required_argument, NULL, 'a'},
-		{"format", required_argument, NULL, 'f'},
-		{"trace-dir", required_argument, NULL, 't'},
-		{"trace-max-mb", required_argument, NULL, 'M'},
-		{"trace-max-age-days", required_argument, NULL, 'D'},
-		{"syslog", required_argument, NULL, 'S'},
-		{"hook", required_argument, NULL, 'H'},
-		{"hook-arg", required_argument, NULL, 'A'},
-		{"hook-timeout-ms", required_argument, NULL, 'T'},
-		{"ringbuf-mb", required_argument, NULL, 'b'},
-		{"max-bytes", required_argument, NULL, 'm'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
-	const char *state = NULL, *run = NULL;
-	char *end;
-	int o;
-
-	d->ringbuf_mb = 0;
-	d->max_bytes = 0;
-	d->trace_max_mb = TRACE_MAX_MB_DEFAULT;
-	d->trace_max_age_days = TRACE_MAX_AGE_DAYS_DEFAULT;
-	d->hook_timeout_ms = 5000;
-	d->alerts_path = SW_DEFAULT_ALERTS;
-	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (o) {
-		case 's':
-			state = optarg;
-			break;
-		case 'r':
-			run = optarg;
-			break;
-		case 'R':
-			d->rules_dir = optarg;
-			break;
-		case 'a':
-			d->alerts_path = optarg;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "json"))
-				d->fmt = SW_FMT_JSON;
-			else if (!strcmp(optarg, "ocsf"))
-				d->fmt = SW_FMT_OCSF;
-			else {
-				logmsg("--format %s: expected json or ocsf", optarg);
-				return -1;
-			}
-			break;
-		case 't':
-			d->trace_dir = optarg;
-			break;
-		case 'M':
-			d->trace_max_mb = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || d->trace_max_mb < 1 ||
-			    d->trace_max_mb > TRACE_MAX_MB_MAX) {
-				logmsg("--trace-max-mb %s: expected 1 to %u", optarg,
-				       TRACE_MAX_MB_MAX);
-				return -1;
-			}
-			break;
-		case 'D':
-			d->trace_max_age_days = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || d->trace_max_age_days < 1 ||
-			    d->trace_max_age_days > TRACE_MAX_AGE_DAYS_MAX) {
-				logmsg("--trace-max-age-days %s: expected 1 to %u", optarg,
-				       TRACE_MAX_AGE_DAYS_MAX);
-				return -1;
-			}
-			break;
-		case 'S':
-			d->syslog_addr = optarg;
-			break;
-		case 'H':
-			if (d->hook_argc) {
-				logmsg("--hook given twice; one hook program, with --hook-arg for "
-				       "its arguments");
-				return -1;
-			}
-			d->hook_argv[d->hook_argc++] = optarg;
-			break;
-		case 'A':
-			if (!d->hook_argc || d->hook_argc > HOOK_ARGS_MAX) {
-				logmsg("--hook-arg: give --hook PROG first (at most %d arguments)",
-				       HOOK_ARGS_MAX);
-				return -1;
-			}
-			d->hook_argv[d->hook_argc++] = optarg;
-			break;
-		case 'T':
-			d->hook_timeout_ms = strtol(optarg, &end, 10);
-			if (*end || d->hook_timeout_ms < 10 || d->hook_timeout_ms > 600000) {
-				logmsg("--hook-timeout-ms %s: expected 10 to 600000", optarg);
-				return -1;
-			}
-			break;
-		case 'b':
-			d->ringbuf_mb = strtoul(optarg, &end, 10);
-			if (*end || d->ringbuf_mb < 1 ||
-			    d->ringbuf_mb > (SW_POLICY_RINGBUF_MAX >> 20) ||
-			    (d->ringbuf_mb & (d->ringbuf_mb - 1))) {
-				logmsg("--ringbuf-mb %s: expected a power of two from 1 to 1024",
-				       optarg);
-				return -1;
-			}
-			break;
-		case 'm':
-			d->max_bytes = strtoul(optarg, &end, 10);
-			if (*end || d->max_bytes < SW_POLICY_MAX_BYTES_MIN ||
-			    d->max_bytes > SW_POLICY_MAX_BYTES_MAX) {
-				logmsg("--max-bytes %s: expected %u to %u", optarg,
-				       SW_POLICY_MAX_BYTES_MIN, SW_POLICY_MAX_BYTES_MAX);
-				return -1;
-			}
-			break;
-		case 'v':
-			d->verbose = 1;
-			break;
-		case 'h':
-			print_usage(stdout);
-			exit(EXIT_SUCCESS);
-		default:
-			print_usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		logmsg("unexpected argument '%s'; see --help", argv[optind]);
-		return -1;
-	}
-	if (sw_paths__init(&d->paths, state, run)) {
-		logmsg("a directory path is too long");
-		return -1;
-	}
-	return 0;
-}
-
-static void daemon_add_sink(struct daemon *d, struct sw_sink *s)
-{
-	if (d->nsinks < SINKS_MAX)
-		d->sinks[d->nsinks++] = s;
-}
-
-static int open_sinks(struct daemon *d)
-{
-	char dir[1100], *slash;
-
-	if (strcmp(d->alerts_path, "-")) {
-		snprintf(dir, sizeof(dir), "%s", d->alerts_path);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = 0;
-			sw_paths__mkdir(dir, 0750, 0);
-		}
-		d->file_sink = sw_sink__file(d->alerts_path, d->fmt);
-		if (!d->file_sink) {
-			logmsg("%s: cannot open the alert file: %s", d->alerts_path,
-			       strerror(errno));
-			return -1;
-		}
-		daemon_add_sink(d, d->file_sink);
-	}
-	d->stdout_sink = sw_sink__file("-", d->fmt);
-	d->ctl_sink = sw_sink__callback(control__deliver, d, SW_FMT_JSON);
-	if (!d->stdout_sink || !d->ctl_sink) {
-		logmsg("cannot set up the alert sinks: %s", strerror(errno));
-		return -1;
-	}
-	daemon_add_sink(d, d->stdout_sink);
-	daemon_add_sink(d, d->ctl_sink);
-	if (d->syslog_addr) {
-		d->syslog_sink = sw_sink__syslog(d->syslog_addr, d->fmt);
-		if (!d->syslog_sink) {
-			logmsg("--syslog %s: %s (expected tcp:HOST:PORT or unix:/PATH)",
-			       d->syslog_addr, strerror(errno));
-			return -1;
-		}
-		daemon_add_sink(d, d->syslog_sink);
-	}
-	if (d->hook_argc) {
-		d->hook_argv[d->hook_argc] = NULL;
-		d->hook_sink = sw_sink__hook(d->hook_argv, d->hook_timeout_ms);
-		if (!d->hook_sink) {
-			logmsg("--hook %s: %s", d->hook_argv[0], strerror(errno));
-			return -1;
-		}
-		daemon_add_sink(d, d->hook_sink);
-	}
-	return 0;
-}
-
-static void poll_sinks(struct daemon *d)
-{
-	struct sw_sink *all[] = {d->file_sink, d->stdout_sink, d->ctl_sink, d->syslog_sink,
-				 d->hook_sink};
-	size_t i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (all[i])
-			sw_sink__poll(all[i]);
-}
-
-/* The rules are read once, and the same bytes go to the daemon's own copy (agent table, capture
- * limits) and, as a rules record, to the pipeline and the trace log. */
-static int load_rules(struct daemon *d)
-{
-	struct sw_embedded_file files[SW_RULES_FILES + 1];
-	const struct sw_embedded_file *use = sw_embedded_rules;
-	const struct sw_policy *pol;
-	struct sw_rules_error e;
-	char msg[1024];
-	int rc = 0;
-
-	memset(&e, 0, sizeof(e));
-	if (d->rules_dir) {
-		rc = sw_rules__read_dir(d->rules_dir, files, &e);
-		use = files;
-	}
-	d->rules = rc ? NULL : sw_rules__load_files(use, d->rules_dir ? d->rules_dir : "", &e);
-	if (!d->rules) {
-		sw_rules_error__format(&e, msg, sizeof(msg));
-		logmsg("%s (check with: sprawlctl rules check %s)", msg,
-		       d->rules_dir ? d->rules_dir : "");
-		if (!rc)
-			sw_rules__free_files(files);
-		return -1;
-	}
-	rc = source__rules(d, use);
-	if (d->rules_dir)
-		sw_rules__free_files(files);
-	if (rc) {
-		logmsg("the rule files are larger than a rules record takes (%u bytes)",
-		       SW_RULES_REC_MAX);
-		return -1;
-	}
-	pol = sw_rules__policy(d->rules);
-	if (!d->max_bytes)
-		d->max_bytes = pol->capture_max_bytes;
-	d->ringbuf_bytes = d->ringbuf_mb ? (uint64_t)d->ringbuf_mb << 20 : pol->ringbuf_bytes;
 	return 0;
 }
 
@@ -490,13 +411,13 @@ static void push_agent_comms(struct daemon *d)
 	int e;
 
 	if (n > 200) {
-		logmsg("the rules name %zu agent comms; the kernel table takes 200", n);
+		log_warn("the rules name %zu agent comms; the kernel table takes 200", n);
 		n = 200;
 	}
 	ni = sw_rules__interpreter_comms(d->rules, comms + n, 256 - n);
 	e = sw_kernel__set_agent_comms(d->k, (const char(*)[16])comms, n, ni);
 	if (e)
-		logmsg("cannot load the agent table into the kernel: %s", strerror(-e));
+		log_err("cannot load the agent table into the kernel: %s", strerror(-e));
 }
 
 static void push_origins(struct daemon *d)
@@ -509,17 +430,15 @@ static void push_origins(struct daemon *d)
 		return;
 	e = sw_kernel__set_origins(d->k, keys, n);
 	if (e)
-		logmsg("cannot load the origin files into the kernel: %s", strerror(-e));
+		log_err("cannot load the origin files into the kernel: %s", strerror(-e));
 }
 
-static int add_fd(struct daemon *d, int fd, uint64_t tag)
+int add_fd(struct daemon *d, int fd, uint64_t tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
 
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
-
-enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY };
 
 static void on_signal(struct daemon *d)
 {
@@ -528,10 +447,11 @@ static void on_signal(struct daemon *d)
 	if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		if (d->file_sink)
-			sw_sink__reopen(d->file_sink);
+		sd_notify(0, "RELOADING=1");
 		reload_secrets(d, 1);
+		reload_config(d); /* also reopens the alert file */
 		logmsg("SIGHUP: alert file reopened, secret set reloaded");
+		sd_notify(0, "READY=1");
 	} else {
 		d->stop = 1;
 	}
@@ -552,12 +472,18 @@ static void on_timer(struct daemon *d)
 	save_learned(d);
 	reload_secrets(d, 0);
 	sw_registry__flush(d->reg);
-	poll_sinks(d);
+	daemon_sinks__poll(d);
+	if (d->metrics)
+		sw_metrics__serve(d->metrics, 0); /* expires clients past their deadline */
+	/* The loop turned within the second: tell systemd we are alive. */
+	if (d->watchdog)
+		sd_notify(0, "WATCHDOG=1");
 }
 
 static int run_loop(struct daemon *d)
 {
 	struct epoll_event evs[32];
+	uint64_t t0, dt;
 	int n, i;
 
 	while (!d->stop) {
@@ -565,9 +491,10 @@ static int run_loop(struct daemon *d)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			logmsg("epoll_wait: %s", strerror(errno));
+			log_err("epoll_wait: %s", strerror(errno));
 			return -1;
 		}
+		t0 = now_us();
 		for (i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
 
@@ -581,9 +508,16 @@ static int run_loop(struct daemon *d)
 				on_timer(d);
 			else if (tag == TAG_FANOTIFY)
 				source__fanotify(d);
+			else if (tag == TAG_METRICS && d->metrics)
+				sw_metrics__serve(d->metrics, 0);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
 				control__readable(d, &d->clients[tag - 100]);
 		}
+		/* How long nothing else could be served: the metric of a loop that must never
+		 * block. */
+		dt = now_us() - t0;
+		if (dt > d->stall_max_us && dt < 3600ull * 1000000)
+			d->stall_max_us = dt;
 	}
 	/* Drain what the kernel already sent, read back pending files, emit what is held. */
 	source__stop(d);
@@ -602,8 +536,13 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int corrupt = 0, ret = EXIT_FAILURE, e;
 
-	if (parse_args(d, argc, argv))
-		return EXIT_FAILURE;
+	log_init();
+	e = parse_args(d, argc, argv);
+	if (e) {
+		sw_dconf__free(d->flags);
+		sw_dconf__free(d->conf);
+		return e > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
 	libbpf_set_print(libbpf_log);
 	d->started = time(NULL);
 	d->next_session = 0;
@@ -617,24 +556,25 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (geteuid() != 0) {
-		logmsg("must run as root (it loads BPF programs); try: sudo %s", argv[0]);
+		log_err("must run as root (it loads BPF programs); try: sudo %s", argv[0]);
 		return EXIT_FAILURE;
 	}
 	e = sw_paths__mkdir(d->paths.state_dir, 0700, 1);
 	if (!e)
 		e = sw_paths__mkdir(d->paths.run_dir, 0755, 0);
 	if (e) {
-		logmsg("creating %s or %s: %s", d->paths.state_dir, d->paths.run_dir, strerror(-e));
+		log_err("creating %s or %s: %s", d->paths.state_dir, d->paths.run_dir,
+			strerror(-e));
 		return EXIT_FAILURE;
 	}
 	e = sw_key__load_or_create(d->paths.key, &d->key);
 	if (e) {
-		logmsg("%s: cannot load or create the key: %s", d->paths.key, strerror(-e));
+		log_err("%s: cannot load or create the key: %s", d->paths.key, strerror(-e));
 		return EXIT_FAILURE;
 	}
 	d->reg = sw_registry__open(d->paths.registry, d->key.id, &corrupt);
 	if (!d->reg) {
-		logmsg("%s: cannot open the registry: %s", d->paths.registry, strerror(errno));
+		log_err("%s: cannot open the registry: %s", d->paths.registry, strerror(errno));
 		goto cleanup;
 	}
 	po.key = &d->key;
@@ -645,10 +585,10 @@ int main(int argc, char **argv)
 	d->readbuf = malloc(sizeof(struct sw_data_rec) + SW_PATH_LEN + SW_CHUNK);
 	d->rulesbuf = malloc(sizeof(struct sw_rules_rec) + SW_RULES_REC_MAX);
 	if (!d->pl || !d->readbuf || !d->rulesbuf) {
-		logmsg("cannot create the pipeline: %s", strerror(errno));
+		log_err("cannot create the pipeline: %s", strerror(errno));
 		goto cleanup;
 	}
-	if (open_sinks(d))
+	if (daemon_sinks__open(d))
 		goto cleanup;
 	/* The trace log first: it keeps every record, the first tick and the rules included. */
 	if (open_trace(d))
@@ -659,7 +599,7 @@ int main(int argc, char **argv)
 	if (corrupt) {
 		struct sw_alert *a = calloc(1, sizeof(*a));
 
-		logmsg("%s was corrupt: set aside and rebuilt empty", d->paths.registry);
+		log_warn("%s was corrupt: set aside and rebuilt empty", d->paths.registry);
 		if (a) {
 			a->time_us = now_us();
 			a->kind = SW_ALERT_STATE_WARNING;
@@ -668,9 +608,9 @@ int main(int argc, char **argv)
 			snprintf(a->message, sizeof(a->message),
 				 "the registry of known places was corrupt and was rebuilt empty: "
 				 "secrets seen before may alert once more");
-			sw_sink__emit(d->stdout_sink, a);
-			if (d->file_sink)
-				sw_sink__emit(d->file_sink, a);
+			sw_sink__emit(d->sinks.out, a);
+			if (d->sinks.file)
+				sw_sink__emit(d->sinks.file, a);
 			free(a);
 		}
 	}
@@ -680,15 +620,16 @@ int main(int argc, char **argv)
 	d->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
 				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (d->fan_fd < 0)
-		logmsg("fanotify unavailable (%s): files written through mappings or io_uring are "
-		       "read back only when their writer exits",
-		       strerror(errno));
+		log_warn(
+			"fanotify unavailable (%s): files written through mappings or io_uring are "
+			"read back only when their writer exits",
+			strerror(errno));
 	ko.ringbuf_bytes = d->ringbuf_bytes;
 	ko.max_bytes = d->max_bytes;
 	ko.pin_dir = d->paths.pin_dir;
 	d->k = sw_kernel__open(&ko, on_record, d, err, sizeof(err));
 	if (!d->k) {
-		logmsg("%s", err);
+		log_err("%s", err);
 		goto cleanup;
 	}
 	sw_kernel__scope_each(d->k, recover_scope, d);
@@ -705,22 +646,28 @@ int main(int argc, char **argv)
 	    add_fd(d, sw_kernel__epoll_fd(d->k), TAG_KERNEL) || add_fd(d, d->sig_fd, TAG_SIGNAL) ||
 	    add_fd(d, d->timer_fd, TAG_TIMER) ||
 	    (d->fan_fd >= 0 && add_fd(d, d->fan_fd, TAG_FANOTIFY))) {
-		logmsg("setting up the event loop: %s", strerror(errno));
+		log_err("setting up the event loop: %s", strerror(errno));
 		goto cleanup;
 	}
+	if (daemon_metrics__start(d))
+		goto cleanup;
 	/* Last: the socket's existence tells the world every program is attached. */
 	d->listen_fd = sw_ctl__listen(d->paths.control);
 	if (d->listen_fd < 0 || add_fd(d, d->listen_fd, TAG_LISTEN)) {
-		logmsg("%s: cannot create the control socket: %s", d->paths.control,
-		       strerror(d->listen_fd < 0 ? -d->listen_fd : errno));
+		log_err("%s: cannot create the control socket: %s", d->paths.control,
+			strerror(d->listen_fd < 0 ? -d->listen_fd : errno));
 		goto cleanup;
 	}
 	logmsg("watching (state %s, control %s)", d->paths.state_dir, d->paths.control);
+	/* systemd: ready means attached (the control socket exists); pings if it asks. */
+	d->watchdog = sd_watchdog_enabled(0, NULL) > 0;
+	sd_notifyf(0, "READY=1\nSTATUS=watching; control %s", d->paths.control);
 	if (!run_loop(d))
 		ret = EXIT_SUCCESS;
 	/* What detectors learned in the last second too: a replay needs the set to name it. */
 	save_learned(d);
 	logmsg("stopping");
+	sd_notify(0, "STOPPING=1");
 cleanup:
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
@@ -733,11 +680,10 @@ cleanup:
 	sw_pipeline__free(d->pl);
 	free(d->readbuf);
 	free(d->rulesbuf);
-	sw_sink__free(d->ctl_sink);
-	sw_sink__free(d->stdout_sink);
-	sw_sink__free(d->file_sink);
-	sw_sink__free(d->syslog_sink);
-	sw_sink__free(d->hook_sink);
+	free(d->reqq);
+	daemon_sinks__close(d);
+	daemon_metrics__stop(d);
+	sw_sink__free(d->count_sink);
 	sw_tracelog_writer__free(d->trace); /* flushes */
 	sw_rules__free(d->rules);
 	sw_registry__free(d->reg);
@@ -750,5 +696,7 @@ cleanup:
 	if (d->epfd >= 0)
 		close(d->epfd);
 	sodium_memzero(&d->key, sizeof(d->key));
+	sw_dconf__free(d->flags);
+	sw_dconf__free(d->conf);
 	return ret;
 }

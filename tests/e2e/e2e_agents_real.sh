@@ -10,7 +10,8 @@
 #          every place the secret lands: the exposure (cat .env), the tool output on its way
 #          into the agent, a file a tool writes, the request back to the model, the agent's
 #          own transcript under its HOME.
-# Skips (77) only when the agent CLIs cannot be installed because npm is unreachable.
+# Skips (77) only when node >= 20 is missing or the agent CLIs cannot be installed because npm
+# is unreachable; the skip line says which.
 # Known product gaps are reported as KNOWN lines (not counted) unless E2E_STRICT=1; see
 # docs-agents.md.
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +21,15 @@ AGENT_LIST=${E2E_AGENTS:-claude gemini}
 E2E_OWN_AGENTS=$AGENT_LIST
 E2E_KNOWN=0
 SECRETS=()
+
+# Gemini CLI runs on the machine's node and needs node >= 20 (Debian 12 ships 18): without
+# it the test cannot drive the agents at all, and says so.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+case $node_major in '' | *[!0-9]*) node_major=0 ;; esac
+if [ "$node_major" -lt 20 ]; then
+	echo "SKIP $E2E_NAME: node >= 20 is required (found: $(node --version 2>/dev/null || echo none)); install it from NodeSource or nvm"
+	exit 77
+fi
 
 envout=$("$AGENTS_DIR/install.sh" --print-env 2>"$E2E_TMP/install.err")
 irc=$?

@@ -12,7 +12,8 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(rules tracelog records statefiles)
 out=.output/fuzz
 mkdir -p "$out/obj"
-make --no-print-directory .output/gen/rules_embedded.c .output/gen/sprawl.pb-c.h >/dev/null
+make --no-print-directory .output/gen/rules_embedded.c .output/gen/sprawl.pb-c.h \
+	.output/gen/version.h >/dev/null
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Werror -Wno-gnu-variable-sized-type-not-at-end -std=gnu11 -D_GNU_SOURCE
 	-Iuserspace/src -Ibpf -I.output/gen -I.output"

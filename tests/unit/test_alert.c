@@ -1073,9 +1073,55 @@ static void test_ocsf_against_schema(void **state)
 	jv_free(v);
 }
 
+/* A process in a container: the cgroup path and the container's runtime and id, in the JSON
+ * (additions beside process) and in OCSF (process.container; the cgroup under unmapped). */
+static void test_cgroup_container(void **state)
+{
+	static const char cg[] =
+		"/system.slice/docker-"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope";
+	struct sw_alert a;
+	struct jv *v, *o, *ev;
+
+	base_alert(&a, SW_ALERT_SECRET_SPREAD);
+	sw_alert__set_cgroup(&a, cg);
+	v = encode(&a, 0, NULL);
+	keys_exactly(v, "time", "kind", "severity", "host", "secret", "artifact", "process",
+		     "cgroup", "container", "session", "first_seen", "origin", "count",
+		     "frameworks", NULL);
+	assert_string_equal(gs(v, "cgroup"), cg);
+	o = get(v, "container");
+	keys_exactly(o, "id", "runtime", NULL);
+	assert_string_equal(gs(o, "id"),
+			    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_string_equal(gs(o, "runtime"), "docker");
+	jv_free(v);
+
+	check_ocsf(&a);
+	v = encode(&a, 1, NULL);
+	ev = get(v, "evidences")->items[0];
+	assert_string_equal(gs(get(get(ev, "process"), "container"), "runtime"), "docker");
+	assert_string_equal(gs(get(v, "unmapped"), "cgroup"), cg);
+	jv_free(v);
+
+	/* Not in a container: the cgroup alone. */
+	sw_alert__set_cgroup(&a, "/user.slice/user-1000.slice/session-2.scope");
+	v = encode(&a, 0, NULL);
+	assert_string_equal(gs(v, "cgroup"), "/user.slice/user-1000.slice/session-2.scope");
+	assert_null(get(v, "container"));
+	jv_free(v);
+	/* Unknown: neither. */
+	sw_alert__set_cgroup(&a, NULL);
+	v = encode(&a, 0, NULL);
+	assert_null(get(v, "cgroup"));
+	assert_null(get(v, "container"));
+	jv_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cgroup_container, load_desc, free_desc),
 		cmocka_unit_test(test_json_spread_file_all_fields),
 		cmocka_unit_test(test_json_artifact_types),
 		cmocka_unit_test(test_json_gap_channel_message),

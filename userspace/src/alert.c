@@ -2,9 +2,8 @@
 /* Alert encodings: the DESIGN.md JSON schema and OCSF 1.x Detection Finding.
  *
  * Every string in an alert may come from an attacker (paths, argv, comm, peer names), so each
- * one goes through json_str(): quotes, backslashes, control characters and DEL are escaped,
- * invalid UTF-8 becomes U+FFFD one byte at a time, U+2028/U+2029 are escaped so the output is
- * also safe to embed in JavaScript, and no read goes past the field's array. */
+ * one goes through the project's one escaper (json.h), and no read goes past the field's
+ * array. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,10 +14,8 @@
 
 #include "alert.h"
 #include "frameworks.h"
-
-#ifndef SW_VERSION
-#define SW_VERSION "0.1.0"
-#endif
+#include "json.h"
+#include "version.h" /* generated from the Makefile's VERSION */
 
 static const char *const kind_names[SW_ALERT__COUNT] = {
 	[SW_ALERT_SECRET_SPREAD] = "secret_spread",
@@ -31,6 +28,12 @@ static const char *const kind_names[SW_ALERT__COUNT] = {
 };
 
 static const char *const sev_names[] = {"info", "low", "medium", "high", "critical"};
+
+void sw_alert__set_cgroup(struct sw_alert *a, const char *path)
+{
+	snprintf(a->cgroup, sizeof(a->cgroup), "%s", path ? path : "");
+	a->has_container = sw_container__parse(a->cgroup, &a->container);
+}
 
 const char *sw_alert__kind_name(enum sw_alert_kind k)
 {
@@ -135,105 +138,15 @@ static void jw_astart(struct jw *w, const char *k)
 	jw_open(w, '[');
 }
 
-/* Length of a valid UTF-8 sequence at s (at most avail bytes), 0 if invalid. Rejects
- * overlongs, surrogates and code points above U+10FFFF (RFC 3629). */
-static size_t utf8_seq(const unsigned char *s, size_t avail, uint32_t *cp)
+static void jw_put(void *ctx, const char *s, size_t n)
 {
-	unsigned char c = s[0];
-	size_t n, i;
-	uint32_t v;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
+	jw_raw(ctx, s, n);
 }
 
 /* The escaped body (no quotes) of at most max bytes of str (stops at NUL). */
 static void jw_esc(struct jw *w, const char *str, size_t max)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, avail, n;
-	char esc[8];
-	uint32_t cp;
-
-	avail = strnlen(str, max);
-	while (i < avail) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			jw_raw(w, esc, 2);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			switch (c) {
-			case '\n':
-				jw_raw(w, "\\n", 2);
-				break;
-			case '\r':
-				jw_raw(w, "\\r", 2);
-				break;
-			case '\t':
-				jw_raw(w, "\\t", 2);
-				break;
-			case '\b':
-				jw_raw(w, "\\b", 2);
-				break;
-			case '\f':
-				jw_raw(w, "\\f", 2);
-				break;
-			default:
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				jw_raw(w, esc, 6);
-			}
-			i++;
-		} else if (c < 0x80) {
-			size_t j = i + 1;
-
-			/* Copy a run of plain ASCII at once. */
-			while (j < avail && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' &&
-			       s[j] != '\\')
-				j++;
-			jw_raw(w, (const char *)s + i, j - i);
-			i = j;
-		} else {
-			n = utf8_seq(s + i, avail - i, &cp);
-			if (!n) {
-				jw_raw(w, "\\ufffd", 6);
-				i++;
-			} else if (cp == 0x2028 || cp == 0x2029) {
-				jw_raw(w, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
-				i += n;
-			} else {
-				jw_raw(w, (const char *)s + i, n);
-				i += n;
-			}
-		}
-	}
+	sw_json__escape(str, strnlen(str, max), jw_put, w);
 }
 
 /* A quoted, escaped string. */
@@ -423,6 +336,14 @@ static int wants_first_seen(const struct sw_alert *a)
 
 /* ---- DESIGN.md JSON ---- */
 
+static void container_obj(struct jw *w, const struct sw_alert *a)
+{
+	jw_ostart(w, "container");
+	jw_kstr(w, "id", a->container.id);
+	jw_kstr(w, "runtime", a->container.runtime);
+	jw_close(w, '}');
+}
+
 int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 {
 	struct jw w = {.buf = buf, .size = size};
@@ -460,6 +381,10 @@ int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 		jw_close(&w, ']');
 		jw_close(&w, '}');
 	}
+	if (a->cgroup[0])
+		jw_kstr(&w, "cgroup", a->cgroup);
+	if (a->has_container)
+		container_obj(&w, a);
 	if (a->has_session)
 		session_obj(&w, a);
 	if (wants_first_seen(a))
@@ -655,6 +580,12 @@ static void ocsf_process(struct jw *w, const struct sw_alert *a)
 		jw_ku64(w, "type_id", 1);
 		jw_close(w, '}');
 	}
+	if (a->has_container) {
+		jw_ostart(w, "container");
+		jw_kstr(w, "uid", a->container.id);
+		jw_kstr(w, "runtime", a->container.runtime);
+		jw_close(w, '}');
+	}
 	jw_ostart(w, "parent_process");
 	jw_ku64(w, "pid", a->process.ppid);
 	jw_close(w, '}');
@@ -828,6 +759,9 @@ int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size)
 		}
 		jw_close(&w, ']');
 	}
+	/* OCSF's process has a container but no cgroup. */
+	if (a->cgroup[0])
+		jw_kstr(&w, "cgroup", a->cgroup);
 	if (a->has_session)
 		session_obj(&w, a);
 	if (wants_first_seen(a))

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "artifact.h"
+#include "container.h"
 
 enum sw_alert_kind {
 	SW_ALERT_SECRET_SPREAD = 0,
@@ -69,6 +70,10 @@ struct sw_alert {
 	struct sw_artifact artifact;
 	int has_process;
 	struct sw_alert_process process;
+	/* the process's cgroup v2 path ("" unknown) and the container it names, if any */
+	char cgroup[1024];
+	int has_container;
+	struct sw_container container;
 	int has_session;
 	struct sw_alert_session session;
 	int first_seen;
@@ -84,6 +89,9 @@ struct sw_alert {
 		uint64_t count;
 	} gaps[8]; /* coverage_gap counts by kind */
 };
+
+/* Sets the cgroup path and the container it names (container.h). NULL clears both. */
+void sw_alert__set_cgroup(struct sw_alert *a, const char *path);
 
 const char *sw_alert__kind_name(enum sw_alert_kind k);
 const char *sw_alert__severity_name(enum sw_severity s);

@@ -64,6 +64,7 @@ void sw_alertbuild__process(struct sw_alert *a, const struct sw_hdr *h, const st
 	if (!pr)
 		return;
 	snprintf(a->process.exe, sizeof(a->process.exe), "%s", pr->exe);
+	sw_alert__set_cgroup(a, pr->cgroup);
 	s = pr->args;
 	end = pr->args + pr->args_len;
 	while (s < end && n < SW_ARGV_MAX) {

@@ -9,6 +9,7 @@
 #define SW_DEFAULT_RUN_DIR   "/run/sprawlwatch"
 #define SW_DEFAULT_ALERTS    "/var/log/sprawlwatch/alerts.jsonl"
 #define SW_DEFAULT_PIN_DIR   "/sys/fs/bpf/sprawlwatch"
+#define SW_DEFAULT_CONFIG    "/etc/sprawlwatch/sprawlwatchd.yaml"
 
 struct sw_paths {
 	char state_dir[1024];

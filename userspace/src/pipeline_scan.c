@@ -400,6 +400,7 @@ int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *com
 	struct hits *hs = &p->hits;
 	struct sw_stream *st;
 	size_t len;
+	int e;
 
 	for (; s < end; s += len + 1) {
 		len = strnlen(s, end - s);
@@ -416,5 +417,11 @@ int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *com
 
 	if (h->session_id)
 		pl_session(p, h->session_id, h->tgid, rec_time(p, h->ktime));
-	return store_proc(p, h, comm, ev->path, ev->path_len, ev->args, ev->args_len);
+	/* Only a cgroup (the source tells it after an exec): the image stays the exec's. */
+	if (!ev->path_len && !ev->args_len && sw_pipeline__knows(p, h->tgid))
+		return sw_proctab__set_cgroup(p->pt, h->tgid, ev->cgroup, ev->cgroup_len);
+	e = store_proc(p, h, comm, ev->path, ev->path_len, ev->args, ev->args_len);
+	if (!e && ev->cgroup_len)
+		e = sw_proctab__set_cgroup(p->pt, h->tgid, ev->cgroup, ev->cgroup_len);
+	return e;
 }

@@ -26,8 +26,8 @@ void sw_policy__defaults(struct sw_policy *p)
 	p->flood_burst = 20;
 	p->flood_per_minute = 120;
 	p->flood_summary_s = 10;
-	p->capture_max_bytes = 1u << 20;
-	p->ringbuf_bytes = 16u << 20;
+	p->capture_max_bytes = SW_POLICY_MAX_BYTES_DEFAULT;
+	p->ringbuf_bytes = (uint64_t)SW_POLICY_RINGBUF_DEFAULT_MB << 20;
 	p->readback_max_bytes = 64ull << 20;
 	p->hold_ms = 500;
 	p->learned_max = 10000;

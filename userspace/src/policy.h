@@ -19,6 +19,10 @@ enum sw_place {
 	SW_PLACE__COUNT,
 };
 
+/* Defaults that --help states too (policy.c uses them; see sw_policy__defaults). */
+#define SW_POLICY_RINGBUF_DEFAULT_MB 16
+#define SW_POLICY_MAX_BYTES_DEFAULT  1048576
+
 /* Bounds of the knobs, shared by the policy parser and the daemon's flags. */
 #define SW_POLICY_MAX_BYTES_MIN 4096u
 #define SW_POLICY_MAX_BYTES_MAX (32u << 20)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "procfs.h"
 
 #define LINK_MAX_LEN 4096
@@ -42,6 +43,23 @@ char *sw_procfs__cmdline(uint32_t pid, size_t *len)
 			*len = n;
 	}
 	return buf;
+}
+
+char *sw_procfs__cgroup(uint32_t pid)
+{
+	char path[64], buf[4096], cg[SW_PROCFS_CGROUP_MAX];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	if (n <= 0 || sw_container__cgroup_v2(buf, n, cg, sizeof(cg)) < 0)
+		cg[0] = 0;
+	return strdup(cg);
 }
 
 char *sw_procfs__fd_path(uint32_t pid, int fd)

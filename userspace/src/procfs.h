@@ -8,13 +8,17 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define SW_PROCFS_FDS_MAX  4096 /* fds looked at per process */
-#define SW_PROCFS_PIDS_MAX 8192 /* processes looked at per /proc walk */
+#define SW_PROCFS_FDS_MAX    4096 /* fds looked at per process */
+#define SW_PROCFS_PIDS_MAX   8192 /* processes looked at per /proc walk */
+#define SW_PROCFS_CGROUP_MAX 1024 /* a cgroup path; a longer one is not kept */
 
 /* /proc/PID/exe, or "" (malloc'd; NULL only without memory). */
 char *sw_procfs__exe(uint32_t pid);
 /* /proc/PID/cmdline (NUL-separated, at most 4096 bytes; malloc'd, *len set). */
 char *sw_procfs__cmdline(uint32_t pid, size_t *len);
+/* pid's cgroup v2 path (/proc/PID/cgroup "0::" line), or "" (malloc'd; NULL only without
+ * memory). */
+char *sw_procfs__cgroup(uint32_t pid);
 /* The absolute path of pid's fd, or NULL (malloc'd). */
 char *sw_procfs__fd_path(uint32_t pid, int fd);
 /* A process other than exclude that holds a read end of pipe inode ino, or 0. */

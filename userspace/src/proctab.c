@@ -29,6 +29,7 @@ struct sw_proctab *sw_proctab__new(void)
 
 static void proc_free(struct sw_proc *p)
 {
+	free(p->cgroup);
 	free(p->exe);
 	free(p->args);
 	free(p);
@@ -207,8 +208,10 @@ int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uin
 	c->uid = uid;
 	snprintf(c->comm, sizeof(c->comm), "%s", comm);
 	c->exe = strdup(pp && pp->exe ? pp->exe : "");
+	/* A child starts in its parent's cgroup. */
+	c->cgroup = strdup(pp && pp->cgroup ? pp->cgroup : "");
 	c->args = malloc(pp && pp->args_len ? pp->args_len : 1);
-	if (!c->exe || !c->args) {
+	if (!c->exe || !c->args || !c->cgroup) {
 		sw_proctab__exit(pt, child);
 		return -ENOMEM;
 	}
@@ -306,8 +309,9 @@ const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint
 	p->uid = uid;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	p->exe = strdup("");
+	p->cgroup = strdup("");
 	p->args = malloc(1);
-	if (!p->exe || !p->args) {
+	if (!p->exe || !p->args || !p->cgroup) {
 		sw_proctab__exit(pt, tgid);
 		return NULL;
 	}
@@ -340,4 +344,19 @@ void sw_proctab__each_proc(const struct sw_proctab *pt,
 size_t sw_proctab__count(const struct sw_proctab *pt)
 {
 	return pt->nprocs;
+}
+
+int sw_proctab__set_cgroup(struct sw_proctab *pt, uint32_t tgid, const char *cg, size_t len)
+{
+	struct sw_proc *p = *proc_slot(pt, tgid);
+	char *c;
+
+	if (!p)
+		return -ENOENT;
+	c = strndup(cg, len);
+	if (!c)
+		return -ENOMEM;
+	free(p->cgroup);
+	p->cgroup = c;
+	return 0;
 }

@@ -13,8 +13,9 @@
 struct sw_proc {
 	uint32_t tgid, ppid, uid;
 	char comm[16];
-	char *exe;  /* "" when unknown */
-	char *args; /* NUL-separated argv */
+	char *exe;    /* "" when unknown */
+	char *args;   /* NUL-separated argv */
+	char *cgroup; /* cgroup v2 path, "" when unknown (from proc records) */
 	size_t args_len;
 	uint64_t session_id;
 	struct sw_proc *next;
@@ -56,6 +57,8 @@ const struct sw_proc *sw_proctab__find(const struct sw_proctab *pt, uint32_t tgi
 /* The exe of tgid, also shortly after it exited (the last SW_PROCTAB_RECENT exits are
  * remembered: a pipe's reader has often exited by the time its writer is reported). */
 const char *sw_proctab__exe(const struct sw_proctab *pt, uint32_t tgid);
+/* The process's cgroup (from a proc record). 0, -ENOENT (unknown process) or -ENOMEM. */
+int sw_proctab__set_cgroup(struct sw_proctab *pt, uint32_t tgid, const char *cg, size_t len);
 
 /* Iteration for status: calls fn for every session, then for each of its processes. */
 void sw_proctab__each_session(const struct sw_proctab *pt,

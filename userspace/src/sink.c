@@ -193,6 +193,22 @@ struct sw_sink *sw_sink__callback(void (*fn)(const char *json, size_t len, void 
 	return s;
 }
 
+struct sw_sink *sw_sink__alert_fn(void (*fn)(const struct sw_alert *a, void *ctx), void *ctx)
+{
+	struct sw_sink *s;
+
+	if (!fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = sink_new(K_ALERT_FN, SW_FMT_JSON);
+	if (!s)
+		return NULL;
+	s->alert_fn = fn;
+	s->ctx = ctx;
+	return s;
+}
+
 /* ---- common ---- */
 
 int sw_sink__emit(struct sw_sink *s, const struct sw_alert *a)
@@ -215,6 +231,10 @@ int sw_sink__emit(struct sw_sink *s, const struct sw_alert *a)
 			return n;
 		}
 		s->fn(s->buf, (size_t)n, s->ctx);
+		s->st.sent++;
+		return 0;
+	case K_ALERT_FN:
+		s->alert_fn(a, s->ctx);
 		s->st.sent++;
 		return 0;
 	}

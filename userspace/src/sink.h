@@ -45,6 +45,10 @@ struct sw_sink *sw_sink__hook(char *const argv[], int timeout_ms);
 struct sw_sink *sw_sink__callback(void (*fn)(const char *json, size_t len, void *ctx), void *ctx,
 				  enum sw_sink_format fmt);
 
+/* The alert itself, unencoded, to a caller's function (the metrics count kinds and
+ * severities). */
+struct sw_sink *sw_sink__alert_fn(void (*fn)(const struct sw_alert *a, void *ctx), void *ctx);
+
 /* 0, or a negative errno when this alert was not delivered (also counted in the stats). */
 int sw_sink__emit(struct sw_sink *s, const struct sw_alert *a);
 /* File sink: reopen the path (logrotate moved it). Others: no-op. */

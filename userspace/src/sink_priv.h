@@ -11,7 +11,7 @@
 
 #include "sink.h"
 
-enum sink_kind { K_FILE, K_SYSLOG, K_HOOK, K_CALLBACK };
+enum sink_kind { K_FILE, K_SYSLOG, K_HOOK, K_CALLBACK, K_ALERT_FN };
 
 /* One syslog message. Stream transports get the octet-counting prefix at send time: whether
  * a unix socket is a stream or datagram one is only known once connected. */
@@ -71,6 +71,7 @@ struct sw_sink {
 
 	/* callback */
 	void (*fn)(const char *json, size_t len, void *ctx);
+	void (*alert_fn)(const struct sw_alert *a, void *ctx);
 	void *ctx;
 };
 
