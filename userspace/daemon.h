@@ -78,7 +78,7 @@ struct daemon {
 	void *readbuf;	/* source: one data record of read-back bytes, wiped after use */
 	void *rulesbuf; /* source: the rules record */
 	uint64_t requests_lost;
-	uint64_t ticked; /* ticks fed: the first says a daemon started */
+	uint64_t ticked;	 /* ticks fed: the first says a daemon started */
 	struct sw_request *reqq; /* source: requests waiting for an answer */
 	size_t reqhead, nreq, reqcap;
 

@@ -146,9 +146,11 @@ static void test_readme_and_help_agree(void **state)
 	n = fread(help, 1, 65535, f);
 	assert_true(n > 0);
 	assert_int_equal(pclose(f), 0);
-	snprintf(want, sizeof(want), "(default %llu,", (unsigned long long)(p.ringbuf_bytes >> 20));
+	snprintf(want, sizeof(want), "(default: the policy's, %llu)",
+		 (unsigned long long)(p.ringbuf_bytes >> 20));
 	assert_non_null(strstr(strstr(help, "--ringbuf-mb"), want));
-	snprintf(want, sizeof(want), "(default %llu,", (unsigned long long)p.capture_max_bytes);
+	snprintf(want, sizeof(want), "(default: the policy's, %llu)",
+		 (unsigned long long)p.capture_max_bytes);
 	assert_non_null(strstr(strstr(help, "--max-bytes"), want));
 	free(help);
 }

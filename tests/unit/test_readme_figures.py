@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """README's figures about defaults agree with their one source of truth: rules/policy.yaml
-(the compiled-in policy: flood burst and rate, capture size), bpf/sprawl_events.h (the chunk
-size) and userspace/daemon.h (the rename hold). A README that drifts from the code fails here
+(the compiled-in policy: flood burst and rate, capture size, the rename hold) and
+bpf/sprawl_events.h (the chunk size). A README that drifts from the code fails here
 (STYLE.md rule 13)."""
 import os
 import re
@@ -27,12 +27,11 @@ def main():
     readme = " ".join(read("README.md").split())  # line breaks do not matter
     policy = read("rules/policy.yaml")
     events = read("bpf/sprawl_events.h")
-    daemon = read("userspace/daemon.h")
     burst = int(one(r"flood:\s*\n\s*burst:\s*(\d+)", policy, "policy burst"))
     per_min = int(one(r"flood:\s*\n\s*burst:\s*\d+\s*\n\s*per_minute:\s*(\d+)", policy, "policy per_minute"))
-    max_bytes = int(one(r"max_bytes:\s*(\d+)", policy, "policy max_bytes"))
+    max_bytes = int(one(r"\n  max_bytes:\s*(\d+)", policy, "policy max_bytes"))
     chunk = int(one(r"#define SW_CHUNK\s+(\d+)", events, "SW_CHUNK"))
-    hold_ms = int(one(r"#define HOLD_MS\s+(\d+)", daemon, "HOLD_MS"))
+    hold_ms = int(one(r"\n  hold_ms:\s*(\d+)", policy, "policy hold_ms"))
     checks = [
         ("flood burst", int(one(r"allows a burst \((\d+)\)", readme, "README burst")), burst),
         ("flood rate per minute", int(one(r"then a rate \((\d+)/min\)", readme, "README rate")), per_min),
