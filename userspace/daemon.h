@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "rules.h"
 #include "sink.h"
+#include "sink_clickhouse.h"
 #include "tracelog.h"
 
 #define CLIENTS_MAX	 64
@@ -37,11 +38,15 @@ struct daemon {
 	const char *alerts_path;
 	const char *rules_dir;
 	const char *syslog_addr;
+	const char *clickhouse_url;
 	char *hook_argv[HOOK_ARGS_MAX + 2];
 	int hook_argc;
 	int hook_timeout_ms;
 	struct sw_rules *rules;
-	struct sw_sink *syslog_sink, *hook_sink;
+	struct sw_sink *syslog_sink, *hook_sink, *ch_sink;
+	struct sw_clickhouse *ch;
+	uint64_t ch_failures; /* delivery failures seen at the last check */
+	int ch_failing;
 	unsigned int ticks;
 	enum sw_sink_format fmt;
 	int verbose;

@@ -48,6 +48,9 @@ static const char usage[] =
 	"                    alerts also go to stdout unless FILE is '-' (stdout only)\n"
 	"  --format json|ocsf  alert encoding (default json)\n"
 	"  --syslog ADDR     also send alerts as RFC 5424 syslog: tcp:HOST:PORT or unix:/PATH\n"
+	"  --clickhouse URL  also deliver alerts to ClickHouse's HTTP interface (e.g.\n"
+	"                    http://127.0.0.1:8123), table sprawlwatch.alerts, spooled under\n"
+	"                    the state dir while it is away\n"
 	"  --hook PROG       also run PROG (no shell) for each alert, its JSON on stdin\n"
 	"  --hook-arg ARG    an argument for PROG (repeatable, in order)\n"
 	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
@@ -303,6 +306,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"trace-dir", required_argument, NULL, 't'},
 		{"syslog", required_argument, NULL, 'S'},
+		{"clickhouse", required_argument, NULL, 'C'},
 		{"hook", required_argument, NULL, 'H'},
 		{"hook-arg", required_argument, NULL, 'A'},
 		{"hook-timeout-ms", required_argument, NULL, 'T'},
@@ -349,6 +353,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'S':
 			d->syslog_addr = optarg;
+			break;
+		case 'C':
+			d->clickhouse_url = optarg;
 			break;
 		case 'H':
 			if (d->hook_argc) {
@@ -411,6 +418,67 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	return 0;
 }
 
+/* ClickHouse: a spool under the state dir, drained by the sink's own thread. */
+static int open_clickhouse(struct daemon *d)
+{
+	struct sw_clickhouse_opts o = {.url = d->clickhouse_url};
+	char dir[1100];
+
+	snprintf(dir, sizeof(dir), "%s/clickhouse", d->paths.state_dir);
+	o.spool_dir = dir;
+	d->ch = sw_clickhouse__new(&o);
+	if (d->ch)
+		d->ch_sink = sw_sink__callback(sw_clickhouse__deliver, d->ch, SW_FMT_JSON);
+	if (!d->ch || !d->ch_sink) {
+		logmsg("--clickhouse %s: %s (expected http://HOST:PORT; spool %s)",
+		       d->clickhouse_url, strerror(errno), dir);
+		return -1;
+	}
+	sw_pipeline__add_sink(d->pl, d->ch_sink);
+	return 0;
+}
+
+/* Alerts the spool refused (full) are loss: one coverage_gap says how many, to every sink. */
+static void check_clickhouse(struct daemon *d)
+{
+	struct sw_sink *all[] = {d->file_sink,	 d->stdout_sink, d->ctl_sink,
+				 d->syslog_sink, d->hook_sink,	 d->ch_sink};
+	struct sw_clickhouse_stats st;
+	uint64_t n = sw_clickhouse__take_refused(d->ch);
+	struct sw_alert *a;
+	size_t i;
+
+	/* Said once when delivery starts failing and once when it recovers, not per retry. */
+	sw_clickhouse__stats(d->ch, &st);
+	if (st.failures != d->ch_failures && !d->ch_failing) {
+		logmsg("clickhouse: %s; alerts stay spooled (%llu bytes) until it answers",
+		       st.last_error, (unsigned long long)st.pending);
+		d->ch_failing = 1;
+	} else if (d->ch_failing && st.failures == d->ch_failures && !st.pending) {
+		logmsg("clickhouse: delivering again (%llu alerts delivered)",
+		       (unsigned long long)st.delivered);
+		d->ch_failing = 0;
+	}
+	d->ch_failures = st.failures;
+	if (!n || !(a = calloc(1, sizeof(*a))))
+		return;
+	a->time_us = now_us();
+	a->kind = SW_ALERT_COVERAGE_GAP;
+	a->severity = sw_alert__default_severity(SW_ALERT_COVERAGE_GAP, SW_ART__COUNT);
+	gethostname(a->host, sizeof(a->host) - 1);
+	a->ngaps = 1;
+	snprintf(a->gaps[0].what, sizeof(a->gaps[0].what), "clickhouse_spool_full");
+	a->gaps[0].count = n;
+	snprintf(a->message, sizeof(a->message),
+		 "%llu alert(s) not delivered to ClickHouse: the spool %.300s/clickhouse was full "
+		 "or not writable",
+		 (unsigned long long)n, d->paths.state_dir);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i])
+			sw_sink__emit(all[i], a);
+	free(a);
+}
+
 static int open_sinks(struct daemon *d)
 {
 	char dir[1100], *slash;
@@ -456,6 +524,8 @@ static int open_sinks(struct daemon *d)
 		}
 		sw_pipeline__add_sink(d->pl, d->hook_sink);
 	}
+	if (d->clickhouse_url && open_clickhouse(d))
+		return -1;
 	return 0;
 }
 
@@ -591,6 +661,8 @@ static void on_timer(struct daemon *d)
 	reload_secrets(d, 0);
 	sw_registry__flush(d->reg);
 	poll_sinks(d);
+	if (d->ch)
+		check_clickhouse(d);
 }
 
 static int run_loop(struct daemon *d)
@@ -784,6 +856,11 @@ cleanup:
 	sw_sink__free(d->file_sink);
 	sw_sink__free(d->syslog_sink);
 	sw_sink__free(d->hook_sink);
+	/* What is still spooled waits for the next start; a short wait sends most of it now. */
+	if (d->ch && sw_clickhouse__flush(d->ch, 2000))
+		logmsg("clickhouse: undelivered alerts stay spooled for the next start");
+	sw_sink__free(d->ch_sink);
+	sw_clickhouse__free(d->ch);
 	sw_tracelog_writer__free(d->trace); /* flushes */
 	sw_rules__free(d->rules);
 	sw_registry__free(d->reg);

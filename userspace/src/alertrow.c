@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Reads an alert JSON line into typed fields, with json-c (a library, not a hand-written
+ * parser; it keeps 64-bit unsigned numbers such as session ids whole). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "alertrow.h"
+
+static json_object *get(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+
+	return json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+static void copy(char *dst, size_t cap, json_object *o, const char *k)
+{
+	snprintf(dst, cap, "%s", str(o, k));
+}
+
+static uint64_t num(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+
+	return json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : 0;
+}
+
+uint64_t sw_alertrow__time_us(const char *s)
+{
+	struct tm tm = {0};
+	unsigned int us = 0;
+	time_t t;
+	int n = 0;
+
+	if (!s ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%6uZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us, &n) != 7 ||
+	    !n || s[n])
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	if (t < 0)
+		return 0;
+	return (uint64_t)t * 1000000 + us;
+}
+
+static void artifact_label(json_object *art, char *out, size_t cap)
+{
+	const char *type = str(art, "type");
+
+	if (!strcmp(type, "socket"))
+		snprintf(out, cap, "%s %s", str(art, "proto"), str(art, "peer"));
+	else if (!strcmp(type, "exec_arg"))
+		snprintf(out, cap, "%s argv[%llu]", str(art, "path"),
+			 (unsigned long long)num(art, "index"));
+	else if (!strcmp(type, "exec_env"))
+		snprintf(out, cap, "%s env %s", str(art, "path"), str(art, "name"));
+	else if (!strcmp(type, "pipe"))
+		snprintf(out, cap, "pipe to %s", str(art, "reader_exe"));
+	else if (!strcmp(type, "tls") && *str(art, "sni"))
+		snprintf(out, cap, "%s (%s)", str(art, "peer"), str(art, "sni"));
+	else if (!strcmp(type, "tls"))
+		snprintf(out, cap, "%s", str(art, "peer"));
+	else
+		snprintf(out, cap, "%s", str(art, "path"));
+}
+
+int sw_alertrow__parse(const char *json, size_t len, struct sw_alertrow *row)
+{
+	json_tokener *tok;
+	json_object *root, *o;
+
+	memset(row, 0, sizeof(*row));
+	if (len > (1u << 24))
+		return -EBADMSG;
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, json, (int)len);
+	json_tokener_free(tok);
+	if (!json_object_is_type(root, json_type_object) || !*str(root, "time") ||
+	    !*str(root, "kind")) {
+		json_object_put(root);
+		return -EBADMSG;
+	}
+	row->time_us = sw_alertrow__time_us(str(root, "time"));
+	copy(row->host, sizeof(row->host), root, "host");
+	copy(row->kind, sizeof(row->kind), root, "kind");
+	copy(row->severity, sizeof(row->severity), root, "severity");
+	o = get(root, "secret");
+	if (json_object_is_type(o, json_type_object)) {
+		copy(row->secret_id, sizeof(row->secret_id), o, "id");
+		copy(row->secret_name, sizeof(row->secret_name), o, "name");
+		copy(row->variant, sizeof(row->variant), o, "variant");
+	}
+	o = get(root, "artifact");
+	if (json_object_is_type(o, json_type_object)) {
+		copy(row->artifact_type, sizeof(row->artifact_type), o, "type");
+		artifact_label(o, row->artifact, sizeof(row->artifact));
+	}
+	o = get(root, "session");
+	if (json_object_is_type(o, json_type_object)) {
+		row->session_id = num(o, "id");
+		copy(row->agent, sizeof(row->agent), o, "agent");
+		row->root_pid = (uint32_t)num(o, "root_pid");
+		copy(row->root_exe, sizeof(row->root_exe), o, "root_exe");
+	}
+	o = get(root, "process");
+	if (json_object_is_type(o, json_type_object)) {
+		row->pid = (uint32_t)num(o, "pid");
+		copy(row->comm, sizeof(row->comm), o, "comm");
+		copy(row->exe, sizeof(row->exe), o, "exe");
+	}
+	o = get(root, "origin");
+	if (json_object_is_type(o, json_type_object))
+		copy(row->origin, sizeof(row->origin), o, "path");
+	row->count = num(root, "count");
+	o = get(root, "first_seen");
+	row->first_seen = json_object_is_type(o, json_type_boolean) && json_object_get_boolean(o);
+	json_object_put(root);
+	return 0;
+}
