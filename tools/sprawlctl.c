@@ -51,6 +51,9 @@ static const char usage[] =
 	"                                    files and in running agents' environments\n"
 	"  secrets list                      names, ids, lengths and origins (never values)\n"
 	"  secrets rm NAME                   stop tracking a secret\n"
+	"  secrets export FILE               the fingerprint set for the other hosts of a fleet\n"
+	"                                    (no key, no value; MAC'd with the key)\n"
+	"  secrets import FILE               merge a set exported on a host with the same key\n"
 	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
 	"  watch PID                         make a running process a session root (root)\n"
 	"  status [--json]                   what the daemon is watching\n"
@@ -494,7 +497,11 @@ static int cmd_secrets(int argc, char **argv)
 		return cmd_secrets_rm(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "discover"))
 		return cmd_secrets_discover(argc - 1, argv + 1);
-	err("usage: secrets add|import-env|discover|list|rm ...");
+	if (argc >= 2 && !strcmp(argv[1], "export"))
+		return cmd_secrets_export(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "import"))
+		return cmd_secrets_import(argc - 1, argv + 1);
+	err("usage: secrets add|import-env|discover|list|rm|export|import ...");
 	return -EINVAL;
 }
 
