@@ -3,6 +3,7 @@
  * parser; it keeps 64-bit unsigned numbers such as session ids whole). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,25 +57,57 @@ uint64_t sw_alertrow__time_us(const char *s)
 	return (uint64_t)t * 1000000 + us;
 }
 
+void sw_alertrow__label(const struct sw_artifact *t, char *out, size_t cap)
+{
+	switch (t->type) {
+	case SW_ART_SOCKET:
+		snprintf(out, cap, "%s %s", t->proto, t->peer);
+		break;
+	case SW_ART_EXEC_ARG:
+		snprintf(out, cap, "%s argv[%u]", t->path, t->index);
+		break;
+	case SW_ART_EXEC_ENV:
+		snprintf(out, cap, "%s env %s", t->path, t->name);
+		break;
+	case SW_ART_PIPE:
+		snprintf(out, cap, "pipe to %s", t->reader_exe);
+		break;
+	case SW_ART_TLS:
+		if (t->sni[0])
+			snprintf(out, cap, "%s (%s)", t->peer, t->sni);
+		else
+			snprintf(out, cap, "%s", t->peer);
+		break;
+	default:
+		snprintf(out, cap, "%s", t->path);
+	}
+}
+
+/* The alert's artifact object back into the struct, as far as the label needs it. */
 static void artifact_label(json_object *art, char *out, size_t cap)
 {
+	static const char *const types[SW_ART__COUNT] = {"file", "socket", "exec_arg", "exec_env",
+							 "pipe", "tty",	   "tls"};
+	struct sw_artifact *t = calloc(1, sizeof(*t));
 	const char *type = str(art, "type");
+	unsigned int i;
 
-	if (!strcmp(type, "socket"))
-		snprintf(out, cap, "%s %s", str(art, "proto"), str(art, "peer"));
-	else if (!strcmp(type, "exec_arg"))
-		snprintf(out, cap, "%s argv[%llu]", str(art, "path"),
-			 (unsigned long long)num(art, "index"));
-	else if (!strcmp(type, "exec_env"))
-		snprintf(out, cap, "%s env %s", str(art, "path"), str(art, "name"));
-	else if (!strcmp(type, "pipe"))
-		snprintf(out, cap, "pipe to %s", str(art, "reader_exe"));
-	else if (!strcmp(type, "tls") && *str(art, "sni"))
-		snprintf(out, cap, "%s (%s)", str(art, "peer"), str(art, "sni"));
-	else if (!strcmp(type, "tls"))
-		snprintf(out, cap, "%s", str(art, "peer"));
-	else
+	if (!t) {
 		snprintf(out, cap, "%s", str(art, "path"));
+		return;
+	}
+	for (i = 0; i < SW_ART__COUNT; i++)
+		if (!strcmp(type, types[i]))
+			t->type = (uint8_t)i;
+	snprintf(t->path, sizeof(t->path), "%s", str(art, "path"));
+	snprintf(t->proto, sizeof(t->proto), "%s", str(art, "proto"));
+	snprintf(t->peer, sizeof(t->peer), "%s", str(art, "peer"));
+	snprintf(t->sni, sizeof(t->sni), "%s", str(art, "sni"));
+	snprintf(t->name, sizeof(t->name), "%s", str(art, "name"));
+	snprintf(t->reader_exe, sizeof(t->reader_exe), "%s", str(art, "reader_exe"));
+	t->index = (uint32_t)num(art, "index");
+	sw_alertrow__label(t, out, cap);
+	free(t);
 }
 
 int sw_alertrow__parse(const char *json, size_t len, struct sw_alertrow *row)

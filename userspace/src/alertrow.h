@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "artifact.h"
+
 #define SW_ALERTROW_STR 4200 /* a path plus a short prefix */
 
 struct sw_alertrow {
@@ -38,6 +40,8 @@ struct sw_alertrow {
 /* Fills row from one alert JSON line (sprawlwatch's own format; missing fields stay empty).
  * 0, or -EBADMSG when the line is not a JSON object with time and kind. */
 int sw_alertrow__parse(const char *json, size_t len, struct sw_alertrow *row);
+/* The one-line label of a place (the `artifact` field above), from the artifact itself. */
+void sw_alertrow__label(const struct sw_artifact *t, char *out, size_t cap);
 /* "2026-11-29T18:00:00.123456Z" to unix microseconds; 0 when malformed. */
 uint64_t sw_alertrow__time_us(const char *rfc3339);
 

@@ -23,6 +23,7 @@
 #include "pipeline.h"
 #include "procfs.h"
 #include "ratelimit.h"
+#include "summary.h"
 #include "rescan.h"
 #include "rules.h"
 #include "detect.h"
@@ -76,6 +77,7 @@ struct sw_pipeline {
 	uint64_t dropped_matches;
 	const struct sw_rules *rules;
 	struct sw_ratelimit *rl;
+	struct sw_summary *sum; /* per-session accounting for session_summary alerts */
 	struct sw_alertq *q;
 	struct sw_rescan *rescan;
 	uint64_t hold_us;
@@ -161,7 +163,8 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->q = sw_alertq__new(HELD_MAX);
 	p->rescan = sw_rescan__new();
 	p->readbuf = malloc(READ_CHUNK);
-	if (!p->pt || !p->set || !p->m || !p->rl || !p->q || !p->rescan || !p->readbuf) {
+	p->sum = sw_summary__new();
+	if (!p->pt || !p->set || !p->m || !p->rl || !p->q || !p->rescan || !p->readbuf || !p->sum) {
 		sw_pipeline__free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -196,6 +199,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_secretset__free(p->set);
 	sw_proctab__free(p->pt);
 	sw_ratelimit__free(p->rl);
+	sw_summary__free(p->sum);
 	sw_alertq__free(p->q);
 	sw_rescan__free(p->rescan);
 	free(p->readbuf);
@@ -256,6 +260,7 @@ static void emit(const struct sw_alert *a, void *ctx)
 	for (i = 0; i < p->nsinks; i++)
 		sw_sink__emit(p->sinks[i], a);
 	p->st.alerts++;
+	sw_summary__feed(p->sum, a);
 }
 
 static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kdev, uint64_t ino,
@@ -1059,10 +1064,17 @@ void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint
 static void on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	struct rescan_ctx c = {.p = p, .ev = ev};
+	const struct sw_session *s;
+	uint64_t sid;
 
 	c.pr = sw_proctab__find(p->pt, ev->hdr->tgid);
+	sid = c.pr ? c.pr->session_id : 0;
 	sw_rescan__take(p->rescan, ev->hdr->tgid, rescan_one, &c);
 	sw_proctab__exit(p->pt, ev->hdr->tgid);
+	/* The session's last process: its summary follows the alerts still held for it. */
+	s = sid ? sw_proctab__find_session(p->pt, sid) : NULL;
+	if (s && s->ended)
+		sw_summary__end(p->sum, sid, now_us());
 }
 
 static void rescan_live(const struct sw_proc *pr, void *ctx)
@@ -1279,6 +1291,9 @@ void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now, int force)
 			 (unsigned long long)sum[i].suppressed);
 		emit(a, p);
 	}
+	/* Sessions that ended before the hold: their held alerts have all left by now. */
+	while (sw_summary__next(p->sum, force ? UINT64_MAX : now - p->hold_us, now, a))
+		emit(a, p);
 }
 
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into)
