@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
 	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
-	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client
+	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client graphviz librsvg2-bin
 
 ifeq ($(V),1)
 Q :=

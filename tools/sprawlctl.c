@@ -64,6 +64,9 @@ static const char usage[] =
 	"  replay TRACE... [--alerts FILE]   the recorded records through the same pipeline, with\n"
 	"                                    a fresh registry: the live run's alerts again\n"
 	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
+	"  trail NAME|ID [--format text|json|dot|svg] [--file ALERTS] [--clickhouse URL]\n"
+	"                                    every place a secret went: origin, sessions,\n"
+	"                                    processes, places with first time and count\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
 	"                                    rules), reporting file:line:col of each error\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
@@ -705,6 +708,7 @@ static const struct cmd {
 	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
 	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
 	{"bench", cmd_bench},	  {"replay", cmd_replay}, {"trace", cmd_trace},
+	{"trail", cmd_trail},
 };
 
 int main(int argc, char **argv)

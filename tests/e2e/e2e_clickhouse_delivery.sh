@@ -133,6 +133,22 @@ Q3=$(readme_sql "hosts with coverage gaps today")
 check "README query 3 (coverage gaps today): this host, one gap" \
 	test "$(ch_query "$Q3 FORMAT TabSeparated" | cut -f1,2)" = "$(hostname)	1"
 
+# 6. The trail of the secret across the fleet, from ClickHouse.
+"$SPRAWLCTL" trail FLEET_TOKEN --clickhouse "$CH_URL" --format json >"$E2E_TMP/fleet_trail.json"
+check "trail --clickhouse: the three places, one session each, from every host's alerts" \
+	python3 - "$E2E_TMP/fleet_trail.json" "$WORK" "$(hostname)" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+work, host = sys.argv[2], sys.argv[3]
+got = sorted((p["host"], p["type"], p["place"], p["count"]) for p in t["places"])
+want = sorted((host, "file", work + "/" + f, 1) for f in ("one.txt", "while_down.txt", "after_restart.txt"))
+assert got == want, got
+assert len(t["sessions"]) == 3 and t["secret"]["name"] == "FLEET_TOKEN", t["sessions"]
+PY
+"$SPRAWLCTL" trail FLEET_TOKEN --clickhouse "$CH_URL" --format svg >"$E2E_TMP/fleet_trail.svg"
+check "trail --clickhouse --format svg renders" rsvg-convert -o "$E2E_TMP/fleet_trail.png" \
+	"$E2E_TMP/fleet_trail.svg"
+
 e2e_stop
 check "the spool holds nothing undelivered after a clean stop" \
 	bash -c "test \"\$(cut -d' ' -f2 '$SPRAWL_STATE_DIR/clickhouse/ack')\" = \

@@ -84,7 +84,7 @@ void sw_alertrow__label(const struct sw_artifact *t, char *out, size_t cap)
 }
 
 /* The alert's artifact object back into the struct, as far as the label needs it. */
-static void artifact_label(json_object *art, char *out, size_t cap)
+static void artifact_label(json_object *art, struct sw_alertrow *row)
 {
 	static const char *const types[SW_ART__COUNT] = {"file", "socket", "exec_arg", "exec_env",
 							 "pipe", "tty",	   "tls"};
@@ -93,7 +93,7 @@ static void artifact_label(json_object *art, char *out, size_t cap)
 	unsigned int i;
 
 	if (!t) {
-		snprintf(out, cap, "%s", str(art, "path"));
+		snprintf(row->artifact, sizeof(row->artifact), "%s", str(art, "path"));
 		return;
 	}
 	for (i = 0; i < SW_ART__COUNT; i++)
@@ -106,7 +106,10 @@ static void artifact_label(json_object *art, char *out, size_t cap)
 	snprintf(t->name, sizeof(t->name), "%s", str(art, "name"));
 	snprintf(t->reader_exe, sizeof(t->reader_exe), "%s", str(art, "reader_exe"));
 	t->index = (uint32_t)num(art, "index");
-	sw_alertrow__label(t, out, cap);
+	t->dev = row->dev = num(art, "dev");
+	t->ino = row->ino = num(art, "ino");
+	sw_alertrow__label(t, row->artifact, sizeof(row->artifact));
+	sw_artifact__key(t, row->artifact_key, sizeof(row->artifact_key));
 	free(t);
 }
 
@@ -142,7 +145,7 @@ int sw_alertrow__parse(const char *json, size_t len, struct sw_alertrow *row)
 	o = get(root, "artifact");
 	if (json_object_is_type(o, json_type_object)) {
 		copy(row->artifact_type, sizeof(row->artifact_type), o, "type");
-		artifact_label(o, row->artifact, sizeof(row->artifact));
+		artifact_label(o, row);
 	}
 	o = get(root, "session");
 	if (json_object_is_type(o, json_type_object)) {

@@ -25,6 +25,11 @@ struct sw_alertrow {
 	 * for an exec argument; "PATH env NAME" for an exec environment variable; "pipe to EXE"
 	 * for a pipe; the peer (and sni) for tls. */
 	char artifact[SW_ALERTROW_STR];
+	uint64_t dev, ino; /* file */
+	/* The registry's key for the place (artifact.h); for a file the inode generation is not
+	 * in the alert: the key ends in ":0" and matches the registry's by its "file:DEV:INO:"
+	 * prefix. */
+	char artifact_key[SW_ARTIFACT_KEY_MAX];
 	uint64_t session_id;
 	char agent[64];
 	uint32_t root_pid;
