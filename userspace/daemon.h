@@ -39,6 +39,7 @@ struct daemon {
 	const char *rules_dir;
 	const char *syslog_addr;
 	const char *clickhouse_url;
+	uint64_t ch_spool_kb; /* 0 = SW_CLICKHOUSE_SPOOL_KB */
 	char *hook_argv[HOOK_ARGS_MAX + 2];
 	int hook_argc;
 	int hook_timeout_ms;

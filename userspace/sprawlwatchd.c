@@ -35,6 +35,9 @@
 #include "secretset.h"
 #include "sink.h"
 
+#define SW_STR_(x) #x
+#define SW_STR(x)  SW_STR_(x)
+
 static const char usage[] =
 	"Usage: sprawlwatchd [OPTION]...\n"
 	"Watch AI agent process trees and alert when a tracked secret lands somewhere new.\n"
@@ -51,16 +54,27 @@ static const char usage[] =
 	"  --clickhouse URL  also deliver alerts to ClickHouse's HTTP interface (e.g.\n"
 	"                    http://127.0.0.1:8123), table sprawlwatch.alerts, spooled under\n"
 	"                    the state dir while it is away\n"
-	"  --hook PROG       also run PROG (no shell) for each alert, its JSON on stdin\n"
-	"  --hook-arg ARG    an argument for PROG (repeatable, in order)\n"
-	"  --hook-timeout-ms N  kill a hook still running after N ms (default 5000)\n"
-	"  --trace-dir DIR   record a trace log there (zlib blocks of protobuf events, secrets\n"
-	"                    redacted) for `sprawlctl replay` and `sprawlctl trace dump`\n"
-	"  --ringbuf-mb N    kernel ring buffer size in MiB, a power of two (default 32)\n"
-	"  --max-bytes N     bytes captured per syscall before a counted truncation (default "
-	"1048576)\n"
-	"  -v, --verbose     log each event summary to stderr (never data)\n"
-	"  -h, --help        show this help\n";
+	"  --clickhouse-spool-kb N  undelivered alerts the spool holds, in KiB, before new\n"
+	"                    ones are refused as a coverage_gap (default " SW_STR(
+		SW_CLICKHOUSE_SPOOL_KB) ")\n"
+					"  --hook PROG       also run PROG (no shell) for each "
+					"alert, its JSON on stdin\n"
+					"  --hook-arg ARG    an argument for PROG (repeatable, in "
+					"order)\n"
+					"  --hook-timeout-ms N  kill a hook still running after N "
+					"ms (default 5000)\n"
+					"  --trace-dir DIR   record a trace log there (zlib blocks "
+					"of protobuf events, secrets\n"
+					"                    redacted) for `sprawlctl replay` and "
+					"`sprawlctl trace dump`\n"
+					"  --ringbuf-mb N    kernel ring buffer size in MiB, a "
+					"power of two (default 32)\n"
+					"  --max-bytes N     bytes captured per syscall before a "
+					"counted truncation (default "
+					"1048576)\n"
+					"  -v, --verbose     log each event summary to stderr "
+					"(never data)\n"
+					"  -h, --help        show this help\n";
 
 uint64_t now_us(void)
 {
@@ -307,6 +321,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"trace-dir", required_argument, NULL, 't'},
 		{"syslog", required_argument, NULL, 'S'},
 		{"clickhouse", required_argument, NULL, 'C'},
+		{"clickhouse-spool-kb", required_argument, NULL, 'K'},
 		{"hook", required_argument, NULL, 'H'},
 		{"hook-arg", required_argument, NULL, 'A'},
 		{"hook-timeout-ms", required_argument, NULL, 'T'},
@@ -356,6 +371,13 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'C':
 			d->clickhouse_url = optarg;
+			break;
+		case 'K':
+			d->ch_spool_kb = strtoull(optarg, &end, 10);
+			if (*end || d->ch_spool_kb < 16 || d->ch_spool_kb > (16ull << 20)) {
+				logmsg("--clickhouse-spool-kb %s: expected 16 to 16777216", optarg);
+				return -1;
+			}
 			break;
 		case 'H':
 			if (d->hook_argc) {
@@ -421,7 +443,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 /* ClickHouse: a spool under the state dir, drained by the sink's own thread. */
 static int open_clickhouse(struct daemon *d)
 {
-	struct sw_clickhouse_opts o = {.url = d->clickhouse_url};
+	struct sw_clickhouse_opts o = {.url = d->clickhouse_url, .spool_max = d->ch_spool_kb << 10};
 	char dir[1100];
 
 	snprintf(dir, sizeof(dir), "%s/clickhouse", d->paths.state_dir);

@@ -73,7 +73,9 @@ check "the daemon said so: failing once, then delivering again" said_so
 # 3. A large write past the capture cap: a coverage_gap, delivered like any alert.
 "$SPRAWLCTL" run -- dd if=/dev/zero of="$WORK/big" bs=64k count=2 status=none
 wait_alerts 1 "a['kind']=='coverage_gap'" 10
-check "the coverage_gap reaches ClickHouse" wait_rows 1 "kind='coverage_gap'" 10
+sleep 1
+GAPS=$(count_alerts "a['kind']=='coverage_gap'") # one, or more on a loaded machine
+check "the coverage_gap reaches ClickHouse ($GAPS)" wait_rows "$GAPS" "kind='coverage_gap'" 10
 
 # 4. A crash between insert and acknowledgement (the ack file set back): the restarted
 # daemon asks which rows ClickHouse has and sends none twice.
@@ -83,6 +85,12 @@ e2e_start --clickhouse "$CH_URL" --max-bytes 4096
 leak "$WORK/after_restart.txt"
 check "a leak after the restart arrives" wait_rows 1 "artifact='$WORK/after_restart.txt'" 20
 sleep 1.5
+# From here on the alert file is final: a clean stop delivers what is still spooled.
+e2e_stop
+check "the spool holds nothing undelivered after a clean stop" \
+	bash -c "test \"\$(cut -d' ' -f2 '$SPRAWL_STATE_DIR/clickhouse/ack')\" = \
+		\"\$(stat -c %s '$SPRAWL_STATE_DIR'/clickhouse/spool-*.jsonl | tail -1)\""
+GAPS=$(count_alerts "a['kind']=='coverage_gap'")
 N_FILE=$(grep -c . "$ALERTS")
 check "count() equals the distinct alerts of the alert file ($N_FILE)" \
 	test "$(ch_query 'SELECT count() FROM sprawlwatch.alerts')" = "$N_FILE"
@@ -128,10 +136,10 @@ check "README query 2 (sessions that spread most): three sessions, one place eac
 	test "$(ch_query "$Q2 FORMAT TabSeparated" | awk -F'\t' '$3=="run" && $4==1 && $5==1' | wc -l)" = 3
 Q2B=$(readme_sql "agents, across the fleet")
 check "README query 2b (agents): run, 3 sessions, 3 spreads, 1 secret" \
-	test "$(ch_query "$Q2B FORMAT TabSeparated")" = "run	3	3	1"
+	test "$(ch_query "$Q2B FORMAT TabSeparated" | grep '^run	')" = "run	3	3	1"
 Q3=$(readme_sql "hosts with coverage gaps today")
-check "README query 3 (coverage gaps today): this host, one gap" \
-	test "$(ch_query "$Q3 FORMAT TabSeparated" | cut -f1,2)" = "$(hostname)	1"
+check "README query 3 (coverage gaps today): this host, its $GAPS gap(s)" \
+	test "$(ch_query "$Q3 FORMAT TabSeparated" | cut -f1,2)" = "$(hostname)	$GAPS"
 
 # 6. The trail of the secret across the fleet, from ClickHouse.
 "$SPRAWLCTL" trail FLEET_TOKEN --clickhouse "$CH_URL" --format json >"$E2E_TMP/fleet_trail.json"
@@ -149,10 +157,6 @@ PY
 check "trail --clickhouse --format svg renders" rsvg-convert -o "$E2E_TMP/fleet_trail.png" \
 	"$E2E_TMP/fleet_trail.svg"
 
-e2e_stop
-check "the spool holds nothing undelivered after a clean stop" \
-	bash -c "test \"\$(cut -d' ' -f2 '$SPRAWL_STATE_DIR/clickhouse/ack')\" = \
-		\"\$(stat -c %s '$SPRAWL_STATE_DIR'/clickhouse/spool-*.jsonl | tail -1)\""
 expect_no_plaintext "$SECRET"
 check "no plaintext in ClickHouse's data dir" bash -c "! grep -rqF -- '$SECRET' '$CH_DIR'"
 ch_stop

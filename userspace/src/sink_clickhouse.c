@@ -709,9 +709,9 @@ static void *deliver_thread(void *arg)
 			advance_file(c, gen);
 			continue;
 		}
-		if (fdatasync(c->rfd)) {
-			/* Not fatal: the rows are in the page cache and go out now. */
-		}
+		/* On disk before they go out; a failure is not fatal (they are in the page cache
+		 * and leave now). */
+		fdatasync(c->rfd);
 		len = (size_t)n;
 		e = c->schema_ok ? 0 : ensure_schema(c);
 		if (!e && c->uncertain) {

@@ -15,9 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bytes of undelivered rows the spool holds before new alerts are refused (counted and
- * reported by the daemon as a coverage_gap). */
-#define SW_CLICKHOUSE_SPOOL_MAX (64ull << 20)
+/* KiB of undelivered rows the spool holds before new alerts are refused (counted and
+ * reported by the daemon as a coverage_gap); sprawlwatchd --clickhouse-spool-kb. */
+#define SW_CLICKHOUSE_SPOOL_KB	65536
+#define SW_CLICKHOUSE_SPOOL_MAX ((uint64_t)SW_CLICKHOUSE_SPOOL_KB << 10)
+
 /* A delivery waits this long for more alerts to join its batch. */
 #define SW_CLICKHOUSE_BATCH_MS 200
 /* Rows and bytes per INSERT at most. */
