@@ -386,11 +386,20 @@ static const char *when(uint64_t us, char out[SW_ALERT_TIME_LEN])
 	return out;
 }
 
-/* Outside text on a terminal: control bytes become '?', so a hostile path cannot steer it. */
+/* Outside text on a terminal: C0 and C1 controls become '?', so a hostile path cannot steer
+ * it (U+0080..U+009F are C2 80..C2 9F in UTF-8; U+009B is a CSI to some terminals). */
 static void put_safe(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (; *u; u++) {
+		if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+			fputc('?', f);
+			u++;
+		} else {
+			fputc(*u < 0x20 || *u == 0x7f ? '?' : *u, f);
+		}
+	}
 }
 
 static size_t host_count(const struct trail *t)
@@ -642,6 +651,13 @@ struct box {
 static void xml_str(FILE *f, const char *s)
 {
 	for (; *s; s++) {
+		/* U+FFFE and U+FFFF (EF BF BE/BF) are not XML characters. */
+		if ((unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbf &&
+		    ((unsigned char)s[2] == 0xbe || (unsigned char)s[2] == 0xbf)) {
+			fputc('?', f);
+			s += 2;
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", f);

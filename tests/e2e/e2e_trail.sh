@@ -94,6 +94,36 @@ assert len(list(root.iter(ns + "path"))) == 8  # origin, 2 sessions, 2 processes
 PY
 check "... and rsvg-convert renders it" rsvg-convert -o "$E2E_TMP/trail.png" "$E2E_TMP/trail.svg"
 
+# Hostile names (a path a process chose) stay text in every rendering.
+python3 - "$E2E_TMP/hostile.jsonl" <<'PY'
+import json, sys
+path = '/tmp/a"b<script>&\\x\u009b31m\u001b[2J\n\uffff</svg>'
+a = {"time": "2026-11-30T10:00:00.000001Z", "kind": "secret_spread", "severity": "high",
+     "host": "h<1>", "secret": {"id": "00112233445566aa", "name": "HOSTILE", "variant": "raw"},
+     "artifact": {"type": "file", "path": path, "dev": 1, "ino": 2},
+     "process": {"pid": 7, "ppid": 1, "uid": 0, "comm": "x\"y", "exe": path, "argv": []},
+     "session": {"id": 9, "agent": "a&b", "root_pid": 7, "root_exe": path},
+     "first_seen": True, "count": 1}
+open(sys.argv[1], "w").write(json.dumps(a) + "\n")
+PY
+"$SPRAWLCTL" trail HOSTILE --file "$E2E_TMP/hostile.jsonl" >"$E2E_TMP/hostile.txt"
+check "hostile names: the tree holds no control character (C0 or C1)" python3 -c "
+import sys
+b = open('$E2E_TMP/hostile.txt', 'rb').read().decode()
+sys.exit(any(ord(c) < 0x20 and c != '\n' or 0x7f <= ord(c) <= 0x9f for c in b))"
+"$SPRAWLCTL" trail HOSTILE --file "$E2E_TMP/hostile.jsonl" --format dot >"$E2E_TMP/hostile.dot"
+check "hostile names: the DOT is still graphviz's" dot -Tsvg -o /dev/null "$E2E_TMP/hostile.dot"
+"$SPRAWLCTL" trail HOSTILE --file "$E2E_TMP/hostile.jsonl" --format svg >"$E2E_TMP/hostile.svg"
+check "hostile names: the SVG is well-formed XML with no element of theirs" python3 -c "
+import xml.etree.ElementTree as ET
+r = ET.parse('$E2E_TMP/hostile.svg').getroot()
+assert {e.tag.split('}')[1] for e in r.iter()} == {'svg', 'rect', 'text', 'g', 'path'}"
+"$SPRAWLCTL" trail HOSTILE --file "$E2E_TMP/hostile.jsonl" --format json >"$E2E_TMP/hostile.json"
+check "hostile names: the JSON keeps them exactly" python3 -c "
+import json
+t = json.load(open('$E2E_TMP/hostile.json'))
+assert t['places'][0]['place'] == '/tmp/a\"b<script>&\\\\x\u009b31m\u001b[2J\n\uffff</svg>', t['places'][0]['place']"
+
 OUT=$("$SPRAWLCTL" trail NO_SUCH_SECRET --file "$ALERTS" 2>&1)
 check "an unknown secret is an error that says so" \
 	bash -c "grep -q \"no alert names a secret 'NO_SUCH_SECRET'\" <<<\"\$0\"" "$OUT"
