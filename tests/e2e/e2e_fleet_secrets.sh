@@ -69,6 +69,15 @@ check "host B's secret list shows the same id" \
 	bash -c "'$SPRAWLCTL' secrets list | grep -q \"^${ID_A#* } *FLEET_SHARED\""
 e2e_stop
 
+# Host D: the same key, the same value added by hand: the same id without any import (the id
+# is a keyed hash of the value).
+STATE_D=$E2E_TMP/state-d
+mkdir -p "$STATE_D" && chmod 0700 "$STATE_D"
+install -m 0600 "$STATE_A/key" "$STATE_D/key"
+printf '%s\n' "$SECRET" | SPRAWL_STATE_DIR=$STATE_D "$SPRAWLCTL" secrets add LOCAL_NAME >/dev/null
+check "a host with the same key computes the same id for the same value" \
+	bash -c "SPRAWL_STATE_DIR='$STATE_D' '$SPRAWLCTL' secrets list | grep -q \"^${ID_A#* } *LOCAL_NAME\""
+
 # Host C: another key. The set is refused and nothing is imported.
 export SPRAWL_STATE_DIR=$STATE_C
 OUT=$("$SPRAWLCTL" secrets import "$SET" 2>&1)
@@ -91,7 +100,7 @@ PY
 export SPRAWL_STATE_DIR=$STATE_B
 OUT=$("$SPRAWLCTL" secrets import "$E2E_TMP/altered.pb" 2>&1)
 check "an altered set is refused: its MAC does not verify" said 'MAC does not verify' 
-for d in "$STATE_A" "$STATE_B"; do
+for d in "$STATE_A" "$STATE_B" "$STATE_D"; do
 	SPRAWL_STATE_DIR=$d expect_no_plaintext "$SECRET"
 done
 e2e_finish
