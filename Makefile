@@ -18,7 +18,8 @@ VERSION := 0.1.0
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
 	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
 	protobuf-compiler libdeflate-dev libsystemd-dev libjansson-dev python3 curl clang-format \
-	systemd dpkg-dev libcap2-bin iproute2
+	systemd dpkg-dev libcap2-bin iproute2 \
+	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client graphviz librsvg2-bin
 
 ifeq ($(V),1)
 Q :=
@@ -38,7 +39,7 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
 LIBS := -lbpf -lelf -lz -ldeflate -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lsystemd -ljansson \
-	-lpthread
+	-lcurl -ljson-c -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	-I$(OUTPUT) -Ibpf

@@ -54,6 +54,9 @@ static const char usage[] =
 	"                                    files and in running agents' environments\n"
 	"  secrets list                      names, ids, lengths and origins (never values)\n"
 	"  secrets rm NAME                   stop tracking a secret\n"
+	"  secrets export FILE               the fingerprint set for the other hosts of a fleet\n"
+	"                                    (no key, no value; MAC'd with the key)\n"
+	"  secrets import FILE               merge a set exported on a host with the same key\n"
 	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
 	"  watch PID                         make a running process a session root (root)\n"
 	"  status [--json]                   what the daemon is watching\n"
@@ -70,6 +73,9 @@ static const char usage[] =
 	"                                    log (STATE-DIR/trace); the recorded rules unless\n"
 	"                                    --rules DIR\n"
 	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
+	"  trail NAME|ID [--format text|json|dot|svg] [--file ALERTS] [--clickhouse URL]\n"
+	"                                    every place a secret went: origin, sessions,\n"
+	"                                    processes, places with first time and count\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
 	"                                    rules), reporting file:line:col of each error\n"
 	"  config check [FILE]               validate a daemon config file (default\n"
@@ -507,7 +513,11 @@ static int cmd_secrets(int argc, char **argv)
 		return cmd_secrets_rm(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "discover"))
 		return cmd_secrets_discover(argc - 1, argv + 1);
-	err("usage: secrets add|import-env|discover|list|rm ...");
+	if (argc >= 2 && !strcmp(argv[1], "export"))
+		return cmd_secrets_export(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "import"))
+		return cmd_secrets_import(argc - 1, argv + 1);
+	err("usage: secrets add|import-env|discover|list|rm|export|import ...");
 	return -EINVAL;
 }
 
@@ -774,7 +784,7 @@ static const struct cmd {
 	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
 	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
 	{"bench", cmd_bench},	  {"replay", cmd_replay}, {"trace", cmd_trace},
-	{"config", cmd_config},
+	{"config", cmd_config},	  {"trail", cmd_trail},
 };
 
 int main(int argc, char **argv)

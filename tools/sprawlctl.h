@@ -33,6 +33,9 @@ int put_secret(struct locked_set *ls, const char *name, uint8_t *value, size_t l
 	       const char *origin, const struct stat *ost, const char *where);
 
 int cmd_secrets_discover(int argc, char **argv);
+int cmd_secrets_export(int argc, char **argv);
+int cmd_secrets_import(int argc, char **argv);
+int cmd_trail(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 

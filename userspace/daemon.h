@@ -20,6 +20,7 @@
 #include "registry.h"
 #include "rules.h"
 #include "sink.h"
+#include "sink_clickhouse.h"
 #include "tracelog.h"
 
 #define CLIENTS_MAX	 64
@@ -47,6 +48,12 @@ struct daemon {
 	struct sw_paths paths;
 	const char *rules_dir;
 	struct sw_rules *rules;
+	const char *clickhouse_url;
+	uint64_t ch_spool_kb; /* 0 = SW_CLICKHOUSE_SPOOL_KB */
+	struct sw_sink *ch_sink;
+	struct sw_clickhouse *ch;
+	uint64_t ch_failures; /* delivery failures seen at the last check */
+	int ch_failing;
 	unsigned int ticks;
 	int verbose;
 	uint32_t ringbuf_mb, max_bytes; /* flags; 0 = the policy's */

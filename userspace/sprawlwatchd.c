@@ -36,6 +36,7 @@
 #include "rules.h"
 #include "secretset.h"
 #include "sink.h"
+#include "sink_clickhouse.h"
 #include "source.h"
 #include "version.h"
 
@@ -269,6 +270,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->rules_dir = sw_dconf__str(d->conf, SW_DO_RULES);
 	d->trace_dir = sw_dconf__str(d->conf, SW_DO_TRACE_DIR);
 	d->metrics_addr = sw_dconf__str(d->conf, SW_DO_METRICS);
+	d->clickhouse_url = sw_dconf__str(d->conf, SW_DO_CLICKHOUSE);
+	d->ch_spool_kb = sw_dconf__num(d->conf, SW_DO_CLICKHOUSE_SPOOL_KB);
 	d->ringbuf_mb = sw_dconf__num(d->conf, SW_DO_RINGBUF_MB);
 	d->trace_max_mb = sw_dconf__num(d->conf, SW_DO_TRACE_MAX_MB) ?: SW_TRACE_MAX_MB_DEFAULT;
 	d->trace_max_age_days =
@@ -373,6 +376,65 @@ static int load_rules(struct daemon *d)
 	return 0;
 }
 
+/* ClickHouse: a sink of its own that spools under the state dir and delivers from a thread. */
+static int open_clickhouse(struct daemon *d)
+{
+	struct sw_clickhouse_opts o = {.url = d->clickhouse_url, .spool_max = d->ch_spool_kb << 10};
+	char dir[1100];
+
+	snprintf(dir, sizeof(dir), "%s/clickhouse", d->paths.state_dir);
+	o.spool_dir = dir;
+	d->ch = sw_clickhouse__new(&o);
+	if (d->ch)
+		d->ch_sink = sw_sink__callback(sw_clickhouse__deliver, d->ch, SW_FMT_JSON);
+	if (!d->ch || !d->ch_sink || d->nout_sinks >= SINKS_MAX) {
+		log_err("--clickhouse %s: %s (expected http://HOST:PORT; spool %s)",
+			d->clickhouse_url, strerror(errno), dir);
+		return -1;
+	}
+	d->out_sinks[d->nout_sinks++] = d->ch_sink;
+	return 0;
+}
+
+/* Once a second: delivery trouble said once when it starts and once when it ends, and alerts
+ * a full spool refused become a coverage_gap (made here: the spool is the daemon's, not a
+ * record the pipeline saw). */
+static void check_clickhouse(struct daemon *d)
+{
+	struct sw_clickhouse_stats st;
+	uint64_t n = sw_clickhouse__take_refused(d->ch);
+	struct sw_alert *a;
+	size_t i;
+
+	sw_clickhouse__stats(d->ch, &st);
+	if (st.failures != d->ch_failures && !d->ch_failing) {
+		log_warn("clickhouse: %s; alerts stay spooled (%llu bytes) until it answers",
+			 st.last_error, (unsigned long long)st.pending);
+		d->ch_failing = 1;
+	} else if (d->ch_failing && st.failures == d->ch_failures && !st.pending) {
+		logmsg("clickhouse: delivering again (%llu alerts delivered)",
+		       (unsigned long long)st.delivered);
+		d->ch_failing = 0;
+	}
+	d->ch_failures = st.failures;
+	if (!n || !(a = calloc(1, sizeof(*a))))
+		return;
+	a->time_us = now_us();
+	a->kind = SW_ALERT_COVERAGE_GAP;
+	a->severity = sw_policy__severity(sw_rules__policy(d->rules), SW_ALERT_COVERAGE_GAP, 0);
+	gethostname(a->host, sizeof(a->host) - 1);
+	a->ngaps = 1;
+	snprintf(a->gaps[0].what, sizeof(a->gaps[0].what), "clickhouse_spool_full");
+	a->gaps[0].count = n;
+	snprintf(a->message, sizeof(a->message),
+		 "%llu alert(s) not delivered to ClickHouse: the spool %.300s/clickhouse was full "
+		 "or not writable",
+		 (unsigned long long)n, d->paths.state_dir);
+	for (i = 0; i < d->nout_sinks; i++)
+		sw_sink__emit(d->out_sinks[i], a);
+	free(a);
+}
+
 /* The trace log, by default in the state dir, bounded by size and age ("none": off). */
 static int open_trace(struct daemon *d)
 {
@@ -473,6 +535,8 @@ static void on_timer(struct daemon *d)
 	reload_secrets(d, 0);
 	sw_registry__flush(d->reg);
 	daemon_sinks__poll(d);
+	if (d->ch)
+		check_clickhouse(d);
 	if (d->metrics)
 		sw_metrics__serve(d->metrics, 0); /* expires clients past their deadline */
 	/* The loop turned within the second: tell systemd we are alive. */
@@ -590,6 +654,8 @@ int main(int argc, char **argv)
 	}
 	if (daemon_sinks__open(d))
 		goto cleanup;
+	if (d->clickhouse_url && open_clickhouse(d))
+		goto cleanup;
 	/* The trace log first: it keeps every record, the first tick and the rules included. */
 	if (open_trace(d))
 		goto cleanup;
@@ -677,6 +743,10 @@ cleanup:
 	if (d->reg)
 		sw_registry__flush(d->reg);
 	sw_kernel__free(d->k);
+	if (d->ch && sw_clickhouse__flush(d->ch, 2000))
+		logmsg("clickhouse: undelivered alerts stay spooled for the next start");
+	sw_sink__free(d->ch_sink);
+	sw_clickhouse__free(d->ch);
 	sw_pipeline__free(d->pl);
 	free(d->readbuf);
 	free(d->rulesbuf);

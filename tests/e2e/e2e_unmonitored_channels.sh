@@ -78,7 +78,7 @@ l = iovec(ctypes.cast(buf, ctypes.c_void_p), 16); r = iovec(ctypes.cast(dst, cty
 n = libc.process_vm_writev(os.getpid(), ctypes.byref(l), 1, ctypes.byref(r), 1, 0)
 assert n == 16, ctypes.get_errno()
 "
-wait_alerts 6 "True" 15
+wait_alerts 6 "a['kind']!='session_summary'" 15
 barrier
 expect_alerts "io_uring: unmonitored_channel" 1 \
 	"a['kind']=='unmonitored_channel' and a['channel']=='io_uring' and a['process']['comm']=='uring_write'"

@@ -232,6 +232,44 @@ static void test_corrupt(void **state)
 	free(orig);
 }
 
+/* The fleet's export: the same secrets back under the same key; refused under another key,
+ * when altered, and when it is a secret-set file rather than an export (MAC domains differ). */
+static void test_export_import(void **state)
+{
+	struct sw_secretset_export_info info;
+	struct sw_secretset *set, *back = NULL;
+	struct sw_key key, other;
+	uint8_t *b;
+	size_t n;
+
+	test_key(&key, 1);
+	test_key(&other, 2);
+	set = make_set(&key, 12, 21);
+	assert_int_equal(sw_secretset__export(set, path, &key, "host-a", 1790000000), 0);
+	assert_int_equal(sw_secretset__import(path, &key, &back, &info), 0);
+	assert_same(set, back);
+	assert_string_equal(info.host, "host-a");
+	assert_int_equal(info.exported, 1790000000);
+	assert_int_equal(info.n, 12);
+	assert_memory_equal(info.key_id, key.id, SW_KEY_ID_BYTES);
+	sw_secretset__free(back);
+	back = (void *)1;
+	assert_int_equal(sw_secretset__import(path, &other, &back, &info), -EKEYREJECTED);
+	assert_null(back);
+	assert_memory_equal(info.key_id, key.id, SW_KEY_ID_BYTES);
+	/* An export is not a secret-set file, nor the other way round. */
+	assert_int_equal(sw_secretset__load(path, &key, &back), -EBADMSG);
+	b = slurp(&n);
+	b[n / 2] ^= 0x01;
+	spit(b, n);
+	free(b);
+	assert_int_equal(sw_secretset__import(path, &key, &back, NULL), -EBADMSG);
+	assert_int_equal(sw_secretset__save(set, path, &key), 0);
+	assert_int_equal(sw_secretset__import(path, &key, &back, NULL), -EBADMSG);
+	assert_null(back);
+	sw_secretset__free(set);
+}
+
 static void test_put_remove(void **state)
 {
 	struct sw_key key;
@@ -270,7 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_missing_is_empty),
 		cmocka_unit_test(test_wrong_key),  cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_put_remove),
+		cmocka_unit_test(test_put_remove), cmocka_unit_test(test_export_import),
 	};
 
 	if (sodium_init() < 0)

@@ -25,6 +25,7 @@ static const char *const kind_names[SW_ALERT__COUNT] = {
 	[SW_ALERT_UNMONITORED_CHANNEL] = "unmonitored_channel",
 	[SW_ALERT_RATE_LIMITED] = "rate_limited",
 	[SW_ALERT_STATE_WARNING] = "state_warning",
+	[SW_ALERT_SESSION_SUMMARY] = "session_summary",
 };
 
 static const char *const sev_names[] = {"info", "low", "medium", "high", "critical"};
@@ -309,6 +310,44 @@ static void gaps_obj(struct jw *w, const struct sw_alert *a)
 	jw_close(w, '}');
 }
 
+/* session_summary: "secrets":[{"id","name","read_origin","places":[{"type","place","count",
+ * "first","severity"}],"more_places"}], then "more_secrets". */
+static void spread_arr(struct jw *w, const struct sw_alert *a)
+{
+	char ts[SW_ALERT_TIME_LEN];
+	uint32_t i, k;
+
+	jw_astart(w, "secrets");
+	for (i = 0; i < a->nspread && a->spread; i++) {
+		const struct sw_alert_spread *sp = &a->spread[i];
+
+		jw_sep(w);
+		jw_open(w, '{');
+		jw_kstr(w, "id", sp->id);
+		jw_kstr(w, "name", sp->name);
+		jw_kbool(w, "read_origin", sp->read_origin);
+		jw_astart(w, "places");
+		for (k = 0; k < sp->nplaces && sp->places; k++) {
+			const struct sw_alert_place *pl = &sp->places[k];
+
+			jw_sep(w);
+			jw_open(w, '{');
+			jw_kstrn(w, "type", sw_artifact__type_name(pl->type), 16);
+			jw_kstrn(w, "place", pl->label ? pl->label : "", SW_PATH_MAX + 256);
+			jw_ku64(w, "count", pl->count);
+			sw_alert__format_time(pl->first_us, ts);
+			jw_kstr(w, "first", ts);
+			jw_kstrn(w, "severity", sw_alert__severity_name(pl->severity), 16);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+		jw_ku64(w, "more_places", sp->more_places);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_ku64(w, "more_secrets", a->more_secrets);
+}
+
 static void frameworks_arr(struct jw *w, const struct sw_alert *a)
 {
 	const struct sw_framework_ref *refs[SW_FRAMEWORKS_MAX];
@@ -397,6 +436,8 @@ int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 		jw_kstr(&w, "channel", a->channel);
 	if (a->kind == SW_ALERT_COVERAGE_GAP || a->ngaps)
 		gaps_obj(&w, a);
+	if (a->kind == SW_ALERT_SESSION_SUMMARY)
+		spread_arr(&w, a);
 	if (a->message[0])
 		jw_kstr(&w, "message", a->message);
 	frameworks_arr(&w, a);
@@ -505,6 +546,9 @@ static void title(const struct sw_alert *a, char *out, size_t size)
 		break;
 	case SW_ALERT_STATE_WARNING:
 		snprintf(out, size, "sprawlwatch state warning");
+		break;
+	case SW_ALERT_SESSION_SUMMARY:
+		snprintf(out, size, "Agent session ended: secrets to rotate or revoke");
 		break;
 	default:
 		snprintf(out, size, "sprawlwatch alert");
@@ -772,6 +816,8 @@ int sw_alert__ocsf(const struct sw_alert *a, char *buf, size_t size)
 		jw_kstr(&w, "channel", a->channel);
 	if (a->kind == SW_ALERT_COVERAGE_GAP || a->ngaps)
 		gaps_obj(&w, a);
+	if (a->kind == SW_ALERT_SESSION_SUMMARY)
+		spread_arr(&w, a);
 	frameworks_arr(&w, a);
 	jw_close(&w, '}');
 

@@ -16,8 +16,9 @@ enum sw_alert_kind {
 	SW_ALERT_SECRET_DISCOVERED,
 	SW_ALERT_COVERAGE_GAP,
 	SW_ALERT_UNMONITORED_CHANNEL,
-	SW_ALERT_RATE_LIMITED,	/* flood-control summary */
-	SW_ALERT_STATE_WARNING, /* e.g. corrupt registry rebuilt */
+	SW_ALERT_RATE_LIMITED,	  /* flood-control summary */
+	SW_ALERT_STATE_WARNING,	  /* e.g. corrupt registry rebuilt */
+	SW_ALERT_SESSION_SUMMARY, /* a session ended: the secrets that spread in it, and where */
 	SW_ALERT__COUNT,
 };
 
@@ -51,6 +52,25 @@ struct sw_alert_session {
 	char agent[64];
 	uint32_t root_pid;
 	char root_exe[4096];
+};
+
+/* session_summary: one place a secret reached in the session. */
+struct sw_alert_place {
+	uint8_t type;	   /* enum sw_artifact_type */
+	uint8_t severity;  /* the highest of its alerts */
+	const char *label; /* the place in one line (see alertrow.h) */
+	uint64_t count;	   /* alerts for it in the session */
+	uint64_t first_us; /* its first alert */
+};
+
+/* session_summary: one secret of the session. */
+struct sw_alert_spread {
+	char id[17];
+	char name[128];
+	int read_origin; /* the session opened the file the secret lives in */
+	const struct sw_alert_place *places;
+	uint32_t nplaces;
+	uint32_t more_places; /* beyond the bound, counted */
 };
 
 struct sw_alert {
@@ -88,6 +108,10 @@ struct sw_alert {
 		char what[32];
 		uint64_t count;
 	} gaps[8]; /* coverage_gap counts by kind */
+	/* session_summary: borrowed, valid while the alert is being emitted */
+	const struct sw_alert_spread *spread;
+	uint32_t nspread;
+	uint32_t more_secrets; /* beyond the bound, counted */
 };
 
 /* Sets the cgroup path and the container it names (container.h). NULL clears both. */

@@ -8,7 +8,8 @@
 
 struct held {
 	struct sw_alert a;
-	char *args; /* the argv strings, NUL-separated: a.process.argv points here */
+	char *args;   /* the argv strings, NUL-separated: a.process.argv points here */
+	void *spread; /* a session summary's secrets, places and labels: a.spread points here */
 	uint64_t due_us;
 	struct held *next;
 };
@@ -29,6 +30,7 @@ struct sw_alertq *sw_alertq__new(size_t max)
 
 static void held_free(struct held *h)
 {
+	free(h->spread);
 	free(h->args);
 	free(h);
 }
@@ -44,6 +46,49 @@ void sw_alertq__free(struct sw_alertq *q)
 		held_free(h);
 	}
 	free(q);
+}
+
+/* A session summary borrows its lists: the held copy owns them, in one block. */
+static int copy_spread(struct held *h, const struct sw_alert *a)
+{
+	size_t size = a->nspread * sizeof(struct sw_alert_spread), i, j;
+	struct sw_alert_spread *sp;
+	struct sw_alert_place *pl;
+	char *str;
+
+	for (i = 0; i < a->nspread; i++) {
+		size += a->spread[i].nplaces * sizeof(struct sw_alert_place);
+		for (j = 0; j < a->spread[i].nplaces; j++)
+			size += a->spread[i].places[j].label
+					? strlen(a->spread[i].places[j].label) + 1
+					: 0;
+	}
+	h->spread = malloc(size);
+	if (!h->spread)
+		return -ENOMEM;
+	sp = h->spread;
+	pl = (struct sw_alert_place *)(sp + a->nspread);
+	for (i = 0; i < a->nspread; i++)
+		pl += a->spread[i].nplaces;
+	str = (char *)pl;
+	pl = (struct sw_alert_place *)(sp + a->nspread);
+	for (i = 0; i < a->nspread; i++) {
+		sp[i] = a->spread[i];
+		sp[i].places = pl;
+		for (j = 0; j < a->spread[i].nplaces; j++) {
+			pl[j] = a->spread[i].places[j];
+			if (pl[j].label) {
+				size_t l = strlen(pl[j].label) + 1;
+
+				memcpy(str, pl[j].label, l);
+				pl[j].label = str;
+				str += l;
+			}
+		}
+		pl += a->spread[i].nplaces;
+	}
+	h->a.spread = sp;
+	return 0;
 }
 
 int sw_alertq__push(struct sw_alertq *q, const struct sw_alert *a, uint64_t due_us)
@@ -71,6 +116,11 @@ int sw_alertq__push(struct sw_alertq *q, const struct sw_alert *a, uint64_t due_
 		memcpy(s, a->process.argv[i], l);
 		h->a.process.argv[i] = s;
 		s += l;
+	}
+	if (a->nspread && copy_spread(h, a)) {
+		free(h->args);
+		free(h);
+		return -ENOMEM;
 	}
 	h->due_us = due_us;
 	if (q->tail)

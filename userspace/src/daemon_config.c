@@ -69,6 +69,15 @@ const struct sw_dopt sw_dopts[SW_DO__COUNT] = {
 			     "bytes captured per syscall before a counted truncation",
 			     "the policy's, " STR(SW_POLICY_MAX_BYTES_DEFAULT),
 			     SW_POLICY_MAX_BYTES_MIN, SW_POLICY_MAX_BYTES_MAX},
+	[SW_DO_CLICKHOUSE] = {"clickhouse", 0, SW_DOPT_STR, "URL",
+			      "also deliver alerts to ClickHouse's HTTP interface (e.g.\n"
+			      "http://127.0.0.1:8123): table sprawlwatch.alerts, spooled on\n"
+			      "disk while it is away, each alert once",
+			      NULL},
+	[SW_DO_CLICKHOUSE_SPOOL_KB] = {"clickhouse-spool-kb", 0, SW_DOPT_UINT, "N",
+				       "undelivered alerts the spool holds, in KiB, before new\n"
+				       "ones are refused (a coverage_gap)",
+				       "65536", 16, 16u << 20},
 	[SW_DO_METRICS] = {"metrics", 0, SW_DOPT_STR, "HOST:PORT",
 			   "serve Prometheus metrics at http://HOST:PORT/metrics", NULL,
 			   .reload = 1},

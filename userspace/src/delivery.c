@@ -5,6 +5,7 @@
 
 #include "alertq.h"
 #include "delivery.h"
+#include "summary.h"
 
 struct sw_delivery {
 	struct sw_ratelimit *rl;
@@ -13,6 +14,7 @@ struct sw_delivery {
 	uint64_t dropped, emitted, suppressed_before;
 	sw_delivery_decide decide;
 	void *ctx;
+	struct sw_summary *sum;
 };
 
 static struct sw_ratelimit *flood_new(const struct sw_policy *pol)
@@ -67,10 +69,18 @@ int sw_delivery__set_policy(struct sw_delivery *d, const struct sw_policy *pol)
 
 void sw_delivery__emit(struct sw_delivery *d, const struct sw_alert *a)
 {
-	if (sw_alertq__push(d->out, a, 0))
+	if (sw_alertq__push(d->out, a, 0)) {
 		d->dropped++;
-	else
-		d->emitted++;
+		return;
+	}
+	d->emitted++;
+	if (d->sum)
+		sw_summary__feed(d->sum, a);
+}
+
+void sw_delivery__set_summary(struct sw_delivery *d, struct sw_summary *sum)
+{
+	d->sum = sum;
 }
 
 static int decide_and_out(struct sw_alert *a, void *ctx)

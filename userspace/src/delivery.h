@@ -38,6 +38,9 @@ void sw_delivery__release(struct sw_delivery *d, uint64_t now_us, int force,
 			  sw_delivery_decide decide, void *ctx);
 size_t sw_delivery__summaries(struct sw_delivery *d, uint64_t now_us,
 			      struct sw_ratelimit_summary *out, size_t max);
+/* Every alert that enters the outbox is also fed to sum (the session summaries); NULL: none. */
+struct sw_summary;
+void sw_delivery__set_summary(struct sw_delivery *d, struct sw_summary *sum);
 /* Hands each alert in the outbox to fn and forgets it. */
 void sw_delivery__drain(struct sw_delivery *d, void (*fn)(const struct sw_alert *a, void *ctx),
 			void *ctx);

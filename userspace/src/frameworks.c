@@ -69,6 +69,7 @@ size_t sw_frameworks__for(enum sw_alert_kind kind, unsigned int art_type,
 		break;
 	case SW_ALERT_SECRET_DISCOVERED:
 	case SW_ALERT_RATE_LIMITED:
+	case SW_ALERT_SESSION_SUMMARY:
 		n = add(out, n, max, &asi03);
 		n = add(out, n, max, &m_x_leak);
 		break;

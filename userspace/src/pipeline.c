@@ -61,9 +61,11 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->streams = sw_streams__new();
 	p->rescan = sw_rescan__new();
 	p->dl = sw_delivery__new(&p->policy);
+	p->sum = sw_summary__new();
 	p->req = calloc(REQUESTS_MAX, sizeof(*p->req));
-	if (!p->pt || !p->set || !p->m || !p->streams || !p->rescan || !p->dl || !p->req)
+	if (!p->pt || !p->set || !p->m || !p->streams || !p->rescan || !p->dl || !p->req || !p->sum)
 		goto fail;
+	sw_delivery__set_summary(p->dl, p->sum);
 	return p;
 fail:
 	sw_pipeline__free(p);
@@ -94,6 +96,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	for (i = 0; i < READERS_MAX; i++)
 		free(p->readers[i].exe);
 	sw_delivery__free(p->dl);
+	sw_summary__free(p->sum);
 	sw_rescan__free(p->rescan);
 	sw_streams__free(p->streams);
 	sw_matcher__free(p->m);
@@ -211,6 +214,13 @@ static void on_loss(struct sw_pipeline *p, const struct sw_event *ev)
  * reported. */
 static void restart(struct sw_pipeline *p);
 
+/* Sessions that ended by then (their held alerts have left), summarised. */
+static void session_summaries(struct sw_pipeline *p, uint64_t ended_by)
+{
+	while (sw_summary__next(p->sum, ended_by, p->now_us, &p->alert))
+		sw_delivery__emit(p->dl, &p->alert);
+}
+
 /* What flood control held back, told (due summaries; all of them with UINT64_MAX). */
 static void flood_summaries(struct sw_pipeline *p, uint64_t due)
 {
@@ -256,6 +266,9 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 	memset(p->gaps, 0, sizeof(p->gaps));
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
 	flood_summaries(p, p->now_us);
+	session_summaries(p, p->now_us > p->policy.hold_ms * 1000ull
+				     ? p->now_us - p->policy.hold_ms * 1000ull
+				     : 0);
 }
 
 static int on_rules(struct sw_pipeline *p, const struct sw_event *ev)
@@ -411,6 +424,7 @@ void sw_pipeline__finish(struct sw_pipeline *p)
 	sw_delivery__release(p->dl, UINT64_MAX, 1, pl_decide, p);
 	p->force = 0;
 	flood_summaries(p, UINT64_MAX);
+	session_summaries(p, UINT64_MAX);
 }
 
 static void restart(struct sw_pipeline *p)

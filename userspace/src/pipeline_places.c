@@ -219,8 +219,16 @@ void pl_on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	void *c[2] = {p, (void *)ev->hdr};
 
+	const struct sw_proc *pr = sw_proctab__find(p->pt, ev->hdr->tgid);
+	uint64_t sid = pr ? pr->session_id : 0;
+	const struct sw_session *s;
+
 	sw_rescan__take(p->rescan, ev->hdr->tgid, pl_readback_file, c);
 	sw_proctab__exit(p->pt, ev->hdr->tgid);
+	/* The session's last process: its summary once its held alerts have left. */
+	s = sid ? sw_proctab__find_session(p->pt, sid) : NULL;
+	if (s && s->ended)
+		sw_summary__end(p->sum, sid, rec_time(p, ev->hdr->ktime));
 }
 
 /* ---- sessions and processes ---- */

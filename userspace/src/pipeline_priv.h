@@ -17,6 +17,7 @@
 #include "rescan.h"
 #include "rulesrec.h"
 #include "streams.h"
+#include "summary.h"
 
 #define MATCHES_MAX  256  /* matches handled per scan; more are counted as a gap */
 #define REQUESTS_MAX 8192 /* requests one record may raise; more are counted */
@@ -54,6 +55,7 @@ struct sw_pipeline {
 	struct sw_streams *streams;
 	struct sw_rescan *rescan;
 	struct sw_delivery *dl;
+	struct sw_summary *sum;	      /* what spread in each session, told when it ends */
 	const struct sw_rules *rules; /* in force: borrowed or own */
 	struct sw_rules *own_rules;
 	int rules_fixed; /* borrowed: rules records are ignored */

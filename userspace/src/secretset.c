@@ -24,6 +24,8 @@
 #define DETECTOR_MAX	sizeof(((struct sw_secret *)0)->detector)
 
 static const char mac_prefix[] = "sprawlwatch secretset mac v1";
+/* An export file is authenticated under its own prefix: neither file passes for the other. */
+static const char export_prefix[] = "sprawlwatch secret export mac v1";
 
 struct sw_secretset *sw_secretset__new(void)
 {
@@ -49,15 +51,21 @@ void sw_secretset__free(struct sw_secretset *set)
 #define MAC_TAG		0x22 /* field 4, wire type 2 */
 #define MAC_FIELD_BYTES (2 + SW_FULL_HASH_BYTES)
 
-static void file_mac(const struct sw_key *key, const uint8_t *p, size_t n,
-		     uint8_t out[SW_FULL_HASH_BYTES])
+static void file_mac_as(const struct sw_key *key, const char *prefix, size_t plen, const uint8_t *p,
+			size_t n, uint8_t out[SW_FULL_HASH_BYTES])
 {
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, key->bytes, sizeof(key->bytes), SW_FULL_HASH_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)mac_prefix, sizeof(mac_prefix));
+	crypto_generichash_update(&st, (const uint8_t *)prefix, plen);
 	crypto_generichash_update(&st, p, n);
 	crypto_generichash_final(&st, out, SW_FULL_HASH_BYTES);
+}
+
+static void file_mac(const struct sw_key *key, const uint8_t *p, size_t n,
+		     uint8_t out[SW_FULL_HASH_BYTES])
+{
+	file_mac_as(key, mac_prefix, sizeof(mac_prefix), p, n, out);
 }
 
 static int copy_str(char *dst, size_t cap, const char *src)
@@ -237,88 +245,94 @@ err:
 	return rc;
 }
 
-int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key)
-{
-	Sprawl__SecretSet ps = SPRAWL__SECRET_SET__INIT;
-	Sprawl__Secret *sp = NULL, **spp = NULL;
-	Sprawl__Pattern *pp = NULL, **ppp = NULL;
-	uint8_t mac[SW_FULL_HASH_BYTES];
-	size_t i, k, np = 0, pi = 0, len;
-	const struct sw_secret *s;
-	char tmp[PATH_MAX];
-	uint8_t *buf = NULL;
-	int fd = -1, rc = 0;
+/* The set as proto structures that borrow its memory: nothing is copied. */
+struct proto_set {
+	Sprawl__Secret *sp, **spp;
+	Sprawl__Pattern *pp, **ppp;
+};
 
-	if (!set || !path || !key)
-		return -EINVAL;
-	if (sodium_init() < 0)
-		return -EIO;
+static void proto_free(struct proto_set *p)
+{
+	free(p->sp);
+	free(p->spp);
+	free(p->pp);
+	free(p->ppp);
+}
+
+static int proto_build(const struct sw_secretset *set, struct proto_set *p)
+{
+	size_t i, k, np = 0, pi = 0;
+	const struct sw_secret *s;
+
 	for (i = 0; i < set->n; i++)
 		np += set->secrets[i].npatterns;
-	sp = calloc(set->n + 1, sizeof(*sp));
-	spp = calloc(set->n + 1, sizeof(*spp));
-	pp = calloc(np + 1, sizeof(*pp));
-	ppp = calloc(np + 1, sizeof(*ppp));
-	if (!sp || !spp || !pp || !ppp) {
-		rc = -ENOMEM;
-		goto out;
+	p->sp = calloc(set->n + 1, sizeof(*p->sp));
+	p->spp = calloc(set->n + 1, sizeof(*p->spp));
+	p->pp = calloc(np + 1, sizeof(*p->pp));
+	p->ppp = calloc(np + 1, sizeof(*p->ppp));
+	if (!p->sp || !p->spp || !p->pp || !p->ppp) {
+		proto_free(p);
+		return -ENOMEM;
 	}
-	/* the proto structures borrow the set's memory: nothing is copied */
 	for (i = 0; i < set->n; i++) {
+		Sprawl__Secret *sp = &p->sp[i];
+
 		s = &set->secrets[i];
-		sprawl__secret__init(&sp[i]);
-		sp[i].id.data = (uint8_t *)s->id;
-		sp[i].id.len = SW_SECRET_ID_BYTES;
-		sp[i].name = (char *)s->name;
-		sp[i].owner_uid = s->owner_uid;
-		sp[i].origin = (char *)s->origin;
-		sp[i].created = s->created;
-		sp[i].value_length = s->value_len;
-		sp[i].learned = s->learned ? 1 : 0;
-		sp[i].detector = (char *)s->detector;
-		sp[i].origin_dev = s->origin_dev;
-		sp[i].origin_ino = s->origin_ino;
-		sp[i].n_pattern = s->npatterns;
-		sp[i].pattern = &ppp[pi];
+		sprawl__secret__init(sp);
+		sp->id.data = (uint8_t *)s->id;
+		sp->id.len = SW_SECRET_ID_BYTES;
+		sp->name = (char *)s->name;
+		sp->owner_uid = s->owner_uid;
+		sp->origin = (char *)s->origin;
+		sp->created = s->created;
+		sp->value_length = s->value_len;
+		sp->learned = s->learned ? 1 : 0;
+		sp->detector = (char *)s->detector;
+		sp->origin_dev = s->origin_dev;
+		sp->origin_ino = s->origin_ino;
+		sp->n_pattern = s->npatterns;
+		sp->pattern = &p->ppp[pi];
 		for (k = 0; k < s->npatterns; k++, pi++) {
-			sprawl__pattern__init(&pp[pi]);
-			pp[pi].variant = s->patterns[k].variant;
-			pp[pi].length = s->patterns[k].len;
-			pp[pi].full_hash.data = (uint8_t *)s->patterns[k].full_hash;
-			pp[pi].full_hash.len = SW_FULL_HASH_BYTES;
-			pp[pi].n_window = s->patterns[k].nwin;
-			pp[pi].window = (uint64_t *)s->patterns[k].win;
-			ppp[pi] = &pp[pi];
+			Sprawl__Pattern *pp = &p->pp[pi];
+
+			sprawl__pattern__init(pp);
+			pp->variant = s->patterns[k].variant;
+			pp->length = s->patterns[k].len;
+			pp->full_hash.data = (uint8_t *)s->patterns[k].full_hash;
+			pp->full_hash.len = SW_FULL_HASH_BYTES;
+			pp->n_window = s->patterns[k].nwin;
+			pp->window = (uint64_t *)s->patterns[k].win;
+			p->ppp[pi] = pp;
 		}
-		spp[i] = &sp[i];
+		p->spp[i] = sp;
 	}
-	ps.version = SW_SECRETSET_VERSION;
-	ps.key_id.data = (uint8_t *)key->id;
-	ps.key_id.len = SW_KEY_ID_BYTES;
-	ps.n_secret = set->n;
-	ps.secret = spp;
-	len = sprawl__secret_set__get_packed_size(&ps);
-	buf = malloc(len + MAC_FIELD_BYTES);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	sprawl__secret_set__pack(&ps, buf);
-	file_mac(key, buf, len, mac);
+	return 0;
+}
+
+/* Appends the mac field to the packed message in buf (room for MAC_FIELD_BYTES more). */
+static size_t seal(const struct sw_key *key, const char *prefix, size_t plen, uint8_t *buf,
+		   size_t len)
+{
+	uint8_t mac[SW_FULL_HASH_BYTES];
+
+	file_mac_as(key, prefix, plen, buf, len, mac);
 	buf[len] = MAC_TAG;
 	buf[len + 1] = SW_FULL_HASH_BYTES;
 	memcpy(buf + len + 2, mac, SW_FULL_HASH_BYTES);
-	len += MAC_FIELD_BYTES;
+	return len + MAC_FIELD_BYTES;
+}
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		rc = -ENAMETOOLONG;
-		goto out;
-	}
+/* Writes buf to path atomically (temp file + fsync + rename), mode 0600. */
+static int write_atomic(const char *path, const uint8_t *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
 	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	if (fchmod(fd, 0600) < 0)
 		rc = -errno;
 	if (!rc)
@@ -327,19 +341,167 @@ int sw_secretset__save(const struct sw_secretset *set, const char *path, const s
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
-	fd = -1;
 	if (!rc && rename(tmp, path) < 0)
 		rc = -errno;
 	if (rc)
 		unlink(tmp);
 	else
 		rc = sw_fileio__fsync_dir_of(path);
+	return rc;
+}
+
+int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key)
+{
+	Sprawl__SecretSet ps = SPRAWL__SECRET_SET__INIT;
+	struct proto_set p = {0};
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (!set || !path || !key)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	rc = proto_build(set, &p);
+	if (rc)
+		return rc;
+	ps.version = SW_SECRETSET_VERSION;
+	ps.key_id.data = (uint8_t *)key->id;
+	ps.key_id.len = SW_KEY_ID_BYTES;
+	ps.n_secret = set->n;
+	ps.secret = p.spp;
+	len = sprawl__secret_set__get_packed_size(&ps);
+	buf = malloc(len + MAC_FIELD_BYTES);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	sprawl__secret_set__pack(&ps, buf);
+	len = seal(key, mac_prefix, sizeof(mac_prefix), buf, len);
+	rc = write_atomic(path, buf, len);
 out:
 	free(buf);
-	free(sp);
-	free(spp);
-	free(pp);
-	free(ppp);
+	proto_free(&p);
+	return rc;
+}
+
+int sw_secretset__export(const struct sw_secretset *set, const char *path, const struct sw_key *key,
+			 const char *host, int64_t now)
+{
+	Sprawl__SecretExport pe = SPRAWL__SECRET_EXPORT__INIT;
+	struct proto_set p = {0};
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (!set || !path || !key)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	rc = proto_build(set, &p);
+	if (rc)
+		return rc;
+	pe.version = SW_SECRETSET_VERSION;
+	pe.key_id.data = (uint8_t *)key->id;
+	pe.key_id.len = SW_KEY_ID_BYTES;
+	pe.n_secret = set->n;
+	pe.secret = p.spp;
+	pe.host = (char *)(host ? host : "");
+	pe.exported = now;
+	len = sprawl__secret_export__get_packed_size(&pe);
+	buf = malloc(len + MAC_FIELD_BYTES);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	sprawl__secret_export__pack(&pe, buf);
+	len = seal(key, export_prefix, sizeof(export_prefix), buf, len);
+	rc = write_atomic(path, buf, len);
+out:
+	free(buf);
+	proto_free(&p);
+	return rc;
+}
+
+int sw_secretset__import(const char *path, const struct sw_key *key, struct sw_secretset **out,
+			 struct sw_secretset_export_info *info)
+{
+	Sprawl__SecretExport *pe = NULL;
+	struct sw_secretset *set = NULL;
+	uint8_t mac[SW_FULL_HASH_BYTES];
+	uint8_t *buf = NULL;
+	size_t len = 0, i;
+	int fd, rc;
+
+	if (!path || !key || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (sodium_init() < 0)
+		return -EIO;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = read_file(fd, &buf, &len);
+	close(fd);
+	if (rc)
+		return rc;
+	set = sw_secretset__new();
+	if (!set) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	pe = sprawl__secret_export__unpack(NULL, len, buf);
+	if (!pe || pe->key_id.len != SW_KEY_ID_BYTES) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	if (info) {
+		memcpy(info->key_id, pe->key_id.data, SW_KEY_ID_BYTES);
+		snprintf(info->host, sizeof(info->host), "%s", pe->host ? pe->host : "");
+		info->exported = pe->exported;
+		info->n = pe->n_secret;
+	}
+	if (pe->version != SW_SECRETSET_VERSION) {
+		rc = -EPROTONOSUPPORT;
+		goto err;
+	}
+	if (sodium_memcmp(pe->key_id.data, key->id, SW_KEY_ID_BYTES)) {
+		rc = -EKEYREJECTED;
+		goto err;
+	}
+	if (len < MAC_FIELD_BYTES || buf[len - MAC_FIELD_BYTES] != MAC_TAG ||
+	    buf[len - MAC_FIELD_BYTES + 1] != SW_FULL_HASH_BYTES || pe->n_secret > SECRETS_MAX) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	file_mac_as(key, export_prefix, sizeof(export_prefix), buf, len - MAC_FIELD_BYTES, mac);
+	if (sodium_memcmp(mac, buf + len - SW_FULL_HASH_BYTES, SW_FULL_HASH_BYTES)) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	set->secrets = calloc(pe->n_secret ? pe->n_secret : 1, sizeof(*set->secrets));
+	if (!set->secrets) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	set->cap = pe->n_secret ? pe->n_secret : 1;
+	for (i = 0; i < pe->n_secret; i++) {
+		rc = from_proto_secret(pe->secret[i], &set->secrets[i]);
+		if (rc)
+			goto err;
+		set->n++;
+	}
+	sprawl__secret_export__free_unpacked(pe, NULL);
+	free(buf);
+	*out = set;
+	return 0;
+err:
+	if (pe)
+		sprawl__secret_export__free_unpacked(pe, NULL);
+	free(buf);
+	sw_secretset__free(set);
 	return rc;
 }
 

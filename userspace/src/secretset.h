@@ -5,6 +5,7 @@
 #define SW_SECRETSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fingerprint.h"
 
@@ -21,6 +22,21 @@ struct sw_secretset {
 int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_secretset **out);
 /* Writes atomically (temp file + fsync + rename), mode 0600. */
 int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key);
+/* A fleet's fingerprint set (proto SecretExport): the same fingerprints, no key, no value,
+ * authenticated under the key with a MAC of its own. Written atomically, mode 0600. */
+int sw_secretset__export(const struct sw_secretset *set, const char *path, const struct sw_key *key,
+			 const char *host, int64_t now);
+/* What an export file says of itself (filled as far as it could be read, also on error). */
+struct sw_secretset_export_info {
+	uint8_t key_id[SW_KEY_ID_BYTES];
+	char host[256];
+	int64_t exported;
+	size_t n;
+};
+/* Reads an export file into a new set: -EKEYREJECTED when it was made under another key,
+ * -EBADMSG when damaged or altered, -EPROTONOSUPPORT for another version. */
+int sw_secretset__import(const char *path, const struct sw_key *key, struct sw_secretset **out,
+			 struct sw_secretset_export_info *info);
 struct sw_secretset *sw_secretset__new(void);
 void sw_secretset__free(struct sw_secretset *set);
 /* Takes ownership of *s's patterns (s is cleared). Replaces a secret of the same name.
