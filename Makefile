@@ -10,7 +10,8 @@ LLVM_STRIP ?= llvm-strip
 PREFIX ?= /usr/local
 
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
-	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config
+	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
+	libhyperscan-dev
 
 ifeq ($(V),1)
 Q :=
@@ -29,7 +30,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lpthread
+LIBS := -lbpf -lelf -lz -lsodium -lpcre2-8 -lhs -lyaml -lprotobuf-c -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	-I$(OUTPUT) -Ibpf

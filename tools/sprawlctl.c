@@ -656,8 +656,10 @@ static int cmd_rules(int argc, char **argv)
 	struct sw_rules_error errs[8], e;
 	struct sw_rules *r;
 	char msg[1024];
-	size_t n, i;
+	size_t n, i, ndet;
 
+	if (argc == 3 && !strcmp(argv[1], "import-gitleaks"))
+		return sw_ctl_import_gitleaks(argv[2]);
 	if (argc < 2 || argc > 3 || strcmp(argv[1], "check")) {
 		err("usage: rules check [DIR]");
 		return -EINVAL;
@@ -669,9 +671,17 @@ static int cmd_rules(int argc, char **argv)
 			err("embedded rules: %s", msg);
 			return -EINVAL;
 		}
-		printf("embedded rules: ok (%zu agents)\n", sw_rules__agent_count(r));
+		sw_rules__detectors(r, &ndet);
+		n = sw_rules__check_examples(r, "embedded:detectors.yaml", errs, 8);
+		for (i = 0; i < n && i < 8; i++) {
+			sw_rules_error__format(&errs[i], msg, sizeof(msg));
+			fprintf(stderr, "%s\n", msg);
+		}
+		if (!n)
+			printf("embedded rules: ok (%zu agents, %zu detectors, examples verified)\n",
+			       sw_rules__agent_count(r), ndet);
 		sw_rules__free(r);
-		return 0;
+		return n ? -EINVAL : 0;
 	}
 	n = sw_rules__check_dir(argv[2], errs, 8);
 	for (i = 0; i < n && i < 8; i++) {

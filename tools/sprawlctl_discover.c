@@ -58,7 +58,7 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 		return 0;
 	/* The id first, to name it and to skip what is tracked already. */
 	memset(&probe, 0, sizeof(probe));
-	memcpy(value, f->data + h->offset, h->len);
+	memcpy(value, h->value, h->len);
 	if (sw_fingerprint__secret(&f->ls->key, value, h->len, &probe))
 		return 0;
 	if (sw_secretset__find_id(f->ls->set, probe.id)) {
@@ -74,7 +74,7 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 	f->added++;
 	if (f->dry_run)
 		return 0;
-	memcpy(value, f->data + h->offset, h->len);
+	memcpy(value, h->value, h->len);
 	return put_secret(f->ls, name, value, h->len, f->origin, f->st, f->where) ? 1 : 0;
 }
 

@@ -53,6 +53,7 @@ struct stream_ent {
 	struct stream_id key;
 	char *path;
 	struct sw_stream *s;
+	struct sw_detect_stream *ds; /* detectors' carry-over; made on the first data */
 	uint64_t used;
 	struct stream_ent *next;
 };
@@ -176,6 +177,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 static void stream_free(struct stream_ent *e)
 {
 	sw_stream__free(e->s);
+	sw_detect__stream_free(e->ds);
 	free(e->path);
 	free(e);
 }
@@ -781,7 +783,7 @@ static int learn_hit(const struct sw_detect_hit *h, void *ctx)
 		return 0;
 	}
 	memset(&s, 0, sizeof(s));
-	memcpy(value, c->data + h->offset, h->len);
+	memcpy(value, h->value, h->len);
 	if (sw_fingerprint__secret(p->key, value, h->len, &s))
 		return 0;
 	if (sw_secretset__find_id(p->set, s.id)) {
@@ -804,7 +806,8 @@ static int learn_hit(const struct sw_detect_hit *h, void *ctx)
 
 /* Runs the detectors over bytes a session wrote; newly learned secrets are in the matcher
  * before the bytes are matched, so the place they were found is their first sighting. */
-static void discover(struct sw_pipeline *p, const void *data, size_t len)
+static void discover(struct sw_pipeline *p, struct sw_detect_stream *ds, const void *data,
+		     size_t len)
 {
 	struct learn_ctx c = {.p = p, .data = data};
 	struct sw_matcher *m;
@@ -812,7 +815,10 @@ static void discover(struct sw_pipeline *p, const void *data, size_t len)
 	p->first_new = p->set->n;
 	if (!p->rules || !len)
 		return;
-	sw_detect__scan(p->rules, data, len, learn_hit, &c);
+	if (ds)
+		sw_detect__scan_stream(p->rules, ds, data, len, learn_hit, &c);
+	else
+		sw_detect__scan(p->rules, data, len, learn_hit, &c);
 	if (!c.changed)
 		return;
 	m = sw_matcher__new(p->key, p->set->secrets, p->set->n);
@@ -868,7 +874,9 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	} else {
 		uint64_t unsettled;
 
-		discover(p, ev->bytes, ev->bytes_len);
+		if (!se->ds && p->rules)
+			se->ds = sw_detect__stream_new(p->rules);
+		discover(p, se->ds, ev->bytes, ev->bytes_len);
 		p->red_on = 1;
 		p->red_base = (const char *)ev->bytes - (const char *)ev->hdr;
 		p->red_start = sw_stream__offset(se->s);
@@ -965,7 +973,7 @@ static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, in
 		if (!st)
 			return;
 		p->nmatches = 0;
-		discover(p, s, len);
+		discover(p, NULL, s, len);
 		p->red_on = 1;
 		p->red_base = s - (const char *)ev->hdr;
 		p->red_start = 0;
