@@ -69,6 +69,7 @@ struct pend {
 
 struct rspan {
 	uint32_t det;
+	uint32_t cut; /* reported at the end of the bytes then: the value may have gone on */
 	uint64_t off, end;
 };
 
@@ -269,6 +270,46 @@ static uint32_t clamp_tail(uint64_t v)
 	return v > SW_DETECT_TAIL_MAX ? SW_DETECT_TAIL_MAX : (uint32_t)v;
 }
 
+/* The regex as Hyperscan gets it: a bounded repeat with a large upper bound ({64,8192}) becomes
+ * unbounded ({64,}). Hyperscan builds large bounded repeats slowly (one PEM rule took 50 s);
+ * an unbounded one matches a superset, which prefilter mode allows: PCRE2 decides. */
+#define HS_BOUND_MAX 256
+static char *hs_expr(const char *re)
+{
+	size_t n = strlen(re), i, o = 0;
+	char *e = malloc(n + 1), *end;
+	unsigned long lo, hi;
+	int cls = 0;
+
+	if (!e)
+		return NULL;
+	for (i = 0; i < n;) {
+		if (re[i] == '\\' && i + 1 < n) {
+			e[o++] = re[i++];
+			e[o++] = re[i++];
+			continue;
+		}
+		if (re[i] == '[' && !cls)
+			cls = 1;
+		else if (re[i] == ']' && cls)
+			cls = 0;
+		if (re[i] == '{' && !cls && isdigit((unsigned char)re[i + 1])) {
+			lo = strtoul(re + i + 1, &end, 10);
+			if (*end == ',' && isdigit((unsigned char)end[1])) {
+				hi = strtoul(end + 1, &end, 10);
+				if (*end == '}' && hi > HS_BOUND_MAX && hi >= lo) {
+					o += (size_t)sprintf(e + o, "{%lu,}", lo);
+					i = (size_t)(end + 1 - re);
+					continue;
+				}
+			}
+		}
+		e[o++] = re[i++];
+	}
+	e[o] = '\0';
+	return e;
+}
+
 /* Decides each detector's mode: its regex when Hyperscan takes it on its own (and its width
  * then), else its literals, else always. */
 static void classify(struct sw_detect_index *ix)
@@ -278,6 +319,8 @@ static void classify(struct sw_detect_index *ix)
 	hs_expr_info_t *info;
 	uint32_t lb;
 	size_t i;
+	char *expr;
+	int rc;
 
 	for (i = 0; i < ix->ndet; i++) {
 		d = &ix->det[i];
@@ -286,7 +329,10 @@ static void classify(struct sw_detect_index *ix)
 		ix->before[i] = lb + (d->nkeywords ? d->keyword_window : 0);
 		info = NULL;
 		cerr = NULL;
-		if (hs_expression_info(d->regex, HS_FLAG_PREFILTER, &info, &cerr) != HS_SUCCESS) {
+		expr = hs_expr(d->regex);
+		rc = expr ? hs_expression_info(expr, HS_FLAG_PREFILTER, &info, &cerr) : HS_NOMEM;
+		free(expr);
+		if (rc != HS_SUCCESS) {
 			snprintf(ix->why[i], WHY_MAX, "Hyperscan: %s",
 				 cerr ? cerr->message : "cannot compile");
 			hs_free_compile_error(cerr);
@@ -329,7 +375,7 @@ static int hs_build(struct sw_detect_index *ix)
 			d = &ix->det[i];
 			if (ix->mode[i] == M_REGEX) {
 				n = ix->npats++;
-				expr[n] = strdup(d->regex);
+				expr[n] = hs_expr(d->regex);
 				flags[n] = HS_FLAG_PREFILTER;
 				ix->pats[n] = (struct pat){(uint32_t)i, ix->width[i]};
 				if (!expr[n]) {
@@ -702,9 +748,9 @@ struct subject {
 	int at_end; /* s ends where the stream's bytes end so far */
 };
 
-/* 1 when [off, off+len) overlaps a span reported in this scan or recently on this stream,
- * except the same detector's same start with a longer end (a value that went on in the next
- * write), whose record is then extended. */
+/* 1 when [off, off+len) overlaps a span reported in this scan or recently on this stream.
+ * A longer span over one that was cut by the end of a write, or over the same detector's
+ * same start, is no repeat: the value went on in the next write. */
 static int seen_span(struct sw_detect_index *ix, struct sw_detect_stream *st, uint32_t det,
 		     uint64_t off, uint64_t len)
 {
@@ -718,29 +764,27 @@ static int seen_span(struct sw_detect_index *ix, struct sw_detect_stream *st, ui
 		r = &st->recent[i];
 		if (!(off < r->end && r->off < off + len))
 			continue;
-		if (r->det == det && r->off == off && off + len > r->end) {
-			r->end = off + len;
-			return 0;
-		}
+		if (off + len > r->end && (r->cut || (r->det == det && r->off == off)))
+			continue;
 		return 1;
 	}
 	return 0;
 }
 
 static void span_add(struct sw_detect_index *ix, struct sw_detect_stream *st, uint32_t det,
-		     uint64_t off, uint64_t len)
+		     uint64_t off, uint64_t len, int cut)
 {
 	size_t i;
 
-	for (i = 0; i < st->nrecent; i++)
-		if (st->recent[i].det == det && st->recent[i].off == off) {
-			if (ix->nspans < SPANS_MAX)
-				ix->spans[ix->nspans++] = (struct span){off, len};
-			return;
-		}
 	if (ix->nspans < SPANS_MAX)
 		ix->spans[ix->nspans++] = (struct span){off, len};
-	st->recent[st->recent_next] = (struct rspan){det, off, off + len};
+	for (i = 0; i < st->nrecent; i++)
+		if (st->recent[i].det == det && st->recent[i].off == off) {
+			st->recent[i].end = off + len;
+			st->recent[i].cut = (uint32_t)cut;
+			return;
+		}
+	st->recent[st->recent_next] = (struct rspan){det, (uint32_t)cut, off, off + len};
 	st->recent_next = (st->recent_next + 1) % RECENT_MAX;
 	if (st->nrecent < RECENT_MAX)
 		st->nrecent++;
@@ -763,7 +807,8 @@ static void pend_add(struct sw_detect_stream *st, uint32_t det, uint64_t from)
 /* Checks one complete PCRE2 match (ovector of s) and reports its value. Returns 0 or the
  * callback's value. */
 static int report(struct sw_detect_index *ix, struct sw_detect_stream *st, uint32_t det,
-		  const uint8_t *s, size_t slen, uint64_t base, int rc, sw_detect_fn cb, void *ctx)
+		  const uint8_t *s, size_t slen, uint64_t base, int rc, int cut, sw_detect_fn cb,
+		  void *ctx)
 {
 	const struct sw_detector *d = &ix->det[det];
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ix->md);
@@ -786,7 +831,7 @@ static int report(struct sw_detect_index *ix, struct sw_detect_stream *st, uint3
 		return 0;
 	if (seen_span(ix, st, det, base + vs, vl))
 		return 0;
-	span_add(ix, st, det, base + vs, vl);
+	span_add(ix, st, det, base + vs, vl, cut && ov[1] == slen);
 	hit.rule = d;
 	hit.value = s + vs;
 	hit.offset = base + vs;
@@ -833,7 +878,7 @@ static int confirm(struct sw_detect_index *ix, struct sw_detect_stream *st, cons
 			rc = pcre2_match(d->code, s, slen, ov[0], 0, ix->md, ix->mctx);
 			if (rc <= 0)
 				return 0;
-			return report(ix, st, job->det, s, slen, lo, rc, cb, ctx);
+			return report(ix, st, job->det, s, slen, lo, rc, 1, cb, ctx);
 		}
 		if (rc < 0) {
 			*limited = 1;
@@ -841,7 +886,7 @@ static int confirm(struct sw_detect_index *ix, struct sw_detect_stream *st, cons
 		}
 		ov = pcre2_get_ovector_pointer(ix->md);
 		start = ov[1] > start ? ov[1] : start + 1;
-		rc = report(ix, st, job->det, s, slen, lo, rc, cb, ctx);
+		rc = report(ix, st, job->det, s, slen, lo, rc, 0, cb, ctx);
 		if (rc)
 			return rc;
 	}
@@ -1105,6 +1150,7 @@ static const struct {
 	{"lowalnum", "abcdefghijklmnopqrstuvwxyz0123456789"},
 	{"upalnum", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"},
 	{"pw", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#%^*_+~"},
+	{"bech32up", "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"},
 };
 
 struct out {

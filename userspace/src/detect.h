@@ -74,7 +74,7 @@ const char *sw_detect__why_literal(const struct sw_rules *r, size_t i);
 
 /* Example templates (rules/detectors.yaml): literal text with placeholders {CLASS:N} (N random
  * characters of alnum, alpha, upper, lower, digit, hex, HEX, b64, b64url, b32, lowalnum,
- * upalnum, pw), {rep:C:N}, {uuid}, {jwt}, {pembegin:LABEL}, {pembody:LINES}, {pemend:LABEL},
+ * upalnum, pw, bech32up), {rep:C:N}, {uuid}, {jwt}, {pembegin:LABEL}, {pembody:LINES}, {pemend:LABEL},
  * {lb} (a '{'), and {<} {>} around the value a match example must extract (the whole text when
  * absent). Expansion is deterministic in seed, so no committed string is a credential. */
 #define SW_DETECT_EXAMPLE_MAX 16384
