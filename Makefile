@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
 	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
-	libhyperscan-dev
+	libhyperscan-dev libtomlplusplus-dev g++
 
 ifeq ($(V),1)
 Q :=
@@ -42,7 +42,7 @@ LIB := $(OUTPUT)/libsprawl.a
 DAEMON_SRCS := $(sort $(wildcard userspace/*.c))
 DAEMON_OBJS := $(patsubst userspace/%.c,$(OBJ)/daemon/%.o,$(DAEMON_SRCS))
 CTL_SRCS := $(sort $(wildcard tools/sprawlctl*.c))
-CTL_OBJS := $(patsubst tools/%.c,$(OBJ)/tools/%.o,$(CTL_SRCS))
+CTL_OBJS := $(patsubst tools/%.c,$(OBJ)/tools/%.o,$(CTL_SRCS)) $(OBJ)/tools/gitleaks_toml.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(TBIN)/%,$(UNIT_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h)
@@ -125,9 +125,14 @@ $(OBJ)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard userspace/src/*.h) 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itools -c $< -o $@
 
+# The gitleaks importer reads TOML with toml++ (C++17; Debian has no C TOML library).
+$(OBJ)/tools/gitleaks_toml.o: tools/gitleaks_toml.cpp tools/gitleaks_toml.h | $(OBJ)/tools
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(CFLAGS) -std=c++17 -Wall -Wextra -Werror -Itools -DTOML_HEADER_ONLY=0 -c $< -o $@
+
 $(BIN)/sprawlctl: $(CTL_OBJS) $(LIB) | $(BIN)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -ltomlplusplus -lstdc++
 
 $(TBIN)/test_%: tests/unit/test_%.c $(LIB) | $(TBIN)
 	$(call msg,TEST-CC,$@)

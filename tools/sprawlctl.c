@@ -678,7 +678,8 @@ static int cmd_rules(int argc, char **argv)
 			fprintf(stderr, "%s\n", msg);
 		}
 		if (!n)
-			printf("embedded rules: ok (%zu agents, %zu detectors, examples verified)\n",
+			printf("embedded rules: ok (%zu agents, %zu detectors, examples "
+			       "verified)\n",
 			       sw_rules__agent_count(r), ndet);
 		sw_rules__free(r);
 		return n ? -EINVAL : 0;
@@ -701,6 +702,11 @@ static int cmd_bench(int argc, char **argv)
 	return sw_ctl_bench(argc, argv) ? -EINVAL : 0;
 }
 
+static int scan_exit(int rc)
+{
+	return rc == 0 ? EXIT_SUCCESS : rc == 1 ? 1 : 2;
+}
+
 static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -708,6 +714,7 @@ static const struct cmd {
 	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
 	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
 	{"bench", cmd_bench},	  {"replay", cmd_replay}, {"trace", cmd_trace},
+	{"scan", cmd_scan},
 };
 
 int main(int argc, char **argv)
@@ -729,7 +736,11 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1) ? EXIT_FAILURE : EXIT_SUCCESS;
+			/* scan: 1 = a finding, 2 = could not scan (a pre-commit hook refuses both)
+			 */
+			return cmds[i].fn == cmd_scan ? scan_exit(cmd_scan(argc - 1, argv + 1))
+			       : cmds[i].fn(argc - 1, argv + 1) ? EXIT_FAILURE
+								: EXIT_SUCCESS;
 	err("unknown command '%s'; see 'sprawlctl --help'", argv[1]);
 	return EXIT_FAILURE;
 }

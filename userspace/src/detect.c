@@ -88,9 +88,9 @@ struct sw_detect_index {
 	hs_scratch_t *scratch;
 	struct pat *pats;
 	size_t npats;
-	uint8_t *mode;	   /* enum mode per detector */
-	uint32_t *width;   /* per detector: longest match considered (bounded by the tail) */
-	uint32_t *before;  /* per detector: context bytes a lookbehind or keyword needs */
+	uint8_t *mode;	      /* enum mode per detector */
+	uint32_t *width;      /* per detector: longest match considered (bounded by the tail) */
+	uint32_t *before;     /* per detector: context bytes a lookbehind or keyword needs */
 	char (*why)[WHY_MAX]; /* per detector: why not M_REGEX */
 	size_t tail_max;
 	struct job *jobs; /* per scan */
@@ -390,7 +390,8 @@ static int hs_build(struct sw_detect_index *ix)
 				n = ix->npats++;
 				expr[n] = literal_expr(d->prefilter[k]);
 				flags[n] = HS_FLAG_CASELESS;
-				ix->pats[n] = (struct pat){(uint32_t)i, (uint32_t)strlen(d->prefilter[k])};
+				ix->pats[n] = (struct pat){(uint32_t)i,
+							   (uint32_t)strlen(d->prefilter[k])};
 				if (!expr[n]) {
 					rc = -ENOMEM;
 					goto out;
@@ -804,6 +805,30 @@ static void pend_add(struct sw_detect_stream *st, uint32_t det, uint64_t from)
 		st->pend[st->npend++] = (struct pend){det, from};
 }
 
+/* The rule's allowlist lets this value go: a stopword inside it, or an allow regex. */
+static int allowed(struct sw_detect_index *ix, const struct sw_detector *d, const uint8_t *v,
+		   size_t len)
+{
+	pcre2_match_data *md;
+	size_t i, k, sl;
+	int hit = 0;
+
+	for (i = 0; i < d->nstopwords; i++) {
+		sl = strlen(d->stopwords[i]);
+		for (k = 0; sl && k + sl <= len; k++)
+			if (fold_eq(ix->fold, v + k, d->stopwords[i], sl))
+				return 1;
+	}
+	if (!d->nallow_re)
+		return 0;
+	/* Not ix->md: the caller still reads the detector's ovector. */
+	md = pcre2_match_data_create(1, NULL);
+	for (i = 0; md && i < d->nallow_re && !hit; i++)
+		hit = pcre2_match(d->allow_re[i], v, len, 0, 0, md, ix->mctx) >= 0;
+	pcre2_match_data_free(md);
+	return hit;
+}
+
 /* Checks one complete PCRE2 match (ovector of s) and reports its value. Returns 0 or the
  * callback's value. */
 static int report(struct sw_detect_index *ix, struct sw_detect_stream *st, uint32_t det,
@@ -828,6 +853,9 @@ static int report(struct sw_detect_index *ix, struct sw_detect_stream *st, uint3
 	if (d->nkeywords && !keyword_before(ix, d, s, vs))
 		return 0;
 	if (d->check == SW_CHECK_JWT && !jwt_ok(s + vs, vl))
+		return 0;
+	if ((d->nallow_re || d->nstopwords) && allowed(ix, d, d->allow_match ? s + ov[0] : s + vs,
+						       d->allow_match ? ov[1] - ov[0] : vl))
 		return 0;
 	if (seen_span(ix, st, det, base + vs, vl))
 		return 0;
@@ -910,8 +938,8 @@ static void tail_update(struct sw_detect_stream *st, const uint8_t *p, size_t le
 	st->tail_len = keep + len;
 }
 
-int sw_detect__scan_stream(const struct sw_rules *r, struct sw_detect_stream *st,
-			   const void *data, size_t len, sw_detect_fn cb, void *ctx)
+int sw_detect__scan_stream(const struct sw_rules *r, struct sw_detect_stream *st, const void *data,
+			   size_t len, sw_detect_fn cb, void *ctx)
 {
 	struct sw_detect_index *ix;
 	struct subject sub;
@@ -1223,7 +1251,8 @@ int sw_detect__expand(const char *tmpl, uint64_t seed, char *buf, size_t cap, si
 		}
 		e = strchr(p, '}');
 		if (!e || e - p - 1 >= (long)sizeof(name) + (long)sizeof(arg)) {
-			snprintf(err, errsize, "unclosed or too long '{' at %zu", (size_t)(p - tmpl));
+			snprintf(err, errsize, "unclosed or too long '{' at %zu",
+				 (size_t)(p - tmpl));
 			return -EINVAL;
 		}
 		colon = memchr(p, ':', e - p);
@@ -1237,7 +1266,8 @@ int sw_detect__expand(const char *tmpl, uint64_t seed, char *buf, size_t cap, si
 		arg[0] = '\0';
 		if (colon) {
 			if ((size_t)(e - colon - 1) >= sizeof(arg)) {
-				snprintf(err, errsize, "bad placeholder at %zu", (size_t)(p - tmpl));
+				snprintf(err, errsize, "bad placeholder at %zu",
+					 (size_t)(p - tmpl));
 				return -EINVAL;
 			}
 			memcpy(arg, colon + 1, e - colon - 1);
@@ -1387,9 +1417,9 @@ int sw_detect__check_examples(const struct sw_rules *r, size_t i, uint64_t seed,
 
 		for (round = 0; round < 2 && !rc; round++) {
 			err[0] = '\0';
-			rc = sw_detect__expand(t, seed ^ (0x100000001b3ull * (k + 1)) ^ (round << 32),
-					       buf, SW_DETECT_EXAMPLE_MAX, &len, &vs, &vl, err,
-					       sizeof(err));
+			rc = sw_detect__expand(
+				t, seed ^ (0x100000001b3ull * (k + 1)) ^ (round << 32), buf,
+				SW_DETECT_EXAMPLE_MAX, &len, &vs, &vl, err, sizeof(err));
 			if (rc) {
 				snprintf(msg, size, "detector '%s' %s example %zu: %s", d->id,
 					 positive ? "match" : "nomatch",
@@ -1403,11 +1433,10 @@ int sw_detect__check_examples(const struct sw_rules *r, size_t i, uint64_t seed,
 				break;
 			rc = 0;
 			if (positive && !c.exact) {
-				snprintf(msg, size,
-					 "detector '%s' match example %zu (%s): %s%s", d->id, k + 1,
+				snprintf(msg, size, "detector '%s' match example %zu (%s): %s%s",
+					 d->id, k + 1,
 					 split ? "split across two writes" : "one write",
-					 c.any ? "found, but not the marked value"
-					       : "not found",
+					 c.any ? "found, but not the marked value" : "not found",
 					 " (the example is generated: nothing is printed)");
 				rc = -EINVAL;
 			} else if (!positive && c.any) {

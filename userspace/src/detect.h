@@ -49,8 +49,8 @@ uint64_t sw_detect__stream_offset(const struct sw_detect_stream *st);
  * one r: the compiled index holds scratch, so use one r per thread.
  * Returns 0, the callback's non-zero value, -EINVAL, -ENOMEM, or -ERANGE when a regex hit a
  * PCRE2 match limit (the other rules were still run). */
-int sw_detect__scan_stream(const struct sw_rules *r, struct sw_detect_stream *st,
-			   const void *data, size_t len, sw_detect_fn cb, void *ctx);
+int sw_detect__scan_stream(const struct sw_rules *r, struct sw_detect_stream *st, const void *data,
+			   size_t len, sw_detect_fn cb, void *ctx);
 
 /* One buffer on its own: a stream of exactly these bytes. Offsets are inside data. */
 int sw_detect__scan(const struct sw_rules *r, const void *data, size_t len, sw_detect_fn cb,
@@ -74,9 +74,10 @@ const char *sw_detect__why_literal(const struct sw_rules *r, size_t i);
 
 /* Example templates (rules/detectors.yaml): literal text with placeholders {CLASS:N} (N random
  * characters of alnum, alpha, upper, lower, digit, hex, HEX, b64, b64url, b32, lowalnum,
- * upalnum, pw, bech32up), {rep:C:N}, {uuid}, {jwt}, {pembegin:LABEL}, {pembody:LINES}, {pemend:LABEL},
- * {lb} (a '{'), and {<} {>} around the value a match example must extract (the whole text when
- * absent). Expansion is deterministic in seed, so no committed string is a credential. */
+ * upalnum, pw, bech32up), {rep:C:N}, {uuid}, {jwt}, {pembegin:LABEL}, {pembody:LINES},
+ * {pemend:LABEL}, {lb} (a '{'), and {<} {>} around the value a match example must extract (the
+ * whole text when absent). Expansion is deterministic in seed, so no committed string is a
+ * credential. */
 #define SW_DETECT_EXAMPLE_MAX 16384
 int sw_detect__expand(const char *tmpl, uint64_t seed, char *buf, size_t cap, size_t *len,
 		      size_t *vs, size_t *vl, char *err, size_t errsize);

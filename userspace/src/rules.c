@@ -97,6 +97,12 @@ static void detector_free(struct sw_detector *d)
 
 	pcre2_code_free(d->code);
 	free(d->regex);
+	for (i = 0; i < d->nallow_re; i++)
+		pcre2_code_free(d->allow_re[i]);
+	free(d->allow_re);
+	for (i = 0; i < d->nstopwords; i++)
+		free(d->stopwords[i]);
+	free(d->stopwords);
 	for (i = 0; i < d->nmatch; i++)
 		free(d->match[i]);
 	free(d->match);
@@ -723,6 +729,70 @@ static int dt_examples(struct ld *c, yaml_node_t *v, void *obj)
 	return parse_map(c, v, "examples", example_keys, 2, ((struct det_ld *)obj)->d, NULL);
 }
 
+static int da_regexes(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE erroff;
+	struct strv sv = {0};
+	size_t i;
+	int rc = get_strv(c, v, "allowlist.regexes", 1, SW_RULES_REGEX_MAX, 0, &sv), errcode;
+
+	if (!rc) {
+		d->allow_re = calloc(sv.n ? sv.n : 1, sizeof(*d->allow_re));
+		if (!d->allow_re)
+			rc = -ENOMEM;
+	}
+	for (i = 0; !rc && i < sv.n; i++) {
+		d->allow_re[i] = pcre2_compile((PCRE2_SPTR)sv.v[i], PCRE2_ZERO_TERMINATED, 0,
+					       &errcode, &erroff, NULL);
+		if (!d->allow_re[i]) {
+			pcre2_get_error_message(errcode, msg, sizeof(msg));
+			rc = fail(c, v, "bad allowlist regex %zu: %s at offset %zu", i + 1,
+				  (const char *)msg, (size_t)erroff);
+			break;
+		}
+		pcre2_jit_compile(d->allow_re[i], PCRE2_JIT_COMPLETE);
+		d->nallow_re++;
+	}
+	strv_free(&sv);
+	return rc;
+}
+
+static int da_stopwords(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+
+	return set_strv(c, v, "allowlist.stopwords", 1, SW_RULES_STR_MAX, &d->stopwords,
+			&d->nstopwords);
+}
+
+static int da_target(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+	const char *s;
+	int rc = get_str(c, v, "allowlist.target", 1, 16, &s);
+
+	if (rc)
+		return rc;
+	if (strcmp(s, "secret") && strcmp(s, "match"))
+		return fail(c, v, "allowlist.target must be secret or match");
+	d->allow_match = !strcmp(s, "match");
+	return 0;
+}
+
+static const struct key det_allow_keys[] = {
+	{"regexes", da_regexes},
+	{"stopwords", da_stopwords},
+	{"target", da_target},
+};
+
+/* allowlist: {regexes: [...], stopwords: [...], target: secret|match} */
+static int dt_allowlist(struct ld *c, yaml_node_t *v, void *obj)
+{
+	return parse_map(c, v, "allowlist", det_allow_keys, 3, ((struct det_ld *)obj)->d, NULL);
+}
+
 static const struct key detector_keys[] = {
 	{"id", dt_id},
 	{"name", dt_name},
@@ -736,6 +806,7 @@ static const struct key detector_keys[] = {
 	{"prefilter", dt_prefilter},
 	{"check", dt_check},
 	{"examples", dt_examples},
+	{"allowlist", dt_allowlist},
 };
 #define NDETECTOR_KEYS (sizeof(detector_keys) / sizeof(detector_keys[0]))
 

@@ -93,6 +93,13 @@ struct sw_detector {
 	char **nomatch;
 	size_t nnomatch;
 	int line; /* of the detector in its file */
+	/* Values to let go (gitleaks allowlists): one of these regexes matches the value (or
+	 * the whole match when allow_match is set), or the value contains a stopword. */
+	pcre2_code **allow_re;
+	size_t nallow_re;
+	int allow_match;
+	char **stopwords; /* lower case */
+	size_t nstopwords;
 };
 
 struct sw_rules;
