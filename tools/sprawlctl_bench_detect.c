@@ -29,15 +29,15 @@
 #include "rules.h"
 #include "sprawlctl_bench.h"
 
-#define MB	      1000000.0
-#define WRITE	      65536	  /* the daemon sees 64 KiB writes of a busy artifact */
-#define HS_CHUNK      (1u << 20)  /* Hyperscan literal mode gets 1 MiB blocks */
-#define FP_BYTES_MAX  (400u << 20) /* bytes read per false-positive corpus */
-#define FP_FILE_MAX   (8u << 20)
-#define FP_TARGET     1.0 /* hits per 10 MB */
-#define SPEED_TARGET  2.0 /* daemon CPU per byte vs Hyperscan's */
-#define VALUES_MAX    1000000
-#define REPEATS	      3
+#define MB	     1000000.0
+#define WRITE	     65536	  /* the daemon sees 64 KiB writes of a busy artifact */
+#define HS_CHUNK     (1u << 20)	  /* Hyperscan literal mode gets 1 MiB blocks */
+#define FP_BYTES_MAX (400u << 20) /* bytes read per false-positive corpus */
+#define FP_FILE_MAX  (8u << 20)
+#define FP_TARGET    1.0 /* hits per 10 MB */
+#define SPEED_TARGET 2.0 /* daemon CPU per byte vs Hyperscan's */
+#define VALUES_MAX   1000000
+#define REPEATS	     3
 
 static double cpu_now(void)
 {
@@ -300,7 +300,8 @@ static int run_fp(const struct sw_rules *r, const char *dir)
 	       dir, per10, f.hits, f.bytes / MB, FP_TARGET, per10 <= FP_TARGET ? "ok" : "FAIL");
 	for (i = 0; i < nd; i++)
 		if (f.per_det[i])
-			printf("NOTE|false positives %s: %s x%zu\n", dir, f.det[i].id, f.per_det[i]);
+			printf("NOTE|false positives %s: %s x%zu\n", dir, f.det[i].id,
+			       f.per_det[i]);
 	free(f.per_det);
 	free(f.buf);
 	return per10 <= FP_TARGET ? 0 : 1;

@@ -99,21 +99,23 @@ static void strs_add(struct strs *s, char *const *v, size_t n)
 }
 
 /* Folds one gitleaks allowlist into the rule's; names what cannot be expressed. */
-static void take_allow(const struct gl_allow *a, const char *id, const char *whose,
-		       struct strs *re, struct strs *sw, int *match_target, int *line_dropped)
+static void take_allow(const struct gl_allow *a, const char *id, const char *whose, struct strs *re,
+		       struct strs *sw, int *match_target, int *line_dropped)
 {
 	int and = a->condition && !strcasecmp(a->condition, "AND");
 
 	if (a->paths.n)
 		fprintf(stderr,
-			"gitleaks rule '%s': %s allowlist paths dropped (detectors see content, not "
+			"gitleaks rule '%s': %s allowlist paths dropped (detectors see content, "
+			"not "
 			"file names; use policy.yaml allowlist)%s\n",
-			id, whose, and ? "; its condition AND made the rest narrower" : "");
+			id, whose, and? "; its condition AND made the rest narrower" : "");
 	if (a->commits.n)
-		fprintf(stderr, "gitleaks rule '%s': %s allowlist commits dropped (no git history "
-				"here)\n",
+		fprintf(stderr,
+			"gitleaks rule '%s': %s allowlist commits dropped (no git history "
+			"here)\n",
 			id, whose);
-	if (and && (a->paths.n || a->commits.n)) {
+	if (and&&(a->paths.n || a->commits.n)) {
 		/* With AND, regexes alone would allow more than gitleaks does: drop them all. */
 		fprintf(stderr, "gitleaks rule '%s': %s allowlist not converted (AND with paths)\n",
 			id, whose);
@@ -146,9 +148,10 @@ static int emit_rule(FILE *f, const struct gl_config *cfg, const struct gl_rule 
 
 	sanitize_id(g->id, idx, id);
 	if (!g->regex) {
-		snprintf(why, whysize, "%s", g->path ? "a path-only rule (it matches file names, "
-						      "not content)"
-						    : "no regex");
+		snprintf(why, whysize, "%s",
+			 g->path ? "a path-only rule (it matches file names, "
+				   "not content)"
+				 : "no regex");
 		return -1;
 	}
 	if (strlen(g->regex) > SW_RULES_REGEX_MAX) {
@@ -178,16 +181,18 @@ static int emit_rule(FILE *f, const struct gl_config *cfg, const struct gl_rule 
 		return -1;
 	}
 	if (g->path)
-		fprintf(stderr, "gitleaks rule '%s': path condition dropped (the rule now applies "
-				"to all content)\n",
+		fprintf(stderr,
+			"gitleaks rule '%s': path condition dropped (the rule now applies "
+			"to all content)\n",
 			id);
 	for (i = 0; i < g->nallows; i++)
 		take_allow(&g->allows[i], id, "its", &re, &sw, &match_target, &line_dropped);
 	if (cfg->has_global)
 		take_allow(&cfg->global, id, "the global", &re, &sw, &match_target, &line_dropped);
 	if (line_dropped)
-		fprintf(stderr, "gitleaks rule '%s': allowlist regexes on the line dropped "
-				"(regexTarget = \"line\")\n",
+		fprintf(stderr,
+			"gitleaks rule '%s': allowlist regexes on the line dropped "
+			"(regexTarget = \"line\")\n",
 			id);
 	for (i = 0; i < g->keywords.n; i++) {
 		size_t l = strlen(g->keywords.v[i]);
@@ -197,8 +202,9 @@ static int emit_rule(FILE *f, const struct gl_config *cfg, const struct gl_rule 
 	}
 	/* A prefilter must cover every match: with a keyword dropped it would not. */
 	if (kw.n != g->keywords.n) {
-		fprintf(stderr, "gitleaks rule '%s': keywords not used (one is shorter than %d or "
-				"longer than %d characters)\n",
+		fprintf(stderr,
+			"gitleaks rule '%s': keywords not used (one is shorter than %d or "
+			"longer than %d characters)\n",
 			id, SW_RULES_LITERAL_MIN, SW_RULES_LITERAL_MAX);
 		kw.n = 0;
 	}
@@ -277,8 +283,9 @@ int sw_ctl_import_gitleaks(const char *file)
 		gl_free(&cfg);
 		return -ENOMEM;
 	}
-	fprintf(out, "# SPDX-License-Identifier: Apache-2.0\n# Converted from the gitleaks "
-		     "configuration %s by `sprawlctl rules import-gitleaks`.\n",
+	fprintf(out,
+		"# SPDX-License-Identifier: Apache-2.0\n# Converted from the gitleaks "
+		"configuration %s by `sprawlctl rules import-gitleaks`.\n",
 		file);
 	if (cfg.extends)
 		fputs("# Its [extend] (gitleaks' default rules) is not included: only the rules "

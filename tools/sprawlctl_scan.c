@@ -225,8 +225,8 @@ static int git_wait(pid_t pid)
 /* The staged version of every added, copied, modified or renamed file: what a commit takes. */
 static void scan_staged(struct scan *s, const char *repo)
 {
-	static const char *const names_args[] = {"diff",	   "--cached", "--name-only", "-z",
-						 "--diff-filter=ACMR", NULL};
+	static const char *const names_args[] = {"diff", "--cached",	       "--name-only",
+						 "-z",	 "--diff-filter=ACMR", NULL};
 	char *names = malloc(GIT_NAMES_MAX + 1), spec[PATH_MAX + 2], where[PATH_MAX * 2];
 	const char *blob_args[] = {"cat-file", "blob", spec, NULL};
 	size_t len = 0, off;
@@ -307,7 +307,8 @@ static int install_hook(const char *repo)
 			err("%s: cannot run git: %s", repo, strerror(-fd));
 			return fd;
 		}
-		while (len < sizeof(dir) - 1 && (n = read(fd, dir + len, sizeof(dir) - 1 - len)) > 0)
+		while (len < sizeof(dir) - 1 &&
+		       (n = read(fd, dir + len, sizeof(dir) - 1 - len)) > 0)
 			len += (size_t)n;
 		close(fd);
 		dir[len] = '\0';
@@ -352,7 +353,8 @@ static int install_hook(const char *repo)
 		   " (sprawlctl scan --install-git-hook): a commit whose staged files hold a\n"
 		   "# tracked secret (any encoding) or a detector hit is refused.\n");
 	if (state && !strchr(state, '\'') && !strchr(state, '\n'))
-		fprintf(f, "SPRAWL_STATE_DIR=\"${SPRAWL_STATE_DIR:-%s}\"\nexport SPRAWL_STATE_DIR\n",
+		fprintf(f,
+			"SPRAWL_STATE_DIR=\"${SPRAWL_STATE_DIR:-%s}\"\nexport SPRAWL_STATE_DIR\n",
 			state);
 	fprintf(f, "exec '%s' scan --staged \"$(git rev-parse --show-toplevel)\"\n", self);
 	if (fclose(f) || chmod(hook, 0755)) {
