@@ -46,7 +46,7 @@ static const char usage[] =
 	"  secrets add NAME [--from-file F]  track a secret; the value is read from stdin or F,\n"
 	"                                    never from the command line\n"
 	"  secrets import-env FILE           track every KEY=VALUE of a .env file\n"
-	"  secrets discover [--dry-run]      track what the detectors find in well-known "
+	"  secrets discover [--dry-run] [--rules DIR]  track what the detectors find in well-known "
 	"credential\n"
 	"                                    files and in running agents' environments\n"
 	"  secrets list                      names, ids, lengths and origins (never values)\n"
@@ -58,15 +58,26 @@ static const char usage[] =
 	"  replay TRACE... [--alerts FILE]  the recorded records through the same pipeline, with\n"
 	"                                    a fresh registry: the live run's alerts again\n"
 	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
-	"  replay TRACE... [--alerts FILE]   the recorded records through the same pipeline, with\n"
+	"  replay TRACE... [--alerts FILE] [--rules DIR]  the recorded records through the same "
+	"pipeline, with\n"
 	"                                    a fresh registry: the live run's alerts again\n"
 	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
-	"                                    rules), reporting file:line:col of each error\n"
+	"                                    rules), reporting file:line:col of each error, and\n"
+	"                                    verify every detector's examples\n"
+	"  rules import-gitleaks FILE.toml   a gitleaks config as detectors.yaml on stdout; each\n"
+	"                                    rule that cannot be converted is named, with why\n"
+	"  scan [--rules DIR] [--staged] PATH...  tracked secrets (every variant) and detector\n"
+	"                                    hits in files, trees and git repos (their staged\n"
+	"                                    files too); exit 1 on a finding, values never shown\n"
+	"  scan --install-git-hook REPO      make that REPO's pre-commit hook\n"
+	"  bench detect [--size MB] [--fp DIR]...  detector engines and false positives\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
 	"\n"
 	"Environment: SPRAWL_STATE_DIR, SPRAWL_RUN_DIR override " SW_DEFAULT_STATE_DIR
-	" and " SW_DEFAULT_RUN_DIR ".\n";
+	" and " SW_DEFAULT_RUN_DIR ".\n"
+	"scan, replay and secrets discover run --rules DIR, else the installed rules\n"
+	"(/etc/sprawlwatch/rules, or SPRAWL_RULES_DIR) when present, else the embedded ones.\n";
 
 /* --- daemon connection --- */
 

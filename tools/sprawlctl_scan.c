@@ -37,8 +37,12 @@ struct sw_rules *ctl_load_rules(const char *dir)
 	struct stat st;
 	char msg[1024];
 
-	if (!dir && !stat(INSTALLED_RULES, &st) && S_ISDIR(st.st_mode))
-		dir = INSTALLED_RULES;
+	const char *installed = getenv("SPRAWL_RULES_DIR");
+
+	if (!installed || !*installed)
+		installed = INSTALLED_RULES;
+	if (!dir && !stat(installed, &st) && S_ISDIR(st.st_mode))
+		dir = installed;
 	r = dir ? sw_rules__load_dir(dir, &e) : sw_rules__load_embedded(&e);
 	if (!r) {
 		sw_rules_error__format(&e, msg, sizeof(msg));

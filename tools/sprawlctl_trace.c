@@ -48,20 +48,22 @@ static struct sw_tracelog_reader *open_trace(const char *path)
 
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {{"alerts", required_argument, NULL, 'a'}, {}};
+	static const struct option opts[] = {{"alerts", required_argument, NULL, 'a'},
+					     {"rules", required_argument, NULL, 'r'},
+					     {}};
+	const char *rules_dir = NULL;
 	struct sw_pipeline_opts po = {.hold_ms = 500};
 	const char *alerts = "-";
 	struct sw_pipeline_stats st;
 	struct sw_tracelog_read_stats rs;
 	struct sw_tracelog_reader *tr;
 	const struct sw_redaction *red;
-	struct sw_rules_error re;
 	struct sw_registry *reg = NULL;
 	struct sw_pipeline *p = NULL;
 	struct sw_sink *sink = NULL;
 	struct sw_rules *rules = NULL;
 	struct locked_set ls;
-	char tmp[] = "/tmp/sprawl-replay.XXXXXX", regpath[64], msg[1024];
+	char tmp[] = "/tmp/sprawl-replay.XXXXXX", regpath[64];
 	const uint8_t *rec;
 	uint64_t ktime, events = 0;
 	size_t len, nred;
@@ -69,8 +71,12 @@ int cmd_replay(int argc, char **argv)
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'r') {
+			rules_dir = optarg;
+			continue;
+		}
 		if (o != 'a') {
-			err("usage: replay TRACE... [--alerts FILE]");
+			err("usage: replay TRACE... [--alerts FILE] [--rules DIR]");
 			return -EINVAL;
 		}
 		alerts = optarg;
@@ -82,10 +88,8 @@ int cmd_replay(int argc, char **argv)
 	e = open_set(&ls); /* the key and the secrets the alerts name */
 	if (e)
 		goto out;
-	rules = sw_rules__load_embedded(&re);
+	rules = ctl_load_rules(rules_dir);
 	if (!rules) {
-		sw_rules_error__format(&re, msg, sizeof(msg));
-		err("embedded rules: %s", msg);
 		e = -EINVAL;
 		goto out;
 	}
