@@ -19,7 +19,8 @@ DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-c
 	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
 	protobuf-compiler libdeflate-dev libsystemd-dev libjansson-dev python3 curl clang-format \
 	systemd dpkg-dev libcap2-bin iproute2 \
-	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client graphviz librsvg2-bin
+	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client graphviz librsvg2-bin \
+	libhyperscan-dev libtomlplusplus-dev g++
 
 ifeq ($(V),1)
 Q :=
@@ -38,8 +39,8 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -ldeflate -lsodium -lpcre2-8 -lyaml -lprotobuf-c -lsystemd -ljansson \
-	-lcurl -ljson-c -lpthread
+LIBS := -lbpf -lelf -lz -ldeflate -lsodium -lpcre2-8 -lhs -lyaml -lprotobuf-c -lsystemd \
+	-ljansson -lcurl -ljson-c -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \
 	-I$(OUTPUT) -Ibpf
@@ -51,7 +52,7 @@ LIB := $(OUTPUT)/libsprawl.a
 DAEMON_SRCS := $(sort $(wildcard userspace/*.c))
 DAEMON_OBJS := $(patsubst userspace/%.c,$(OBJ)/daemon/%.o,$(DAEMON_SRCS))
 CTL_SRCS := $(sort $(wildcard tools/sprawlctl*.c))
-CTL_OBJS := $(patsubst tools/%.c,$(OBJ)/tools/%.o,$(CTL_SRCS))
+CTL_OBJS := $(patsubst tools/%.c,$(OBJ)/tools/%.o,$(CTL_SRCS)) $(OBJ)/tools/gitleaks_toml.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(TBIN)/%,$(UNIT_SRCS))
 # Unit tests of the test harness itself (scripts, run in place).
@@ -166,9 +167,14 @@ $(OBJ)/tools/%.o: tools/%.c $(wildcard tools/*.h) $(wildcard userspace/src/*.h) 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itools -c $< -o $@
 
+# The gitleaks importer reads TOML with toml++ (C++17; Debian has no C TOML library).
+$(OBJ)/tools/gitleaks_toml.o: tools/gitleaks_toml.cpp tools/gitleaks_toml.h | $(OBJ)/tools
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(CFLAGS) -std=c++17 -Wall -Wextra -Werror -Itools -DTOML_HEADER_ONLY=0 -c $< -o $@
+
 $(BIN)/sprawlctl: $(CTL_OBJS) $(LIB) | $(BIN)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -ltomlplusplus -lstdc++
 
 $(TBIN)/test_%: tests/unit/test_%.c $(LIB) | $(TBIN)
 	$(call msg,TEST-CC,$@)

@@ -49,7 +49,7 @@ static const char usage[] =
 	"  secrets add NAME [--from-file F]  track a secret; the value is read from stdin or F,\n"
 	"                                    never from the command line\n"
 	"  secrets import-env FILE           track every KEY=VALUE of a .env file\n"
-	"  secrets discover [--dry-run]      track what the detectors find in well-known "
+	"  secrets discover [--dry-run] [--rules DIR]  track what the detectors find in well-known "
 	"credential\n"
 	"                                    files and in running agents' environments\n"
 	"  secrets list                      names, ids, lengths and origins (never values)\n"
@@ -77,7 +77,15 @@ static const char usage[] =
 	"                                    every place a secret went: origin, sessions,\n"
 	"                                    processes, places with first time and count\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
-	"                                    rules), reporting file:line:col of each error\n"
+	"                                    rules), reporting file:line:col of each error, and\n"
+	"                                    verify every detector's examples\n"
+	"  rules import-gitleaks FILE.toml   a gitleaks config as detectors.yaml on stdout; each\n"
+	"                                    rule that cannot be converted is named, with why\n"
+	"  scan [--rules DIR] [--staged] PATH...  tracked secrets (every variant) and detector\n"
+	"                                    hits in files, trees and git repos (their staged\n"
+	"                                    files too); exit 1 on a finding, values never shown\n"
+	"  scan --install-git-hook REPO      make that REPO's pre-commit hook\n"
+	"  bench detect [--size MB] [--fp DIR]...  detector engines and false positives\n"
 	"  config check [FILE]               validate a daemon config file (default\n"
 	"                                    " SW_DEFAULT_CONFIG "), reporting file:line:col\n"
 	"  config example                    every config key, commented, at its default\n"
@@ -85,7 +93,9 @@ static const char usage[] =
 	"  --version                         print the version\n"
 	"\n"
 	"Environment: SPRAWL_STATE_DIR, SPRAWL_RUN_DIR override " SW_DEFAULT_STATE_DIR
-	" and " SW_DEFAULT_RUN_DIR ".\n";
+	" and " SW_DEFAULT_RUN_DIR ".\n"
+	"scan, replay and secrets discover run --rules DIR, else the installed rules\n"
+	"(/etc/sprawlwatch/rules, or SPRAWL_RULES_DIR) when present, else the embedded ones.\n";
 
 /* --- daemon connection --- */
 
@@ -707,8 +717,10 @@ static int cmd_rules(int argc, char **argv)
 	struct sw_rules_error errs[8], e;
 	struct sw_rules *r;
 	char msg[1024];
-	size_t n, i;
+	size_t n, i, ndet;
 
+	if (argc == 3 && !strcmp(argv[1], "import-gitleaks"))
+		return sw_ctl_import_gitleaks(argv[2]);
 	if (argc < 2 || argc > 3 || strcmp(argv[1], "check")) {
 		err("usage: rules check [DIR]");
 		return -EINVAL;
@@ -720,9 +732,18 @@ static int cmd_rules(int argc, char **argv)
 			err("embedded rules: %s", msg);
 			return -EINVAL;
 		}
-		printf("embedded rules: ok (%zu agents)\n", sw_rules__agent_count(r));
+		sw_rules__detectors(r, &ndet);
+		n = sw_rules__check_examples(r, "embedded:detectors.yaml", errs, 8);
+		for (i = 0; i < n && i < 8; i++) {
+			sw_rules_error__format(&errs[i], msg, sizeof(msg));
+			fprintf(stderr, "%s\n", msg);
+		}
+		if (!n)
+			printf("embedded rules: ok (%zu agents, %zu detectors, examples "
+			       "verified)\n",
+			       sw_rules__agent_count(r), ndet);
 		sw_rules__free(r);
-		return 0;
+		return n ? -EINVAL : 0;
 	}
 	n = sw_rules__check_dir(argv[2], errs, 8);
 	for (i = 0; i < n && i < 8; i++) {
@@ -777,6 +798,11 @@ static int cmd_bench(int argc, char **argv)
 	return sw_ctl_bench(argc, argv) ? -EINVAL : 0;
 }
 
+static int scan_exit(int rc)
+{
+	return rc == 0 ? EXIT_SUCCESS : rc == 1 ? 1 : 2;
+}
+
 static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -784,7 +810,7 @@ static const struct cmd {
 	{"secrets", cmd_secrets}, {"run", cmd_run},	  {"watch", cmd_watch},
 	{"status", cmd_status},	  {"alerts", cmd_alerts}, {"rules", cmd_rules},
 	{"bench", cmd_bench},	  {"replay", cmd_replay}, {"trace", cmd_trace},
-	{"config", cmd_config},	  {"trail", cmd_trail},
+	{"config", cmd_config},	  {"trail", cmd_trail},	  {"scan", cmd_scan},
 };
 
 int main(int argc, char **argv)
@@ -810,7 +836,11 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1) ? EXIT_FAILURE : EXIT_SUCCESS;
+			/* scan: 1 = a finding, 2 = could not scan (a pre-commit hook refuses both)
+			 */
+			return cmds[i].fn == cmd_scan ? scan_exit(cmd_scan(argc - 1, argv + 1))
+			       : cmds[i].fn(argc - 1, argv + 1) ? EXIT_FAILURE
+								: EXIT_SUCCESS;
 	err("unknown command '%s'; see 'sprawlctl --help'", argv[1]);
 	return EXIT_FAILURE;
 }

@@ -32,10 +32,17 @@ int valid_name(const char *name);
 int put_secret(struct locked_set *ls, const char *name, uint8_t *value, size_t len,
 	       const char *origin, const struct stat *ost, const char *where);
 
+struct sw_rules;
+/* The rules a command runs: dir when given, else the installed /etc/sprawlwatch/rules when
+ * present, else the embedded ones. Reports its error once; NULL on failure. */
+struct sw_rules *ctl_load_rules(const char *dir);
+
 int cmd_secrets_discover(int argc, char **argv);
 int cmd_secrets_export(int argc, char **argv);
 int cmd_secrets_import(int argc, char **argv);
 int cmd_trail(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int sw_ctl_import_gitleaks(const char *file);
 int cmd_replay(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 

@@ -48,7 +48,7 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void gen_source(uint8_t *p, size_t n, uint64_t seed)
+void sw_bench_gen_source(uint8_t *p, size_t n, uint64_t seed)
 {
 	static const char *const w[] = {
 		"int",	   "return", "if",   "else",	  "for",      "while",	  "static",
@@ -85,7 +85,7 @@ static void gen_source(uint8_t *p, size_t n, uint64_t seed)
 	}
 }
 
-static void gen_base64(uint8_t *p, size_t n, uint64_t seed)
+void sw_bench_gen_base64(uint8_t *p, size_t n, uint64_t seed)
 {
 	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct prng r = {seed};
@@ -259,8 +259,8 @@ static int run_matcher(size_t size_mb, const size_t *counts, size_t ncounts)
 		fprintf(stderr, "bench: out of memory for %zu MB corpora\n", size_mb);
 		goto out;
 	}
-	gen_source(corpus[0], n, 1);
-	gen_base64(corpus[1], n, 2);
+	sw_bench_gen_source(corpus[0], n, 1);
+	sw_bench_gen_base64(corpus[1], n, 2);
 	randombytes_buf(key.bytes, sizeof(key.bytes));
 	sw_key__derive(&key);
 
@@ -343,6 +343,8 @@ int sw_ctl_bench(int argc, char **argv)
 
 	if (i < argc && !strcmp(argv[i], "bench"))
 		i++;
+	if (i < argc && !strcmp(argv[i], "detect"))
+		return sw_ctl_bench_detect(argc - i - 1, argv + i + 1);
 	if (i >= argc || strcmp(argv[i], "matcher")) {
 		usage();
 		return EXIT_FAILURE;

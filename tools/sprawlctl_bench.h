@@ -8,4 +8,13 @@
  * Prints a table on stdout. Returns EXIT_SUCCESS or EXIT_FAILURE. */
 int sw_ctl_bench(int argc, char **argv);
 
+/* bench detect ...: the detectors (sprawlctl_bench_detect.c); argv after "detect". */
+int sw_ctl_bench_detect(int argc, char **argv);
+
+/* The generated corpora both benches use (deterministic in seed). */
+#include <stddef.h>
+#include <stdint.h>
+void sw_bench_gen_source(uint8_t *p, size_t n, uint64_t seed);
+void sw_bench_gen_base64(uint8_t *p, size_t n, uint64_t seed);
+
 #endif

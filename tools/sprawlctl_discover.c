@@ -58,7 +58,7 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 		return 0;
 	/* The id first, to name it and to skip what is tracked already. */
 	memset(&probe, 0, sizeof(probe));
-	memcpy(value, f->data + h->offset, h->len);
+	memcpy(value, h->value, h->len);
 	if (sw_fingerprint__secret(&f->ls->key, value, h->len, &probe))
 		return 0;
 	if (sw_secretset__find_id(f->ls->set, probe.id)) {
@@ -74,7 +74,7 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 	f->added++;
 	if (f->dry_run)
 		return 0;
-	memcpy(value, f->data + h->offset, h->len);
+	memcpy(value, h->value, h->len);
 	return put_secret(f->ls, name, value, h->len, f->origin, f->st, f->where) ? 1 : 0;
 }
 
@@ -194,25 +194,27 @@ static void scan_agents(struct found *f, const struct sw_rules *r)
 
 int cmd_secrets_discover(int argc, char **argv)
 {
-	struct sw_rules_error re;
 	struct locked_set ls;
 	struct found f = {.ls = &ls};
 	struct sw_rules *r;
-	char msg[1024];
 	int e;
 
-	if (argc == 2 && !strcmp(argv[1], "--dry-run"))
-		f.dry_run = 1;
-	else if (argc != 1) {
-		err("usage: secrets discover [--dry-run]");
-		return -EINVAL;
+	const char *rules_dir = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run")) {
+			f.dry_run = 1;
+		} else if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
+			rules_dir = argv[++i];
+		} else {
+			err("usage: secrets discover [--dry-run] [--rules DIR]");
+			return -EINVAL;
+		}
 	}
-	r = sw_rules__load_embedded(&re);
-	if (!r) {
-		sw_rules_error__format(&re, msg, sizeof(msg));
-		err("embedded rules: %s", msg);
+	r = ctl_load_rules(rules_dir);
+	if (!r)
 		return -EINVAL;
-	}
 	e = open_set(&ls);
 	if (!e) {
 		scan_homes(&f, r);

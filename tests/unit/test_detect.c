@@ -218,8 +218,10 @@ static void test_slack_stripe(void **state)
 	*t = 0;
 	add_rand(add(add(t, "rk_"), "live_"), ALNUM, 99);
 	expect_hit("stripe-live-key", "", t, NULL);
+	/* test keys are secrets too, of their own rule */
 	*t = 0;
-	expect_none("x ", add_rand(add(add(t, "sk_"), "test_"), ALNUM, 24));
+	expect_hit("stripe-test-key", "key = ", add_rand(add(add(t, "sk_"), "test_"), ALNUM, 24),
+		   NULL);
 	*t = 0;
 	expect_none("x ", add_rand(add(add(t, "sk_"), "live_"), ALNUM, 10));
 }
@@ -323,7 +325,12 @@ static void test_generic(void **state)
 	add_rand(t, ALNUM "!@#$%^&*", 20);
 	expect_hit("generic-secret", "DB_PASSWORD = \"", t, NULL);
 	expect_hit("generic-secret", "\"client_secret\": \"", t, NULL);
-	expect_hit("generic-secret", "api-key: ", t, NULL);
+	/* unquoted (.env, YAML): a value with a digit that is no dotted name from code */
+	add(t, "7");
+	expect_hit("generic-secret-unquoted", "api-key: ", t, NULL);
+	expect_none("token = ", "self._token.address2");
+	expect_none("password = ", "process.AuthenticationString");
+	expect_none("token = ", "\"quoted-string\"");
 	expect_none("password = ", "\"changeme\"");
 	expect_none("password = ", "\"aaaaaaaaaaaaaaaaaaaa\"");
 	expect_none("password = ", "os.environ[\"DB_PASSWORD\"]");
@@ -550,6 +557,363 @@ static void test_throughput(void **state)
 	free(buf);
 }
 
+/* ---- streams ---- */
+
+struct shits {
+	size_t n;
+	char id[64][64];
+	uint64_t off[64];
+	size_t len[64];
+	char val[64][128];
+};
+
+static int scollect(const struct sw_detect_hit *h, void *ctx)
+{
+	struct shits *hs = ctx;
+
+	if (hs->n < 64) {
+		snprintf(hs->id[hs->n], sizeof(hs->id[0]), "%s", h->rule->id);
+		hs->off[hs->n] = h->offset;
+		hs->len[hs->n] = h->len;
+		snprintf(hs->val[hs->n], sizeof(hs->val[0]), "%.*s",
+			 (int)(h->len < 127 ? h->len : 127), (const char *)h->value);
+	}
+	hs->n++;
+	return 0;
+}
+
+/* text as writes of the given sizes (the last one takes the rest) */
+static struct shits scan_writes(const char *text, const size_t *sizes, size_t nsizes)
+{
+	struct sw_detect_stream *st = sw_detect__stream_new(rules);
+	struct shits hs = {0};
+	size_t len = strlen(text), off = 0, i, n;
+
+	assert_non_null(st);
+	for (i = 0; off < len; i++) {
+		n = i < nsizes && sizes[i] < len - off ? sizes[i] : len - off;
+		assert_int_equal(sw_detect__scan_stream(rules, st, text + off, n, scollect, &hs),
+				 0);
+		off += n;
+	}
+	assert_int_equal(sw_detect__stream_offset(st), len);
+	sw_detect__stream_free(st);
+	return hs;
+}
+
+/* Exactly one hit of id with this value at its stream offset; any other hit must be a value cut
+ * by the end of a write (ending at one of the cuts). */
+static void expect_stream_hit(const struct shits *hs, const char *text, const char *id,
+			      const char *value, const size_t *cuts, size_t ncuts)
+{
+	uint64_t at = (uint64_t)(strstr(text, value) - text);
+	size_t i, k, found = 0, cut;
+
+	for (i = 0; i < hs->n && i < 64; i++) {
+		if (!strcmp(hs->id[i], id) && hs->off[i] == at && hs->len[i] == strlen(value)) {
+			assert_memory_equal(hs->val[i], value, strlen(hs->val[i]));
+			found++;
+			continue;
+		}
+		for (k = 0, cut = 0; k < ncuts; k++)
+			cut |= hs->off[i] + hs->len[i] == cuts[k];
+		if (!cut && (strcmp(hs->id[i], id) || hs->off[i] != at))
+			continue; /* another secret of the text */
+		if (!cut)
+			fail_msg("%s: unexpected hit at %llu len %zu", id,
+				 (unsigned long long)hs->off[i], hs->len[i]);
+	}
+	if (found != 1)
+		fail_msg("%s: found %zu times (of %zu hits)", id, found, hs->n);
+}
+
+/* Secrets split across two writes at every byte are found whole, at their stream offset. */
+static void test_split_every_boundary(void **state)
+{
+	char text[2048], gh[64], ak[32], body[1024], pem[1400];
+	size_t cut, i;
+	struct shits hs;
+
+	*gh = *ak = *body = *pem = 0;
+	add_rand(add(add(gh, "gh"), "p_"), ALNUM, 36);
+	add_rand(add(add(ak, "AK"), "IA"), UPPER32, 16);
+	for (i = 0; i < 8; i++)
+		add(add_rand(body, B64, 64), "\n");
+	add(add_rand(body, B64, 40), "==");
+	add(add(add(add(add(pem, "-----BEGIN "), "EC "), "PRIVATE KEY-----\n"), body),
+	    "\n-----END EC PRIVATE KEY-----");
+	snprintf(text, sizeof(text), "x1 = %s\nid %s here\n%s\nend\n", gh, ak, pem);
+	for (cut = 0; cut <= strlen(text); cut++) {
+		hs = scan_writes(text, &cut, 1);
+		expect_stream_hit(&hs, text, "github-token", gh, &cut, 1);
+		expect_stream_hit(&hs, text, "aws-access-key-id", ak, &cut, 1);
+		expect_stream_hit(&hs, text, "private-key", body, &cut, 1);
+	}
+}
+
+/* One byte per write: the Hyperscan stream and the tail carry everything. */
+static void test_tiny_writes(void **state)
+{
+	char text[512], gh[64], ak[32];
+	size_t ones[512], i;
+	struct shits hs;
+
+	*gh = *ak = 0;
+	add_rand(add(add(gh, "gh"), "p_"), ALNUM, 36);
+	add_rand(add(add(ak, "AS"), "IA"), UPPER32, 16);
+	snprintf(text, sizeof(text), "first %s then %s.\n", gh, ak);
+	for (i = 0; i < 512; i++)
+		ones[i] = 1;
+	hs = scan_writes(text, ones, 512);
+	expect_stream_hit(&hs, text, "github-token", gh, NULL, 0);
+	expect_stream_hit(&hs, text, "aws-access-key-id", ak, NULL, 0);
+}
+
+/* A value that reaches the end of a write is reported then (the stream may never go on); when
+ * the next write continues it, the longer value is reported too, from the same start. */
+static void test_cut_value_goes_on(void **state)
+{
+	char text[256], tok[128];
+	size_t cut;
+	struct shits hs;
+
+	*tok = 0;
+	add_rand(add(add(tok, "gh"), "p_"), ALNUM, 60);
+	snprintf(text, sizeof(text), "x1 %s\n", tok);
+	cut = (size_t)(strstr(text, tok) - text) + 50;
+	hs = scan_writes(text, &cut, 1);
+	assert_int_equal(hs.n, 2);
+	assert_string_equal(hs.id[0], "github-token");
+	assert_string_equal(hs.id[1], "github-token");
+	assert_int_equal(hs.off[0], hs.off[1]);
+	assert_int_equal(hs.len[0], 50);
+	assert_int_equal(hs.len[1], strlen(tok));
+	/* The same bytes again in one write: one hit. */
+	hs = scan_writes(text, NULL, 0);
+	assert_int_equal(hs.n, 1);
+}
+
+/* A stream made with one rule set and scanned with another starts over on the new one. */
+static void test_stream_follows_reload(void **state)
+{
+	struct sw_rules_error e;
+	struct sw_rules *other = sw_rules__load_embedded(&e);
+	struct sw_detect_stream *st = sw_detect__stream_new(rules);
+	struct shits hs = {0};
+	char gh[64];
+
+	assert_non_null(other);
+	assert_non_null(st);
+	*gh = 0;
+	add_rand(add(add(gh, "gh"), "p_"), ALNUM, 36);
+	assert_int_equal(sw_detect__scan_stream(rules, st, "x1 ", 3, scollect, &hs), 0);
+	assert_int_equal(sw_detect__scan_stream(other, st, gh, strlen(gh), scollect, &hs), 0);
+	assert_int_equal(sw_detect__scan_stream(other, st, "\n", 1, scollect, &hs), 0);
+	assert_int_equal(hs.n, 1);
+	assert_int_equal(hs.off[0], 3);
+	sw_detect__stream_free(st);
+	sw_rules__free(other);
+}
+
+/* The engine before Hyperscan finds the same values in one buffer. */
+static void test_engines_agree(void **state)
+{
+	char text[4096], t[256];
+	struct hits a = {0}, b = {0};
+	size_t i;
+
+	*text = 0;
+	*t = 0;
+	add(add(text, "x1 "), add_rand(add(add(t, "gh"), "p_"), ALNUM, 36));
+	*t = 0;
+	add(add(text, "\nkey = \""), add_rand(add(add(t, "AK"), "IA"), UPPER32, 16));
+	*t = 0;
+	add(add(text, "\"\nSLACK="), add_rand(add(add(t, "xo"), "xb-1234-5678-"), ALNUM, 24));
+	*t = 0;
+	add(add(text, "\nDB_PASSWORD = \""), add_rand(t, ALNUM, 20));
+	add(text, "\"\n");
+	assert_int_equal(sw_detect__scan(rules, text, strlen(text), collect, &a), 0);
+	assert_int_equal(sw_detect__scan_prefilter(rules, text, strlen(text), collect, &b), 0);
+	assert_int_equal(a.n, 4);
+	assert_int_equal(a.n, b.n);
+	for (i = 0; i < a.n; i++) {
+		assert_string_equal(a.id[i], b.id[i]);
+		assert_int_equal(a.off[i], b.off[i]);
+		assert_int_equal(a.len[i], b.len[i]);
+	}
+}
+
+/* ---- rules and their examples ---- */
+
+static int has_random(const char *t)
+{
+	static const char *const ph[] = {
+		"{alnum:", "{alpha:",	 "{upper:",  "{lower:", "{digit:",    "{hex:",
+		"{HEX:",   "{b64:",	 "{b64url:", "{b32:",	"{lowalnum:", "{upalnum:",
+		"{pw:",	   "{bech32up:", "{uuid}",   "{jwt}",	"{pembody:"};
+	size_t i;
+
+	for (i = 0; i < sizeof(ph) / sizeof(ph[0]); i++)
+		if (strstr(t, ph[i]))
+			return 1;
+	return 0;
+}
+
+/* At least 150 default detectors, each with match and nomatch examples; every match example is
+ * generated (holds random placeholders), and rules check verifies them all. */
+static void test_default_examples(void **state)
+{
+	struct sw_rules_error errs[4];
+	const struct sw_detector *d;
+	size_t n, i, k;
+
+	d = sw_rules__detectors(rules, &n);
+	assert_true(n >= 150);
+	for (i = 0; i < n; i++) {
+		if (!d[i].nmatch || !d[i].nnomatch)
+			fail_msg("detector %s lacks match or nomatch examples", d[i].id);
+		for (k = 0; k < d[i].nmatch; k++)
+			if (!has_random(d[i].match[k]))
+				fail_msg("detector %s match example %zu is not generated", d[i].id,
+					 k + 1);
+	}
+	n = sw_rules__check_examples(rules, "embedded:detectors.yaml", errs, 4);
+	if (n)
+		fail_msg("%s:%d: %s", errs[0].file, errs[0].line, errs[0].msg);
+}
+
+static void test_expand(void **state)
+{
+	char a[256], b[256], err[128];
+	size_t len, vs, vl, len2;
+
+	assert_int_equal(sw_detect__expand("k={<}x{hex:8}{>};{rep:z:3}", 1, a, sizeof(a), &len, &vs,
+					   &vl, err, sizeof(err)),
+			 0);
+	assert_int_equal(len, strlen("k=x12345678;zzz"));
+	assert_int_equal(vs, 2);
+	assert_int_equal(vl, 9);
+	assert_memory_equal(a + len - 3, "zzz", 3);
+	assert_int_equal(strspn(a + 3, "0123456789abcdef"), 8);
+	/* deterministic in the seed, different across seeds */
+	assert_int_equal(
+		sw_detect__expand("{alnum:32}", 7, a, sizeof(a), &len, &vs, &vl, err, sizeof(err)),
+		0);
+	assert_int_equal(
+		sw_detect__expand("{alnum:32}", 7, b, sizeof(b), &len2, &vs, &vl, err, sizeof(err)),
+		0);
+	assert_memory_equal(a, b, 32);
+	assert_int_equal(
+		sw_detect__expand("{alnum:32}", 8, b, sizeof(b), &len2, &vs, &vl, err, sizeof(err)),
+		0);
+	assert_true(memcmp(a, b, 32) != 0);
+	assert_int_equal(
+		sw_detect__expand("{nope:3}", 1, a, sizeof(a), &len, &vs, &vl, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "nope"));
+	assert_int_equal(
+		sw_detect__expand("{>}x{<}", 1, a, sizeof(a), &len, &vs, &vl, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(
+		sw_detect__expand("{alnum:300}", 1, a, 64, &len, &vs, &vl, err, sizeof(err)),
+		-ENOSPC);
+}
+
+static struct sw_rules *load_det(const char *det)
+{
+	static const char *const agents = "agents:\n  - {label: x, basename: x}\n";
+	static const char *const policy = "{}\n";
+	struct sw_embedded_file files[] = {
+		{"agents.yaml", (const unsigned char *)agents, strlen(agents)},
+		{"detectors.yaml", (const unsigned char *)det, strlen(det)},
+		{"policy.yaml", (const unsigned char *)policy, strlen(policy)},
+		{NULL, NULL, 0},
+	};
+	struct sw_rules_error e;
+	struct sw_rules *r = sw_rules__load_files(files, "t/", &e);
+
+	if (!r)
+		fail_msg("%s:%d:%d: %s", e.file, e.line, e.col, e.msg);
+	return r;
+}
+
+/* A wrong example is reported with the detector's line, never with the value. */
+static void test_examples_fail_loudly(void **state)
+{
+	struct sw_rules *r = load_det("detectors:\n"
+				      "  - id: acme\n"
+				      "    regex: 'acme_[a-f0-9]{32}'\n"
+				      "    examples:\n"
+				      "      match: ['acme_{hex:32}', 'acme_{hex:12}']\n"
+				      "      nomatch: ['acme_{hex:32}']\n");
+	struct sw_rules_error errs[2];
+	size_t n = sw_rules__check_examples(r, "t/detectors.yaml", errs, 2);
+
+	assert_int_equal(n, 1);
+	assert_int_equal(errs[0].line, 2);
+	assert_non_null(strstr(errs[0].msg, "match example 2"));
+	assert_null(strstr(errs[0].msg, "acme_"));
+	sw_rules__free(r);
+}
+
+/* A rule Hyperscan cannot take runs from its literals, and says why. */
+static void test_literal_fallback(void **state)
+{
+	struct sw_rules *saved = rules;
+	struct sw_detect_info info;
+	char v[64], text[128];
+	struct hits hs;
+
+	rules = load_det("detectors:\n"
+			 "  - id: backref\n"
+			 "    regex: 'zz\\K_([a-f0-9]{32})x'\n"
+			 "    group: 1\n"
+			 "    prefilter: [zz]\n");
+	sw_detect__info(rules, &info);
+	assert_int_equal(info.regex, 0);
+	assert_int_equal(info.literal, 1);
+	assert_true(strlen(sw_detect__why_literal(rules, 0)) > 0);
+	*v = 0;
+	add_rand(v, "0123456789abcdef", 32);
+	snprintf(text, sizeof(text), "bzz_%sx\n", v);
+	hs = scan(text);
+	assert_int_equal(hs.n, 1);
+	assert_int_equal(hs.off[0], 4);
+	/* and across writes */
+	assert_int_equal(scan_writes(text, (size_t[]){2}, 1).n, 1);
+	assert_int_equal(scan_writes(text, (size_t[]){20}, 1).n, 1);
+	sw_rules__free(rules);
+	rules = saved;
+}
+
+/* Allowlist regexes and stopwords (gitleaks') let values go. */
+static void test_allowlist(void **state)
+{
+	struct sw_rules *saved = rules;
+	char v[64], text[128];
+
+	rules = load_det("detectors:\n"
+			 "  - id: acme\n"
+			 "    regex: 'acme_([a-z0-9]{24})'\n"
+			 "    group: 1\n"
+			 "    allowlist:\n"
+			 "      regexes: ['^0{4}']\n"
+			 "      stopwords: [example]\n");
+	*v = 0;
+	add_rand(v, "abcdfghijk123456789", 24);
+	snprintf(text, sizeof(text), "k acme_%s\n", v);
+	assert_int_equal(scan(text).n, 1);
+	memcpy(v, "0000", 4);
+	snprintf(text, sizeof(text), "k acme_%s\n", v);
+	assert_int_equal(scan(text).n, 0);
+	memcpy(v + 6, "eXaMple", 7);
+	v[0] = 'a';
+	snprintf(text, sizeof(text), "k acme_%s\n", v);
+	assert_int_equal(scan(text).n, 0);
+	sw_rules__free(rules);
+	rules = saved;
+}
+
 static int setup(void **state)
 {
 	struct sw_rules_error e;
@@ -571,11 +935,26 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_aws),	     cmocka_unit_test(test_github_gitlab),
-		cmocka_unit_test(test_slack_stripe), cmocka_unit_test(test_openai_anthropic_google),
-		cmocka_unit_test(test_private_key),  cmocka_unit_test(test_jwt),
-		cmocka_unit_test(test_generic),	     cmocka_unit_test(test_overlap_and_many),
-		cmocka_unit_test(test_entropy),	     cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_aws),
+		cmocka_unit_test(test_github_gitlab),
+		cmocka_unit_test(test_slack_stripe),
+		cmocka_unit_test(test_openai_anthropic_google),
+		cmocka_unit_test(test_private_key),
+		cmocka_unit_test(test_jwt),
+		cmocka_unit_test(test_generic),
+		cmocka_unit_test(test_overlap_and_many),
+		cmocka_unit_test(test_entropy),
+		cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_split_every_boundary),
+		cmocka_unit_test(test_tiny_writes),
+		cmocka_unit_test(test_cut_value_goes_on),
+		cmocka_unit_test(test_stream_follows_reload),
+		cmocka_unit_test(test_engines_agree),
+		cmocka_unit_test(test_default_examples),
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_examples_fail_loudly),
+		cmocka_unit_test(test_literal_fallback),
+		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_throughput),
 	};
 

@@ -13,7 +13,6 @@
 struct hit_ctx {
 	struct sw_learn *l;
 	struct sw_secretset *set;
-	const uint8_t *data;
 	int64_t now_s;
 	size_t added;
 };
@@ -41,7 +40,7 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 		return 0;
 	}
 	memset(&s, 0, sizeof(s));
-	memcpy(value, c->data + h->offset, h->len);
+	memcpy(value, h->value, h->len);
 	/* Fingerprinting wipes value. */
 	if (sw_fingerprint__secret(c->l->key, value, h->len, &s)) {
 		sodium_memzero(value, sizeof(value));
@@ -66,13 +65,16 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 }
 
 size_t sw_learn__scan(struct sw_learn *l, const struct sw_rules *rules, struct sw_secretset *set,
-		      const void *data, size_t len, int64_t now_s)
+		      struct sw_detect_stream *ds, const void *data, size_t len, int64_t now_s)
 {
-	struct hit_ctx c = {.l = l, .set = set, .data = data, .now_s = now_s};
+	struct hit_ctx c = {.l = l, .set = set, .now_s = now_s};
 
 	if (!rules || !len)
 		return 0;
-	sw_detect__scan(rules, data, len, on_hit, &c);
+	if (ds)
+		sw_detect__scan_stream(rules, ds, data, len, on_hit, &c);
+	else
+		sw_detect__scan(rules, data, len, on_hit, &c);
 	return c.added;
 }
 

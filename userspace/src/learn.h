@@ -20,10 +20,13 @@ struct sw_learn {
 
 /* Counts the learned secrets of set (after the set was replaced). */
 void sw_learn__reset(struct sw_learn *l, const struct sw_secretset *set);
-/* Runs the detectors of rules over data and adds every new value to set, named after the rule,
- * created at now_s. Returns how many were added (the matcher must be rebuilt then). */
+/* Runs the detectors of rules over data (the next bytes of detector stream ds, which carries a
+ * value split across writes; NULL: data on its own) and adds every new value to set, named
+ * after the rule, created at now_s. Returns how many were added (the matcher must be rebuilt
+ * then). */
+struct sw_detect_stream;
 size_t sw_learn__scan(struct sw_learn *l, const struct sw_rules *rules, struct sw_secretset *set,
-		      const void *data, size_t len, int64_t now_s);
+		      struct sw_detect_stream *ds, const void *data, size_t len, int64_t now_s);
 /* Copies the learned secrets of from that into lacks into it (the set on disk). Returns how
  * many, or a negative errno. */
 int sw_learn__export(const struct sw_secretset *from, struct sw_secretset *into);

@@ -8,6 +8,7 @@
 
 #include "alertbuild.h"
 #include "delivery.h"
+#include "detect.h"
 #include "event.h"
 #include "learn.h"
 #include "matcher.h"
@@ -101,8 +102,8 @@ void pl_readback_file(uint64_t dev, uint64_t ino, uint32_t gen, const char *path
 void pl_rescan_add(struct sw_pipeline *p, const struct sw_hdr *h, uint64_t dev, uint64_t ino,
 		   uint32_t gen, const char *path);
 /* pipeline_scan.c */
-void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st, const void *data,
-	     size_t len, size_t base, int whole);
+void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
+	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole);
 const struct sw_proc *pl_proc_of(struct sw_pipeline *p, const struct sw_hdr *h);
 void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hdr *h);
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,

@@ -46,15 +46,16 @@ static void recorded(const uint8_t *id, const struct sw_match *m, int discovered
 
 /* Learns what the detectors find in data (the new secrets join the matcher first, so where
  * they were found is their first sighting), then matches data at stream offset start of
- * stream st, keeping the spans out of the trace. base: data's offset in the record. whole:
- * nothing continues these bytes (an argv string), so no tail of them is unsettled. */
-void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st, const void *data,
-	     size_t len, size_t base, int whole)
+ * stream st, keeping the spans out of the trace. ds: the detectors' stream (NULL: data on its
+ * own). base: data's offset in the record. whole: nothing continues these bytes (an argv
+ * string), so no tail of them is unsettled. */
+void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
+	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole)
 {
 	uint64_t start = sw_stream__offset(st);
 
 	h->first_new = p->set->n;
-	if (sw_learn__scan(&p->learn, p->rules, p->set, data, len, p->rec_us / 1000000)) {
+	if (sw_learn__scan(&p->learn, p->rules, p->set, ds, data, len, p->rec_us / 1000000)) {
 		struct sw_matcher *m = sw_matcher__new(p->key, p->set->secrets, p->set->n);
 
 		if (m) {
@@ -221,7 +222,10 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	h->p = p;
 	h->n = 0;
 	h->redact = 0;
-	pl_scan(p, h, se->s, ev->bytes, ev->bytes_len,
+	/* A read-back is whole already; a write continues its stream, detectors' too. */
+	if (!se->ds && !(fl & SW_F_READBACK))
+		se->ds = sw_detect__stream_new(p->rules);
+	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
 		(const char *)ev->bytes - (const char *)ev->hdr, 0);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
@@ -308,7 +312,7 @@ void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, str
 		if (len < SW_SECRET_MIN || !(st = sw_stream__new()))
 			continue;
 		before = h->n;
-		pl_scan(p, h, st, s, len, s - (const char *)ev->hdr, 1);
+		pl_scan(p, h, st, NULL, s, len, s - (const char *)ev->hdr, 1);
 		sw_stream__free(st);
 		while (before < h->n)
 			elem[before++] = index | (env ? 0x80000000u : 0);

@@ -84,6 +84,19 @@ static void detector_free(struct sw_detector *d)
 	size_t i;
 
 	pcre2_code_free(d->code);
+	free(d->regex);
+	for (i = 0; i < d->nallow_re; i++)
+		pcre2_code_free(d->allow_re[i]);
+	free(d->allow_re);
+	for (i = 0; i < d->nstopwords; i++)
+		free(d->stopwords[i]);
+	free(d->stopwords);
+	for (i = 0; i < d->nmatch; i++)
+		free(d->match[i]);
+	free(d->match);
+	for (i = 0; i < d->nnomatch; i++)
+		free(d->nomatch[i]);
+	free(d->nomatch);
 	for (i = 0; i < d->nkeywords; i++)
 		free(d->keywords[i]);
 	free(d->keywords);
@@ -570,9 +583,12 @@ static int dt_regex(struct ld *c, yaml_node_t *v, void *obj)
 	const char *s;
 	int rc = get_str(c, v, "regex", 1, SW_RULES_REGEX_MAX, &s);
 
-	if (!rc)
-		((struct det_ld *)obj)->regex = v;
-	return rc;
+	if (rc)
+		return rc;
+	((struct det_ld *)obj)->regex = v;
+	free(((struct det_ld *)obj)->d->regex);
+	((struct det_ld *)obj)->d->regex = strndup(s, v->data.scalar.length);
+	return ((struct det_ld *)obj)->d->regex ? 0 : -ENOMEM;
 }
 
 static int dt_group(struct ld *c, yaml_node_t *v, void *obj)
@@ -651,6 +667,107 @@ static int dt_check(struct ld *c, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+/* Templates keep their case (set_strv lower-cases). */
+static int ex_list(struct ld *c, yaml_node_t *v, const char *what, char ***arr, size_t *n)
+{
+	struct strv s = {0};
+	int rc = get_strv(c, v, what, 1, SW_RULES_STR_MAX, 0, &s);
+
+	*arr = s.v;
+	*n = s.n;
+	return rc;
+}
+
+static int ex_match(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+
+	return ex_list(c, v, "examples.match", &d->match, &d->nmatch);
+}
+
+static int ex_nomatch(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+
+	return ex_list(c, v, "examples.nomatch", &d->nomatch, &d->nnomatch);
+}
+
+static const struct key example_keys[] = {
+	{"match", ex_match},
+	{"nomatch", ex_nomatch},
+};
+
+/* examples: {match: [TEMPLATE...], nomatch: [TEMPLATE...]}; templates are expanded and
+ * verified by `rules check` (sw_detect__check_examples), not at load. */
+static int dt_examples(struct ld *c, yaml_node_t *v, void *obj)
+{
+	return parse_map(c, v, "examples", example_keys, 2, ((struct det_ld *)obj)->d, NULL);
+}
+
+static int da_regexes(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE erroff;
+	struct strv sv = {0};
+	size_t i;
+	int rc = get_strv(c, v, "allowlist.regexes", 1, SW_RULES_REGEX_MAX, 0, &sv), errcode;
+
+	if (!rc) {
+		d->allow_re = calloc(sv.n ? sv.n : 1, sizeof(*d->allow_re));
+		if (!d->allow_re)
+			rc = -ENOMEM;
+	}
+	for (i = 0; !rc && i < sv.n; i++) {
+		d->allow_re[i] = pcre2_compile((PCRE2_SPTR)sv.v[i], PCRE2_ZERO_TERMINATED, 0,
+					       &errcode, &erroff, NULL);
+		if (!d->allow_re[i]) {
+			pcre2_get_error_message(errcode, msg, sizeof(msg));
+			rc = fail(c, v, "bad allowlist regex %zu: %s at offset %zu", i + 1,
+				  (const char *)msg, (size_t)erroff);
+			break;
+		}
+		pcre2_jit_compile(d->allow_re[i], PCRE2_JIT_COMPLETE);
+		d->nallow_re++;
+	}
+	strv_free(&sv);
+	return rc;
+}
+
+static int da_stopwords(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+
+	return set_strv(c, v, "allowlist.stopwords", 1, SW_RULES_STR_MAX, &d->stopwords,
+			&d->nstopwords);
+}
+
+static int da_target(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_detector *d = obj;
+	const char *s;
+	int rc = get_str(c, v, "allowlist.target", 1, 16, &s);
+
+	if (rc)
+		return rc;
+	if (strcmp(s, "secret") && strcmp(s, "match"))
+		return fail(c, v, "allowlist.target must be secret or match");
+	d->allow_match = !strcmp(s, "match");
+	return 0;
+}
+
+static const struct key det_allow_keys[] = {
+	{"regexes", da_regexes},
+	{"stopwords", da_stopwords},
+	{"target", da_target},
+};
+
+/* allowlist: {regexes: [...], stopwords: [...], target: secret|match} */
+static int dt_allowlist(struct ld *c, yaml_node_t *v, void *obj)
+{
+	return parse_map(c, v, "allowlist", det_allow_keys, 3, ((struct det_ld *)obj)->d, NULL);
+}
+
 static const struct key detector_keys[] = {
 	{"id", dt_id},
 	{"name", dt_name},
@@ -663,6 +780,8 @@ static const struct key detector_keys[] = {
 	{"keyword_window", dt_keyword_window},
 	{"prefilter", dt_prefilter},
 	{"check", dt_check},
+	{"examples", dt_examples},
+	{"allowlist", dt_allowlist},
 };
 #define NDETECTOR_KEYS (sizeof(detector_keys) / sizeof(detector_keys[0]))
 
@@ -754,6 +873,7 @@ static int detectors_list(struct ld *c, yaml_node_t *v, void *obj)
 		dl.d->min_len = SW_SECRET_MIN;
 		dl.d->max_len = SW_SECRET_MAX;
 		dl.d->keyword_window = 64;
+		dl.d->line = (int)e->start_mark.line + 1;
 		rc = parse_map(c, e, "a detector", detector_keys, NDETECTOR_KEYS, &dl, NULL);
 		if (rc)
 			return rc;
@@ -1351,7 +1471,31 @@ size_t sw_rules__check_dir(const char *dir, struct sw_rules_error *errs, size_t 
 		r = sw_rules__load_dir(dir, &e);
 		if (!r && n++ < max)
 			errs[n - 1] = e;
+		if (r && !dir_path(dir, "detectors.yaml", path, sizeof(path)))
+			n += sw_rules__check_examples(r, path, errs, max);
 		sw_rules__free(r);
+	}
+	return n;
+}
+
+size_t sw_rules__check_examples(const struct sw_rules *r, const char *file,
+				struct sw_rules_error *errs, size_t max)
+{
+	char msg[sizeof(errs->msg)];
+	uint64_t seed;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < r->ndet; i++) {
+		/* One fixed seed per detector: a failure reproduces run after run. */
+		seed = 0x5eedu;
+		for (k = 0; r->det[i].id[k]; k++)
+			seed = (seed ^ (uint8_t)r->det[i].id[k]) * 0x100000001b3ull;
+		msg[0] = '\0';
+		if (!sw_detect__check_examples(r, i, seed, msg, sizeof(msg)))
+			continue;
+		if (n++ < max)
+			fail_at(&errs[n - 1], file, r->det[i].line, 1, "%s",
+				msg[0] ? msg : "cannot check examples");
 	}
 	return n;
 }

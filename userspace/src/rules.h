@@ -60,6 +60,7 @@ enum sw_detector_check {
 struct sw_detector {
 	char id[SW_DETECTOR_ID_MAX];
 	char name[SW_DETECTOR_NAME_MAX];
+	char *regex;	    /* the source, for Hyperscan */
 	pcre2_code *code;   /* JIT compiled */
 	uint32_t group;	    /* capture group of the value; 0 = whole match */
 	double min_entropy; /* bits per character */
@@ -70,6 +71,19 @@ struct sw_detector {
 	char **prefilter; /* lower case; NULL/0: always searched */
 	size_t nprefilter;
 	enum sw_detector_check check;
+	/* Example templates (see rules/detectors.yaml): what must be found, what must not. */
+	char **match;
+	size_t nmatch;
+	char **nomatch;
+	size_t nnomatch;
+	int line; /* of the detector in its file */
+	/* Values to let go (gitleaks allowlists): one of these regexes matches the value (or
+	 * the whole match when allow_match is set), or the value contains a stopword. */
+	pcre2_code **allow_re;
+	size_t nallow_re;
+	int allow_match;
+	char **stopwords; /* lower case */
+	size_t nstopwords;
 };
 
 struct sw_rules;
@@ -96,6 +110,11 @@ void sw_rules__free(struct sw_rules *r);
  * first problem of each (up to max), so one run shows every broken file. Returns the number of
  * errors (0 = the directory loads) and fills errs[0..min(ret, max)-1]. */
 size_t sw_rules__check_dir(const char *dir, struct sw_rules_error *errs, size_t max);
+
+/* Verifies every detector's examples (sw_detect__check_examples); file names the detectors
+ * file in the errors. Returns the number of failing detectors; fills errs[0..min(ret,max)-1]. */
+size_t sw_rules__check_examples(const struct sw_rules *r, const char *file,
+				struct sw_rules_error *errs, size_t max);
 
 /* Returns 1 and sets *label (owned by r) when the exec of exe_path (comm after exec, argv) is
  * an agent, 0 otherwise. Any argument may be NULL/0 when unknown. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect.h"
 #include "matcher.h"
 #include "streams.h"
 
@@ -32,6 +33,7 @@ struct sw_streams *sw_streams__new(void)
 static void ent_free(struct sw_stream_ent *e)
 {
 	sw_stream__free(e->s);
+	sw_detect__stream_free(e->ds);
 	free(e->path);
 	free(e);
 }

@@ -24,6 +24,7 @@ struct sw_stream_ent {
 	struct sw_stream_id key;
 	char *path; /* display name, NULL until known */
 	struct sw_stream *s;
+	struct sw_detect_stream *ds; /* the detectors' carry-over; made on first use */
 	uint64_t used;
 	struct sw_stream_ent *next;
 };
