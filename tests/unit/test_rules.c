@@ -221,17 +221,19 @@ static void test_transcripts(void **state)
 	const char *label = NULL;
 
 	assert_non_null(r);
-	assert_int_equal(
-		sw_rules__transcript(r, "/home/u/.claude/projects/-home-u-p/5e1.jsonl", &label), 1);
-	assert_string_equal(label, "claude");
-	assert_int_equal(sw_rules__transcript(r, "/root/.gemini/tmp/ab12/chats/s.jsonl", &label),
+	assert_int_equal(sw_rules__transcript(r, "/home/u/.claude/projects/-home-u-p/5e1.jsonl",
+					      NULL, &label),
 			 1);
+	assert_string_equal(label, "claude");
+	assert_int_equal(
+		sw_rules__transcript(r, "/root/.gemini/tmp/ab12/chats/s.jsonl", NULL, &label), 1);
 	assert_string_equal(label, "gemini");
-	assert_int_equal(sw_rules__transcript(r, "/home/u/proj/.aider.chat.history.md", &label), 1);
+	assert_int_equal(
+		sw_rules__transcript(r, "/home/u/proj/.aider.chat.history.md", NULL, &label), 1);
 	assert_string_equal(label, "aider");
-	assert_int_equal(sw_rules__transcript(r, "/tmp/.claude/projects/x.jsonl", NULL), 0);
-	assert_int_equal(sw_rules__transcript(r, "/home//.claude/projects/x.jsonl", NULL), 0);
-	assert_int_equal(sw_rules__transcript(r, "/home/u/.claude/settings.json", NULL), 0);
+	assert_int_equal(sw_rules__transcript(r, "/tmp/.claude/projects/x.jsonl", NULL, NULL), 0);
+	assert_int_equal(sw_rules__transcript(r, "/home//.claude/projects/x.jsonl", NULL, NULL), 0);
+	assert_int_equal(sw_rules__transcript(r, "/home/u/.claude/settings.json", NULL, NULL), 0);
 	sw_rules__free(r);
 }
 

@@ -14,9 +14,11 @@
 
 #include <sodium.h>
 
+#include "agentproc.h"
 #include "alert.h"
 #include "alertq.h"
 #include "artifact.h"
+#include "covered.h"
 #include "event.h"
 #include "matcher.h"
 #include "fileio.h"
@@ -78,6 +80,7 @@ struct sw_pipeline {
 	struct sw_ratelimit *rl;
 	struct sw_alertq *q;
 	struct sw_rescan *rescan;
+	struct sw_covered *covered; /* shared mappings awaiting their read-back */
 	uint64_t hold_us;
 	int live;
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
@@ -160,8 +163,10 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->rl = sw_ratelimit__new(&rc);
 	p->q = sw_alertq__new(HELD_MAX);
 	p->rescan = sw_rescan__new();
+	p->covered = sw_covered__new();
 	p->readbuf = malloc(READ_CHUNK);
-	if (!p->pt || !p->set || !p->m || !p->rl || !p->q || !p->rescan || !p->readbuf) {
+	if (!p->pt || !p->set || !p->m || !p->rl || !p->q || !p->rescan || !p->covered ||
+	    !p->readbuf) {
 		sw_pipeline__free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -198,6 +203,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_ratelimit__free(p->rl);
 	sw_alertq__free(p->q);
 	sw_rescan__free(p->rescan);
+	sw_covered__free(p->covered);
 	free(p->readbuf);
 	free(p);
 }
@@ -507,23 +513,22 @@ static int collect(const struct sw_match *m, void *ctx)
 static void place_severity(struct sw_pipeline *p, struct sw_alert *a)
 {
 	const struct sw_artifact *art = &a->artifact;
+	const char *label = NULL,
+		   *home = a->has_session ? sw_proctab__home(p->pt, a->session.id) : NULL;
 	unsigned int place = art->type;
-	const char *label = NULL;
 
 	if (art->type == SW_ART_FILE && p->rules &&
-	    sw_rules__transcript(p->rules, art->path, &label)) {
+	    sw_rules__transcript(p->rules, art->path, home, &label)) {
 		place = SW_PLACE_TRANSCRIPT;
 		snprintf(a->message, sizeof(a->message), "the %s agent's transcript", label);
 	} else if (art->type == SW_ART_FILE && p->rules &&
-		   sw_rules__tool_output(p->rules, art->path, &label)) {
+		   sw_rules__tool_output(p->rules, art->path, home, &label)) {
 		place = SW_PLACE_AGENT_PIPE;
 		snprintf(a->message, sizeof(a->message),
 			 "tool output the %s agent reads back: now in its context and next prompt",
 			 label);
-	} else if (art->type == SW_ART_PIPE && a->has_session && art->reader_pid &&
-		   (art->reader_pid == a->session.root_pid ||
-		    (a->session.root_exe[0] && !strcmp(art->reader_exe, a->session.root_exe)))) {
-		/* The root, or the agent relaunched as its own child (Gemini CLI does). */
+	} else if (art->type == SW_ART_PIPE && a->has_session &&
+		   sw_agentproc__is_agent(p->pt, a->session.id, art->reader_pid)) {
 		place = SW_PLACE_AGENT_PIPE;
 		snprintf(a->message, sizeof(a->message),
 			 "tool output piped into the agent: now in its context and next prompt");
@@ -999,6 +1004,10 @@ static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, in
 	free(a);
 }
 
+static void channel_alert(struct sw_pipeline *p, const struct sw_event *ev, uint64_t session,
+			  uint32_t channel, uint64_t dev, uint64_t ino, uint32_t gen,
+			  const char *path, size_t path_len, int failed);
+
 struct rescan_ctx {
 	struct sw_pipeline *p;
 	const struct sw_event *ev;
@@ -1011,8 +1020,11 @@ static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *pat
 	char key[SW_ARTIFACT_KEY_MAX];
 	struct sw_artifact *a;
 	struct sw_stream *st;
+	int e = -ENOMEM;
 
 	if (!c->p->live) {
+		/* The trace does not say how the live read-back went: taken as whole. */
+		sw_covered__result(c->p->covered, dev, ino, gen, 0);
 		c->p->st.replay_unread++;
 		return;
 	}
@@ -1021,7 +1033,7 @@ static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *pat
 	if (!st || !a)
 		goto out;
 	c->p->nmatches = 0;
-	scan_file(c->p, path, dev, ino, 0, RESCAN_READ_MAX, st);
+	e = scan_file(c->p, path, dev, ino, 0, RESCAN_READ_MAX, st);
 	if (c->p->nmatches && c->ev) {
 		a->type = SW_ART_FILE;
 		a->dev = dev;
@@ -1033,8 +1045,18 @@ static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *pat
 	}
 	c->p->nmatches = 0;
 out:
+	sw_covered__result(c->p->covered, dev, ino, gen, e);
 	sw_stream__free(st);
 	free(a);
+}
+
+/* A covered channel whose file was not read back whole when its process exited. */
+static void covered_failed(const struct sw_covered_ent *e, void *ctx)
+{
+	struct rescan_ctx *c = ctx;
+
+	channel_alert(c->p, c->ev, e->session, e->channel, e->dev, e->ino, e->gen, e->path,
+		      strlen(e->path), e->result < 0 ? e->result : 1);
 }
 
 void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino)
@@ -1062,6 +1084,7 @@ static void on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 
 	c.pr = sw_proctab__find(p->pt, ev->hdr->tgid);
 	sw_rescan__take(p->rescan, ev->hdr->tgid, rescan_one, &c);
+	sw_covered__take(p->covered, ev->hdr->tgid, covered_failed, &c);
 	sw_proctab__exit(p->pt, ev->hdr->tgid);
 }
 
@@ -1079,6 +1102,7 @@ static void rescan_live(const struct sw_proc *pr, void *ctx)
 	h.session_id = pr->session_id;
 	memcpy(h.comm, pr->comm, sizeof(h.comm));
 	sw_rescan__take(p->rescan, pr->tgid, rescan_one, &c);
+	sw_covered__take(p->covered, pr->tgid, covered_failed, &c);
 }
 
 static void forget(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx)
@@ -1212,47 +1236,82 @@ static const char *channel_name(uint32_t c)
 	}
 }
 
-/* A channel the syscall hooks cannot see into: say so (once per session, channel and file),
- * and read the file back when the process exits. */
-static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
+/* An unmonitored_channel alert, once per session, channel and file (dev in stat's encoding;
+ * ino 0: no file). failed: the error of the read-back that should have covered it, or 0. */
+static void channel_alert(struct sw_pipeline *p, const struct sw_event *ev, uint64_t session,
+			  uint32_t channel, uint64_t dev, uint64_t ino, uint32_t gen,
+			  const char *path, size_t path_len, int failed)
 {
 	static const uint8_t no_secret[SW_SECRET_ID_BYTES];
-	const struct sw_channel_rec *c = ev->channel;
 	struct sw_alert *a = &p->alert;
 	char key[SW_PATH_LEN + 128];
 
-	snprintf(key, sizeof(key), "channel:%s:%llu:%llu:%llu:%u", channel_name(c->channel),
-		 (unsigned long long)ev->hdr->session_id, (unsigned long long)c->dev,
-		 (unsigned long long)c->ino, c->gen);
+	snprintf(key, sizeof(key), "channel:%s:%llu:%llu:%llu:%u", channel_name(channel),
+		 (unsigned long long)session, (unsigned long long)kernel_dev(dev),
+		 (unsigned long long)ino, gen);
+	if (sw_registry__see(p->reg, no_secret, key, now_us()) != 1)
+		return;
+	base_alert(p, a, SW_ALERT_UNMONITORED_CHANNEL, ev);
+	snprintf(a->channel, sizeof(a->channel), "%s", channel_name(channel));
+	if (ino) {
+		a->has_artifact = 1;
+		a->artifact.type = SW_ART_FILE;
+		a->artifact.dev = dev;
+		a->artifact.ino = ino;
+		snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)path_len, path);
+	}
+	a->first_seen = 1;
+	a->count = 1;
+	if (failed == -ENOENT || failed == -ESTALE)
+		snprintf(a->message, sizeof(a->message),
+			 "%s bypasses the syscalls sprawlwatch sees, and the file was gone or "
+			 "replaced before it could be read back",
+			 a->channel);
+	else if (failed < 0)
+		snprintf(a->message, sizeof(a->message),
+			 "%s bypasses the syscalls sprawlwatch sees, and reading the file back "
+			 "failed: %s",
+			 a->channel, strerror(-failed));
+	else if (failed > 0)
+		snprintf(a->message, sizeof(a->message),
+			 "%s bypasses the syscalls sprawlwatch sees, and the file was never read "
+			 "back",
+			 a->channel);
+	else
+		snprintf(
+			a->message, sizeof(a->message),
+			"%s bypasses the syscalls sprawlwatch sees; files it touched are read back "
+			"when the process exits",
+			a->channel);
+	emit(a, p);
+}
+
+/* A channel the syscall hooks cannot see into. A shared mapping of a file is covered by
+ * reading the file back at close and exit: reported only if that fails (see covered.h).
+ * Anything else is reported now (once per session, channel and file); its files are read
+ * back too. */
+static void on_channel(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	const struct sw_channel_rec *c = ev->channel;
+
 	if (c->ino && ev->path_len) {
 		char path[SW_PATH_LEN + 1];
 
 		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
+		if (c->channel == SW_CH_MMAP_SHARED &&
+		    !sw_covered__add(p->covered, ev->hdr->session_id, ev->hdr->tgid, c->channel,
+				     user_dev(c->dev), c->ino, c->gen, path)) {
+			rescan_add(p, ev->hdr->tgid, user_dev(c->dev), c->ino, c->gen, path);
+			return;
+		}
 		rescan_add(p, ev->hdr->tgid, user_dev(c->dev), c->ino, c->gen, path);
 		/* io_uring names the session's writable files one by one (open before and after
 		 * its setup): read back, not alerted each; the setup itself alerted. */
 		if (c->channel == SW_CH_IO_URING)
 			return;
 	}
-	if (sw_registry__see(p->reg, no_secret, key, now_us()) != 1)
-		return;
-	base_alert(p, a, SW_ALERT_UNMONITORED_CHANNEL, ev);
-	snprintf(a->channel, sizeof(a->channel), "%s", channel_name(c->channel));
-	if (c->ino) {
-		a->has_artifact = 1;
-		a->artifact.type = SW_ART_FILE;
-		a->artifact.dev = user_dev(c->dev);
-		a->artifact.ino = c->ino;
-		snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)ev->path_len,
-			 ev->path);
-	}
-	a->first_seen = 1;
-	a->count = 1;
-	snprintf(a->message, sizeof(a->message),
-		 "%s bypasses the syscalls sprawlwatch sees; files it touched are read back when "
-		 "the process exits",
-		 a->channel);
-	emit(a, p);
+	channel_alert(p, ev, ev->hdr->session_id, c->channel, user_dev(c->dev), c->ino, c->gen,
+		      ev->path, ev->path_len, 0);
 }
 
 void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now, int force)
@@ -1327,40 +1386,12 @@ size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *ou
 	return n;
 }
 
-/* The agent rule an exec matches, or NULL. */
-static const char *agent_label(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
-{
-	const char *argv[64], *s = ev->args, *end = ev->args + ev->args_len, *label = NULL;
-	char exe[SW_PATH_LEN + 1];
-	int argc = 0;
-
-	if (!p->rules)
-		return NULL;
-	while (s < end && argc < 64) {
-		argv[argc++] = s;
-		s += strnlen(s, end - s) + 1;
-	}
-	if (ev->args_len && ev->args[ev->args_len - 1] != 0)
-		return NULL; /* cut argv: the last string has no end */
-	snprintf(exe, sizeof(exe), "%.*s", (int)ev->filename_len, ev->filename);
-	return sw_rules__agent_match(p->rules, exe, comm, argv, argc, &label) == 1 ? label : NULL;
-}
-
-/* The kernel started a session for an agent binary: give it the rule's label. */
-static void name_agent_session(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
-{
-	struct sw_session *s = sw_proctab__session(p->pt, ev->hdr->session_id, ev->hdr->tgid);
-	const char *label = agent_label(p, ev, comm);
-
-	if (s && label)
-		snprintf(s->agent, sizeof(s->agent), "%s", label);
-}
-
 /* An interpreter outside any session: adopt it when its script is an agent's. */
 static int on_candidate(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
 {
-	const char *label = agent_label(p, ev, comm);
+	const char *label = sw_agentproc__label(p->rules, ev, comm);
 	uint64_t id;
+	int e;
 
 	if (!label)
 		return 0;
@@ -1377,8 +1408,10 @@ static int on_candidate(struct sw_pipeline *p, const struct sw_event *ev, const 
 	if (!id)
 		return p->adopt ? -ENOSPC : 0;
 	sw_pipeline__session(p, id, ev->hdr->tgid, label);
-	return sw_proctab__exec(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid, id, comm,
-				ev->filename, ev->filename_len, ev->args, ev->args_len);
+	e = sw_proctab__exec(p->pt, ev->hdr->tgid, ev->hdr->ppid, ev->hdr->uid, id, comm,
+			     ev->filename, ev->filename_len, ev->args, ev->args_len);
+	sw_agentproc__exec(p->pt, p->rules, ev, comm, id);
+	return e;
 }
 
 /* A session the daemon started: in replay, also remembered for the interpreter exec it
@@ -1447,11 +1480,11 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 	case SW_EV_EXEC:
 		if (ev.hdr->flags & SW_F_CANDIDATE)
 			return on_candidate(p, &ev, comm);
-		if (ev.hdr->flags & SW_F_NEW_SESSION)
-			name_agent_session(p, &ev, comm);
 		e = sw_proctab__exec(p->pt, ev.hdr->tgid, ev.hdr->ppid, ev.hdr->uid,
 				     ev.hdr->session_id, comm, ev.filename, ev.filename_len,
 				     ev.args, ev.args_len);
+		/* Agent processes, the session's home and label (a new session's too). */
+		sw_agentproc__exec(p->pt, p->rules, &ev, comm, ev.hdr->session_id);
 		on_exec_strings(p, &ev, 0);
 		on_exec_strings(p, &ev, 1);
 		return e;

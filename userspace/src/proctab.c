@@ -2,6 +2,7 @@
 /* See proctab.h. Chained hash tables; both are bounded. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct sw_proctab {
 	struct sw_session *sessions[SESSION_BUCKETS];
 	struct {
 		uint32_t tgid;
+		int agent;
 		char *exe;
 	} recent[SW_PROCTAB_RECENT];
 	size_t recent_next;
@@ -52,6 +54,7 @@ static void proc_free(struct sw_proc *p)
 
 static void session_free(struct sw_session *s)
 {
+	free(s->home);
 	free(s->root_exe);
 	free(s);
 }
@@ -146,6 +149,47 @@ int sw_proctab__set_agent(struct sw_proctab *pt, uint64_t id, const char *agent)
 	return 0;
 }
 
+int sw_proctab__set_home(struct sw_proctab *pt, uint64_t id, const char *home, size_t len)
+{
+	struct sw_session *s = *session_slot(pt, id);
+	char *h;
+
+	if (!s)
+		return -ENOENT;
+	/* Only an absolute path can be a home a file path is compared with. */
+	if (!len || home[0] != '/')
+		return -EINVAL;
+	h = strndup(home, len);
+	if (!h)
+		return -ENOMEM;
+	/* "/home/u/" and "/home/u" are the same home. */
+	while (strlen(h) > 1 && h[strlen(h) - 1] == '/')
+		h[strlen(h) - 1] = 0;
+	free(s->home);
+	s->home = h;
+	return 0;
+}
+
+const char *sw_proctab__home(struct sw_proctab *pt, uint64_t id)
+{
+	struct sw_session *s = *session_slot(pt, id);
+	const struct sw_proc *root;
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (!s)
+		return NULL;
+	if (s->home || !pt->live)
+		return s->home;
+	/* No HOME seen (a watched process, a cut environment): the root's uid's entry. Live
+	 * only: a replay may run where the passwd database differs. */
+	root = sw_proctab__find(pt, s->root_pid);
+	if (!root || getpwuid_r(root->uid, &pw, buf, sizeof(buf), &res) || !res || !res->pw_dir)
+		return NULL;
+	sw_proctab__set_home(pt, id, res->pw_dir, strlen(res->pw_dir));
+	return s->home;
+}
+
 static struct sw_proc **proc_slot(const struct sw_proctab *pt, uint32_t tgid)
 {
 	struct sw_proc *const *pp = &pt->procs[tgid % PROC_BUCKETS];
@@ -232,6 +276,8 @@ int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uin
 		memcpy(c->args, pp->args, pp->args_len);
 		c->args_len = pp->args_len;
 	}
+	/* fork keeps the image: a child the agent forks without exec runs the agent's code. */
+	c->agent = pp && pp->agent;
 	attach_session(pt, c, session);
 	return 0;
 }
@@ -266,6 +312,7 @@ int sw_proctab__exec(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid, uint32
 	p->exe = e;
 	p->args = a;
 	p->args_len = args_len;
+	p->agent = 0; /* a new image: an agent only if its own exec matches */
 	p->ppid = ppid;
 	p->uid = uid;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
@@ -283,6 +330,7 @@ void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid)
 	detach_session(pt, p);
 	free(pt->recent[pt->recent_next].exe);
 	pt->recent[pt->recent_next].tgid = p->tgid;
+	pt->recent[pt->recent_next].agent = p->agent;
 	pt->recent[pt->recent_next].exe = p->exe; /* moved, not copied */
 	p->exe = NULL;
 	pt->recent_next = (pt->recent_next + 1) % SW_PROCTAB_RECENT;
@@ -304,6 +352,31 @@ const char *sw_proctab__exe(const struct sw_proctab *pt, uint32_t tgid)
 			return pt->recent[j].exe;
 	}
 	return NULL;
+}
+
+int sw_proctab__mark_agent(struct sw_proctab *pt, uint32_t tgid)
+{
+	struct sw_proc *p = *proc_slot(pt, tgid);
+
+	if (!p)
+		return -ENOENT;
+	p->agent = 1;
+	return 0;
+}
+
+int sw_proctab__is_agent(const struct sw_proctab *pt, uint32_t tgid)
+{
+	const struct sw_proc *p = sw_proctab__find(pt, tgid);
+	size_t i, j;
+
+	if (p)
+		return p->agent;
+	for (i = 0; i < SW_PROCTAB_RECENT; i++) {
+		j = (pt->recent_next + SW_PROCTAB_RECENT - 1 - i) % SW_PROCTAB_RECENT;
+		if (pt->recent[j].exe && pt->recent[j].tgid == tgid)
+			return pt->recent[j].agent;
+	}
+	return 0;
 }
 
 const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid,

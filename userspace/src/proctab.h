@@ -17,6 +17,10 @@ struct sw_proc {
 	char *args; /* NUL-separated argv */
 	size_t args_len;
 	uint64_t session_id;
+	/* Its current image is an agent: its exec matched an agent rule (set by the caller
+	 * that matched it, kept by fork, cleared by the next exec). Tool output it reads is in
+	 * the model's context. */
+	int agent;
 	struct sw_proc *next;
 };
 
@@ -28,6 +32,12 @@ struct sw_session {
 	uint32_t nprocs; /* live processes */
 	uint64_t started_us;
 	int ended;
+	/* The label is a default (sprawlctl run without --agent): an agent rule matching the
+	 * root's exec may still name the session. */
+	int provisional;
+	/* The session's home directory (`~` of the agent rules): HOME in the root's
+	 * environment when it exec'd; NULL when unknown (see sw_proctab__home). */
+	char *home;
 	struct sw_session *next;
 };
 
@@ -41,6 +51,11 @@ void sw_proctab__free(struct sw_proctab *pt);
 struct sw_session *sw_proctab__session(struct sw_proctab *pt, uint64_t id, uint32_t root_pid);
 const struct sw_session *sw_proctab__find_session(const struct sw_proctab *pt, uint64_t id);
 int sw_proctab__set_agent(struct sw_proctab *pt, uint64_t id, const char *agent);
+/* HOME of the session's root as its exec's environment says (copied). */
+int sw_proctab__set_home(struct sw_proctab *pt, uint64_t id, const char *home, size_t len);
+/* The session's home: what the root's environment said, else (live only, where the passwd
+ * database is the machine's) the home of the root's uid; NULL when unknown. */
+const char *sw_proctab__home(struct sw_proctab *pt, uint64_t id);
 
 int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uint64_t session,
 		     uint32_t uid, const char *comm);
@@ -57,6 +72,10 @@ const struct sw_proc *sw_proctab__find(const struct sw_proctab *pt, uint32_t tgi
 /* The exe of tgid, also shortly after it exited (the last SW_PROCTAB_RECENT exits are
  * remembered: a pipe's reader has often exited by the time its writer is reported). */
 const char *sw_proctab__exe(const struct sw_proctab *pt, uint32_t tgid);
+/* Marks tgid's current image as an agent (its exec matched an agent rule). */
+int sw_proctab__mark_agent(struct sw_proctab *pt, uint32_t tgid);
+/* 1 when tgid's image is an agent, also shortly after it exited (like sw_proctab__exe). */
+int sw_proctab__is_agent(const struct sw_proctab *pt, uint32_t tgid);
 
 /* Iteration for status: calls fn for every session, then for each of its processes. */
 void sw_proctab__each_session(const struct sw_proctab *pt,

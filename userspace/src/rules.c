@@ -1495,16 +1495,127 @@ size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM
 	return n;
 }
 
-static int agent_glob(const struct sw_rules *r, const char *path, const char **label,
-		      int tool_output)
+/* Agent-rule globs (transcripts, tool_output) are path globs: `*` matches within one path
+ * component, `**` across components ('/' included; `**` followed by '/' also matches no
+ * directory at all), `?` one character other than '/', `[...]` a class (fnmatch's), `\`
+ * quotes. The path comes from what a session names its files, so the work per match is
+ * bounded: past the budget the path does not match (it still alerts, as a plain file). */
+#define PATH_GLOB_BUDGET 100000
+
+static const char *class_end(const char *g)
+{
+	const char *e = g + 1;
+
+	if (*e == '!' || *e == '^')
+		e++;
+	if (*e == ']')
+		e++;
+	while (*e && *e != ']')
+		e++;
+	return *e ? e : NULL;
+}
+
+static int path_glob(const char *g, const char *s, unsigned int *budget)
+{
+	while (*g) {
+		if (!*budget || !--*budget)
+			return 0;
+		if (g[0] == '*' && g[1] == '*') {
+			while (*g == '*')
+				g++;
+			if (*g == '/') {
+				/* "**" + "/": zero or more whole directories. */
+				for (g++;; s++) {
+					if (path_glob(g, s, budget))
+						return 1;
+					s = strchr(s, '/');
+					if (!s)
+						return 0;
+				}
+			}
+			for (;; s++) {
+				if (path_glob(g, s, budget))
+					return 1;
+				if (!*s)
+					return 0;
+			}
+		}
+		if (*g == '*') {
+			for (g++;; s++) {
+				if (path_glob(g, s, budget))
+					return 1;
+				if (!*s || *s == '/')
+					return 0;
+			}
+		}
+		if (!*s)
+			return 0;
+		if (*g == '?') {
+			if (*s == '/')
+				return 0;
+		} else if (*g == '[' && class_end(g)) {
+			const char *e = class_end(g);
+			char cls[SW_RULES_STR_MAX + 1], one[2] = {*s, 0};
+
+			if (*s == '/' || (size_t)(e - g + 1) > SW_RULES_STR_MAX)
+				return 0;
+			memcpy(cls, g, e - g + 1);
+			cls[e - g + 1] = 0;
+			if (fnmatch(cls, one, 0))
+				return 0;
+			g = e;
+		} else {
+			if (*g == '\\' && g[1])
+				g++;
+			if (*g != *s)
+				return 0;
+		}
+		g++;
+		s++;
+	}
+	return !*s;
+}
+
+/* A leading "~/" is the session's home when it is known, else any home directory (/root/ or
+ * /home/NAME/). */
+static int agent_path_match(const char *glob, const char *path, const char *home)
+{
+	unsigned int budget = PATH_GLOB_BUDGET;
+	const char *rel;
+	size_t n;
+
+	if (glob[0] != '~' || glob[1] != '/')
+		return path_glob(glob, path, &budget);
+	if (home) {
+		n = strlen(home);
+		if (strncmp(path, home, n) || path[n] != '/')
+			return 0;
+		rel = path + n;
+	} else if (!strncmp(path, "/root/", 6)) {
+		rel = path + 5;
+	} else if (!strncmp(path, "/home/", 6)) {
+		rel = strchr(path + 6, '/');
+		if (!rel || rel == path + 6)
+			return 0;
+	} else {
+		return 0;
+	}
+	return path_glob(glob + 1, rel, &budget);
+}
+
+static int agent_glob(const struct sw_rules *r, const char *path, const char *home,
+		      const char **label, int tool_output)
 {
 	const struct strv *l;
 	size_t i, k;
 
+	/* "/" is no home a path can be below in any useful sense: treat it as unknown. */
+	if (home && (!home[0] || !strcmp(home, "/")))
+		home = NULL;
 	for (i = 0; path && i < r->nagents; i++) {
 		l = tool_output ? &r->agents[i].tool_output : &r->agents[i].transcripts;
 		for (k = 0; k < l->n; k++)
-			if (glob_match(l->v[k], path)) {
+			if (agent_path_match(l->v[k], path, home)) {
 				if (label)
 					*label = r->agents[i].label;
 				return 1;
@@ -1513,14 +1624,16 @@ static int agent_glob(const struct sw_rules *r, const char *path, const char **l
 	return 0;
 }
 
-int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label)
+int sw_rules__transcript(const struct sw_rules *r, const char *path, const char *home,
+			 const char **label)
 {
-	return agent_glob(r, path, label, 0);
+	return agent_glob(r, path, home, label, 0);
 }
 
-int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char **label)
+int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char *home,
+			  const char **label)
 {
-	return agent_glob(r, path, label, 1);
+	return agent_glob(r, path, home, label, 1);
 }
 
 size_t sw_rules__agent_count(const struct sw_rules *r)
