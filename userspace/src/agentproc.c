@@ -5,7 +5,7 @@
 
 #include "agentproc.h"
 
-#define ARGV_MAX 64 /* argv entries handed to the rules (they look at the first 32) */
+#define ARGV_MAX  64 /* argv entries handed to the rules (they look at the first 32) */
 #define RUN_LABEL "run"
 
 const char *sw_agentproc__label(const struct sw_rules *rules, const struct sw_event *ev,

@@ -19,7 +19,7 @@ struct sw_covered;
 struct sw_covered_ent {
 	uint64_t session;
 	uint32_t tgid;
-	uint32_t channel; /* enum sw_channel */
+	uint32_t channel;  /* enum sw_channel */
 	uint64_t dev, ino; /* dev in stat's encoding */
 	uint32_t gen;
 	int result; /* latest read-back: 1 whole, 0 none yet, a negative errno when it failed */

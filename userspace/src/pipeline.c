@@ -551,6 +551,16 @@ static int known_place(const struct sw_pipeline *p, const struct sw_secret *s,
 	return p->rules && art->path[0] && sw_rules__allowlisted(p->rules, s->name, art->path);
 }
 
+/* A detector's find in a file where the session's agent keeps a credential it made for
+ * itself: the agent's own, not news. (It is learned all the same: elsewhere it alerts.) */
+static int agent_credential(struct sw_pipeline *p, const struct sw_event *ev,
+			    const struct sw_artifact *art)
+{
+	return art->type == SW_ART_FILE && p->rules &&
+	       sw_rules__credentials(p->rules, art->path,
+				     sw_proctab__home(p->pt, ev->hdr->session_id), NULL);
+}
+
 static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struct sw_proc *pr,
 		   const struct sw_artifact *art, const char *key)
 {
@@ -562,7 +572,7 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 	for (i = 0; i < p->nmatches; i++) {
 		s = &p->set->secrets[p->matches[i].secret];
 		p->st.matches++;
-		if (known_place(p, s, art))
+		if (known_place(p, s, art) || (p->mflags[i] && agent_credential(p, ev, art)))
 			continue;
 		/* A pipe's identity is its reader, known for sure only once the reader has
 		 * read: the decision waits in the held queue (count 0 = undecided). */

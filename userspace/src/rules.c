@@ -39,7 +39,7 @@ struct strv {
 struct sw_agent {
 	char label[SW_AGENT_LABEL_MAX];
 	int line;
-	struct strv basename, comm, script, transcripts, tool_output;
+	struct strv basename, comm, script, transcripts, tool_output, credentials;
 };
 
 struct sw_allow {
@@ -118,6 +118,7 @@ void sw_rules__free(struct sw_rules *r)
 		strv_free(&r->agents[i].script);
 		strv_free(&r->agents[i].transcripts);
 		strv_free(&r->agents[i].tool_output);
+		strv_free(&r->agents[i].credentials);
 	}
 	free(r->agents);
 	for (i = 0; i < r->ndet; i++)
@@ -501,9 +502,20 @@ static int ag_tool_output(struct ld *c, yaml_node_t *v, void *obj)
 			&((struct sw_agent *)obj)->tool_output);
 }
 
+static int ag_credentials(struct ld *c, yaml_node_t *v, void *obj)
+{
+	return get_strv(c, v, "credentials", 1, SW_RULES_STR_MAX, 0,
+			&((struct sw_agent *)obj)->credentials);
+}
+
 static const struct key agent_keys[] = {
-	{"label", ag_label},   {"basename", ag_basename},	{"comm", ag_comm},
-	{"script", ag_script}, {"transcripts", ag_transcripts}, {"tool_output", ag_tool_output},
+	{"label", ag_label},
+	{"basename", ag_basename},
+	{"comm", ag_comm},
+	{"script", ag_script},
+	{"transcripts", ag_transcripts},
+	{"tool_output", ag_tool_output},
+	{"credentials", ag_credentials},
 };
 
 static int agents_interpreters(struct ld *c, yaml_node_t *v, void *obj)
@@ -1588,6 +1600,8 @@ static int agent_path_match(const char *glob, const char *path, const char *home
 		return path_glob(glob, path, &budget);
 	if (home) {
 		n = strlen(home);
+		while (n > 1 && home[n - 1] == '/')
+			n--;
 		if (strncmp(path, home, n) || path[n] != '/')
 			return 0;
 		rel = path + n;
@@ -1603,8 +1617,10 @@ static int agent_path_match(const char *glob, const char *path, const char *home
 	return path_glob(glob + 1, rel, &budget);
 }
 
+enum agent_list { LIST_TRANSCRIPTS, LIST_TOOL_OUTPUT, LIST_CREDENTIALS };
+
 static int agent_glob(const struct sw_rules *r, const char *path, const char *home,
-		      const char **label, int tool_output)
+		      const char **label, enum agent_list which)
 {
 	const struct strv *l;
 	size_t i, k;
@@ -1613,7 +1629,9 @@ static int agent_glob(const struct sw_rules *r, const char *path, const char *ho
 	if (home && (!home[0] || !strcmp(home, "/")))
 		home = NULL;
 	for (i = 0; path && i < r->nagents; i++) {
-		l = tool_output ? &r->agents[i].tool_output : &r->agents[i].transcripts;
+		l = which == LIST_TOOL_OUTPUT	? &r->agents[i].tool_output
+		    : which == LIST_CREDENTIALS ? &r->agents[i].credentials
+						: &r->agents[i].transcripts;
 		for (k = 0; k < l->n; k++)
 			if (agent_path_match(l->v[k], path, home)) {
 				if (label)
@@ -1627,13 +1645,19 @@ static int agent_glob(const struct sw_rules *r, const char *path, const char *ho
 int sw_rules__transcript(const struct sw_rules *r, const char *path, const char *home,
 			 const char **label)
 {
-	return agent_glob(r, path, home, label, 0);
+	return agent_glob(r, path, home, label, LIST_TRANSCRIPTS);
 }
 
 int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char *home,
 			  const char **label)
 {
-	return agent_glob(r, path, home, label, 1);
+	return agent_glob(r, path, home, label, LIST_TOOL_OUTPUT);
+}
+
+int sw_rules__credentials(const struct sw_rules *r, const char *path, const char *home,
+			  const char **label)
+{
+	return agent_glob(r, path, home, label, LIST_CREDENTIALS);
 }
 
 size_t sw_rules__agent_count(const struct sw_rules *r)

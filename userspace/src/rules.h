@@ -128,6 +128,11 @@ int sw_rules__transcript(const struct sw_rules *r, const char *path, const char 
  * read back (Claude Code's task output files): into the agent's context. Globs as above. */
 int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char *home,
 			  const char **label);
+/* 1 (and the agent's label) when path is where an agent keeps a credential it makes for
+ * itself (a session key, a peer token): a detector's find there is the agent's own, not
+ * reported. Globs as above. */
+int sw_rules__credentials(const struct sw_rules *r, const char *path, const char *home,
+			  const char **label);
 size_t sw_rules__agent_count(const struct sw_rules *r);
 
 /* Returns 1 when a secret named secret_name landing at path is allowlisted. */
