@@ -23,6 +23,9 @@
 #                         has only loopback (default: 1 when `unshare -n` works, else 0).
 #                         Set 0 when the PREFIX needs the host network namespace
 #                         (e.g. it talks to a daemon over an abstract unix socket).
+#   SPRAWL_AGENT_STDIO    "null": the agent's stdout and stderr go to /dev/null instead of
+#                         RUN_DIR/agent.stdout and agent.stderr (codex exec echoes every
+#                         command's output on stderr: a file there is a place of its own)
 #   SPRAWL_AGENT_GRACE    seconds to let leftover tool subprocesses (e.g. backgrounded
 #                         commands) finish after the agent exits before they are ended
 #                         (default 5). They are found by SPRAWL_DRIVE_RUN=<id> in their
@@ -106,11 +109,13 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
       ;;
   esac
   echo "drive.sh: $AGENT -> $BASE in $WORKDIR (timeout ${TIMEOUT}s${PREFIX:+, prefix: ${PREFIX[*]}})" >&2
+  OUT=$RUN_DIR/agent.stdout ERR=$RUN_DIR/agent.stderr
+  [[ "${SPRAWL_AGENT_STDIO:-}" == null ]] && OUT=/dev/null ERR=/dev/null
   (
     cd "$WORKDIR" || exit 1
     exec env "${CLEAN[@]}" "${COMMON[@]}" "${AENV[@]}" \
       timeout -k 5 "$TIMEOUT" "${PREFIX[@]}" "${ACMD[@]}" </dev/null
-  ) >"$RUN_DIR/agent.stdout" 2>"$RUN_DIR/agent.stderr"
+  ) >"$OUT" 2>"$ERR"
   rc=$?
   # Tool subprocesses the agent left behind (backgrounded commands; Gemini runs each
   # shell command in its own process group, so `timeout` does not reach them) carry
