@@ -12,7 +12,8 @@
 
 #include "agentproc.h"
 
-#define CODEX_BIN "/c/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
+#define CODEX_BIN                                                                                  \
+	"/c/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
 
 static struct sw_rules *rules;
 
@@ -55,7 +56,7 @@ static const char *exec_in(struct sw_proctab *pt, uint64_t session, uint32_t tgi
 	return sw_agentproc__exec(pt, rules, &ev, comm, session);
 }
 
-#define EXEC(pt, sid, tgid, ppid, comm, exe, args, env)                                          \
+#define EXEC(pt, sid, tgid, ppid, comm, exe, args, env)                                            \
 	exec_in(pt, sid, tgid, ppid, comm, exe, args, sizeof(args) - 1, env, sizeof(env) - 1)
 
 /* Codex from npm on Node 20: env (comm codex, the script's name) execs node, which spawns the
@@ -87,7 +88,7 @@ static void test_codex_tree(void **state)
 	assert_null(EXEC(pt, 7, 102, 101, "bash", "/usr/bin/bash", "/bin/bash\0-lc\0cat .env\0",
 			 "HOME=/srv/dev\0"));
 	assert_true(sw_agentproc__is_agent(pt, 7, 101));
-	assert_true(sw_agentproc__is_agent(pt, 7, 100)); /* the root */
+	assert_true(sw_agentproc__is_agent(pt, 7, 100));  /* the root */
 	assert_false(sw_agentproc__is_agent(pt, 7, 102)); /* the tool */
 	assert_false(sw_agentproc__is_agent(pt, 7, 0));
 	/* The pipe's reader has often exited by the time the alert is decided. */
@@ -115,9 +116,9 @@ static void test_run_label(void **state)
 	assert_null(EXEC(pt, 8, 200, 1, "env", "/usr/bin/env", "env\0X=1\0claude\0-p\0hi\0",
 			 "HOME=/root\0"));
 	assert_string_equal(sw_proctab__find_session(pt, 8)->agent, "run");
-	assert_string_equal(EXEC(pt, 8, 200, 1, "claude.exe", "/n/bin/claude.exe",
-				 "claude\0-p\0hi\0", "X=1\0"),
-			    "claude");
+	assert_string_equal(
+		EXEC(pt, 8, 200, 1, "claude.exe", "/n/bin/claude.exe", "claude\0-p\0hi\0", "X=1\0"),
+		"claude");
 	assert_string_equal(sw_proctab__find_session(pt, 8)->agent, "claude");
 	/* Once named by the rules it stays: a later exec of the root does not rename it. */
 	assert_null(EXEC(pt, 8, 200, 1, "sh", "/bin/sh", "sh\0", ""));

@@ -330,7 +330,7 @@ static void test_errors_exact(void **state)
 					"    basename: claude\n"
 					"    mtach: [x]\n"),
 		"rules/agents.yaml:4:5: unknown key 'mtach' (expected one of: label, basename, "
-		"comm, script, transcripts, tool_output, credentials)");
+		"comm, script, transcripts, tool_output, credentials, credential_env)");
 	assert_string_equal(error_of("agents.yaml", "agents:\n  - label: [x\n"),
 			    "rules/agents.yaml:3:1: while parsing a flow sequence: did not find "
 			    "expected ',' or ']'");
@@ -528,7 +528,7 @@ static void test_check_dir_reports_each(void **state)
 	sw_rules_error__format(&errs[0], msg, sizeof(msg));
 	snprintf(want, sizeof(want),
 		 "%s/agents.yaml:2:5: unknown key 'lable' (expected one of: label, basename, comm, "
-		 "script, transcripts, tool_output, credentials)",
+		 "script, transcripts, tool_output, credentials, credential_env)",
 		 dir);
 	assert_string_equal(msg, want);
 	sw_rules_error__format(&errs[1], msg, sizeof(msg));

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "agentcred.h"
 #include "agentproc.h"
 #include "alert.h"
 #include "alertq.h"
@@ -81,6 +82,7 @@ struct sw_pipeline {
 	struct sw_alertq *q;
 	struct sw_rescan *rescan;
 	struct sw_covered *covered; /* shared mappings awaiting their read-back */
+	struct sw_agentcred *cred;  /* credentials agents made for themselves */
 	uint64_t hold_us;
 	int live;
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
@@ -164,9 +166,10 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->q = sw_alertq__new(HELD_MAX);
 	p->rescan = sw_rescan__new();
 	p->covered = sw_covered__new();
+	p->cred = sw_agentcred__new();
 	p->readbuf = malloc(READ_CHUNK);
 	if (!p->pt || !p->set || !p->m || !p->rl || !p->q || !p->rescan || !p->covered ||
-	    !p->readbuf) {
+	    !p->cred || !p->readbuf) {
 		sw_pipeline__free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -204,6 +207,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_alertq__free(p->q);
 	sw_rescan__free(p->rescan);
 	sw_covered__free(p->covered);
+	sw_agentcred__free(p->cred);
 	free(p->readbuf);
 	free(p);
 }
@@ -572,7 +576,8 @@ static void spread(struct sw_pipeline *p, const struct sw_event *ev, const struc
 	for (i = 0; i < p->nmatches; i++) {
 		s = &p->set->secrets[p->matches[i].secret];
 		p->st.matches++;
-		if (known_place(p, s, art) || (p->mflags[i] && agent_credential(p, ev, art)))
+		if (known_place(p, s, art) || (p->mflags[i] && agent_credential(p, ev, art)) ||
+		    (s->learned && sw_agentcred__has(p->cred, s->id)))
 			continue;
 		/* A pipe's identity is its reader, known for sure only once the reader has
 		 * read: the decision waits in the held queue (count 0 = undecided). */
@@ -799,7 +804,7 @@ static int learn_hit(const struct sw_detect_hit *h, void *ctx)
 	memcpy(value, c->data + h->offset, h->len);
 	if (sw_fingerprint__secret(p->key, value, h->len, &s))
 		return 0;
-	if (sw_secretset__find_id(p->set, s.id)) {
+	if (sw_secretset__find_id(p->set, s.id) || sw_agentcred__has(p->cred, s.id)) {
 		sw_secret__clear(&s);
 		return 0;
 	}
@@ -980,7 +985,9 @@ static void on_exec_strings(struct sw_pipeline *p, const struct sw_event *ev, in
 		if (!st)
 			return;
 		p->nmatches = 0;
-		discover(p, s, len);
+		/* An agent's own credential for its tools is no discovery. */
+		if (!env || !sw_agentcred__env(p->cred, p->rules, p->pt, p->key, ev, s, len))
+			discover(p, s, len);
 		p->red_on = 1;
 		p->red_base = s - (const char *)ev->hdr;
 		p->red_start = 0;

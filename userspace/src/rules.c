@@ -39,7 +39,7 @@ struct strv {
 struct sw_agent {
 	char label[SW_AGENT_LABEL_MAX];
 	int line;
-	struct strv basename, comm, script, transcripts, tool_output, credentials;
+	struct strv basename, comm, script, transcripts, tool_output, credentials, credential_env;
 };
 
 struct sw_allow {
@@ -119,6 +119,7 @@ void sw_rules__free(struct sw_rules *r)
 		strv_free(&r->agents[i].transcripts);
 		strv_free(&r->agents[i].tool_output);
 		strv_free(&r->agents[i].credentials);
+		strv_free(&r->agents[i].credential_env);
 	}
 	free(r->agents);
 	for (i = 0; i < r->ndet; i++)
@@ -508,6 +509,20 @@ static int ag_credentials(struct ld *c, yaml_node_t *v, void *obj)
 			&((struct sw_agent *)obj)->credentials);
 }
 
+static int ag_credential_env(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_agent *a = obj;
+	size_t i;
+	int rc = get_strv(c, v, "credential_env", 1, SW_RULES_STR_MAX, 0, &a->credential_env);
+
+	if (rc)
+		return rc;
+	for (i = 0; i < a->credential_env.n; i++)
+		if (strchr(a->credential_env.v[i], '='))
+			return fail(c, v, "credential_env names variables: no '=' in a name");
+	return 0;
+}
+
 static const struct key agent_keys[] = {
 	{"label", ag_label},
 	{"basename", ag_basename},
@@ -516,6 +531,7 @@ static const struct key agent_keys[] = {
 	{"transcripts", ag_transcripts},
 	{"tool_output", ag_tool_output},
 	{"credentials", ag_credentials},
+	{"credential_env", ag_credential_env},
 };
 
 static int agents_interpreters(struct ld *c, yaml_node_t *v, void *obj)
@@ -1658,6 +1674,20 @@ int sw_rules__credentials(const struct sw_rules *r, const char *path, const char
 			  const char **label)
 {
 	return agent_glob(r, path, home, label, LIST_CREDENTIALS);
+}
+
+int sw_rules__credential_env(const struct sw_rules *r, const char *name, size_t len)
+{
+	const struct strv *l;
+	size_t i, k;
+
+	for (i = 0; i < r->nagents; i++) {
+		l = &r->agents[i].credential_env;
+		for (k = 0; k < l->n; k++)
+			if (strlen(l->v[k]) == len && !memcmp(l->v[k], name, len))
+				return 1;
+	}
+	return 0;
 }
 
 size_t sw_rules__agent_count(const struct sw_rules *r)

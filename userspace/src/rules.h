@@ -133,6 +133,9 @@ int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char
  * reported. Globs as above. */
 int sw_rules__credentials(const struct sw_rules *r, const char *path, const char *home,
 			  const char **label);
+/* 1 when the environment variable name[0..len) is one an agent sets for its tools with a
+ * credential it made for itself (see agentcred.h). */
+int sw_rules__credential_env(const struct sw_rules *r, const char *name, size_t len);
 size_t sw_rules__agent_count(const struct sw_rules *r);
 
 /* Returns 1 when a secret named secret_name landing at path is allowlisted. */
