@@ -47,6 +47,30 @@ TOOL="read -r l < $E2E_TMP/src.env; printf '%s\\n' \"\$l\""
 # (sh under codex's name) started by a plain sh, reading its tool's output through a pipe.
 cp "$(readlink -f /bin/sh)" "$E2E_TMP/bin/codex"
 "$SPRAWLCTL" run -- sh -c "'$E2E_TMP/bin/codex' -c 'echo \$\$ > $WORK/codex.pid; v=\$(cat $E2E_TMP/src.env); echo \$v >/dev/null'; true"
+# The same through a pseudo-terminal: a fake codex (python under codex's name) runs its tool on
+# a pty and reads the master side.
+mkdir -p "$E2E_TMP/pybin"
+cp "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" "$E2E_TMP/pybin/codex"
+cat >"$E2E_TMP/pty_agent.py" <<'PY'
+import os, pty, sys, time
+m, s = pty.openpty()
+pid = os.fork()
+if pid == 0:
+    os.dup2(s, 1)
+    os.close(m)
+    os.execvp("cat", ["cat", sys.argv[1]])
+os.close(s)
+open(sys.argv[2], "w").write(str(os.getpid()))
+os.waitpid(pid, 0)
+while True:
+    try:
+        if not os.read(m, 4096):
+            break
+    except OSError:
+        break
+time.sleep(2)  # the master stays open while the daemon looks for it
+PY
+"$SPRAWLCTL" run -- sh -c "'$E2E_TMP/pybin/codex' '$E2E_TMP/pty_agent.py' '$E2E_TMP/src.env' '$WORK/ptyagent.pid'; true"
 # The session's home is HOME in its root's environment, outside /home here: its transcript
 # (nested below ~/.claude/projects/) is the agent's, the same path under another home is not.
 mkdir -p "$WORK/h/.claude/projects/-p/deep" "$WORK/other/.claude/projects/-p"
@@ -64,6 +88,9 @@ expect_alerts "sprawlctl run -- sh: no agent, labelled run" 1 \
 CODEX_PID=$(cat "$WORK/codex.pid")
 expect_alerts "a pipe read by an agent process below a non-agent root: critical, named by its reader" 1 \
 	"a['artifact']['type']=='pipe' and a['artifact']['reader_pid']==$CODEX_PID and a['artifact']['reader_exe']=='$E2E_TMP/bin/codex' and a['session']['root_pid']!=$CODEX_PID and a['severity']=='critical' and a['process']['comm']=='cat'"
+PTY_PID=$(cat "$WORK/ptyagent.pid")
+expect_alerts "a pty whose master an agent process reads: critical (its context), a tty artifact" 1 \
+	"a['artifact']['type']=='tty' and a['artifact']['path'].startswith('/dev/pts/') and a['process']['comm']=='cat' and a['process']['ppid']==$PTY_PID and a['severity']=='critical' and 'terminal' in a['message']"
 expect_alerts "the transcript under the session's own HOME (nested: **) is high, the agent's" 1 \
 	"a['artifact'].get('path')=='$WORK/h/.claude/projects/-p/deep/s.jsonl' and a['severity']=='high' and a['message']==\"the claude agent's transcript\""
 expect_alerts "the same path under another home is a plain file" 1 \

@@ -536,6 +536,12 @@ static void place_severity(struct sw_pipeline *p, struct sw_alert *a)
 		place = SW_PLACE_AGENT_PIPE;
 		snprintf(a->message, sizeof(a->message),
 			 "tool output piped into the agent: now in its context and next prompt");
+	} else if (art->type == SW_ART_TTY && a->has_session &&
+		   sw_agentproc__is_agent(p->pt, a->session.id, art->reader_pid)) {
+		place = SW_PLACE_AGENT_PIPE;
+		snprintf(a->message, sizeof(a->message),
+			 "tool output through a terminal the agent reads: now in its context and "
+			 "next prompt");
 	}
 	if (p->rules)
 		a->severity = sw_rules__severity(p->rules, place);
@@ -731,6 +737,40 @@ static void find_pipe_reader(struct sw_pipeline *p, uint32_t writer, uint64_t kd
 	if (exe)
 		snprintf(a->reader_exe, sizeof(a->reader_exe), "%s", exe);
 	free(exe);
+}
+
+/* A pseudo-terminal whose master side an agent process of the writer's session holds: the
+ * agent reads what a tool writes there (a tool run on a pty). Live from /proc, recorded as a
+ * reader record (dev = the terminal's rdev, ino 0: no pipe has inode 0); a replay takes the
+ * record. Sets a->reader_pid (not part of a tty artifact's JSON). */
+static void find_tty_reader(struct sw_pipeline *p, const struct sw_event *ev, uint64_t rdev,
+			    struct sw_artifact *a)
+{
+	uint32_t pids[16], pid = 0, index;
+	size_t n, i;
+	char *end;
+
+	if (strncmp(a->path, "/dev/pts/", 9) || !a->path[9])
+		return;
+	index = strtoul(a->path + 9, &end, 10);
+	if (*end)
+		return;
+	if (!p->live) {
+		a->reader_pid = replay_reader(p, rdev, 0);
+		return;
+	}
+	n = sw_procfs__pty_masters(index, ev->hdr->tgid, pids, 16);
+	for (i = 0; i < n && !pid; i++)
+		if (sw_agentproc__is_agent(p->pt, ev->hdr->session_id, pids[i]))
+			pid = pids[i];
+	if (pid && p->emit_record) {
+		struct sw_reader_rec r = {.hdr = {.type = SW_EV_READER, .size = sizeof(r)}};
+
+		r.hdr.pid = r.hdr.tgid = pid;
+		r.dev = rdev;
+		p->emit_record(p->pipe_reader_ctx, &r, sizeof(r));
+	}
+	a->reader_pid = pid;
 }
 
 static void name_socket(const struct sw_data_rec *d, const struct sw_event *ev,
@@ -936,6 +976,7 @@ static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		a->type = SW_ART_TTY;
 		if (se->path)
 			snprintf(a->path, sizeof(a->path), "%s", se->path);
+		find_tty_reader(p, ev, d->rdev, a);
 		break;
 	default:
 		name_socket(d, ev, a);

@@ -134,6 +134,51 @@ uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude)
 	return pid;
 }
 
+/* fdinfo's "tty-index:" of pid's fd, or -1. */
+static long fd_tty_index(uint32_t pid, const char *fd)
+{
+	char info[320], buf[512], *f;
+	ssize_t len;
+	int in;
+
+	snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", pid, fd);
+	in = open(info, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	len = read(in, buf, sizeof(buf) - 1);
+	close(in);
+	if (len <= 0)
+		return -1;
+	buf[len] = 0;
+	f = strstr(buf, "tty-index:");
+	return f ? strtol(f + 10, NULL, 10) : -1;
+}
+
+static int is_pty_master(uint32_t pid, const char *fd, const char *target, void *ctx)
+{
+	return (!strcmp(target, "/dev/ptmx") || !strcmp(target, "/dev/pts/ptmx")) &&
+	       fd_tty_index(pid, fd) == (long)*(const uint32_t *)ctx;
+}
+
+size_t sw_procfs__pty_masters(uint32_t index, uint32_t exclude, uint32_t *out, size_t max)
+{
+	struct dirent *de;
+	uint32_t cand;
+	size_t n = 0;
+	int seen = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	while (d && n < max && (de = readdir(d)) && seen++ < SW_PROCFS_PIDS_MAX) {
+		cand = strtoul(de->d_name, NULL, 10);
+		if (cand && cand != exclude && each_fd(cand, is_pty_master, &index))
+			out[n++] = cand;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 struct inode_id {
 	uint64_t dev, ino;
 };

@@ -19,6 +19,10 @@ char *sw_procfs__cmdline(uint32_t pid, size_t *len);
 char *sw_procfs__fd_path(uint32_t pid, int fd);
 /* A process other than exclude that holds a read end of pipe inode ino, or 0. */
 uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude);
+/* Processes other than exclude holding the master side of pseudo-terminal /dev/pts/index
+ * (an fd on ptmx whose fdinfo says tty-index: index): up to max pids into out; returns how
+ * many. */
+size_t sw_procfs__pty_masters(uint32_t index, uint32_t exclude, uint32_t *out, size_t max);
 /* 1 when one of pid's fds refers to the file (dev, ino), 0 when none does (or pid is gone). */
 int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino);
 
