@@ -14,6 +14,8 @@
 #          secret lands — the exposure (.env opened), the tool output on its way into the
 #          agent (critical), a file a tool wrote, the next request to the model (high), each of
 #          the agent's transcript files (high) — and no other alert.
+#   run 3 (Codex only): a tool on a pseudo-terminal (exec_command tty: true): its output
+#          reaches the agent through the terminal, critical.
 # Skips (77) only when the agent CLIs cannot be installed because npm is unreachable.
 . "$(dirname "$0")/lib.sh"
 
@@ -118,12 +120,17 @@ barrier() {
 	wait_alerts 1 "a['artifact'].get('path')=='$out'" 15
 }
 
-# drive AGENT NAME [run]: runs the agent once in $WORK/NAME/proj with HOME $WORK/NAME/home,
-# started through `sprawlctl run --` (no --agent) when the third argument is "run", else
-# directly; polls `sprawlctl status --json` (bounded) into $WORK/NAME/status.jsonl while it
-# runs. Sets R (the run's directory), HOME_DIR, PORT (the stand-in's).
+# Codex only: a tool on a pseudo-terminal (exec_command with tty: true).
+cat >"$E2E_TMP/pty.json" <<'EOF'
+{ "turns": [[{"shell": {"command": "cat .env; sleep 1", "tty": true}}]], "final": "Scenario finished." }
+EOF
+
+# drive AGENT NAME [run] [SCENARIO]: runs the agent once in $WORK/NAME/proj with HOME
+# $WORK/NAME/home, started through `sprawlctl run --` (no --agent) when the third argument is
+# "run", else directly; polls `sprawlctl status --json` (bounded) into $WORK/NAME/status.jsonl
+# while it runs. Sets R (the run's directory), HOME_DIR, PORT (the stand-in's).
 drive() {
-	local agent=$1 name=$2 poller prefix=()
+	local agent=$1 name=$2 poller prefix=() scenario=${4:-$E2E_TMP/scenario.json}
 	[ "${3:-}" = run ] && prefix=("$SPRAWLCTL" run --)
 	R=$WORK/$name
 	HOME_DIR=$R/home
@@ -138,7 +145,7 @@ drive() {
 	poller=$!
 	SPRAWL_DRIVE_DIR=$R/run SPRAWL_AGENT_HOME=$HOME_DIR SPRAWL_AGENT_TIMEOUT=90 \
 		SPRAWL_AGENT_GRACE=6 \
-		"$AGENTS_DIR/drive.sh" "$agent" "$E2E_TMP/scenario.json" "$R/proj" \
+		"$AGENTS_DIR/drive.sh" "$agent" "$scenario" "$R/proj" \
 		${prefix[@]:+-- "${prefix[@]}"} 2>"$R/drive.err"
 	echo $? >"$R/rc"
 	touch "$R/stop"
@@ -333,6 +340,26 @@ PY
 	expect_since "$agent: every alert is a first sighting" "$mark" 0 "$(mine) and not a['first_seen']"
 	check "$agent: session.root_exe names the agent's launch, not the sprawlctl that started it" \
 		test "$(count_since "$mark" "$S and a['session']['root_exe'].endswith('/sprawlctl')")" -eq 0
+
+	# ---- run 3 (Codex): the tool on a pseudo-terminal -------------------------------------
+	[ "$agent" = codex ] || continue
+	echo "-- codex, a tool run on a pty (tty: true): its output reaches the agent through the terminal"
+	R=$WORK/codex-pty
+	mkdir -p "$R/proj"
+	NAME=SW_E2E_CODEX_PTY_TOKEN
+	SECRET=$(gen_secret swe2e_ 30)
+	printf '%s=%s\n' "$NAME" "$SECRET" >"$R/proj/.env"
+	"$SPRAWLCTL" secrets import-env "$R/proj/.env" >/dev/null
+	SECRETS+=("$SECRET")
+	sleep 1.2
+	SPRAWL_AGENT_STDIO=null drive codex codex-pty "" "$E2E_TMP/pty.json"
+	check "codex (pty): agent exited 0, the scenario ran to its end" \
+		bash -c "[ \"\$(cat '$R/rc')\" = 0 ] && grep -q 'main.final' '$R/run/standin/requests.jsonl'"
+	check "codex (pty): the barrier's sentinel leak alerted" barrier codex-pty
+	expect_alerts "codex (pty): exactly one alert for cat's output on the pty: critical, the agent's context" 1 \
+		"a['secret']['name']=='$NAME' and a['artifact']['type']=='tty' and a['artifact']['path'].startswith('/dev/pts/') and a['process']['argv']==['cat','.env'] and a['severity']=='critical' and 'terminal' in a['message'] and a['session']['agent']=='codex'"
+	expect_alerts "codex (pty): no pipe alert for it" 0 \
+		"a['secret']['name']=='$NAME' and a['artifact']['type']=='pipe'"
 done
 
 for s in "${SECRETS[@]}"; do expect_no_plaintext "$s"; done

@@ -54,7 +54,7 @@ DEFAULT_FINAL = "All steps of the scenario are done."
 
 
 def shell_args(v):
-    """A shell call is "cmd" or {"command": "cmd", "background": true}."""
+    """A shell call is "cmd" or {"command": "cmd", "background": true, "tty": true}."""
     if isinstance(v, dict):
         return v["command"], bool(v.get("background"))
     return v, False
@@ -134,9 +134,12 @@ class Scenario:
             (k, v), = call.items()
             if k == "shell":
                 cmd, bg = shell_args(v)
-                # Codex's unified exec tool; a background command is the shell's own `&`.
+                # Codex's unified exec tool; a background command is the shell's own `&`;
+                # tty: the command runs on a pseudo-terminal Codex reads (Codex only).
                 name, args = "exec_command", {"cmd": cmd + (" &" if bg else ""),
                                               "workdir": self.workdir or "."}
+                if isinstance(v, dict) and v.get("tty"):
+                    args["tty"] = True
             elif k in ("write_file", "read_file"):
                 raise ValueError("scenario: codex has no %s tool; use a shell call" % k)
             else:
