@@ -7,8 +7,9 @@
 #          --agent: one session, labelled by the agent rules; every tool subprocess, a
 #          backgrounded one too, in it (sprawlctl status --json polled while the agent runs);
 #          the tools' parent is an agent process. Noise budget: the run raises ZERO alerts of
-#          any kind — proved by a barrier: a sentinel leak started after it alerts, and it is
-#          the only alert since the run began (so the daemon had processed the whole run).
+#          any kind (in its session, naming its files, or of no session) — with a barrier: a
+#          sentinel leak started after it has alerted, so the daemon had processed the whole
+#          run. (Other agents running on the host are watched too: their alerts are not ours.)
 #   run 2, a run-time secret in the project's .env (import-env), the agent started WITHOUT
 #          sprawlctl run (its exec starts the session): exactly one alert for each place the
 #          secret lands — the exposure (.env opened), the tool output on its way into the
