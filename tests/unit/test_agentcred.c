@@ -15,9 +15,8 @@
 static void exec_of(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid, const char *exe,
 		    const char *args, size_t args_len)
 {
-	assert_int_equal(sw_proctab__exec(pt, tgid, ppid, 0, 7, "x", exe, strlen(exe), args,
-					  args_len),
-			 0);
+	assert_int_equal(
+		sw_proctab__exec(pt, tgid, ppid, 0, 7, "x", exe, strlen(exe), args, args_len), 0);
 }
 
 static void test_agent_hands_its_tools(void **state)
@@ -60,7 +59,8 @@ static void test_agent_hands_its_tools(void **state)
 	/* The agent (claude.exe) execs its tool with it: the value is the agent's own. */
 	assert_int_equal(sw_agentcred__env(c, rules, pt, &key, &ev, var, strlen(var)), 1);
 	assert_true(sw_agentcred__has(c, s.id));
-	assert_int_equal(sw_agentcred__env(c, rules, pt, &key, &ev, var, strlen(var)), 1); /* once */
+	assert_int_equal(sw_agentcred__env(c, rules, pt, &key, &ev, var, strlen(var)),
+			 1); /* once */
 	sw_secret__clear(&s);
 	sw_agentcred__free(c);
 	sw_proctab__free(pt);
