@@ -161,7 +161,7 @@ static void on_fanotify(struct daemon *d)
 		if (md->fd < 0)
 			continue;
 		if (!fstat(md->fd, &st))
-			sw_pipeline__closed(d->pl, md->pid, st.st_dev, st.st_ino);
+			sw_pipeline__closed(d->pl, md->pid, st.st_dev, st.st_ino, md->fd);
 		close(md->fd);
 	}
 }

@@ -51,6 +51,20 @@ static void test_read_back(void **state)
 	sw_covered__take(c, 101, note, NULL);
 	assert_int_equal(seen, 1);
 	assert_int_equal(last_result, -ENOENT);
+	/* Read back whole after the process let go of it: final, a later failure (the file
+	 * removed) does not count. Settling another process's entry, or a failed one, does not. */
+	assert_int_equal(sw_covered__add(c, 7, 103, 2, 1, 10, 0, "/t/a-shm"), 0);
+	assert_int_equal(sw_covered__add(c, 7, 104, 2, 1, 10, 0, "/t/a-shm"), 0);
+	sw_covered__result(c, 1, 10, 0, 0);
+	sw_covered__settle(c, 103, 1, 10);
+	sw_covered__result(c, 1, 10, 0, -ENOENT);
+	seen = 0;
+	sw_covered__take(c, 103, note, NULL);
+	assert_int_equal(seen, 0);
+	sw_covered__settle(c, 104, 1, 10); /* its latest read-back failed: not settled */
+	sw_covered__take(c, 104, note, NULL);
+	assert_int_equal(seen, 1);
+	assert_int_equal(last_result, -ENOENT);
 	/* A different generation is another file. */
 	assert_int_equal(sw_covered__add(c, 7, 102, 2, 1, 10, 5, "/t/a-shm"), 0);
 	sw_covered__result(c, 1, 10, 4, 0);

@@ -54,6 +54,7 @@ int sw_covered__add(struct sw_covered *c, uint64_t session, uint32_t tgid, uint3
 	e->ino = ino;
 	e->gen = gen;
 	e->result = 0;
+	e->settled = 0;
 	return 0;
 }
 
@@ -62,8 +63,19 @@ void sw_covered__result(struct sw_covered *c, uint64_t dev, uint64_t ino, uint32
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
-		if (c->e[i].dev == dev && c->e[i].ino == ino && c->e[i].gen == gen)
+		if (c->e[i].dev == dev && c->e[i].ino == ino && c->e[i].gen == gen &&
+		    !c->e[i].settled)
 			c->e[i].result = result ? result : 1;
+}
+
+void sw_covered__settle(struct sw_covered *c, uint32_t tgid, uint64_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].tgid == tgid && c->e[i].dev == dev && c->e[i].ino == ino &&
+		    c->e[i].result == 1)
+			c->e[i].settled = 1;
 }
 
 void sw_covered__take(struct sw_covered *c, uint32_t tgid, sw_covered_fn fn, void *ctx)
@@ -78,7 +90,7 @@ void sw_covered__take(struct sw_covered *c, uint32_t tgid, sw_covered_fn fn, voi
 		}
 		e = c->e[i];
 		c->e[i] = c->e[--c->n]; /* order does not matter */
-		if (e.result != 1)
+		if (e.result != 1 && !e.settled)
 			fn(&e, ctx);
 		free(e.path);
 	}

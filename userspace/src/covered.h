@@ -22,8 +22,9 @@ struct sw_covered_ent {
 	uint32_t channel;  /* enum sw_channel */
 	uint64_t dev, ino; /* dev in stat's encoding */
 	uint32_t gen;
-	int result; /* latest read-back: 1 whole, 0 none yet, a negative errno when it failed */
-	char *path; /* its name when the channel was seen */
+	int result;  /* latest read-back: 1 whole, 0 none yet, a negative errno when it failed */
+	int settled; /* read back whole after the process let go of the file: final */
+	char *path;  /* its name when the channel was seen */
 };
 
 struct sw_covered *sw_covered__new(void);
@@ -34,8 +35,12 @@ int sw_covered__add(struct sw_covered *c, uint64_t session, uint32_t tgid, uint3
 		    uint64_t dev, uint64_t ino, uint32_t gen, const char *path);
 /* The file (dev, ino, gen) was read back: result 0 whole, else a negative errno. */
 void sw_covered__result(struct sw_covered *c, uint64_t dev, uint64_t ino, uint32_t gen, int result);
-/* tgid exited: calls fn for each of its channels whose file's latest read-back did not
- * succeed (or never happened), then forgets all of its channels. */
+/* tgid no longer holds the file (dev, ino) open or mapped: where its latest read-back was
+ * whole, that read-back is final and later ones do not count. */
+void sw_covered__settle(struct sw_covered *c, uint32_t tgid, uint64_t dev, uint64_t ino);
+/* tgid exited: calls fn for each of its channels not settled whose file's latest read-back
+ * did not succeed (or never happened: the caller reads it back once more), then forgets all
+ * of its channels. */
 typedef void (*sw_covered_fn)(const struct sw_covered_ent *e, void *ctx);
 void sw_covered__take(struct sw_covered *c, uint32_t tgid, sw_covered_fn fn, void *ctx);
 size_t sw_covered__count(const struct sw_covered *c);

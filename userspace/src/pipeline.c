@@ -83,6 +83,7 @@ struct sw_pipeline {
 	struct sw_rescan *rescan;
 	struct sw_covered *covered; /* shared mappings awaiting their read-back */
 	struct sw_agentcred *cred;  /* credentials agents made for themselves */
+	int readback_fd;	    /* the file a close event handed over, or -1 */
 	uint64_t hold_us;
 	int live;
 	int (*pipe_reader)(void *ctx, uint64_t kdev, uint64_t ino, uint32_t *tgid);
@@ -167,6 +168,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->rescan = sw_rescan__new();
 	p->covered = sw_covered__new();
 	p->cred = sw_agentcred__new();
+	p->readback_fd = -1;
 	p->readbuf = malloc(READ_CHUNK);
 	if (!p->pt || !p->set || !p->m || !p->rl || !p->q || !p->rescan || !p->covered ||
 	    !p->cred || !p->readbuf) {
@@ -643,7 +645,11 @@ static int scan_file(struct sw_pipeline *p, const char *path, uint64_t dev, uint
 	ssize_t n;
 	int fd, e = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	/* The file a close event handed over is this very file, whatever its name is now. */
+	if (p->readback_fd >= 0)
+		fd = fcntl(p->readback_fd, F_DUPFD_CLOEXEC, 0);
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino) {
@@ -894,7 +900,7 @@ static void rescan_add(struct sw_pipeline *p, uint32_t tgid, uint64_t dev, uint6
 	p->watch_close(p->pipe_reader_ctx, path);
 	/* Closed before we could ask to hear of it: this is the close. */
 	if (p->live && !sw_procfs__has_open(tgid, dev, ino))
-		sw_pipeline__closed(p, tgid, dev, ino);
+		sw_pipeline__closed(p, tgid, dev, ino, -1);
 }
 
 static int on_data(struct sw_pipeline *p, const struct sw_event *ev)
@@ -1072,9 +1078,11 @@ struct rescan_ctx {
 	const struct sw_proc *pr;
 };
 
-static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx)
+/* Reads a file back and alerts the secrets in it; returns 0 when it was read whole (in replay:
+ * taken as read), else a negative errno. */
+static int rescan_file(struct rescan_ctx *c, uint64_t dev, uint64_t ino, uint32_t gen,
+		       const char *path)
 {
-	struct rescan_ctx *c = ctx;
 	char key[SW_ARTIFACT_KEY_MAX];
 	struct sw_artifact *a;
 	struct sw_stream *st;
@@ -1082,9 +1090,8 @@ static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *pat
 
 	if (!c->p->live) {
 		/* The trace does not say how the live read-back went: taken as whole. */
-		sw_covered__result(c->p->covered, dev, ino, gen, 0);
 		c->p->st.replay_unread++;
-		return;
+		return 0;
 	}
 	st = sw_stream__new();
 	a = calloc(1, sizeof(*a));
@@ -1103,21 +1110,31 @@ static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *pat
 	}
 	c->p->nmatches = 0;
 out:
-	sw_covered__result(c->p->covered, dev, ino, gen, e);
 	sw_stream__free(st);
 	free(a);
+	return e;
 }
 
-/* A covered channel whose file was not read back whole when its process exited. */
-static void covered_failed(const struct sw_covered_ent *e, void *ctx)
+static void rescan_one(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx)
 {
 	struct rescan_ctx *c = ctx;
 
-	channel_alert(c->p, c->ev, e->session, e->channel, e->dev, e->ino, e->gen, e->path,
-		      strlen(e->path), e->result < 0 ? e->result : 1);
+	sw_covered__result(c->p->covered, dev, ino, gen, rescan_file(c, dev, ino, gen, path));
 }
 
-void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino)
+/* A covered channel whose file's latest read-back failed (or never happened) when its process
+ * exited: one more read-back now, and only if that fails too, an unmonitored channel. */
+static void covered_failed(const struct sw_covered_ent *e, void *ctx)
+{
+	struct rescan_ctx *c = ctx;
+	int r = rescan_file(c, e->dev, e->ino, e->gen, e->path);
+
+	if (r)
+		channel_alert(c->p, c->ev, e->session, e->channel, e->dev, e->ino, e->gen, e->path,
+			      strlen(e->path), r);
+}
+
+void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino, int fd)
 {
 	const struct sw_proc *pr = sw_proctab__find(p->pt, pid);
 	struct sw_hdr h = {.type = SW_EV_EXIT};
@@ -1132,7 +1149,15 @@ void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint
 	h.uid = pr->uid;
 	h.session_id = pr->session_id;
 	memcpy(h.comm, pr->comm, sizeof(h.comm));
+	p->readback_fd = fd;
 	sw_rescan__peek_file(p->rescan, dev, ino, rescan_one, &c);
+	p->readback_fd = -1;
+	/* pid let go of the file (no descriptor, no mapping): what it wrote through its mapping
+	 * is all in what was just read back; a later failure (SQLite removes its -shm file on the
+	 * last close) loses nothing. */
+	if (p->live && !sw_procfs__has_open(pid, dev, ino) &&
+	    !sw_procfs__has_mapping(pid, dev, ino))
+		sw_covered__settle(p->covered, pid, dev, ino);
 }
 
 /* The process is gone: read back what it may have written where write() did not show it. */
@@ -1320,21 +1345,21 @@ static void channel_alert(struct sw_pipeline *p, const struct sw_event *ev, uint
 	}
 	a->first_seen = 1;
 	a->count = 1;
-	if (failed == -ENOENT || failed == -ESTALE)
+	if (failed == -ENOENT)
 		snprintf(a->message, sizeof(a->message),
-			 "%s bypasses the syscalls sprawlwatch sees, and the file was gone or "
-			 "replaced before it could be read back",
+			 "%s bypasses the syscalls sprawlwatch sees, and the file was gone before "
+			 "it could be read back",
+			 a->channel);
+	else if (failed == -ESTALE)
+		snprintf(a->message, sizeof(a->message),
+			 "%s bypasses the syscalls sprawlwatch sees, and the file was replaced "
+			 "before it could be read back",
 			 a->channel);
 	else if (failed < 0)
 		snprintf(a->message, sizeof(a->message),
 			 "%s bypasses the syscalls sprawlwatch sees, and reading the file back "
 			 "failed: %s",
 			 a->channel, strerror(-failed));
-	else if (failed > 0)
-		snprintf(a->message, sizeof(a->message),
-			 "%s bypasses the syscalls sprawlwatch sees, and the file was never read "
-			 "back",
-			 a->channel);
 	else
 		snprintf(
 			a->message, sizeof(a->message),

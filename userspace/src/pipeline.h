@@ -74,8 +74,9 @@ int sw_pipeline__loss(struct sw_pipeline *p, const struct sw_loss *delta);
  * errno. */
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
 /* A file in the read-back set was closed after a write by pid: read it back now (also again
- * at its writer's exit: a mapping may outlive the descriptor). */
-void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino);
+ * at its writer's exit: a mapping may outlive the descriptor). fd: the closed file as the
+ * close event handed it over (read back through it: its name may be gone already), or -1. */
+void sw_pipeline__closed(struct sw_pipeline *p, uint32_t pid, uint64_t dev, uint64_t ino, int fd);
 /* Emits held alerts that are due (all with force) and flood-control summaries. Call often
  * (the daemon: every 250 ms; replay: at the end with force). */
 void sw_pipeline__flush(struct sw_pipeline *p, uint64_t now_us, int force);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -193,6 +194,27 @@ static int refers_to(uint32_t pid, const char *fd, const char *target, void *ctx
 		return 0;
 	snprintf(link, sizeof(link), "/proc/%u/fd/%s", pid, fd);
 	return !stat(link, &st) && st.st_dev == id->dev && st.st_ino == id->ino;
+}
+
+int sw_procfs__has_mapping(uint32_t pid, uint64_t dev, uint64_t ino)
+{
+	unsigned int maj, min;
+	unsigned long long start, end, off, inode;
+	char path[64], line[512], perms[8];
+	int found = 0, n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* "start-end perms offset major:minor inode path"; bounded like every /proc walk. */
+	while (!found && n++ < SW_PROCFS_MAPS_MAX && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off,
+			       &maj, &min, &inode) == 7 &&
+			inode == ino && makedev(maj, min) == dev;
+	fclose(f);
+	return found;
 }
 
 int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino)

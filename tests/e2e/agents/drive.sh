@@ -23,6 +23,10 @@
 #                         has only loopback (default: 1 when `unshare -n` works, else 0).
 #                         Set 0 when the PREFIX needs the host network namespace
 #                         (e.g. it talks to a daemon over an abstract unix socket).
+#   SPRAWL_AGENT_ENV      "clean" (default): the agent starts from a minimal environment
+#                         (PATH, LANG, USER, LOGNAME, SHELL, SPRAWL_{STATE,RUN,PIN}_DIR and
+#                         the variables below); "inherit": the caller's, minus known
+#                         credentials and endpoints
 #   SPRAWL_AGENT_STDIO    "null": the agent's stdout and stderr go to /dev/null instead of
 #                         RUN_DIR/agent.stdout and agent.stderr (codex exec echoes every
 #                         command's output on stderr: a file there is a place of its own)
@@ -81,6 +85,17 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
           XDG_CACHE_HOME="$AGENT_HOME/.cache" XDG_DATA_HOME="$AGENT_HOME/.local/share"
           XDG_STATE_HOME="$AGENT_HOME/.local/state" TMPDIR="$RUN_DIR/tmp" NO_PROXY="127.0.0.1,localhost"
           no_proxy="127.0.0.1,localhost" CI=1 TERM=dumb NO_COLOR=1 SPRAWL_DRIVE_RUN="$RUN_ID")
+  # By default the agent starts from a minimal environment: whatever the caller's holds (a
+  # token in CI, say) would otherwise reach the agent and its tools.
+  if [[ "${SPRAWL_AGENT_ENV:-clean}" == clean ]]; then
+    BASEENV=(-i PATH="$PATH" LANG="${LANG:-C.UTF-8}" USER="$(id -un)" LOGNAME="$(id -un)"
+             SHELL=/bin/bash)
+    for v in SPRAWL_STATE_DIR SPRAWL_RUN_DIR SPRAWL_PIN_DIR; do
+      [[ -n "${!v:-}" ]] && BASEENV+=("$v=${!v}")
+    done
+  else
+    BASEENV=("${CLEAN[@]}")
+  fi
   case "$AGENT" in
     claude)
       AENV=(ANTHROPIC_BASE_URL="$BASE" ANTHROPIC_API_KEY="sk-ant-standin-not-a-key"
@@ -113,7 +128,7 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
   [[ "${SPRAWL_AGENT_STDIO:-}" == null ]] && OUT=/dev/null ERR=/dev/null
   (
     cd "$WORKDIR" || exit 1
-    exec env "${CLEAN[@]}" "${COMMON[@]}" "${AENV[@]}" \
+    exec env "${BASEENV[@]}" "${COMMON[@]}" "${AENV[@]}" \
       timeout -k 5 "$TIMEOUT" "${PREFIX[@]}" "${ACMD[@]}" </dev/null
   ) >"$OUT" 2>"$ERR"
   rc=$?
