@@ -57,6 +57,8 @@ enum sw_flags {
 				    * copy's source, or the file itself with SW_F_RESCAN) */
 	SW_F_RESCAN = 1 << 11,	   /* read-back of a whole file at close or exit: matched as a
 				    * fresh stream of that file, offset = position in the file */
+	SW_F_SETTLED = 1 << 13,	   /* read-back at a close: the closer holds the file no more
+				    * (no descriptor, no mapping), so this read-back is final */
 	SW_F_GONE = 1 << 12,	   /* read-back: the file was deleted or replaced before it could
 				    * be read; nothing is left there to spread from */
 };

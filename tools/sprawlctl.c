@@ -536,7 +536,7 @@ static int cmd_secrets(int argc, char **argv)
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {{"agent", required_argument, NULL, 'a'}, {}};
-	const char *label = "run";
+	const char *label = NULL; /* the daemon's agent rules name the command, else "run" */
 	char req[128], out[256];
 	int o, e;
 
@@ -552,13 +552,14 @@ static int cmd_run(int argc, char **argv)
 		err("usage: run [--agent LABEL] -- CMD [ARG...]");
 		return -EINVAL;
 	}
-	if (!valid_name(label) || strlen(label) > 63) {
+	if (label && (!valid_name(label) || strlen(label) > 63)) {
 		err("--agent '%s': use letters, digits, '_', '-', '.' (at most 63)", label);
 		return -EINVAL;
 	}
 	/* Our own pid enters the scope now; exec keeps the pid, so CMD is tracked from its
-	 * first instruction and cannot leave. */
-	snprintf(req, sizeof(req), "session %s", label);
+	 * first instruction and cannot leave. Without a label, the daemon names the session
+	 * when CMD's exec matches an agent rule (the rules it runs, not ours). */
+	snprintf(req, sizeof(req), "session%s%s", label ? " " : "", label ? label : "");
 	e = daemon_call(req, out, sizeof(out), 0);
 	if (e)
 		return e;

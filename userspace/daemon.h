@@ -87,6 +87,8 @@ struct daemon {
 	uint64_t requests_lost;
 	uint64_t ticked;	 /* ticks fed: the first says a daemon started */
 	struct sw_request *reqq; /* source: requests waiting for an answer */
+	int close_fd;		 /* source: the file a fanotify close handed over, or -1 */
+	uint64_t close_dev, close_ino;
 	size_t reqhead, nreq, reqcap;
 
 	/* options: the flags as given, and the flags over the config file */

@@ -150,10 +150,26 @@ static void answer_reader(struct daemon *d, const struct sw_request *q)
 	char *exe = NULL;
 	size_t len = 0;
 
-	/* The session process the kernel saw read it last (it may have exited), else whoever
-	 * holds its read end now. */
-	if (!d->k || !sw_kernel__pipe_reader(d->k, q->dev, q->ino, &pid) || pid == q->hdr.tgid)
+	/* A terminal: which of the session's agent processes holds its pty's master side. */
+	if (!q->ino) {
+		uint32_t masters[16], index;
+		size_t n, i, j;
+		char *end;
+
+		if (q->path && !strncmp(q->path, "/dev/pts/", 9) && q->path[9]) {
+			index = strtoul(q->path + 9, &end, 10);
+			n = *end ? 0 : sw_procfs__pty_masters(index, q->hdr.tgid, masters, 16);
+			for (i = 0; i < q->ncand && !pid; i++)
+				for (j = 0; j < n && !pid; j++)
+					if (masters[j] == q->cand[i])
+						pid = masters[j];
+		}
+	} else if (!d->k || !sw_kernel__pipe_reader(d->k, q->dev, q->ino, &pid) ||
+		   pid == q->hdr.tgid) {
+		/* The session process the kernel saw read it last (it may have exited), else
+		 * whoever holds its read end now. */
 		pid = sw_procfs__pipe_reader(q->ino, q->hdr.tgid);
+	}
 	if (pid && (exe = sw_procfs__exe(pid)))
 		len = strnlen(exe, SW_PATH_LEN);
 	memset(&rr.r, 0, sizeof(rr.r));
@@ -250,7 +266,12 @@ static void answer_readback(struct daemon *d, const struct sw_request *q)
 	}
 	r->file_pos = -1;
 	r->total = q->length;
-	fd = open(q->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	/* At a close, the file the close event handed over is this very file, whatever its name
+	 * is now (SQLite removes its -shm file on the last close). */
+	if (d->close_fd >= 0 && d->close_dev == q->dev && d->close_ino == q->ino)
+		fd = fcntl(d->close_fd, F_DUPFD_CLOEXEC, 0);
+	else
+		fd = open(q->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	/* A rescanned file deleted or replaced since: nothing is left there. A copy's source gone
 	 * is loss: its bytes are in the destination. */
 	gone = q->rescan && fd < 0 && errno == ENOENT;
@@ -278,6 +299,11 @@ static void answer_readback(struct daemon *d, const struct sw_request *q)
 			fl |= SW_F_TRUNCATED;
 		if (first)
 			fl |= SW_F_FIRST;
+		/* The closer let go of the file: what it wrote through a mapping is all here. */
+		if ((fl & SW_F_LAST) && !(fl & SW_F_READ_ERR) && q->settle &&
+		    !sw_procfs__has_open(q->hdr.tgid, q->dev, q->ino) &&
+		    !sw_procfs__has_mapping(q->hdr.tgid, q->dev, q->ino))
+			fl |= SW_F_SETTLED;
 		r->hdr.flags = fl;
 		r->offset = done;
 		r->data_len = n > 0 ? n : 0;
@@ -477,11 +503,15 @@ void source__fanotify(struct daemon *d)
 		if (!fstat(md->fd, &st)) {
 			memset(&h, 0, sizeof(h));
 			h.pid = h.tgid = md->pid;
+			d->close_fd = md->fd;
+			d->close_dev = st.st_dev;
+			d->close_ino = st.st_ino;
 			tell_closed(d, &h, st.st_dev, st.st_ino);
+			answer_all(d);
+			d->close_fd = -1;
 		}
 		close(md->fd);
 	}
-	answer_all(d);
 }
 
 void source__stop(struct daemon *d)

@@ -610,7 +610,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 	d->started = time(NULL);
 	d->next_session = 0;
-	d->epfd = d->listen_fd = d->sig_fd = d->timer_fd = d->fan_fd = -1;
+	d->epfd = d->listen_fd = d->sig_fd = d->timer_fd = d->fan_fd = d->close_fd = -1;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sw_detect__scan(r, data, size, count_hit, &hits);
 	sw_rules__agent_match(r, "/usr/bin/node", "node", argv, 2, &label);
 	sw_rules__agent_comms(r, comms, 8);
-	sw_rules__transcript(r, "/home/u/.claude/projects/x", &label);
+	sw_rules__transcript(r, "/home/u/.claude/projects/x", NULL, &label);
 	sw_rules__allowlisted(r, "NAME", "/home/u/.aws/credentials");
 	sw_rules__free(r);
 	return 0;

@@ -232,6 +232,8 @@ static void test_finish_tells_flood_held_back(void **state)
 	assert_int_equal(f->got[20].a.count, 5);
 }
 
+static void tty_leak(struct tp *f, uint32_t reader, uint64_t at_ms);
+
 static void test_record_older_than_tick(void **state)
 {
 	struct tp *f = *state;
@@ -240,8 +242,7 @@ static void test_record_older_than_tick(void **state)
 	tp_tick(f, 5000);
 	tp_feed(f);
 	tp_at(f, 4900);
-	tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/1", f->sec[0].v, 40);
-	tp_feed(f);
+	tty_leak(f, 0, 5600);
 	assert_int_equal(f->n, 1);
 	assert_int_equal(f->got[0].a.time_us, tp_us(4900));
 }
@@ -378,20 +379,59 @@ static void test_socket_peers(void **state)
 	assert_int_equal(f->got[0].a.time_us, tp_us(0));
 }
 
+/* A terminal alert is the terminal (one place), decided at once; as it leaves, the reader of
+ * its pty (an agent process holding the master side) is asked for: only the severity waits. */
+static void tty_leak(struct tp *f, uint32_t reader, uint64_t at_ms)
+{
+	struct sw_data_rec *d;
+	struct sw_reader_rec *r;
+
+	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
+	d->rdev = (136 << 20) | 3;
+	tp_feed(f);
+	assert_int_equal(f->n, 0); /* held */
+	tp_tick(f, at_ms);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	assert_int_equal(f->nreq, 1);
+	assert_int_equal(f->req[0].kind, SW_REQ_READER);
+	assert_int_equal(f->req[0].ino, 0);
+	assert_int_equal(f->req[0].dev, (136 << 20) | 3);
+	assert_string_equal(f->req[0].path, "/dev/pts/3");
+	assert_true(f->req[0].ncand >= 1);
+	assert_int_equal(f->req[0].cand[0], TP_ROOT); /* the session's root is its agent */
+	r = tp_reader(f, reader, 0, NULL);
+	r->dev = (136 << 20) | 3;
+	tp_feed(f);
+}
+
 static void test_tty(void **state)
 {
 	struct tp *f = *state;
 	struct sw_data_rec *d;
 
-	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
-	d->rdev = (136 << 20) | 3;
-	tp_feed(f);
-	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
-	d->rdev = (136 << 20) | 3;
-	tp_feed(f);
+	tty_leak(f, 0, 600);
 	assert_int_equal(f->n, 1);
 	tp_is_spread(f, 0, 0, SW_ART_TTY);
 	assert_int_equal(f->got[0].a.severity, SW_SEV_LOW);
+	tp_json_has(f, 0, "\"artifact\":{\"type\":\"tty\",\"path\":\"/dev/pts/3\"}");
+	/* The same terminal again: no second alert. */
+	d = tp_data(f, TP_PID, SW_AK_TTY, 0, "/dev/pts/3", f->sec[0].v, 40);
+	d->rdev = (136 << 20) | 3;
+	tp_feed(f);
+	tp_tick(f, 1200);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+}
+
+static void test_tty_read_by_agent_is_critical(void **state)
+{
+	struct tp *f = *state;
+
+	tty_leak(f, TP_ROOT, 600);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.severity, SW_SEV_CRITICAL);
+	tp_json_has(f, 0, "tool output through a terminal the agent reads");
 	tp_json_has(f, 0, "\"artifact\":{\"type\":\"tty\",\"path\":\"/dev/pts/3\"}");
 }
 
@@ -449,6 +489,7 @@ int main(void)
 		T(test_readback_of_gone_file_no_gap),
 		T(test_socket_peers),
 		T(test_tty),
+		T(test_tty_read_by_agent_is_critical),
 		T(test_held_queue_full),
 #undef T
 	};

@@ -399,42 +399,87 @@ static void test_rescan_last_ends_stream(void **state)
 	assert_string_equal(f->got[0].a.artifact.path, "/w/r");
 }
 
+/* Channels a read-back cannot cover alert once per (session, channel, file). */
 static void test_unmonitored_channel_once(void **state)
 {
 	struct tp *f = *state;
-	struct sw_request q;
 
 	tp_at(f, 40);
-	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/mapped");
+	tp_channel(f, TP_PID, SW_CH_PROCESS_VM_WRITEV, 0, NULL);
 	tp_feed(f);
 	assert_int_equal(f->n, 1);
 	assert_int_equal(f->got[0].a.kind, SW_ALERT_UNMONITORED_CHANNEL);
 	assert_int_equal(f->got[0].a.severity, SW_SEV_MEDIUM);
 	assert_int_equal(f->got[0].a.time_us, tp_us(40));
-	tp_json_has(f, 0,
-		    "\"artifact\":{\"type\":\"file\",\"path\":\"/w/mapped\",\"dev\":2049,"
-		    "\"ino\":1300}");
-	tp_json_has(f, 0, "\"channel\":\"mmap_shared\"");
+	assert_false(f->got[0].a.has_artifact);
+	tp_json_has(f, 0, "\"channel\":\"process_vm_writev\"");
 	tp_json_has(f, 0, "\"session\":{\"id\":7,");
-	q = one_request(f, SW_REQ_WATCH_CLOSE);
-	assert_int_equal(q.ino, 1300);
-	tp_channel(f, 102, SW_CH_MMAP_SHARED, 1300, "/w/mapped"); /* same session, channel, file */
+	tp_channel(f, 102, SW_CH_PROCESS_VM_WRITEV, 0, NULL); /* same session and channel */
 	tp_feed(f);
 	assert_int_equal(f->n, 1);
-	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1301, "/w/other"); /* another file */
-	tp_feed(f);
-	tp_channel(f, TP_PID, SW_CH_PROCESS_VM_WRITEV, 0, NULL); /* no file */
-	tp_feed(f);
-	tp_channel(f, TP_PID, SW_CH_PROCESS_VM_WRITEV, 0, NULL);
-	tp_feed(f);
 	f->session = 8;
-	tp_channel(f, 600, SW_CH_MMAP_SHARED, 1300, "/w/mapped"); /* another session */
+	tp_channel(f, 600, SW_CH_PROCESS_VM_WRITEV, 0, NULL); /* another session */
 	tp_feed(f);
-	assert_int_equal(f->n, 4);
-	assert_string_equal(f->got[1].a.artifact.path, "/w/other");
-	assert_string_equal(f->got[2].a.channel, "process_vm_writev");
-	assert_false(f->got[2].a.has_artifact);
-	assert_int_equal(f->got[3].a.session.id, 8);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->got[1].a.session.id, 8);
+}
+
+/* A shared mapping of a file is covered by its read-backs: no alert while they succeed; its
+ * close is watched, and its read-back at the close is final when the closer let go. */
+static void test_mapping_covered_by_readback(void **state)
+{
+	struct tp *f = *state;
+	struct sw_request q;
+
+	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/mapped");
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	q = one_request(f, SW_REQ_WATCH_CLOSE);
+	assert_int_equal(q.ino, 1300);
+	tp_closed(f, TP_PID, TP_UDEV, 1300);
+	tp_feed(f);
+	q = one_request(f, SW_REQ_READBACK);
+	assert_true(q.rescan);
+	assert_true(q.settle);
+	tp_readback(f, &q, 0, "nothing here", 12, SW_F_FIRST | SW_F_LAST | SW_F_SETTLED);
+	tp_feed(f);
+	tp_exit(f, TP_PID);
+	tp_feed(f);
+	/* Settled: the exit reads the file once more (it may have been written since), but no
+	 * channel is reported whatever that read-back says. */
+	q = one_request(f, SW_REQ_READBACK);
+	tp_readback(f, &q, 0, NULL, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR | SW_F_GONE);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+}
+
+/* A covered mapping whose file could never be read back is reported after a last try. */
+static void test_mapping_read_back_failing_is_reported(void **state)
+{
+	struct tp *f = *state;
+	struct sw_request q;
+	size_t i, n;
+
+	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/mapped");
+	tp_feed(f);
+	tp_exit(f, TP_PID);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	/* Two read-backs: the exit's, and the covered channel's last try. */
+	n = f->nreq;
+	assert_true(n >= 1);
+	for (i = 0; i < n; i++)
+		assert_int_equal(f->req[i].kind, SW_REQ_READBACK);
+	q = tp_keep(f, n - 1);
+	tp_readback(f, &q, 0, NULL, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_UNMONITORED_CHANNEL);
+	tp_json_has(f, 0, "\"channel\":\"mmap_shared\"");
+	tp_json_has(f, 0, "reading the file back failed");
+	tp_json_has(f, 0, "\"path\":\"/w/mapped\"");
 }
 
 static void test_io_uring_files_read_back_not_alerted(void **state)
@@ -532,6 +577,8 @@ int main(void)
 		T(test_readback_while_matches_pending),
 		T(test_rescan_last_ends_stream),
 		T(test_unmonitored_channel_once),
+		T(test_mapping_covered_by_readback),
+		T(test_mapping_read_back_failing_is_reported),
 		T(test_io_uring_files_read_back_not_alerted),
 		T(test_detector_learns),
 #undef T

@@ -235,17 +235,73 @@ static void test_transcripts(void **state)
 	const char *label = NULL;
 
 	assert_non_null(r);
-	assert_int_equal(
-		sw_rules__transcript(r, "/home/u/.claude/projects/-home-u-p/5e1.jsonl", &label), 1);
-	assert_string_equal(label, "claude");
-	assert_int_equal(sw_rules__transcript(r, "/root/.gemini/tmp/ab12/chats/s.jsonl", &label),
+	assert_int_equal(sw_rules__transcript(r, "/home/u/.claude/projects/-home-u-p/5e1.jsonl",
+					      NULL, &label),
 			 1);
+	assert_string_equal(label, "claude");
+	assert_int_equal(
+		sw_rules__transcript(r, "/root/.gemini/tmp/ab12/chats/s.jsonl", NULL, &label), 1);
 	assert_string_equal(label, "gemini");
-	assert_int_equal(sw_rules__transcript(r, "/home/u/proj/.aider.chat.history.md", &label), 1);
+	assert_int_equal(
+		sw_rules__transcript(r, "/home/u/proj/.aider.chat.history.md", NULL, &label), 1);
 	assert_string_equal(label, "aider");
-	assert_int_equal(sw_rules__transcript(r, "/tmp/.claude/projects/x.jsonl", NULL), 0);
-	assert_int_equal(sw_rules__transcript(r, "/home//.claude/projects/x.jsonl", NULL), 0);
-	assert_int_equal(sw_rules__transcript(r, "/home/u/.claude/settings.json", NULL), 0);
+	assert_int_equal(sw_rules__transcript(r, "/tmp/.claude/projects/x.jsonl", NULL, NULL), 0);
+	assert_int_equal(sw_rules__transcript(r, "/home//.claude/projects/x.jsonl", NULL, NULL), 0);
+	assert_int_equal(sw_rules__transcript(r, "/home/u/.claude/settings.json", NULL, NULL), 0);
+	sw_rules__free(r);
+}
+
+/* Agent globs are path globs: `*` stays in one directory, `**` crosses them; `~/` is the
+ * session's home when known. */
+static void test_path_globs(void **state)
+{
+	struct sw_rules_error e;
+	struct sw_rules *r = sw_rules__load_embedded(&e);
+	const char *label = NULL;
+
+	assert_non_null(r);
+	assert_int_equal(sw_rules__transcript(r, "/w/h/.codex/sessions/2026/11/30/rollout-a.jsonl",
+					      "/w/h", &label),
+			 1);
+	assert_string_equal(label, "codex");
+	assert_int_equal(
+		sw_rules__transcript(r, "/w/h/.codex/thread_history_1.sqlite-wal", "/w/h/", NULL),
+		1);
+	assert_int_equal(
+		sw_rules__transcript(r, "/w/h/.codex/thread_history_1.sqlite-shm", "/w/h", NULL),
+		0);
+	/* `*` does not cross a directory: a database below ~/.codex is not ~/.codex/X.sqlite. */
+	assert_int_equal(sw_rules__transcript(r, "/w/h/.codex/x/y.sqlite", "/w/h", NULL), 0);
+	/* Another home is not this session's. */
+	assert_int_equal(sw_rules__transcript(r, "/home/u/.codex/sessions/r.jsonl", "/w/h", NULL),
+			 0);
+	assert_int_equal(sw_rules__transcript(r, "/w/hx/.codex/sessions/r.jsonl", "/w/h", NULL), 0);
+	/* Unknown home ("/" is none): any home directory. */
+	assert_int_equal(sw_rules__transcript(r, "/home/u/.codex/sessions/r.jsonl", "/", NULL), 1);
+	/* `**` + `/` matches no directory too; `*` in the last component. */
+	assert_int_equal(sw_rules__transcript(r, "/.aider.chat.history.md", NULL, NULL), 1);
+	assert_int_equal(sw_rules__transcript(r, "/a/b/c/.aider.chat.history.md", NULL, &label), 1);
+	assert_string_equal(label, "aider");
+	assert_int_equal(
+		sw_rules__tool_output(r, "/t/claude-0/-p/4dc1/tasks/b3.output", "/w", &label), 1);
+	assert_string_equal(label, "claude");
+	assert_int_equal(sw_rules__tool_output(r, "/t/claudex/0/tasks/b3.output", "/w", NULL), 0);
+	assert_int_equal(
+		sw_rules__tool_output(r, "/t/claude-0/-p/4dc1/tasks/x/b3.output", "/w", NULL), 0);
+	assert_int_equal(sw_rules__credentials(r, "/w/.claude/sessions/42.ab.key", "/w", &label),
+			 1);
+	assert_int_equal(
+		sw_rules__credentials(r, "/w/.claude/sessions/42.ab.key.tmp.x1", "/w", NULL), 1);
+	assert_int_equal(sw_rules__credentials(r, "/w/.claude/projects/k.key", "/w", NULL), 0);
+	/* A hostile path cannot make matching expensive: bounded, and no match. */
+	{
+		char path[4096];
+
+		memset(path, 'a', sizeof(path) - 1);
+		path[0] = '/';
+		path[sizeof(path) - 1] = 0;
+		assert_int_equal(sw_rules__transcript(r, path, NULL, NULL), 0);
+	}
 	sw_rules__free(r);
 }
 
@@ -288,7 +344,7 @@ static void test_errors_exact(void **state)
 					"    basename: claude\n"
 					"    mtach: [x]\n"),
 		"rules/agents.yaml:4:5: unknown key 'mtach' (expected one of: label, basename, "
-		"comm, script, transcripts, tool_output)");
+		"comm, script, transcripts, tool_output, credentials, credential_env)");
 	assert_string_equal(error_of("agents.yaml", "agents:\n  - label: [x\n"),
 			    "rules/agents.yaml:3:1: while parsing a flow sequence: did not find "
 			    "expected ',' or ']'");
@@ -489,7 +545,7 @@ static void test_check_dir_reports_each(void **state)
 	sw_rules_error__format(&errs[0], msg, sizeof(msg));
 	snprintf(want, sizeof(want),
 		 "%s/agents.yaml:2:5: unknown key 'lable' (expected one of: label, basename, comm, "
-		 "script, transcripts, tool_output)",
+		 "script, transcripts, tool_output, credentials, credential_env)",
 		 dir);
 	assert_string_equal(msg, want);
 	sw_rules_error__format(&errs[1], msg, sizeof(msg));
@@ -529,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_agent_match),
 		cmocka_unit_test(test_agent_comms),
 		cmocka_unit_test(test_transcripts),
+		cmocka_unit_test(test_path_globs),
 		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_errors_exact),
 		cmocka_unit_test(test_errors_detectors),

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agentproc.h"
 #include "alertbuild.h"
 
 void sw_alertbuild__base(struct sw_alert *a, enum sw_alert_kind kind, uint64_t time_us,
@@ -94,28 +95,35 @@ void sw_alertbuild__session(struct sw_alert *a, const struct sw_proctab *pt, uin
 }
 
 void sw_alertbuild__place(struct sw_alert *a, const struct sw_rules *rules,
-			  const struct sw_policy *pol)
+			  const struct sw_policy *pol, const struct sw_proctab *pt)
 {
 	const struct sw_artifact *art = &a->artifact;
+	const char *label = NULL,
+		   *home = a->has_session ? sw_proctab__home(pt, a->session.id) : NULL;
 	unsigned int place = art->type;
-	const char *label = NULL;
 
-	if (art->type == SW_ART_FILE && rules && sw_rules__transcript(rules, art->path, &label)) {
+	if (art->type == SW_ART_FILE && rules &&
+	    sw_rules__transcript(rules, art->path, home, &label)) {
 		place = SW_PLACE_TRANSCRIPT;
 		snprintf(a->message, sizeof(a->message), "the %s agent's transcript", label);
 	} else if (art->type == SW_ART_FILE && rules &&
-		   sw_rules__tool_output(rules, art->path, &label)) {
+		   sw_rules__tool_output(rules, art->path, home, &label)) {
 		place = SW_PLACE_AGENT_PIPE;
 		snprintf(a->message, sizeof(a->message),
 			 "tool output the %s agent reads back: now in its context and next prompt",
 			 label);
-	} else if (art->type == SW_ART_PIPE && a->has_session && art->reader_pid &&
-		   (art->reader_pid == a->session.root_pid ||
-		    (a->session.root_exe[0] && !strcmp(art->reader_exe, a->session.root_exe)))) {
-		/* The root, or the agent relaunched as its own child (Gemini CLI does). */
+	} else if (art->type == SW_ART_PIPE && a->has_session &&
+		   sw_agentproc__is_agent(pt, a->session.id, art->reader_pid)) {
+		/* Any agent process of the session: the launcher, what it execs, a relaunch. */
 		place = SW_PLACE_AGENT_PIPE;
 		snprintf(a->message, sizeof(a->message),
 			 "tool output piped into the agent: now in its context and next prompt");
+	} else if (art->type == SW_ART_TTY && a->has_session &&
+		   sw_agentproc__is_agent(pt, a->session.id, art->reader_pid)) {
+		place = SW_PLACE_AGENT_PIPE;
+		snprintf(a->message, sizeof(a->message),
+			 "tool output through a terminal the agent reads: now in its context and "
+			 "next prompt");
 	}
 	a->severity = sw_policy__severity(pol, a->kind, place);
 }

@@ -27,6 +27,6 @@ void sw_alertbuild__session(struct sw_alert *a, const struct sw_proctab *pt, uin
 /* Severity and message of a spread by its place: an agent's transcript, tool output the agent
  * reads back (file) or reads from a pipe, or the artifact type. */
 void sw_alertbuild__place(struct sw_alert *a, const struct sw_rules *rules,
-			  const struct sw_policy *pol);
+			  const struct sw_policy *pol, const struct sw_proctab *pt);
 
 #endif

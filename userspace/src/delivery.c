@@ -97,7 +97,8 @@ static int decide_and_out(struct sw_alert *a, void *ctx)
 void sw_delivery__push(struct sw_delivery *d, const struct sw_alert *a)
 {
 	int hold = a->has_artifact &&
-		   (a->artifact.type == SW_ART_FILE || a->artifact.type == SW_ART_PIPE);
+		   (a->artifact.type == SW_ART_FILE || a->artifact.type == SW_ART_PIPE ||
+		    a->artifact.type == SW_ART_TTY);
 
 	if (a->has_secret && a->has_session &&
 	    !sw_ratelimit__allow(d->rl, a->secret_key, a->session.id, a->time_us))
@@ -105,7 +106,7 @@ void sw_delivery__push(struct sw_delivery *d, const struct sw_alert *a)
 	/* A pipe alert always waits in line: its reader is asked for as it leaves. */
 	if (hold && !sw_alertq__push(d->held, a, a->time_us + d->hold_us))
 		return;
-	if (hold && a->artifact.type == SW_ART_PIPE) {
+	if (hold && a->artifact.type != SW_ART_FILE) {
 		d->dropped++; /* no room to wait for its reader */
 		return;
 	}

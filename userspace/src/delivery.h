@@ -23,7 +23,8 @@ struct sw_delivery *sw_delivery__new(const struct sw_policy *pol);
 void sw_delivery__free(struct sw_delivery *d);
 /* The policy changed (a rules record): flood control starts over with its values. */
 int sw_delivery__set_policy(struct sw_delivery *d, const struct sw_policy *pol);
-/* A decided alert: flood control, then held (file and pipe) or straight to the outbox. */
+/* A decided alert: flood control, then held (file, pipe and terminal: a rename may follow, a
+ * reader is named) or straight to the outbox. */
 void sw_delivery__push(struct sw_delivery *d, const struct sw_alert *a);
 /* Straight to the outbox: alerts about the monitor itself (gaps, channels, exposure). */
 void sw_delivery__emit(struct sw_delivery *d, const struct sw_alert *a);

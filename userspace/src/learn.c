@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "agentcred.h"
 #include "detect.h"
 #include "learn.h"
 
@@ -46,7 +47,8 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 		sodium_memzero(value, sizeof(value));
 		return 0;
 	}
-	if (sw_secretset__find_id(c->set, s.id)) {
+	if (sw_secretset__find_id(c->set, s.id) ||
+	    (c->l->cred && sw_agentcred__has(c->l->cred, s.id))) {
 		sw_secret__clear(&s);
 		return 0;
 	}

@@ -13,9 +13,10 @@
 
 struct sw_learn {
 	const struct sw_key *key;
-	size_t learned;	  /* secrets detectors have added to the set */
-	size_t max;	  /* more are counted, not tracked */
-	uint64_t dropped; /* hits not tracked: max reached */
+	size_t learned;			 /* secrets detectors have added to the set */
+	size_t max;			 /* more are counted, not tracked */
+	uint64_t dropped;		 /* hits not tracked: max reached */
+	const struct sw_agentcred *cred; /* an agent's own credentials are not learned */
 };
 
 /* Counts the learned secrets of set (after the set was replaced). */

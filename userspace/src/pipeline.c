@@ -62,8 +62,12 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->rescan = sw_rescan__new();
 	p->dl = sw_delivery__new(&p->policy);
 	p->sum = sw_summary__new();
+	p->covered = sw_covered__new();
+	p->cred = sw_agentcred__new();
+	p->learn.cred = p->cred;
 	p->req = calloc(REQUESTS_MAX, sizeof(*p->req));
-	if (!p->pt || !p->set || !p->m || !p->streams || !p->rescan || !p->dl || !p->req || !p->sum)
+	if (!p->pt || !p->set || !p->m || !p->streams || !p->rescan || !p->dl || !p->req ||
+	    !p->sum || !p->covered || !p->cred)
 		goto fail;
 	sw_delivery__set_summary(p->dl, p->sum);
 	return p;
@@ -97,6 +101,10 @@ void sw_pipeline__free(struct sw_pipeline *p)
 		free(p->readers[i].exe);
 	sw_delivery__free(p->dl);
 	sw_summary__free(p->sum);
+	sw_covered__free(p->covered);
+	sw_agentcred__free(p->cred);
+	for (i = 0; i < p->nretry; i++)
+		free(p->retry[i].path);
 	sw_rescan__free(p->rescan);
 	sw_streams__free(p->streams);
 	sw_matcher__free(p->m);
@@ -392,15 +400,15 @@ static void stop_one(const struct sw_proc *pr, void *ctx)
 {
 	struct sw_pipeline *p = ctx;
 	struct sw_hdr h = {.type = SW_EV_EXIT};
-	void *c[2] = {p, &h};
 
 	/* As if the process exited now: named from what the process table knows of it. */
 	h.pid = h.tgid = pr->tgid;
 	h.ppid = pr->ppid;
 	h.uid = pr->uid;
 	h.session_id = pr->session_id;
+	h.ktime = p->tick_ktime;
 	memcpy(h.comm, pr->comm, sizeof(h.comm));
-	sw_rescan__take(p->rescan, pr->tgid, pl_readback_file, c);
+	pl_release_files(p, &h);
 }
 
 static void forget(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, void *ctx)
@@ -445,6 +453,11 @@ static void restart(struct sw_pipeline *p)
 	sw_proctab__free(p->pt);
 	sw_streams__free(p->streams);
 	sw_rescan__free(p->rescan);
+	sw_covered__free(p->covered);
+	p->covered = sw_covered__new();
+	for (i = 0; i < p->nretry; i++)
+		free(p->retry[i].path);
+	p->nretry = 0;
 	p->pt = pt;
 	p->streams = streams;
 	p->rescan = rescan;

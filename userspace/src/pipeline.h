@@ -38,7 +38,8 @@ enum sw_request_kind {
 	 * script, label); answer: SW_EV_SESSION with the new id. */
 	SW_REQ_ADOPT = 1,
 	/* Who reads the pipe (dev = kernel dev, ino), not hdr.tgid (its writer); answer:
-	 * SW_EV_READER, tgid 0 when nobody was found. */
+	 * SW_EV_READER, tgid 0 when nobody was found. ino 0: the terminal path (dev = its rdev):
+	 * which of cand[] (the session's agent processes) holds its pseudo-terminal's master. */
 	SW_REQ_READER,
 	/* Read back [offset, offset + length) of path (dev in stat's encoding, ino, must still
 	 * match) as SW_EV_DATA records flagged SW_F_READBACK, the first SW_F_FIRST, the last
@@ -63,9 +64,12 @@ struct sw_request {
 	int32_t fd;
 	uint64_t offset, length;
 	int rescan;
-	struct sw_data_rec copy; /* SW_REQ_READBACK of a copy: the copy record */
-	char label[64];		 /* SW_REQ_ADOPT */
-	char *path;		 /* owned by the pipeline; valid until the next record */
+	int settle; /* SW_REQ_READBACK at a close: flag the last chunk SW_F_SETTLED when hdr.tgid
+		     * holds the file no more (no descriptor, no mapping) */
+	uint32_t cand[16], ncand; /* SW_REQ_READER of a terminal */
+	struct sw_data_rec copy;  /* SW_REQ_READBACK of a copy: the copy record */
+	char label[64];		  /* SW_REQ_ADOPT */
+	char *path;		  /* owned by the pipeline; valid until the next record */
 };
 
 struct sw_pipeline_stats {

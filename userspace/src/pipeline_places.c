@@ -42,9 +42,11 @@ int pl_decide(struct sw_alert *a, void *ctx)
 	struct sw_artifact *art = &a->artifact;
 	char key[SW_ARTIFACT_KEY_MAX];
 	uint64_t now = p->tick_seq + 1; /* 0 in a reader entry means never */
+	int tty = art->type == SW_ART_TTY;
 	struct reader *r;
 
-	if (art->type != SW_ART_PIPE || a->count)
+	/* A pipe waits undecided (count 0); a terminal is decided, only its reader is asked. */
+	if (!((art->type == SW_ART_PIPE && !a->count) || (tty && art->dev)))
 		return 0;
 	r = reader_find(p, art->dev, art->ino);
 	if (!p->force && !(r && r->tick == now)) {
@@ -55,18 +57,26 @@ int pl_decide(struct sw_alert *a, void *ctx)
 			return 1; /* the answer is on its way */
 		r = reader_new(p, art->dev, art->ino);
 		r->asked = now;
-		q = pl_request(p, SW_REQ_READER, &h, NULL, 0);
+		q = pl_request(p, SW_REQ_READER, &h, tty ? art->path : NULL,
+			       tty ? strlen(art->path) : 0);
 		if (q) {
 			q->dev = art->dev;
 			q->ino = art->ino;
+			if (tty)
+				q->ncand = sw_proctab__agents(p->pt, a->session.id, q->cand, 16);
 		}
 		return 1;
 	}
 	art->reader_pid = r && r->tick && r->tgid != a->process.pid ? r->tgid : 0;
-	snprintf(art->reader_exe, sizeof(art->reader_exe), "%s",
-		 art->reader_pid && r->exe ? r->exe : "");
 	art->dev = 0;
 	art->ino = 0;
+	if (tty) {
+		sw_alertbuild__place(a, p->rules, &p->policy, p->pt);
+		art->reader_pid = 0; /* not part of a terminal's artifact */
+		return 0;
+	}
+	snprintf(art->reader_exe, sizeof(art->reader_exe), "%s",
+		 art->reader_pid && r->exe ? r->exe : "");
 	sw_artifact__key(art, key, sizeof(key));
 	a->count = sw_registry__see(p->reg, a->secret_key, key, a->time_us);
 	if (a->count != 1) {
@@ -74,7 +84,7 @@ int pl_decide(struct sw_alert *a, void *ctx)
 		return 0;
 	}
 	a->first_seen = 1;
-	sw_alertbuild__place(a, p->rules, &p->policy);
+	sw_alertbuild__place(a, p->rules, &p->policy, p->pt);
 	return 0;
 }
 
@@ -149,58 +159,112 @@ static const char *channel_name(uint32_t c)
 	}
 }
 
-/* A channel the syscall hooks cannot see into: say so (once per session, channel and file),
- * and read the file back at its close and its writer's exit. */
-void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev)
+void pl_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint32_t channel, uint64_t dev,
+		      uint64_t ino, uint32_t gen, const char *path, size_t len, int failed)
 {
 	static const uint8_t no_secret[SW_SECRET_ID_BYTES];
-	const struct sw_channel_rec *c = ev->channel;
-	uint64_t t = rec_time(p, ev->hdr->ktime);
+	uint64_t t = rec_time(p, h->ktime);
 	struct sw_alert *a = &p->alert;
 	char key[SW_PATH_LEN + 128];
 
-	snprintf(key, sizeof(key), "channel:%s:%llu:%llu:%llu:%u", channel_name(c->channel),
-		 (unsigned long long)ev->hdr->session_id, (unsigned long long)c->dev,
-		 (unsigned long long)c->ino, c->gen);
+	snprintf(key, sizeof(key), "channel:%s:%llu:%llu:%llu:%u", channel_name(channel),
+		 (unsigned long long)h->session_id, (unsigned long long)sw_naming__kernel_dev(dev),
+		 (unsigned long long)ino, gen);
+	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
+		return;
+	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
+	pl_process_of(p, a, h);
+	sw_alertbuild__session(a, p->pt, h->session_id);
+	snprintf(a->channel, sizeof(a->channel), "%s", channel_name(channel));
+	if (ino) {
+		a->has_artifact = 1;
+		a->artifact.type = SW_ART_FILE;
+		a->artifact.dev = dev;
+		a->artifact.ino = ino;
+		snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)len, path);
+	}
+	a->first_seen = 1;
+	a->count = 1;
+	if (failed == -ENOENT)
+		snprintf(a->message, sizeof(a->message),
+			 "%s bypasses the syscalls sprawlwatch sees, and the file was gone before "
+			 "it could be read back",
+			 a->channel);
+	else if (failed < 0)
+		snprintf(a->message, sizeof(a->message),
+			 "%s bypasses the syscalls sprawlwatch sees, and reading the file back "
+			 "failed",
+			 a->channel);
+	else
+		snprintf(
+			a->message, sizeof(a->message),
+			"%s bypasses the syscalls sprawlwatch sees; files it touched are read back "
+			"when the process exits",
+			a->channel);
+	sw_delivery__emit(p->dl, a);
+}
+
+/* A channel the syscall hooks cannot see into. A shared mapping of a file is covered by
+ * reading the file back at its close and exit: reported only if that fails (covered.h).
+ * Anything else is reported now (once per session, channel and file); its files are read
+ * back too. */
+void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	const struct sw_channel_rec *c = ev->channel;
+	uint64_t dev = sw_naming__user_dev(c->dev);
+
+	pl_proc_of(p, ev->hdr);
 	if (c->ino && ev->path_len) {
 		char path[SW_PATH_LEN + 1];
 
 		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
-		pl_rescan_add(p, ev->hdr, sw_naming__user_dev(c->dev), c->ino, c->gen, path);
+		pl_rescan_add(p, ev->hdr, dev, c->ino, c->gen, path);
+		if (c->channel == SW_CH_MMAP_SHARED &&
+		    !sw_covered__add(p->covered, ev->hdr->session_id, ev->hdr->tgid, c->channel,
+				     dev, c->ino, c->gen, path))
+			return;
 		/* io_uring names the session's writable files one by one (open before and after
 		 * its setup): read back, not alerted each; the setup itself alerted. */
 		if (c->channel == SW_CH_IO_URING)
 			return;
 	}
-	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
-		return;
-	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
-	pl_proc_of(p, ev->hdr);
-	pl_process_of(p, a, ev->hdr);
-	sw_alertbuild__session(a, p->pt, ev->hdr->session_id);
-	snprintf(a->channel, sizeof(a->channel), "%s", channel_name(c->channel));
-	if (c->ino) {
-		a->has_artifact = 1;
-		a->artifact.type = SW_ART_FILE;
-		a->artifact.dev = sw_naming__user_dev(c->dev);
-		a->artifact.ino = c->ino;
-		snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)ev->path_len,
-			 ev->path);
+	pl_channel_alert(p, ev->hdr, c->channel, dev, c->ino, c->gen, ev->path, ev->path_len, 0);
+}
+
+/* A whole-file read-back ended. A covered channel learns how its file's read-back went (and
+ * that it is final when the closer let go of the file); a last-chance read-back at its
+ * process's exit that failed is the channel reported. */
+void pl_readback_done(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	const struct sw_data_rec *d = ev->data;
+	uint16_t fl = ev->hdr->flags;
+	uint64_t dev = sw_naming__user_dev(d->dev);
+	int result = !(fl & SW_F_READ_ERR) ? 0 : (fl & SW_F_GONE) ? -ENOENT : -EIO;
+	size_t i;
+
+	sw_covered__result(p->covered, dev, d->ino, d->gen, result);
+	if (!result && (fl & SW_F_SETTLED))
+		sw_covered__settle(p->covered, ev->hdr->tgid, dev, d->ino);
+	for (i = 0; i < p->nretry; i++) {
+		struct retry *r = &p->retry[i];
+
+		if (r->tgid != ev->hdr->tgid || r->dev != dev || r->ino != d->ino)
+			continue;
+		if (result)
+			pl_channel_alert(p, &r->hdr, r->channel, r->dev, r->ino, r->gen, r->path,
+					 strlen(r->path), result);
+		free(r->path);
+		p->retry[i--] = p->retry[--p->nretry];
 	}
-	a->first_seen = 1;
-	a->count = 1;
-	snprintf(a->message, sizeof(a->message),
-		 "%s bypasses the syscalls sprawlwatch sees; files it touched are read back when "
-		 "the process exits",
-		 a->channel);
-	sw_delivery__emit(p->dl, a);
 }
 
 /* A session process closed a file of the read-back set after writing it: read it back now (and
- * again at its writer's exit: a mapping may outlive the descriptor). */
+ * again at its writer's exit: a mapping may outlive the descriptor). The read-back says too
+ * whether the closer let go of the file (settles a covered mapping). */
 void pl_on_closed(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_proc *pr = sw_proctab__find(p->pt, ev->hdr->tgid);
+	size_t first = p->nreq, i;
 	struct sw_hdr h;
 	void *c[2] = {p, &h};
 
@@ -212,18 +276,55 @@ void pl_on_closed(struct sw_pipeline *p, const struct sw_event *ev)
 	h.session_id = pr->session_id;
 	memcpy(h.comm, pr->comm, sizeof(h.comm));
 	sw_rescan__peek_file(p->rescan, ev->closed->dev, ev->closed->ino, pl_readback_file, c);
+	for (i = first; i < p->nreq; i++)
+		p->req[i].settle = 1;
+}
+
+/* A covered channel whose file was not read back whole (or not yet) when its process exited:
+ * one more read-back, and if that fails too, the channel is reported. */
+static void covered_retry(const struct sw_covered_ent *e, void *ctx)
+{
+	void **c = ctx;
+	struct sw_pipeline *p = c[0];
+	struct retry *r;
+
+	if (p->nretry >= sizeof(p->retry) / sizeof(p->retry[0])) {
+		pl_channel_alert(p, c[1], e->channel, e->dev, e->ino, e->gen, e->path,
+				 strlen(e->path), 0);
+		return;
+	}
+	r = &p->retry[p->nretry];
+	r->path = strdup(e->path);
+	if (!r->path)
+		return;
+	r->session = e->session;
+	r->tgid = e->tgid;
+	r->channel = e->channel;
+	r->dev = e->dev;
+	r->ino = e->ino;
+	r->gen = e->gen;
+	r->hdr = *(const struct sw_hdr *)c[1];
+	p->nretry++;
+	pl_readback_file(e->dev, e->ino, e->gen, e->path, c);
+}
+
+/* Its files read back (and covered channels settled) when a process goes. */
+void pl_release_files(struct sw_pipeline *p, const struct sw_hdr *h)
+{
+	void *c[2] = {p, (void *)h};
+
+	sw_rescan__take(p->rescan, h->tgid, pl_readback_file, c);
+	sw_covered__take(p->covered, h->tgid, covered_retry, c);
 }
 
 /* The process is gone: read back what it may have written where write() did not show it. */
 void pl_on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 {
-	void *c[2] = {p, (void *)ev->hdr};
-
 	const struct sw_proc *pr = sw_proctab__find(p->pt, ev->hdr->tgid);
 	uint64_t sid = pr ? pr->session_id : 0;
 	const struct sw_session *s;
 
-	sw_rescan__take(p->rescan, ev->hdr->tgid, pl_readback_file, c);
+	pl_release_files(p, ev->hdr);
 	sw_proctab__exit(p->pt, ev->hdr->tgid);
 	/* The session's last process: its summary once its held alerts have left. */
 	s = sid ? sw_proctab__find_session(p->pt, sid) : NULL;
@@ -232,23 +333,6 @@ void pl_on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 }
 
 /* ---- sessions and processes ---- */
-
-/* The agent rule an exec matches, or NULL. */
-static const char *agent_label(struct sw_pipeline *p, const struct sw_event *ev, const char *comm)
-{
-	const char *argv[64], *s = ev->args, *end = ev->args + ev->args_len, *label = NULL;
-	char exe[SW_PATH_LEN + 1];
-	int argc = 0;
-
-	while (s < end && argc < 64) {
-		argv[argc++] = s;
-		s += strnlen(s, end - s) + 1;
-	}
-	if (ev->args_len && ev->args[ev->args_len - 1] != 0)
-		return NULL; /* cut argv: the last string has no end */
-	snprintf(exe, sizeof(exe), "%.*s", (int)ev->filename_len, ev->filename);
-	return sw_rules__agent_match(p->rules, exe, comm, argv, argc, &label) == 1 ? label : NULL;
-}
 
 struct sw_session *pl_session(struct sw_pipeline *p, uint64_t id, uint32_t root, uint64_t t)
 {
@@ -270,24 +354,26 @@ int pl_on_exec(struct sw_pipeline *p, const struct sw_event *ev, const char *com
 	if (h->flags & SW_F_CANDIDATE) {
 		/* An interpreter outside any session: when its script is an agent's, ask for it
 		 * to be adopted; the answer (a session record) makes it a session root. */
-		label = agent_label(p, ev, comm);
+		const char *home;
+		struct sw_request *r;
+		size_t len;
+
+		label = sw_agentproc__label(p->rules, ev, comm);
 		if (!label)
 			return 0;
 		e = sw_proctab__exec(p->pt, h->tgid, h->ppid, h->uid, 0, comm, ev->filename,
 				     ev->filename_len, ev->args, ev->args_len);
-		struct sw_request *r = pl_request(p, SW_REQ_ADOPT, h, NULL, 0);
+		home = sw_agentproc__home(ev, &len);
+		p->cand_tgid = h->tgid;
+		snprintf(p->cand_home, sizeof(p->cand_home), "%.*s", home ? (int)len : 0,
+			 home ? home : "");
+		r = pl_request(p, SW_REQ_ADOPT, h, NULL, 0);
 		if (r)
 			snprintf(r->label, sizeof(r->label), "%s", label);
 		return e;
 	}
-	if (h->flags & SW_F_NEW_SESSION) {
-		/* The kernel started a session for an agent binary: give it the rule's label. */
-		struct sw_session *s = pl_session(p, h->session_id, h->tgid, rec_time(p, h->ktime));
-
-		label = agent_label(p, ev, comm);
-		if (s && label)
-			snprintf(s->agent, sizeof(s->agent), "%s", label);
-	}
+	if (h->session_id)
+		pl_session(p, h->session_id, h->tgid, rec_time(p, h->ktime));
 	hs = &p->hits;
 	hs->p = p;
 	hs->n = 0;
@@ -295,6 +381,8 @@ int pl_on_exec(struct sw_pipeline *p, const struct sw_event *ev, const char *com
 	pl_exec_scan(p, ev, 0, hs, elem);
 	pl_exec_scan(p, ev, 1, hs, elem);
 	e = pl_exec_proc(p, ev, comm);
+	/* Agent processes, the session's home and label (a new session's too): agentproc.h. */
+	sw_agentproc__exec(p->pt, p->rules, ev, comm, h->session_id);
 	pl_exec_spread(p, ev, hs, elem);
 	return e;
 }
@@ -314,13 +402,24 @@ int pl_on_session(struct sw_pipeline *p, const struct sw_event *ev)
 	s = pl_session(p, h->session_id, h->tgid, rec_time(p, h->ktime));
 	if (!s)
 		return -ENOMEM;
-	if (ev->session->agent[0])
+	if (ev->session->agent[0]) {
 		snprintf(s->agent, sizeof(s->agent), "%.*s", (int)sizeof(ev->session->agent) - 1,
 			 ev->session->agent);
-	/* An adopted interpreter: it joins the session it now roots. */
-	if (pr && !pr->session_id)
-		return sw_proctab__exec(p->pt, pr->tgid, pr->ppid, pr->uid, h->session_id, pr->comm,
-					pr->exe, strlen(pr->exe), pr->args, pr->args_len);
+		s->provisional = 0;
+	}
+	/* An adopted interpreter: it joins the session it now roots, an agent with its home. */
+	if (pr && !pr->session_id) {
+		int e = sw_proctab__exec(p->pt, pr->tgid, pr->ppid, pr->uid, h->session_id,
+					 pr->comm, pr->exe, strlen(pr->exe), pr->args,
+					 pr->args_len);
+
+		sw_proctab__mark_agent(p->pt, h->tgid);
+		if (p->cand_tgid == h->tgid && p->cand_home[0])
+			sw_proctab__set_home(p->pt, h->session_id, p->cand_home,
+					     strlen(p->cand_home));
+		p->cand_tgid = 0;
+		return e;
+	}
 	return 0;
 }
 

@@ -6,7 +6,10 @@
 #ifndef SW_PIPELINE_PRIV_H
 #define SW_PIPELINE_PRIV_H
 
+#include "agentcred.h"
+#include "agentproc.h"
 #include "alertbuild.h"
+#include "covered.h"
 #include "delivery.h"
 #include "detect.h"
 #include "event.h"
@@ -56,7 +59,20 @@ struct sw_pipeline {
 	struct sw_streams *streams;
 	struct sw_rescan *rescan;
 	struct sw_delivery *dl;
-	struct sw_summary *sum;	      /* what spread in each session, told when it ends */
+	struct sw_summary *sum;	    /* what spread in each session, told when it ends */
+	struct sw_covered *covered; /* shared mappings a read-back covers */
+	struct sw_agentcred *cred;  /* credentials agents made for themselves */
+	/* Covered channels whose read-back at their process's exit is the last chance. */
+	struct retry {
+		uint64_t session, dev, ino;
+		uint32_t tgid, channel, gen;
+		char *path;
+		struct sw_hdr hdr;
+	} retry[64];
+	size_t nretry;
+	/* An interpreter asked to be adopted: its HOME, for the session it will root. */
+	uint32_t cand_tgid;
+	char cand_home[SW_PATH_LEN + 1];
 	const struct sw_rules *rules; /* in force: borrowed or own */
 	struct sw_rules *own_rules;
 	int rules_fixed; /* borrowed: rules records are ignored */
@@ -103,7 +119,14 @@ void pl_rescan_add(struct sw_pipeline *p, const struct sw_hdr *h, uint64_t dev, 
 		   uint32_t gen, const char *path);
 /* pipeline_scan.c */
 void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
-	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole);
+	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole,
+	     int learn);
+/* An unmonitored_channel alert, once per session, channel and file (dev in stat's encoding;
+ * ino 0: no file); failed: the read-back that should have covered it, or 0. */
+void pl_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint32_t channel, uint64_t dev,
+		      uint64_t ino, uint32_t gen, const char *path, size_t len, int failed);
+/* A whole-file read-back ended (its last chunk): covered channels learn how it went. */
+void pl_readback_done(struct sw_pipeline *p, const struct sw_event *ev);
 const struct sw_proc *pl_proc_of(struct sw_pipeline *p, const struct sw_hdr *h);
 void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hdr *h);
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
@@ -124,5 +147,7 @@ void pl_on_open(struct sw_pipeline *p, const struct sw_event *ev);
 void pl_on_renamed(struct sw_pipeline *p, const struct sw_event *ev);
 void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev);
 void pl_on_closed(struct sw_pipeline *p, const struct sw_event *ev);
+/* A process goes (or the daemon stops): its files read back, its covered channels settled. */
+void pl_release_files(struct sw_pipeline *p, const struct sw_hdr *h);
 
 #endif

@@ -50,12 +50,14 @@ static void recorded(const uint8_t *id, const struct sw_match *m, int discovered
  * own). base: data's offset in the record. whole: nothing continues these bytes (an argv
  * string), so no tail of them is unsettled. */
 void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
-	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole)
+	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole,
+	     int learn)
 {
 	uint64_t start = sw_stream__offset(st);
 
 	h->first_new = p->set->n;
-	if (sw_learn__scan(&p->learn, p->rules, p->set, ds, data, len, p->rec_us / 1000000)) {
+	if (learn &&
+	    sw_learn__scan(&p->learn, p->rules, p->set, ds, data, len, p->rec_us / 1000000)) {
 		struct sw_matcher *m = sw_matcher__new(p->key, p->set->secrets, p->set->n);
 
 		if (m) {
@@ -119,7 +121,13 @@ static void spread(struct sw_pipeline *p, const struct hits *h, const struct sw_
 	for (i = 0; i < h->n; i++) {
 		s = &p->set->secrets[h->m[i].secret];
 		p->st.matches++;
-		if (known_place(p, s, art))
+		/* The agent's own credential (a detector's find in the file where it keeps it, or a
+		 * value it handed its tools) is not news; a registered secret there still is. */
+		if (known_place(p, s, art) ||
+		    (h->learned[i] && art->type == SW_ART_FILE &&
+		     sw_rules__credentials(p->rules, art->path,
+					   sw_proctab__home(p->pt, hdr->session_id), NULL)) ||
+		    (s->learned && sw_agentcred__has(p->cred, s->id)))
 			continue;
 		count = key ? sw_registry__see(p->reg, s->id, key, t) : 0;
 		if (key && count != 1)
@@ -144,7 +152,7 @@ static void spread(struct sw_pipeline *p, const struct hits *h, const struct sw_
 		}
 		a->count = count;
 		a->first_seen = count == 1;
-		sw_alertbuild__place(a, p->rules, &p->policy);
+		sw_alertbuild__place(a, p->rules, &p->policy, p->pt);
 		sw_delivery__push(p->dl, a);
 	}
 }
@@ -226,7 +234,7 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	if (!se->ds && !(fl & SW_F_READBACK))
 		se->ds = sw_detect__stream_new(p->rules);
 	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
-		(const char *)ev->bytes - (const char *)ev->hdr, 0);
+		(const char *)ev->bytes - (const char *)ev->hdr, 0, 1);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))
@@ -246,6 +254,10 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 				}
 			}
 			sw_artifact__key(a, key, sizeof(key));
+			/* A terminal is its path; which agent reads it (its pty's master) is asked
+			 * for as the alert leaves, by the terminal's device. */
+			if (a->type == SW_ART_TTY)
+				a->dev = d->rdev;
 			/* A read-back may come after its writer exited: it is not brought back. */
 			if (!(fl & SW_F_READBACK))
 				pl_proc_of(p, ev->hdr);
@@ -253,6 +265,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 			free(a);
 		}
 	}
+	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
+		pl_readback_done(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
 		sw_streams__drop(p->streams, &sid);
 	return 0;
@@ -312,7 +326,9 @@ void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, str
 		if (len < SW_SECRET_MIN || !(st = sw_stream__new()))
 			continue;
 		before = h->n;
-		pl_scan(p, h, st, NULL, s, len, s - (const char *)ev->hdr, 1);
+		/* An agent's own credential for its tools is no discovery (agentcred.h). */
+		pl_scan(p, h, st, NULL, s, len, s - (const char *)ev->hdr, 1,
+			!env || !sw_agentcred__env(p->cred, p->rules, p->pt, p->key, ev, s, len));
 		sw_stream__free(st);
 		while (before < h->n)
 			elem[before++] = index | (env ? 0x80000000u : 0);

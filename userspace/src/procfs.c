@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -152,6 +153,51 @@ uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude)
 	return pid;
 }
 
+/* fdinfo's "tty-index:" of pid's fd, or -1. */
+static long fd_tty_index(uint32_t pid, const char *fd)
+{
+	char info[320], buf[512], *f;
+	ssize_t len;
+	int in;
+
+	snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", pid, fd);
+	in = open(info, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	len = read(in, buf, sizeof(buf) - 1);
+	close(in);
+	if (len <= 0)
+		return -1;
+	buf[len] = 0;
+	f = strstr(buf, "tty-index:");
+	return f ? strtol(f + 10, NULL, 10) : -1;
+}
+
+static int is_pty_master(uint32_t pid, const char *fd, const char *target, void *ctx)
+{
+	return (!strcmp(target, "/dev/ptmx") || !strcmp(target, "/dev/pts/ptmx")) &&
+	       fd_tty_index(pid, fd) == (long)*(const uint32_t *)ctx;
+}
+
+size_t sw_procfs__pty_masters(uint32_t index, uint32_t exclude, uint32_t *out, size_t max)
+{
+	struct dirent *de;
+	uint32_t cand;
+	size_t n = 0;
+	int seen = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	while (d && n < max && (de = readdir(d)) && seen++ < SW_PROCFS_PIDS_MAX) {
+		cand = strtoul(de->d_name, NULL, 10);
+		if (cand && cand != exclude && each_fd(cand, is_pty_master, &index))
+			out[n++] = cand;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 struct inode_id {
 	uint64_t dev, ino;
 };
@@ -166,6 +212,27 @@ static int refers_to(uint32_t pid, const char *fd, const char *target, void *ctx
 		return 0;
 	snprintf(link, sizeof(link), "/proc/%u/fd/%s", pid, fd);
 	return !stat(link, &st) && st.st_dev == id->dev && st.st_ino == id->ino;
+}
+
+int sw_procfs__has_mapping(uint32_t pid, uint64_t dev, uint64_t ino)
+{
+	unsigned int maj, min;
+	unsigned long long start, end, off, inode;
+	char path[64], line[512], perms[8];
+	int found = 0, n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* "start-end perms offset major:minor inode path"; bounded like every /proc walk. */
+	while (!found && n++ < SW_PROCFS_MAPS_MAX && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off,
+			       &maj, &min, &inode) == 7 &&
+			inode == ino && makedev(maj, min) == dev;
+	fclose(f);
+	return found;
 }
 
 int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino)

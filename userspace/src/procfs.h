@@ -8,9 +8,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define SW_PROCFS_FDS_MAX    4096 /* fds looked at per process */
-#define SW_PROCFS_PIDS_MAX   8192 /* processes looked at per /proc walk */
-#define SW_PROCFS_CGROUP_MAX 1024 /* a cgroup path; a longer one is not kept */
+#define SW_PROCFS_FDS_MAX    4096  /* fds looked at per process */
+#define SW_PROCFS_PIDS_MAX   8192  /* processes looked at per /proc walk */
+#define SW_PROCFS_CGROUP_MAX 1024  /* a cgroup path; a longer one is not kept */
+#define SW_PROCFS_MAPS_MAX   65536 /* lines of /proc/PID/maps looked at */
 
 /* /proc/PID/exe, or "" (malloc'd; NULL only without memory). */
 char *sw_procfs__exe(uint32_t pid);
@@ -23,6 +24,12 @@ char *sw_procfs__cgroup(uint32_t pid);
 char *sw_procfs__fd_path(uint32_t pid, int fd);
 /* A process other than exclude that holds a read end of pipe inode ino, or 0. */
 uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude);
+/* Processes other than exclude holding the master side of pseudo-terminal /dev/pts/index
+ * (an fd on ptmx whose fdinfo says tty-index: index): up to max pids into out; returns how
+ * many. */
+size_t sw_procfs__pty_masters(uint32_t index, uint32_t exclude, uint32_t *out, size_t max);
+/* 1 when pid maps the file (dev, ino) (/proc/PID/maps), 0 when not (or pid is gone). */
+int sw_procfs__has_mapping(uint32_t pid, uint64_t dev, uint64_t ino);
 /* 1 when one of pid's fds refers to the file (dev, ino), 0 when none does (or pid is gone). */
 int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino);
 

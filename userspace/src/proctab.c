@@ -17,6 +17,7 @@ struct sw_proctab {
 	struct sw_session *sessions[SESSION_BUCKETS];
 	struct {
 		uint32_t tgid;
+		int agent;
 		char *exe;
 	} recent[SW_PROCTAB_RECENT];
 	size_t recent_next;
@@ -37,6 +38,7 @@ static void proc_free(struct sw_proc *p)
 
 static void session_free(struct sw_session *s)
 {
+	free(s->home);
 	free(s->root_exe);
 	free(s);
 }
@@ -131,6 +133,36 @@ int sw_proctab__set_agent(struct sw_proctab *pt, uint64_t id, const char *agent)
 	return 0;
 }
 
+int sw_proctab__set_home(struct sw_proctab *pt, uint64_t id, const char *home, size_t len)
+{
+	struct sw_session *s = *session_slot(pt, id);
+	char *h;
+
+	if (!s)
+		return -ENOENT;
+	/* Only an absolute path can be a home a file path is compared with. */
+	if (!len || home[0] != '/')
+		return -EINVAL;
+	h = strndup(home, len);
+	if (!h)
+		return -ENOMEM;
+	/* "/home/u/" and "/home/u" are the same home. */
+	while (strlen(h) > 1 && h[strlen(h) - 1] == '/')
+		h[strlen(h) - 1] = 0;
+	free(s->home);
+	s->home = h;
+	return 0;
+}
+
+const char *sw_proctab__home(const struct sw_proctab *pt, uint64_t id)
+{
+	const struct sw_session *s = sw_proctab__find_session(pt, id);
+
+	/* HOME from the root's exec; without one (a watched process, a cut environment) the
+	 * rules fall back to any /root/ or /home/NAME/. */
+	return s ? s->home : NULL;
+}
+
 static struct sw_proc **proc_slot(const struct sw_proctab *pt, uint32_t tgid)
 {
 	struct sw_proc *const *pp = &pt->procs[tgid % PROC_BUCKETS];
@@ -219,6 +251,8 @@ int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uin
 		memcpy(c->args, pp->args, pp->args_len);
 		c->args_len = pp->args_len;
 	}
+	/* fork keeps the image: a child the agent forks without exec runs the agent's code. */
+	c->agent = pp && pp->agent;
 	attach_session(pt, c, session);
 	return 0;
 }
@@ -253,6 +287,7 @@ int sw_proctab__exec(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid, uint32
 	p->exe = e;
 	p->args = a;
 	p->args_len = args_len;
+	p->agent = 0; /* a new image: an agent only if its own exec matches */
 	p->ppid = ppid;
 	p->uid = uid;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
@@ -270,6 +305,7 @@ void sw_proctab__exit(struct sw_proctab *pt, uint32_t tgid)
 	detach_session(pt, p);
 	free(pt->recent[pt->recent_next].exe);
 	pt->recent[pt->recent_next].tgid = p->tgid;
+	pt->recent[pt->recent_next].agent = p->agent;
 	pt->recent[pt->recent_next].exe = p->exe; /* moved, not copied */
 	p->exe = NULL;
 	pt->recent_next = (pt->recent_next + 1) % SW_PROCTAB_RECENT;
@@ -291,6 +327,31 @@ const char *sw_proctab__exe(const struct sw_proctab *pt, uint32_t tgid)
 			return pt->recent[j].exe;
 	}
 	return NULL;
+}
+
+int sw_proctab__mark_agent(struct sw_proctab *pt, uint32_t tgid)
+{
+	struct sw_proc *p = *proc_slot(pt, tgid);
+
+	if (!p)
+		return -ENOENT;
+	p->agent = 1;
+	return 0;
+}
+
+int sw_proctab__is_agent(const struct sw_proctab *pt, uint32_t tgid)
+{
+	const struct sw_proc *p = sw_proctab__find(pt, tgid);
+	size_t i, j;
+
+	if (p)
+		return p->agent;
+	for (i = 0; i < SW_PROCTAB_RECENT; i++) {
+		j = (pt->recent_next + SW_PROCTAB_RECENT - 1 - i) % SW_PROCTAB_RECENT;
+		if (pt->recent[j].exe && pt->recent[j].tgid == tgid)
+			return pt->recent[j].agent;
+	}
+	return 0;
 }
 
 const struct sw_proc *sw_proctab__get(struct sw_proctab *pt, uint32_t tgid, uint32_t ppid,
@@ -359,4 +420,19 @@ int sw_proctab__set_cgroup(struct sw_proctab *pt, uint32_t tgid, const char *cg,
 	free(p->cgroup);
 	p->cgroup = c;
 	return 0;
+}
+
+size_t sw_proctab__agents(const struct sw_proctab *pt, uint64_t session, uint32_t *out, size_t max)
+{
+	const struct sw_session *s = sw_proctab__find_session(pt, session);
+	const struct sw_proc *p;
+	size_t i, n = 0;
+
+	if (s && n < max)
+		out[n++] = s->root_pid;
+	for (i = 0; i < PROC_BUCKETS && n < max; i++)
+		for (p = pt->procs[i]; p && n < max; p = p->next)
+			if (p->agent && p->session_id == session && (!s || p->tgid != s->root_pid))
+				out[n++] = p->tgid;
+	return n;
 }

@@ -18,6 +18,10 @@ struct sw_proc {
 	char *cgroup; /* cgroup v2 path, "" when unknown (from proc records) */
 	size_t args_len;
 	uint64_t session_id;
+	/* Its current image is an agent: its exec matched an agent rule (set by the caller
+	 * that matched it, kept by fork, cleared by the next exec). Tool output it reads is in
+	 * the model's context. */
+	int agent;
 	struct sw_proc *next;
 };
 
@@ -29,6 +33,12 @@ struct sw_session {
 	uint32_t nprocs;     /* live processes */
 	uint64_t started_us; /* record time of its first record, set by the pipeline */
 	int ended;
+	/* The label is a default (sprawlctl run without --agent): an agent rule matching the
+	 * root's exec may still name the session. */
+	int provisional;
+	/* The session's home directory (`~` of the agent rules): HOME in the root's
+	 * environment when it exec'd; NULL when unknown (see sw_proctab__home). */
+	char *home;
 	struct sw_session *next;
 };
 
@@ -42,6 +52,11 @@ void sw_proctab__free(struct sw_proctab *pt);
 struct sw_session *sw_proctab__session(struct sw_proctab *pt, uint64_t id, uint32_t root_pid);
 const struct sw_session *sw_proctab__find_session(const struct sw_proctab *pt, uint64_t id);
 int sw_proctab__set_agent(struct sw_proctab *pt, uint64_t id, const char *agent);
+/* HOME of the session's root as its exec's environment says (copied). */
+int sw_proctab__set_home(struct sw_proctab *pt, uint64_t id, const char *home, size_t len);
+/* The session's home: what the root's environment said, else (live only, where the passwd
+ * database is the machine's) the home of the root's uid; NULL when unknown. */
+const char *sw_proctab__home(const struct sw_proctab *pt, uint64_t id);
 
 int sw_proctab__fork(struct sw_proctab *pt, uint32_t parent, uint32_t child, uint64_t session,
 		     uint32_t uid, const char *comm);
@@ -59,6 +74,12 @@ const struct sw_proc *sw_proctab__find(const struct sw_proctab *pt, uint32_t tgi
 const char *sw_proctab__exe(const struct sw_proctab *pt, uint32_t tgid);
 /* The process's cgroup (from a proc record). 0, -ENOENT (unknown process) or -ENOMEM. */
 int sw_proctab__set_cgroup(struct sw_proctab *pt, uint32_t tgid, const char *cg, size_t len);
+/* Up to max agent processes of session (sw_agentproc: the root too) into out; returns how many. */
+size_t sw_proctab__agents(const struct sw_proctab *pt, uint64_t session, uint32_t *out, size_t max);
+/* Marks tgid's current image as an agent (its exec matched an agent rule). */
+int sw_proctab__mark_agent(struct sw_proctab *pt, uint32_t tgid);
+/* 1 when tgid's image is an agent, also shortly after it exited (like sw_proctab__exe). */
+int sw_proctab__is_agent(const struct sw_proctab *pt, uint32_t tgid);
 
 /* Iteration for status: calls fn for every session, then for each of its processes. */
 void sw_proctab__each_session(const struct sw_proctab *pt,

@@ -39,7 +39,7 @@ struct strv {
 struct sw_agent {
 	char label[SW_AGENT_LABEL_MAX];
 	int line;
-	struct strv basename, comm, script, transcripts, tool_output;
+	struct strv basename, comm, script, transcripts, tool_output, credentials, credential_env;
 };
 
 struct sw_allow {
@@ -119,6 +119,8 @@ void sw_rules__free(struct sw_rules *r)
 		strv_free(&r->agents[i].script);
 		strv_free(&r->agents[i].transcripts);
 		strv_free(&r->agents[i].tool_output);
+		strv_free(&r->agents[i].credentials);
+		strv_free(&r->agents[i].credential_env);
 	}
 	free(r->agents);
 	for (i = 0; i < r->ndet; i++)
@@ -489,9 +491,35 @@ static int ag_tool_output(struct ld *c, yaml_node_t *v, void *obj)
 			&((struct sw_agent *)obj)->tool_output);
 }
 
+static int ag_credentials(struct ld *c, yaml_node_t *v, void *obj)
+{
+	return get_strv(c, v, "credentials", 1, SW_RULES_STR_MAX, 0,
+			&((struct sw_agent *)obj)->credentials);
+}
+
+static int ag_credential_env(struct ld *c, yaml_node_t *v, void *obj)
+{
+	struct sw_agent *a = obj;
+	size_t i;
+	int rc = get_strv(c, v, "credential_env", 1, SW_RULES_STR_MAX, 0, &a->credential_env);
+
+	if (rc)
+		return rc;
+	for (i = 0; i < a->credential_env.n; i++)
+		if (strchr(a->credential_env.v[i], '='))
+			return fail(c, v, "credential_env names variables: no '=' in a name");
+	return 0;
+}
+
 static const struct key agent_keys[] = {
-	{"label", ag_label},   {"basename", ag_basename},	{"comm", ag_comm},
-	{"script", ag_script}, {"transcripts", ag_transcripts}, {"tool_output", ag_tool_output},
+	{"label", ag_label},
+	{"basename", ag_basename},
+	{"comm", ag_comm},
+	{"script", ag_script},
+	{"transcripts", ag_transcripts},
+	{"tool_output", ag_tool_output},
+	{"credentials", ag_credentials},
+	{"credential_env", ag_credential_env},
 };
 
 static int agents_interpreters(struct ld *c, yaml_node_t *v, void *obj)
@@ -1667,16 +1695,133 @@ size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM
 	return n;
 }
 
-static int agent_glob(const struct sw_rules *r, const char *path, const char **label,
-		      int tool_output)
+/* Agent-rule globs (transcripts, tool_output) are path globs: `*` matches within one path
+ * component, `**` across components ('/' included; `**` followed by '/' also matches no
+ * directory at all), `?` one character other than '/', `[...]` a class (fnmatch's), `\`
+ * quotes. The path comes from what a session names its files, so the work per match is
+ * bounded: past the budget the path does not match (it still alerts, as a plain file). */
+#define PATH_GLOB_BUDGET 100000
+
+static const char *class_end(const char *g)
+{
+	const char *e = g + 1;
+
+	if (*e == '!' || *e == '^')
+		e++;
+	if (*e == ']')
+		e++;
+	while (*e && *e != ']')
+		e++;
+	return *e ? e : NULL;
+}
+
+static int path_glob(const char *g, const char *s, unsigned int *budget)
+{
+	while (*g) {
+		if (!*budget || !--*budget)
+			return 0;
+		if (g[0] == '*' && g[1] == '*') {
+			while (*g == '*')
+				g++;
+			if (*g == '/') {
+				/* "**" + "/": zero or more whole directories. */
+				for (g++;; s++) {
+					if (path_glob(g, s, budget))
+						return 1;
+					s = strchr(s, '/');
+					if (!s)
+						return 0;
+				}
+			}
+			for (;; s++) {
+				if (path_glob(g, s, budget))
+					return 1;
+				if (!*s)
+					return 0;
+			}
+		}
+		if (*g == '*') {
+			for (g++;; s++) {
+				if (path_glob(g, s, budget))
+					return 1;
+				if (!*s || *s == '/')
+					return 0;
+			}
+		}
+		if (!*s)
+			return 0;
+		if (*g == '?') {
+			if (*s == '/')
+				return 0;
+		} else if (*g == '[' && class_end(g)) {
+			const char *e = class_end(g);
+			char cls[SW_RULES_STR_MAX + 1], one[2] = {*s, 0};
+
+			if (*s == '/' || (size_t)(e - g + 1) > SW_RULES_STR_MAX)
+				return 0;
+			memcpy(cls, g, e - g + 1);
+			cls[e - g + 1] = 0;
+			if (fnmatch(cls, one, 0))
+				return 0;
+			g = e;
+		} else {
+			if (*g == '\\' && g[1])
+				g++;
+			if (*g != *s)
+				return 0;
+		}
+		g++;
+		s++;
+	}
+	return !*s;
+}
+
+/* A leading "~/" is the session's home when it is known, else any home directory (/root/ or
+ * /home/NAME/). */
+static int agent_path_match(const char *glob, const char *path, const char *home)
+{
+	unsigned int budget = PATH_GLOB_BUDGET;
+	const char *rel;
+	size_t n;
+
+	if (glob[0] != '~' || glob[1] != '/')
+		return path_glob(glob, path, &budget);
+	if (home) {
+		n = strlen(home);
+		while (n > 1 && home[n - 1] == '/')
+			n--;
+		if (strncmp(path, home, n) || path[n] != '/')
+			return 0;
+		rel = path + n;
+	} else if (!strncmp(path, "/root/", 6)) {
+		rel = path + 5;
+	} else if (!strncmp(path, "/home/", 6)) {
+		rel = strchr(path + 6, '/');
+		if (!rel || rel == path + 6)
+			return 0;
+	} else {
+		return 0;
+	}
+	return path_glob(glob + 1, rel, &budget);
+}
+
+enum agent_list { LIST_TRANSCRIPTS, LIST_TOOL_OUTPUT, LIST_CREDENTIALS };
+
+static int agent_glob(const struct sw_rules *r, const char *path, const char *home,
+		      const char **label, enum agent_list which)
 {
 	const struct strv *l;
 	size_t i, k;
 
+	/* "/" is no home a path can be below in any useful sense: treat it as unknown. */
+	if (home && (!home[0] || !strcmp(home, "/")))
+		home = NULL;
 	for (i = 0; path && i < r->nagents; i++) {
-		l = tool_output ? &r->agents[i].tool_output : &r->agents[i].transcripts;
+		l = which == LIST_TOOL_OUTPUT	? &r->agents[i].tool_output
+		    : which == LIST_CREDENTIALS ? &r->agents[i].credentials
+						: &r->agents[i].transcripts;
 		for (k = 0; k < l->n; k++)
-			if (glob_match(l->v[k], path)) {
+			if (agent_path_match(l->v[k], path, home)) {
 				if (label)
 					*label = r->agents[i].label;
 				return 1;
@@ -1685,14 +1830,36 @@ static int agent_glob(const struct sw_rules *r, const char *path, const char **l
 	return 0;
 }
 
-int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label)
+int sw_rules__transcript(const struct sw_rules *r, const char *path, const char *home,
+			 const char **label)
 {
-	return agent_glob(r, path, label, 0);
+	return agent_glob(r, path, home, label, LIST_TRANSCRIPTS);
 }
 
-int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char **label)
+int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char *home,
+			  const char **label)
 {
-	return agent_glob(r, path, label, 1);
+	return agent_glob(r, path, home, label, LIST_TOOL_OUTPUT);
+}
+
+int sw_rules__credentials(const struct sw_rules *r, const char *path, const char *home,
+			  const char **label)
+{
+	return agent_glob(r, path, home, label, LIST_CREDENTIALS);
+}
+
+int sw_rules__credential_env(const struct sw_rules *r, const char *name, size_t len)
+{
+	const struct strv *l;
+	size_t i, k;
+
+	for (i = 0; i < r->nagents; i++) {
+		l = &r->agents[i].credential_env;
+		for (k = 0; k < l->n; k++)
+			if (strlen(l->v[k]) == len && !memcmp(l->v[k], name, len))
+				return 1;
+	}
+	return 0;
 }
 
 size_t sw_rules__agent_count(const struct sw_rules *r)

@@ -128,11 +128,23 @@ int sw_rules__agent_match(const struct sw_rules *r, const char *exe_path, const 
 size_t sw_rules__interpreter_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN],
 				   size_t max);
 size_t sw_rules__agent_comms(const struct sw_rules *r, char (*out)[SW_AGENT_COMM_LEN], size_t max);
-/* Returns 1 and sets *label when path is in an agent's transcripts (label may be NULL). */
+/* Returns 1 and sets *label (may be NULL) when path is in an agent's transcripts. The globs
+ * are path globs (`*` within a component, `**` across); a leading `~/` is home, the session's
+ * home directory, or any home directory (/root/, /home/NAME/) when home is NULL. */
+int sw_rules__transcript(const struct sw_rules *r, const char *path, const char *home,
+			 const char **label);
 /* 1 (and the agent's label) when path is where an agent keeps a tool's output for itself to
- * read back (Claude Code's background task files): into the agent's context. */
-int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char **label);
-int sw_rules__transcript(const struct sw_rules *r, const char *path, const char **label);
+ * read back (Claude Code's task output files): into the agent's context. Globs as above. */
+int sw_rules__tool_output(const struct sw_rules *r, const char *path, const char *home,
+			  const char **label);
+/* 1 (and the agent's label) when path is where an agent keeps a credential it makes for
+ * itself (a session key, a peer token): a detector's find there is the agent's own, not
+ * reported. Globs as above. */
+int sw_rules__credentials(const struct sw_rules *r, const char *path, const char *home,
+			  const char **label);
+/* 1 when the environment variable name[0..len) is one an agent sets for its tools with a
+ * credential it made for itself (see agentcred.h). */
+int sw_rules__credential_env(const struct sw_rules *r, const char *name, size_t len);
 size_t sw_rules__agent_count(const struct sw_rules *r);
 
 /* Returns 1 when a secret named secret_name landing at path is allowlisted. */

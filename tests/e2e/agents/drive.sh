@@ -3,7 +3,7 @@
 #
 #   drive.sh AGENT SCENARIO WORKDIR [-- PREFIX...]
 #
-#   AGENT     claude | gemini
+#   AGENT     claude | gemini | codex
 #   SCENARIO  scenario JSON for llm_standin.py
 #   WORKDIR   directory the agent works in (its cwd)
 #   PREFIX    optional wrapper, e.g.  -- sprawlctl run --agent claude --
@@ -23,17 +23,24 @@
 #                         has only loopback (default: 1 when `unshare -n` works, else 0).
 #                         Set 0 when the PREFIX needs the host network namespace
 #                         (e.g. it talks to a daemon over an abstract unix socket).
+#   SPRAWL_AGENT_ENV      "clean" (default): the agent starts from a minimal environment
+#                         (PATH, LANG, USER, LOGNAME, SHELL, SPRAWL_{STATE,RUN,PIN}_DIR and
+#                         the variables below); "inherit": the caller's, minus known
+#                         credentials and endpoints
+#   SPRAWL_AGENT_STDIO    "null": the agent's stdout and stderr go to /dev/null instead of
+#                         RUN_DIR/agent.stdout and agent.stderr (codex exec echoes every
+#                         command's output on stderr: a file there is a place of its own)
 #   SPRAWL_AGENT_GRACE    seconds to let leftover tool subprocesses (e.g. backgrounded
 #                         commands) finish after the agent exits before they are ended
 #                         (default 5). They are found by SPRAWL_DRIVE_RUN=<id> in their
 #                         environment, which drive.sh sets for the agent.
-#   SPRAWL_CLAUDE, SPRAWL_GEMINI   executables (default: from install.sh)
+#   SPRAWL_CLAUDE, SPRAWL_GEMINI, SPRAWL_CODEX   executables (default: from install.sh)
 #   SPRAWL_AGENT_CACHE    passed on to install.sh
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-usage() { echo "usage: $0 claude|gemini SCENARIO WORKDIR [-- PREFIX...]" >&2; exit 2; }
+usage() { echo "usage: $0 claude|gemini|codex SCENARIO WORKDIR [-- PREFIX...]" >&2; exit 2; }
 
 # ---- inner stage: runs (possibly inside the netns) with everything resolved ----
 if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
@@ -72,11 +79,23 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
          -u ANTHROPIC_BEDROCK_BASE_URL -u ANTHROPIC_VERTEX_BASE_URL
          -u GOOGLE_API_KEY -u GOOGLE_CLOUD_PROJECT -u GOOGLE_CLOUD_LOCATION -u GOOGLE_GENAI_USE_VERTEXAI
          -u GOOGLE_GENAI_USE_GCA -u GOOGLE_APPLICATION_CREDENTIALS -u GOOGLE_VERTEX_BASE_URL
+         -u OPENAI_API_KEY -u OPENAI_BASE_URL -u CODEX_HOME -u CODEX_API_KEY
          -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u ALL_PROXY -u all_proxy)
   COMMON=(HOME="$AGENT_HOME" USERPROFILE="$AGENT_HOME" XDG_CONFIG_HOME="$AGENT_HOME/.config"
           XDG_CACHE_HOME="$AGENT_HOME/.cache" XDG_DATA_HOME="$AGENT_HOME/.local/share"
           XDG_STATE_HOME="$AGENT_HOME/.local/state" TMPDIR="$RUN_DIR/tmp" NO_PROXY="127.0.0.1,localhost"
           no_proxy="127.0.0.1,localhost" CI=1 TERM=dumb NO_COLOR=1 SPRAWL_DRIVE_RUN="$RUN_ID")
+  # By default the agent starts from a minimal environment: whatever the caller's holds (a
+  # token in CI, say) would otherwise reach the agent and its tools.
+  if [[ "${SPRAWL_AGENT_ENV:-clean}" == clean ]]; then
+    BASEENV=(-i PATH="$PATH" LANG="${LANG:-C.UTF-8}" USER="$(id -un)" LOGNAME="$(id -un)"
+             SHELL=/bin/bash)
+    for v in SPRAWL_STATE_DIR SPRAWL_RUN_DIR SPRAWL_PIN_DIR; do
+      [[ -n "${!v:-}" ]] && BASEENV+=("$v=${!v}")
+    done
+  else
+    BASEENV=("${CLEAN[@]}")
+  fi
   case "$AGENT" in
     claude)
       AENV=(ANTHROPIC_BASE_URL="$BASE" ANTHROPIC_API_KEY="sk-ant-standin-not-a-key"
@@ -89,13 +108,29 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
             GEMINI_CLI_TRUST_WORKSPACE=true)
       ACMD=("$SPRAWL_GEMINI" -p "$PROMPT" --yolo)
       ;;
+    codex)
+      # A custom model provider speaking the Responses API to the stand-in; the key comes
+      # from the provider's env_key. exec mode never asks for approval; Codex's own
+      # sandbox (bubblewrap/landlock) is bypassed: the run is already in a private netns.
+      AENV=(SW_STANDIN_OPENAI_KEY="sk-standin-not-a-key")
+      ACMD=("$SPRAWL_CODEX" exec --skip-git-repo-check --dangerously-bypass-approvals-and-sandbox
+            --color never -m gpt-standin
+            -c model_provider=sw_standin -c model_providers.sw_standin.name=standin
+            -c "model_providers.sw_standin.base_url=$BASE/v1"
+            -c model_providers.sw_standin.wire_api=responses
+            -c model_providers.sw_standin.env_key=SW_STANDIN_OPENAI_KEY
+            -c check_for_update_on_startup=false -c analytics.enabled=false
+            "$PROMPT")
+      ;;
   esac
   echo "drive.sh: $AGENT -> $BASE in $WORKDIR (timeout ${TIMEOUT}s${PREFIX:+, prefix: ${PREFIX[*]}})" >&2
+  OUT=$RUN_DIR/agent.stdout ERR=$RUN_DIR/agent.stderr
+  [[ "${SPRAWL_AGENT_STDIO:-}" == null ]] && OUT=/dev/null ERR=/dev/null
   (
     cd "$WORKDIR" || exit 1
-    exec env "${CLEAN[@]}" "${COMMON[@]}" "${AENV[@]}" \
+    exec env "${BASEENV[@]}" "${COMMON[@]}" "${AENV[@]}" \
       timeout -k 5 "$TIMEOUT" "${PREFIX[@]}" "${ACMD[@]}" </dev/null
-  ) >"$RUN_DIR/agent.stdout" 2>"$RUN_DIR/agent.stderr"
+  ) >"$OUT" 2>"$ERR"
   rc=$?
   # Tool subprocesses the agent left behind (backgrounded commands; Gemini runs each
   # shell command in its own process group, so `timeout` does not reach them) carry
@@ -123,7 +158,7 @@ fi
 # ---- outer stage: argument parsing, install, run dir, optional netns ----
 (( $# >= 3 )) || usage
 AGENT="$1" SCENARIO="$2" WORKDIR="$3"; shift 3
-case "$AGENT" in claude|gemini) ;; *) usage ;; esac
+case "$AGENT" in claude|gemini|codex) ;; *) usage ;; esac
 PREFIX=()
 if (( $# )); then
   [[ "$1" == "--" ]] || usage
@@ -134,12 +169,12 @@ fi
 SCENARIO="$(cd "$(dirname "$SCENARIO")" && pwd)/$(basename "$SCENARIO")"
 WORKDIR="$(cd "$WORKDIR" && pwd)"
 
-if [[ -z "${SPRAWL_CLAUDE:-}" || -z "${SPRAWL_GEMINI:-}" ]]; then
+if [[ -z "${SPRAWL_CLAUDE:-}" || -z "${SPRAWL_GEMINI:-}" || -z "${SPRAWL_CODEX:-}" ]]; then
   envout=$("$HERE/install.sh" --print-env) ; irc=$?
   (( irc == 0 )) || exit "$irc"
   eval "$envout"
 fi
-export SPRAWL_CLAUDE SPRAWL_GEMINI
+export SPRAWL_CLAUDE SPRAWL_GEMINI SPRAWL_CODEX
 
 RUN_DIR="${SPRAWL_DRIVE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/sprawl-drive.XXXXXX")}"
 mkdir -p "$RUN_DIR"; RUN_DIR="$(cd "$RUN_DIR" && pwd)"

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Install the real agent CLIs (Claude Code, Gemini CLI) from the npm registry
+# Install the real agent CLIs (Claude Code, Gemini CLI, Codex CLI) from the npm registry
 # into a cache OUTSIDE the repository, and print the paths of their executables.
 #
-#   tests/e2e/agents/install.sh            # prints  claude=/path  and  gemini=/path
+#   tests/e2e/agents/install.sh            # prints  claude=/path  gemini=/path  codex=/path
 #   SPRAWL_AGENT_CACHE=/some/dir install.sh
-#   install.sh --print-env                 # prints  SPRAWL_CLAUDE=... SPRAWL_GEMINI=... (sourceable)
+#   install.sh --print-env                 # prints  SPRAWL_CLAUDE=... SPRAWL_GEMINI=...
+#                                          # SPRAWL_CODEX=... (sourceable)
 #
 # Env:
 #   SPRAWL_AGENT_CACHE   cache root (default /var/cache/sprawlwatch-test/npm)
 #   SPRAWL_CLAUDE_VERSION  npm version of @anthropic-ai/claude-code (default: pinned below)
 #   SPRAWL_GEMINI_VERSION  npm version of @google/gemini-cli       (default: pinned below)
+#   SPRAWL_CODEX_VERSION   npm version of @openai/codex            (default: pinned below)
 #
 # Exit: 0 ok; 77 when the npm registry cannot be reached (tests treat 77 as "skipped");
 #       1 on any other failure.
@@ -26,10 +28,15 @@
 #   Its optional native deps (node-pty, keytar) have install scripts that would try to
 #   download prebuilt binaries / headers; --ignore-scripts skips them (gemini falls back
 #   to child_process for shell commands and to a file for credentials).
+# * Codex CLI 0.171.x: bin/codex.js is a node launcher for a static (musl) Rust binary in
+#   the optional dependency @openai/codex-linux-x64 (an npm alias of
+#   @openai/codex@<version>-linux-x64), vendor/<triple>/bin/codex. It has no install
+#   scripts. On Node 20 (no process.execve) the launcher spawns the binary as its child.
 set -euo pipefail
 
 CLAUDE_VERSION="${SPRAWL_CLAUDE_VERSION:-2.1.332}"
 GEMINI_VERSION="${SPRAWL_GEMINI_VERSION:-0.61.0}"
+CODEX_VERSION="${SPRAWL_CODEX_VERSION:-0.171.0}"
 CACHE="${SPRAWL_AGENT_CACHE:-/var/cache/sprawlwatch-test/npm}"
 NPM_TIMEOUT="${SPRAWL_NPM_TIMEOUT:-600}"
 
@@ -61,6 +68,7 @@ claude_platform_pkg() {
 
 CLAUDE_DIR="$CACHE/claude-code-$CLAUDE_VERSION"
 GEMINI_DIR="$CACHE/gemini-cli-$GEMINI_VERSION"
+CODEX_DIR="$CACHE/codex-$CODEX_VERSION"
 
 # Resolve the claude executable inside an install dir; prints path or nothing.
 resolve_claude() {
@@ -74,6 +82,21 @@ resolve_claude() {
 resolve_gemini() {
   local p="$1/node_modules/.bin/gemini"
   [[ -e "$p" && -f "$1/node_modules/@google/gemini-cli/package.json" ]] && { echo "$p"; return 0; }
+  return 1
+}
+
+codex_triple() {
+  case "$(uname -m)" in
+    x86_64|amd64) echo x86_64-unknown-linux-musl ;;
+    aarch64|arm64) echo aarch64-unknown-linux-musl ;;
+    *) die "unsupported architecture $(uname -m) for codex" ;;
+  esac
+}
+# The launcher (what users run), provided its native binary is there.
+resolve_codex() {
+  local p="$1/node_modules/.bin/codex" m
+  m=$(ls -d "$1"/node_modules/@openai/codex-linux-*/vendor/"$(codex_triple)"/bin/codex 2>/dev/null | head -n1)
+  [[ -e "$p" && -n "$m" ]] && is_elf "$m" && { echo "$p"; return 0; }
   return 1
 }
 
@@ -138,7 +161,16 @@ else
   log "gemini-cli $GEMINI_VERSION already installed"
 fi
 
-# Sanity: both must report their version without touching the network.
+# --- Codex CLI -----------------------------------------------------------
+if ! CODEX_BIN=$(resolve_codex "$CODEX_DIR"); then
+  ensure_registry
+  npm_install_into "$CODEX_DIR" "@openai/codex@$CODEX_VERSION"
+  CODEX_BIN=$(resolve_codex "$CODEX_DIR") || die "no native codex binary after install ($(codex_triple))"
+else
+  log "codex $CODEX_VERSION already installed"
+fi
+
+# Sanity: all must report their version without touching the network.
 vhome=$(mktemp -d "${TMPDIR:-/tmp}/sprawl-agent-version.XXXXXX")
 trap 'rm -rf "$vhome"' EXIT
 cv=$(cd "$vhome" && HOME="$vhome" TMPDIR="$vhome" DISABLE_AUTOUPDATER=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
@@ -146,11 +178,15 @@ cv=$(cd "$vhome" && HOME="$vhome" TMPDIR="$vhome" DISABLE_AUTOUPDATER=1 CLAUDE_C
 gv=$(cd "$vhome" && HOME="$vhome" TMPDIR="$vhome" timeout 60 "$GEMINI_BIN" --version 2>/dev/null | tail -n1) \
      || die "$GEMINI_BIN --version failed"
 log "claude --version: $cv"
+xv=$(cd "$vhome" && HOME="$vhome" TMPDIR="$vhome" timeout 60 "$CODEX_BIN" --version 2>/dev/null) \
+     || die "$CODEX_BIN --version failed"
 log "gemini --version: $gv"
+log "codex --version: $xv"
 
 if (( print_env )); then
-  printf 'SPRAWL_CLAUDE=%q\nSPRAWL_GEMINI=%q\n' "$CLAUDE_BIN" "$GEMINI_BIN"
+  printf 'SPRAWL_CLAUDE=%q\nSPRAWL_GEMINI=%q\nSPRAWL_CODEX=%q\n' "$CLAUDE_BIN" "$GEMINI_BIN" "$CODEX_BIN"
 else
   echo "claude=$CLAUDE_BIN"
   echo "gemini=$GEMINI_BIN"
+  echo "codex=$CODEX_BIN"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Loopback stand-in for the model APIs that Claude Code and Gemini CLI talk to.
+"""Loopback stand-in for the model APIs that Claude Code, Gemini CLI and Codex CLI talk to.
 
 It hands the agent the tool calls listed in a scenario file, one turn per model
 request, then a final text that ends the turn. Every request it receives is
@@ -19,7 +19,8 @@ A turn is a list of tool calls (a single call may stand alone). A call is one of
     {"write_file": {"path": "out.txt", "content": "..."}}
     {"read_file": {"path": ".env"}}
     {"raw": {"claude": {"name": "Bash", "input": {...}},
-             "gemini": {"name": "run_shell_command", "args": {...}}}}
+             "gemini": {"name": "run_shell_command", "args": {...}},
+             "codex": {"name": "exec_command", "arguments": {...}}}}
 Relative paths are resolved against --workdir (both agents want absolute ones).
 
 Which turn comes next is derived from the conversation the agent sends (the
@@ -48,11 +49,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 TOOL_ID_PREFIX = "toolu_sw"  # ids of tool calls we hand out (Claude)
+CALL_ID_PREFIX = "call_sw"  # call ids of function calls we hand out (Codex): call_sw_TURN_I
 DEFAULT_FINAL = "All steps of the scenario are done."
 
 
 def shell_args(v):
-    """A shell call is "cmd" or {"command": "cmd", "background": true}."""
+    """A shell call is "cmd" or {"command": "cmd", "background": true, "tty": true}."""
     if isinstance(v, dict):
         return v["command"], bool(v.get("background"))
     return v, False
@@ -122,6 +124,29 @@ class Scenario:
             else:
                 name, args = v["gemini"]["name"], v["gemini"]["args"]
             out.append({"functionCall": {"name": name, "args": args}})
+        return out
+
+
+    # -- Codex (OpenAI Responses API) function_call items --
+    def codex_calls(self, turn):
+        out = []
+        for i, call in enumerate(self.turns[turn]):
+            (k, v), = call.items()
+            if k == "shell":
+                cmd, bg = shell_args(v)
+                # Codex's unified exec tool; a background command is the shell's own `&`;
+                # tty: the command runs on a pseudo-terminal Codex reads (Codex only).
+                name, args = "exec_command", {"cmd": cmd + (" &" if bg else ""),
+                                              "workdir": self.workdir or "."}
+                if isinstance(v, dict) and v.get("tty"):
+                    args["tty"] = True
+            elif k in ("write_file", "read_file"):
+                raise ValueError("scenario: codex has no %s tool; use a shell call" % k)
+            else:
+                name, args = v["codex"]["name"], v["codex"]["arguments"]
+            out.append({"type": "function_call", "id": "fc_sw_%d_%d" % (turn + 1, i + 1),
+                        "call_id": "%s_%d_%d" % (CALL_ID_PREFIX, turn + 1, i + 1),
+                        "name": name, "arguments": json.dumps(args), "status": "completed"})
         return out
 
 
@@ -196,7 +221,7 @@ class State:
             self.srv_log.flush()
 
 
-LOG_HEADERS = ("user-agent", "content-type", "anthropic-version", "anthropic-beta", "x-app",
+LOG_HEADERS = ("user-agent", "authorization", "originator", "session_id", "content-type", "anthropic-version", "anthropic-beta", "x-app",
                "x-goog-api-client", "x-goog-api-key", "x-api-key", "content-encoding", "accept")
 
 
@@ -270,7 +295,7 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         hdrs = {k.lower(): v for k, v in self.headers.items() if k.lower() in LOG_HEADERS}
         for k in list(hdrs):
-            if k in ("x-api-key", "x-goog-api-key"):
+            if k in ("x-api-key", "x-goog-api-key", "authorization"):
                 hdrs[k] = "<redacted>"
         rec = {"seq": seq, "time": time.time(), "method": self.command, "path": u.path,
                "query": u.query, "headers": hdrs, "kind": kind, "turn": turn,
@@ -301,6 +326,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self._anthropic_count(text, body)
             if path.endswith("/v1/messages"):
                 return self._anthropic_messages(text, body)
+            if path.endswith("/v1/responses"):
+                return self._openai_responses(text, body)
+            if path.endswith("/v1/models"):
+                self._record("openai.models", None, text, body, {"models": []})
+                return self._send_json(200, {"object": "list", "data": [], "models": []})
             m = re.search(r"/models/([^/:]+):([A-Za-z]+)$", path)
             if m:
                 return self._gemini(m.group(1), m.group(2), text, body)
@@ -379,6 +409,53 @@ class Handler(BaseHTTPRequestHandler):
         if "json" in sysp.lower() and "title" in sysp.lower():
             return json.dumps({"title": "Scenario run", "isNewTopic": False})
         return "Scenario run"
+
+    # ---------- OpenAI Responses (Codex) ----------
+    def _openai_responses(self, text, body):
+        sc = self.state.scenario
+        body = body if isinstance(body, dict) else {}
+        model = body.get("model", "gpt-standin")
+        tools = [t.get("name") for t in body.get("tools", []) or [] if isinstance(t, dict)]
+        is_main = "exec_command" in tools
+        # Turns done: the highest turn among our call ids in the conversation sent back.
+        done = 0
+        for it in body.get("input", []) or []:
+            if isinstance(it, dict) and it.get("type") == "function_call":
+                m = re.match(r"%s_(\d+)_\d+$" % CALL_ID_PREFIX, str(it.get("call_id", "")))
+                if m:
+                    done = max(done, int(m.group(1)))
+        if is_main and done < len(sc.turns):
+            items = sc.codex_calls(done)
+            kind, turn = "openai.main", done + 1
+        else:
+            final = sc.final if is_main else "Scenario run"
+            items = [{"type": "message", "id": "msg_sw%06d" % self.next_seq_val, "role": "assistant",
+                      "status": "completed",
+                      "content": [{"type": "output_text", "text": final, "annotations": []}]}]
+            kind, turn = ("openai.main.final" if is_main else "openai.side"), None
+        self._record(kind, turn, text, body if body else None, {"output": items})
+        resp_id = "resp_sw%06d" % self.next_seq_val
+        in_tok = max(1, len(text) // 4)
+        resp = {"id": resp_id, "object": "response", "created_at": int(time.time()),
+                "status": "in_progress", "model": model, "output": []}
+        if not body.get("stream"):
+            resp.update(status="completed", output=items,
+                        usage={"input_tokens": in_tok, "output_tokens": 10,
+                               "total_tokens": in_tok + 10})
+            return self._send_json(200, resp)
+        self._start_sse()
+        self._sse("response.created", {"type": "response.created", "sequence_number": 0,
+                                       "response": resp})
+        for i, it in enumerate(items):
+            self._sse("response.output_item.done", {"type": "response.output_item.done",
+                                                    "sequence_number": i + 1,
+                                                    "output_index": i, "item": it})
+        done_resp = dict(resp, status="completed", output=items,
+                         usage={"input_tokens": in_tok, "input_tokens_details": {"cached_tokens": 0},
+                                "output_tokens": 10, "output_tokens_details": {"reasoning_tokens": 0},
+                                "total_tokens": in_tok + 10})
+        self._sse("response.completed", {"type": "response.completed",
+                                         "sequence_number": len(items) + 1, "response": done_resp})
 
     # ---------- Gemini ----------
     def _gemini(self, model, method, text, body):

@@ -2,23 +2,24 @@
 # Self-test of the agent harness, no daemon involved: each REAL agent CLI runs a
 # scenario against the loopback stand-in, and we check that its tool calls really ran.
 #
-#   tests/e2e/agents/selftest.sh [claude] [gemini]      (default: both)
+#   tests/e2e/agents/selftest.sh [claude] [gemini] [codex]     (default: all three)
 #
 # Per agent, the scenario is:
 #   turn 1: shell  cat .env                      (.env holds a value generated now)
 #   turn 2: shell  cut -d= -f2 .env > out.txt     +  a backgrounded subprocess
 #                  nohup sh -c 'sleep 1; echo done > bg.txt' >/dev/null 2>&1 &
-#   turn 3: write_file written.txt
+#   turn 3: write_file written.txt (Codex has no such tool: a shell printf)
 #   then a final text.
 # Checks: agent exit 0; out.txt holds the value; bg.txt appears; written.txt written;
 # the stand-in's request log shows the value coming back in a tool_result (Claude) /
-# functionResponse (Gemini); the agent's transcript under the private HOME holds it;
+# functionResponse (Gemini) / function_call_output (Codex); the agent's transcript under the
+# private HOME holds it;
 # the scenario ran to its final turn.
 # Prints "N passed, N failed". Exit 0 all passed, 1 some failed, 77 CLIs not installable.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 AGENTS=("$@")
-(( ${#AGENTS[@]} )) || AGENTS=(claude gemini)
+(( ${#AGENTS[@]} )) || AGENTS=(claude gemini codex)
 
 pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "PASS: $*"; }
@@ -34,8 +35,8 @@ elif (( irc != 0 )); then
   echo "$pass passed, $fail failed"; exit 1
 fi
 eval "$envout"
-export SPRAWL_CLAUDE SPRAWL_GEMINI
-echo "selftest: $("$SPRAWL_CLAUDE" --version 2>/dev/null) / gemini $(cd / && "$SPRAWL_GEMINI" --version 2>/dev/null | tail -n1)"
+export SPRAWL_CLAUDE SPRAWL_GEMINI SPRAWL_CODEX
+echo "selftest: $("$SPRAWL_CLAUDE" --version 2>/dev/null) / gemini $(cd / && "$SPRAWL_GEMINI" --version 2>/dev/null | tail -n1) / $("$SPRAWL_CODEX" --version 2>/dev/null)"
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/sprawl-agents-selftest.XXXXXX")
 KEEP="${SPRAWL_SELFTEST_KEEP:-0}"
@@ -45,13 +46,15 @@ for agent in "${AGENTS[@]}"; do
   # A run-time random value: nothing secret-looking is ever committed.
   VALUE="swtest-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   printf 'SPRAWL_SELFTEST_VALUE=%s\n' "$VALUE" > "$WD/.env"
-  cat > "$T/scenario.json" <<'EOF'
+  WRITE='{"write_file": {"path": "written.txt", "content": "written by the scenario\n"}}'
+  [[ "$agent" == codex ]] && WRITE='{"shell": "printf '"'"'written by the scenario\\n'"'"' > written.txt"}'
+  cat > "$T/scenario.json" <<EOF
 {
   "turns": [
     [{"shell": "cat .env"}],
     [{"shell": "cut -d= -f2 .env > out.txt"},
-     {"shell": "nohup sh -c 'sleep 1; echo done > bg.txt' >/dev/null 2>&1 &"}],
-    [{"write_file": {"path": "written.txt", "content": "written by the scenario\n"}}]
+     {"shell": "setsid nohup sh -c 'sleep 1; echo done > bg.txt' >/dev/null 2>&1 &"}],
+    [$WRITE]
   ],
   "final": "Scenario finished."
 }
@@ -90,6 +93,11 @@ for line in open(path, encoding="utf-8"):
                     if blk.get("type") == "tool_result" and blk.get("tool_use_id") == "toolu_sw_1_1" \
                             and value in json.dumps(blk.get("content")):
                         found = True
+    elif agent == "codex":
+        for it in b.get("input", []):
+            if it.get("type") == "function_call_output" and it.get("call_id") == "call_sw_1_1" \
+                    and value in json.dumps(it.get("output")):
+                found = True
     else:
         for c in b.get("contents", []):
             for p in c.get("parts", []) or []:
@@ -108,6 +116,7 @@ EOF
   case "$agent" in
     claude) transcripts=$(find "$H/.claude/projects" -name '*.jsonl' 2>/dev/null) ;;
     gemini) transcripts=$(find "$H/.gemini/tmp" -path '*/chats/*' -type f 2>/dev/null) ;;
+    codex) transcripts=$(find "$H/.codex/sessions" -name 'rollout-*.jsonl' 2>/dev/null) ;;
   esac
   if [[ -n "$transcripts" ]] && grep -lq -- "$VALUE" $transcripts; then
     ok "$agent: transcript holds the value ($(grep -l -- "$VALUE" $transcripts | head -n1))"
