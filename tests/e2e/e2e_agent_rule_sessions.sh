@@ -5,6 +5,7 @@
 # agent's script (node .../gemini: the daemon adopts it from its argv). Agents cannot opt out.
 . "$(dirname "$0")/lib.sh"
 E2E_OWN_AGENTS="claude gemini"
+E2E_AGENT_RULES=1 # the compiled-in agent table is what this test is about
 
 e2e_start
 T=$(new_secret RULE_KEY)

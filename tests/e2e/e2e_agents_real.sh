@@ -18,6 +18,7 @@
 AGENTS_DIR=$E2E_ROOT/tests/e2e/agents
 AGENT_LIST=${E2E_AGENTS:-claude gemini}
 E2E_OWN_AGENTS=$AGENT_LIST
+E2E_AGENT_RULES=1 # the compiled-in agent table is what this test is about
 E2E_KNOWN=0
 SECRETS=()
 
