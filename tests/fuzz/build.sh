@@ -70,6 +70,12 @@ for t in "${targets[@]}"; do
 			-o "$out/obj/sprawl.pb-c.o"
 		build_target "$t" "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml" \
 			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
+		if [ "$t" = records ]; then
+			# Seeds: records of a session writing and sending the target's secret.
+			clang $flags -DSW_FUZZ_SEEDGEN -o "$out/seedgen_records" \
+				tests/fuzz/fuzz_records.c -fsanitize=address,undefined
+			"$out/seedgen_records" "$out/corpus/records"
+		fi
 		if [ "$t" = statefiles ]; then
 			# Seeds: a secret set and a registry written by the real writers.
 			clang $flags -DSW_FUZZ_SEEDGEN -fsanitize=address,undefined \
