@@ -95,6 +95,9 @@ drive() {
 	(
 		for _ in $(seq 900); do
 			"$SPRAWLCTL" status --json >>"$R/status.jsonl" 2>/dev/null
+			# the process table too: which sessions are this test's (a shared host runs
+			# other people's agents, which the compiled-in agent rules adopt as well)
+			{ echo "--"; ps -e -o pid= -o ppid=; } >>"$R/ps.txt"
 			[ -e "$R/stop" ] && break
 			sleep 0.1
 		done
@@ -114,12 +117,28 @@ drive() {
 # or any with '*') that held the tool's shell (pid in tool.pid): ROOT SID LABEL, TOOL_IN and
 # BG_IN (whether the tool's shell and the backgrounded sh from bg.pid were among its
 # processes), AGENT_PID/AGENT_EXE/AGENT_PPID (the tool shell's parent: the root for Claude,
-# for Gemini the node its launcher relaunches), NSESSIONS (sessions of LABEL that had
+# for Gemini the node its launcher relaunches), NSESSIONS (this test's sessions of LABEL that had
 # processes while polled).
 tree_facts() {
-	python3 - "$R/status.jsonl" "$1" "$R/proj" <<'PY'
+	python3 - "$R/status.jsonl" "$1" "$R/proj" "$R/ps.txt" "$$" <<'PY'
 import json, os, sys
-path, label, proj = sys.argv[1:4]
+path, label, proj, pstxt, me = sys.argv[1:6]
+# this test's processes: descendants of its shell in any process-table snapshot
+ours = set()
+snaps = open(pstxt).read().split("--\n") if os.path.exists(pstxt) else []
+for snap in snaps:
+    parent = {}
+    for l in snap.split("\n"):
+        f = l.split()
+        if len(f) == 2:
+            parent[int(f[0])] = int(f[1])
+    for pid in parent:
+        p, seen = pid, 0
+        while p > 1 and seen < 64:
+            if p == int(me):
+                ours.add(pid)
+                break
+            p, seen = parent.get(p, 0), seen + 1
 def pid_of(f):
     try:
         return int(open(os.path.join(proj, f)).read().split()[0])
@@ -148,7 +167,8 @@ print(f"ROOT={root} SID={sid or 0} AGENT_PID={agent_pid} BG_PID={bg} TOOL_PID={t
 print(f"TOOL_IN={int(tp is not None)} BG_IN={int(bg in procs)}")
 ap = procs.get(agent_pid)
 print(f"AGENT_EXE={ap['exe'] if ap else ''} AGENT_PPID={ap['ppid'] if ap else 0}")
-print(f"NSESSIONS={sum(1 for e in sessions.values() if e['procs'])}")
+# sessions of this test only: their root or a process of theirs was ours
+print(f"NSESSIONS={sum(1 for e in sessions.values() if e['procs'] and (e['root'] in ours or ours & set(e['procs'])))}")
 print(f"LABEL='{e.get('label') or ''}'")
 PY
 }
