@@ -8,6 +8,8 @@
 # it reads through a pipe is critical. `~` in the transcript globs is the session's own home
 # (HOME of its root), `**` any depth.
 . "$(dirname "$0")/lib.sh"
+E2E_OWN_AGENTS="claude gemini"
+E2E_AGENT_RULES=1 # the compiled-in agent table is what this test is about
 
 e2e_start
 T=$(new_secret RULE_KEY)

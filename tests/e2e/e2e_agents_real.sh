@@ -22,6 +22,9 @@
 
 AGENTS_DIR=$E2E_ROOT/tests/e2e/agents
 AGENT_LIST=${E2E_AGENTS:-claude gemini codex}
+E2E_OWN_AGENTS=$AGENT_LIST
+E2E_AGENT_RULES=1 # the compiled-in agent table is what this test is about
+E2E_KNOWN=0
 SECRETS=()
 
 envout=$("$AGENTS_DIR/install.sh" --print-env 2>"$E2E_TMP/install.err")
@@ -139,6 +142,9 @@ drive() {
 	(
 		for _ in $(seq 900); do
 			"$SPRAWLCTL" status --json >>"$R/status.jsonl" 2>/dev/null
+			# the process table too: which sessions are this test's (a shared host runs
+			# other people's agents, which the compiled-in agent rules adopt as well)
+			{ echo "--"; ps -e -o pid= -o ppid=; } >>"$R/ps.txt"
 			[ -e "$R/stop" ] && break
 			sleep 0.1
 		done

@@ -77,18 +77,43 @@ track_plaintext() {
 	echo >>"$E2E_SECRETS"
 }
 
+# The rules a test's daemon runs: the compiled-in ones (rules/*.yaml) but for the agent table,
+# which holds one agent no program is named like, so the daemon adopts none of the agents
+# other people run on a shared host (their alerts, truncations and sessions would otherwise
+# land in this test's counts). Tests of the agent rules themselves set E2E_AGENT_RULES=1
+# before e2e_start and get the compiled-in rules whole.
+e2e_rules() {
+	local d=$E2E_TMP/rules
+	if [ ! -d "$d" ]; then
+		mkdir -p "$d"
+		cp "$E2E_ROOT/rules/detectors.yaml" "$E2E_ROOT/rules/policy.yaml" "$d/"
+		python3 - "$E2E_ROOT/rules/agents.yaml" "$d/agents.yaml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(s[:s.index("\nagents:")] + """
+agents:
+  - label: sprawl-e2e-none
+    basename: [sprawl-e2e-no-such-agent]
+""")
+PY
+	fi
+	printf '%s' "$d"
+}
+
 # Starts the daemon with private directories; returns once the control socket answers. The
 # daemon records its trace log (in the state dir unless the test names a --trace-dir) so that
 # e2e_finish can check that a replay raises exactly the live alerts.
 e2e_start() {
-	local prev=
+	local prev= rules=()
+	[ -n "${E2E_AGENT_RULES:-}" ] || rules=(--rules "$(e2e_rules)")
 	E2E_TRACE_DIR=${E2E_TRACE_DIR:-$SPRAWL_STATE_DIR/trace}
 	for a in "$@"; do
 		[ "$prev" = --trace-dir ] && E2E_TRACE_DIR=$a
 		prev=$a
 	done
 	case " ${E2E_ALERT_FILES:-} " in *" $ALERTS "*) ;; *) E2E_ALERT_FILES="${E2E_ALERT_FILES:-} $ALERTS" ;; esac
-	"$SPRAWLWATCHD" --alerts "$ALERTS" "$@" >"$E2E_TMP/daemon.out" 2>"$E2E_TMP/daemon.err" &
+	"$SPRAWLWATCHD" --alerts "$ALERTS" "${rules[@]}" "$@" >"$E2E_TMP/daemon.out" \
+		2>"$E2E_TMP/daemon.err" &
 	DAEMON_PID=$!
 	for _ in $(seq 300); do
 		if [ -S "$SPRAWL_RUN_DIR/control.sock" ] && "$SPRAWLCTL" status >/dev/null 2>&1; then
@@ -143,8 +168,9 @@ wait_alerts() {
 # raises (KeyError, IndexError, TypeError: a typo, a field the alert lacks) or a line that is
 # not JSON makes it print the reason on stderr and return 2: guard optional fields with
 # a.get() or a test of the kind/type first. Left out: the barrier's sentinel alerts, and
-# alerts of sessions the agent rules started (rules/agents.yaml labels: other agents on a
-# shared host are watched too) unless the test names the labels it runs in E2E_OWN_AGENTS.
+# alerts of sessions the agent rules started (rules/agents.yaml labels) unless the test names
+# the labels it runs in E2E_OWN_AGENTS: with E2E_AGENT_RULES=1 other agents on a shared host
+# are watched too.
 count_alerts() {
 	python3 - "$ALERTS" "$1" "$E2E_BARRIER_NAME" "$E2E_ROOT/rules/agents.yaml" \
 		"${E2E_OWN_AGENTS:-}" <<'PY'
@@ -167,9 +193,8 @@ for no, line in enumerate(lines, 1):
     s = a.get("secret")
     if isinstance(s, dict) and s.get("name") == barrier:
         continue
-    sess = a.get("session")
-    if isinstance(sess, dict) and (sess.get("agent") in foreign or sess.get("agent") == ""):
-        continue  # another agent on this host (kernel-started sessions may lack a label)
+    if (a.get("session") or {}).get("agent") in foreign:
+        continue  # another agent on this host
     try:
         if eval(code, {}, {"a": a}):
             n += 1

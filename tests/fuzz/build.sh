@@ -15,7 +15,8 @@ mkdir -p "$out/obj"
 make --no-print-directory .output/gen/rules_embedded.c .output/gen/sprawl.pb-c.h \
 	.output/gen/version.h >/dev/null
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-	-Wall -Wextra -Werror -Wno-gnu-variable-sized-type-not-at-end -std=gnu11 -D_GNU_SOURCE
+	-Wall -Wextra -Werror -Wno-gnu-variable-sized-type-not-at-end -Wno-missing-field-initializers
+	-std=gnu11 -D_GNU_SOURCE
 	-Iuserspace/src -Ibpf -I.output/gen -I.output"
 
 # build_target NAME LIBS SOURCES...: objects in .output/fuzz/obj/NAME, binary .output/fuzz/fuzz_NAME
@@ -31,12 +32,16 @@ build_target() {
 		"$out/obj/$name"/*.o $libs
 }
 
+# What the library links with (the Makefile's LIBS, less libbpf: no kernel here).
+LIBS="-ldeflate -lz -lsodium -lprotobuf-c -lpcre2-8 -lhs -lyaml -lcurl -ljson-c -ljansson -lsystemd -lpthread"
+
 for t in "${targets[@]}"; do
 	case $t in
 	rules)
-		build_target rules "-lpcre2-8 -lyaml -lsodium" userspace/src/rules.c \
-			userspace/src/detect.c userspace/src/alert.c userspace/src/artifact.c \
-			userspace/src/frameworks.c .output/gen/rules_embedded.c
+		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
+			-o "$out/obj/sprawl.pb-c.o"
+		build_target rules "$out/obj/sprawl.pb-c.o $LIBS" \
+			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
 		# Seeds: the default rule files, each behind its selector byte.
 		i=0
 		for f in rules/agents.yaml rules/detectors.yaml rules/policy.yaml; do
@@ -65,14 +70,20 @@ for t in "${targets[@]}"; do
 	records | statefiles)
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
-		build_target "$t" "$out/obj/sprawl.pb-c.o -ldeflate -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml" \
+		build_target "$t" "$out/obj/sprawl.pb-c.o $LIBS" \
 			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
+		if [ "$t" = records ]; then
+			# Seeds: records of a session writing and sending the target's secret.
+			clang $flags -DSW_FUZZ_SEEDGEN -o "$out/seedgen_records" \
+				tests/fuzz/fuzz_records.c -fsanitize=address,undefined
+			"$out/seedgen_records" "$out/corpus/records"
+		fi
 		if [ "$t" = statefiles ]; then
 			# Seeds: a secret set and a registry written by the real writers.
 			clang $flags -DSW_FUZZ_SEEDGEN -fsanitize=address,undefined \
 				-o "$out/seedgen_statefiles" tests/fuzz/fuzz_statefiles.c \
 				"$out/obj/statefiles"/*.o "$out/obj/sprawl.pb-c.o" \
-				-ldeflate -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml
+				$LIBS
 			"$out/seedgen_statefiles" "$out/corpus/statefiles"
 		fi
 		;;

@@ -18,6 +18,101 @@
 #include "registry.h"
 #include "secretset.h"
 
+#ifdef SW_FUZZ_SEEDGEN
+/* Seeds: a session whose process writes the target's secret into a file in two chunks, sends
+ * it over UDP, then exits; live mode. Built without the library: records by hand. */
+#include <errno.h>
+#include <sys/socket.h>
+
+static uint8_t out[8192];
+static size_t outlen;
+
+static void put(const void *rec, size_t len)
+{
+	out[outlen++] = len & 0xff;
+	out[outlen++] = len >> 8;
+	memcpy(out + outlen, rec, len);
+	outlen += len;
+}
+
+static void hdr(struct sw_hdr *h, uint16_t type, uint32_t size, uint64_t kt)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->size = size;
+	h->ktime = kt;
+	h->pid = h->tgid = 200;
+	h->ppid = 100;
+	h->session_id = 7;
+	memcpy(h->comm, "sh", 2);
+}
+
+int main(int argc, char **argv)
+{
+	static const char secret[] = "fuzz-secret-value-0123456789abcd";
+	struct {
+		struct sw_data_rec d;
+		char tail[256];
+	} dr;
+	struct sw_tick_rec t;
+	struct sw_session_rec se;
+	struct sw_exit_rec ex;
+	char path[512];
+	FILE *f;
+
+	if (argc != 2)
+		return 2;
+	out[outlen++] = 0; /* live */
+	hdr(&t.hdr, SW_EV_TICK, sizeof(t), 1000000000ull);
+	t.hdr.flags = SW_F_FIRST;
+	t.realtime_ns = 1764460800000000000ull;
+	put(&t, sizeof(t));
+	hdr(&se.hdr, SW_EV_SESSION, sizeof(se), 1000000001ull);
+	memset(se.agent, 0, sizeof(se.agent));
+	memcpy(se.agent, "fuzz", 4);
+	put(&se, sizeof(se));
+	for (int i = 0; i < 2; i++) {
+		memset(&dr.d, 0, sizeof(dr.d));
+		hdr(&dr.d.hdr, SW_EV_DATA, 0, 1000000100ull + i);
+		dr.d.hdr.flags = SW_F_FIRST | SW_F_LAST;
+		dr.d.art_kind = SW_AK_FILE;
+		dr.d.dev = (8 << 20) | 1;
+		dr.d.ino = 1000;
+		dr.d.file_pos = -1;
+		dr.d.fd = 3;
+		dr.d.path_len = i ? 0 : 6;
+		memcpy(dr.tail, "/w/out", dr.d.path_len);
+		dr.d.data_len = 16;
+		dr.d.total = 16;
+		memcpy(dr.tail + dr.d.path_len, secret + 16 * i, 16);
+		dr.d.hdr.size = sizeof(dr.d) + dr.d.path_len + dr.d.data_len;
+		put(&dr, dr.d.hdr.size);
+	}
+	memset(&dr.d, 0, sizeof(dr.d));
+	hdr(&dr.d.hdr, SW_EV_DATA, 0, 1000000200ull);
+	dr.d.hdr.flags = SW_F_FIRST | SW_F_LAST;
+	dr.d.art_kind = SW_AK_SOCKET;
+	dr.d.family = AF_INET;
+	dr.d.protocol = 17;
+	dr.d.port = 53;
+	dr.d.data_len = 32;
+	dr.d.total = 32;
+	memcpy(dr.tail, secret, 32);
+	dr.d.hdr.size = sizeof(dr.d) + 32;
+	put(&dr, dr.d.hdr.size);
+	hdr(&ex.hdr, SW_EV_EXIT, sizeof(ex), 1000000300ull);
+	ex.exit_code = 0;
+	put(&ex, sizeof(ex));
+	hdr(&t.hdr, SW_EV_TICK, sizeof(t), 2000000000ull);
+	t.realtime_ns = 1764460801000000000ull;
+	put(&t, sizeof(t));
+	snprintf(path, sizeof(path), "%s/seed-session", argv[1]);
+	f = fopen(path, "wb");
+	if (!f || fwrite(out, 1, outlen, f) != outlen || fclose(f))
+		return 1;
+	return 0;
+}
+#else
 static size_t alerts;
 
 static void count(const struct sw_alert *a, void *ctx)
@@ -122,3 +217,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sw_registry__free(reg);
 	return 0;
 }
+#endif

@@ -7,11 +7,11 @@
 # unless every mutant is killed, and loudly (exit 2) when a mutation's original text is not
 # found exactly once (the code moved: re-point the mutation) or a mutant does not build.
 # Needs root for the e2e tests. Usage: tests/mutate/run.sh [NAME-SUBSTRING...]
-# MUTATE_KEEP=1 keeps the scratch directory.
+# MUTATE_KEEP=1 keeps the scratch directory; MUTATE_LIST=FILE uses another mutation list.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
-LIST=tests/mutate/mutations.txt
+LIST=${MUTATE_LIST:-tests/mutate/mutations.txt}
 [ "$(id -u)" -eq 0 ] || { echo "mutate: needs root (the e2e tests load BPF programs)" >&2; exit 2; }
 
 SCRATCH=$(mktemp -d /tmp/sprawl-mutate.XXXXXX)
@@ -108,6 +108,24 @@ build() { # build TESTS...: the binaries and the unit-test binaries named
 	done
 	make -C "$TREE" --no-print-directory -j2 "${targets[@]}" >"$SCRATCH/build.log" 2>&1
 }
+
+# Every mutation's original text must be where it says before anything runs: a moved site
+# is reported at once, not after the baseline.
+moved=0
+for d in "$SCRATCH"/m/*/; do
+	if ! python3 - "$TREE/$(cat "$d/file")" "$d/orig" <<'PY'; then
+import sys
+try:
+    n = open(sys.argv[1]).read().count(open(sys.argv[2]).read())
+except OSError as e:
+    sys.exit(str(e))
+sys.exit(0 if n == 1 else "the original text occurs %d times (expected once)" % n)
+PY
+		echo "mutate: BROKEN MUTATION '$(cat "$d/name")' in $(cat "$d/file"): re-point it"
+		moved=$((moved + 1))
+	fi
+done
+[ "$moved" -eq 0 ] || exit 2
 
 # Baseline: the unmutated scratch tree builds and passes every test named (or the mutants'
 # deaths would mean nothing).
