@@ -84,4 +84,4 @@ exit 0
 SH
 chmod 0755 "$stage/DEBIAN/postinst" "$stage/DEBIAN/prerm" "$stage/DEBIAN/postrm"
 dpkg-deb --root-owner-group --build "$stage" "$deb" >/dev/null
-echo "$deb"
+echo "$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")"

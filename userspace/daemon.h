@@ -123,8 +123,8 @@ void daemon_sinks__close(struct daemon *d);
 
 /* daemon_metrics.c: --metrics. */
 int daemon_metrics__start(struct daemon *d);
-/* SIGHUP with a changed address (NULL: stop serving). */
-void daemon_metrics__reconfigure(struct daemon *d, const char *addr);
+/* SIGHUP with a changed address (NULL: stop serving); -1 (reported) keeps the old one. */
+int daemon_metrics__reconfigure(struct daemon *d, const char *addr);
 void daemon_metrics__stop(struct daemon *d);
 
 /* control.c: the control socket. */

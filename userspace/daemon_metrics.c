@@ -162,11 +162,24 @@ void daemon_metrics__stop(struct daemon *d)
 	}
 }
 
-void daemon_metrics__reconfigure(struct daemon *d, const char *addr)
+int daemon_metrics__reconfigure(struct daemon *d, const char *addr)
 {
-	daemon_metrics__stop(d);
-	if (addr)
-		listen_on(d, addr);
-	else
+	struct sw_metrics *old = d->metrics;
+
+	if (!addr) {
+		daemon_metrics__stop(d);
 		log_info("metrics: no longer served");
+		return 0;
+	}
+	/* The new address first: if it cannot be served, the old one stays. */
+	d->metrics = NULL;
+	if (listen_on(d, addr)) {
+		d->metrics = old;
+		return -1;
+	}
+	if (old) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, sw_metrics__fd(old), NULL);
+		sw_metrics__free(old);
+	}
+	return 0;
 }

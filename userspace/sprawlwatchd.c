@@ -303,13 +303,17 @@ static void reload_config(struct daemon *d)
 	if (r) {
 		sw_dconf_error__format(&e, msg, sizeof(msg));
 		log_err("SIGHUP: config %s: %s; nothing changed", d->config_path, msg);
+		/* ...but logrotate's reopen still happens. */
+		if (d->sinks.file)
+			sw_sink__reopen(d->sinks.file);
 		goto out;
 	}
 	if (sw_dconf__merge(c, file, d->flags))
 		goto out;
 	apply_log(d, c);
-	if (!sw_dconf__same(c, d->conf, SW_DO_METRICS))
-		daemon_metrics__reconfigure(d, sw_dconf__str(c, SW_DO_METRICS));
+	if (!sw_dconf__same(c, d->conf, SW_DO_METRICS) &&
+	    daemon_metrics__reconfigure(d, sw_dconf__str(c, SW_DO_METRICS)))
+		sw_dconf__copy(c, d->conf, SW_DO_METRICS);
 	/* A sink that cannot be set up keeps the old ones, and the old values stay current. */
 	if (daemon_sinks__reload(d, c)) {
 		static const enum sw_dopt_id keep[] = {SW_DO_ALERTS,   SW_DO_FORMAT,

@@ -39,7 +39,7 @@ leak "$K8S_CG" "$WORK/k8s.out"
 leak "$PLAIN_CG" "$WORK/plain.out"
 # a forked child of a process that moved after its exec
 "$SPRAWLCTL" run -- sh -c "echo \$\$ > '$DOCKER_CG/cgroup.procs' && (read -r l < '$E2E_TMP/src'; printf '%s\n' \"\$l\" > '$WORK/forked.out')"
-wait_alerts 4 "a['kind']=='secret_spread'" 10
+wait_alerts 4 "a['kind']=='secret_spread' and a['secret']['name']=='CONTAINER_KEY'" 10
 sleep 1
 
 expect_alerts "docker scope: cgroup path and container {docker, id}" 1 \
@@ -50,7 +50,7 @@ expect_alerts "a plain cgroup: the path, no container" 1 \
 	"a['artifact']['path']=='$WORK/plain.out' and a['cgroup']=='$REL/user-tasks' and 'container' not in a"
 expect_alerts "a forked child after its parent moved: the new cgroup" 1 \
 	"a['artifact']['path']=='$WORK/forked.out' and a['container']['id']=='$DOCKER_ID'"
-expect_alerts "four alerts in all" 4 "a['kind']=='secret_spread'"
+expect_alerts "four alerts of the secret in all" 4 "a['secret']['name']=='CONTAINER_KEY'"
 check "sprawlctl alerts --format text names the container" bash -c \
 	"'$SPRAWLCTL' alerts --file '$ALERTS' --format text | grep -F 'docker.out' | grep -qF 'in docker:${DOCKER_ID:0:12}'"
 check "SIGTERM stops the daemon with status 0" e2e_stop

@@ -29,6 +29,7 @@ trap 'purge; e2e_cleanup' EXIT
 VERSION=$(make -C "$E2E_ROOT" -s --no-print-directory version)
 make -C "$E2E_ROOT" -s --no-print-directory deb >"$E2E_TMP/deb.out" 2>"$E2E_TMP/deb.err"
 DEB=$(grep '\.deb$' "$E2E_TMP/deb.out" | tail -1)
+case $DEB in /*) ;; ?*) DEB=$E2E_ROOT/$DEB ;; esac
 if [ ! -f "$DEB" ]; then
 	echo "FAIL $E2E_NAME: make deb built nothing"
 	cat "$E2E_TMP/deb.out" "$E2E_TMP/deb.err"

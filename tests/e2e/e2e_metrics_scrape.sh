@@ -34,8 +34,12 @@ for fam in sprawlwatch_records_total sprawlwatch_bytes_total sprawlwatch_alerts_
 		"grep -q '^# HELP $fam ' '$E2E_TMP/before.prom' && grep -q '^# TYPE $fam ' '$E2E_TMP/before.prom'"
 done
 check "loss by cause: ringbuf_full is 0" test "$(val before 'sprawlwatch_loss_total{cause="ringbuf_full"}')" = 0
-check "no spread alert yet" test \
-	"$(val before 'sprawlwatch_alerts_total{kind="secret_spread",severity="medium"}')" = 0
+# Other agents on a shared host may alert in this daemon too: the counters are compared with
+# the alert file, which holds every alert.
+medium() { count_alerts "a['kind']=='secret_spread' and a['severity']=='medium'"; }
+N0=$(medium)
+check "spread/medium alerts so far: as many as the alert file holds ($N0)" test \
+	"$(val before 'sprawlwatch_alerts_total{kind="secret_spread",severity="medium"}')" = "$N0"
 
 SECRET=$(new_secret METRIC_KEY)
 printf '%s\n' "$SECRET" >"$E2E_TMP/src"
@@ -44,15 +48,18 @@ RUN=$!
 wait_alerts 1 "a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/leak'" 10
 sleep 0.5
 scrape during
-check "after the leak: exactly one secret_spread/medium alert" test \
-	"$(val during 'sprawlwatch_alerts_total{kind="secret_spread",severity="medium"}')" = 1
+N1=$(medium)
+check "after the leak: one more secret_spread/medium alert ($N1, as in the file)" bash -c \
+	"[ $N1 -ge \$(( $N0 + 1 )) ] && [ '$(val during 'sprawlwatch_alerts_total{kind="secret_spread",severity="medium"}')' = $N1 ]"
 check "records grew" python3 -c "import sys; sys.exit(0 if float('$(val during sprawlwatch_records_total)') > float('$(val before sprawlwatch_records_total)') else 1)"
 check "bytes grew by at least the secret's line" python3 -c \
 	"import sys; sys.exit(0 if float('$(val during sprawlwatch_bytes_total)') - float('$(val before sprawlwatch_bytes_total)') >= ${#SECRET} else 1)"
 check "matches counted" python3 -c "import sys; sys.exit(0 if float('$(val during sprawlwatch_matches_total)') >= 1 else 1)"
 check "the running session is a live session" python3 -c \
 	"import sys; sys.exit(0 if float('$(val during sprawlwatch_sessions)') >= 1 else 1)"
-check "one tracked secret" test "$(val during sprawlwatch_secrets)" = 1
+# (detectors may learn other agents' tokens meanwhile: at least the one registered)
+check "tracked secrets: at least the registered one" python3 -c \
+	"import sys; sys.exit(0 if float('$(val during sprawlwatch_secrets)') >= 1 else 1)"
 check "ring fill is a ratio in [0, 1]" python3 -c \
 	"import sys; v=float('$(val during sprawlwatch_ringbuf_fill_ratio)'); sys.exit(0 if 0 <= v <= 1 else 1)"
 wait "$RUN"
