@@ -62,6 +62,8 @@ static const char usage[] =
 	"went;\n"
 	"                                    default: the service's trace log (STATE-DIR/trace)\n"
 	"  trace dump TRACE                  a trace log as JSON lines (secrets stay redacted)\n"
+	"  trace stat TRACE                  what a trace log holds: records by type, data bytes,\n"
+	"                                    the time it covers\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
 	"                                    rules), reporting file:line:col of each error\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
