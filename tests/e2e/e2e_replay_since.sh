@@ -9,6 +9,14 @@
 # ISO 8601 UTC, whole seconds (what a user types).
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 
+# One source of truth per knob: --help prints the parser's defaults; the README says the same.
+HELP=$("$SPRAWLWATCHD" --help)
+for knob in trace-max-mb trace-max-age-days; do
+	def=$(printf '%s\n' "$HELP" | sed -n "s/.*--$knob N .*(default \([0-9]*\)).*/\1/p")
+	check "--$knob: --help and README agree on the default (${def:-none found})" \
+		grep -qF -- "\`--$knob\` (default ${def:-?})" "$E2E_ROOT/README.md"
+done
+
 e2e_start
 LATE=$(gen_secret late_ 30)
 (umask 077 && printf '%s\n' "$LATE" >"$E2E_TMP/late.txt")
