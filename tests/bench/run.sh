@@ -536,12 +536,18 @@ for i in range(10000):
 	size=$(du -sb "$TMP/trace" | cut -f1)
 	live_cpu=$((cpu1 - cpu0))
 	# Replay: wall time, and CPU time (one thread: MB per CPU-second is per core).
-	/usr/bin/time -o "$TMP/replay.time" -f "%e %U %S" \
-		"$CTL" replay "$TMP/trace" --alerts /dev/null 2>"$TMP/replay.err" >/dev/null
+	if ! /usr/bin/time -o "$TMP/replay.time" -f "%e %U %S" \
+		"$CTL" replay "$TMP/trace" --alerts /dev/null 2>"$TMP/replay.err" >/dev/null; then
+		row "replay" "FAILED: $(tail -1 "$TMP/replay.err")" "-" "FAIL"
+		return
+	fi
 	read -r rwall rcpu <<<"$(awk '{ print $1, $2 + $3 }' "$TMP/replay.time")"
 	# The trace alone: read, inflate, decode every record, no pipeline.
-	/usr/bin/time -o "$TMP/stat.time" -f "%U %S" \
-		"$CTL" trace stat "$TMP/trace" >"$TMP/stat.json" 2>/dev/null
+	if ! /usr/bin/time -o "$TMP/stat.time" -f "%U %S" \
+		"$CTL" trace stat "$TMP/trace" >"$TMP/stat.json" 2>"$TMP/stat.err"; then
+		row "trace decode alone" "FAILED: $(tail -1 "$TMP/stat.err")" "-" "FAIL"
+		return
+	fi
 	scpu=$(awk '{ print $1 + $2 }' "$TMP/stat.time")
 	row "replay $((n * 4 / 1024)) MiB of 4 KiB writes" \
 		"$(fmt "$(python3 -c "print($bytes / max($rcpu, 0.001) / 1e6)")" 0) MB/CPU-s ($(fmt "$(python3 -c "print($bytes / max($rwall, 0.001) / 1e6)")" 0) MB/s wall)" \

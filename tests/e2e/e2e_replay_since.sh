@@ -12,7 +12,13 @@ iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 # One source of truth per knob: --help prints the parser's defaults; the README says the same.
 HELP=$("$SPRAWLWATCHD" --help)
 for knob in trace-max-mb trace-max-age-days; do
-	def=$(printf '%s\n' "$HELP" | sed -n "s/.*--$knob N .*(default \([0-9]*\)).*/\1/p")
+	# The option's help runs to the next option; its default is "(default N)" or
+	# "(default: N)".
+	def=$(printf '%s\n' "$HELP" | python3 -c '
+import re, sys
+m = re.search(r"--" + sys.argv[1] + r" N\b(.*?)(?=\n  -|\Z)", sys.stdin.read(), re.S)
+d = m and re.search(r"\(default:? (\d+)\)", m.group(1))
+print(d.group(1) if d else "")' "$knob")
 	check "--$knob: --help and README agree on the default (${def:-none found})" \
 		grep -qF -- "\`--$knob\` (default ${def:-?})" "$E2E_ROOT/README.md"
 done
