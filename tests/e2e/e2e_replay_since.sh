@@ -46,7 +46,7 @@ L2_END=$(date +%s.%N)
 sleep 2
 e2e_stop
 expect_alerts "the live run could not know the value (not tracked then)" 0 \
-	"a['artifact'].get('path') in ('$WORK/leak1.txt', '$WORK/leak2.txt')"
+	"a.get('artifact', {}).get('path') in ('$WORK/leak1.txt', '$WORK/leak2.txt')"
 check "the trace log is in the state dir by default" \
 	bash -c "ls '$SPRAWL_STATE_DIR'/trace/trace-*.swt >/dev/null"
 
@@ -63,10 +63,10 @@ ALERTS_LIVE=$ALERTS
 replay "$E2E_TMP/r_all.jsonl" --since "$(iso "$T_BEFORE")"
 ALERTS=$E2E_TMP/r_all.jsonl
 expect_alerts "replay --since finds the first place" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak1.txt' and a['session']['agent']=='probe' and a['process']['comm']=='sh'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak1.txt' and a.get('session', {}).get('agent')=='probe' and a.get('process', {}).get('comm')=='sh'"
 expect_alerts "... and the second" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak2.txt'"
-expect_alerts "... and nothing else of it" 2 "a['secret']['name']=='LATE_KEY'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak2.txt'"
+expect_alerts "... and nothing else of it" 2 "a.get('secret', {}).get('name')=='LATE_KEY'"
 check "the replay says which window it read" grep -q "window $(iso "$T_BEFORE" | tr -d Z)" \
 	"$E2E_TMP/r_all.jsonl.err"
 
@@ -78,7 +78,7 @@ from datetime import datetime, timezone
 f, path, lo, hi = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 for l in open(f):
     a = json.loads(l)
-    if a["artifact"].get("path") == path:
+    if a.get("artifact", {}).get("path") == path:
         t = datetime.strptime(a["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
         sys.exit(0 if lo <= t <= hi else 1)
 sys.exit(1)
@@ -90,14 +90,14 @@ check "the replayed alert carries the time of the leak, not of the replay" \
 replay "$E2E_TMP/r_first.jsonl" --since "$(iso "$T_BEFORE")" --until "$(iso "$T_MID")"
 ALERTS=$E2E_TMP/r_first.jsonl
 expect_alerts "--until: only the leak before it" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak1.txt'"
-expect_alerts "... not the one after it" 0 "a['artifact'].get('path')=='$WORK/leak2.txt'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak1.txt'"
+expect_alerts "... not the one after it" 0 "a.get('artifact', {}).get('path')=='$WORK/leak2.txt'"
 
 replay "$E2E_TMP/r_second.jsonl" --since "$(iso "$T_MID")"
 ALERTS=$E2E_TMP/r_second.jsonl
 expect_alerts "--since between the leaks: only the second" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak2.txt'"
-expect_alerts "... not the first" 0 "a['artifact'].get('path')=='$WORK/leak1.txt'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak2.txt'"
+expect_alerts "... not the first" 0 "a.get('artifact', {}).get('path')=='$WORK/leak1.txt'"
 ALERTS=$ALERTS_LIVE
 
 # The trace keeps the wall clock: trace dump maps each record's ktime through the latest tick.

@@ -73,9 +73,9 @@ printf '%s' "$LATER" | "$SPRAWLCTL" secrets add LATER_KEY >/dev/null
 ALERTS_LIVE=$ALERTS
 ALERTS=$E2E_TMP/replay2.jsonl
 expect_alerts "replay finds a secret registered after the recording, where it was written" 1 \
-	"a['secret']['name']=='LATER_KEY' and a['artifact'].get('path')=='$WORK/later.txt' and a['session']['agent']=='tracer'"
+	"a.get('secret', {}).get('name')=='LATER_KEY' and a.get('artifact', {}).get('path')=='$WORK/later.txt' and a.get('session', {}).get('agent')=='tracer'"
 ALERTS=$ALERTS_LIVE
-expect_alerts "... which the live run could not know" 0 "a['secret']['name']=='LATER_KEY'"
+expect_alerts "... which the live run could not know" 0 "a.get('secret', {}).get('name')=='LATER_KEY'"
 
 "$SPRAWLCTL" trace dump "$TRACE" >"$E2E_TMP/dump.jsonl"
 check "trace dump prints every record as JSON with its redactions" python3 -c "
