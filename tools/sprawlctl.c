@@ -76,6 +76,8 @@ static const char usage[] =
 	"  trail NAME|ID [--format text|json|dot|svg] [--file ALERTS] [--clickhouse URL]\n"
 	"                                    every place a secret went: origin, sessions,\n"
 	"                                    processes, places with first time and count\n"
+	"  trace stat TRACE                  what a trace log holds: records by type, data bytes,\n"
+	"                                    the time it covers\n"
 	"  rules check [DIR]                 validate a rules directory (default: the embedded\n"
 	"                                    rules), reporting file:line:col of each error, and\n"
 	"                                    verify every detector's examples\n"

@@ -228,6 +228,21 @@ static int add_dir(struct inputs *in, const char *dir, uint64_t since, uint64_t 
 	return e;
 }
 
+/* A segment file named as the writer names them: when it was opened; else 0. */
+static uint64_t segment_start_ns(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	unsigned long long us;
+	unsigned int seq;
+	char end;
+
+	base = base ? base + 1 : path;
+	if (strlen(base) != 34 || sscanf(base, "trace-%16llu-%8u.sw%c", &us, &seq, &end) != 3 ||
+	    end != 't')
+		return 0;
+	return us * 1000;
+}
+
 static void free_inputs(struct inputs *in)
 {
 	size_t i;
@@ -346,7 +361,7 @@ int cmd_replay(int argc, char **argv)
 		if (!stat(argv[i], &sb) && S_ISDIR(sb.st_mode))
 			e = add_dir(&in, argv[i], since, until);
 		else
-			e = add_input(&in, NULL, argv[i], 0);
+			e = add_input(&in, NULL, argv[i], segment_start_ns(argv[i]));
 		if (e)
 			goto out;
 	}
@@ -658,6 +673,64 @@ static void dump_one(const uint8_t *rec, size_t len, const struct sw_redaction *
 	printf("]}\n");
 }
 
+/* trace stat: what a trace holds and when, without the pipeline (also: how fast a trace
+ * decodes, for make bench). */
+static int trace_stat(const char *path)
+{
+	uint64_t count[SW_EV_RULES + 1] = {0}, bytes = 0, first = 0, last = 0, events = 0;
+	struct sw_tracelog_read_stats rs;
+	struct sw_tracelog_reader *tr;
+	const struct sw_redaction *red;
+	struct clockmap cm = {0};
+	const uint8_t *rec;
+	const struct sw_hdr *h;
+	char t1[TIME_LEN], t2[TIME_LEN];
+	uint64_t ktime, wall;
+	size_t len, nred, i;
+	int got, n = 0;
+
+	tr = open_trace(path);
+	if (!tr)
+		return -EINVAL;
+	while ((got = sw_tracelog_reader__next(tr, &rec, &len, &ktime, &red, &nred)) == 1) {
+		h = (const void *)rec;
+		clockmap_see(&cm, rec, len);
+		events++;
+		if (h->type <= SW_EV_RULES)
+			count[h->type]++;
+		if (h->type == SW_EV_DATA)
+			bytes += ((const struct sw_data_rec *)rec)->data_len;
+		wall = clockmap_wall(&cm, ktime);
+		if (wall && (!first || wall < first))
+			first = wall;
+		if (wall > last)
+			last = wall;
+	}
+	sw_tracelog_reader__stats(tr, &rs);
+	if (got < 0)
+		read_stopped(path, tr, got);
+	sw_tracelog_reader__free(tr);
+	if (got < 0)
+		return got;
+	printf("{\"records\":%llu,\"data_bytes\":%llu,", (unsigned long long)events,
+	       (unsigned long long)bytes);
+	if (first) {
+		format_ns(t1, first);
+		format_ns(t2, last);
+		printf("\"first\":\"%s\",\"last\":\"%s\",", t1, t2);
+	}
+	printf("\"segments\":%llu,\"blocks\":%llu,\"torn_blocks\":%llu,\"corrupt_blocks\":%llu,"
+	       "\"by_type\":{",
+	       (unsigned long long)rs.segments, (unsigned long long)rs.blocks,
+	       (unsigned long long)rs.torn_blocks, (unsigned long long)rs.corrupt_blocks);
+	for (i = 0; i <= SW_EV_RULES; i++)
+		if (count[i])
+			printf("%s\"%s\":%llu", n++ ? "," : "", type_name((unsigned)i),
+			       (unsigned long long)count[i]);
+	printf("}}\n");
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct sw_tracelog_reader *tr;
@@ -668,10 +741,12 @@ int cmd_trace(int argc, char **argv)
 	size_t len, nred;
 	int got;
 
-	if (argc != 3 || strcmp(argv[1], "dump")) {
-		err("usage: trace dump TRACE (a trace directory or a segment file)");
+	if (argc != 3 || (strcmp(argv[1], "dump") && strcmp(argv[1], "stat"))) {
+		err("usage: trace dump|stat TRACE (a trace directory or a segment file)");
 		return -EINVAL;
 	}
+	if (!strcmp(argv[1], "stat"))
+		return trace_stat(argv[2]);
 	tr = open_trace(argv[2]);
 	if (!tr)
 		return -EINVAL;

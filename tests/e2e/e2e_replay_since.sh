@@ -9,6 +9,20 @@
 # ISO 8601 UTC, whole seconds (what a user types).
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 
+# One source of truth per knob: --help prints the parser's defaults; the README says the same.
+HELP=$("$SPRAWLWATCHD" --help)
+for knob in trace-max-mb trace-max-age-days; do
+	# The option's help runs to the next option; its default is "(default N)" or
+	# "(default: N)".
+	def=$(printf '%s\n' "$HELP" | python3 -c '
+import re, sys
+m = re.search(r"--" + sys.argv[1] + r" N\b(.*?)(?=\n  -|\Z)", sys.stdin.read(), re.S)
+d = m and re.search(r"\(default:? (\d+)\)", m.group(1))
+print(d.group(1) if d else "")' "$knob")
+	check "--$knob: --help and README agree on the default (${def:-none found})" \
+		grep -qF -- "\`--$knob\` (default ${def:-?})" "$E2E_ROOT/README.md"
+done
+
 e2e_start
 LATE=$(gen_secret late_ 30)
 (umask 077 && printf '%s\n' "$LATE" >"$E2E_TMP/late.txt")
@@ -32,7 +46,7 @@ L2_END=$(date +%s.%N)
 sleep 2
 e2e_stop
 expect_alerts "the live run could not know the value (not tracked then)" 0 \
-	"a['artifact'].get('path') in ('$WORK/leak1.txt', '$WORK/leak2.txt')"
+	"a.get('artifact', {}).get('path') in ('$WORK/leak1.txt', '$WORK/leak2.txt')"
 check "the trace log is in the state dir by default" \
 	bash -c "ls '$SPRAWL_STATE_DIR'/trace/trace-*.swt >/dev/null"
 
@@ -53,10 +67,10 @@ ALERTS_LIVE=$ALERTS
 replay "$E2E_TMP/r_all.jsonl" --since "$(iso "$T_BEFORE")"
 ALERTS=$E2E_TMP/r_all.jsonl
 expect_alerts "replay --since finds the first place" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak1.txt' and a['session']['agent']=='probe' and a['process']['comm']=='sh'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak1.txt' and a.get('session', {}).get('agent')=='probe' and a.get('process', {}).get('comm')=='sh'"
 expect_alerts "... and the second" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak2.txt'"
-expect_alerts "... and nothing else of it" 2 "a['secret']['name']=='LATE_KEY'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak2.txt'"
+expect_alerts "... and nothing else of it" 2 "a.get('secret', {}).get('name')=='LATE_KEY'"
 check "the replay says which window it read" grep -q "window $(iso "$T_BEFORE" | tr -d Z)" \
 	"$E2E_TMP/r_all.jsonl.err"
 
@@ -68,7 +82,7 @@ from datetime import datetime, timezone
 f, path, lo, hi = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 for l in open(f):
     a = json.loads(l)
-    if a["artifact"].get("path") == path:
+    if a.get("artifact", {}).get("path") == path:
         t = datetime.strptime(a["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
         sys.exit(0 if lo <= t <= hi else 1)
 sys.exit(1)
@@ -80,14 +94,14 @@ check "the replayed alert carries the time of the leak, not of the replay" \
 replay "$E2E_TMP/r_first.jsonl" --since "$(iso "$T_BEFORE")" --until "$(iso "$T_MID")"
 ALERTS=$E2E_TMP/r_first.jsonl
 expect_alerts "--until: only the leak before it" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak1.txt'"
-expect_alerts "... not the one after it" 0 "a['artifact'].get('path')=='$WORK/leak2.txt'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak1.txt'"
+expect_alerts "... not the one after it" 0 "a.get('artifact', {}).get('path')=='$WORK/leak2.txt'"
 
 replay "$E2E_TMP/r_second.jsonl" --since "$(iso "$T_MID")"
 ALERTS=$E2E_TMP/r_second.jsonl
 expect_alerts "--since between the leaks: only the second" 1 \
-	"a['secret']['name']=='LATE_KEY' and a['artifact'].get('path')=='$WORK/leak2.txt'"
-expect_alerts "... not the first" 0 "a['artifact'].get('path')=='$WORK/leak1.txt'"
+	"a.get('secret', {}).get('name')=='LATE_KEY' and a.get('artifact', {}).get('path')=='$WORK/leak2.txt'"
+expect_alerts "... not the first" 0 "a.get('artifact', {}).get('path')=='$WORK/leak1.txt'"
 ALERTS=$ALERTS_LIVE
 
 # The trace keeps the wall clock: trace dump maps each record's ktime through the latest tick.

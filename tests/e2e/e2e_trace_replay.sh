@@ -82,9 +82,9 @@ printf '%s' "$LATER" | "$SPRAWLCTL" secrets add LATER_KEY >/dev/null
 ALERTS_LIVE=$ALERTS
 ALERTS=$E2E_TMP/replay2.jsonl
 expect_alerts "replay finds a secret registered after the recording, where it was written" 1 \
-	"a['secret']['name']=='LATER_KEY' and a['artifact'].get('path')=='$WORK/later.txt' and a['session']['agent']=='tracer'"
+	"a.get('secret', {}).get('name')=='LATER_KEY' and a.get('artifact', {}).get('path')=='$WORK/later.txt' and a.get('session', {}).get('agent')=='tracer'"
 ALERTS=$ALERTS_LIVE
-expect_alerts "... which the live run could not know" 0 "a['secret']['name']=='LATER_KEY'"
+expect_alerts "... which the live run could not know" 0 "a.get('secret', {}).get('name')=='LATER_KEY'"
 printf '%s' "$LATER" | base64 -w0 >"$E2E_TMP/.secrets/later"
 check "the replay's alerts hold no form of the late-registered value" \
 	python3 "$E2E_ROOT/tests/e2e/noplain.py" "$E2E_TMP/.secrets/later" "$E2E_TMP/replay2.jsonl"

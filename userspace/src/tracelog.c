@@ -50,7 +50,8 @@ static const uint8_t magic[4] = {'S', 'W', 'T', 'B'};
 #define NAME_LEN   (sizeof(NAME_PREFIX) - 1 + 16 + 1 + 8 + sizeof(NAME_SUFFIX) - 1)
 #define OPEN_TRIES 16
 /* Blocks stored uncompressed after one that did not compress, before trying again. */
-#define STORE_BLOCKS 15
+#define STORE_BLOCKS	 15
+#define STORE_BLOCKS_MAX 255
 
 static uint32_t le32_get(const uint8_t *p)
 {
@@ -244,6 +245,7 @@ struct sw_tracelog_writer {
 	struct libdeflate_compressor *zc;
 	struct libdeflate_compressor *zstore; /* level 0: stored blocks, still a zlib stream */
 	uint32_t store_left; /* blocks to store uncompressed: the data did not compress */
+	uint32_t store_run;  /* the length of the last such run: doubles while it stays so */
 	struct sw_tracelog_stats st;
 };
 
@@ -382,9 +384,11 @@ static int write_block(struct sw_tracelog_writer *w)
 	err = grow(&w->out, &w->out_cap, PRE_LEN + HDR_MAX + bound);
 	if (err)
 		goto drop;
-	/* Data that does not compress (already compressed, random) costs the most CPU to try:
-	 * after a block that shrank by less than a tenth, the next ones are stored as they are
-	 * (same format) and compression is tried again every STORE_BLOCKS. */
+	/* Data that hardly compresses (already compressed, random, high-entropy text) costs the
+	 * most CPU to try, live, for little disk: after a block that shrank by less than a third,
+	 * the next ones are stored as they are (same format) and compression is tried again
+	 * after STORE_BLOCKS, then after twice as many each time it still does not pay, up to
+	 * STORE_BLOCKS_MAX. */
 	if (w->store_left) {
 		w->store_left--;
 		clen = libdeflate_zlib_compress(w->zstore, w->raw, w->raw_len,
@@ -392,8 +396,14 @@ static int write_block(struct sw_tracelog_writer *w)
 	} else {
 		clen = libdeflate_zlib_compress(w->zc, w->raw, w->raw_len,
 						w->out + PRE_LEN + HDR_MAX, bound);
-		if (clen && clen * 10 > w->raw_len * 9)
-			w->store_left = STORE_BLOCKS;
+		if (clen && clen * 3 > w->raw_len * 2) {
+			w->store_run = w->store_run ? w->store_run * 2 : STORE_BLOCKS;
+			if (w->store_run > STORE_BLOCKS_MAX)
+				w->store_run = STORE_BLOCKS_MAX;
+			w->store_left = w->store_run;
+		} else {
+			w->store_run = 0;
+		}
 	}
 	if (!clen) {
 		err = -EIO;
