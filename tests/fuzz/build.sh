@@ -33,7 +33,7 @@ build_target() {
 for t in "${targets[@]}"; do
 	case $t in
 	rules)
-		build_target rules "-lpcre2-8 -lyaml -lsodium" userspace/src/rules.c \
+		build_target rules "-lpcre2-8 -lhs -lyaml -lsodium" userspace/src/rules.c \
 			userspace/src/detect.c userspace/src/alert.c userspace/src/artifact.c \
 			userspace/src/frameworks.c .output/gen/rules_embedded.c
 		# Seeds: the default rule files, each behind its selector byte.
@@ -67,7 +67,7 @@ for t in "${targets[@]}"; do
 	records | statefiles)
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
-		build_target "$t" "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c -lpcre2-8 -lyaml" \
+		build_target "$t" "$out/obj/sprawl.pb-c.o -lz -lsodium -lprotobuf-c -lpcre2-8 -lhs -lyaml" \
 			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
 		;;
 	*)
