@@ -8,6 +8,9 @@
 //                                      few preemptions on a shared machine)
 //   writer rate PATH SIZE MBPS SECS    paced write()s of SIZE bytes at MBPS (0 = as fast as
 //                                      possible) for SECS; prints "mbps N writes N"
+//   writer copy PATH SRC SIZE MBPS     the bytes of file SRC written to PATH in paced write()s
+//                                      of SIZE bytes at MBPS (0 = unpaced); prints "mbps N
+//                                      writes N"
 //   writer leak                        reads a secret (first line of stdin), then commands:
 //                                      "f PATH" writes it into new file PATH, "u PORT" sends it
 //                                      to 127.0.0.1:PORT over UDP; answers each with the
@@ -23,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,6 +174,46 @@ static int cmd_rate(const char *path, long size, double mbps, double secs)
 	return 0;
 }
 
+static int cmd_copy(const char *path, const char *src, long size, double mbps)
+{
+	double ns_per_byte = mbps > 0 ? 1000.0 / mbps : 0;
+	uint64_t t0, now, target;
+	struct stat st;
+	long n = 0;
+	size_t off, len;
+	char *p;
+	int fd, in;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) || st.st_size <= 0 || size <= 0 || size > (1 << 24))
+		return 2;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, in, 0);
+	close(in);
+	fd = open_out(path);
+	if (p == MAP_FAILED || fd < 0)
+		return 1;
+	t0 = now_ns();
+	for (off = 0; off < (size_t)st.st_size; off += len, n++) {
+		len = (size_t)st.st_size - off < (size_t)size ? (size_t)st.st_size - off
+							      : (size_t)size;
+		if (ns_per_byte > 0) {
+			target = t0 + (uint64_t)((double)off * ns_per_byte);
+			now = now_ns();
+			if (target > now) {
+				struct timespec ts = {(time_t)(target / 1000000000ull),
+						      (long)(target % 1000000000ull)};
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			}
+		}
+		if (write_all(fd, p + off, len))
+			return 1;
+	}
+	now = now_ns();
+	close(fd);
+	printf("mbps %.1f writes %ld\n", (double)st.st_size * 1000.0 / (double)(now - t0), n);
+	return 0;
+}
+
 static int cmd_leak(void)
 {
 	char secret[512], line[4096];
@@ -218,8 +263,12 @@ int main(int argc, char **argv)
 		return cmd_loop(argv[2], atol(argv[3]), atol(argv[4]));
 	if (argc == 6 && !strcmp(argv[1], "rate"))
 		return cmd_rate(argv[2], atol(argv[3]), atof(argv[4]), atof(argv[5]));
+	if (argc == 6 && !strcmp(argv[1], "copy"))
+		return cmd_copy(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
 	if (argc == 2 && !strcmp(argv[1], "leak"))
 		return cmd_leak();
-	fprintf(stderr, "usage: writer loop PATH COUNT SIZE | rate PATH SIZE MBPS SECS | leak\n");
+	fprintf(stderr,
+		"usage: writer loop PATH COUNT SIZE | rate PATH SIZE MBPS SECS | copy PATH SRC "
+		"SIZE MBPS | leak\n");
 	return 2;
 }

@@ -988,7 +988,8 @@ int sw_detect__scan_stream(const struct sw_rules *r, struct sw_detect_stream *st
 	for (i = 0; i < ix->njobs; i++)
 		ix->lastjob[ix->jobs[i].det] = UINT32_MAX;
 	/* File order, so that earlier (more specific) rules claim their spans first. */
-	qsort(ix->jobs, ix->njobs, sizeof(*ix->jobs), job_cmp);
+	if (ix->njobs)
+		qsort(ix->jobs, ix->njobs, sizeof(*ix->jobs), job_cmp);
 
 	/* One subject for every job: the data, or tail + data when a job needs earlier bytes. */
 	sub = (struct subject){p, len, off0, 1};
