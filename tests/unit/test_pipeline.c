@@ -160,7 +160,7 @@ static void test_split_across_two_writes(void **state)
 		f->session = 1000 + cut;
 		tp_file(f, TP_PID, 1000 + cut, "/w/split", v, cut);
 		tp_feed(f);
-		tp_file(f, TP_PID, 1000 + cut, NULL, v + cut, 40 - cut)->hdr.flags = 0;
+		tp_file(f, TP_PID, 1000 + cut, NULL, v + cut, 40 - cut); /* the next syscall */
 		tp_feed(f);
 	}
 	tp_tick(f, 1000);

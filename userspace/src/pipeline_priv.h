@@ -37,6 +37,7 @@ enum gap {
 	GAP_COPY,
 	GAP_LEARN,
 	GAP_ALERTS,
+	GAP_CHUNKS,
 	GAP__COUNT
 };
 

@@ -215,6 +215,17 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 			sw_stream_ent__set_path(se, ev->path, ev->path_len);
 		}
 	}
+	/* A syscall's chunks come in order, the last flagged: a chunk missing (the ring was full)
+	 * means what follows does not continue what came before. */
+	if (!(fl & SW_F_READBACK) && !(fl & SW_F_COPY)) {
+		if (((fl & SW_F_FIRST) && se->in_syscall) ||
+		    (!(fl & SW_F_FIRST) && (!se->in_syscall || d->offset != se->next_chunk))) {
+			p->gaps[GAP_CHUNKS]++;
+			sw_stream__reset(se->s);
+		}
+		se->in_syscall = !(fl & SW_F_LAST);
+		se->next_chunk = d->offset + d->data_len;
+	}
 	if ((fl & SW_F_READBACK) && (fl & SW_F_READ_ERR) && !(fl & SW_F_GONE))
 		p->gaps[GAP_READBACK_FAILED]++;
 	if ((fl & SW_F_READBACK) && (fl & SW_F_TRUNCATED))

@@ -25,6 +25,8 @@ struct sw_stream_ent {
 	char *path; /* display name, NULL until known */
 	struct sw_stream *s;
 	struct sw_detect_stream *ds; /* the detectors' carry-over; made on first use */
+	uint64_t next_chunk;	     /* offset in the syscall the next chunk must have */
+	int in_syscall;		     /* a chunk came without SW_F_LAST: more must follow */
 	uint64_t used;
 	struct sw_stream_ent *next;
 };
