@@ -389,6 +389,7 @@ int cmd_replay(int argc, char **argv)
 	po.key = &ls.key;
 	po.registry = reg;
 	po.rules = rules;
+	po.recorded_finds = !rules; /* other rules: their detectors run over the trace */
 	gethostname(host, sizeof(host) - 1);
 	po.host = host;
 	p = reg ? sw_pipeline__new(&po) : NULL;

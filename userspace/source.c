@@ -412,8 +412,10 @@ static void feed(struct daemon *d, const void *rec, size_t size)
 	enqueue(d);
 	if (h->type == SW_EV_RENAME && !sw_event__decode(rec, size, &ev))
 		after_rename(d, &ev);
-	/* The cgroup of an exec'd session process (a container starts by exec). */
-	if (h->type == SW_EV_EXEC && h->session_id && !(h->flags & SW_F_CANDIDATE))
+	/* The cgroup of a session process that exec'd (a container starts by exec) or was forked
+	 * (a runtime moves its child before the exec; a shell moves itself, then forks). */
+	if ((h->type == SW_EV_EXEC || h->type == SW_EV_FORK) && h->session_id &&
+	    !(h->flags & SW_F_CANDIDATE))
 		tell_cgroup(d, h);
 }
 

@@ -691,6 +691,11 @@ log "sprawlwatch bench$([ -n "$QUICK" ] && echo " (quick)"): $(nproc) cores, ker
 if [ "${BENCH_ONLY:-}" = detectors ]; then
 	bench_detectors_alone
 	[ "$(id -u)" -eq 0 ] && bench_detectors_daemon
+elif [ "${BENCH_ONLY:-}" = replay ]; then
+	(umask 077 && gen_secret >"$TMP/bench.secret")
+	"$CTL" secrets add benchwrite <"$TMP/bench.secret" >/dev/null || exit 1
+	rm -f "$TMP/bench.secret"
+	bench_replay
 else
 bench_matcher
 bench_detectors_alone

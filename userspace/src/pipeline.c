@@ -44,6 +44,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->key = o->key;
 	p->reg = o->registry;
 	p->learn.key = o->key;
+	p->recorded_finds = o->recorded_finds;
 	snprintf(p->host, sizeof(p->host), "%s", o->host ? o->host : "unknown");
 	if (o->rules) {
 		p->rules = o->rules;
@@ -290,6 +291,9 @@ static int on_rules(struct sw_pipeline *p, const struct sw_event *ev)
 	r = sw_rulesrec__load(ev, "", &err);
 	if (!r)
 		return -EINVAL; /* counted as a bad record; the rules in force stay */
+	/* The detectors compiled now, at a daemon's start, not at its first write. */
+	if (!p->recorded_finds)
+		sw_rules__detect_index(r);
 	return set_rules(p, r);
 }
 

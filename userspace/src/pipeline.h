@@ -30,6 +30,9 @@ struct sw_pipeline_opts {
 	/* Borrowed, and then SW_EV_RULES records are ignored (replay --rules). NULL: the rules of
 	 * the latest SW_EV_RULES record, the embedded defaults before one. */
 	const struct sw_rules *rules;
+	/* Replay with the recorded rules: the live run's detectors already ran, and what they
+	 * found is in the recording (spans flagged as discovered), so they do not run again. */
+	int recorded_finds;
 };
 
 /* What the pipeline asks of its source. Answers come back as records. */

@@ -76,7 +76,8 @@ struct sw_pipeline {
 	char cand_home[SW_PATH_LEN + 1];
 	const struct sw_rules *rules; /* in force: borrowed or own */
 	struct sw_rules *own_rules;
-	int rules_fixed; /* borrowed: rules records are ignored */
+	int rules_fixed;    /* borrowed: rules records are ignored */
+	int recorded_finds; /* opts.recorded_finds */
 	struct sw_policy policy;
 	struct sw_learn learn;
 	int learned_dirty;

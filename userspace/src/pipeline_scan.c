@@ -56,7 +56,7 @@ void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
 	uint64_t start = sw_stream__offset(st);
 
 	h->first_new = p->set->n;
-	if (learn &&
+	if (learn && !p->recorded_finds &&
 	    sw_learn__scan(&p->learn, p->rules, p->set, ds, data, len, p->rec_us / 1000000)) {
 		struct sw_matcher *m = sw_matcher__new(p->key, p->set->secrets, p->set->n);
 
@@ -242,7 +242,7 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	h->n = 0;
 	h->redact = 0;
 	/* A read-back is whole already; a write continues its stream, detectors' too. */
-	if (!se->ds && !(fl & SW_F_READBACK))
+	if (!se->ds && !(fl & SW_F_READBACK) && !p->recorded_finds)
 		se->ds = sw_detect__stream_new(p->rules);
 	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
 		(const char *)ev->bytes - (const char *)ev->hdr, 0, 1);

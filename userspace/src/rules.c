@@ -56,7 +56,8 @@ struct sw_rules {
 	size_t nallow;
 	size_t nrules;
 	struct sw_policy policy;
-	struct sw_detect_index *index;
+	struct sw_detect_index *index; /* built at first use (sw_rules__detect_index) */
+	int index_failed;
 };
 
 int sw_rules_error__format(const struct sw_rules_error *e, char *out, size_t size)
@@ -1311,14 +1312,6 @@ struct sw_rules *sw_rules__load_files(const struct sw_embedded_file *files, cons
 		if (rc == -ENOMEM)
 			fail_at(err, path, 0, 0, "out of memory");
 	}
-	if (!rc) {
-		r->index = sw_detect__index_new(r->det, r->ndet);
-		if (!r->index) {
-			rc = -errno;
-			fail_at(err, prefix ? prefix : "", 0, 0,
-				"cannot build the detector index: %s", strerror(errno));
-		}
-	}
 	if (rc) {
 		sw_rules__free(r);
 		errno = -rc;
@@ -1902,7 +1895,15 @@ const struct sw_detector *sw_rules__detectors(const struct sw_rules *r, size_t *
 	return r->det;
 }
 
+/* Built at first use: compiling every detector into Hyperscan takes a good part of a second, and
+ * a replay of the recorded rules, or a daemon's own copy of the rules, never scans. */
 struct sw_detect_index *sw_rules__detect_index(const struct sw_rules *r)
 {
+	struct sw_rules *w = (struct sw_rules *)r; /* a cache: what r means does not change */
+
+	if (!w->index && !w->index_failed) {
+		w->index = sw_detect__index_new(r->det, r->ndet);
+		w->index_failed = !w->index;
+	}
 	return r->index;
 }
