@@ -132,7 +132,10 @@ static void status_json(struct daemon *d, FILE *b)
 	sw_proctab__each_session(c.pt, status_session, &c);
 	/* The places each secret was seen, most recent first, with how often: repeat
 	 * sightings do not alert, they count here. */
-	fprintf(b, "],\"suppressed\":%llu,", (unsigned long long)st.suppressed);
+	fprintf(b,
+		"],\"suppressed\":%llu,\"exec_args_truncated\":%llu,\"exec_env_truncated\":%llu,",
+		(unsigned long long)st.suppressed, (unsigned long long)st.exec_args_truncated,
+		(unsigned long long)st.exec_env_truncated);
 	if (d->trace) {
 		struct sw_tracelog_stats ts;
 

@@ -133,14 +133,16 @@ static void test_exec_truncation_gaps(void **state)
 	assert_int_equal(f->n, 0);
 	tp_tick(f, 1000);
 	tp_feed(f);
-	assert_int_equal(f->n, 1);
-	assert_int_equal(f->got[0].a.kind, SW_ALERT_COVERAGE_GAP);
-	assert_int_equal(f->got[0].a.severity, SW_SEV_HIGH);
-	assert_int_equal(f->got[0].a.time_us, tp_us(1000));
-	tp_json_has(f, 0, "\"gaps\":{\"exec_args_truncated\":2,\"exec_env_truncated\":1}");
-	tp_tick(f, 2000); /* reported once */
-	tp_feed(f);
-	assert_int_equal(f->n, 1);
+	/* Counted for status and metrics, not alerted (agents exec with long argv all the
+	 * time: a documented bound, not an event). */
+	assert_int_equal(f->n, 0);
+	{
+		struct sw_pipeline_stats st;
+
+		sw_pipeline__stats(f->p, &st);
+		assert_int_equal(st.exec_args_truncated, 2);
+		assert_int_equal(st.exec_env_truncated, 1);
+	}
 }
 
 static struct sw_exec_rec *node_exec(struct tp *f, uint32_t pid, const char *script)

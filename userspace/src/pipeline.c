@@ -10,9 +10,8 @@
 #include "pipeline_priv.h"
 
 static const char *const gap_names[GAP__COUNT] = {
-	"matches_dropped", "exec_args_truncated", "exec_env_truncated",
-	"readback_failed", "readback_truncated",  "copy_unread",
-	"learn_dropped",   "alerts_dropped",	  "chunks_lost",
+	"matches_dropped", "readback_failed", "readback_truncated", "copy_unread",
+	"learn_dropped",   "alerts_dropped",  "chunks_lost",
 };
 
 static void flood_summaries(struct sw_pipeline *p, uint64_t due);

@@ -83,6 +83,7 @@ struct sw_pipeline_stats {
 	uint64_t readbacks;	 /* read-backs requested */
 	uint64_t requests_dropped;
 	uint64_t alerts_dropped; /* the outbox was full (a caller that never drains) */
+	uint64_t exec_args_truncated, exec_env_truncated; /* execs the kernel cut (SW_F_*_TRUNC) */
 };
 
 struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);

@@ -30,8 +30,6 @@
 /* Losses the pipeline sees itself, reported with the next tick. */
 enum gap {
 	GAP_MATCHES,
-	GAP_ARGS,
-	GAP_ENV,
 	GAP_READBACK_FAILED,
 	GAP_READBACK_CUT,
 	GAP_COPY,

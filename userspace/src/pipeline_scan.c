@@ -331,7 +331,10 @@ void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, str
 	size_t len, before;
 
 	if (ev->hdr->flags & (env ? SW_F_ENV_TRUNC : SW_F_ARGS_TRUNC))
-		p->gaps[env ? GAP_ENV : GAP_ARGS]++;
+		/* Counted (status, metrics), not alerted: agents exec with long argv and
+		 * environments all the time, and the part past the kernel's bound is a known,
+		 * documented limit (README, limits), not an event. */
+		*(env ? &p->st.exec_env_truncated : &p->st.exec_args_truncated) += 1;
 	for (; s < end && index < 65536; s += len + 1, index++) {
 		len = strnlen(s, end - s);
 		if (len < SW_SECRET_MIN || !(st = sw_stream__new()))

@@ -232,8 +232,10 @@ static int load(struct sw_registry *r, const uint8_t *buf, size_t len)
 		ret = -ENOMEM;
 		goto out;
 	}
-	memcpy(order, m->entry, m->n_entry * sizeof(*order));
-	qsort(order, m->n_entry, sizeof(*order), by_last_seen);
+	if (m->n_entry) { /* an empty registry has no entry array at all */
+		memcpy(order, m->entry, m->n_entry * sizeof(*order));
+		qsort(order, m->n_entry, sizeof(*order), by_last_seen);
+	}
 	for (i = 0; i < m->n_entry; i++) {
 		Sprawl__RegistryEntry *pe = order[i];
 		uint64_t h;
