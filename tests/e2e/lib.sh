@@ -337,7 +337,7 @@ check_replay_equals_live() {
 		e2e_stop
 	fi
 	[ -s "$live" ] || return 0
-	"$SPRAWLCTL" replay "$E2E_TRACE_DIR" --alerts "$E2E_TMP/replay-check.jsonl" \
+	"$BIN/sprawlctl" replay "$E2E_TRACE_DIR" --alerts "$E2E_TMP/replay-check.jsonl" \
 		>/dev/null 2>"$E2E_TMP/replay-check.err"
 	E2E_SCAN+=("$E2E_TMP/replay-check.jsonl" "$E2E_TMP/replay-check.err")
 	check "replay of the recorded trace raises exactly the live alerts, times included" \
