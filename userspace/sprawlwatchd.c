@@ -104,6 +104,8 @@ void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *ag
 
 static void push_origins(struct daemon *d);
 
+static void save_learned(struct daemon *d);
+
 int reload_secrets(struct daemon *d, int force)
 {
 	struct sw_secretset *set;
@@ -119,6 +121,11 @@ int reload_secrets(struct daemon *d, int force)
 	    st.st_mtim.tv_sec == d->secrets_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == d->secrets_st.st_mtim.tv_nsec)
 		return 0;
+	/* What the detectors learned since the last save goes into the file first: the set read
+	 * now replaces the pipeline's and must not lose it. */
+	save_learned(d);
+	if (stat(d->paths.secrets, &st))
+		memset(&st, 0, sizeof(st));
 	e = sw_secretset__load(d->paths.secrets, &d->key, &set);
 	if (e) {
 		log_err("%s: cannot load the secret set: %s; keeping the previous set",

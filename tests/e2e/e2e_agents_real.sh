@@ -66,7 +66,8 @@ alert_lines() { if [ -f "$ALERTS" ]; then wc -l <"$ALERTS"; else echo 0; fi; }
 # the alerts of run R are those of its session SID, those naming a file of R, and those of no
 # session at all (coverage gaps).
 mine() {
-	echo "(a.get('session', {}).get('id')==$SID or 'session' not in a or a.get('artifact', {}).get('path', '').startswith('$R/'))"
+	# (a session's summary, told when it ends, is about it, not another alert of it)
+	echo "(a['kind']!='session_summary' and (a.get('session', {}).get('id')==$SID or 'session' not in a or a.get('artifact', {}).get('path', '').startswith('$R/')))"
 }
 
 # Alerts after line MARK of the alert file matching a python predicate over `a`.
