@@ -184,7 +184,11 @@ int commit_set(struct locked_set *ls)
 		err("%s: cannot save the secret set: %s", paths.secrets, strerror(-e));
 		return e;
 	}
-	/* Not running is fine: the daemon loads the set when it starts (and polls it). */
+	/* The lock goes before the daemon is told: it saves what its detectors learned into the
+	 * same file, under the same lock, before it reloads. Not running is fine: the daemon
+	 * loads the set when it starts (and polls it). */
+	if (ls->lock_fd >= 0)
+		flock(ls->lock_fd, LOCK_UN);
 	daemon_call("reload", out, sizeof(out), 1);
 	return 0;
 }
