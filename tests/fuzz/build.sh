@@ -41,7 +41,7 @@ for t in "${targets[@]}"; do
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
 		build_target rules "$out/obj/sprawl.pb-c.o $LIBS" \
-			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
+			$(ls userspace/src/*.c | grep -v -e 'tracelog[a-z_]*\.c') .output/gen/rules_embedded.c
 		# Seeds: the default rule files, each behind its selector byte.
 		i=0
 		for f in rules/agents.yaml rules/detectors.yaml rules/policy.yaml; do
@@ -54,11 +54,11 @@ for t in "${targets[@]}"; do
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
 		build_target tracelog "$out/obj/sprawl.pb-c.o -ldeflate -lz -lsodium -lprotobuf-c" userspace/src/fileio.c \
-			userspace/src/tracelog.c userspace/src/tracerec.c userspace/src/event.c
+			userspace/src/tracelog*.c userspace/src/tracerec*.c userspace/src/event.c
 		# Seeds: segments written by the real writer.
 		clang -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -DSW_FUZZ_SEEDGEN \
 			-Iuserspace/src -Ibpf -I.output/gen -o "$out/seedgen_tracelog" \
-			tests/fuzz/fuzz_tracelog.c userspace/src/tracelog.c userspace/src/tracerec.c \
+			tests/fuzz/fuzz_tracelog.c userspace/src/tracelog*.c userspace/src/tracerec*.c \
 			userspace/src/event.c userspace/src/fileio.c .output/gen/sprawl.pb-c.c \
 			-ldeflate -lz -lsodium -lprotobuf-c
 		seeds=$(mktemp -d)
@@ -71,7 +71,7 @@ for t in "${targets[@]}"; do
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
 		build_target "$t" "$out/obj/sprawl.pb-c.o $LIBS" \
-			$(ls userspace/src/*.c | grep -v -e tracelog.c) .output/gen/rules_embedded.c
+			$(ls userspace/src/*.c | grep -v -e 'tracelog[a-z_]*\.c') .output/gen/rules_embedded.c
 		if [ "$t" = records ]; then
 			# Seeds: records of a session writing and sending the target's secret.
 			clang $flags -DSW_FUZZ_SEEDGEN -o "$out/seedgen_records" \
