@@ -76,11 +76,10 @@ char *sw_procfs__fd_path(uint32_t pid, int fd)
 	return strdup(target);
 }
 
-/* The access mode of pid's fd (O_RDONLY, O_WRONLY, O_RDWR), or -1: fdinfo says
- * "flags:\t0100002", the mode is the low two octal bits. */
-static int fd_mode(uint32_t pid, const char *fd)
+/* The number after `field` in /proc/PID/fdinfo/FD (in base), or -1. */
+static long fdinfo_field(uint32_t pid, const char *fd, const char *field, int base)
 {
-	char info[320], buf[256], *f;
+	char info[320], buf[512], *f;
 	ssize_t len;
 	int in;
 
@@ -93,8 +92,17 @@ static int fd_mode(uint32_t pid, const char *fd)
 	if (len <= 0)
 		return -1;
 	buf[len] = 0;
-	f = strstr(buf, "flags:");
-	return f ? (int)(strtoul(f + 6, NULL, 8) & 3) : -1;
+	f = strstr(buf, field);
+	return f ? strtol(f + strlen(field), NULL, base) : -1;
+}
+
+/* The access mode of pid's fd (O_RDONLY, O_WRONLY, O_RDWR), or -1: fdinfo says
+ * "flags:\t0100002", the mode is the low two octal bits. */
+static int fd_mode(uint32_t pid, const char *fd)
+{
+	long flags = fdinfo_field(pid, fd, "flags:", 8);
+
+	return flags < 0 ? -1 : (int)(flags & 3);
 }
 
 /* Calls fn for each of pid's fds with its link target; stops when fn returns non-zero. */
@@ -156,21 +164,7 @@ uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude)
 /* fdinfo's "tty-index:" of pid's fd, or -1. */
 static long fd_tty_index(uint32_t pid, const char *fd)
 {
-	char info[320], buf[512], *f;
-	ssize_t len;
-	int in;
-
-	snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", pid, fd);
-	in = open(info, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -1;
-	len = read(in, buf, sizeof(buf) - 1);
-	close(in);
-	if (len <= 0)
-		return -1;
-	buf[len] = 0;
-	f = strstr(buf, "tty-index:");
-	return f ? strtol(f + 10, NULL, 10) : -1;
+	return fdinfo_field(pid, fd, "tty-index:", 10);
 }
 
 static int is_pty_master(uint32_t pid, const char *fd, const char *target, void *ctx)
