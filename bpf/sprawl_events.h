@@ -186,7 +186,8 @@ struct sw_reader_rec {
 _Static_assert(sizeof(struct sw_reader_rec) == 80, "sw_reader_rec layout");
 
 /* SW_EV_TICK: the wall clock (CLOCK_REALTIME, ns) when CLOCK_MONOTONIC was hdr.ktime. Alert
- * times are record times mapped through the latest tick. SW_F_FIRST: a daemon's first tick. */
+ * times are record times mapped through the latest tick. SW_F_FIRST: a daemon's first tick;
+ * SW_F_LAST: its last (it stops: every live process's files are read back). */
 struct sw_tick_rec {
 	struct sw_hdr hdr;
 	__u64 realtime_ns;

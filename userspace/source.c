@@ -426,18 +426,24 @@ void source__feed(struct daemon *d, const void *rec, size_t size)
 	answer_all(d);
 }
 
-void source__tick(struct daemon *d)
+static void tick(struct daemon *d, uint16_t flags)
 {
 	struct sw_tick_rec r;
 	struct timespec ts;
 
 	memset(&r, 0, sizeof(r));
 	own_hdr(&r.hdr, SW_EV_TICK, sizeof(r));
+	r.hdr.flags = flags;
 	if (!d->ticked++)
-		r.hdr.flags = SW_F_FIRST; /* a daemon starts: a replay forgets what it knew */
+		r.hdr.flags |= SW_F_FIRST; /* a daemon starts: a replay forgets what it knew */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	source__feed(d, &r, sizeof(r));
+}
+
+void source__tick(struct daemon *d)
+{
+	tick(d, 0);
 }
 
 void source__loss(struct daemon *d)
@@ -522,9 +528,7 @@ void source__stop(struct daemon *d)
 		sw_kernel__consume(d->k);
 	/* Files of live writers awaiting a read-back are read back now, then every held alert
 	 * goes out. */
-	sw_pipeline__stop(d->pl);
-	enqueue(d);
-	answer_all(d);
+	tick(d, SW_F_LAST); /* the stop, as a record: the pipeline asks for its read-backs */
 	sw_pipeline__finish(d->pl);
 	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
 }

@@ -468,6 +468,33 @@ static void test_daemon_restart_in_recording(void **state)
 	replay_equals_live(f, NULL);
 }
 
+/* A daemon's stop is a record (its last tick): the read-backs it asks for follow it in the
+ * recording, and a covered mapping whose last-chance read-back fails is reported in the replay
+ * as it was live. */
+static void test_stop_tick_in_recording(void **state)
+{
+	struct tp *f = *state;
+	struct sw_request q;
+	size_t n;
+
+	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/mapped");
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_tick(f, 500)->hdr.flags = SW_F_LAST;
+	tp_feed(f);
+	n = f->nreq;
+	assert_true(n >= 1); /* the process's read-back, and the mapping's last chance */
+	assert_int_equal(f->req[n - 1].kind, SW_REQ_READBACK);
+	q = tp_keep(f, n - 1);
+	tp_readback(f, &q, 0, NULL, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR);
+	tp_feed(f);
+	sw_pipeline__finish(f->p);
+	tp_drain(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_UNMONITORED_CHANNEL);
+	replay_equals_live(f, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +512,7 @@ int main(void)
 		T(test_replay_proc_argv),
 		T(test_replay_discovered_in_argv),
 		T(test_daemon_restart_in_recording),
+		T(test_stop_tick_in_recording),
 #undef T
 	};
 

@@ -222,6 +222,7 @@ static void on_loss(struct sw_pipeline *p, const struct sw_event *ev)
 /* Time passes: held alerts come due, flood control summarises, the pipeline's own losses are
  * reported. */
 static void restart(struct sw_pipeline *p);
+static void stop_all(struct sw_pipeline *p);
 
 /* Sessions that ended by then (their held alerts have left), summarised. */
 static void session_summaries(struct sw_pipeline *p, uint64_t ended_by)
@@ -272,6 +273,10 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 	p->gaps[GAP_ALERTS] = sw_delivery__dropped(p->dl) - p->st.alerts_dropped;
 	p->st.alerts_dropped = sw_delivery__dropped(p->dl);
 	gap_alert(p, p->now_us, gap_names, p->gaps, GAP__COUNT);
+	/* A daemon's last tick: its stop, as a record, so that a replay does it at the same
+	 * point (the read-backs it asks for follow it in the trace). */
+	if (ev->hdr->flags & SW_F_LAST)
+		stop_all(p);
 	memset(p->gaps, 0, sizeof(p->gaps));
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
 	flood_summaries(p, p->now_us);
@@ -420,13 +425,19 @@ static void forget(uint64_t dev, uint64_t ino, uint32_t gen, const char *path, v
 	(void)dev, (void)ino, (void)gen, (void)path, (void)ctx;
 }
 
+/* Every live process's files read back (requests), as if each exited now. */
+static void stop_all(struct sw_pipeline *p)
+{
+	sw_proctab__each_proc(p->pt, stop_one, p);
+	/* Files of processes the table no longer knows cannot be attributed: dropped. */
+	sw_rescan__take_all(p->rescan, forget, NULL);
+}
+
 void sw_pipeline__stop(struct sw_pipeline *p)
 {
 	requests_reset(p);
 	sw_redact__reset(&p->red);
-	sw_proctab__each_proc(p->pt, stop_one, p);
-	/* Files of processes the table no longer knows cannot be attributed: dropped. */
-	sw_rescan__take_all(p->rescan, forget, NULL);
+	stop_all(p);
 }
 
 void sw_pipeline__finish(struct sw_pipeline *p)
