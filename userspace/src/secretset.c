@@ -62,12 +62,6 @@ static void file_mac_as(const struct sw_key *key, const char *prefix, size_t ple
 	crypto_generichash_final(&st, out, SW_FULL_HASH_BYTES);
 }
 
-static void file_mac(const struct sw_key *key, const uint8_t *p, size_t n,
-		     uint8_t out[SW_FULL_HASH_BYTES])
-{
-	file_mac_as(key, mac_prefix, sizeof(mac_prefix), p, n, out);
-}
-
 static int copy_str(char *dst, size_t cap, const char *src)
 {
 	size_t n = src ? strlen(src) : 0;
@@ -165,13 +159,43 @@ static int read_file(int fd, uint8_t **out, size_t *len)
 	return 0;
 }
 
+/* Checks a packed file's key id, count and mac field (under prefix), then fills
+ * the empty set from its secrets. */
+static int unseal(const struct sw_key *key, const char *prefix, size_t plen, const uint8_t *buf,
+		  size_t len, const ProtobufCBinaryData *key_id, Sprawl__Secret **secret, size_t n,
+		  struct sw_secretset *set)
+{
+	uint8_t mac[SW_FULL_HASH_BYTES];
+	size_t i;
+	int rc;
+
+	if (sodium_memcmp(key_id->data, key->id, SW_KEY_ID_BYTES))
+		return -EKEYREJECTED;
+	if (len < MAC_FIELD_BYTES || buf[len - MAC_FIELD_BYTES] != MAC_TAG ||
+	    buf[len - MAC_FIELD_BYTES + 1] != SW_FULL_HASH_BYTES || n > SECRETS_MAX)
+		return -EBADMSG;
+	file_mac_as(key, prefix, plen, buf, len - MAC_FIELD_BYTES, mac);
+	if (sodium_memcmp(mac, buf + len - SW_FULL_HASH_BYTES, SW_FULL_HASH_BYTES))
+		return -EBADMSG;
+	set->secrets = calloc(n ? n : 1, sizeof(*set->secrets));
+	if (!set->secrets)
+		return -ENOMEM;
+	set->cap = n ? n : 1;
+	for (i = 0; i < n; i++) {
+		rc = from_proto_secret(secret[i], &set->secrets[i]);
+		if (rc)
+			return rc;
+		set->n++;
+	}
+	return 0;
+}
+
 int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_secretset **out)
 {
 	Sprawl__SecretSet *ps = NULL;
 	struct sw_secretset *set = NULL;
-	uint8_t mac[SW_FULL_HASH_BYTES];
 	uint8_t *buf = NULL;
-	size_t len = 0, i;
+	size_t len = 0;
 	int fd, rc;
 
 	if (!path || !key || !out)
@@ -208,32 +232,10 @@ int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_sec
 		rc = -EBADMSG;
 		goto err;
 	}
-	if (sodium_memcmp(ps->key_id.data, key->id, SW_KEY_ID_BYTES)) {
-		rc = -EKEYREJECTED;
+	rc = unseal(key, mac_prefix, sizeof(mac_prefix), buf, len, &ps->key_id, ps->secret,
+		    ps->n_secret, set);
+	if (rc)
 		goto err;
-	}
-	if (len < MAC_FIELD_BYTES || buf[len - MAC_FIELD_BYTES] != MAC_TAG ||
-	    buf[len - MAC_FIELD_BYTES + 1] != SW_FULL_HASH_BYTES || ps->n_secret > SECRETS_MAX) {
-		rc = -EBADMSG;
-		goto err;
-	}
-	file_mac(key, buf, len - MAC_FIELD_BYTES, mac);
-	if (sodium_memcmp(mac, buf + len - SW_FULL_HASH_BYTES, SW_FULL_HASH_BYTES)) {
-		rc = -EBADMSG;
-		goto err;
-	}
-	set->secrets = calloc(ps->n_secret ? ps->n_secret : 1, sizeof(*set->secrets));
-	if (!set->secrets) {
-		rc = -ENOMEM;
-		goto err;
-	}
-	set->cap = ps->n_secret ? ps->n_secret : 1;
-	for (i = 0; i < ps->n_secret; i++) {
-		rc = from_proto_secret(ps->secret[i], &set->secrets[i]);
-		if (rc)
-			goto err;
-		set->n++;
-	}
 	sprawl__secret_set__free_unpacked(ps, NULL);
 	free(buf);
 	*out = set;
@@ -428,9 +430,8 @@ int sw_secretset__import(const char *path, const struct sw_key *key, struct sw_s
 {
 	Sprawl__SecretExport *pe = NULL;
 	struct sw_secretset *set = NULL;
-	uint8_t mac[SW_FULL_HASH_BYTES];
 	uint8_t *buf = NULL;
-	size_t len = 0, i;
+	size_t len = 0;
 	int fd, rc;
 
 	if (!path || !key || !out)
@@ -467,32 +468,10 @@ int sw_secretset__import(const char *path, const struct sw_key *key, struct sw_s
 		rc = -EPROTONOSUPPORT;
 		goto err;
 	}
-	if (sodium_memcmp(pe->key_id.data, key->id, SW_KEY_ID_BYTES)) {
-		rc = -EKEYREJECTED;
+	rc = unseal(key, export_prefix, sizeof(export_prefix), buf, len, &pe->key_id, pe->secret,
+		    pe->n_secret, set);
+	if (rc)
 		goto err;
-	}
-	if (len < MAC_FIELD_BYTES || buf[len - MAC_FIELD_BYTES] != MAC_TAG ||
-	    buf[len - MAC_FIELD_BYTES + 1] != SW_FULL_HASH_BYTES || pe->n_secret > SECRETS_MAX) {
-		rc = -EBADMSG;
-		goto err;
-	}
-	file_mac_as(key, export_prefix, sizeof(export_prefix), buf, len - MAC_FIELD_BYTES, mac);
-	if (sodium_memcmp(mac, buf + len - SW_FULL_HASH_BYTES, SW_FULL_HASH_BYTES)) {
-		rc = -EBADMSG;
-		goto err;
-	}
-	set->secrets = calloc(pe->n_secret ? pe->n_secret : 1, sizeof(*set->secrets));
-	if (!set->secrets) {
-		rc = -ENOMEM;
-		goto err;
-	}
-	set->cap = pe->n_secret ? pe->n_secret : 1;
-	for (i = 0; i < pe->n_secret; i++) {
-		rc = from_proto_secret(pe->secret[i], &set->secrets[i]);
-		if (rc)
-			goto err;
-		set->n++;
-	}
 	sprawl__secret_export__free_unpacked(pe, NULL);
 	free(buf);
 	*out = set;
