@@ -352,12 +352,27 @@ static int write_atomic(const char *path, const uint8_t *buf, size_t len)
 	return rc;
 }
 
+/* Packs a set's message, seals it under prefix and writes it in place of path. */
+static int pack_sealed(const ProtobufCMessage *m, const struct sw_key *key, const char *prefix,
+		       size_t plen, const char *path)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(len + MAC_FIELD_BYTES);
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	protobuf_c_message_pack(m, buf);
+	len = seal(key, prefix, plen, buf, len);
+	rc = write_atomic(path, buf, len);
+	free(buf);
+	return rc;
+}
+
 int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key)
 {
 	Sprawl__SecretSet ps = SPRAWL__SECRET_SET__INIT;
 	struct proto_set p = {0};
-	uint8_t *buf = NULL;
-	size_t len;
 	int rc;
 
 	if (!set || !path || !key)
@@ -372,17 +387,7 @@ int sw_secretset__save(const struct sw_secretset *set, const char *path, const s
 	ps.key_id.len = SW_KEY_ID_BYTES;
 	ps.n_secret = set->n;
 	ps.secret = p.spp;
-	len = sprawl__secret_set__get_packed_size(&ps);
-	buf = malloc(len + MAC_FIELD_BYTES);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	sprawl__secret_set__pack(&ps, buf);
-	len = seal(key, mac_prefix, sizeof(mac_prefix), buf, len);
-	rc = write_atomic(path, buf, len);
-out:
-	free(buf);
+	rc = pack_sealed(&ps.base, key, mac_prefix, sizeof(mac_prefix), path);
 	proto_free(&p);
 	return rc;
 }
@@ -392,8 +397,6 @@ int sw_secretset__export(const struct sw_secretset *set, const char *path, const
 {
 	Sprawl__SecretExport pe = SPRAWL__SECRET_EXPORT__INIT;
 	struct proto_set p = {0};
-	uint8_t *buf = NULL;
-	size_t len;
 	int rc;
 
 	if (!set || !path || !key)
@@ -410,17 +413,7 @@ int sw_secretset__export(const struct sw_secretset *set, const char *path, const
 	pe.secret = p.spp;
 	pe.host = (char *)(host ? host : "");
 	pe.exported = now;
-	len = sprawl__secret_export__get_packed_size(&pe);
-	buf = malloc(len + MAC_FIELD_BYTES);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	sprawl__secret_export__pack(&pe, buf);
-	len = seal(key, export_prefix, sizeof(export_prefix), buf, len);
-	rc = write_atomic(path, buf, len);
-out:
-	free(buf);
+	rc = pack_sealed(&pe.base, key, export_prefix, sizeof(export_prefix), path);
 	proto_free(&p);
 	return rc;
 }
