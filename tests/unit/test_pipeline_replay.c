@@ -176,6 +176,10 @@ static void replay_equals_live(struct tp *f, const struct sw_rules *rules)
 		sw_pipeline__replay(g->p, l->rec, l->size, l->red, l->nred);
 		tp_drain(g);
 	}
+	if (f->finished) {
+		sw_pipeline__finish(g->p);
+		tp_drain(g);
+	}
 	if (g->n != f->n) {
 		for (i = 0; i < f->n; i++)
 			print_error("live %zu: %s\n", i, f->got[i].json);
@@ -495,6 +499,94 @@ static void test_stop_tick_in_recording(void **state)
 	replay_equals_live(f, NULL);
 }
 
+/* Gone at its process's exit (exit_mm drops the mapping after the exit record), then its close
+ * hands the file over: read back through it, not reported. With no close, reported once, after
+ * four ticks; at the end, whatever still waits is reported. Replay equals live each time. */
+static void gone_at_exit(struct tp *f)
+{
+	struct sw_request q;
+	size_t i, n;
+
+	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/db-shm");
+	tp_feed(f);
+	tp_exit(f, TP_PID);
+	tp_feed(f);
+	n = f->nreq;
+	for (i = 0; i < n; i++) {
+		q = tp_keep(f, i);
+		tp_readback(f, &q, 0, NULL, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR | SW_F_GONE);
+	}
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+}
+
+static void test_gone_mapping_read_back_at_close(void **state)
+{
+	struct tp *f = *state;
+	struct sw_request q;
+
+	gone_at_exit(f);
+	tp_tick(f, 250);
+	tp_feed(f);
+	tp_closed(f, TP_PID, TP_UDEV, 1300);
+	tp_feed(f);
+	assert_int_equal(f->nreq, 1);
+	q = tp_keep(f, 0);
+	assert_true(q.settle);
+	assert_int_equal(q.ino, 1300);
+	/* What the process wrote through the mapping is in the file the close handed over. */
+	tp_readback(f, &q, 0, f->sec[0].v, f->sec[0].len, SW_F_FIRST | SW_F_LAST | SW_F_SETTLED);
+	tp_feed(f);
+	tp_tick(f, 5000);
+	tp_feed(f);
+	sw_pipeline__finish(f->p);
+	f->finished = 1;
+	tp_drain(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_SECRET_SPREAD);
+	tp_json_has(f, 0, "\"path\":\"/w/db-shm\"");
+	replay_equals_live(f, NULL);
+}
+
+static void test_gone_mapping_without_close_reported(void **state)
+{
+	struct tp *f = *state;
+	int t;
+
+	gone_at_exit(f);
+	for (t = 1; t <= 3; t++) {
+		tp_tick(f, 250 * t);
+		tp_feed(f);
+		assert_int_equal(f->n, 0);
+	}
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_UNMONITORED_CHANNEL);
+	tp_json_has(f, 0, "the file was gone before it could be read back");
+	tp_json_has(f, 0, "\"path\":\"/w/db-shm\"");
+	tp_tick(f, 5000);
+	tp_feed(f);
+	sw_pipeline__finish(f->p);
+	f->finished = 1;
+	tp_drain(f);
+	assert_int_equal(f->n, 1);
+	replay_equals_live(f, NULL);
+}
+
+static void test_gone_mapping_at_finish_reported(void **state)
+{
+	struct tp *f = *state;
+
+	gone_at_exit(f);
+	sw_pipeline__finish(f->p);
+	f->finished = 1;
+	tp_drain(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0, "the file was gone before it could be read back");
+	replay_equals_live(f, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +603,9 @@ int main(void)
 		T(test_replay_runs_recorded_rules),
 		T(test_replay_proc_argv),
 		T(test_replay_discovered_in_argv),
+		T(test_gone_mapping_read_back_at_close),
+		T(test_gone_mapping_without_close_reported),
+		T(test_gone_mapping_at_finish_reported),
 		T(test_daemon_restart_in_recording),
 		T(test_stop_tick_in_recording),
 #undef T

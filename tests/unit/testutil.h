@@ -184,6 +184,7 @@ struct tp {
 	size_t nreq;
 	struct tp_logged log[TP_LOG_MAX];
 	size_t nlog;
+	int finished;	   /* the test ended the live run: a replay ends the same way */
 	char kept[8][512]; /* paths of requests kept past their record */
 	size_t nkept;
 };

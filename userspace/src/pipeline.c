@@ -273,6 +273,7 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 	p->gaps[GAP_ALERTS] = sw_delivery__dropped(p->dl) - p->st.alerts_dropped;
 	p->st.alerts_dropped = sw_delivery__dropped(p->dl);
 	gap_alert(p, p->now_us, gap_names, p->gaps, GAP__COUNT);
+	pl_retry_tick(p);
 	/* A daemon's last tick: its stop, as a record, so that a replay does it at the same
 	 * point (the read-backs it asks for follow it in the trace). */
 	if (ev->hdr->flags & SW_F_LAST)
@@ -443,6 +444,7 @@ void sw_pipeline__stop(struct sw_pipeline *p)
 void sw_pipeline__finish(struct sw_pipeline *p)
 {
 	requests_reset(p);
+	pl_retry_flush(p);
 	p->force = 1;
 	sw_delivery__release(p->dl, UINT64_MAX, 1, pl_decide, p);
 	p->force = 0;

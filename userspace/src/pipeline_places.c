@@ -231,9 +231,31 @@ void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 	pl_channel_alert(p, ev->hdr, c->channel, dev, c->ino, c->gen, ev->path, ev->path_len, 0);
 }
 
+/* A mapping's last reference goes after its process's exit record (exit_mm and exit_files
+ * follow sched_process_exit): a file the process unlinked while it held it (SQLite's -shm) is
+ * gone by name at the exit's read-back, yet its close still hands the file over. A covered
+ * channel waits this many ticks for that close before it is reported. */
+#define RETRY_WAIT_TICKS 4
+
+static void retry_drop(struct sw_pipeline *p, size_t i)
+{
+	free(p->retry[i].path);
+	p->retry[i] = p->retry[--p->nretry];
+}
+
+static void retry_report(struct sw_pipeline *p, size_t i, int result)
+{
+	struct retry *r = &p->retry[i];
+
+	pl_channel_alert(p, &r->hdr, r->channel, r->dev, r->ino, r->gen, r->path, strlen(r->path),
+			 result);
+	retry_drop(p, i);
+}
+
 /* A whole-file read-back ended. A covered channel learns how its file's read-back went (and
  * that it is final when the closer let go of the file); a last-chance read-back at its
- * process's exit that failed is the channel reported. */
+ * process's exit that failed is the channel reported — when the file was gone, only once its
+ * close did not bring it back in time. */
 void pl_readback_done(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_data_rec *d = ev->data;
@@ -248,14 +270,55 @@ void pl_readback_done(struct sw_pipeline *p, const struct sw_event *ev)
 	for (i = 0; i < p->nretry; i++) {
 		struct retry *r = &p->retry[i];
 
-		if (r->tgid != ev->hdr->tgid || r->dev != dev || r->ino != d->ino)
+		if (r->dev != dev || r->ino != d->ino || (r->tgid != ev->hdr->tgid && !r->wait))
 			continue;
+		if (result == -ENOENT) {
+			if (!r->wait)
+				r->wait = RETRY_WAIT_TICKS;
+			continue;
+		}
 		if (result)
-			pl_channel_alert(p, &r->hdr, r->channel, r->dev, r->ino, r->gen, r->path,
-					 strlen(r->path), result);
-		free(r->path);
-		p->retry[i--] = p->retry[--p->nretry];
+			retry_report(p, i--, result);
+		else
+			retry_drop(p, i--);
 	}
+}
+
+/* A tick: covered channels whose file was gone and whose close did not come are reported. */
+void pl_retry_tick(struct sw_pipeline *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nretry; i++)
+		if (p->retry[i].wait && !--p->retry[i].wait)
+			retry_report(p, i--, -ENOENT);
+}
+
+/* The end: whatever still waits for its file's close is reported. */
+void pl_retry_flush(struct sw_pipeline *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nretry; i++)
+		if (p->retry[i].wait)
+			retry_report(p, i--, -ENOENT);
+}
+
+/* A file closed after its process's exit record: a covered channel waiting for it is read back
+ * through the file the close hands over. */
+static void retry_at_close(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	size_t first = p->nreq, i;
+
+	for (i = 0; i < p->nretry; i++) {
+		struct retry *r = &p->retry[i];
+		void *c[2] = {p, &r->hdr};
+
+		if (r->wait && r->dev == ev->closed->dev && r->ino == ev->closed->ino)
+			pl_readback_file(r->dev, r->ino, r->gen, r->path, c);
+	}
+	for (i = first; i < p->nreq; i++)
+		p->req[i].settle = 1;
 }
 
 /* A session process closed a file of the read-back set after writing it: read it back now (and
@@ -268,8 +331,11 @@ void pl_on_closed(struct sw_pipeline *p, const struct sw_event *ev)
 	struct sw_hdr h;
 	void *c[2] = {p, &h};
 
-	if (!pr || !pr->session_id)
-		return; /* only a session process's close says anything of its writes */
+	if (!pr || !pr->session_id) {
+		retry_at_close(p,
+			       ev); /* only a session process's close says anything of its writes */
+		return;
+	}
 	h = *ev->hdr;
 	h.ppid = pr->ppid;
 	h.uid = pr->uid;

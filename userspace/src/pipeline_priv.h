@@ -65,6 +65,7 @@ struct sw_pipeline {
 	struct retry {
 		uint64_t session, dev, ino;
 		uint32_t tgid, channel, gen;
+		uint32_t wait; /* ticks left to wait for the file's close, once it was found gone */
 		char *path;
 		struct sw_hdr hdr;
 	} retry[64];
@@ -127,6 +128,8 @@ void pl_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint32_t ch
 		      uint64_t ino, uint32_t gen, const char *path, size_t len, int failed);
 /* A whole-file read-back ended (its last chunk): covered channels learn how it went. */
 void pl_readback_done(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_retry_tick(struct sw_pipeline *p);
+void pl_retry_flush(struct sw_pipeline *p);
 const struct sw_proc *pl_proc_of(struct sw_pipeline *p, const struct sw_hdr *h);
 void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hdr *h);
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
