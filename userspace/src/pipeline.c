@@ -516,6 +516,11 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
 	out->learn_dropped = p->learn.dropped;
 }
 
+int sw_pipeline__learned_pending(const struct sw_pipeline *p)
+{
+	return p->learned_dirty;
+}
+
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into)
 {
 	int n;

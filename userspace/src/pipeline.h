@@ -125,6 +125,8 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
  * survive a restart). Returns how many were added, 0 when nothing is new, or a negative
  * errno. */
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
+/* Whether the detectors learned secrets not yet handed out by sw_pipeline__learned. */
+int sw_pipeline__learned_pending(const struct sw_pipeline *p);
 /* (dev, ino) of every secret's origin in the kernel's dev encoding, for the origins map. */
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max);
 
