@@ -258,6 +258,9 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 			m->pat[pi].secret = (uint32_t)i;
 			m->pat[pi].len = (uint16_t)p->len;
 			m->pat[pi].variant = p->variant;
+			m->nwrapped += p->variant == SW_VAR_BASE64 ||
+				       p->variant == SW_VAR_BASE64URL || p->variant == SW_VAR_HEX ||
+				       p->variant == SW_VAR_HEX_UPPER;
 			for (j = 0; j < m->stride; j++) {
 				h = p->win[j];
 				m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
@@ -276,6 +279,7 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 	}
 	m->memory += m->npost * sizeof(*m->post);
 	m->scan = sw_matcher_pick_scan(m->stride, 1);
+	m->wrap_simd = sw_matcher_wrap_simd(1);
 	build_free(&b);
 	return m;
 err:
@@ -316,6 +320,13 @@ uint64_t sw_stream__unsettled(const struct sw_stream *s, const struct sw_matcher
 			from = c;
 	} else if (s->pend != UINT64_MAX) {
 		from = 0;
+	}
+	/* A wrapped match open in the line-joined view starts where the view maps it. */
+	if (s->wrap) {
+		uint64_t w = sw_matcher_wrap_unsettled(s, m);
+
+		if (w < from)
+			from = w;
 	}
 	return from;
 }

@@ -15,7 +15,8 @@ struct sw_stream;
 struct sw_match {
 	uint32_t secret; /* index into the secrets array given to sw_matcher__new */
 	uint8_t variant; /* enum sw_variant */
-	uint32_t len;	 /* pattern length */
+	uint32_t len;	 /* bytes in the stream: the pattern's, plus the line breaks inside a
+			  * wrapped base64 or hex match */
 	uint64_t offset; /* absolute stream offset of the first byte of the match */
 };
 
@@ -47,8 +48,9 @@ uint64_t sw_stream__unsettled(const struct sw_stream *s, const struct sw_matcher
 void sw_stream__reset(struct sw_stream *s);
 
 /* Scans the next len bytes of the stream. Every occurrence of a pattern is reported exactly
- * once, also when it spans earlier scans of the same stream. Returns 0, the callback's non-zero
- * value, or a negative errno. */
+ * once, also when it spans earlier scans of the same stream; base64 and hex forms also when
+ * wrapped into lines (LF or CRLF, any width), the match then spanning the breaks. Returns 0, the
+ * callback's non-zero value, or a negative errno. */
 int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data, size_t len,
 		     sw_match_fn cb, void *ctx);
 
