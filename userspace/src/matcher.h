@@ -27,6 +27,15 @@ typedef int (*sw_match_fn)(const struct sw_match *m, void *ctx);
  * call. The key is copied. Returns NULL with errno set. n may be 0 (matches nothing). */
 struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_secret *secrets,
 				   size_t n);
+/* The same, with room for reserve more patterns to be added one secret at a time
+ * (sw_matcher__add) without a rebuild. */
+struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
+					   const struct sw_secret *secrets, size_t n,
+					   size_t reserve);
+/* Adds the patterns of secret s, reported as secret index. -ENOSPC when the reserve is used up,
+ * -EINVAL when a pattern is too short for the stride in use: the matcher must be rebuilt. On
+ * failure nothing was added. */
+int sw_matcher__add(struct sw_matcher *m, const struct sw_secret *s, uint32_t index);
 void sw_matcher__free(struct sw_matcher *m);
 size_t sw_matcher__max_len(const struct sw_matcher *m); /* longest pattern, 0 if none */
 size_t sw_matcher__stride(const struct sw_matcher *m);

@@ -62,7 +62,7 @@ struct sw_matcher {
 	uint64_t k0, k1;
 	uint8_t key[SW_KEY_BYTES];
 	size_t stride, maxlen;
-	size_t npat;
+	size_t npat, patcap; /* patterns, and room for more (sw_matcher__add) */
 	struct mpat *pat;
 	uint64_t *bloom;
 	unsigned int bloom_shift;
