@@ -29,6 +29,7 @@
 #define TICKS_PER_SECOND (1000 / TICK_MS)
 #define SINKS_MAX	 16
 #define ORIGINS_MAX	 16384
+#define RING_TURN_US	 10000 /* ring records one turn of the event loop handles, in time */
 
 struct client {
 	int fd;
@@ -100,7 +101,9 @@ struct daemon {
 	uint64_t alerts_by[SW_ALERT__COUNT][SW_SEV__COUNT];
 	uint64_t stall_max_us;	    /* longest time one turn of the event loop took */
 	struct daemon_index *index; /* daemon_index.c: the secret index built off the loop */
-	int watchdog;		    /* systemd asked for WATCHDOG=1 pings */
+	uint64_t turn_deadline_us; /* this turn of the loop stops reading the ring then; 0: never */
+	uint32_t turn_records;
+	int watchdog; /* systemd asked for WATCHDOG=1 pings */
 };
 
 /* Event-loop tags: the control socket's clients are 100 + slot. */

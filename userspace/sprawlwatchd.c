@@ -94,6 +94,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		log_debug("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
 			  (unsigned long long)h->session_id, h->flags, h->size);
 	source__feed(d, data, size);
+	/* A writer going flat out can keep the ring full for ever: one turn of the loop takes at
+	 * most RING_TURN_US of it, then the other descriptors get theirs (the record is
+	 * consumed; libbpf stops at a negative return, and the ring stays readable). */
+	if (d->turn_deadline_us && now_us() > d->turn_deadline_us)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -573,6 +578,7 @@ static int run_loop(struct daemon *d)
 			return -1;
 		}
 		t0 = now_us();
+		d->turn_deadline_us = t0 + RING_TURN_US;
 		for (i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
 
@@ -595,6 +601,7 @@ static int run_loop(struct daemon *d)
 		}
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
+		d->turn_deadline_us = 0; /* the stop's drain takes everything */
 		dt = now_us() - t0;
 		if (dt > d->stall_max_us && dt < 3600ull * 1000000)
 			d->stall_max_us = dt;
