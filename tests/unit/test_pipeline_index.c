@@ -117,12 +117,53 @@ static void test_stage_needs_both(void **state)
 	assert_int_equal(sw_pipeline__secrets(f->p)->n, 2);
 }
 
+/* A secret the detectors learn while a staged index is being built (it is not in that set) is
+ * carried into it at the switch, and keeps alerting where it goes next. */
+static void test_learned_survives_switch(void **state)
+{
+	static const char b62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct tp *f = *state;
+	struct sw_secretset *set = sw_secretset__new();
+	struct sw_matcher *m;
+	struct rng r = {4321};
+	char tok[41], text[80];
+	uint64_t ms = 100;
+	size_t i, n;
+
+	assert_non_null(set);
+	m = sw_matcher__new_reserve(&f->key, set->secrets, 0, SW_PIPELINE_INDEX_RESERVE);
+	assert_non_null(m);
+	assert_int_equal(sw_pipeline__stage_secrets(f->p, 3, set, m), 0); /* an empty set */
+	memcpy(tok, "ghp_", 4);
+	for (i = 4; i < 40; i++)
+		tok[i] = b62[rng_next(&r) % 62];
+	tok[40] = 0;
+	n = snprintf(text, sizeof(text), "push with %s now\n", tok);
+	tp_at(f, ms);
+	tp_file(f, TP_PID, 1500, "/w/notes.txt", text, n);
+	tp_feed(f);
+	tp_tick(f, ms += 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_SECRET_DISCOVERED);
+	/* learned in place: in the matcher without a rebuild, alerting at once */
+	assert_int_equal(leak(f, (const uint8_t *)tok, 40, 1501, &ms), 1);
+	index_tick(f, ms, 3);
+	assert_int_equal(sw_pipeline__secrets(f->p)->n, 1); /* the learned one, carried over */
+	assert_true(sw_pipeline__secrets(f->p)->secrets[0].learned);
+	assert_int_equal(leak(f, (const uint8_t *)tok, 40, 1502, &ms), 1);
+	assert_int_equal(leak(f, f->sec[0].v, f->sec[0].len, 1503, &ms), 0); /* not in the set */
+	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(text, sizeof(text));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_staged_index_switches_at_its_record, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage_needs_both, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_learned_survives_switch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
