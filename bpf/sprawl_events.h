@@ -61,6 +61,8 @@ enum sw_flags {
 				    * (no descriptor, no mapping), so this read-back is final */
 	SW_F_GONE = 1 << 12,	   /* read-back: the file was deleted or replaced before it could
 				    * be read; nothing is left there to spread from */
+	SW_F_INDEX = 1 << 14, /* SW_EV_TICK: the secret index the source staged as hdr.session_id
+			       * takes effect here (the daemon built it off its event loop) */
 };
 
 enum sw_channel {

@@ -173,6 +173,26 @@ void close_set(struct locked_set *ls)
 		close(ls->lock_fd);
 }
 
+/* A large set is indexed off the daemon's event loop ("pending GEN"): the command returns
+ * once the daemon uses it, as with a small one, so what runs next is matched against it. */
+static void wait_index(const char *reply)
+{
+	unsigned long long want, have;
+	char out[256];
+	int i;
+
+	if (sscanf(reply, "pending %llu", &want) != 1)
+		return;
+	for (i = 0; i < 600; i++) { /* 30 s: a set of 100,000 builds in a few seconds */
+		if (daemon_call("index", out, sizeof(out), 1) || sscanf(out, "%llu", &have) != 1 ||
+		    have >= want)
+			return;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "sprawlctl: the daemon is still indexing the new secret set; it uses it "
+			"as soon as that is done\n");
+}
+
 /* Saves the set and tells a running daemon to use it now. */
 int commit_set(struct locked_set *ls)
 {
@@ -189,7 +209,8 @@ int commit_set(struct locked_set *ls)
 	 * loads the set when it starts (and polls it). */
 	if (ls->lock_fd >= 0)
 		flock(ls->lock_fd, LOCK_UN);
-	daemon_call("reload", out, sizeof(out), 1);
+	if (daemon_call("reload", out, sizeof(out), 1) == 0)
+		wait_index(out);
 	return 0;
 }
 

@@ -115,12 +115,15 @@ static void status_json(struct daemon *d, FILE *b)
 	fprintf(b,
 		"{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
 		"\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
-		"\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,",
+		"\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,\"index_gen\":%llu,"
+		"\"loop_stall_max_us\":%llu,",
 		getpid(), (long long)(time(NULL) - d->started), sw_pipeline__secrets(d->pl)->n,
 		sw_registry__size(d->reg), (unsigned long long)st.records,
 		(unsigned long long)st.bad_records, (unsigned long long)st.data_bytes,
 		(unsigned long long)st.matches, (unsigned long long)st.alerts,
-		(unsigned long long)st.streams, sw_proctab__count(c.pt));
+		(unsigned long long)st.streams, sw_proctab__count(c.pt),
+		(unsigned long long)sw_pipeline__index_gen(d->pl),
+		(unsigned long long)d->stall_max_us);
 	fprintf(b,
 		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
 		"\"path_truncated\":%llu,\"scope_full\":%llu},\"sessions\":[",
@@ -268,10 +271,16 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 			return;
 		}
 		e = reload_secrets(d, 1);
-		if (e)
+		if (e < 0)
 			reply(c, "err reloading the secret set: %s", strerror(-e));
+		else if (e > 0) /* built off the loop: in force at index generation e */
+			reply(c, "ok pending %d", e);
 		else
 			reply(c, "ok %zu", sw_pipeline__secrets(d->pl)->n);
+	} else if (!strcmp(line, "index")) {
+		/* The secret index generation in force, and the newest asked for. */
+		reply(c, "ok %llu %llu", (unsigned long long)sw_pipeline__index_gen(d->pl),
+		      (unsigned long long)daemon_index__pending(d));
 	} else if (!strcmp(line, "follow")) {
 		if (c->uid != 0) {
 			reply(c, "err following alerts needs root");
@@ -282,7 +291,7 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 	} else {
 		reply(c,
 		      "err unknown request '%s' (expected status, summary, session, watch, reload, "
-		      "follow)",
+		      "index, follow)",
 		      line);
 	}
 }

@@ -29,6 +29,7 @@
 #define TICKS_PER_SECOND (1000 / TICK_MS)
 #define SINKS_MAX	 16
 #define ORIGINS_MAX	 16384
+#define RING_TURN_US	 10000 /* ring records one turn of the event loop handles, in time */
 
 struct client {
 	int fd;
@@ -98,18 +99,37 @@ struct daemon {
 	struct sw_metrics *metrics; /* --metrics: Prometheus scrapes */
 	struct sw_sink *count_sink; /* counts alerts for the metrics */
 	uint64_t alerts_by[SW_ALERT__COUNT][SW_SEV__COUNT];
-	uint64_t stall_max_us; /* longest time one turn of the event loop took */
-	int watchdog;	       /* systemd asked for WATCHDOG=1 pings */
+	uint64_t stall_max_us;	    /* longest time one turn of the event loop took */
+	struct daemon_index *index; /* daemon_index.c: the secret index built off the loop */
+	uint64_t turn_deadline_us; /* this turn of the loop stops reading the ring then; 0: never */
+	uint32_t turn_records;
+	int watchdog; /* systemd asked for WATCHDOG=1 pings */
 };
 
 /* Event-loop tags: the control socket's clients are 100 + slot. */
-enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY, TAG_METRICS };
+enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY, TAG_METRICS, TAG_INDEX };
 int add_fd(struct daemon *d, int fd, uint64_t tag);
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_us(void);
-/* Reloads the secret set if its file changed (always with force). */
+/* Reloads the secret set if its file changed or detectors learned secrets to save (always with
+ * force): 0 when the new index is in force, the generation it will have when it is built off
+ * the loop (in force at its tick record), or a negative errno. */
 int reload_secrets(struct daemon *d, int force);
+/* The origin files of the secrets in force into the kernel's origins map. */
+void push_origins(struct daemon *d);
+
+/* daemon_index.c: the secret index built off the loop by a worker thread. new: before the
+ * first reload (which runs on the caller); start: the worker and its eventfd (TAG_INDEX). */
+struct daemon_index;
+int daemon_index__new(struct daemon *d);
+int daemon_index__start(struct daemon *d);
+void daemon_index__stop(struct daemon *d);
+/* A job: save what detectors learned, read the set, build the index. wait: here and now. The
+ * same return as reload_secrets. */
+int daemon_index__request(struct daemon *d, int wait);
+void daemon_index__ready(struct daemon *d);		/* TAG_INDEX: a job finished */
+uint64_t daemon_index__pending(const struct daemon *d); /* the newest generation asked for */
 uint64_t new_session_id(struct daemon *d);
 /* A session the daemon starts: into the pipeline and the trace log alike. */
 void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);

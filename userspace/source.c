@@ -446,6 +446,22 @@ void source__tick(struct daemon *d)
 	tick(d, 0);
 }
 
+void source__index(struct daemon *d, uint64_t gen)
+{
+	struct sw_tick_rec r;
+	struct timespec ts;
+
+	memset(&r, 0, sizeof(r));
+	own_hdr(&r.hdr, SW_EV_TICK, sizeof(r));
+	r.hdr.flags = SW_F_INDEX;
+	r.hdr.session_id = gen;
+	if (!d->ticked++)
+		r.hdr.flags |= SW_F_FIRST;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	source__feed(d, &r, sizeof(r));
+}
+
 void source__loss(struct daemon *d)
 {
 	struct sw_loss_rec r;

@@ -15,6 +15,8 @@ struct daemon;
 void source__feed(struct daemon *d, const void *rec, size_t size);
 /* Time passes: a tick record (the wall clock at the kernel's clock). */
 void source__tick(struct daemon *d);
+/* The index staged as gen takes effect: a tick record flagged SW_F_INDEX. */
+void source__index(struct daemon *d, uint64_t gen);
 /* Kernel loss counters: a loss record when anything was lost since the last call. */
 void source__loss(struct daemon *d);
 /* A session the daemon starts or recovers. */

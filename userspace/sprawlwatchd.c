@@ -94,6 +94,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		log_debug("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
 			  (unsigned long long)h->session_id, h->flags, h->size);
 	source__feed(d, data, size);
+	/* A writer going flat out can keep the ring full for ever: one turn of the loop takes at
+	 * most RING_TURN_US of it, then the other descriptors get theirs (the record is
+	 * consumed; libbpf stops at a negative return, and the ring stays readable). */
+	if (d->turn_deadline_us && now_us() > d->turn_deadline_us)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -102,51 +107,26 @@ void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *ag
 	source__session(d, id, root, agent);
 }
 
-static void push_origins(struct daemon *d);
-
 static void save_learned(struct daemon *d);
-
-/* The secret set's file as it was when last read (inode, size, mtime). */
-static int same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
 
 int reload_secrets(struct daemon *d, int force)
 {
-	struct sw_secretset *set;
 	struct stat st;
-	int e;
 
 	if (stat(d->paths.secrets, &st)) {
 		if (errno != ENOENT)
 			return -errno;
 		memset(&st, 0, sizeof(st));
 	}
-	if (!force && same_file(&st, &d->secrets_st))
+	if (!force && st.st_ino == d->secrets_st.st_ino && st.st_size == d->secrets_st.st_size &&
+	    st.st_mtim.tv_sec == d->secrets_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == d->secrets_st.st_mtim.tv_nsec &&
+	    !sw_pipeline__learned_pending(d->pl))
 		return 0;
-	/* What the detectors learned since the last save goes into the file first: the set read
-	 * now replaces the pipeline's and must not lose it. */
-	save_learned(d);
-	if (stat(d->paths.secrets, &st))
-		memset(&st, 0, sizeof(st));
-	e = sw_secretset__load(d->paths.secrets, &d->key, &set);
-	if (e) {
-		log_err("%s: cannot load the secret set: %s; keeping the previous set",
-			d->paths.secrets, strerror(-e));
-		d->secrets_st = st;
-		return e;
-	}
-	e = sw_pipeline__set_secrets(d->pl, set);
-	if (e) {
-		log_err("building the matcher: %s", strerror(-e));
-		return e;
-	}
-	d->secrets_st = st;
-	push_origins(d);
-	logmsg("tracking %zu secret(s)", sw_pipeline__secrets(d->pl)->n);
-	return 0;
+	/* What the detectors learned goes into the file first (the set read now replaces the
+	 * pipeline's and must not lose it), then the set is read and its index built: off the
+	 * loop unless the set is small (daemon_index.c). */
+	return daemon_index__request(d, d->epfd < 0);
 }
 
 /* Secrets the detectors learned go into the secret set on disk (under the CLI's lock), so
@@ -154,7 +134,6 @@ int reload_secrets(struct daemon *d, int force)
 static void save_learned(struct daemon *d)
 {
 	struct sw_secretset *disk = NULL;
-	struct stat before, after;
 	int fd, n, e;
 
 	/* Nothing new: the set on disk is not read (10,000 secrets cost ~0.1 CPU-s to unseal). */
@@ -167,8 +146,6 @@ static void save_learned(struct daemon *d)
 			close(fd);
 		return;
 	}
-	if (stat(d->paths.secrets, &before))
-		memset(&before, 0, sizeof(before));
 	e = sw_secretset__load(d->paths.secrets, &d->key, &disk);
 	if (!e) {
 		n = sw_pipeline__learned(d->pl, disk);
@@ -176,11 +153,6 @@ static void save_learned(struct daemon *d)
 			e = sw_secretset__save(disk, d->paths.secrets, &d->key);
 			if (!e)
 				logmsg("learned %d secret(s) from detectors", n);
-			/* The file is what the pipeline holds, unless someone changed it since the
-			 * pipeline's set was read: then it is reloaded as usual, else not. */
-			if (!e && same_file(&before, &d->secrets_st) &&
-			    !stat(d->paths.secrets, &after))
-				d->secrets_st = after;
 		} else {
 			e = n;
 		}
@@ -509,17 +481,41 @@ static void push_agent_comms(struct daemon *d)
 		log_err("cannot load the agent table into the kernel: %s", strerror(-e));
 }
 
-static void push_origins(struct daemon *d)
+static int cmp_inode(const void *a, const void *b)
 {
-	static struct sw_inode_key keys[ORIGINS_MAX];
-	size_t n = sw_pipeline__origins(d->pl, keys, ORIGINS_MAX);
+	const struct sw_inode_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+void push_origins(struct daemon *d)
+{
+	static struct sw_inode_key keys[ORIGINS_MAX], last[ORIGINS_MAX];
+	static size_t nlast = SIZE_MAX;
+	size_t n = sw_pipeline__origins(d->pl, keys, ORIGINS_MAX), i, u = 0;
 	int e;
 
 	if (!d->k)
 		return;
-	e = sw_kernel__set_origins(d->k, keys, n);
-	if (e)
+	/* An import of thousands from one .env file has thousands of times the same origin: the
+	 * kernel gets each once, and nothing when nothing changed (a map update per secret on
+	 * the event loop took ~15 ms at 10,000). */
+	qsort(keys, n, sizeof(keys[0]), cmp_inode);
+	for (i = 0; i < n; i++)
+		if (!u || cmp_inode(&keys[u - 1], &keys[i]))
+			keys[u++] = keys[i];
+	if (u == nlast && !memcmp(keys, last, u * sizeof(keys[0])))
+		return;
+	e = sw_kernel__set_origins(d->k, keys, u);
+	if (e) {
 		log_err("cannot load the origin files into the kernel: %s", strerror(-e));
+		nlast = SIZE_MAX;
+		return;
+	}
+	memcpy(last, keys, u * sizeof(keys[0]));
+	nlast = u;
 }
 
 int add_fd(struct daemon *d, int fd, uint64_t tag)
@@ -558,8 +554,7 @@ static void on_timer(struct daemon *d)
 	source__loss(d);
 	if (d->trace && sw_tracelog_writer__flush(d->trace))
 		d->trace_errors++;
-	save_learned(d);
-	reload_secrets(d, 0);
+	reload_secrets(d, 0); /* also saves what detectors learned */
 	sw_registry__flush(d->reg);
 	daemon_sinks__poll(d);
 	if (d->ch)
@@ -586,6 +581,7 @@ static int run_loop(struct daemon *d)
 			return -1;
 		}
 		t0 = now_us();
+		d->turn_deadline_us = t0 + RING_TURN_US;
 		for (i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
 
@@ -599,6 +595,8 @@ static int run_loop(struct daemon *d)
 				on_timer(d);
 			else if (tag == TAG_FANOTIFY)
 				source__fanotify(d);
+			else if (tag == TAG_INDEX)
+				daemon_index__ready(d);
 			else if (tag == TAG_METRICS && d->metrics)
 				sw_metrics__serve(d->metrics, 0);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
@@ -606,6 +604,7 @@ static int run_loop(struct daemon *d)
 		}
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
+		d->turn_deadline_us = 0; /* the stop's drain takes everything */
 		dt = now_us() - t0;
 		if (dt > d->stall_max_us && dt < 3600ull * 1000000)
 			d->stall_max_us = dt;
@@ -707,6 +706,10 @@ int main(int argc, char **argv)
 			free(a);
 		}
 	}
+	if (daemon_index__new(d)) {
+		log_err("cannot create the secret index: %s", strerror(ENOMEM));
+		goto cleanup;
+	}
 	reload_secrets(d, 1);
 
 	/* Closes of files a session wrote around write(2): read back at close, not only at exit. */
@@ -742,6 +745,11 @@ int main(int argc, char **argv)
 		log_err("setting up the event loop: %s", strerror(errno));
 		goto cleanup;
 	}
+	e = daemon_index__start(d);
+	if (e) {
+		log_err("starting the secret index worker: %s", strerror(-e));
+		goto cleanup;
+	}
 	if (daemon_metrics__start(d))
 		goto cleanup;
 	/* Last: the socket's existence tells the world every program is attached. */
@@ -774,6 +782,7 @@ cleanup:
 		logmsg("clickhouse: undelivered alerts stay spooled for the next start");
 	sw_sink__free(d->ch_sink);
 	sw_clickhouse__free(d->ch);
+	daemon_index__stop(d);
 	sw_pipeline__free(d->pl);
 	free(d->readbuf);
 	free(d->rulesbuf);

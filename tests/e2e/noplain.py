@@ -88,9 +88,13 @@ def scan(secrets, paths):
             continue
         with open(f, "rb") as fh:
             data = fh.read()
+        # base64 and hex as tools wrap them into lines (the matcher joins the lines too)
+        joined = data.replace(b"\r", b"").replace(b"\n", b"")
         for i, name, form in forms:
             if form and form in data:
                 found.append((name, i, f))
+            elif form and name.startswith(("base64", "hex")) and form in joined:
+                found.append((name + " wrapped", i, f))
     return found
 
 

@@ -441,12 +441,85 @@ static void test_no_false_positives(void **state)
 	fixture_free(&f);
 }
 
+/* Secrets added one at a time to a matcher built with room for them find exactly what a
+ * matcher built over all of them finds; past the room, or with a pattern too short for the
+ * stride, the add is refused and nothing changes. */
+static void test_add(void **state)
+{
+	struct fixture f;
+	struct rng r = {0xadd};
+	struct sw_matcher *inc, *tight;
+	struct hits a = {0}, b = {0};
+	struct sw_stream *s1, *s2;
+	size_t i, k, tl, at, elen, n = 1u << 20, pos;
+	uint8_t *buf = malloc(n);
+	char *ins = malloc(SW_ENC_JSON_MAX(200) * 2);
+	struct sw_secret small;
+	uint8_t v[8];
+
+	(void)state;
+	assert_true(buf && ins);
+	fixture_build(&f, 0x5eed, 300, 16, 48);
+	inc = sw_matcher__new_reserve(&f.key, f.sec, 100, 300 * 11);
+	assert_non_null(inc);
+	for (i = 100; i < f.n; i++)
+		assert_int_equal(sw_matcher__add(inc, &f.sec[i], (uint32_t)i), 0);
+	assert_int_equal(sw_matcher__max_len(inc), sw_matcher__max_len(f.m));
+	fill_text(&r, buf, n);
+	for (pos = 0, k = 0; k < 2000; k++) {
+		i = rng_range(&r, 0, f.n - 1);
+		tl = make_insert(&r, f.val[i], f.len[i], (int)rng_range(&r, 0, N_FORMS - 1), ins,
+				 &at, &elen);
+		pos += rng_range(&r, 10, 200);
+		if (pos + tl >= n)
+			break;
+		memcpy(buf + pos, ins, tl);
+		pos += tl;
+	}
+	s1 = sw_stream__new();
+	s2 = sw_stream__new();
+	assert_true(s1 && s2);
+	for (pos = 0; pos < n; pos += 4096) {
+		assert_int_equal(sw_matcher__scan(inc, s1, buf + pos, 4096, collect, &a), 0);
+		assert_int_equal(sw_matcher__scan(f.m, s2, buf + pos, 4096, collect, &b), 0);
+	}
+	assert_true(a.n > 1000);
+	assert_int_equal(a.n, b.n);
+	qsort(a.v, a.n, sizeof(*a.v), cmp_match);
+	qsort(b.v, b.n, sizeof(*b.v), cmp_match);
+	for (k = 0; k < a.n; k++)
+		assert_int_equal(cmp_match(&a.v[k], &b.v[k]), 0);
+	/* no room */
+	tight = sw_matcher__new_reserve(&f.key, f.sec, 10, 0);
+	assert_non_null(tight);
+	assert_int_equal(sw_matcher__add(tight, &f.sec[20], 20), -ENOSPC);
+	/* an 8-byte value: its raw pattern has one window, the stride is 8 */
+	memset(&small, 0, sizeof(small));
+	rng_fill(&r, v, sizeof(v));
+	assert_int_equal(sw_fingerprint__secret(&f.key, v, sizeof(v), &small), 0);
+	assert_int_equal(sw_matcher__add(inc, &small, 999), -EINVAL);
+	sw_secret__clear(&small);
+	sw_stream__free(s1);
+	sw_stream__free(s2);
+	sw_matcher__free(inc);
+	sw_matcher__free(tight);
+	free(a.v);
+	free(b.v);
+	free(buf);
+	free(ins);
+	fixture_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_insert_stride8), cmocka_unit_test(test_insert_stride3),
-		cmocka_unit_test(test_insert_stride1), cmocka_unit_test(test_bulk_stream),
-		cmocka_unit_test(test_stream_api),     cmocka_unit_test(test_no_false_positives),
+		cmocka_unit_test(test_insert_stride8),
+		cmocka_unit_test(test_insert_stride3),
+		cmocka_unit_test(test_insert_stride1),
+		cmocka_unit_test(test_bulk_stream),
+		cmocka_unit_test(test_stream_api),
+		cmocka_unit_test(test_no_false_positives),
+		cmocka_unit_test(test_add),
 	};
 
 	if (sodium_init() < 0)

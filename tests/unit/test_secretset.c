@@ -303,12 +303,60 @@ static void test_put_remove(void **state)
 	sw_secretset__free(NULL);
 }
 
+/* An import of 50,000: put and find_id stay exact through growth, a replace by name, a duplicate
+ * value under another name, a removal, and fields changed behind the index (a load). */
+static void test_large_index(void **state)
+{
+	struct sw_secretset *set = sw_secretset__new();
+	struct rng r = {99};
+	const size_t n = 50000;
+	struct sw_secret s;
+	uint8_t(*ids)[SW_SECRET_ID_BYTES] = calloc(n, SW_SECRET_ID_BYTES);
+	size_t i;
+
+	(void)state;
+	assert_true(set && ids);
+	for (i = 0; i < n; i++) {
+		memset(&s, 0, sizeof(s));
+		rng_fill(&r, ids[i], SW_SECRET_ID_BYTES);
+		memcpy(s.id, ids[i], SW_SECRET_ID_BYTES);
+		snprintf(s.name, sizeof(s.name), "K%zu", i);
+		assert_int_equal(sw_secretset__put(set, &s), 0);
+	}
+	assert_int_equal(set->n, n);
+	for (i = 0; i < n; i += 7)
+		assert_ptr_equal(sw_secretset__find_id(set, ids[i]), &set->secrets[i]);
+	/* the same value under another name */
+	memset(&s, 0, sizeof(s));
+	memcpy(s.id, ids[123], SW_SECRET_ID_BYTES);
+	snprintf(s.name, sizeof(s.name), "OTHER");
+	assert_int_equal(sw_secretset__put(set, &s), -EEXIST);
+	/* a new value under a known name replaces it */
+	rng_fill(&r, s.id, SW_SECRET_ID_BYTES);
+	snprintf(s.name, sizeof(s.name), "K%d", 456);
+	assert_int_equal(sw_secretset__put(set, &s), 0);
+	assert_int_equal(set->n, n);
+	assert_null(sw_secretset__find_id(set, ids[456]));
+	assert_ptr_equal(sw_secretset__find_id(set, s.id), &set->secrets[456]);
+	assert_int_equal(sw_secretset__remove(set, "K0"), 0);
+	assert_null(sw_secretset__find_id(set, ids[0]));
+	assert_ptr_equal(sw_secretset__find_id(set, ids[1]), &set->secrets[0]);
+	/* changed behind the index with the count unchanged is not seen; a changed count is */
+	set->n--;
+	assert_null(sw_secretset__find_id(set, ids[n - 1]));
+	set->n++;
+	assert_ptr_equal(sw_secretset__find_id(set, ids[n - 1]), &set->secrets[n - 2]);
+	free(ids);
+	sw_secretset__free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_missing_is_empty),
-		cmocka_unit_test(test_wrong_key),  cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_put_remove), cmocka_unit_test(test_export_import),
+		cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_missing_is_empty),
+		cmocka_unit_test(test_wrong_key),   cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_put_remove),  cmocka_unit_test(test_export_import),
+		cmocka_unit_test(test_large_index),
 	};
 
 	if (sodium_init() < 0)

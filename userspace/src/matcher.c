@@ -185,6 +185,19 @@ static int check_secrets(const struct sw_secret *secrets, size_t n, size_t *npat
 struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_secret *secrets,
 				   size_t n)
 {
+	return sw_matcher__new_reserve(key, secrets, n, 0);
+}
+
+static int is_wrapped(uint8_t v)
+{
+	return v == SW_VAR_BASE64 || v == SW_VAR_BASE64URL || v == SW_VAR_HEX ||
+	       v == SW_VAR_HEX_UPPER;
+}
+
+struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
+					   const struct sw_secret *secrets, size_t n,
+					   size_t reserve)
+{
 	struct sw_matcher *m;
 	size_t npat, minlen, maxlen, entries, i, k, j, pi, bits;
 	const struct sw_pattern *p;
@@ -212,14 +225,15 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 	m->k0 = key->mix[0];
 	m->k1 = key->mix[1];
 	m->npat = npat;
+	m->patcap = npat + reserve;
 	m->maxlen = maxlen;
 	m->stride = npat ? minlen - SW_WINDOW + 1 : SW_STRIDE_MAX;
 	if (m->stride > SW_STRIDE_MAX)
 		m->stride = SW_STRIDE_MAX;
 
-	entries = npat * m->stride;
+	entries = m->patcap * m->stride;
 	/* a field holds a ref + 1 or a list offset (lists hold at most 2 words per entry) */
-	m->refbits = bits_for(2 * (uint64_t)npat * SW_STRIDE_MAX + 2) + 1;
+	m->refbits = bits_for(2 * (uint64_t)m->patcap * SW_STRIDE_MAX + 2) + 1;
 	if (m->refbits < 4)
 		m->refbits = 4;
 	if (m->refbits > REF_BITS_MAX) {
@@ -240,14 +254,14 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 	if (!m->nbuckets)
 		m->nbuckets = 1;
 
-	m->pat = alloc_lines(npat * sizeof(*m->pat));
+	m->pat = alloc_lines(m->patcap * sizeof(*m->pat));
 	m->bloom = alloc_lines(m->bloom_words * sizeof(uint64_t));
 	m->table = alloc_lines((size_t)m->nbuckets * BUCKET_SLOTS * sizeof(uint32_t));
 	if (!m->pat || !m->bloom || !m->table) {
 		errno = ENOMEM;
 		goto err;
 	}
-	m->memory = sizeof(*m) + npat * sizeof(*m->pat) + m->bloom_words * sizeof(uint64_t) +
+	m->memory = sizeof(*m) + m->patcap * sizeof(*m->pat) + m->bloom_words * sizeof(uint64_t) +
 		    (size_t)m->nbuckets * BUCKET_SLOTS * sizeof(uint32_t);
 
 	pi = 0;
@@ -258,6 +272,7 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 			m->pat[pi].secret = (uint32_t)i;
 			m->pat[pi].len = (uint16_t)p->len;
 			m->pat[pi].variant = p->variant;
+			m->nwrapped += is_wrapped(p->variant);
 			for (j = 0; j < m->stride; j++) {
 				h = p->win[j];
 				m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
@@ -276,12 +291,66 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 	}
 	m->memory += m->npost * sizeof(*m->post);
 	m->scan = sw_matcher_pick_scan(m->stride, 1);
+	m->wrap_simd = sw_matcher_wrap_simd(1);
 	build_free(&b);
 	return m;
 err:
 	build_free(&b);
 	sw_matcher__free(m);
 	return NULL;
+}
+
+/* A learned secret joins without a rebuild: its windows take free slots (the probe walks every
+ * slot of a bucket run up to an empty one, so a tag seen twice needs no list), its bits join
+ * the filter. Room was set aside at build time, so the table's load stays as planned. */
+int sw_matcher__add(struct sw_matcher *m, const struct sw_secret *s, uint32_t index)
+{
+	const struct sw_pattern *p;
+	uint32_t bk_i, tag, nb, k, *bk;
+	size_t i, j, pi;
+	uint64_t h;
+
+	if (!m || !s || (s->npatterns && !s->patterns))
+		return -EINVAL;
+	if (m->npat + s->npatterns > m->patcap)
+		return -ENOSPC;
+	for (i = 0; i < s->npatterns; i++) {
+		p = &s->patterns[i];
+		if (p->len > PAT_LEN_MAX || p->variant >= SW_VAR__COUNT || p->nwin < m->stride ||
+		    p->nwin > SW_STRIDE_MAX)
+			return -EINVAL;
+	}
+	for (i = 0; i < s->npatterns; i++) {
+		p = &s->patterns[i];
+		pi = m->npat;
+		memcpy(m->pat[pi].hash, p->full_hash, HASH_CMP_BYTES);
+		m->pat[pi].secret = index;
+		m->pat[pi].len = (uint16_t)p->len;
+		m->pat[pi].variant = p->variant;
+		for (j = 0; j < m->stride; j++) {
+			h = p->win[j];
+			m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
+			table_pos(m, h, &bk_i, &tag);
+			for (nb = 0; nb < m->nbuckets; nb++) {
+				bk = m->table + (size_t)bk_i * BUCKET_SLOTS;
+				for (k = 0; k < BUCKET_SLOTS && bk[k]; k++)
+					;
+				if (k < BUCKET_SLOTS) {
+					bk[k] = tag << m->refbits | (uint32_t)((pi << 3 | j) + 1);
+					break;
+				}
+				if (++bk_i == m->nbuckets)
+					bk_i = 0;
+			}
+			if (nb == m->nbuckets) /* cannot happen: room was reserved */
+				return -ENOSPC;
+		}
+		m->npat++;
+		if (p->len > m->maxlen)
+			m->maxlen = p->len;
+		m->nwrapped += is_wrapped(p->variant);
+	}
+	return 0;
 }
 
 void sw_matcher__free(struct sw_matcher *m)
@@ -316,6 +385,13 @@ uint64_t sw_stream__unsettled(const struct sw_stream *s, const struct sw_matcher
 			from = c;
 	} else if (s->pend != UINT64_MAX) {
 		from = 0;
+	}
+	/* A wrapped match open in the line-joined view starts where the view maps it. */
+	if (s->wrap) {
+		uint64_t w = sw_matcher_wrap_unsettled(s, m);
+
+		if (w < from)
+			from = w;
 	}
 	return from;
 }

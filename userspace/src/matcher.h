@@ -15,7 +15,8 @@ struct sw_stream;
 struct sw_match {
 	uint32_t secret; /* index into the secrets array given to sw_matcher__new */
 	uint8_t variant; /* enum sw_variant */
-	uint32_t len;	 /* pattern length */
+	uint32_t len;	 /* bytes in the stream: the pattern's, plus the line breaks inside a
+			  * wrapped base64 or hex match */
 	uint64_t offset; /* absolute stream offset of the first byte of the match */
 };
 
@@ -26,6 +27,15 @@ typedef int (*sw_match_fn)(const struct sw_match *m, void *ctx);
  * call. The key is copied. Returns NULL with errno set. n may be 0 (matches nothing). */
 struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_secret *secrets,
 				   size_t n);
+/* The same, with room for reserve more patterns to be added one secret at a time
+ * (sw_matcher__add) without a rebuild. */
+struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
+					   const struct sw_secret *secrets, size_t n,
+					   size_t reserve);
+/* Adds the patterns of secret s, reported as secret index. -ENOSPC when the reserve is used up,
+ * -EINVAL when a pattern is too short for the stride in use: the matcher must be rebuilt. On
+ * failure nothing was added. */
+int sw_matcher__add(struct sw_matcher *m, const struct sw_secret *s, uint32_t index);
 void sw_matcher__free(struct sw_matcher *m);
 size_t sw_matcher__max_len(const struct sw_matcher *m); /* longest pattern, 0 if none */
 size_t sw_matcher__stride(const struct sw_matcher *m);
@@ -47,8 +57,9 @@ uint64_t sw_stream__unsettled(const struct sw_stream *s, const struct sw_matcher
 void sw_stream__reset(struct sw_stream *s);
 
 /* Scans the next len bytes of the stream. Every occurrence of a pattern is reported exactly
- * once, also when it spans earlier scans of the same stream. Returns 0, the callback's non-zero
- * value, or a negative errno. */
+ * once, also when it spans earlier scans of the same stream; base64 and hex forms also when
+ * wrapped into lines (LF or CRLF, any width), the match then spanning the breaks. Returns 0, the
+ * callback's non-zero value, or a negative errno. */
 int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data, size_t len,
 		     sw_match_fn cb, void *ctx);
 

@@ -62,7 +62,7 @@ struct sw_matcher {
 	uint64_t k0, k1;
 	uint8_t key[SW_KEY_BYTES];
 	size_t stride, maxlen;
-	size_t npat;
+	size_t npat, patcap; /* patterns, and room for more (sw_matcher__add) */
 	struct mpat *pat;
 	uint64_t *bloom;
 	unsigned int bloom_shift;
@@ -74,7 +74,9 @@ struct sw_matcher {
 	uint32_t *post; /* shared windows: [count, ref, ref, ...] per list */
 	size_t npost;
 	size_t memory;
-	scan_fn scan; /* data loop for this stride and CPU */
+	size_t nwrapped; /* base64 and hex patterns: the ones looked for across line breaks */
+	int wrap_simd;	 /* matcher_wrap.c may use AVX-512BW to find the breaks worth a look */
+	scan_fn scan;	 /* data loop for this stride and CPU */
 };
 
 /* Build-time posting lists of windows shared by several (pattern, j): e.g. the hex form of a
@@ -95,6 +97,7 @@ struct sw_stream {
 	const struct sw_matcher *last; /* matcher that computed pend */
 	uint8_t *carry;
 	size_t clen, ccap;
+	struct sw_wrap *wrap; /* the line-joined view (matcher_wrap.c); made on first use */
 };
 
 /* One scan's view: carry [bufstart, old_off) followed by data [old_off, bufend). */
@@ -129,5 +132,18 @@ static ALWAYS_INLINE void table_pos(const struct sw_matcher *m, uint64_t h, uint
 
 /* The data loop for a stride on this CPU (matcher_scan.c). */
 scan_fn sw_matcher_pick_scan(size_t stride, int simd);
+/* One stream's scan of data as it is, no line joining (matcher_scan.c). */
+int sw_matcher_scan_plain(const struct sw_matcher *m, struct sw_stream *s, const void *data,
+			  size_t len, sw_match_fn cb, void *ctx);
+
+/* matcher_wrap.c: base64 and hex wrapped into lines, matched across the line breaks. data are
+ * the bytes at stream offset base that sw_matcher_scan_plain just scanned. */
+int sw_matcher_wrap_scan(const struct sw_matcher *m, struct sw_stream *s, uint64_t base,
+			 const uint8_t *data, size_t len, sw_match_fn cb, void *ctx);
+/* The earliest stream offset a wrapped match still open may start at; UINT64_MAX: none. */
+uint64_t sw_matcher_wrap_unsettled(const struct sw_stream *s, const struct sw_matcher *m);
+void sw_matcher_wrap_reset(struct sw_stream *s);
+int sw_matcher_wrap_simd(int on); /* whether the AVX-512BW loop can be used (on = 1) */
+void sw_matcher_wrap_free(struct sw_stream *s);
 
 #endif

@@ -26,6 +26,7 @@ void sw_stream__free(struct sw_stream *s)
 		sodium_memzero(s->carry, s->ccap);
 		free(s->carry);
 	}
+	sw_matcher_wrap_free(s);
 	free(s);
 }
 
@@ -42,6 +43,7 @@ void sw_stream__reset(struct sw_stream *s)
 		sodium_memzero(s->carry, s->clen);
 	s->clen = 0;
 	s->pend = UINT64_MAX;
+	sw_matcher_wrap_reset(s);
 }
 
 /* Keyed hash of [start, end) across the carry/data seam, compared with the pattern's. */
@@ -294,6 +296,7 @@ int sw_matcher__use_simd(struct sw_matcher *m, int on)
 	if (!m)
 		return 0;
 	m->scan = sw_matcher_pick_scan(m->stride, on);
+	m->wrap_simd = sw_matcher_wrap_simd(on);
 	return m->scan != scan_data_s8 && m->scan != scan_data_any;
 }
 
@@ -370,8 +373,8 @@ static void carry_update(struct sw_stream *s, const uint8_t *data, size_t len, s
 	s->clen = keep;
 }
 
-int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data, size_t len,
-		     sw_match_fn cb, void *ctx)
+int sw_matcher_scan_plain(const struct sw_matcher *m, struct sw_stream *s, const void *data,
+			  size_t len, sw_match_fn cb, void *ctx)
 {
 	struct scan sc;
 	uint64_t from;
@@ -422,4 +425,19 @@ int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void
 	carry_update(s, data, len, keep);
 	s->off += len;
 	return rc;
+}
+
+int sw_matcher__scan(const struct sw_matcher *m, struct sw_stream *s, const void *data, size_t len,
+		     sw_match_fn cb, void *ctx)
+{
+	uint64_t base = s ? s->off : 0;
+	int rc = sw_matcher_scan_plain(m, s, data, len, cb, ctx);
+
+	if (rc < 0 || !len)
+		return rc;
+	if (rc) { /* stopped early: the joined view cannot know where it stands */
+		sw_matcher_wrap_reset(s);
+		return rc;
+	}
+	return sw_matcher_wrap_scan(m, s, base, data, len, cb, ctx);
 }

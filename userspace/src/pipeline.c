@@ -58,7 +58,7 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	}
 	p->pt = sw_proctab__new();
 	p->set = sw_secretset__new();
-	p->m = p->set ? sw_matcher__new(o->key, NULL, 0) : NULL;
+	p->m = p->set ? sw_matcher__new_reserve(o->key, NULL, 0, PL_INDEX_RESERVE) : NULL;
 	p->streams = sw_streams__new();
 	p->rescan = sw_rescan__new();
 	p->dl = sw_delivery__new(&p->policy);
@@ -110,26 +110,11 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_streams__free(p->streams);
 	sw_matcher__free(p->m);
 	sw_secretset__free(p->set);
+	sw_matcher__free(p->staged_m);
+	sw_secretset__free(p->staged_set);
 	sw_proctab__free(p->pt);
 	sw_rules__free(p->own_rules);
 	free(p);
-}
-
-int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set)
-{
-	struct sw_matcher *m = sw_matcher__new(p->key, set->secrets, set->n);
-
-	if (!m) {
-		int e = -errno;
-		sw_secretset__free(set);
-		return e;
-	}
-	sw_matcher__free(p->m);
-	sw_secretset__free(p->set);
-	p->m = m;
-	p->set = set;
-	sw_learn__reset(&p->learn, set);
-	return 0;
 }
 
 /* ---- requests ---- */
@@ -264,6 +249,8 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 	 * stop happens here, and what it knew is forgotten, as a new daemon knows nothing. */
 	if ((ev->hdr->flags & SW_F_FIRST) && p->st.records > 1)
 		restart(p);
+	if (ev->hdr->flags & SW_F_INDEX)
+		pl_take_index(p, ev->hdr->session_id);
 	p->tick_ktime = ev->hdr->ktime;
 	p->tick_real_ns = ev->tick->realtime_ns;
 	p->now_us = rec_time(p, ev->hdr->ktime);
@@ -514,11 +501,6 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
 	out->suppressed = sw_delivery__suppressed(p->dl);
 	out->alerts = sw_delivery__emitted(p->dl);
 	out->learn_dropped = p->learn.dropped;
-}
-
-int sw_pipeline__learned_pending(const struct sw_pipeline *p)
-{
-	return p->learned_dirty;
 }
 
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into)

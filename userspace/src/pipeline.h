@@ -22,6 +22,9 @@
 #include "tracelog.h"
 
 struct sw_pipeline;
+struct sw_matcher;
+
+#define SW_PIPELINE_INDEX_RESERVE 4096 /* patterns learned secrets add before a rebuild */
 
 struct sw_pipeline_opts {
 	const struct sw_key *key;     /* borrowed */
@@ -90,6 +93,17 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o);
 void sw_pipeline__free(struct sw_pipeline *p);
 /* Takes ownership of set and rebuilds the matcher; the old set is freed. */
 int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set);
+/* A set and its matcher (sw_matcher__new_reserve over set->secrets,
+ * SW_PIPELINE_INDEX_RESERVE) built off
+ * the event loop: they take effect at the tick record flagged SW_F_INDEX whose session_id is
+ * gen, so when the new index is in force is a function of the records and a replay switches at
+ * the same record. A later stage replaces one not yet in force. Takes ownership of both. */
+int sw_pipeline__stage_secrets(struct sw_pipeline *p, uint64_t gen, struct sw_secretset *set,
+			       struct sw_matcher *m);
+/* The gen of the last index tick seen (0: none). */
+uint64_t sw_pipeline__index_gen(const struct sw_pipeline *p);
+/* Whether detectors learned secrets not yet handed out by sw_pipeline__learned. */
+int sw_pipeline__learned_pending(const struct sw_pipeline *p);
 
 /* One record. Invalid records are counted, never trusted. Afterwards the caller takes the
  * alerts, the requests and (for the trace log) the redaction spans of this record. */
@@ -125,8 +139,6 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
  * survive a restart). Returns how many were added, 0 when nothing is new, or a negative
  * errno. */
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
-/* Whether the detectors learned secrets not yet handed out by sw_pipeline__learned. */
-int sw_pipeline__learned_pending(const struct sw_pipeline *p);
 /* (dev, ino) of every secret's origin in the kernel's dev encoding, for the origins map. */
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max);
 

@@ -55,6 +55,10 @@ struct sw_pipeline {
 	struct sw_proctab *pt;
 	struct sw_secretset *set;
 	struct sw_matcher *m;
+	/* An index built off the pipeline, in force from the tick record that names gen. */
+	struct sw_secretset *staged_set;
+	struct sw_matcher *staged_m;
+	uint64_t staged_gen, index_gen;
 	struct sw_streams *streams;
 	struct sw_rescan *rescan;
 	struct sw_delivery *dl;
@@ -112,6 +116,14 @@ static inline uint64_t rec_time(const struct sw_pipeline *p, uint64_t ktime)
 	return (p->tick_real_ns + (ktime - p->tick_ktime)) / 1000;
 }
 
+#define PL_INDEX_RESERVE SW_PIPELINE_INDEX_RESERVE
+
+/* pipeline_index.c */
+/* Secrets from index first on (just learned) join the matcher: added in place, rebuilt only
+ * when the matcher has no room left. 0, or a negative errno (the matcher is unchanged). */
+int pl_index_add(struct sw_pipeline *p, size_t first);
+/* A tick flagged SW_F_INDEX: the staged index named gen takes over. */
+void pl_take_index(struct sw_pipeline *p, uint64_t gen);
 /* pipeline.c */
 struct sw_request *pl_request(struct sw_pipeline *p, enum sw_request_kind kind,
 			      const struct sw_hdr *h, const char *path, size_t path_len);

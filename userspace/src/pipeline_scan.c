@@ -58,15 +58,10 @@ void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
 	h->first_new = p->set->n;
 	if (learn && !p->recorded_finds &&
 	    sw_learn__scan(&p->learn, p->rules, p->set, ds, data, len, p->rec_us / 1000000)) {
-		struct sw_matcher *m = sw_matcher__new(p->key, p->set->secrets, p->set->n);
-
-		if (m) {
-			sw_matcher__free(p->m);
-			p->m = m;
+		if (!pl_index_add(p, h->first_new))
 			p->learned_dirty = 1;
-		} else {
+		else
 			h->first_new = p->set->n;
-		}
 	}
 	sw_redact__scope(&p->red, base, start, len);
 	h->redact = 1;

@@ -14,6 +14,7 @@
 
 #include "fileio.h"
 #include "secretset.h"
+#include "secretset_priv.h"
 #include "sprawl.pb-c.h"
 
 #define FILE_MAX	(512u << 20) /* far above 100k secrets; bounds what a bad file makes us read */
@@ -41,6 +42,7 @@ void sw_secretset__free(struct sw_secretset *set)
 	for (i = 0; i < set->n; i++)
 		sw_secret__clear(&set->secrets[i]);
 	free(set->secrets);
+	sw_secretset_index_free(set);
 	free(set);
 }
 
@@ -479,23 +481,13 @@ err:
 
 int sw_secretset__put(struct sw_secretset *set, struct sw_secret *s)
 {
+	struct sw_secretset_index *x;
+	const struct sw_secret *same;
 	struct sw_secret *grown;
 	size_t i, cap;
 
 	if (!set || !s || !s->name[0])
 		return -EINVAL;
-	for (i = 0; i < set->n; i++) {
-		if (!sodium_memcmp(set->secrets[i].id, s->id, SW_SECRET_ID_BYTES) &&
-		    strcmp(set->secrets[i].name, s->name))
-			return -EEXIST;
-	}
-	for (i = 0; i < set->n; i++) {
-		if (!strcmp(set->secrets[i].name, s->name)) {
-			sw_secret__clear(&set->secrets[i]);
-			set->secrets[i] = *s;
-			goto taken;
-		}
-	}
 	if (set->n == set->cap) {
 		cap = set->cap ? 2 * set->cap : 8;
 		grown = realloc(set->secrets, cap * sizeof(*grown));
@@ -504,7 +496,23 @@ int sw_secretset__put(struct sw_secretset *set, struct sw_secret *s)
 		set->secrets = grown;
 		set->cap = cap;
 	}
-	set->secrets[set->n++] = *s;
+	x = sw_secretset_index_of(set);
+	if (!x)
+		return -ENOMEM;
+	same = sw_secretset_index_id(x, set->secrets, s->id);
+	if (same && strcmp(same->name, s->name))
+		return -EEXIST;
+	same = sw_secretset_index_name(x, set->secrets, s->name);
+	if (same) {
+		i = (size_t)(same - set->secrets);
+		sw_secret__clear(&set->secrets[i]);
+		set->secrets[i] = *s;
+		sw_secretset_index_free(set); /* its id changed */
+		goto taken;
+	}
+	set->secrets[set->n] = *s;
+	sw_secretset_index_add(x, set->secrets, set->n);
+	set->n++;
 taken:
 	s->patterns = NULL;
 	s->npatterns = 0;
@@ -523,6 +531,7 @@ int sw_secretset__remove(struct sw_secretset *set, const char *name)
 			memmove(&set->secrets[i], &set->secrets[i + 1],
 				(set->n - i - 1) * sizeof(*set->secrets));
 			set->n--;
+			sw_secretset_index_free(set);
 			return 0;
 		}
 	}
@@ -532,10 +541,15 @@ int sw_secretset__remove(struct sw_secretset *set, const char *name)
 const struct sw_secret *sw_secretset__find_id(const struct sw_secretset *set,
 					      const uint8_t id[SW_SECRET_ID_BYTES])
 {
+	struct sw_secretset_index *x;
 	size_t i;
 
 	if (!set || !id)
 		return NULL;
+	/* The index is a cache: building it does not change the set. */
+	x = set->n > 16 ? sw_secretset_index_of((struct sw_secretset *)set) : NULL;
+	if (x)
+		return sw_secretset_index_id(x, set->secrets, id);
 	for (i = 0; i < set->n; i++) {
 		if (!memcmp(set->secrets[i].id, id, SW_SECRET_ID_BYTES))
 			return &set->secrets[i];

@@ -11,9 +11,14 @@
 
 #define SW_SECRETSET_VERSION 1
 
+struct sw_secretset_index;
+
 struct sw_secretset {
 	size_t n, cap;
 	struct sw_secret *secrets;
+	/* Names and ids hashed, so put and find_id stay O(1) for sets of 100,000 (an import);
+	 * rebuilt on demand when n or secrets changed behind it. */
+	struct sw_secretset_index *idx;
 };
 
 /* Loads path into a new set. A missing file is an empty set. A corrupt file, a file of another
