@@ -24,6 +24,8 @@ enum sw_event_type {
 	SW_EV_OPEN = 5,	   /* a session process opened a secret's origin file */
 	SW_EV_RENAME = 6,  /* rename or link: an artifact gets a new name */
 	SW_EV_CHANNEL = 7, /* a channel syscalls cannot show (io_uring, shared mmap, ...) */
+	SW_EV_TLSLIB = 8,  /* a session process mapped (or exec'd) a file with a TLS stack: it is
+			    * stopped until the daemon has attached the TLS uprobes for it */
 	/* Made by the daemon, never by the kernel: what the pipeline learned from elsewhere, kept
 	 * in the trace log so a replay feeds the pipeline exactly what the live run did. */
 	SW_EV_SESSION = 100, /* a session the daemon started (sprawlctl run, watch, adoption) */
@@ -61,12 +63,24 @@ enum sw_flags {
 				    * (no descriptor, no mapping), so this read-back is final */
 	SW_F_GONE = 1 << 12,	   /* read-back: the file was deleted or replaced before it could
 				    * be read; nothing is left there to spread from */
+	SW_F_HELD = 1 << 14,	   /* TLS write in guard mode: the writer is stopped (SIGSTOP)
+				    * until the daemon's verdict is carried out */
+};
+
+/* sw_data_rec.syscall_nr of a TLS write seen by a uprobe: SW_NR_TLS + enum sw_tlsw (the
+ * uprobe's attach cookie). Above every real syscall number. */
+#define SW_NR_TLS 0x10000u
+enum sw_tlsw {
+	SW_TLSW_SSL_WRITE = 1,
+	SW_TLSW_SSL_WRITE_EX = 2,
+	SW_TLSW_GNUTLS_SEND = 3,
 };
 
 enum sw_channel {
 	SW_CH_IO_URING = 1,
 	SW_CH_MMAP_SHARED = 2,
 	SW_CH_PROCESS_VM_WRITEV = 3,
+	SW_CH_TLS = 4, /* a TLS stack that cannot be hooked (rustls, Go, an unknown build) */
 };
 
 enum sw_art_kind {
@@ -75,6 +89,8 @@ enum sw_art_kind {
 	SW_AK_SOCKET = 2, /* family, sock_type, protocol, addr, port; unix peer path as path */
 	SW_AK_PIPE = 3,	  /* pipe or FIFO: dev, ino (userspace finds the reader) */
 	SW_AK_TTY = 4,	  /* terminal: rdev, path */
+	SW_AK_TLS = 5,	  /* plaintext of a TLS write (uprobe): the socket as for SW_AK_SOCKET,
+			   * fd = the socket the writer's thread wrote last, -1 if none */
 };
 
 /* Common header of every record. */
@@ -276,6 +292,27 @@ struct sw_channel_rec {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
+
+/* SW_EV_TLSLIB: hdr.tgid mapped or exec'd the file (dev in kernel encoding, ino) of the
+ * tls_files map; it is stopped until the daemon resumes it. */
+struct sw_tlslib_rec {
+	struct sw_hdr hdr;
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct sw_tlslib_rec) == 72, "sw_tlslib_rec layout");
+
+/* Value of the tls_held map (tgid -> why it was stopped, when). */
+enum sw_hold_why {
+	SW_HOLD_ATTACH = 1, /* mapped a TLS stack: resumed once the uprobes are attached */
+	SW_HOLD_GUARD = 2,  /* a TLS write: resumed (or killed) by the guard's verdict */
+};
+struct sw_hold {
+	__u64 ktime;
+	__u32 why; /* enum sw_hold_why */
+	__u32 tid;
+};
+_Static_assert(sizeof(struct sw_hold) == 16, "sw_hold layout");
 
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {

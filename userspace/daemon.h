@@ -61,6 +61,8 @@ struct daemon {
 
 	struct sw_key key;
 	struct sw_kernel *k;
+	struct tlsedge *tls; /* TLS uprobes per session process (tlsedge.c) */
+	uint32_t guard;	     /* --guard: enum sw_guard */
 	struct sw_registry *reg;
 	struct sw_pipeline *pl;
 	struct sink_set sinks;

@@ -21,6 +21,7 @@
 #include "procfs.h"
 #include "rulesrec.h"
 #include "source.h"
+#include "tlsedge.h"
 
 #define QUEUE_MAX 65536 /* requests waiting for an answer; more are counted as lost */
 
@@ -203,6 +204,8 @@ static void answer_adopt(struct daemon *d, const struct sw_request *q)
 	snprintf(r.agent, sizeof(r.agent), "%s", q->label);
 	own_hdr(&r.hdr, SW_EV_SESSION, sizeof(r));
 	feed(d, &r, sizeof(r));
+	if (id && d->tls)
+		tlsedge__on_proc(d->tls, q->hdr.tgid); /* adopted: its TLS stacks are mapped */
 }
 
 static void tell_closed(struct daemon *d, const struct sw_hdr *h, uint64_t dev, uint64_t ino)

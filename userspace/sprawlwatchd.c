@@ -38,6 +38,7 @@
 #include "sink.h"
 #include "sink_clickhouse.h"
 #include "source.h"
+#include "tlsedge.h"
 #include "version.h"
 
 static const char usage_head[] =
@@ -93,7 +94,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (d->verbose && size >= sizeof(*h))
 		log_debug("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
 			  (unsigned long long)h->session_id, h->flags, h->size);
+	if (size >= sizeof(struct sw_tlslib_rec) && h->type == SW_EV_TLSLIB) {
+		/* The edge's alone: attach, resume; the pipeline learns nothing from it. */
+		tlsedge__on_tlslib(d->tls, data);
+		return 0;
+	}
 	source__feed(d, data, size);
+	if (size >= sizeof(*h) && h->type == SW_EV_EXEC && h->session_id)
+		tlsedge__on_proc(d->tls, h->tgid);
+	else if (size >= sizeof(*h) && h->type == SW_EV_EXIT)
+		tlsedge__on_exit(d->tls, h->tgid);
 	return 0;
 }
 
@@ -182,6 +192,7 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 	if (kill(tgid, 0) && errno == ESRCH)
 		return;
 	daemon_session(d, s->session_id, s->root_pid, NULL);
+	tlsedge__on_proc(d->tls, tgid);
 	if (s->session_id < (1ULL << 63) && s->session_id > d->next_session)
 		d->next_session = s->session_id;
 }
@@ -537,6 +548,7 @@ static void on_timer(struct daemon *d)
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	source__tick(d);
+	tlsedge__tick(d->tls);
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	source__loss(d);
@@ -709,6 +721,11 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto cleanup;
 	}
+	d->tls = tlsedge__new(d);
+	if (!d->tls) {
+		log_err("tls: %s", strerror(errno));
+		goto cleanup;
+	}
 	sw_kernel__scope_each(d->k, recover_scope, d);
 	push_agent_comms(d);
 	push_origins(d);
@@ -753,6 +770,7 @@ cleanup:
 	control__close_all(d);
 	if (d->reg)
 		sw_registry__flush(d->reg);
+	tlsedge__free(d->tls);
 	sw_kernel__free(d->k);
 	if (d->ch && sw_clickhouse__flush(d->ch, 2000))
 		logmsg("clickhouse: undelivered alerts stay spooled for the next start");

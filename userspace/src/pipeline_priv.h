@@ -26,6 +26,7 @@
 #define MATCHES_MAX  256  /* matches handled per scan; more are counted as a gap */
 #define REQUESTS_MAX 8192 /* requests one record may raise; more are counted */
 #define READERS_MAX  4096 /* pipe readers remembered */
+#define SNI_MAX	     256  /* TLS server names remembered */
 
 /* Losses the pipeline sees itself, reported with the next tick. */
 enum gap {
@@ -101,6 +102,13 @@ struct sw_pipeline {
 	} readers[READERS_MAX];
 	size_t readers_next;
 	int force;
+	/* Server names from the ClientHellos session processes wrote: (tgid, socket ino). */
+	struct sni {
+		uint32_t tgid;
+		uint64_t ino;
+		char name[256];
+	} sni[SNI_MAX];
+	size_t sni_next;
 };
 
 /* A record's kernel time as wall-clock microseconds, through the latest tick. */
@@ -136,6 +144,11 @@ void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const stru
 		    const uint32_t *elem);
 int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev);
 int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);
+/* pipeline_tls.c */
+/* A socket's first bytes: a ClientHello's server name is remembered for its TLS writes. */
+void pl_tls_hello(struct sw_pipeline *p, const struct sw_event *ev);
+/* The server name of the connection a TLS write goes to, when its ClientHello was seen. */
+void pl_tls_name(const struct sw_pipeline *p, const struct sw_event *ev, struct sw_artifact *a);
 /* pipeline_places.c */
 struct sw_session *pl_session(struct sw_pipeline *p, uint64_t id, uint32_t root, uint64_t t);
 int pl_decide(struct sw_alert *a, void *ctx);

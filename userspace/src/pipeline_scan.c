@@ -195,8 +195,10 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	struct hits *h;
 
 	p->st.data_bytes += ev->bytes_len;
-	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TTY)
+	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TLS)
 		return 0;
+	if (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset)
+		pl_tls_hello(p, ev);
 	sw_naming__stream_id(ev, &sid);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_FIRST))
 		sw_streams__drop(p->streams, &sid); /* a read-back starts from nothing */
@@ -254,6 +256,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		a = malloc(sizeof(*a));
 		if (a) {
 			sw_naming__data(ev, se->path, a);
+			if (a->type == SW_ART_TLS)
+				pl_tls_name(p, ev, a);
 			if (a->type == SW_ART_FILE && !se->path && !(fl & SW_F_READBACK)) {
 				struct sw_request *r =
 					pl_request(p, SW_REQ_NAME_FD, ev->hdr, NULL, 0);

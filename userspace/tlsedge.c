@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The TLS edge; see tlsedge.h. A uprobe on a shared library traps in every process that maps
+ * it unless it is attached per process: so every uprobe here is attached with the pid of one
+ * session process, when that process maps (or execs) a file of the set. The kernel stops the
+ * process at that mmap or exec (tls_lib_check) and tells us; we attach and resume it, so no
+ * TLS write of a session process runs before its uprobe is in place. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "naming.h"
+#include "procfs.h"
+#include "tlsedge.h"
+
+#define FILES_MAX      64
+#define PROCS_MAX      4096
+#define LINKS_MAX      8	     /* uprobes per process */
+#define EXES_MAX       256	     /* executables already looked at */
+#define HOLD_ATTACH_NS 1000000000ull /* a stop whose record was lost: resumed after this */
+#define HOLD_GUARD_NS  100000000ull  /* no verdict within 100 ms: fail-open */
+#define ELF_SYMS_MAX   (1u << 22)    /* symbols looked at per table */
+
+static const char *const fn_name[] = {
+	[SW_TLSW_SSL_WRITE] = "SSL_write",
+	[SW_TLSW_SSL_WRITE_EX] = "SSL_write_ex",
+	[SW_TLSW_GNUTLS_SEND] = "gnutls_record_send",
+};
+
+struct tfile {
+	uint64_t dev, ino; /* stat's encoding */
+	char path[PATH_MAX];
+	uint32_t fns; /* bit per enum sw_tlsw */
+};
+
+struct tproc {
+	uint32_t tgid;
+	uint32_t nlinks;
+	struct bpf_link *links[LINKS_MAX];
+	uint64_t attached; /* bit per index in files[] */
+};
+
+struct texe {
+	uint64_t dev, ino;
+};
+
+struct tlsedge {
+	struct daemon *d;
+	struct tfile files[FILES_MAX];
+	size_t nfiles;
+	struct tproc procs[PROCS_MAX];
+	struct texe exes[EXES_MAX];
+	size_t exes_next;
+	uint64_t nprocs, nlinks, attach_failed, failopen;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Which of the TLS write functions the ELF file at path defines (a bit per enum sw_tlsw). */
+static uint32_t elf_fns(const char *path)
+{
+	Elf_Scn *scn = NULL;
+	uint32_t fns = 0;
+	Elf *e;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (e && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+			continue;
+		data = elf_getdata(scn, NULL);
+		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+		for (i = 0; data && i < n && i < ELF_SYMS_MAX; i++) {
+			GElf_Sym sym;
+			const char *name;
+			uint32_t f;
+
+			if (!gelf_getsym(data, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    sym.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(e, sh.sh_link, sym.st_name);
+			for (f = SW_TLSW_SSL_WRITE; name && f <= SW_TLSW_GNUTLS_SEND; f++)
+				if (!strcmp(name, fn_name[f]))
+					fns |= 1u << f;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return fns;
+}
+
+static int file_find(const struct tlsedge *t, uint64_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++)
+		if (t->files[i].dev == dev && t->files[i].ino == ino)
+			return (int)i;
+	return -1;
+}
+
+/* Adds path to the set when it defines a TLS write function; its index, or -1. */
+static int file_add(struct tlsedge *t, const char *path, uint32_t fns)
+{
+	char real[PATH_MAX];
+	struct tfile *f;
+	struct stat st;
+	int i;
+
+	if (!realpath(path, real) || stat(real, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	i = file_find(t, st.st_dev, st.st_ino);
+	if (i >= 0)
+		return i;
+	if (!fns)
+		fns = elf_fns(real);
+	if (!fns || t->nfiles >= FILES_MAX)
+		return -1;
+	f = &t->files[t->nfiles];
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->fns = fns;
+	snprintf(f->path, sizeof(f->path), "%s", real);
+	if (t->d->k)
+		sw_kernel__tls_file_add(t->d->k, sw_naming__kernel_dev(st.st_dev), st.st_ino);
+	return (int)t->nfiles++;
+}
+
+static struct tproc *proc_of(struct tlsedge *t, uint32_t tgid, int create)
+{
+	size_t i, h = tgid % PROCS_MAX;
+
+	for (i = 0; i < PROCS_MAX; i++) {
+		struct tproc *p = &t->procs[(h + i) % PROCS_MAX];
+
+		if (p->tgid == tgid)
+			return p;
+		if (!p->tgid) {
+			if (!create)
+				return NULL;
+			p->tgid = tgid;
+			t->nprocs++;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Attaches the functions of files[idx] for tgid alone. */
+static void attach(struct tlsedge *t, uint32_t tgid, int idx)
+{
+	struct tproc *p = proc_of(t, tgid, 1);
+	const struct tfile *f = &t->files[idx];
+	struct bpf_link *l;
+	uint32_t fn;
+
+	if (!p || (p->attached & (1ull << idx)))
+		return;
+	p->attached |= 1ull << idx;
+	for (fn = SW_TLSW_SSL_WRITE; fn <= SW_TLSW_GNUTLS_SEND; fn++) {
+		if (!(f->fns & (1u << fn)))
+			continue;
+		if (p->nlinks >= LINKS_MAX) {
+			t->attach_failed++;
+			continue;
+		}
+		l = sw_kernel__tls_attach(t->d->k, tgid, f->path, fn_name[fn], 0, fn);
+		if (!l) {
+			t->attach_failed++;
+			log_warn("tls: cannot attach to %s in %s for pid %u: %s", fn_name[fn],
+				 f->path, tgid, strerror(errno));
+			continue;
+		}
+		p->links[p->nlinks++] = l;
+		t->nlinks++;
+	}
+}
+
+static void resume(struct tlsedge *t, uint32_t tgid)
+{
+	sw_kernel__tls_held_del(t->d->k, tgid);
+	kill(tgid, SIGCONT);
+}
+
+static void resume_any(uint32_t tgid, const struct sw_hold *h, void *ctx)
+{
+	(void)h;
+	resume(ctx, tgid);
+}
+
+/* The libraries of the host that carry a TLS stack we hook, and the node executables on the
+ * PATH (node exports OpenSSL's SSL_write). Other executables are learned when a session runs
+ * them. */
+static void seed(struct tlsedge *t)
+{
+	static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+					   "/usr/lib64", "/usr/lib", "/usr/local/lib"};
+	static const char *const libs[] = {"libssl.so.3", "libgnutls.so.30"};
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX], *dup, *dir, *save = NULL;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		for (j = 0; j < sizeof(libs) / sizeof(libs[0]); j++) {
+			snprintf(buf, sizeof(buf), "%s/%s", dirs[i], libs[j]);
+			if (!access(buf, R_OK))
+				file_add(t, buf, 0);
+		}
+	dup = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = dup ? strtok_r(dup, ":", &save) : NULL; dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, sizeof(buf), "%s/node", dir);
+		if (!access(buf, X_OK))
+			file_add(t, buf, 0);
+	}
+	free(dup);
+}
+
+struct tlsedge *tlsedge__new(struct daemon *d)
+{
+	struct tlsedge *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->d = d;
+	seed(t);
+	/* A previous daemon may have left processes stopped: they go on (unhooked until they
+	 * map a TLS library again; counted). */
+	if (d->k)
+		sw_kernel__tls_held_each(d->k, resume_any, t);
+	return t;
+}
+
+void tlsedge__free(struct tlsedge *t)
+{
+	size_t i, j;
+
+	if (!t)
+		return;
+	for (i = 0; i < PROCS_MAX; i++)
+		for (j = 0; j < t->procs[i].nlinks; j++)
+			sw_kernel__tls_detach(t->procs[i].links[j]);
+	free(t);
+}
+
+void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
+{
+	int idx = file_find(t, sw_naming__user_dev(r->dev), r->ino);
+
+	if (idx >= 0)
+		attach(t, r->hdr.tgid, idx);
+	resume(t, r->hdr.tgid);
+}
+
+/* An executable not seen before: does it export a TLS write function? */
+static void learn_exe(struct tlsedge *t, const char *exe)
+{
+	struct stat st;
+	size_t i;
+
+	if (stat(exe, &st) || file_find(t, st.st_dev, st.st_ino) >= 0)
+		return;
+	for (i = 0; i < EXES_MAX; i++)
+		if (t->exes[i].dev == st.st_dev && t->exes[i].ino == st.st_ino)
+			return;
+	t->exes[t->exes_next].dev = st.st_dev;
+	t->exes[t->exes_next].ino = st.st_ino;
+	t->exes_next = (t->exes_next + 1) % EXES_MAX;
+	file_add(t, exe, 0);
+}
+
+void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid)
+{
+	char line[PATH_MAX + 128], path[PATH_MAX], perms[8], *exe;
+	unsigned int lines = 0;
+	struct stat st;
+	FILE *fp;
+	int idx;
+
+	if (!t->d->k)
+		return;
+	exe = sw_procfs__exe(tgid);
+	if (exe && exe[0] == '/')
+		learn_exe(t, exe);
+	free(exe);
+	snprintf(line, sizeof(line), "/proc/%u/maps", tgid);
+	fp = fopen(line, "re");
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
+		if (sscanf(line, "%*s %7s %*s %*s %*s %4095s", perms, path) != 2 ||
+		    !strchr(perms, 'x') || path[0] != '/' || stat(path, &st))
+			continue;
+		idx = file_find(t, st.st_dev, st.st_ino);
+		if (idx >= 0)
+			attach(t, tgid, idx);
+	}
+	fclose(fp);
+}
+
+void tlsedge__on_exit(struct tlsedge *t, uint32_t tgid)
+{
+	struct tproc *p = proc_of(t, tgid, 0);
+	size_t i, h, j;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nlinks; i++)
+		sw_kernel__tls_detach(p->links[i]);
+	t->nlinks -= p->nlinks;
+	t->nprocs--;
+	/* Open addressing: re-insert the entries after the hole. */
+	memset(p, 0, sizeof(*p));
+	h = p - t->procs;
+	for (j = (h + 1) % PROCS_MAX; t->procs[j].tgid; j = (j + 1) % PROCS_MAX) {
+		struct tproc moved = t->procs[j], *q;
+
+		memset(&t->procs[j], 0, sizeof(t->procs[j]));
+		t->nprocs--;
+		q = proc_of(t, moved.tgid, 1);
+		if (q)
+			*q = moved;
+	}
+}
+
+struct stale {
+	struct tlsedge *t;
+	uint64_t now;
+};
+
+static void resume_stale(uint32_t tgid, const struct sw_hold *h, void *ctx)
+{
+	struct stale *s = ctx;
+	uint64_t limit = h->why == SW_HOLD_GUARD ? HOLD_GUARD_NS : HOLD_ATTACH_NS;
+
+	if (s->now > h->ktime && s->now - h->ktime > limit) {
+		s->t->failopen++;
+		resume(s->t, tgid);
+	}
+}
+
+void tlsedge__tick(struct tlsedge *t)
+{
+	struct stale s = {.t = t, .now = mono_ns()};
+
+	if (t->d->k)
+		sw_kernel__tls_held_each(t->d->k, resume_stale, &s);
+}
+
+void tlsedge__stats(const struct tlsedge *t, uint64_t out[4])
+{
+	out[0] = t->nprocs;
+	out[1] = t->nlinks;
+	out[2] = t->attach_failed;
+	out[3] = t->failopen;
+}
