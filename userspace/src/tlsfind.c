@@ -98,56 +98,43 @@ fail:
 	return err;
 }
 
+/* The PT_LOAD holding x (a virtual address, or a file offset when by_off) with n bytes of the
+ * file behind it, only executable ones when exec: 0 and *ph, or -ENOENT. */
+static int load_of(const struct view *v, uint64_t x, int by_off, int exec, size_t n, GElf_Phdr *ph)
+{
+	size_t i;
+
+	for (i = 0; i < v->phnum; i++) {
+		uint64_t base;
+
+		if (!gelf_getphdr(v->elf, (int)i, ph) || ph->p_type != PT_LOAD ||
+		    (exec && !(ph->p_flags & PF_X)) || ph->p_offset > v->size ||
+		    ph->p_filesz > v->size - ph->p_offset)
+			continue;
+		base = by_off ? ph->p_offset : ph->p_vaddr;
+		if (x >= base && x - base < ph->p_filesz && ph->p_filesz - (x - base) >= n)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 /* A virtual address in an executable PT_LOAD to the file offset a uprobe takes. */
 static int text_off(const struct view *v, uint64_t va, uint64_t *off)
 {
 	GElf_Phdr ph;
-	size_t i;
 
-	for (i = 0; i < v->phnum; i++) {
-		if (!gelf_getphdr(v->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
-		    !(ph.p_flags & PF_X))
-			continue;
-		if (va >= ph.p_vaddr && va - ph.p_vaddr < ph.p_filesz) {
-			*off = va - ph.p_vaddr + ph.p_offset;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (load_of(v, va, 0, 1, 1, &ph))
+		return -ENOENT;
+	*off = va - ph.p_vaddr + ph.p_offset;
+	return 0;
 }
 
-/* A file offset in any PT_LOAD to the virtual address it is mapped at. */
-static int off_va(const struct view *v, uint64_t off, uint64_t *va)
-{
-	GElf_Phdr ph;
-	size_t i;
-
-	for (i = 0; i < v->phnum; i++) {
-		if (!gelf_getphdr(v->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (off >= ph.p_offset && off - ph.p_offset < ph.p_filesz) {
-			*va = off - ph.p_offset + ph.p_vaddr;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-/* A virtual address in any PT_LOAD to its bytes in the file (n of them must be there). */
+/* A virtual address to its n bytes in the file, or NULL. */
 static const unsigned char *va_bytes(const struct view *v, uint64_t va, size_t n)
 {
 	GElf_Phdr ph;
-	size_t i;
 
-	for (i = 0; i < v->phnum; i++) {
-		if (!gelf_getphdr(v->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (va >= ph.p_vaddr && va - ph.p_vaddr < ph.p_filesz &&
-		    ph.p_filesz - (va - ph.p_vaddr) >= n && ph.p_offset <= v->size &&
-		    va - ph.p_vaddr + ph.p_offset + n <= v->size)
-			return v->raw + (va - ph.p_vaddr + ph.p_offset);
-	}
-	return NULL;
+	return load_of(v, va, 0, 0, n, &ph) ? NULL : v->raw + (va - ph.p_vaddr + ph.p_offset);
 }
 
 static int has_fn(const struct sw_tls_hook *out, size_t n, enum sw_tls_fn fn)
@@ -294,6 +281,7 @@ static size_t find_file_strings(const struct view *v, uint64_t *va, size_t max)
 {
 	static const char tail[] = "/ssl/ssl_lib.cc"; /* with its NUL */
 	const unsigned char *p = v->raw, *end = v->raw + v->size;
+	GElf_Phdr ph;
 	size_t n = 0;
 
 	while (n < max && p < end) {
@@ -306,8 +294,8 @@ static size_t find_file_strings(const struct view *v, uint64_t *va, size_t max)
 		start = hit;
 		while (start > v->raw && start[-1] >= 0x20 && start[-1] < 0x7f && back++ < 512)
 			start--;
-		if (!off_va(v, (uint64_t)(start - v->raw), &va[n]))
-			n++;
+		if (!load_of(v, (uint64_t)(start - v->raw), 1, 0, 1, &ph))
+			va[n++] = (uint64_t)(start - v->raw) - ph.p_offset + ph.p_vaddr;
 		p = hit + sizeof(tail);
 	}
 	return n;
@@ -564,25 +552,16 @@ static size_t scan_pattern(const struct view *v, struct sw_tls_hook *out, size_t
 	return n;
 }
 
-int sw_tlsfind__scan(const char *path, struct sw_tls_hook *out, size_t max)
+static size_t scan_view(const struct view *v, struct sw_tls_hook *out, size_t max, int pattern)
 {
-	struct view v;
 	size_t n = 0;
-	int err;
 
-	if (!out && max)
-		return -EINVAL;
-	err = view_open(path, &v);
-	if (err)
-		return err;
-	n = scan_symbols(&v, out, n, max);
-	n = scan_build_id(&v, out, n, max);
-	n = scan_pattern(&v, out, n, max);
-	view_close(&v);
-	return (int)n;
+	if (!pattern)
+		n = scan_build_id(v, out, scan_symbols(v, out, 0, max), max);
+	return scan_pattern(v, out, n, max);
 }
 
-int sw_tlsfind__scan_pattern(const char *path, struct sw_tls_hook *out, size_t max)
+static int scan_path(const char *path, struct sw_tls_hook *out, size_t max, int pattern)
 {
 	struct view v;
 	size_t n;
@@ -593,9 +572,19 @@ int sw_tlsfind__scan_pattern(const char *path, struct sw_tls_hook *out, size_t m
 	err = view_open(path, &v);
 	if (err)
 		return err;
-	n = scan_pattern(&v, out, 0, max);
+	n = scan_view(&v, out, max, pattern);
 	view_close(&v);
 	return (int)n;
+}
+
+int sw_tlsfind__scan(const char *path, struct sw_tls_hook *out, size_t max)
+{
+	return scan_path(path, out, max, 0);
+}
+
+int sw_tlsfind__scan_pattern(const char *path, struct sw_tls_hook *out, size_t max)
+{
+	return scan_path(path, out, max, 1);
 }
 
 int sw_tlsfind__build_id(const char *path, char *hex, size_t len)
@@ -643,7 +632,7 @@ int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
 	struct sw_tls_hook hooks[4];
 	const char *found = NULL;
 	struct view v;
-	int err, n;
+	int err;
 
 	if (!what || !len)
 		return -EINVAL;
@@ -658,16 +647,10 @@ int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
 	/* rustls: the crate's own source paths in panic locations ("/rustls-0.23.x/src/"). */
 	else if (has_bytes(&v, "/rustls-"))
 		found = "rustls";
-	else if (has_bytes(&v, "/ssl/ssl_lib.cc")) {
-		size_t max = sizeof(hooks) / sizeof(hooks[0]);
-		size_t m = scan_pattern(
-			&v, hooks, scan_build_id(&v, hooks, scan_symbols(&v, hooks, 0, max), max),
-			max);
-
-		n = (int)m;
-		if (!has_fn(hooks, (size_t)n, SW_TLS_SSL_WRITE))
-			found = "boringssl (unknown build)";
-	}
+	else if (has_bytes(&v, "/ssl/ssl_lib.cc") &&
+		 !has_fn(hooks, scan_view(&v, hooks, sizeof(hooks) / sizeof(hooks[0]), 0),
+			 SW_TLS_SSL_WRITE))
+		found = "boringssl (unknown build)";
 	view_close(&v);
 	if (!found)
 		return 0;
