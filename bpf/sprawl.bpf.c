@@ -331,6 +331,8 @@ int BPF_KPROBE(sw_tls_write, void *ssl, const void *buf, __u64 num)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct chunk_state *st;
 	struct sw_scope *s;
+	int guess;
+	__s32 fd;
 
 	s = scope_of(tgid);
 	if (!s || !buf)
@@ -339,11 +341,11 @@ int BPF_KPROBE(sw_tls_write, void *ssl, const void *buf, __u64 num)
 		num = (__u64)(__s64)(int)num; /* an int: negative is the caller's error */
 	if ((__s64)num <= 0)
 		return 0;
-	st = capture_args(SW_NR_TLS + (__u32)fn, tls_fd_of((__u64)ssl), (__u64)buf, 0, 0, -1, 0, -1,
-			  0);
+	fd = tls_fd_of((__u64)ssl, &guess);
+	st = capture_args(SW_NR_TLS + (__u32)fn, fd, (__u64)buf, 0, 0, -1, 0, -1, 0);
 	if (!st)
 		return 0;
-	st->tls = 1 | (guard_mode ? SW_F_HELD : 0);
+	st->tls = 1 | (guard_mode ? SW_F_HELD : 0) | (guess ? SW_F_PEER_GUESS : 0);
 	capture_write(s->session_id, num);
 	/* Guard: the writer stops before the library encrypts a byte; the daemon matches the
 	 * record, carries out its verdict and resumes it. */

@@ -65,6 +65,8 @@ enum sw_flags {
 				    * be read; nothing is left there to spread from */
 	SW_F_HELD = 1 << 14,	   /* TLS write in guard mode: the writer is stopped (SIGSTOP)
 				    * until the daemon's verdict is carried out */
+	SW_F_PEER_GUESS = 1 << 15, /* TLS write: the socket is the one the thread wrote last, not
+				    * yet known to be its SSL object's (its next write tells) */
 };
 
 /* sw_data_rec.syscall_nr of a TLS write seen by a uprobe: SW_NR_TLS + enum sw_tlsw (the
@@ -281,15 +283,24 @@ struct sw_rename_rec {
 };
 _Static_assert(sizeof(struct sw_rename_rec) == 88, "sw_rename_rec layout");
 
-/* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap). */
+/* SW_CH_TLS: which stack it is (sw_channel_rec.detail). */
+enum sw_tls_stack {
+	SW_STACK_UNKNOWN = 0,
+	SW_STACK_RUSTLS = 1,
+	SW_STACK_GO = 2,
+	SW_STACK_BORINGSSL = 3, /* linked in, SSL_write not found (an unknown build) */
+};
+
+/* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap), of the executable
+ * (SW_CH_TLS, made by the daemon). */
 struct sw_channel_rec {
 	struct sw_hdr hdr;
 	__u32 channel; /* enum sw_channel */
 	__u32 path_len;
-	__u64 dev;
+	__u64 dev; /* SW_CH_TLS: stat's encoding */
 	__u64 ino;
 	__u32 gen;
-	__u32 pad;
+	__u32 detail; /* SW_CH_TLS: enum sw_tls_stack; else 0 */
 };
 _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 

@@ -55,16 +55,18 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 /* The socket a TLS write goes to: the one its SSL object flushed to before, else the one the
  * thread wrote last (its handshake went there). The SSL object is tied to the socket at the
  * thread's next socket write. */
-static __always_inline __s32 tls_fd_of(__u64 ssl)
+static __always_inline __s32 tls_fd_of(__u64 ssl, int *guess)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ssl_key k = {.ssl = ssl, .tgid = id >> 32};
 	__u32 tid = (__u32)id;
 	__s32 *fd;
 
+	*guess = 0;
 	fd = bpf_map_lookup_elem(&ssl_fd, &k);
 	if (fd)
 		return *fd;
+	*guess = 1;
 	bpf_map_update_elem(&tls_pend, &tid, &ssl, BPF_ANY);
 	fd = bpf_map_lookup_elem(&tls_sock, &tid);
 	return fd ? *fd : -1;

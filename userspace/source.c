@@ -205,7 +205,7 @@ static void answer_adopt(struct daemon *d, const struct sw_request *q)
 	own_hdr(&r.hdr, SW_EV_SESSION, sizeof(r));
 	feed(d, &r, sizeof(r));
 	if (id && d->tls)
-		tlsedge__on_proc(d->tls, q->hdr.tgid); /* adopted: its TLS stacks are mapped */
+		tlsedge__on_proc(d->tls, q->hdr.tgid, id); /* adopted: its TLS stacks are mapped */
 }
 
 static void tell_closed(struct daemon *d, const struct sw_hdr *h, uint64_t dev, uint64_t ino)
@@ -493,6 +493,30 @@ int source__rules(struct daemon *d, const struct sw_embedded_file *files)
 	own_hdr(d->rulesbuf, SW_EV_RULES, n);
 	source__feed(d, d->rulesbuf, n);
 	return 0;
+}
+
+void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t channel,
+		     uint32_t detail, uint64_t dev, uint64_t ino, const char *path)
+{
+	struct {
+		struct sw_channel_rec r;
+		char path[SW_PATH_LEN];
+	} c;
+	size_t len = strnlen(path, SW_PATH_LEN);
+
+	memset(&c.r, 0, sizeof(c.r));
+	c.r.hdr.pid = c.r.hdr.tgid = tgid;
+	c.r.hdr.session_id = session;
+	c.r.channel = channel;
+	c.r.detail = detail;
+	c.r.dev = dev;
+	c.r.ino = ino;
+	c.r.path_len = len;
+	memcpy(c.path, path, len);
+	own_hdr(&c.r.hdr, SW_EV_CHANNEL, sizeof(c.r) + len);
+	/* Told from inside a request's answer (an adoption) too: the queue answers what it
+	 * raises. */
+	feed(d, &c, c.r.hdr.size);
 }
 
 void source__fanotify(struct daemon *d)

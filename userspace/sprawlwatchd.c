@@ -101,7 +101,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	source__feed(d, data, size);
 	if (size >= sizeof(*h) && h->type == SW_EV_EXEC && h->session_id)
-		tlsedge__on_proc(d->tls, h->tgid);
+		tlsedge__on_proc(d->tls, h->tgid, h->session_id);
 	else if (size >= sizeof(*h) && h->type == SW_EV_EXIT)
 		tlsedge__on_exit(d->tls, h->tgid);
 	return 0;
@@ -192,7 +192,7 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 	if (kill(tgid, 0) && errno == ESRCH)
 		return;
 	daemon_session(d, s->session_id, s->root_pid, NULL);
-	tlsedge__on_proc(d->tls, tgid);
+	tlsedge__on_proc(d->tls, tgid, s->session_id);
 	if (s->session_id < (1ULL << 63) && s->session_id > d->next_session)
 		d->next_session = s->session_id;
 }

@@ -6,8 +6,6 @@
  * TLS write of a session process runs before its uprobe is in place. */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +18,9 @@
 #include "daemon.h"
 #include "naming.h"
 #include "procfs.h"
+#include "source.h"
 #include "tlsedge.h"
+#include "tlsfind.h"
 
 #define FILES_MAX      64
 #define PROCS_MAX      4096
@@ -28,7 +28,7 @@
 #define EXES_MAX       256	     /* executables already looked at */
 #define HOLD_ATTACH_NS 1000000000ull /* a stop whose record was lost: resumed after this */
 #define HOLD_GUARD_NS  100000000ull  /* no verdict within 100 ms: fail-open */
-#define ELF_SYMS_MAX   (1u << 22)    /* symbols looked at per table */
+#define HOOKS_MAX      3	     /* SSL_write, SSL_write_ex, gnutls_record_send */
 
 static const char *const fn_name[] = {
 	[SW_TLSW_SSL_WRITE] = "SSL_write",
@@ -39,7 +39,8 @@ static const char *const fn_name[] = {
 struct tfile {
 	uint64_t dev, ino; /* stat's encoding */
 	char path[PATH_MAX];
-	uint32_t fns; /* bit per enum sw_tlsw */
+	struct sw_tls_hook hooks[HOOKS_MAX]; /* where its TLS write functions are */
+	size_t nhooks;
 };
 
 struct tproc {
@@ -51,6 +52,7 @@ struct tproc {
 
 struct texe {
 	uint64_t dev, ino;
+	uint32_t stack; /* enum sw_tls_stack + 1 (0: none) of a binary we cannot hook */
 };
 
 struct tlsedge {
@@ -71,49 +73,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* Which of the TLS write functions the ELF file at path defines (a bit per enum sw_tlsw). */
-static uint32_t elf_fns(const char *path)
-{
-	Elf_Scn *scn = NULL;
-	uint32_t fns = 0;
-	Elf *e;
-	int fd;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	while (e && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
-			continue;
-		data = elf_getdata(scn, NULL);
-		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (i = 0; data && i < n && i < ELF_SYMS_MAX; i++) {
-			GElf_Sym sym;
-			const char *name;
-			uint32_t f;
-
-			if (!gelf_getsym(data, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    sym.st_shndx == SHN_UNDEF)
-				continue;
-			name = elf_strptr(e, sh.sh_link, sym.st_name);
-			for (f = SW_TLSW_SSL_WRITE; name && f <= SW_TLSW_GNUTLS_SEND; f++)
-				if (!strcmp(name, fn_name[f]))
-					fns |= 1u << f;
-		}
-	}
-	elf_end(e);
-	close(fd);
-	return fns;
-}
-
 static int file_find(const struct tlsedge *t, uint64_t dev, uint64_t ino)
 {
 	size_t i;
@@ -124,27 +83,39 @@ static int file_find(const struct tlsedge *t, uint64_t dev, uint64_t ino)
 	return -1;
 }
 
-/* Adds path to the set when it defines a TLS write function; its index, or -1. */
-static int file_add(struct tlsedge *t, const char *path, uint32_t fns)
+/* Adds path to the set when it has a TLS write function we can hook; its index, or -1.
+ * Otherwise *stack is 1 + the enum sw_tls_stack it carries that we cannot hook, or 0. */
+static int file_add(struct tlsedge *t, const char *path, uint32_t *stack)
 {
-	char real[PATH_MAX];
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	char real[PATH_MAX], what[64];
 	struct tfile *f;
 	struct stat st;
-	int i;
+	int i, n;
 
+	if (stack)
+		*stack = 0;
 	if (!realpath(path, real) || stat(real, &st) || !S_ISREG(st.st_mode))
 		return -1;
 	i = file_find(t, st.st_dev, st.st_ino);
 	if (i >= 0)
 		return i;
-	if (!fns)
-		fns = elf_fns(real);
-	if (!fns || t->nfiles >= FILES_MAX)
+	n = sw_tlsfind__scan(real, hooks, HOOKS_MAX);
+	if (n <= 0) {
+		if (stack && sw_tlsfind__unhookable(real, what, sizeof(what)) == 1)
+			*stack = 1 + (!strncmp(what, "rustls", 6)      ? SW_STACK_RUSTLS
+				      : !strncmp(what, "go", 2)	       ? SW_STACK_GO
+				      : !strncmp(what, "boringssl", 9) ? SW_STACK_BORINGSSL
+								       : SW_STACK_UNKNOWN);
+		return -1;
+	}
+	if (t->nfiles >= FILES_MAX)
 		return -1;
 	f = &t->files[t->nfiles];
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
-	f->fns = fns;
+	memcpy(f->hooks, hooks, n * sizeof(hooks[0]));
+	f->nhooks = n;
 	snprintf(f->path, sizeof(f->path), "%s", real);
 	if (t->d->k)
 		sw_kernel__tls_file_add(t->d->k, sw_naming__kernel_dev(st.st_dev), st.st_ino);
@@ -171,25 +142,38 @@ static struct tproc *proc_of(struct tlsedge *t, uint32_t tgid, int create)
 	return NULL;
 }
 
+/* enum sw_tlsw of a hook (the uprobe's cookie). */
+static uint32_t cookie_of(const struct sw_tls_hook *h)
+{
+	switch (h->fn) {
+	case SW_TLS_SSL_WRITE:
+		return SW_TLSW_SSL_WRITE;
+	case SW_TLS_SSL_WRITE_EX:
+		return SW_TLSW_SSL_WRITE_EX;
+	default:
+		return SW_TLSW_GNUTLS_SEND;
+	}
+}
+
 /* Attaches the functions of files[idx] for tgid alone. */
 static void attach(struct tlsedge *t, uint32_t tgid, int idx)
 {
 	struct tproc *p = proc_of(t, tgid, 1);
 	const struct tfile *f = &t->files[idx];
 	struct bpf_link *l;
-	uint32_t fn;
+	size_t i;
 
 	if (!p || (p->attached & (1ull << idx)))
 		return;
 	p->attached |= 1ull << idx;
-	for (fn = SW_TLSW_SSL_WRITE; fn <= SW_TLSW_GNUTLS_SEND; fn++) {
-		if (!(f->fns & (1u << fn)))
-			continue;
+	for (i = 0; i < f->nhooks; i++) {
+		uint32_t fn = cookie_of(&f->hooks[i]);
+
 		if (p->nlinks >= LINKS_MAX) {
 			t->attach_failed++;
 			continue;
 		}
-		l = sw_kernel__tls_attach(t->d->k, tgid, f->path, fn_name[fn], 0, fn);
+		l = sw_kernel__tls_attach(t->d->k, tgid, f->path, NULL, f->hooks[i].offset, fn);
 		if (!l) {
 			t->attach_failed++;
 			log_warn("tls: cannot attach to %s in %s for pid %u: %s", fn_name[fn],
@@ -229,13 +213,13 @@ static void seed(struct tlsedge *t)
 		for (j = 0; j < sizeof(libs) / sizeof(libs[0]); j++) {
 			snprintf(buf, sizeof(buf), "%s/%s", dirs[i], libs[j]);
 			if (!access(buf, R_OK))
-				file_add(t, buf, 0);
+				file_add(t, buf, NULL);
 		}
 	dup = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 	for (dir = dup ? strtok_r(dup, ":", &save) : NULL; dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(buf, sizeof(buf), "%s/node", dir);
 		if (!access(buf, X_OK))
-			file_add(t, buf, 0);
+			file_add(t, buf, NULL);
 	}
 	free(dup);
 }
@@ -276,24 +260,35 @@ void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
 	resume(t, r->hdr.tgid);
 }
 
-/* An executable not seen before: does it export a TLS write function? */
-static void learn_exe(struct tlsedge *t, const char *exe)
+/* An executable not seen before: where its TLS writes can be hooked, or which TLS stack it
+ * carries that cannot be (told to the pipeline as a channel record). Looked at once per
+ * binary: a large one (Bun's, 250 MB) takes a few hundred ms, once. */
+static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *exe)
 {
+	uint32_t stack = 0;
 	struct stat st;
 	size_t i;
 
 	if (stat(exe, &st) || file_find(t, st.st_dev, st.st_ino) >= 0)
 		return;
 	for (i = 0; i < EXES_MAX; i++)
-		if (t->exes[i].dev == st.st_dev && t->exes[i].ino == st.st_ino)
-			return;
-	t->exes[t->exes_next].dev = st.st_dev;
-	t->exes[t->exes_next].ino = st.st_ino;
-	t->exes_next = (t->exes_next + 1) % EXES_MAX;
-	file_add(t, exe, 0);
+		if (t->exes[i].dev == st.st_dev && t->exes[i].ino == st.st_ino) {
+			stack = t->exes[i].stack;
+			break;
+		}
+	if (i == EXES_MAX) {
+		file_add(t, exe, &stack);
+		t->exes[t->exes_next].dev = st.st_dev;
+		t->exes[t->exes_next].ino = st.st_ino;
+		t->exes[t->exes_next].stack = stack;
+		t->exes_next = (t->exes_next + 1) % EXES_MAX;
+	}
+	if (stack)
+		source__channel(t->d, tgid, session, SW_CH_TLS, stack - 1, st.st_dev, st.st_ino,
+				exe);
 }
 
-void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid)
+void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
 {
 	char line[PATH_MAX + 128], path[PATH_MAX], perms[8], *exe;
 	unsigned int lines = 0;
@@ -305,7 +300,7 @@ void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid)
 		return;
 	exe = sw_procfs__exe(tgid);
 	if (exe && exe[0] == '/')
-		learn_exe(t, exe);
+		learn_exe(t, tgid, session, exe);
 	free(exe);
 	snprintf(line, sizeof(line), "/proc/%u/maps", tgid);
 	fp = fopen(line, "re");

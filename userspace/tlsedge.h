@@ -20,8 +20,9 @@ void tlsedge__free(struct tlsedge *t); /* detaches everything; takes NULL */
 /* A session process mapped or exec'd a file of the set: attach for it, then resume it. */
 void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r);
 /* A session process exec'd, was adopted or recovered: attach to what it maps already, learn
- * whether its executable carries a TLS stack. */
-void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid);
+ * whether its executable carries a TLS stack (one we cannot hook is told to the pipeline as
+ * a SW_CH_TLS channel record). */
+void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session);
 /* A process exited: its uprobes go. */
 void tlsedge__on_exit(struct tlsedge *t, uint32_t tgid);
 /* Time passes: stops nobody answered in time are resumed (fail-open). */

@@ -278,7 +278,9 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 	if (ev->hdr->flags & SW_F_LAST)
 		stop_all(p);
 	memset(p->gaps, 0, sizeof(p->gaps));
+	pl_tls_flush(p, p->now_us, 0);
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
+	pl_tls_infer_due(p);
 	flood_summaries(p, p->now_us);
 	session_summaries(p, p->now_us > p->policy.hold_ms * 1000ull
 				     ? p->now_us - p->policy.hold_ms * 1000ull
@@ -444,7 +446,9 @@ void sw_pipeline__finish(struct sw_pipeline *p)
 {
 	requests_reset(p);
 	p->force = 1;
+	pl_tls_flush(p, UINT64_MAX, 1);
 	sw_delivery__release(p->dl, UINT64_MAX, 1, pl_decide, p);
+	pl_tls_infer_due(p);
 	p->force = 0;
 	flood_summaries(p, UINT64_MAX);
 	session_summaries(p, UINT64_MAX);

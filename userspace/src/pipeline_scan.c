@@ -109,8 +109,8 @@ void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hd
 
 /* Each match a first sighting in its place becomes an alert. A pipe's place is its reader,
  * known for sure only once it has read: key NULL, decided as the alert leaves delivery. */
-static void spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
-		   const struct sw_artifact *art, const char *key)
+void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
+	       const struct sw_artifact *art, const char *key)
 {
 	struct sw_alert *a = &p->alert;
 	uint64_t t = rec_time(p, hdr->ktime);
@@ -199,6 +199,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		return 0;
 	if (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset)
 		pl_tls_hello(p, ev);
+	if (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST))
+		pl_tls_socket(p, ev);
 	sw_naming__stream_id(ev, &sid);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_FIRST))
 		sw_streams__drop(p->streams, &sid); /* a read-back starts from nothing */
@@ -276,7 +278,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 			/* A read-back may come after its writer exited: it is not brought back. */
 			if (!(fl & SW_F_READBACK))
 				pl_proc_of(p, ev->hdr);
-			spread(p, h, ev->hdr, a, a->type == SW_ART_PIPE ? NULL : key);
+			if (a->type != SW_ART_TLS || pl_tls_defer(p, h, ev, a))
+				pl_spread(p, h, ev->hdr, a, a->type == SW_ART_PIPE ? NULL : key);
 			free(a);
 		}
 	}
@@ -386,7 +389,7 @@ void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const stru
 		one->n = 1;
 		one->m[0] = h->m[i];
 		one->learned[0] = h->learned[i];
-		spread(p, one, ev->hdr, a, key);
+		pl_spread(p, one, ev->hdr, a, key);
 	}
 	free(one);
 	free(a);

@@ -235,6 +235,7 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		r->dev = ev->channel->dev;
 		r->ino = ev->channel->ino;
 		r->gen = ev->channel->gen;
+		r->detail = ev->channel->detail;
 		put(rec + sizeof(*r), ev->channel->path);
 		break;
 	}

@@ -210,6 +210,7 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		t->m.channel.dev = e->channel->dev;
 		t->m.channel.ino = e->channel->ino;
 		t->m.channel.gen = e->channel->gen;
+		t->m.channel.detail = e->channel->detail;
 		t->m.channel.path = bin(e->path, e->path_len);
 		t->ev.channel = &t->m.channel;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_CHANNEL;

@@ -35,7 +35,8 @@
 #                         (default 5). They are found by SPRAWL_DRIVE_RUN=<id> in their
 #                         environment, which drive.sh sets for the agent.
 #   SPRAWL_STANDIN_TLS    1 = the stand-in serves https (a self-signed certificate made for
-#                         the run, trusted through NODE_EXTRA_CA_CERTS and SSL_CERT_FILE)
+#                         the run, trusted through NODE_EXTRA_CA_CERTS, SSL_CERT_FILE and
+#                         CODEX_CA_CERTIFICATE)
 #   SPRAWL_CLAUDE, SPRAWL_GEMINI, SPRAWL_CODEX   executables (default: from install.sh)
 #   SPRAWL_AGENT_CACHE    passed on to install.sh
 set -uo pipefail
@@ -60,9 +61,17 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
   if [[ "${SPRAWL_STANDIN_TLS:-0}" == 1 ]]; then
     # https: a self-signed certificate for localhost and 127.0.0.1, made for this run; the
     # agents trust it through NODE_EXTRA_CA_CERTS (node, Bun) and SSL_CERT_FILE.
-    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-      -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$SD/tls.key" \
-      -out "$SD/tls.crt" 2>/dev/null || { echo "drive.sh: openssl failed" >&2; exit 1; }
+    # A CA and a server certificate it signs: rustls (Codex) takes no CA certificate as a
+    # server's own.
+    { openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sprawl-standin-ca \
+        -keyout "$SD/ca.key" -out "$SD/ca.crt" &&
+      openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$SD/tls.key" \
+        -out "$SD/tls.csr" &&
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' \
+        >"$SD/tls.ext" &&
+      openssl x509 -req -in "$SD/tls.csr" -CA "$SD/ca.crt" -CAkey "$SD/ca.key" \
+        -CAcreateserial -days 1 -extfile "$SD/tls.ext" -out "$SD/tls.crt"; } 2>/dev/null ||
+      { echo "drive.sh: openssl failed" >&2; exit 1; }
     TLSARGS=(--tls-cert "$SD/tls.crt" --tls-key "$SD/tls.key")
   fi
   python3 "$HERE/llm_standin.py" --scenario "$SCENARIO" --log-dir "$SD" --port 0 \
@@ -85,7 +94,8 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
   TLSENV=()
   if (( ${#TLSARGS[@]} )); then
     BASE="https://localhost:$PORT"
-    TLSENV=(NODE_EXTRA_CA_CERTS="$SD/tls.crt" SSL_CERT_FILE="$SD/tls.crt")
+    TLSENV=(NODE_EXTRA_CA_CERTS="$SD/ca.crt" SSL_CERT_FILE="$SD/ca.crt"
+            CODEX_CA_CERTIFICATE="$SD/ca.crt")
   fi
   echo "PORT=$PORT" >> "$RUN_DIR/env"
 
