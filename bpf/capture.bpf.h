@@ -300,6 +300,7 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	ds->rec.port = 0;
 	ds->rec.sock_type = 0;
 	ds->rec.protocol = 0;
+	ds->rec.guard = (st->tls & SW_F_HELD) ? guard_mode : 0;
 	__builtin_memset(ds->rec.addr, 0, sizeof(ds->rec.addr));
 	plen = 0;
 	if (st->tls) {

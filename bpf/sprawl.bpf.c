@@ -342,7 +342,9 @@ int BPF_KPROBE(sw_tls_write, void *ssl, const void *buf, __u64 num)
 	if ((__s64)num <= 0)
 		return 0;
 	fd = tls_fd_of((__u64)ssl, &guess);
-	st = capture_args(SW_NR_TLS + (__u32)fn, fd, (__u64)buf, 0, 0, -1, 0, -1, 0);
+	/* Held (guard): file_pos carries the buffer's address, for the daemon's overwrite. */
+	st = capture_args(SW_NR_TLS + (__u32)fn, fd, (__u64)buf, 0, 0, guard_mode ? (__s64)buf : -1,
+			  0, -1, 0);
 	if (!st)
 		return 0;
 	st->tls = 1 | (guard_mode ? SW_F_HELD : 0) | (guess ? SW_F_PEER_GUESS : 0);

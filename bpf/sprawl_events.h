@@ -36,6 +36,23 @@ enum sw_event_type {
 	SW_EV_PROC = 105,    /* what /proc says of a process the pipeline never saw exec */
 	SW_EV_CLOSED = 106,  /* a session process closed a file of the read-back set */
 	SW_EV_RULES = 107,   /* the rule files the daemon runs: a replay runs the same */
+	SW_EV_GUARDED = 108, /* what became of a held TLS write (guard): the verdict carried out */
+};
+
+/* Guard mode (--guard, policy guard:): what a TLS write of a session process holding a tracked
+ * secret meets. The kernel holds every TLS write of a session process unless it is alert. */
+enum sw_guard {
+	SW_GUARD_ALERT = 0,
+	SW_GUARD_REDACT = 1, /* the secret is overwritten in the writer's buffer, then it goes */
+	SW_GUARD_BLOCK = 2,  /* the writer is killed */
+};
+
+/* sw_guarded_rec.action */
+enum sw_guard_action {
+	SW_GA_RESUMED = 1,  /* nothing to do: resumed */
+	SW_GA_REDACTED = 2, /* spans overwritten, resumed */
+	SW_GA_KILLED = 3,   /* the writer killed */
+	SW_GA_FAILOPEN = 4, /* no verdict in time: resumed as it was */
 };
 
 /* agent_comms map value for an interpreter (node, python3, ...): not an agent by itself. */
@@ -170,9 +187,9 @@ struct sw_data_rec {
 	__u16 sock_type; /* socket: SOCK_STREAM, SOCK_DGRAM */
 	__u16 protocol;	 /* socket: IPPROTO_TCP, IPPROTO_UDP */
 	__u16 port;	 /* socket: peer port, host order */
-	__u16 pad0;
-	__u32 rdev;    /* tty: device number (kernel encoding) */
-	__u8 addr[16]; /* socket: peer address (IPv4 in the first 4 bytes) */
+	__u16 guard;	 /* TLS with SW_F_HELD: enum sw_guard (file_pos: the buffer's address) */
+	__u32 rdev;	 /* tty: device number (kernel encoding) */
+	__u8 addr[16];	 /* socket: peer address (IPv4 in the first 4 bytes) */
 	/* SW_F_COPY: the source of copy_file_range, sendfile, splice or tee */
 	__u64 src_dev;
 	__u64 src_ino;
@@ -240,6 +257,17 @@ struct sw_rules_rec {
 };
 _Static_assert(sizeof(struct sw_rules_rec) == 64, "sw_rules_rec layout");
 #define SW_RULES_REC_MAX (768u << 10) /* rule text a rules record carries */
+
+/* SW_EV_GUARDED: hdr names the held writer (tgid, and the thread in pid); result 0 or a
+ * negative errno (the overwrite or the signal failed). */
+struct sw_guarded_rec {
+	struct sw_hdr hdr;
+	__u32 action; /* enum sw_guard_action */
+	__s32 result;
+	__u32 spans; /* spans overwritten */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sw_guarded_rec) == 72, "sw_guarded_rec layout");
 
 /* SW_EV_RENAMED: tail = path[path_len]; dev in stat's encoding. */
 struct sw_renamed_rec {

@@ -62,7 +62,8 @@ struct daemon {
 	struct sw_key key;
 	struct sw_kernel *k;
 	struct tlsedge *tls; /* TLS uprobes per session process (tlsedge.c) */
-	uint32_t guard;	     /* --guard: enum sw_guard */
+	uint32_t guard;	     /* enum sw_guard: --guard, else the policy's */
+	int guard_flag;	     /* --guard as given, -1 when not */
 	struct sw_registry *reg;
 	struct sw_pipeline *pl;
 	struct sink_set sinks;

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/fanotify.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -323,6 +325,61 @@ static void answer_readback(struct daemon *d, const struct sw_request *q)
 		close(fd);
 }
 
+void source__guarded(struct daemon *d, const struct sw_hdr *h, uint32_t action, int32_t result,
+		     uint32_t spans)
+{
+	struct sw_guarded_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr = *h;
+	r.hdr.flags = 0;
+	r.action = action;
+	r.result = result;
+	r.spans = spans;
+	own_hdr(&r.hdr, SW_EV_GUARDED, sizeof(r));
+	feed(d, &r, sizeof(r));
+}
+
+/* The guard's verdict on a held TLS write, carried out: the secret's spans overwritten in the
+ * stopped writer's buffer (same length), or the writer killed; then it goes on. An overwrite
+ * that fails kills the writer: the secret would leave as it is. */
+static void answer_verdict(struct daemon *d, const struct sw_request *q)
+{
+	static const char marker[] = "********************************";
+	uint32_t tgid = q->hdr.tgid, i, done = 0;
+	uint32_t action = q->action;
+	int32_t result = 0;
+
+	for (i = 0; action == SW_GA_REDACTED && i < q->nspans && !result; i++) {
+		uint64_t off = 0, len = q->spans[i].length;
+
+		if (q->spans[i].offset + len > q->length) {
+			result = -ERANGE;
+			break;
+		}
+		while (off < len && !result) {
+			size_t n = len - off < sizeof(marker) - 1 ? len - off : sizeof(marker) - 1;
+			struct iovec l = {.iov_base = (void *)marker, .iov_len = n};
+			struct iovec r = {.iov_base = (void *)(uintptr_t)(q->offset +
+									  q->spans[i].offset + off),
+					  .iov_len = n};
+
+			if (process_vm_writev(tgid, &l, 1, &r, 1, 0) != (ssize_t)n)
+				result = -errno ? -errno : -EIO;
+			off += n;
+		}
+		if (!result)
+			done++;
+	}
+	if (result)
+		action = SW_GA_KILLED;
+	if (d->k)
+		sw_kernel__tls_held_del(d->k, tgid);
+	if (kill(tgid, action == SW_GA_KILLED ? SIGKILL : SIGCONT) && !result)
+		result = -errno;
+	source__guarded(d, &q->hdr, action, result, done);
+}
+
 /* The pipeline's requests wait in a queue: answering one feeds records, which may ask more.
  * Answered in order, one at a time, never from inside a record. */
 static void enqueue(struct daemon *d)
@@ -386,6 +443,9 @@ static void answer_all(struct daemon *d)
 			break;
 		case SW_REQ_NAME_FD:
 			answer_name_fd(d, &q);
+			break;
+		case SW_REQ_VERDICT:
+			answer_verdict(d, &q);
 			break;
 		}
 		free(q.path);

@@ -295,6 +295,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->trace_max_age_days =
 		sw_dconf__num(d->conf, SW_DO_TRACE_MAX_AGE_DAYS) ?: SW_TRACE_MAX_AGE_DAYS_DEFAULT;
 	d->max_bytes = sw_dconf__num(d->conf, SW_DO_MAX_BYTES);
+	d->guard_flag = sw_dconf__choice(d->conf, SW_DO_GUARD);
 	if (sw_paths__init(&d->paths, dir_of(d, SW_DO_STATE_DIR, "SPRAWL_STATE_DIR"),
 			   dir_of(d, SW_DO_RUN_DIR, "SPRAWL_RUN_DIR"))) {
 		log_err("a directory path is too long");
@@ -395,6 +396,7 @@ static int load_rules(struct daemon *d)
 	if (!d->max_bytes)
 		d->max_bytes = pol->capture_max_bytes;
 	d->ringbuf_bytes = d->ringbuf_mb ? (uint64_t)d->ringbuf_mb << 20 : pol->ringbuf_bytes;
+	d->guard = d->guard_flag >= 0 ? (uint32_t)d->guard_flag : pol->guard;
 	return 0;
 }
 
@@ -715,6 +717,7 @@ int main(int argc, char **argv)
 			strerror(errno));
 	ko.ringbuf_bytes = d->ringbuf_bytes;
 	ko.max_bytes = d->max_bytes;
+	ko.guard = d->guard;
 	ko.pin_dir = d->paths.pin_dir;
 	d->k = sw_kernel__open(&ko, on_record, d, err, sizeof(err));
 	if (!d->k) {

@@ -352,9 +352,14 @@ static void resume_stale(uint32_t tgid, const struct sw_hold *h, void *ctx)
 	struct stale *s = ctx;
 	uint64_t limit = h->why == SW_HOLD_GUARD ? HOLD_GUARD_NS : HOLD_ATTACH_NS;
 
+	struct sw_hdr hd = {.pid = h->tid, .tgid = tgid};
+
 	if (s->now > h->ktime && s->now - h->ktime > limit) {
 		s->t->failopen++;
 		resume(s->t, tgid);
+		/* A held write nobody decided in time went out as it was: a gap. */
+		if (h->why == SW_HOLD_GUARD)
+			source__guarded(s->t->d, &hd, SW_GA_FAILOPEN, -ETIMEDOUT, 0);
 	}
 }
 

@@ -11,7 +11,7 @@
 
 static const char *const gap_names[GAP__COUNT] = {
 	"matches_dropped", "readback_failed", "readback_truncated", "copy_unread",
-	"learn_dropped",   "alerts_dropped",  "chunks_lost",
+	"learn_dropped",   "alerts_dropped",  "chunks_lost",	    "guard_failed",
 };
 
 static void flood_summaries(struct sw_pipeline *p, uint64_t due);
@@ -349,6 +349,9 @@ static int dispatch(struct sw_pipeline *p, const struct sw_event *ev)
 		return pl_on_proc(p, ev, comm);
 	case SW_EV_CLOSED:
 		pl_on_closed(p, ev);
+		return 0;
+	case SW_EV_GUARDED:
+		pl_tls_guarded(p, ev);
 		return 0;
 	case SW_EV_RULES:
 		return on_rules(p, ev);

@@ -42,6 +42,7 @@ enum gap {
 	GAP_LEARN,
 	GAP_ALERTS,
 	GAP_CHUNKS,
+	GAP_GUARD,
 	GAP__COUNT
 };
 
@@ -146,7 +147,18 @@ struct sw_pipeline {
 		size_t n;
 		struct sw_match m[PENDING_MATCHES];
 		uint8_t learned[PENDING_MATCHES];
+		const char *action;
 	} pending[PENDING_MAX];
+	/* The held TLS write being decided (guard): its writer, buffer and secret spans. */
+	struct held {
+		uint32_t pid, tgid;
+		uint64_t addr, total;
+		uint32_t nspans, overflow;
+		struct {
+			uint64_t offset, length;
+		} spans[SW_VERDICT_SPANS];
+	} held;
+	const char *action; /* "redacted" or "blocked" for the alerts of a held write */
 };
 
 /* A record's kernel time as wall-clock microseconds, through the latest tick. */
@@ -201,6 +213,10 @@ void pl_tls_infer_due(struct sw_pipeline *p);
  * its thread, which names it; 0 if it waits, -1 to spread now. */
 int pl_tls_defer(struct sw_pipeline *p, const struct hits *h, const struct sw_event *ev,
 		 const struct sw_artifact *art);
+/* A held TLS write's chunk was scanned: its secret spans noted; at its last, the verdict. */
+void pl_tls_held(struct sw_pipeline *p, const struct sw_event *ev);
+/* What became of a held write: a failure, or no verdict in time, is a coverage gap. */
+void pl_tls_guarded(struct sw_pipeline *p, const struct sw_event *ev);
 /* Time passes (force: the end): writes that waited a second for their socket spread as
  * named. */
 void pl_tls_flush(struct sw_pipeline *p, uint64_t now_us, int force);

@@ -153,6 +153,8 @@ void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr 
 		a->count = count;
 		a->first_seen = count == 1;
 		sw_alertbuild__place(a, p->rules, &p->policy, p->pt);
+		if (p->action)
+			snprintf(a->action, sizeof(a->action), "%s", p->action);
 		sw_delivery__push(p->dl, a);
 	}
 }
@@ -254,6 +256,9 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))
 		sw_stream__reset(se->s);
+	p->action = NULL;
+	if (d->art_kind == SW_AK_TLS && (fl & SW_F_HELD) && h->n)
+		p->action = d->guard == SW_GUARD_BLOCK ? "blocked" : "redacted";
 	if (h->n) {
 		a = malloc(sizeof(*a));
 		if (a) {
@@ -283,6 +288,9 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 			free(a);
 		}
 	}
+	p->action = NULL;
+	if (d->art_kind == SW_AK_TLS && (fl & SW_F_HELD))
+		pl_tls_held(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
 		pl_readback_done(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))

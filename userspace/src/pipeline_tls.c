@@ -181,6 +181,7 @@ int pl_tls_defer(struct sw_pipeline *p, const struct hits *h, const struct sw_ev
 	w->n = h->n < PENDING_MATCHES ? h->n : PENDING_MATCHES;
 	memcpy(w->m, h->m, w->n * sizeof(w->m[0]));
 	memcpy(w->learned, h->learned, w->n);
+	w->action = p->action;
 	return 0;
 }
 
@@ -211,7 +212,9 @@ static void release(struct sw_pipeline *p, struct tls_pending *w, const struct s
 		h->redact = 0;
 		h->first_new = p->set->n;
 		sw_artifact__key(w->art, key, sizeof(key));
+		p->action = w->action;
 		pl_spread(p, h, &w->hdr, w->art, key);
+		p->action = NULL;
 		free(h);
 	}
 	free(w->art);
@@ -296,4 +299,61 @@ void pl_tls_name(const struct sw_pipeline *p, const struct sw_event *ev, struct 
 			memcpy(a->sni, p->sni[i].name, sizeof(a->sni));
 			return;
 		}
+}
+
+void pl_tls_held(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	const struct sw_data_rec *d = ev->data;
+	uint64_t base = (const char *)ev->bytes - (const char *)ev->hdr, end = base + ev->bytes_len;
+	static const uint8_t zero[SW_SECRET_ID_BYTES];
+	struct held *w = &p->held;
+	struct sw_request *q;
+	size_t i;
+
+	if (ev->hdr->flags & SW_F_FIRST) {
+		memset(w, 0, sizeof(*w));
+		w->pid = ev->hdr->pid;
+		w->tgid = ev->hdr->tgid;
+		w->addr = (uint64_t)d->file_pos;
+		w->total = d->total;
+	}
+	if (w->tgid != ev->hdr->tgid || w->pid != ev->hdr->pid)
+		return;
+	/* Every span of this chunk that holds a tracked secret, as a range of the buffer. */
+	for (i = 0; i < p->red.n; i++) {
+		const struct sw_redaction *r = &p->red.span[i];
+		uint64_t s = r->offset, e = (uint64_t)r->offset + r->length;
+
+		if (!memcmp(r->secret_id, zero, sizeof(zero)) || e <= base || s >= end)
+			continue;
+		s = s < base ? base : s;
+		e = e > end ? end : e;
+		if (w->nspans == SW_VERDICT_SPANS) {
+			w->overflow = 1;
+			continue;
+		}
+		w->spans[w->nspans].offset = s - base + d->offset;
+		w->spans[w->nspans].length = e - s;
+		w->nspans++;
+	}
+	if (!(ev->hdr->flags & SW_F_LAST))
+		return;
+	q = pl_request(p, SW_REQ_VERDICT, ev->hdr, NULL, 0);
+	if (q) {
+		/* More spans than a verdict carries cannot all be overwritten: stopped instead. */
+		q->action = !w->nspans					? SW_GA_RESUMED
+			    : d->guard == SW_GUARD_BLOCK || w->overflow ? SW_GA_KILLED
+									: SW_GA_REDACTED;
+		q->offset = w->addr;
+		q->length = w->total;
+		q->nspans = w->nspans;
+		memcpy(q->spans, w->spans, sizeof(q->spans));
+	}
+	w->tgid = 0;
+}
+
+void pl_tls_guarded(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	if (ev->guarded->result < 0 || ev->guarded->action == SW_GA_FAILOPEN)
+		p->gaps[GAP_GUARD]++;
 }
