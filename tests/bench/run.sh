@@ -13,6 +13,11 @@
 #      base64 noise (and of source text) at 200 MB/s: daemon CPU per byte against Hyperscan
 #      literal mode on the raw values over the same bytes, and no loss. FAIL when a target
 #      is missed.
+#   7. TLS (tls.py, OpenSSL through python's ssl): the time one SSL_write takes outside any
+#      session (daemon running: no uprobe is attached to it, target: nothing), in a session
+#      (the uprobe sees it), in a session under --guard redact (the writer is held until the
+#      daemon's verdict: the latency a guarded request gains, target p99 <= 5 ms).
+#      BENCH_ONLY=tls runs only these.
 #
 # The machine is shared and noisy, so every figure is compared with a baseline measured in
 # the same run, conditions are interleaved, and the figure is the median of the repetitions.
@@ -527,6 +532,50 @@ bench_latency() {
 }
 
 # ---------------------------------------------------------------------------------------------
+bench_tls() {
+	local n=3000 ng=400 out base outside see guard
+	[ -n "$QUICK" ] && n=1000 ng=150
+	log "== 7. TLS: SSL_write outside a session, in one, and held by --guard redact"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null ||
+		{ row "TLS SSL_write" "FAILED (openssl)" "-" "FAIL"; return; }
+	tlsrun() { timeout -k 5 300 "$@" python3 tests/bench/tls.py "$N" 256 "$TMP/tls.crt" "$TMP/tls.key"; }
+	N=$n base=$(tlsrun)
+	daemon_start
+	N=$n outside=$(tlsrun)
+	N=$n see=$(tlsrun "$CTL" run --)
+	daemon_stop
+	daemon_start --guard redact
+	N=$ng guard=$(tlsrun "$CTL" run --)
+	local gaps
+	gaps=$(grep -c '"coverage_gap"' "$ALERTS" 2>/dev/null)
+	daemon_stop
+	if [ -z "$base" ] || [ -z "$outside" ] || [ -z "$see" ] || [ -z "$guard" ]; then
+		row "TLS SSL_write" "FAILED (tls.py)" "-" "FAIL"
+		return
+	fi
+	pct() { python3 -c 'import json,sys,math; v=sorted(json.loads(sys.argv[1])["ns"]); q=float(sys.argv[2]); print(v[min(len(v)-1, math.ceil(q*len(v))-1)])' "$1" "$2"; }
+	local b50 o50 s50 g50 g99
+	b50=$(pct "$base" 0.5) o50=$(pct "$outside" 0.5) s50=$(pct "$see" 0.5)
+	g50=$(pct "$guard" 0.5) g99=$(pct "$guard" 0.99)
+	row "TLS SSL_write outside a session" "p50 $(fmt "$o50" 0) ns" "no daemon $(fmt "$b50" 0) ns" \
+		"$(ratio "$o50" "$b50")"
+	row "TLS SSL_write in a session (see)" "p50 $(fmt "$s50" 0) ns" "no daemon $(fmt "$b50" 0) ns" \
+		"+$(python3 -c 'import sys; print("%.1f" % ((float(sys.argv[1]) - float(sys.argv[2])) / 1000))' "$s50" "$b50") us"
+	local verdict="ok"
+	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= 5e6 else 1)' "$g99" || verdict="FAIL (p99 > 5 ms)"
+	[ "${gaps:-0}" -gt 0 ] && verdict="FAIL ($gaps fail-open gap(s))"
+	row "TLS guarded SSL_write (redact)" "p50 $(fmt "$(python3 -c "print($g50/1e6)")" 2) ms p99 $(fmt "$(python3 -c "print($g99/1e6)")" 2) ms" \
+		"target p99 <= 5 ms" "$verdict"
+	note "tls: one SSL_write of 256 bytes (python ssl.SSLObject over memory BIOs -> SSL_write_ex" \
+		"in libssl.so.3), each call timed alone, $n calls ($ng guarded). Outside a session the" \
+		"daemon attaches no uprobe to that process (uprobes are attached per session process), so" \
+		"it pays nothing; a session's process traps into the uprobe on every call (see); under" \
+		"--guard every TLS write of a session is held (SIGSTOP) until the daemon's verdict" \
+		"(SIGCONT), a round trip through the ring buffer and the pipeline."
+}
+
+# ---------------------------------------------------------------------------------------------
 bench_replay() {
 	local n t0 t1 cpu0 cpu1 bytes records size live_cpu rcpu rwall scpu setup per
 	n=$([ -n "$QUICK" ] && echo 10000 || echo 40000)
@@ -702,6 +751,8 @@ log "sprawlwatch bench$([ -n "$QUICK" ] && echo " (quick)"): $(nproc) cores, ker
 if [ "${BENCH_ONLY:-}" = detectors ]; then
 	bench_detectors_alone
 	[ "$(id -u)" -eq 0 ] && bench_detectors_daemon
+elif [ "${BENCH_ONLY:-}" = tls ]; then
+	bench_tls
 elif [ "${BENCH_ONLY:-}" = replay ]; then
 	(umask 077 && gen_secret >"$TMP/bench.secret")
 	"$CTL" secrets add benchwrite <"$TMP/bench.secret" >/dev/null || exit 1
@@ -723,6 +774,7 @@ else
 	bench_latency
 	bench_replay
 	bench_detectors_daemon
+	bench_tls
 fi
 fi
 

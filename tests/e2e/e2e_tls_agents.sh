@@ -8,6 +8,9 @@
 #   Codex CLI (rustls: no uprobe can see it): one `unmonitored_channel` tls naming its binary,
 #   and once the secret reached its context (the tool's output piped into it), its TLS
 #   connection to the stand-in is a `secret_spread` with variant "inferred".
+# Then with --guard redact, Gemini CLI and Claude Code again (a new secret each): both finish
+# their run, the stand-in never receives the secret in any form the matcher knows (raw,
+# base64, hex, percent, JSON-escaped), and the prompt's tls alert says "action": "redacted".
 . "$(dirname "$0")/lib.sh"
 
 AGENTS_DIR=$E2E_ROOT/tests/e2e/agents
@@ -21,15 +24,18 @@ irc=$?
 eval "$envout"
 export SPRAWL_CLAUDE SPRAWL_GEMINI SPRAWL_CODEX
 e2e_start
+TLS="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
 cat >"$E2E_TMP/scenario.json" <<'J'
 { "turns": [ [{"shell": "cat .env"}] ], "final": "Scenario finished." }
 J
 
-for agent in $AGENT_LIST; do
-	echo "-- $agent over https"
-	R=$WORK/$agent
+run_agent() { # AGENT RUNDIR [SUFFIX]: the scenario over https; sets R NAME SECRET PORT rc
+	agent=$1
+	R=$2
 	mkdir -p "$R/proj"
-	NAME=TLS_$(echo "$agent" | tr a-z A-Z)_KEY
+	# (a name per run: importing a name again replaces its secret, and the replay check
+	# needs every run's secret in the set)
+	NAME=TLS_$(echo "$agent" | tr a-z A-Z)${3:-}_KEY
 	SECRET=$(gen_secret swe2e_ 30)
 	printf '%s=%s\n' "$NAME" "$SECRET" >"$R/proj/.env"
 	"$SPRAWLCTL" secrets import-env "$R/proj/.env" >/dev/null
@@ -37,12 +43,16 @@ for agent in $AGENT_LIST; do
 		SPRAWL_AGENT_TIMEOUT=90 SPRAWL_AGENT_STDIO=null \
 		"$AGENTS_DIR/drive.sh" "$agent" "$E2E_TMP/scenario.json" "$R/proj" 2>"$R/drive.err"
 	rc=$?
-	check "$agent: finished its run over https (exit $rc)" test "$rc" -eq 0
 	PORT=$(sed -n 's/^PORT=//p' "$R/run/env")
+}
+
+for agent in $AGENT_LIST; do
+	echo "-- $agent over https"
+	run_agent "$agent" "$WORK/$agent"
+	check "$agent: finished its run over https (exit $rc)" test "$rc" -eq 0
 	check "$agent: the stand-in got the secret in a request (it went over TLS)" \
 		grep -qF -- "$SECRET" "$R/run/standin/requests.jsonl"
 	S="a['secret']['name']=='$NAME'"
-	TLS="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
 	PEER="a['artifact']['peer']=='127.0.0.1:$PORT' and a['artifact'].get('sni')=='localhost'"
 	case $agent in
 	codex)
@@ -64,6 +74,26 @@ for agent in $AGENT_LIST; do
 			"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['session']['agent']=='$agent'"
 		;;
 	esac
+done
+e2e_stop
+
+e2e_start --guard redact
+for agent in $AGENT_LIST; do
+	[ "$agent" = codex ] && continue
+	echo "-- $agent over https, --guard redact"
+	run_agent "$agent" "$WORK/$agent-guard" _GUARD
+	check "$agent (redact): finished its run (exit $rc)" test "$rc" -eq 0
+	check "$agent (redact): the stand-in got its requests" \
+		test "$(grep -c . "$R/run/standin/requests.jsonl")" -ge 2
+	printf '%s' "$SECRET" | base64 -w0 >"$E2E_TMP/.secrets/guard"
+	check "$agent (redact): the stand-in never received the secret in any form" \
+		python3 "$E2E_ROOT/tests/e2e/noplain.py" "$E2E_TMP/.secrets/guard" \
+		"$R/run/standin/requests.jsonl"
+	wait_alerts 1 "a['secret']['name']=='$NAME' and $TLS" 20
+	barrier "$agent-guard"
+	expect_alerts "$agent (redact): the prompt's tls alert, action redacted" 1 \
+		"a['secret']['name']=='$NAME' and $TLS and a['action']=='redacted' and a['artifact']['peer']=='127.0.0.1:$PORT'"
+	expect_alerts "$agent (redact): no coverage gap" 0 "a['kind']=='coverage_gap'"
 done
 e2e_stop
 e2e_finish
