@@ -93,7 +93,8 @@ for agent in $AGENT_LIST; do
 	barrier "$agent-guard"
 	expect_alerts "$agent (redact): the prompt's tls alert, action redacted" 1 \
 		"a['secret']['name']=='$NAME' and $TLS and a['action']=='redacted' and a['artifact']['peer']=='127.0.0.1:$PORT'"
-	expect_alerts "$agent (redact): no coverage gap" 0 "a['kind']=='coverage_gap'"
+	expect_alerts "$agent (redact): no verdict came late (no guard_failed gap)" 0 \
+		"a['kind']=='coverage_gap' and 'guard_failed' in a.get('gaps', {})"
 done
 e2e_stop
 e2e_finish
