@@ -541,9 +541,34 @@ bench_tls() {
 		{ row "TLS SSL_write" "FAILED (openssl)" "-" "FAIL"; return; }
 	tlsrun() { timeout -k 5 300 "$@" python3 tests/bench/tls.py "$N" 256 "$TMP/tls.crt" "$TMP/tls.key"; }
 	N=$n base=$(tlsrun)
+	local prog=""
+	command -v bpftool >/dev/null && bpftool prog show --json >"$TMP/tlsprog.pre" 2>/dev/null
 	daemon_start
 	N=$n outside=$(tlsrun)
+	# The uprobe program's own kernel time per call (bpf_stats), during the session run.
+	if [ -s "$TMP/tlsprog.pre" ] && STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null); then
+		sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
+		bpftool prog show --json >"$TMP/tlsprog.0" 2>/dev/null
+	fi
 	N=$n see=$(tlsrun "$CTL" run --)
+	if [ -n "$STATS_WAS" ]; then
+		bpftool prog show --json >"$TMP/tlsprog.1" 2>/dev/null
+		sysctl -q -w kernel.bpf_stats_enabled="$STATS_WAS" >/dev/null
+		STATS_WAS=
+		prog=$(python3 - "$TMP" <<'PY'
+import json, sys
+t = sys.argv[1]
+load = lambda n: {p["id"]: p for p in json.load(open("%s/tlsprog.%s" % (t, n)))}
+pre, a, b = load("pre"), load("0"), load("1")
+for i, p in b.items():
+    if i not in pre and p.get("name") == "sw_tls_write":
+        dc = p.get("run_cnt", 0) - a.get(i, {}).get("run_cnt", 0)
+        dt = p.get("run_time_ns", 0) - a.get(i, {}).get("run_time_ns", 0)
+        if dc:
+            print("%.0f ns/run over %d runs" % (dt / dc, dc))
+PY
+)
+	fi
 	daemon_stop
 	daemon_start --guard redact
 	N=$ng guard=$(tlsrun "$CTL" run --)
@@ -560,6 +585,7 @@ bench_tls() {
 	g50=$(pct "$guard" 0.5) g99=$(pct "$guard" 0.99)
 	row "TLS SSL_write outside a session" "p50 $(fmt "$o50" 0) ns" "no daemon $(fmt "$b50" 0) ns" \
 		"$(ratio "$o50" "$b50")"
+	[ -n "$prog" ] && row "TLS uprobe program (bpf_stats)" "$prog" "-" "-"
 	row "TLS SSL_write in a session (see)" "p50 $(fmt "$s50" 0) ns" "no daemon $(fmt "$b50" 0) ns" \
 		"+$(python3 -c 'import sys; print("%.1f" % ((float(sys.argv[1]) - float(sys.argv[2])) / 1000))' "$s50" "$b50") us"
 	local verdict="ok"
