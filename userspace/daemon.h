@@ -106,7 +106,7 @@ struct daemon {
 };
 
 /* Event-loop tags: the control socket's clients are 100 + slot. */
-enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY, TAG_METRICS };
+enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY, TAG_METRICS, TAG_TLS };
 int add_fd(struct daemon *d, int fd, uint64_t tag);
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

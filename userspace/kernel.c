@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -325,6 +326,19 @@ int sw_kernel__tls_held_each(struct sw_kernel *k,
 int sw_kernel__tls_held_del(struct sw_kernel *k, uint32_t tgid)
 {
 	if (bpf_map__delete_elem(k->skel->maps.tls_held, &tgid, sizeof(tgid), 0) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int sw_kernel__tls_held_add(struct sw_kernel *k, uint32_t tgid, uint32_t why)
+{
+	struct sw_hold h = {.why = why, .tid = tgid};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	h.ktime = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	if (bpf_map__update_elem(k->skel->maps.tls_held, &tgid, sizeof(tgid), &h, sizeof(h),
+				 BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -61,6 +61,8 @@ void sw_kernel__tls_detach(struct bpf_link *l); /* takes NULL */
 int sw_kernel__tls_held_each(struct sw_kernel *k,
 			     void (*fn)(uint32_t tgid, const struct sw_hold *h, void *ctx),
 			     void *ctx);
+/* Remembers that the daemon stopped tgid (why: enum sw_hold_why): resumed like the kernel's. */
+int sw_kernel__tls_held_add(struct sw_kernel *k, uint32_t tgid, uint32_t why);
 /* Forgets that tgid was stopped (the caller resumes it). */
 int sw_kernel__tls_held_del(struct sw_kernel *k, uint32_t tgid);
 /* Sums the per-CPU loss counters. */

@@ -550,6 +550,7 @@ static void on_timer(struct daemon *d)
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	source__tick(d);
+	tlsedge__poll(d->tls);
 	tlsedge__tick(d->tls);
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
@@ -597,6 +598,8 @@ static int run_loop(struct daemon *d)
 				on_timer(d);
 			else if (tag == TAG_FANOTIFY)
 				source__fanotify(d);
+			else if (tag == TAG_TLS)
+				tlsedge__poll(d->tls);
 			else if (tag == TAG_METRICS && d->metrics)
 				sw_metrics__serve(d->metrics, 0);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
@@ -742,7 +745,8 @@ int main(int argc, char **argv)
 	    timerfd_settime(d->timer_fd, 0, &its, NULL) ||
 	    add_fd(d, sw_kernel__epoll_fd(d->k), TAG_KERNEL) || add_fd(d, d->sig_fd, TAG_SIGNAL) ||
 	    add_fd(d, d->timer_fd, TAG_TIMER) ||
-	    (d->fan_fd >= 0 && add_fd(d, d->fan_fd, TAG_FANOTIFY))) {
+	    (d->fan_fd >= 0 && add_fd(d, d->fan_fd, TAG_FANOTIFY)) ||
+	    (tlsedge__fd(d->tls) >= 0 && add_fd(d, tlsedge__fd(d->tls), TAG_TLS))) {
 		log_err("setting up the event loop: %s", strerror(errno));
 		goto cleanup;
 	}

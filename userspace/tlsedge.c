@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +31,9 @@
 #define HOLD_ATTACH_NS 1000000000ull /* a stop whose record was lost: resumed after this */
 #define HOLD_GUARD_NS  100000000ull  /* no verdict within 100 ms: fail-open */
 #define HOOKS_MAX      3	     /* SSL_write, SSL_write_ex, gnutls_record_send */
+#define SCANS_MAX      8	     /* large binaries being looked at off the loop */
+#define SCAN_WAIT_MAX  16	     /* processes waiting for one */
+#define SCAN_SYNC_MAX  (16u << 20)   /* binaries up to this size are looked at on the loop */
 
 static const char *const fn_name[] = {
 	[SW_TLSW_SSL_WRITE] = "SSL_write",
@@ -55,8 +60,27 @@ struct texe {
 	uint32_t stack; /* enum sw_tls_stack + 1 (0: none) of a binary we cannot hook */
 };
 
+/* A large binary looked at by the worker thread (a 250 MB Bun binary takes ~0.4 s: not on the
+ * event loop). The processes that exec'd it wait stopped until it is done. */
+struct scan {
+	int used, busy, done; /* under mu */
+	uint64_t dev, ino;
+	char path[PATH_MAX];
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	int nhooks;
+	uint32_t stack;
+	uint32_t tgid[SCAN_WAIT_MAX]; /* the loop's alone */
+	uint64_t session[SCAN_WAIT_MAX];
+	size_t nwait;
+};
+
 struct tlsedge {
 	struct daemon *d;
+	pthread_t worker;
+	int worker_ok, quit, efd;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct scan scans[SCANS_MAX];
 	struct tfile files[FILES_MAX];
 	size_t nfiles;
 	struct tproc procs[PROCS_MAX];
@@ -64,6 +88,8 @@ struct tlsedge {
 	size_t exes_next;
 	uint64_t nprocs, nlinks, attach_failed, failopen;
 };
+
+static void *worker(void *arg);
 
 static uint64_t mono_ns(void)
 {
@@ -83,13 +109,51 @@ static int file_find(const struct tlsedge *t, uint64_t dev, uint64_t ino)
 	return -1;
 }
 
+/* What the binary at path (resolved) carries: its hooks (the count), or 0 and *stack = 1 + the
+ * enum sw_tls_stack it carries that we cannot hook (0: none). Reads the file only: the worker
+ * thread calls it too. */
+static int scan_file(const char *path, struct sw_tls_hook *hooks, uint32_t *stack)
+{
+	char what[64];
+	int n = sw_tlsfind__scan(path, hooks, HOOKS_MAX);
+
+	*stack = 0;
+	if (n > 0)
+		return n;
+	if (sw_tlsfind__unhookable(path, what, sizeof(what)) == 1)
+		*stack = 1 + (!strncmp(what, "rustls", 6)      ? SW_STACK_RUSTLS
+			      : !strncmp(what, "go", 2)	       ? SW_STACK_GO
+			      : !strncmp(what, "boringssl", 9) ? SW_STACK_BORINGSSL
+							       : SW_STACK_UNKNOWN);
+	return 0;
+}
+
+/* A hookable file into the set (and the kernel's map); its index, or -1. */
+static int file_install(struct tlsedge *t, const char *real, uint64_t dev, uint64_t ino,
+			const struct sw_tls_hook *hooks, int n)
+{
+	struct tfile *f;
+
+	if (n <= 0 || t->nfiles >= FILES_MAX)
+		return -1;
+	f = &t->files[t->nfiles];
+	f->dev = dev;
+	f->ino = ino;
+	memcpy(f->hooks, hooks, n * sizeof(hooks[0]));
+	f->nhooks = n;
+	snprintf(f->path, sizeof(f->path), "%s", real);
+	if (t->d->k)
+		sw_kernel__tls_file_add(t->d->k, sw_naming__kernel_dev(dev), ino);
+	return (int)t->nfiles++;
+}
+
 /* Adds path to the set when it has a TLS write function we can hook; its index, or -1.
  * Otherwise *stack is 1 + the enum sw_tls_stack it carries that we cannot hook, or 0. */
 static int file_add(struct tlsedge *t, const char *path, uint32_t *stack)
 {
 	struct sw_tls_hook hooks[HOOKS_MAX];
-	char real[PATH_MAX], what[64];
-	struct tfile *f;
+	uint32_t st_ = 0;
+	char real[PATH_MAX];
 	struct stat st;
 	int i, n;
 
@@ -100,26 +164,10 @@ static int file_add(struct tlsedge *t, const char *path, uint32_t *stack)
 	i = file_find(t, st.st_dev, st.st_ino);
 	if (i >= 0)
 		return i;
-	n = sw_tlsfind__scan(real, hooks, HOOKS_MAX);
-	if (n <= 0) {
-		if (stack && sw_tlsfind__unhookable(real, what, sizeof(what)) == 1)
-			*stack = 1 + (!strncmp(what, "rustls", 6)      ? SW_STACK_RUSTLS
-				      : !strncmp(what, "go", 2)	       ? SW_STACK_GO
-				      : !strncmp(what, "boringssl", 9) ? SW_STACK_BORINGSSL
-								       : SW_STACK_UNKNOWN);
-		return -1;
-	}
-	if (t->nfiles >= FILES_MAX)
-		return -1;
-	f = &t->files[t->nfiles];
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
-	memcpy(f->hooks, hooks, n * sizeof(hooks[0]));
-	f->nhooks = n;
-	snprintf(f->path, sizeof(f->path), "%s", real);
-	if (t->d->k)
-		sw_kernel__tls_file_add(t->d->k, sw_naming__kernel_dev(st.st_dev), st.st_ino);
-	return (int)t->nfiles++;
+	n = scan_file(real, hooks, &st_);
+	if (stack)
+		*stack = st_;
+	return file_install(t, real, st.st_dev, st.st_ino, hooks, n);
 }
 
 static struct tproc *proc_of(struct tlsedge *t, uint32_t tgid, int create)
@@ -231,6 +279,10 @@ struct tlsedge *tlsedge__new(struct daemon *d)
 	if (!t)
 		return NULL;
 	t->d = d;
+	t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	t->worker_ok = t->efd >= 0 && !pthread_create(&t->worker, NULL, worker, t);
 	seed(t);
 	/* A previous daemon may have left processes stopped: they go on (unhooked until they
 	 * map a TLS library again; counted). */
@@ -245,6 +297,18 @@ void tlsedge__free(struct tlsedge *t)
 
 	if (!t)
 		return;
+	if (t->worker_ok) {
+		pthread_mutex_lock(&t->mu);
+		t->quit = 1;
+		pthread_cond_signal(&t->cv);
+		pthread_mutex_unlock(&t->mu);
+		pthread_join(t->worker, NULL);
+	}
+	if (t->efd >= 0)
+		close(t->efd);
+	/* A daemon that stops leaves nobody stopped: what waits for it goes on, unhooked. */
+	if (t->d->k)
+		sw_kernel__tls_held_each(t->d->k, resume_any, t);
 	for (i = 0; i < PROCS_MAX; i++)
 		for (j = 0; j < t->procs[i].nlinks; j++)
 			sw_kernel__tls_detach(t->procs[i].links[j]);
@@ -260,16 +324,139 @@ void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
 	resume(t, r->hdr.tgid);
 }
 
+static void remember_exe(struct tlsedge *t, uint64_t dev, uint64_t ino, uint32_t stack)
+{
+	t->exes[t->exes_next].dev = dev;
+	t->exes[t->exes_next].ino = ino;
+	t->exes[t->exes_next].stack = stack;
+	t->exes_next = (t->exes_next + 1) % EXES_MAX;
+}
+
+static void *worker(void *arg)
+{
+	struct tlsedge *t = arg;
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	char path[PATH_MAX];
+	uint64_t one = 1;
+	uint32_t stack;
+	struct scan *sc;
+	size_t i;
+	int n;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->quit) {
+		for (i = 0, sc = NULL; i < SCANS_MAX && !sc; i++)
+			if (t->scans[i].used && !t->scans[i].busy && !t->scans[i].done)
+				sc = &t->scans[i];
+		if (!sc) {
+			pthread_cond_wait(&t->cv, &t->mu);
+			continue;
+		}
+		sc->busy = 1;
+		snprintf(path, sizeof(path), "%s", sc->path);
+		pthread_mutex_unlock(&t->mu);
+		n = scan_file(path, hooks, &stack);
+		pthread_mutex_lock(&t->mu);
+		memcpy(sc->hooks, hooks, sizeof(hooks));
+		sc->nhooks = n;
+		sc->stack = stack;
+		sc->done = 1;
+		sc->busy = 0;
+		if (write(t->efd, &one, sizeof(one)) < 0)
+			continue; /* the loop's tick polls too */
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* The processes waiting for a binary's look are told what it is, then resumed. */
+static void scan_done(struct tlsedge *t, struct scan *sc)
+{
+	int idx = file_install(t, sc->path, sc->dev, sc->ino, sc->hooks, sc->nhooks);
+	size_t i;
+
+	remember_exe(t, sc->dev, sc->ino, idx >= 0 ? 0 : sc->stack);
+	for (i = 0; i < sc->nwait; i++) {
+		if (idx >= 0)
+			attach(t, sc->tgid[i], idx);
+		else if (sc->stack)
+			source__channel(t->d, sc->tgid[i], sc->session[i], SW_CH_TLS, sc->stack - 1,
+					sc->dev, sc->ino, sc->path);
+		resume(t, sc->tgid[i]);
+	}
+}
+
+void tlsedge__poll(struct tlsedge *t)
+{
+	struct scan done[SCANS_MAX];
+	uint64_t n;
+	size_t i, nd = 0;
+
+	if (!t || !t->worker_ok)
+		return;
+	if (read(t->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < SCANS_MAX; i++)
+		if (t->scans[i].used && t->scans[i].done) {
+			done[nd++] = t->scans[i];
+			memset(&t->scans[i], 0, sizeof(t->scans[i]));
+		}
+	pthread_mutex_unlock(&t->mu);
+	for (i = 0; i < nd; i++)
+		scan_done(t, &done[i]);
+}
+
+/* A large binary: looked at by the worker while the process that exec'd it waits, stopped (so
+ * no TLS write of it runs unseen). 0 when queued, -1 to look at it here. */
+static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *real,
+		      const struct stat *st)
+{
+	struct scan *sc = NULL;
+	size_t i;
+
+	if (!t->worker_ok || (uint64_t)st->st_size <= SCAN_SYNC_MAX)
+		return -1;
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < SCANS_MAX && !sc; i++)
+		if (t->scans[i].used && t->scans[i].dev == st->st_dev &&
+		    t->scans[i].ino == st->st_ino)
+			sc = &t->scans[i];
+	for (i = 0; i < SCANS_MAX && !sc; i++)
+		if (!t->scans[i].used) {
+			sc = &t->scans[i];
+			memset(sc, 0, sizeof(*sc));
+			sc->used = 1;
+			sc->dev = st->st_dev;
+			sc->ino = st->st_ino;
+			snprintf(sc->path, sizeof(sc->path), "%s", real);
+			pthread_cond_signal(&t->cv);
+		}
+	if (sc && sc->nwait < SCAN_WAIT_MAX) {
+		sc->tgid[sc->nwait] = tgid;
+		sc->session[sc->nwait++] = session;
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (!sc)
+		return -1;
+	/* Stopped like at an mmap of a TLS library; a look that takes too long fails open. */
+	if (t->d->k && !sw_kernel__tls_held_add(t->d->k, tgid, SW_HOLD_ATTACH))
+		kill(tgid, SIGSTOP);
+	return 0;
+}
+
 /* An executable not seen before: where its TLS writes can be hooked, or which TLS stack it
  * carries that cannot be (told to the pipeline as a channel record). Looked at once per
- * binary: a large one (Bun's, 250 MB) takes a few hundred ms, once. */
+ * binary; a large one off the loop. */
 static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *exe)
 {
+	char real[PATH_MAX];
 	uint32_t stack = 0;
 	struct stat st;
 	size_t i;
 
-	if (stat(exe, &st) || file_find(t, st.st_dev, st.st_ino) >= 0)
+	if (!realpath(exe, real) || stat(real, &st) || !S_ISREG(st.st_mode) ||
+	    file_find(t, st.st_dev, st.st_ino) >= 0)
 		return;
 	for (i = 0; i < EXES_MAX; i++)
 		if (t->exes[i].dev == st.st_dev && t->exes[i].ino == st.st_ino) {
@@ -277,15 +464,14 @@ static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 			break;
 		}
 	if (i == EXES_MAX) {
-		file_add(t, exe, &stack);
-		t->exes[t->exes_next].dev = st.st_dev;
-		t->exes[t->exes_next].ino = st.st_ino;
-		t->exes[t->exes_next].stack = stack;
-		t->exes_next = (t->exes_next + 1) % EXES_MAX;
+		if (!scan_async(t, tgid, session, real, &st))
+			return;
+		file_add(t, real, &stack);
+		remember_exe(t, st.st_dev, st.st_ino, stack);
 	}
 	if (stack)
 		source__channel(t->d, tgid, session, SW_CH_TLS, stack - 1, st.st_dev, st.st_ino,
-				exe);
+				real);
 }
 
 void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
@@ -377,4 +563,9 @@ void tlsedge__stats(const struct tlsedge *t, uint64_t out[4])
 	out[1] = t->nlinks;
 	out[2] = t->attach_failed;
 	out[3] = t->failopen;
+}
+
+int tlsedge__fd(const struct tlsedge *t)
+{
+	return t && t->worker_ok ? t->efd : -1;
 }

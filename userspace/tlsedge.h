@@ -25,6 +25,9 @@ void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r);
 void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session);
 /* A process exited: its uprobes go. */
 void tlsedge__on_exit(struct tlsedge *t, uint32_t tgid);
+/* The worker's descriptor (readable when a large binary's look is done), or -1; then poll. */
+int tlsedge__fd(const struct tlsedge *t);
+void tlsedge__poll(struct tlsedge *t);
 /* Time passes: stops nobody answered in time are resumed (fail-open). */
 void tlsedge__tick(struct tlsedge *t);
 /* Counters for status: processes with uprobes, uprobes, attach failures, fail-open resumes. */
