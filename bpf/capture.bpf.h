@@ -7,15 +7,34 @@
 #include "maps.bpf.h"
 #include "path.bpf.h"
 
-#define SW_IOV_MAX  1024 /* UIO_MAXIOV */
-#define SW_S_IFMT   00170000
-#define SW_S_IFREG  0100000
-#define SW_S_IFIFO  0010000
-#define SW_S_IFCHR  0020000
-#define SW_S_IFSOCK 0140000
-#define SW_AF_UNIX  1
-#define SW_AF_INET  2
-#define SW_AF_INET6 10
+#define SW_IOV_MAX     1024 /* UIO_MAXIOV */
+#define SW_S_IFMT      00170000
+#define SW_S_IFREG     0100000
+#define SW_S_IFIFO     0010000
+#define SW_S_IFCHR     0020000
+#define SW_S_IFSOCK    0140000
+#define SW_AF_UNIX     1
+#define SW_AF_INET     2
+#define SW_AF_INET6    10
+#define SW_IPPROTO_TCP 6
+
+/* A session thread wrote to a TCP socket: the peer of its next TLS write, and of the SSL
+ * object whose write it is flushing. */
+static __always_inline void tls_note_socket(__s32 fd)
+{
+	__u64 id = bpf_get_current_pid_tgid(), *ssl;
+	__u32 tid = (__u32)id;
+	struct ssl_key k = {};
+
+	bpf_map_update_elem(&tls_sock, &tid, &fd, BPF_ANY);
+	ssl = bpf_map_lookup_elem(&tls_pend, &tid);
+	if (ssl) {
+		k.ssl = *ssl;
+		k.tgid = id >> 32;
+		bpf_map_update_elem(&ssl_fd, &k, &fd, BPF_ANY);
+		bpf_map_delete_elem(&tls_pend, &tid);
+	}
+}
 
 static long chunk_step(__u32 i, void *ctx)
 {
@@ -239,6 +258,7 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
 	ds->st.dest = dest;
 	ds->st.src_fd = src_fd;
 	ds->st.src_off = src_off;
+	ds->st.tls = 0;
 	return &ds->st;
 }
 
@@ -262,27 +282,39 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 		return 0;
 	st = &ds->st;
 	f = fd_file(st->fd);
-	if (!f)
+	if (!f && !st->tls)
 		return 0;
-	inode = BPF_CORE_READ(f, f_inode);
-	mode = BPF_CORE_READ(inode, i_mode) & SW_S_IFMT;
+	inode = f ? BPF_CORE_READ(f, f_inode) : NULL;
+	mode = inode ? BPF_CORE_READ(inode, i_mode) & SW_S_IFMT : 0;
 	fill_hdr(&ds->rec.hdr, SW_EV_DATA, &s);
-	ds->rec.hdr.flags = SW_F_FIRST;
+	ds->rec.hdr.flags = SW_F_FIRST | (st->tls & ~1ull);
 	ds->rec.syscall_nr = st->nr;
 	ds->rec.fd = st->fd;
 	ds->rec.total = total;
 	ds->rec.file_pos = st->pos;
-	ds->rec.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	ds->rec.ino = BPF_CORE_READ(inode, i_ino);
-	ds->rec.gen = BPF_CORE_READ(inode, i_generation);
+	ds->rec.dev = inode ? BPF_CORE_READ(inode, i_sb, s_dev) : 0;
+	ds->rec.ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
+	ds->rec.gen = inode ? BPF_CORE_READ(inode, i_generation) : 0;
 	ds->rec.rdev = 0;
 	ds->rec.family = 0;
 	ds->rec.port = 0;
+	ds->rec.sock_type = 0;
+	ds->rec.protocol = 0;
+	ds->rec.guard = (st->tls & SW_F_HELD) ? guard_mode : 0;
+	__builtin_memset(ds->rec.addr, 0, sizeof(ds->rec.addr));
 	plen = 0;
-	if (mode == SW_S_IFREG) {
+	if (st->tls) {
+		/* The plaintext of a TLS write: named by the socket its thread wrote last. */
+		if (mode == SW_S_IFSOCK)
+			name_socket(ds, f, &plen);
+		plen = 0;
+		ds->rec.art_kind = SW_AK_TLS;
+	} else if (mode == SW_S_IFREG) {
 		ds->rec.art_kind = SW_AK_FILE;
 	} else if (mode == SW_S_IFSOCK) {
 		name_socket(ds, f, &plen);
+		if (ds->rec.protocol == SW_IPPROTO_TCP && ds->rec.family != SW_AF_UNIX)
+			tls_note_socket(st->fd);
 	} else if (mode == SW_S_IFIFO) {
 		ds->rec.art_kind = SW_AK_PIPE;
 	} else if (mode == SW_S_IFCHR && is_tty(BPF_CORE_READ(inode, i_rdev))) {

@@ -11,6 +11,7 @@
 /* Knobs, set by userspace between open and load. */
 const volatile __u32 max_bytes = SW_DEFAULT_MAX_BYTES; /* per syscall, then truncation */
 const volatile __u32 daemon_tgid = 0;		       /* the daemon never watches itself */
+const volatile __u32 guard_mode = 0; /* 0 alert; else TLS writes stop their writer (guard) */
 
 /* tgid -> session: the scope. Pinned, so sessions survive a daemon restart. */
 struct {
@@ -59,6 +60,55 @@ struct {
 	__type(value, __u32);
 } named SEC(".maps");
 
+/* Files that carry a TLS stack we hook (libssl, libgnutls, node, ...): (kernel dev, ino). A
+ * session process that maps one executable (or execs it) is stopped until its uprobes are
+ * attached, so no TLS write runs unseen. Set by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct sw_inode_key);
+	__type(value, __u32);
+} tls_files SEC(".maps");
+
+/* Session processes the kernel stopped (tgid -> why, when): the daemon resumes them, and a
+ * restarted daemon resumes what a previous one left stopped. Pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct sw_hold);
+} tls_held SEC(".maps");
+
+/* thread -> the TCP socket it wrote last: names the peer of its next TLS write. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __s32);
+} tls_sock SEC(".maps");
+
+/* thread -> the SSL object of its last TLS write, until its next socket write ties the two. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} tls_pend SEC(".maps");
+
+/* (SSL object, tgid) -> its socket: a process with many connections (node) names each
+ * write's peer after the connection's first. */
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ssl_key);
+	__type(value, __s32);
+} ssl_fd SEC(".maps");
+
 /* All records to userspace. Size set by userspace before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -92,6 +142,7 @@ struct chunk_state {
 	__u64 limit;	/* min(total, max_bytes) */
 	__u64 path_len; /* bytes of path already in the tail (first chunk only) */
 	__u64 failed;
+	__u64 tls; /* a TLS write (uprobe): its extra header flags | 1 */
 };
 
 /* Per-CPU scratch for a data record: too big for the 512-byte BPF stack. */

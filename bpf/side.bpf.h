@@ -163,6 +163,7 @@ static __always_inline void capture_channel(const struct sw_scope *s, __u32 chan
 	m->channel.dev = 0;
 	m->channel.ino = 0;
 	m->channel.gen = 0;
+	m->channel.detail = 0;
 	if (f) {
 		inode = BPF_CORE_READ(f, f_inode);
 		m->channel.dev = BPF_CORE_READ(inode, i_sb, s_dev);

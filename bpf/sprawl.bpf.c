@@ -14,6 +14,7 @@
 #include "capture.bpf.h"
 #include "exec.bpf.h"
 #include "side.bpf.h"
+#include "tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -47,6 +48,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_recvfrom	     45
 #define NR_recvmsg	     47
 #define SW_PROT_WRITE	     2
+#define SW_PROT_EXEC	     4
 #define SW_MAP_SHARED	     1
 #define SENDMMSG_MAX	     16 /* messages of one sendmmsg captured; the rest are counted */
 
@@ -163,6 +165,7 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		flags = SW_F_NEW_SESSION;
 	}
 	capture_exec(s, p, bprm, old_pid, flags);
+	tls_lib_check(s, BPF_CORE_READ(bprm, file));
 	return 0;
 }
 
@@ -263,6 +266,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		if ((BPF_CORE_READ(regs, dx) & SW_PROT_WRITE) &&
 		    (BPF_CORE_READ(regs, r10) & SW_MAP_SHARED))
 			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, r8));
+		if (BPF_CORE_READ(regs, dx) & SW_PROT_EXEC)
+			tls_lib_check(s, fd_file((int)BPF_CORE_READ(regs, r8)));
 		break;
 	case NR_read:
 	case NR_readv:
@@ -312,5 +317,41 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	default:
 		break;
 	}
+	return 0;
+}
+
+/* SSL_write(ssl, buf, int num), SSL_write_ex(ssl, buf, size_t num, size_t *written),
+ * gnutls_record_send(session, data, size_t size): the same first three arguments. Attached per
+ * session process (pid filter), so nothing else traps; the scope check stays for a process
+ * that left (exec'd out of) its session. The cookie says which function. */
+SEC("uprobe")
+int BPF_KPROBE(sw_tls_write, void *ssl, const void *buf, __u64 num)
+{
+	__u64 fn = bpf_get_attach_cookie(ctx);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct chunk_state *st;
+	struct sw_scope *s;
+	int guess;
+	__s32 fd;
+
+	s = scope_of(tgid);
+	if (!s || !buf)
+		return 0;
+	if (fn == SW_TLSW_SSL_WRITE)
+		num = (__u64)(__s64)(int)num; /* an int: negative is the caller's error */
+	if ((__s64)num <= 0)
+		return 0;
+	fd = tls_fd_of((__u64)ssl, &guess);
+	/* Held (guard): file_pos carries the buffer's address, for the daemon's overwrite. */
+	st = capture_args(SW_NR_TLS + (__u32)fn, fd, (__u64)buf, 0, 0, guard_mode ? (__s64)buf : -1,
+			  0, -1, 0);
+	if (!st)
+		return 0;
+	st->tls = 1 | (guard_mode ? SW_F_HELD : 0) | (guess ? SW_F_PEER_GUESS : 0);
+	capture_write(s->session_id, num);
+	/* Guard: the writer stops before the library encrypts a byte; the daemon matches the
+	 * record, carries out its verdict and resumes it. */
+	if (guard_mode)
+		tls_hold(tgid, SW_HOLD_GUARD);
 	return 0;
 }

@@ -24,6 +24,8 @@ enum sw_event_type {
 	SW_EV_OPEN = 5,	   /* a session process opened a secret's origin file */
 	SW_EV_RENAME = 6,  /* rename or link: an artifact gets a new name */
 	SW_EV_CHANNEL = 7, /* a channel syscalls cannot show (io_uring, shared mmap, ...) */
+	SW_EV_TLSLIB = 8,  /* a session process mapped (or exec'd) a file with a TLS stack: it is
+			    * stopped until the daemon has attached the TLS uprobes for it */
 	/* Made by the daemon, never by the kernel: what the pipeline learned from elsewhere, kept
 	 * in the trace log so a replay feeds the pipeline exactly what the live run did. */
 	SW_EV_SESSION = 100, /* a session the daemon started (sprawlctl run, watch, adoption) */
@@ -34,6 +36,23 @@ enum sw_event_type {
 	SW_EV_PROC = 105,    /* what /proc says of a process the pipeline never saw exec */
 	SW_EV_CLOSED = 106,  /* a session process closed a file of the read-back set */
 	SW_EV_RULES = 107,   /* the rule files the daemon runs: a replay runs the same */
+	SW_EV_GUARDED = 108, /* what became of a held TLS write (guard): the verdict carried out */
+};
+
+/* Guard mode (--guard, policy guard:): what a TLS write of a session process holding a tracked
+ * secret meets. The kernel holds every TLS write of a session process unless it is alert. */
+enum sw_guard {
+	SW_GUARD_ALERT = 0,
+	SW_GUARD_REDACT = 1, /* the secret is overwritten in the writer's buffer, then it goes */
+	SW_GUARD_BLOCK = 2,  /* the writer is killed */
+};
+
+/* sw_guarded_rec.action */
+enum sw_guard_action {
+	SW_GA_RESUMED = 1,  /* nothing to do: resumed */
+	SW_GA_REDACTED = 2, /* spans overwritten, resumed */
+	SW_GA_KILLED = 3,   /* the writer killed */
+	SW_GA_FAILOPEN = 4, /* no verdict in time: resumed as it was */
 };
 
 /* agent_comms map value for an interpreter (node, python3, ...): not an agent by itself. */
@@ -61,14 +80,29 @@ enum sw_flags {
 				    * (no descriptor, no mapping), so this read-back is final */
 	SW_F_GONE = 1 << 12,	   /* read-back: the file was deleted or replaced before it could
 				    * be read; nothing is left there to spread from */
-	SW_F_INDEX = 1 << 14, /* SW_EV_TICK: the secret index the source staged as hdr.session_id
-			       * takes effect here (the daemon built it off its event loop) */
+	/* SW_EV_TICK only (on data records this bit is SW_F_COPY): the secret index the source
+	 * staged as hdr.session_id takes effect here (the daemon built it off its event loop). */
+	SW_F_INDEX = 1 << 8,
+	SW_F_HELD = 1 << 14,	   /* TLS write in guard mode: the writer is stopped (SIGSTOP)
+				    * until the daemon's verdict is carried out */
+	SW_F_PEER_GUESS = 1 << 15, /* TLS write: the socket is the one the thread wrote last, not
+				    * yet known to be its SSL object's (its next write tells) */
+};
+
+/* sw_data_rec.syscall_nr of a TLS write seen by a uprobe: SW_NR_TLS + enum sw_tlsw (the
+ * uprobe's attach cookie). Above every real syscall number. */
+#define SW_NR_TLS 0x10000u
+enum sw_tlsw {
+	SW_TLSW_SSL_WRITE = 1,
+	SW_TLSW_SSL_WRITE_EX = 2,
+	SW_TLSW_GNUTLS_SEND = 3,
 };
 
 enum sw_channel {
 	SW_CH_IO_URING = 1,
 	SW_CH_MMAP_SHARED = 2,
 	SW_CH_PROCESS_VM_WRITEV = 3,
+	SW_CH_TLS = 4, /* a TLS stack that cannot be hooked (rustls, Go, an unknown build) */
 };
 
 enum sw_art_kind {
@@ -77,6 +111,8 @@ enum sw_art_kind {
 	SW_AK_SOCKET = 2, /* family, sock_type, protocol, addr, port; unix peer path as path */
 	SW_AK_PIPE = 3,	  /* pipe or FIFO: dev, ino (userspace finds the reader) */
 	SW_AK_TTY = 4,	  /* terminal: rdev, path */
+	SW_AK_TLS = 5,	  /* plaintext of a TLS write (uprobe): the socket as for SW_AK_SOCKET,
+			   * fd = the socket the writer's thread wrote last, -1 if none */
 };
 
 /* Common header of every record. */
@@ -154,9 +190,9 @@ struct sw_data_rec {
 	__u16 sock_type; /* socket: SOCK_STREAM, SOCK_DGRAM */
 	__u16 protocol;	 /* socket: IPPROTO_TCP, IPPROTO_UDP */
 	__u16 port;	 /* socket: peer port, host order */
-	__u16 pad0;
-	__u32 rdev;    /* tty: device number (kernel encoding) */
-	__u8 addr[16]; /* socket: peer address (IPv4 in the first 4 bytes) */
+	__u16 guard;	 /* TLS with SW_F_HELD: enum sw_guard (file_pos: the buffer's address) */
+	__u32 rdev;	 /* tty: device number (kernel encoding) */
+	__u8 addr[16];	 /* socket: peer address (IPv4 in the first 4 bytes) */
 	/* SW_F_COPY: the source of copy_file_range, sendfile, splice or tee */
 	__u64 src_dev;
 	__u64 src_ino;
@@ -225,6 +261,17 @@ struct sw_rules_rec {
 _Static_assert(sizeof(struct sw_rules_rec) == 64, "sw_rules_rec layout");
 #define SW_RULES_REC_MAX (768u << 10) /* rule text a rules record carries */
 
+/* SW_EV_GUARDED: hdr names the held writer (tgid, and the thread in pid); result 0 or a
+ * negative errno (the overwrite or the signal failed). */
+struct sw_guarded_rec {
+	struct sw_hdr hdr;
+	__u32 action; /* enum sw_guard_action */
+	__s32 result;
+	__u32 spans; /* spans overwritten */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sw_guarded_rec) == 72, "sw_guarded_rec layout");
+
 /* SW_EV_RENAMED: tail = path[path_len]; dev in stat's encoding. */
 struct sw_renamed_rec {
 	struct sw_hdr hdr;
@@ -267,17 +314,47 @@ struct sw_rename_rec {
 };
 _Static_assert(sizeof(struct sw_rename_rec) == 88, "sw_rename_rec layout");
 
-/* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap). */
+/* SW_CH_TLS: which stack it is (sw_channel_rec.detail). */
+enum sw_tls_stack {
+	SW_STACK_UNKNOWN = 0,
+	SW_STACK_RUSTLS = 1,
+	SW_STACK_GO = 2,
+	SW_STACK_BORINGSSL = 3, /* linked in, SSL_write not found (an unknown build) */
+};
+
+/* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap), of the executable
+ * (SW_CH_TLS, made by the daemon). */
 struct sw_channel_rec {
 	struct sw_hdr hdr;
 	__u32 channel; /* enum sw_channel */
 	__u32 path_len;
-	__u64 dev;
+	__u64 dev; /* SW_CH_TLS: stat's encoding */
 	__u64 ino;
 	__u32 gen;
-	__u32 pad;
+	__u32 detail; /* SW_CH_TLS: enum sw_tls_stack; else 0 */
 };
 _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
+
+/* SW_EV_TLSLIB: hdr.tgid mapped or exec'd the file (dev in kernel encoding, ino) of the
+ * tls_files map; it is stopped until the daemon resumes it. */
+struct sw_tlslib_rec {
+	struct sw_hdr hdr;
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct sw_tlslib_rec) == 72, "sw_tlslib_rec layout");
+
+/* Value of the tls_held map (tgid -> why it was stopped, when). */
+enum sw_hold_why {
+	SW_HOLD_ATTACH = 1, /* mapped a TLS stack: resumed once the uprobes are attached */
+	SW_HOLD_GUARD = 2,  /* a TLS write: resumed (or killed) by the guard's verdict */
+};
+struct sw_hold {
+	__u64 ktime;
+	__u32 why; /* enum sw_hold_why */
+	__u32 tid;
+};
+_Static_assert(sizeof(struct sw_hold) == 16, "sw_hold layout");
 
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {

@@ -62,6 +62,9 @@ struct daemon {
 
 	struct sw_key key;
 	struct sw_kernel *k;
+	struct tlsedge *tls; /* TLS uprobes per session process (tlsedge.c) */
+	uint32_t guard;	     /* enum sw_guard: --guard, else the policy's */
+	int guard_flag;	     /* --guard as given, -1 when not */
 	struct sw_registry *reg;
 	struct sw_pipeline *pl;
 	struct sink_set sinks;
@@ -107,7 +110,16 @@ struct daemon {
 };
 
 /* Event-loop tags: the control socket's clients are 100 + slot. */
-enum { TAG_KERNEL = 1, TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_FANOTIFY, TAG_METRICS, TAG_INDEX };
+enum {
+	TAG_KERNEL = 1,
+	TAG_LISTEN,
+	TAG_SIGNAL,
+	TAG_TIMER,
+	TAG_FANOTIFY,
+	TAG_METRICS,
+	TAG_INDEX,
+	TAG_TLS
+};
 int add_fd(struct daemon *d, int fd, uint64_t tag);
 
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

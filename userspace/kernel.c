@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -72,9 +73,14 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 	}
 	k->skel->rodata->max_bytes = o->max_bytes;
 	k->skel->rodata->daemon_tgid = getpid();
+	k->skel->rodata->guard_mode = o->guard;
 	bpf_map__set_max_entries(k->skel->maps.events, o->ringbuf_bytes);
 	snprintf(pin, sizeof(pin), "%s/scope", o->pin_dir);
 	bpf_map__set_pin_path(k->skel->maps.scope, pin);
+	/* Processes stopped for the TLS uprobes: a restarted daemon resumes them. */
+	snprintf(pin, sizeof(pin), "%s/tls_held", o->pin_dir);
+	bpf_map__set_pin_path(k->skel->maps.tls_held, pin);
+	snprintf(pin, sizeof(pin), "%s/scope", o->pin_dir);
 	e = sprawl__load(k->skel);
 	if (e) {
 		snprintf(err, errlen,
@@ -267,5 +273,72 @@ int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)
 		out->copies_unread += per[i].copies_unread;
 	}
 	free(per);
+	return 0;
+}
+
+int sw_kernel__tls_file_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino)
+{
+	struct sw_inode_key key = {.dev = kdev, .ino = ino};
+	uint32_t one = 1;
+
+	if (bpf_map__update_elem(k->skel->maps.tls_files, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+struct bpf_link *sw_kernel__tls_attach(struct sw_kernel *k, int pid, const char *path,
+				       const char *func, uint64_t off, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = cookie, .func_name = func);
+
+	return bpf_program__attach_uprobe_opts(k->skel->progs.sw_tls_write, pid, path,
+					       func ? 0 : off, &o);
+}
+
+void sw_kernel__tls_detach(struct bpf_link *l)
+{
+	bpf_link__destroy(l);
+}
+
+int sw_kernel__tls_held_each(struct sw_kernel *k,
+			     void (*fn)(uint32_t tgid, const struct sw_hold *h, void *ctx),
+			     void *ctx)
+{
+	uint32_t keys[4096], key, next;
+	struct sw_hold h;
+	size_t n = 0, i;
+	int r;
+
+	/* Keys first: fn deletes entries, which would restart a walk in progress. */
+	r = bpf_map__get_next_key(k->skel->maps.tls_held, NULL, &next, sizeof(next));
+	while (r == 0 && n < sizeof(keys) / sizeof(keys[0])) {
+		key = keys[n++] = next;
+		r = bpf_map__get_next_key(k->skel->maps.tls_held, &key, &next, sizeof(next));
+	}
+	for (i = 0; i < n; i++)
+		if (!bpf_map__lookup_elem(k->skel->maps.tls_held, &keys[i], sizeof(keys[i]), &h,
+					  sizeof(h), 0))
+			fn(keys[i], &h, ctx);
+	return 0;
+}
+
+int sw_kernel__tls_held_del(struct sw_kernel *k, uint32_t tgid)
+{
+	if (bpf_map__delete_elem(k->skel->maps.tls_held, &tgid, sizeof(tgid), 0) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int sw_kernel__tls_held_add(struct sw_kernel *k, uint32_t tgid, uint32_t why)
+{
+	struct sw_hold h = {.why = why, .tid = tgid};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	h.ktime = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	if (bpf_map__update_elem(k->skel->maps.tls_held, &tgid, sizeof(tgid), &h, sizeof(h),
+				 BPF_ANY))
+		return -errno;
 	return 0;
 }

@@ -15,7 +15,10 @@ struct sw_kernel_opts {
 	uint32_t ringbuf_bytes; /* power of two, >= 1 MiB */
 	uint32_t max_bytes;	/* per-syscall capture cap */
 	const char *pin_dir;	/* bpffs dir for the pinned scope map */
+	uint32_t guard;		/* 0: TLS writes are seen; else they stop their writer */
 };
+
+struct bpf_link;
 
 typedef int (*sw_record_fn)(void *ctx, void *data, size_t size);
 
@@ -46,6 +49,22 @@ int sw_kernel__set_agent_comms(struct sw_kernel *k, const char (*comms)[16], siz
 int sw_kernel__set_origins(struct sw_kernel *k, const struct sw_inode_key *keys, size_t n);
 /* The session process that last read pipe (kernel dev, ino): 1 and *tgid, 0 unknown. */
 int sw_kernel__pipe_reader(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uint32_t *tgid);
+/* TLS (tlsedge.c): a file with a TLS stack (kernel dev, ino): a session process that maps or
+ * execs it is stopped and told of (SW_EV_TLSLIB). */
+int sw_kernel__tls_file_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino);
+/* Attaches the TLS write uprobe to pid's copy of path: at func (a symbol) or at the file
+ * offset off (func NULL); cookie = enum sw_tlsw. NULL with errno on failure. */
+struct bpf_link *sw_kernel__tls_attach(struct sw_kernel *k, int pid, const char *path,
+				       const char *func, uint64_t off, uint64_t cookie);
+void sw_kernel__tls_detach(struct bpf_link *l); /* takes NULL */
+/* Calls fn for every process the kernel stopped (tls_held); fn may release it. */
+int sw_kernel__tls_held_each(struct sw_kernel *k,
+			     void (*fn)(uint32_t tgid, const struct sw_hold *h, void *ctx),
+			     void *ctx);
+/* Remembers that the daemon stopped tgid (why: enum sw_hold_why): resumed like the kernel's. */
+int sw_kernel__tls_held_add(struct sw_kernel *k, uint32_t tgid, uint32_t why);
+/* Forgets that tgid was stopped (the caller resumes it). */
+int sw_kernel__tls_held_del(struct sw_kernel *k, uint32_t tgid);
 /* Sums the per-CPU loss counters. */
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out);
 

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/fanotify.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "procfs.h"
 #include "rulesrec.h"
 #include "source.h"
+#include "tlsedge.h"
 
 #define QUEUE_MAX 65536 /* requests waiting for an answer; more are counted as lost */
 
@@ -203,6 +206,8 @@ static void answer_adopt(struct daemon *d, const struct sw_request *q)
 	snprintf(r.agent, sizeof(r.agent), "%s", q->label);
 	own_hdr(&r.hdr, SW_EV_SESSION, sizeof(r));
 	feed(d, &r, sizeof(r));
+	if (id && d->tls)
+		tlsedge__on_proc(d->tls, q->hdr.tgid, id); /* adopted: its TLS stacks are mapped */
 }
 
 static void tell_closed(struct daemon *d, const struct sw_hdr *h, uint64_t dev, uint64_t ino)
@@ -320,6 +325,61 @@ static void answer_readback(struct daemon *d, const struct sw_request *q)
 		close(fd);
 }
 
+void source__guarded(struct daemon *d, const struct sw_hdr *h, uint32_t action, int32_t result,
+		     uint32_t spans)
+{
+	struct sw_guarded_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr = *h;
+	r.hdr.flags = 0;
+	r.action = action;
+	r.result = result;
+	r.spans = spans;
+	own_hdr(&r.hdr, SW_EV_GUARDED, sizeof(r));
+	feed(d, &r, sizeof(r));
+}
+
+/* The guard's verdict on a held TLS write, carried out: the secret's spans overwritten in the
+ * stopped writer's buffer (same length), or the writer killed; then it goes on. An overwrite
+ * that fails kills the writer: the secret would leave as it is. */
+static void answer_verdict(struct daemon *d, const struct sw_request *q)
+{
+	static const char marker[] = "********************************";
+	uint32_t tgid = q->hdr.tgid, i, done = 0;
+	uint32_t action = q->action;
+	int32_t result = 0;
+
+	for (i = 0; action == SW_GA_REDACTED && i < q->nspans && !result; i++) {
+		uint64_t off = 0, len = q->spans[i].length;
+
+		if (q->spans[i].offset + len > q->length) {
+			result = -ERANGE;
+			break;
+		}
+		while (off < len && !result) {
+			size_t n = len - off < sizeof(marker) - 1 ? len - off : sizeof(marker) - 1;
+			struct iovec l = {.iov_base = (void *)marker, .iov_len = n};
+			struct iovec r = {.iov_base = (void *)(uintptr_t)(q->offset +
+									  q->spans[i].offset + off),
+					  .iov_len = n};
+
+			if (process_vm_writev(tgid, &l, 1, &r, 1, 0) != (ssize_t)n)
+				result = -errno ? -errno : -EIO;
+			off += n;
+		}
+		if (!result)
+			done++;
+	}
+	if (result)
+		action = SW_GA_KILLED;
+	if (d->k)
+		sw_kernel__tls_held_del(d->k, tgid);
+	if (kill(tgid, action == SW_GA_KILLED ? SIGKILL : SIGCONT) && !result)
+		result = -errno;
+	source__guarded(d, &q->hdr, action, result, done);
+}
+
 /* The pipeline's requests wait in a queue: answering one feeds records, which may ask more.
  * Answered in order, one at a time, never from inside a record. */
 static void enqueue(struct daemon *d)
@@ -383,6 +443,9 @@ static void answer_all(struct daemon *d)
 			break;
 		case SW_REQ_NAME_FD:
 			answer_name_fd(d, &q);
+			break;
+		case SW_REQ_VERDICT:
+			answer_verdict(d, &q);
 			break;
 		}
 		free(q.path);
@@ -506,6 +569,30 @@ int source__rules(struct daemon *d, const struct sw_embedded_file *files)
 	own_hdr(d->rulesbuf, SW_EV_RULES, n);
 	source__feed(d, d->rulesbuf, n);
 	return 0;
+}
+
+void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t channel,
+		     uint32_t detail, uint64_t dev, uint64_t ino, const char *path)
+{
+	struct {
+		struct sw_channel_rec r;
+		char path[SW_PATH_LEN];
+	} c;
+	size_t len = strnlen(path, SW_PATH_LEN);
+
+	memset(&c.r, 0, sizeof(c.r));
+	c.r.hdr.pid = c.r.hdr.tgid = tgid;
+	c.r.hdr.session_id = session;
+	c.r.channel = channel;
+	c.r.detail = detail;
+	c.r.dev = dev;
+	c.r.ino = ino;
+	c.r.path_len = len;
+	memcpy(c.path, path, len);
+	own_hdr(&c.r.hdr, SW_EV_CHANNEL, sizeof(c.r) + len);
+	/* Told from inside a request's answer (an adoption) too: the queue answers what it
+	 * raises. */
+	feed(d, &c, c.r.hdr.size);
 }
 
 void source__fanotify(struct daemon *d)

@@ -23,6 +23,13 @@ void source__loss(struct daemon *d);
 void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
 /* The rule files the pipeline is to run (a rules record). 0 or a negative errno. */
 int source__rules(struct daemon *d, const struct sw_embedded_file *files);
+/* A channel the daemon found (SW_CH_TLS: the executable's TLS stack cannot be hooked; dev in
+ * stat's encoding). */
+void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t channel,
+		     uint32_t detail, uint64_t dev, uint64_t ino, const char *path);
+/* What became of a held TLS write (enum sw_guard_action; 0 or a negative errno). */
+void source__guarded(struct daemon *d, const struct sw_hdr *h, uint32_t action, int32_t result,
+		     uint32_t spans);
 /* fanotify closes of files of the read-back set. */
 void source__fanotify(struct daemon *d);
 /* Daemon stop: drain the ring, read back what awaits a read-back, emit everything held. */

@@ -38,6 +38,7 @@
 #include "sink.h"
 #include "sink_clickhouse.h"
 #include "source.h"
+#include "tlsedge.h"
 #include "version.h"
 
 static const char usage_head[] =
@@ -93,7 +94,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (d->verbose && size >= sizeof(*h))
 		log_debug("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
 			  (unsigned long long)h->session_id, h->flags, h->size);
+	if (size >= sizeof(struct sw_tlslib_rec) && h->type == SW_EV_TLSLIB) {
+		/* The edge's alone: attach, resume; the pipeline learns nothing from it. */
+		tlsedge__on_tlslib(d->tls, data);
+		return 0;
+	}
 	source__feed(d, data, size);
+	if (size >= sizeof(*h) && h->type == SW_EV_EXEC && h->session_id)
+		tlsedge__on_proc(d->tls, h->tgid, h->session_id);
+	else if (size >= sizeof(*h) && h->type == SW_EV_EXIT)
+		tlsedge__on_exit(d->tls, h->tgid);
 	/* A writer going flat out can keep the ring full for ever: one turn of the loop takes at
 	 * most RING_TURN_US of it, then the other descriptors get theirs (the record is
 	 * consumed; libbpf stops at a negative return, and the ring stays readable). */
@@ -170,6 +180,7 @@ static void recover_scope(uint32_t tgid, const struct sw_scope *s, void *ctx)
 	if (kill(tgid, 0) && errno == ESRCH)
 		return;
 	daemon_session(d, s->session_id, s->root_pid, NULL);
+	tlsedge__on_proc(d->tls, tgid, s->session_id);
 	if (s->session_id < (1ULL << 63) && s->session_id > d->next_session)
 		d->next_session = s->session_id;
 }
@@ -272,6 +283,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->trace_max_age_days =
 		sw_dconf__num(d->conf, SW_DO_TRACE_MAX_AGE_DAYS) ?: SW_TRACE_MAX_AGE_DAYS_DEFAULT;
 	d->max_bytes = sw_dconf__num(d->conf, SW_DO_MAX_BYTES);
+	d->guard_flag = sw_dconf__choice(d->conf, SW_DO_GUARD);
 	if (sw_paths__init(&d->paths, dir_of(d, SW_DO_STATE_DIR, "SPRAWL_STATE_DIR"),
 			   dir_of(d, SW_DO_RUN_DIR, "SPRAWL_RUN_DIR"))) {
 		log_err("a directory path is too long");
@@ -372,6 +384,7 @@ static int load_rules(struct daemon *d)
 	if (!d->max_bytes)
 		d->max_bytes = pol->capture_max_bytes;
 	d->ringbuf_bytes = d->ringbuf_mb ? (uint64_t)d->ringbuf_mb << 20 : pol->ringbuf_bytes;
+	d->guard = d->guard_flag >= 0 ? (uint32_t)d->guard_flag : pol->guard;
 	return 0;
 }
 
@@ -549,6 +562,8 @@ static void on_timer(struct daemon *d)
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	source__tick(d);
+	tlsedge__poll(d->tls);
+	tlsedge__tick(d->tls);
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	source__loss(d);
@@ -597,6 +612,8 @@ static int run_loop(struct daemon *d)
 				source__fanotify(d);
 			else if (tag == TAG_INDEX)
 				daemon_index__ready(d);
+			else if (tag == TAG_TLS)
+				tlsedge__poll(d->tls);
 			else if (tag == TAG_METRICS && d->metrics)
 				sw_metrics__serve(d->metrics, 0);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
@@ -722,10 +739,16 @@ int main(int argc, char **argv)
 			strerror(errno));
 	ko.ringbuf_bytes = d->ringbuf_bytes;
 	ko.max_bytes = d->max_bytes;
+	ko.guard = d->guard;
 	ko.pin_dir = d->paths.pin_dir;
 	d->k = sw_kernel__open(&ko, on_record, d, err, sizeof(err));
 	if (!d->k) {
 		log_err("%s", err);
+		goto cleanup;
+	}
+	d->tls = tlsedge__new(d);
+	if (!d->tls) {
+		log_err("tls: %s", strerror(errno));
 		goto cleanup;
 	}
 	sw_kernel__scope_each(d->k, recover_scope, d);
@@ -741,7 +764,8 @@ int main(int argc, char **argv)
 	    timerfd_settime(d->timer_fd, 0, &its, NULL) ||
 	    add_fd(d, sw_kernel__epoll_fd(d->k), TAG_KERNEL) || add_fd(d, d->sig_fd, TAG_SIGNAL) ||
 	    add_fd(d, d->timer_fd, TAG_TIMER) ||
-	    (d->fan_fd >= 0 && add_fd(d, d->fan_fd, TAG_FANOTIFY))) {
+	    (d->fan_fd >= 0 && add_fd(d, d->fan_fd, TAG_FANOTIFY)) ||
+	    (tlsedge__fd(d->tls) >= 0 && add_fd(d, tlsedge__fd(d->tls), TAG_TLS))) {
 		log_err("setting up the event loop: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -777,6 +801,7 @@ cleanup:
 	control__close_all(d);
 	if (d->reg)
 		sw_registry__flush(d->reg);
+	tlsedge__free(d->tls);
 	sw_kernel__free(d->k);
 	if (d->ch && sw_clickhouse__flush(d->ch, 2000))
 		logmsg("clickhouse: undelivered alerts stay spooled for the next start");

@@ -16,6 +16,11 @@
 #   7. secret index: longest event-loop turn with a tracked writer flat out and under reloads
 #      of 10,000 and 100,000 secrets, import-env time to "in use", daemon peak RSS at 100,000
 #      (BENCH_ONLY=index runs only this).
+#   8. TLS (tls.py, OpenSSL through python's ssl): the time one SSL_write takes outside any
+#      session (daemon running: no uprobe is attached to it, target: nothing), in a session
+#      (the uprobe sees it), in a session under --guard redact (the writer is held until the
+#      daemon's verdict: the latency a guarded request gains, target p99 <= 5 ms).
+#      BENCH_ONLY=tls runs only these.
 #
 # The machine is shared and noisy, so every figure is compared with a baseline measured in
 # the same run, conditions are interleaved, and the figure is the median of the repetitions.
@@ -530,6 +535,76 @@ bench_latency() {
 }
 
 # ---------------------------------------------------------------------------------------------
+bench_tls() {
+	local n=3000 ng=400 out base outside see guard
+	[ -n "$QUICK" ] && n=1000 ng=150
+	log "== 7. TLS: SSL_write outside a session, in one, and held by --guard redact"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null ||
+		{ row "TLS SSL_write" "FAILED (openssl)" "-" "FAIL"; return; }
+	tlsrun() { timeout -k 5 300 "$@" python3 tests/bench/tls.py "$N" 256 "$TMP/tls.crt" "$TMP/tls.key"; }
+	N=$n base=$(tlsrun)
+	local prog=""
+	command -v bpftool >/dev/null && bpftool prog show --json >"$TMP/tlsprog.pre" 2>/dev/null
+	daemon_start
+	N=$n outside=$(tlsrun)
+	# The uprobe program's own kernel time per call (bpf_stats), during the session run.
+	if [ -s "$TMP/tlsprog.pre" ] && STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null); then
+		sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
+		bpftool prog show --json >"$TMP/tlsprog.0" 2>/dev/null
+	fi
+	N=$n see=$(tlsrun "$CTL" run --)
+	if [ -n "$STATS_WAS" ]; then
+		bpftool prog show --json >"$TMP/tlsprog.1" 2>/dev/null
+		sysctl -q -w kernel.bpf_stats_enabled="$STATS_WAS" >/dev/null
+		STATS_WAS=
+		prog=$(python3 - "$TMP" <<'PY'
+import json, sys
+t = sys.argv[1]
+load = lambda n: {p["id"]: p for p in json.load(open("%s/tlsprog.%s" % (t, n)))}
+pre, a, b = load("pre"), load("0"), load("1")
+for i, p in b.items():
+    if i not in pre and p.get("name") == "sw_tls_write":
+        dc = p.get("run_cnt", 0) - a.get(i, {}).get("run_cnt", 0)
+        dt = p.get("run_time_ns", 0) - a.get(i, {}).get("run_time_ns", 0)
+        if dc:
+            print("%.0f ns/run over %d runs" % (dt / dc, dc))
+PY
+)
+	fi
+	daemon_stop
+	daemon_start --guard redact
+	N=$ng guard=$(tlsrun "$CTL" run --)
+	local gaps
+	gaps=$(grep -c '"coverage_gap"' "$ALERTS" 2>/dev/null)
+	daemon_stop
+	if [ -z "$base" ] || [ -z "$outside" ] || [ -z "$see" ] || [ -z "$guard" ]; then
+		row "TLS SSL_write" "FAILED (tls.py)" "-" "FAIL"
+		return
+	fi
+	pct() { python3 -c 'import json,sys,math; v=sorted(json.loads(sys.argv[1])["ns"]); q=float(sys.argv[2]); print(v[min(len(v)-1, math.ceil(q*len(v))-1)])' "$1" "$2"; }
+	local b50 o50 s50 g50 g99
+	b50=$(pct "$base" 0.5) o50=$(pct "$outside" 0.5) s50=$(pct "$see" 0.5)
+	g50=$(pct "$guard" 0.5) g99=$(pct "$guard" 0.99)
+	row "TLS SSL_write outside a session" "p50 $(fmt "$o50" 0) ns" "no daemon $(fmt "$b50" 0) ns" \
+		"$(ratio "$o50" "$b50")"
+	[ -n "$prog" ] && row "TLS uprobe program (bpf_stats)" "$prog" "-" "-"
+	row "TLS SSL_write in a session (see)" "p50 $(fmt "$s50" 0) ns" "no daemon $(fmt "$b50" 0) ns" \
+		"+$(python3 -c 'import sys; print("%.1f" % ((float(sys.argv[1]) - float(sys.argv[2])) / 1000))' "$s50" "$b50") us"
+	local verdict="ok"
+	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= 5e6 else 1)' "$g99" || verdict="FAIL (p99 > 5 ms)"
+	[ "${gaps:-0}" -gt 0 ] && verdict="FAIL ($gaps fail-open gap(s))"
+	row "TLS guarded SSL_write (redact)" "p50 $(fmt "$(python3 -c "print($g50/1e6)")" 2) ms p99 $(fmt "$(python3 -c "print($g99/1e6)")" 2) ms" \
+		"target p99 <= 5 ms" "$verdict"
+	note "tls: one SSL_write of 256 bytes (python ssl.SSLObject over memory BIOs -> SSL_write_ex" \
+		"in libssl.so.3), each call timed alone, $n calls ($ng guarded). Outside a session the" \
+		"daemon attaches no uprobe to that process (uprobes are attached per session process), so" \
+		"it pays nothing; a session's process traps into the uprobe on every call (see); under" \
+		"--guard every TLS write of a session is held (SIGSTOP) until the daemon's verdict" \
+		"(SIGCONT), a round trip through the ring buffer and the pipeline."
+}
+
+# ---------------------------------------------------------------------------------------------
 bench_replay() {
 	local n t0 t1 cpu0 cpu1 bytes records size live_cpu rcpu rwall scpu setup per
 	n=$([ -n "$QUICK" ] && echo 10000 || echo 40000)
@@ -767,6 +842,8 @@ if [ "${BENCH_ONLY:-}" = detectors ]; then
 	[ "$(id -u)" -eq 0 ] && bench_detectors_daemon
 elif [ "${BENCH_ONLY:-}" = index ]; then
 	[ "$(id -u)" -eq 0 ] && bench_index
+elif [ "${BENCH_ONLY:-}" = tls ]; then
+	bench_tls
 elif [ "${BENCH_ONLY:-}" = replay ]; then
 	(umask 077 && gen_secret >"$TMP/bench.secret")
 	"$CTL" secrets add benchwrite <"$TMP/bench.secret" >/dev/null || exit 1
@@ -789,6 +866,7 @@ else
 	bench_replay
 	bench_detectors_daemon
 	bench_index
+	bench_tls
 fi
 fi
 

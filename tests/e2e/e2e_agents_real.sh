@@ -10,6 +10,7 @@
 #          any kind (in its session, naming its files, or of no session) — with a barrier: a
 #          sentinel leak started after it has alerted, so the daemon had processed the whole
 #          run. (Other agents running on the host are watched too: their alerts are not ours.)
+#          Codex CLI's first run says once that its TLS (rustls) cannot be hooked.
 #   run 2, a run-time secret in the project's .env (import-env), the agent started WITHOUT
 #          sprawlctl run (its exec starts the session): exactly one alert for each place the
 #          secret lands — the exposure (.env opened), the tool output on its way into the
@@ -253,8 +254,14 @@ for agent in $AGENT_LIST; do
 	eval "$(tree_facts)"
 	check_tree "$agent" clean
 	check "$agent (clean): the barrier's sentinel leak alerted" barrier "$agent"
+	# Codex's TLS (rustls) is a channel no uprobe sees: said once per binary, at its first run.
+	tlsch="a['kind']=='unmonitored_channel' and a['channel']=='tls'"
+	if [ "$agent" = codex ]; then
+		expect_since "codex (clean): one unmonitored_channel tls naming its binary (rustls)" \
+			"$mark" 1 "$(mine) and $tlsch and a['artifact']['path']=='$agent_exe'"
+	fi
 	expect_since "$agent (clean): the run raised no alert at all (session $SID, files of the run, gaps)" \
-		"$mark" 0 "$(mine)"
+		"$mark" 0 "$(mine) and not ($tlsch and a['session']['agent']=='codex')"
 	expect_since "$agent (clean): ... while the sentinel leak after it did" "$mark" 1 \
 		"a['secret']['name']=='SW_E2E_SENTINEL' and a['session']['agent']=='run' and a['artifact']['path']=='$WORK/sentinel-$agent.out'"
 

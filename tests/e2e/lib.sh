@@ -379,6 +379,47 @@ PY
 	E2E_KILL="${E2E_KILL:-} $HTTP_PID"
 }
 
+# Starts a loopback HTTPS server (python, a self-signed certificate for localhost and
+# 127.0.0.1 made here with openssl) in the background; sets HTTPS_PORT, HTTPS_PID and
+# HTTPS_CA (the certificate, for curl --cacert, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS). Every
+# request body it receives is appended to $E2E_TMP/https.bodies (the test's own file: what
+# the peer got, for guard checks). It is stopped at exit.
+start_https() {
+	HTTPS_CA=$E2E_TMP/https.crt
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$E2E_TMP/https.key" \
+		-out "$HTTPS_CA" 2>/dev/null || return 1
+	: >"$E2E_TMP/https.bodies"
+	python3 - "$E2E_TMP/https.port" "$HTTPS_CA" "$E2E_TMP/https.key" "$E2E_TMP/https.bodies" \
+		<<'PY' >"$E2E_TMP/https.log" 2>&1 &
+import http.server, socketserver, ssl, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
+        self.wfile.write(b"ok")
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0")); b = self.rfile.read(n)
+        with open(sys.argv[4], "ab") as f: f.write(b + b"\n")
+        self.do_GET()
+    def log_message(self, *a): pass
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+s = S(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.timeout = 1
+end = time.time() + 600
+while time.time() < end:
+    s.handle_request()
+PY
+	HTTPS_PID=$!
+	for _ in $(seq 50); do [ -s "$E2E_TMP/https.port" ] && break; sleep 0.1; done
+	HTTPS_PORT=$(cat "$E2E_TMP/https.port")
+	E2E_KILL="${E2E_KILL:-} $HTTPS_PID"
+}
+
 # Registers a fresh secret under NAME and prints its value (for the test only).
 new_secret() {
 	local name=$1 v

@@ -205,6 +205,7 @@ static union {
 	struct sw_tick_rec tick;
 	struct sw_proc_rec proc;
 	struct sw_closed_rec closed;
+	struct sw_guarded_rec guarded;
 	struct sw_rules_rec rules;
 	uint8_t raw[sizeof(struct sw_rules_rec) + SW_RULES_REC_MAX];
 } tp_rec;

@@ -102,6 +102,7 @@ struct sw_alert {
 	uint64_t count;
 	/* coverage_gap / unmonitored_channel / rate_limited / state_warning detail */
 	char channel[32];  /* unmonitored_channel: "io_uring", "mmap_shared", ... */
+	char action[16];   /* a guarded TLS write: "redacted" or "blocked" */
 	char message[512]; /* human-readable detail, never containing a secret */
 	uint32_t ngaps;
 	struct {

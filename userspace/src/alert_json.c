@@ -64,6 +64,8 @@ int sw_alert__json(const struct sw_alert *a, char *buf, size_t size)
 		jw_ku64(&w, "count", a->count);
 	if (a->channel[0])
 		jw_kstr(&w, "channel", a->channel);
+	if (a->action[0])
+		jw_kstr(&w, "action", a->action);
 	if (a->kind == SW_ALERT_COVERAGE_GAP || a->ngaps)
 		al_gaps_obj(&w, a);
 	if (a->kind == SW_ALERT_SESSION_SUMMARY)

@@ -68,6 +68,11 @@ const struct sw_dopt sw_dopts[SW_DO__COUNT] = {
 			     "bytes captured per syscall before a counted truncation",
 			     "the policy's, " STR(SW_POLICY_MAX_BYTES_DEFAULT),
 			     SW_POLICY_MAX_BYTES_MIN, SW_POLICY_MAX_BYTES_MAX},
+	[SW_DO_GUARD] = {"guard", 0, SW_DOPT_CHOICE, "alert|redact|block",
+			 "TLS writes of agent sessions: alert only; redact: overwrite\n"
+			 "every tracked secret before it is encrypted; block: kill the\n"
+			 "writer",
+			 "the policy's, alert", .choices = "alert|redact|block"},
 	[SW_DO_CLICKHOUSE] = {"clickhouse", 0, SW_DOPT_STR, "URL",
 			      "also deliver alerts to ClickHouse's HTTP interface (e.g.\n"
 			      "http://127.0.0.1:8123): table sprawlwatch.alerts, spooled on\n"

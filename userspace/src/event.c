@@ -135,6 +135,11 @@ int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
 		ev->cgroup = ev->args + ev->args_len;
 		ev->cgroup_len = ev->proc->cgroup_len;
 		return 0;
+	case SW_EV_GUARDED:
+		if (size < sizeof(*ev->guarded))
+			return -EBADMSG;
+		ev->guarded = rec;
+		return 0;
 	case SW_EV_CLOSED:
 		if (size < sizeof(*ev->closed))
 			return -EBADMSG;

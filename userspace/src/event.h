@@ -26,6 +26,7 @@ struct sw_event {
 		const struct sw_proc_rec *proc;
 		const struct sw_closed_rec *closed;
 		const struct sw_rules_rec *rules;
+		const struct sw_guarded_rec *guarded;
 	};
 	/* SW_EV_DATA, SW_EV_OPEN, SW_EV_CHANNEL, SW_EV_RENAMED; SW_EV_RENAME: the directory;
 	 * SW_EV_READER, SW_EV_PROC: the exe; SW_EV_RULES: the rule files (see sw_rules_rec) */

@@ -32,6 +32,7 @@ void sw_naming__stream_id(const struct sw_event *ev, struct sw_stream_id *k)
 		k->b = d->ino;
 		break;
 	case SW_AK_SOCKET:
+	case SW_AK_TLS: /* the plaintext of a TLS connection: a stream apart from its socket's */
 		k->tgid = ev->hdr->tgid;
 		k->a = (uint32_t)d->fd;
 		k->b = d->ino;
@@ -53,15 +54,21 @@ static void name_socket(const struct sw_event *ev, struct sw_artifact *a)
 	char ip[INET6_ADDRSTRLEN];
 
 	a->type = SW_ART_SOCKET;
-	if (d->family == AF_UNIX) {
+	if (d->art_kind == SW_AK_TLS) {
+		/* The socket the writer's thread wrote last; unknown before its first write. */
+		a->type = SW_ART_TLS;
+		if (d->family != AF_INET && d->family != AF_INET6)
+			return;
+	} else if (d->family == AF_UNIX) {
 		snprintf(a->proto, sizeof(a->proto), "unix");
 		snprintf(a->peer, sizeof(a->peer), "%.*s", (int)ev->path_len, ev->path);
 		return;
 	}
-	snprintf(a->proto, sizeof(a->proto), "%s",
-		 d->protocol == IPPROTO_UDP   ? "udp"
-		 : d->protocol == IPPROTO_TCP ? "tcp"
-					      : "ip");
+	if (a->type == SW_ART_SOCKET)
+		snprintf(a->proto, sizeof(a->proto), "%s",
+			 d->protocol == IPPROTO_UDP   ? "udp"
+			 : d->protocol == IPPROTO_TCP ? "tcp"
+						      : "ip");
 	if (d->family == AF_INET6) {
 		inet_ntop(AF_INET6, d->addr, ip, sizeof(ip));
 		snprintf(a->peer, sizeof(a->peer), "[%s]:%u", ip, d->port);

@@ -11,7 +11,7 @@
 
 static const char *const gap_names[GAP__COUNT] = {
 	"matches_dropped", "readback_failed", "readback_truncated", "copy_unread",
-	"learn_dropped",   "alerts_dropped",  "chunks_lost",
+	"learn_dropped",   "alerts_dropped",  "chunks_lost",	    "guard_failed",
 };
 
 static void flood_summaries(struct sw_pipeline *p, uint64_t due);
@@ -266,7 +266,9 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 	if (ev->hdr->flags & SW_F_LAST)
 		stop_all(p);
 	memset(p->gaps, 0, sizeof(p->gaps));
+	pl_tls_flush(p, p->now_us, 0);
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
+	pl_tls_infer_due(p);
 	flood_summaries(p, p->now_us);
 	session_summaries(p, p->now_us > p->policy.hold_ms * 1000ull
 				     ? p->now_us - p->policy.hold_ms * 1000ull
@@ -335,6 +337,9 @@ static int dispatch(struct sw_pipeline *p, const struct sw_event *ev)
 		return pl_on_proc(p, ev, comm);
 	case SW_EV_CLOSED:
 		pl_on_closed(p, ev);
+		return 0;
+	case SW_EV_GUARDED:
+		pl_tls_guarded(p, ev);
 		return 0;
 	case SW_EV_RULES:
 		return on_rules(p, ev);
@@ -433,7 +438,9 @@ void sw_pipeline__finish(struct sw_pipeline *p)
 	requests_reset(p);
 	pl_retry_flush(p);
 	p->force = 1;
+	pl_tls_flush(p, UINT64_MAX, 1);
 	sw_delivery__release(p->dl, UINT64_MAX, 1, pl_decide, p);
+	pl_tls_infer_due(p);
 	p->force = 0;
 	flood_summaries(p, UINT64_MAX);
 	session_summaries(p, UINT64_MAX);

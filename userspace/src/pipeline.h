@@ -60,7 +60,14 @@ enum sw_request_kind {
 	/* The path of hdr.tgid's descriptor fd (a file whose name the kernel did not send):
 	 * answer SW_EV_RENAMED for (dev, ino). */
 	SW_REQ_NAME_FD,
+	/* A held TLS write (SW_F_HELD) is decided: action (enum sw_guard_action) on hdr.tgid, whose
+	 * plaintext is length bytes at address offset: SW_GA_REDACTED overwrites spans[] (offset,
+	 * length within the buffer) with a marker of the same length, then resumes; SW_GA_KILLED
+	 * kills it; SW_GA_RESUMED resumes it. Answer: SW_EV_GUARDED. */
+	SW_REQ_VERDICT,
 };
+
+#define SW_VERDICT_SPANS 32 /* spans one verdict overwrites; more: the writer is killed */
 
 struct sw_request {
 	enum sw_request_kind kind;
@@ -75,7 +82,12 @@ struct sw_request {
 	uint32_t cand[16], ncand; /* SW_REQ_READER of a terminal */
 	struct sw_data_rec copy;  /* SW_REQ_READBACK of a copy: the copy record */
 	char label[64];		  /* SW_REQ_ADOPT */
-	char *path;		  /* owned by the pipeline; valid until the next record */
+	uint32_t action;	  /* SW_REQ_VERDICT: enum sw_guard_action */
+	uint32_t nspans;
+	struct {
+		uint64_t offset, length;
+	} spans[SW_VERDICT_SPANS];
+	char *path; /* owned by the pipeline; valid until the next record */
 };
 
 struct sw_pipeline_stats {

@@ -36,7 +36,7 @@ static struct reader *reader_new(struct sw_pipeline *p, uint64_t dev, uint64_t i
 
 /* A held alert leaves. A pipe alert is decided now, by its reader: asked of the source at this
  * tick (its answer is the next record), then the registry decides "first time here". */
-int pl_decide(struct sw_alert *a, void *ctx)
+static int decide(struct sw_alert *a, void *ctx)
 {
 	struct sw_pipeline *p = ctx;
 	struct sw_artifact *art = &a->artifact;
@@ -86,6 +86,15 @@ int pl_decide(struct sw_alert *a, void *ctx)
 	a->first_seen = 1;
 	sw_alertbuild__place(a, p->rules, &p->policy, p->pt);
 	return 0;
+}
+
+int pl_decide(struct sw_alert *a, void *ctx)
+{
+	int r = decide(a, ctx);
+
+	if (!r)
+		pl_tls_context(ctx, a);
+	return r;
 }
 
 /* A session opened a secret's origin: the agent read the secret (exposure), once per secret
@@ -154,6 +163,8 @@ static const char *channel_name(uint32_t c)
 		return "mmap_shared";
 	case SW_CH_PROCESS_VM_WRITEV:
 		return "process_vm_writev";
+	case SW_CH_TLS:
+		return "tls";
 	default:
 		return "unknown";
 	}
@@ -214,6 +225,10 @@ void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 	uint64_t dev = sw_naming__user_dev(c->dev);
 
 	pl_proc_of(p, ev->hdr);
+	if (c->channel == SW_CH_TLS) {
+		pl_tls_blind(p, ev);
+		return;
+	}
 	if (c->ino && ev->path_len) {
 		char path[SW_PATH_LEN + 1];
 
@@ -504,4 +519,5 @@ void pl_on_reader(struct sw_pipeline *p, const struct sw_event *ev)
 	known = r->tgid ? sw_proctab__exe(p->pt, r->tgid) : NULL;
 	r->exe = known && known[0] ? strdup(known) : strndup(ev->path, ev->path_len);
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
+	pl_tls_infer_due(p);
 }

@@ -23,9 +23,15 @@
 #include "streams.h"
 #include "summary.h"
 
-#define MATCHES_MAX  256  /* matches handled per scan; more are counted as a gap */
-#define REQUESTS_MAX 8192 /* requests one record may raise; more are counted */
-#define READERS_MAX  4096 /* pipe readers remembered */
+#define MATCHES_MAX	256  /* matches handled per scan; more are counted as a gap */
+#define REQUESTS_MAX	8192 /* requests one record may raise; more are counted */
+#define READERS_MAX	4096 /* pipe readers remembered */
+#define SNI_MAX		256  /* TLS server names remembered */
+#define BLIND_MAX	256  /* processes with a TLS stack we cannot hook */
+#define CONTEXT_MAX	256  /* (session, secret) pairs in an agent's context */
+#define CONNS_MAX	256  /* TLS connections of processes we cannot hook */
+#define PENDING_MAX	64   /* TLS writes waiting for their socket */
+#define PENDING_MATCHES 16   /* matches one of them keeps */
 
 /* Losses the pipeline sees itself, reported with the next tick. */
 enum gap {
@@ -36,6 +42,7 @@ enum gap {
 	GAP_LEARN,
 	GAP_ALERTS,
 	GAP_CHUNKS,
+	GAP_GUARD,
 	GAP__COUNT
 };
 
@@ -106,6 +113,57 @@ struct sw_pipeline {
 	} readers[READERS_MAX];
 	size_t readers_next;
 	int force;
+	/* Server names from the ClientHellos session processes wrote: (tgid, socket ino). */
+	struct sni {
+		uint32_t tgid;
+		uint64_t ino;
+		char name[256];
+	} sni[SNI_MAX];
+	size_t sni_next;
+	/* Processes whose TLS stack cannot be hooked (SW_CH_TLS), and the secrets that reached
+	 * an agent's context in each session: such a process's TLS connections after that are
+	 * inferred spreads. */
+	struct blind {
+		uint32_t tgid;
+		uint64_t session;
+	} blind[BLIND_MAX];
+	size_t blind_next;
+	struct in_context {
+		uint64_t session;
+		uint8_t secret[SW_SECRET_ID_BYTES];
+		uint64_t since_us; /* when it got there (the alert's time) */
+	} context[CONTEXT_MAX];
+	size_t context_next;
+	int context_new; /* a context was added: inferences are due */
+	/* TLS connections of those processes (a ClientHello crossed the socket): the socket
+	 * record that named it last, its server name, when it was written to last. */
+	struct tls_conn {
+		struct sw_hdr hdr;
+		struct sw_data_rec rec;
+		char sni[256];
+		uint64_t last_us;
+	} conns[CONNS_MAX];
+	size_t conns_next;
+	/* TLS writes whose socket is a guess: named by the next socket write of their thread. */
+	struct tls_pending {
+		struct sw_hdr hdr;
+		struct sw_artifact *art; /* NULL: free */
+		uint64_t time_us;
+		size_t n;
+		struct sw_match m[PENDING_MATCHES];
+		uint8_t learned[PENDING_MATCHES];
+		const char *action;
+	} pending[PENDING_MAX];
+	/* The held TLS write being decided (guard): its writer, buffer and secret spans. */
+	struct held {
+		uint32_t pid, tgid;
+		uint64_t addr, total;
+		uint32_t nspans, overflow;
+		struct {
+			uint64_t offset, length;
+		} spans[SW_VERDICT_SPANS];
+	} held;
+	const char *action; /* "redacted" or "blocked" for the alerts of a held write */
 };
 
 /* A record's kernel time as wall-clock microseconds, through the latest tick. */
@@ -131,6 +189,10 @@ void pl_readback_file(uint64_t dev, uint64_t ino, uint32_t gen, const char *path
 void pl_rescan_add(struct sw_pipeline *p, const struct sw_hdr *h, uint64_t dev, uint64_t ino,
 		   uint32_t gen, const char *path);
 /* pipeline_scan.c */
+/* Each match a first sighting in its place becomes an alert (key NULL: a pipe, decided as
+ * it leaves delivery). */
+void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
+	       const struct sw_artifact *art, const char *key);
 void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
 	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole,
 	     int learn);
@@ -151,6 +213,31 @@ void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const stru
 		    const uint32_t *elem);
 int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev);
 int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);
+/* pipeline_tls.c */
+/* A socket's first bytes: a ClientHello's server name is remembered for its TLS writes. */
+void pl_tls_hello(struct sw_pipeline *p, const struct sw_event *ev);
+/* The server name of the connection a TLS write goes to, when its ClientHello was seen. */
+void pl_tls_name(const struct sw_pipeline *p, const struct sw_event *ev, struct sw_artifact *a);
+/* A SW_CH_TLS channel record: the process's TLS cannot be seen. */
+void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev);
+/* A decided alert: a secret that reached an agent's context is remembered for its session. */
+void pl_tls_context(struct sw_pipeline *p, const struct sw_alert *a);
+/* After alerts were released: spreads inferred from contexts added meanwhile. */
+void pl_tls_infer_due(struct sw_pipeline *p);
+/* A TLS write whose socket is a guess (SW_F_PEER_GUESS) waits for the next socket write of
+ * its thread, which names it; 0 if it waits, -1 to spread now. */
+int pl_tls_defer(struct sw_pipeline *p, const struct hits *h, const struct sw_event *ev,
+		 const struct sw_artifact *art);
+/* A held TLS write's chunk was scanned: its secret spans noted; at its last, the verdict. */
+void pl_tls_held(struct sw_pipeline *p, const struct sw_event *ev);
+/* What became of a held write: a failure, or no verdict in time, is a coverage gap. */
+void pl_tls_guarded(struct sw_pipeline *p, const struct sw_event *ev);
+/* Time passes (force: the end): writes that waited a second for their socket spread as
+ * named. */
+void pl_tls_flush(struct sw_pipeline *p, uint64_t now_us, int force);
+/* Any socket write: a TLS connection of a process we cannot hook is an inferred spread of
+ * what is in its agent's context. */
+void pl_tls_socket(struct sw_pipeline *p, const struct sw_event *ev);
 /* pipeline_places.c */
 struct sw_session *pl_session(struct sw_pipeline *p, uint64_t id, uint32_t root, uint64_t t);
 int pl_decide(struct sw_alert *a, void *ctx);

@@ -104,8 +104,8 @@ void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hd
 
 /* Each match a first sighting in its place becomes an alert. A pipe's place is its reader,
  * known for sure only once it has read: key NULL, decided as the alert leaves delivery. */
-static void spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
-		   const struct sw_artifact *art, const char *key)
+void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
+	       const struct sw_artifact *art, const char *key)
 {
 	struct sw_alert *a = &p->alert;
 	uint64_t t = rec_time(p, hdr->ktime);
@@ -148,6 +148,8 @@ static void spread(struct sw_pipeline *p, const struct hits *h, const struct sw_
 		a->count = count;
 		a->first_seen = count == 1;
 		sw_alertbuild__place(a, p->rules, &p->policy, p->pt);
+		if (p->action)
+			snprintf(a->action, sizeof(a->action), "%s", p->action);
 		sw_delivery__push(p->dl, a);
 	}
 }
@@ -190,8 +192,12 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	struct hits *h;
 
 	p->st.data_bytes += ev->bytes_len;
-	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TTY)
+	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TLS)
 		return 0;
+	if (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset)
+		pl_tls_hello(p, ev);
+	if (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST))
+		pl_tls_socket(p, ev);
 	sw_naming__stream_id(ev, &sid);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_FIRST))
 		sw_streams__drop(p->streams, &sid); /* a read-back starts from nothing */
@@ -245,10 +251,15 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))
 		sw_stream__reset(se->s);
+	p->action = NULL;
+	if (d->art_kind == SW_AK_TLS && (fl & SW_F_HELD) && h->n)
+		p->action = d->guard == SW_GUARD_BLOCK ? "blocked" : "redacted";
 	if (h->n) {
 		a = malloc(sizeof(*a));
 		if (a) {
 			sw_naming__data(ev, se->path, a);
+			if (a->type == SW_ART_TLS)
+				pl_tls_name(p, ev, a);
 			if (a->type == SW_ART_FILE && !se->path && !(fl & SW_F_READBACK)) {
 				struct sw_request *r =
 					pl_request(p, SW_REQ_NAME_FD, ev->hdr, NULL, 0);
@@ -267,10 +278,14 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 			/* A read-back may come after its writer exited: it is not brought back. */
 			if (!(fl & SW_F_READBACK))
 				pl_proc_of(p, ev->hdr);
-			spread(p, h, ev->hdr, a, a->type == SW_ART_PIPE ? NULL : key);
+			if (a->type != SW_ART_TLS || pl_tls_defer(p, h, ev, a))
+				pl_spread(p, h, ev->hdr, a, a->type == SW_ART_PIPE ? NULL : key);
 			free(a);
 		}
 	}
+	p->action = NULL;
+	if (d->art_kind == SW_AK_TLS && (fl & SW_F_HELD))
+		pl_tls_held(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
 		pl_readback_done(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
@@ -377,7 +392,7 @@ void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const stru
 		one->n = 1;
 		one->m[0] = h->m[i];
 		one->learned[0] = h->learned[i];
-		spread(p, one, ev->hdr, a, key);
+		pl_spread(p, one, ev->hdr, a, key);
 	}
 	free(one);
 	free(a);

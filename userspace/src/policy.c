@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "sprawl_events.h"
 
 void sw_policy__defaults(struct sw_policy *p)
 {
@@ -72,4 +73,25 @@ const char *sw_policy__kind_key(enum sw_alert_kind kind)
 	};
 
 	return (unsigned int)kind < SW_ALERT__COUNT ? names[kind] : NULL;
+}
+
+static const char *const guard_names[] = {
+	[SW_GUARD_ALERT] = "alert",
+	[SW_GUARD_REDACT] = "redact",
+	[SW_GUARD_BLOCK] = "block",
+};
+
+const char *sw_policy__guard_name(uint32_t guard)
+{
+	return guard <= SW_GUARD_BLOCK ? guard_names[guard] : "alert";
+}
+
+int sw_policy__guard_of(const char *name)
+{
+	int i;
+
+	for (i = SW_GUARD_ALERT; i <= SW_GUARD_BLOCK; i++)
+		if (!strcmp(name, guard_names[i]))
+			return i;
+	return -1;
 }

@@ -44,7 +44,12 @@ struct sw_policy {
 	uint64_t readback_max_bytes; /* bytes of one file or copy read back; past it a gap */
 	uint32_t hold_ms;	     /* how long a file or pipe alert waits for a rename/reader */
 	uint32_t learned_max;	     /* secrets detectors may add to the set */
+	uint32_t guard;		     /* TLS writes of sessions: enum sw_guard (alert) */
 };
+
+/* "alert", "redact", "block" (enum sw_guard), and back: -1 for an unknown name. */
+const char *sw_policy__guard_name(uint32_t guard);
+int sw_policy__guard_of(const char *name);
 
 /* The built-in defaults (the values rules/policy.yaml shows). */
 void sw_policy__defaults(struct sw_policy *p);

@@ -212,11 +212,25 @@ static int policy_capture(struct ld *c, yaml_node_t *v, void *obj)
 	return rl_parse_map(c, v, "capture", capture_keys, 4, obj, NULL);
 }
 
+static int policy_guard(struct ld *c, yaml_node_t *v, void *obj)
+{
+	char name[16];
+	int rc, g;
+
+	(void)obj;
+	rc = rl_get_strbuf(c, v, "guard", name, sizeof(name));
+	if (rc)
+		return rc;
+	g = sw_policy__guard_of(name);
+	if (g < 0)
+		return rl_fail(c, v, "guard must be alert, redact or block, not '%s'", name);
+	c->r->policy.guard = g;
+	return 0;
+}
+
 const struct key rl_policy_file_keys[] = {
-	{"allowlist", policy_allowlist},
-	{"severity", policy_severity},
-	{"flood", policy_flood},
-	{"capture", policy_capture},
+	{"allowlist", policy_allowlist}, {"severity", policy_severity}, {"flood", policy_flood},
+	{"capture", policy_capture},	 {"guard", policy_guard},
 };
 /* ---- queries ---- */
 

@@ -107,6 +107,9 @@ static int record_size(const Sprawl__Event *ev, size_t *out)
 			return -EBADMSG;
 		*out = sizeof(struct sw_proc_rec) + ev->proc->exe.len + a + ev->proc->cgroup.len;
 		return 0;
+	case SPRAWL__EVENT__RECORD_GUARDED:
+		*out = sizeof(struct sw_guarded_rec);
+		return 0;
 	case SPRAWL__EVENT__RECORD_CLOSED:
 		*out = sizeof(struct sw_closed_rec);
 		return 0;
@@ -191,6 +194,7 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		r->sock_type = (uint16_t)m->sock_type;
 		r->protocol = (uint16_t)m->protocol;
 		r->port = (uint16_t)m->port;
+		r->guard = (uint16_t)m->guard;
 		r->rdev = m->rdev;
 		put(r->addr, m->addr);
 		r->src_dev = m->src_dev;
@@ -235,6 +239,7 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		r->dev = ev->channel->dev;
 		r->ino = ev->channel->ino;
 		r->gen = ev->channel->gen;
+		r->detail = ev->channel->detail;
 		put(rec + sizeof(*r), ev->channel->path);
 		break;
 	}
@@ -295,6 +300,15 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		p = put(rec + sizeof(*r), m->exe);
 		p = put_strv(p, m->argv, m->n_argv, m->argv_cut);
 		put(p, m->cgroup);
+		break;
+	}
+	case SPRAWL__EVENT__RECORD_GUARDED: {
+		struct sw_guarded_rec *r = (void *)rec;
+
+		h->type = SW_EV_GUARDED;
+		r->action = ev->guarded->action;
+		r->result = ev->guarded->result;
+		r->spans = ev->guarded->spans;
 		break;
 	}
 	case SPRAWL__EVENT__RECORD_CLOSED: {

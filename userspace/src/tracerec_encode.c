@@ -133,6 +133,7 @@ static void data_to_event(struct sw_tracerec *t, const struct sw_event *e)
 	m->sock_type = d->sock_type;
 	m->protocol = d->protocol;
 	m->port = d->port;
+	m->guard = d->guard;
 	/* An IPv4 peer is 4 bytes; an address that is all zero is no address. */
 	if (memcmp(d->addr, zero, 16))
 		m->addr = bin(d->addr, memcmp(d->addr + 4, zero, 12) ? 16 : 4);
@@ -210,6 +211,7 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		t->m.channel.dev = e->channel->dev;
 		t->m.channel.ino = e->channel->ino;
 		t->m.channel.gen = e->channel->gen;
+		t->m.channel.detail = e->channel->detail;
 		t->m.channel.path = bin(e->path, e->path_len);
 		t->ev.channel = &t->m.channel;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_CHANNEL;
@@ -265,6 +267,14 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		t->m.proc.cgroup = bin(e->cgroup, e->cgroup_len);
 		t->ev.proc = &t->m.proc;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_PROC;
+		return 0;
+	case SW_EV_GUARDED:
+		sprawl__guarded__init(&t->m.guarded);
+		t->m.guarded.action = e->guarded->action;
+		t->m.guarded.result = e->guarded->result;
+		t->m.guarded.spans = e->guarded->spans;
+		t->ev.guarded = &t->m.guarded;
+		t->ev.record_case = SPRAWL__EVENT__RECORD_GUARDED;
 		return 0;
 	case SW_EV_CLOSED:
 		sprawl__closed__init(&t->m.closed);

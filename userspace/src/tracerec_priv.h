@@ -31,6 +31,7 @@ struct sw_tracerec {
 		Sprawl__Tick tick;
 		Sprawl__Proc proc;
 		Sprawl__Closed closed;
+		Sprawl__Guarded guarded;
 		Sprawl__Rules rules;
 	} m;
 	ProtobufCBinaryData *argv, *env;

@@ -34,6 +34,9 @@
 #                         commands) finish after the agent exits before they are ended
 #                         (default 5). They are found by SPRAWL_DRIVE_RUN=<id> in their
 #                         environment, which drive.sh sets for the agent.
+#   SPRAWL_STANDIN_TLS    1 = the stand-in serves https (a self-signed certificate made for
+#                         the run, trusted through NODE_EXTRA_CA_CERTS, SSL_CERT_FILE and
+#                         CODEX_CA_CERTIFICATE)
 #   SPRAWL_CLAUDE, SPRAWL_GEMINI, SPRAWL_CODEX   executables (default: from install.sh)
 #   SPRAWL_AGENT_CACHE    passed on to install.sh
 set -uo pipefail
@@ -54,9 +57,26 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
   SD="$RUN_DIR/standin"
   mkdir -p "$SD" "$RUN_DIR/tmp"
   rm -f "$SD/port"
+  TLSARGS=()
+  if [[ "${SPRAWL_STANDIN_TLS:-0}" == 1 ]]; then
+    # https: a self-signed certificate for localhost and 127.0.0.1, made for this run; the
+    # agents trust it through NODE_EXTRA_CA_CERTS (node, Bun) and SSL_CERT_FILE.
+    # A CA and a server certificate it signs: rustls (Codex) takes no CA certificate as a
+    # server's own.
+    { openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sprawl-standin-ca \
+        -keyout "$SD/ca.key" -out "$SD/ca.crt" &&
+      openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$SD/tls.key" \
+        -out "$SD/tls.csr" &&
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' \
+        >"$SD/tls.ext" &&
+      openssl x509 -req -in "$SD/tls.csr" -CA "$SD/ca.crt" -CAkey "$SD/ca.key" \
+        -CAcreateserial -days 1 -extfile "$SD/tls.ext" -out "$SD/tls.crt"; } 2>/dev/null ||
+      { echo "drive.sh: openssl failed" >&2; exit 1; }
+    TLSARGS=(--tls-cert "$SD/tls.crt" --tls-key "$SD/tls.key")
+  fi
   python3 "$HERE/llm_standin.py" --scenario "$SCENARIO" --log-dir "$SD" --port 0 \
       --port-file "$SD/port" --workdir "$WORKDIR" --max-seconds $(( TIMEOUT + 60 )) \
-      2>>"$SD/stderr" &
+      "${TLSARGS[@]}" 2>>"$SD/stderr" &
   SPID=$!
   cleanup() {
     if kill -0 "$SPID" 2>/dev/null; then
@@ -71,6 +91,12 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
   [[ -s "$SD/port" ]] || { echo "drive.sh: stand-in did not start; see $SD/stderr" >&2; cat "$SD/stderr" >&2; exit 1; }
   PORT=$(cat "$SD/port")
   BASE="http://127.0.0.1:$PORT"
+  TLSENV=()
+  if (( ${#TLSARGS[@]} )); then
+    BASE="https://localhost:$PORT"
+    TLSENV=(NODE_EXTRA_CA_CERTS="$SD/ca.crt" SSL_CERT_FILE="$SD/ca.crt"
+            CODEX_CA_CERTIFICATE="$SD/ca.crt")
+  fi
   echo "PORT=$PORT" >> "$RUN_DIR/env"
 
   # Keep the agents away from any real credentials / endpoints in our environment.
@@ -128,7 +154,7 @@ if [[ "${_SPRAWL_DRIVE_INNER:-}" == 1 ]]; then
   [[ "${SPRAWL_AGENT_STDIO:-}" == null ]] && OUT=/dev/null ERR=/dev/null
   (
     cd "$WORKDIR" || exit 1
-    exec env "${BASEENV[@]}" "${COMMON[@]}" "${AENV[@]}" \
+    exec env "${BASEENV[@]}" "${COMMON[@]}" "${TLSENV[@]}" "${AENV[@]}" \
       timeout -k 5 "$TIMEOUT" "${PREFIX[@]}" "${ACMD[@]}" </dev/null
   ) >"$OUT" 2>"$ERR"
   rc=$?

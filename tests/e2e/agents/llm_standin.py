@@ -519,12 +519,21 @@ def main():
     ap.add_argument("--workdir", help="resolve relative file paths in the scenario against this")
     ap.add_argument("--final-text", default=DEFAULT_FINAL)
     ap.add_argument("--max-seconds", type=float, default=900, help="exit after this long no matter what")
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM) and --tls-key")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
 
     scenario = Scenario(args.scenario, args.workdir and os.path.abspath(args.workdir), args.final_text)
     Handler.state = State(args, scenario)
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake runs in the request's thread, not in accept(): one slow client
+        # does not stall the others.
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     port = srv.server_address[1]
     port_file = args.port_file or os.path.join(args.log_dir, "port")
     tmp = port_file + ".tmp"
@@ -540,7 +549,7 @@ def main():
     timer = threading.Timer(args.max_seconds, stop)
     timer.daemon = True
     timer.start()
-    print("llm_standin: listening on 127.0.0.1:%d, logging to %s" % (port, args.log_dir), file=sys.stderr, flush=True)
+    print("llm_standin: listening on %s://127.0.0.1:%d, logging to %s" % ("https" if args.tls_cert else "http", port, args.log_dir), file=sys.stderr, flush=True)
     srv.serve_forever(poll_interval=0.2)
     srv.server_close()
     timer.cancel()

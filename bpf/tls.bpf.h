@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* TLS: the plaintext a session process hands its TLS library (SSL_write, SSL_write_ex,
+ * gnutls_record_send), seen by a uprobe before it is encrypted, and the stops that make sure
+ * no such write runs before its uprobes are attached (or, in guard mode, before the daemon's
+ * verdict). */
+#ifndef SPRAWL_TLS_BPF_H
+#define SPRAWL_TLS_BPF_H
+
+#include "maps.bpf.h"
+#include "capture.bpf.h"
+
+#define SW_SIGSTOP 19
+
+/* Stops the current process (at its return to user mode) and remembers why. */
+static __always_inline void tls_hold(__u32 tgid, __u32 why)
+{
+	struct sw_hold h = {.ktime = bpf_ktime_get_ns(), .why = why};
+
+	h.tid = (__u32)bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&tls_held, &tgid, &h, BPF_ANY))
+		return; /* never stop what nobody would resume */
+	bpf_send_signal(SW_SIGSTOP);
+}
+
+/* A session process mapped executable (or exec'd) file f: if it carries a TLS stack we hook,
+ * tell the daemon and stop until it has attached the uprobes for this process. */
+static __always_inline void tls_lib_check(const struct sw_scope *s, struct file *f)
+{
+	struct sw_inode_key k = {};
+	struct sw_tlslib_rec *r;
+	struct inode *inode;
+	__u32 tgid;
+
+	if (!f)
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	if (!bpf_map_lookup_elem(&tls_files, &k))
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		LOSS_INC(ringbuf_full);
+		return; /* not stopped: nobody would hear of it */
+	}
+	fill_hdr(&r->hdr, SW_EV_TLSLIB, s);
+	r->hdr.size = sizeof(*r);
+	r->dev = k.dev;
+	r->ino = k.ino;
+	bpf_ringbuf_submit(r, 0);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	tls_hold(tgid, SW_HOLD_ATTACH);
+}
+
+/* The socket a TLS write goes to: the one its SSL object flushed to before, else the one the
+ * thread wrote last (its handshake went there). The SSL object is tied to the socket at the
+ * thread's next socket write. */
+static __always_inline __s32 tls_fd_of(__u64 ssl, int *guess)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_key k = {.ssl = ssl, .tgid = id >> 32};
+	__u32 tid = (__u32)id;
+	__s32 *fd;
+
+	*guess = 0;
+	fd = bpf_map_lookup_elem(&ssl_fd, &k);
+	if (fd)
+		return *fd;
+	*guess = 1;
+	bpf_map_update_elem(&tls_pend, &tid, &ssl, BPF_ANY);
+	fd = bpf_map_lookup_elem(&tls_sock, &tid);
+	return fd ? *fd : -1;
+}
+
+#endif

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The TLS edge; see tlsedge.h. A uprobe on a shared library traps in every process that maps
+ * it unless it is attached per process: so every uprobe here is attached with the pid of one
+ * session process, when that process maps (or execs) a file of the set. The kernel stops the
+ * process at that mmap or exec (tls_lib_check) and tells us; we attach and resume it, so no
+ * TLS write of a session process runs before its uprobe is in place. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "naming.h"
+#include "procfs.h"
+#include "source.h"
+#include "tlsedge.h"
+#include "tlsfind.h"
+
+#define FILES_MAX      64
+#define PROCS_MAX      4096
+#define LINKS_MAX      8	     /* uprobes per process */
+#define EXES_MAX       256	     /* executables already looked at */
+#define HOLD_ATTACH_NS 1000000000ull /* a stop whose record was lost: resumed after this */
+#define HOLD_GUARD_NS  100000000ull  /* no verdict within 100 ms: fail-open */
+#define HOOKS_MAX      3	     /* SSL_write, SSL_write_ex, gnutls_record_send */
+#define SCANS_MAX      8	     /* large binaries being looked at off the loop */
+#define SCAN_WAIT_MAX  16	     /* processes waiting for one */
+#define SCAN_SYNC_MAX  (16u << 20)   /* binaries up to this size are looked at on the loop */
+
+static const char *const fn_name[] = {
+	[SW_TLSW_SSL_WRITE] = "SSL_write",
+	[SW_TLSW_SSL_WRITE_EX] = "SSL_write_ex",
+	[SW_TLSW_GNUTLS_SEND] = "gnutls_record_send",
+};
+
+struct tfile {
+	uint64_t dev, ino; /* stat's encoding */
+	char path[PATH_MAX];
+	struct sw_tls_hook hooks[HOOKS_MAX]; /* where its TLS write functions are */
+	size_t nhooks;
+};
+
+struct tproc {
+	uint32_t tgid;
+	uint32_t nlinks;
+	struct bpf_link *links[LINKS_MAX];
+	uint64_t attached; /* bit per index in files[] */
+};
+
+struct texe {
+	uint64_t dev, ino;
+	uint32_t stack; /* enum sw_tls_stack + 1 (0: none) of a binary we cannot hook */
+};
+
+/* A large binary looked at by the worker thread (a 250 MB Bun binary takes ~0.4 s: not on the
+ * event loop). The processes that exec'd it wait stopped until it is done. */
+struct scan {
+	int used, busy, done; /* under mu */
+	uint64_t dev, ino;
+	char path[PATH_MAX];
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	int nhooks;
+	uint32_t stack;
+	uint32_t tgid[SCAN_WAIT_MAX]; /* the loop's alone */
+	uint64_t session[SCAN_WAIT_MAX];
+	size_t nwait;
+};
+
+struct tlsedge {
+	struct daemon *d;
+	pthread_t worker;
+	int worker_ok, quit, efd;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct scan scans[SCANS_MAX];
+	struct tfile files[FILES_MAX];
+	size_t nfiles;
+	struct tproc procs[PROCS_MAX];
+	struct texe exes[EXES_MAX];
+	size_t exes_next;
+	uint64_t nprocs, nlinks, attach_failed, failopen;
+};
+
+static void *worker(void *arg);
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int file_find(const struct tlsedge *t, uint64_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++)
+		if (t->files[i].dev == dev && t->files[i].ino == ino)
+			return (int)i;
+	return -1;
+}
+
+/* What the binary at path (resolved) carries: its hooks (the count), or 0 and *stack = 1 + the
+ * enum sw_tls_stack it carries that we cannot hook (0: none). Reads the file only: the worker
+ * thread calls it too. */
+static int scan_file(const char *path, struct sw_tls_hook *hooks, uint32_t *stack)
+{
+	char what[64];
+	int n = sw_tlsfind__scan(path, hooks, HOOKS_MAX);
+
+	*stack = 0;
+	if (n > 0)
+		return n;
+	if (sw_tlsfind__unhookable(path, what, sizeof(what)) == 1)
+		*stack = 1 + (!strncmp(what, "rustls", 6)      ? SW_STACK_RUSTLS
+			      : !strncmp(what, "go", 2)	       ? SW_STACK_GO
+			      : !strncmp(what, "boringssl", 9) ? SW_STACK_BORINGSSL
+							       : SW_STACK_UNKNOWN);
+	return 0;
+}
+
+/* A hookable file into the set (and the kernel's map); its index, or -1. */
+static int file_install(struct tlsedge *t, const char *real, uint64_t dev, uint64_t ino,
+			const struct sw_tls_hook *hooks, int n)
+{
+	struct tfile *f;
+
+	if (n <= 0 || t->nfiles >= FILES_MAX)
+		return -1;
+	f = &t->files[t->nfiles];
+	f->dev = dev;
+	f->ino = ino;
+	memcpy(f->hooks, hooks, n * sizeof(hooks[0]));
+	f->nhooks = n;
+	snprintf(f->path, sizeof(f->path), "%s", real);
+	if (t->d->k)
+		sw_kernel__tls_file_add(t->d->k, sw_naming__kernel_dev(dev), ino);
+	return (int)t->nfiles++;
+}
+
+/* Adds path to the set when it has a TLS write function we can hook; its index, or -1.
+ * Otherwise *stack is 1 + the enum sw_tls_stack it carries that we cannot hook, or 0. */
+static int file_add(struct tlsedge *t, const char *path, uint32_t *stack)
+{
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	uint32_t st_ = 0;
+	char real[PATH_MAX];
+	struct stat st;
+	int i, n;
+
+	if (stack)
+		*stack = 0;
+	if (!realpath(path, real) || stat(real, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	i = file_find(t, st.st_dev, st.st_ino);
+	if (i >= 0)
+		return i;
+	n = scan_file(real, hooks, &st_);
+	if (stack)
+		*stack = st_;
+	return file_install(t, real, st.st_dev, st.st_ino, hooks, n);
+}
+
+static struct tproc *proc_of(struct tlsedge *t, uint32_t tgid, int create)
+{
+	size_t i, h = tgid % PROCS_MAX;
+
+	for (i = 0; i < PROCS_MAX; i++) {
+		struct tproc *p = &t->procs[(h + i) % PROCS_MAX];
+
+		if (p->tgid == tgid)
+			return p;
+		if (!p->tgid) {
+			if (!create)
+				return NULL;
+			p->tgid = tgid;
+			t->nprocs++;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* enum sw_tlsw of a hook (the uprobe's cookie). */
+static uint32_t cookie_of(const struct sw_tls_hook *h)
+{
+	switch (h->fn) {
+	case SW_TLS_SSL_WRITE:
+		return SW_TLSW_SSL_WRITE;
+	case SW_TLS_SSL_WRITE_EX:
+		return SW_TLSW_SSL_WRITE_EX;
+	default:
+		return SW_TLSW_GNUTLS_SEND;
+	}
+}
+
+/* Attaches the functions of files[idx] for tgid alone. */
+static void attach(struct tlsedge *t, uint32_t tgid, int idx)
+{
+	struct tproc *p = proc_of(t, tgid, 1);
+	const struct tfile *f = &t->files[idx];
+	struct bpf_link *l;
+	size_t i;
+
+	if (!p || (p->attached & (1ull << idx)))
+		return;
+	p->attached |= 1ull << idx;
+	for (i = 0; i < f->nhooks; i++) {
+		uint32_t fn = cookie_of(&f->hooks[i]);
+
+		if (p->nlinks >= LINKS_MAX) {
+			t->attach_failed++;
+			continue;
+		}
+		l = sw_kernel__tls_attach(t->d->k, tgid, f->path, NULL, f->hooks[i].offset, fn);
+		if (!l) {
+			t->attach_failed++;
+			log_warn("tls: cannot attach to %s in %s for pid %u: %s", fn_name[fn],
+				 f->path, tgid, strerror(errno));
+			continue;
+		}
+		p->links[p->nlinks++] = l;
+		t->nlinks++;
+	}
+}
+
+static void resume(struct tlsedge *t, uint32_t tgid)
+{
+	sw_kernel__tls_held_del(t->d->k, tgid);
+	kill(tgid, SIGCONT);
+}
+
+static void resume_any(uint32_t tgid, const struct sw_hold *h, void *ctx)
+{
+	(void)h;
+	resume(ctx, tgid);
+}
+
+/* The libraries of the host that carry a TLS stack we hook, and the node executables on the
+ * PATH (node exports OpenSSL's SSL_write). Other executables are learned when a session runs
+ * them. */
+static void seed(struct tlsedge *t)
+{
+	static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+					   "/usr/lib64", "/usr/lib", "/usr/local/lib"};
+	static const char *const libs[] = {"libssl.so.3", "libgnutls.so.30"};
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX], *dup, *dir, *save = NULL;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		for (j = 0; j < sizeof(libs) / sizeof(libs[0]); j++) {
+			snprintf(buf, sizeof(buf), "%s/%s", dirs[i], libs[j]);
+			if (!access(buf, R_OK))
+				file_add(t, buf, NULL);
+		}
+	dup = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = dup ? strtok_r(dup, ":", &save) : NULL; dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, sizeof(buf), "%s/node", dir);
+		if (!access(buf, X_OK))
+			file_add(t, buf, NULL);
+	}
+	free(dup);
+}
+
+struct tlsedge *tlsedge__new(struct daemon *d)
+{
+	struct tlsedge *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->d = d;
+	t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	t->worker_ok = t->efd >= 0 && !pthread_create(&t->worker, NULL, worker, t);
+	seed(t);
+	/* A previous daemon may have left processes stopped: they go on (unhooked until they
+	 * map a TLS library again; counted). */
+	if (d->k)
+		sw_kernel__tls_held_each(d->k, resume_any, t);
+	return t;
+}
+
+void tlsedge__free(struct tlsedge *t)
+{
+	size_t i, j;
+
+	if (!t)
+		return;
+	if (t->worker_ok) {
+		pthread_mutex_lock(&t->mu);
+		t->quit = 1;
+		pthread_cond_signal(&t->cv);
+		pthread_mutex_unlock(&t->mu);
+		pthread_join(t->worker, NULL);
+	}
+	if (t->efd >= 0)
+		close(t->efd);
+	/* A daemon that stops leaves nobody stopped: what waits for it goes on, unhooked. */
+	if (t->d->k)
+		sw_kernel__tls_held_each(t->d->k, resume_any, t);
+	for (i = 0; i < PROCS_MAX; i++)
+		for (j = 0; j < t->procs[i].nlinks; j++)
+			sw_kernel__tls_detach(t->procs[i].links[j]);
+	free(t);
+}
+
+void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
+{
+	int idx = file_find(t, sw_naming__user_dev(r->dev), r->ino);
+
+	if (idx >= 0)
+		attach(t, r->hdr.tgid, idx);
+	resume(t, r->hdr.tgid);
+}
+
+static void remember_exe(struct tlsedge *t, uint64_t dev, uint64_t ino, uint32_t stack)
+{
+	t->exes[t->exes_next].dev = dev;
+	t->exes[t->exes_next].ino = ino;
+	t->exes[t->exes_next].stack = stack;
+	t->exes_next = (t->exes_next + 1) % EXES_MAX;
+}
+
+static void *worker(void *arg)
+{
+	struct tlsedge *t = arg;
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	char path[PATH_MAX];
+	uint64_t one = 1;
+	uint32_t stack;
+	struct scan *sc;
+	size_t i;
+	int n;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->quit) {
+		for (i = 0, sc = NULL; i < SCANS_MAX && !sc; i++)
+			if (t->scans[i].used && !t->scans[i].busy && !t->scans[i].done)
+				sc = &t->scans[i];
+		if (!sc) {
+			pthread_cond_wait(&t->cv, &t->mu);
+			continue;
+		}
+		sc->busy = 1;
+		snprintf(path, sizeof(path), "%s", sc->path);
+		pthread_mutex_unlock(&t->mu);
+		n = scan_file(path, hooks, &stack);
+		pthread_mutex_lock(&t->mu);
+		memcpy(sc->hooks, hooks, sizeof(hooks));
+		sc->nhooks = n;
+		sc->stack = stack;
+		sc->done = 1;
+		sc->busy = 0;
+		if (write(t->efd, &one, sizeof(one)) < 0)
+			continue; /* the loop's tick polls too */
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* The processes waiting for a binary's look are told what it is, then resumed. */
+static void scan_done(struct tlsedge *t, struct scan *sc)
+{
+	int idx = file_install(t, sc->path, sc->dev, sc->ino, sc->hooks, sc->nhooks);
+	size_t i;
+
+	remember_exe(t, sc->dev, sc->ino, idx >= 0 ? 0 : sc->stack);
+	for (i = 0; i < sc->nwait; i++) {
+		if (idx >= 0)
+			attach(t, sc->tgid[i], idx);
+		else if (sc->stack)
+			source__channel(t->d, sc->tgid[i], sc->session[i], SW_CH_TLS, sc->stack - 1,
+					sc->dev, sc->ino, sc->path);
+		resume(t, sc->tgid[i]);
+	}
+}
+
+void tlsedge__poll(struct tlsedge *t)
+{
+	struct scan done[SCANS_MAX];
+	uint64_t n;
+	size_t i, nd = 0;
+
+	if (!t || !t->worker_ok)
+		return;
+	if (read(t->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < SCANS_MAX; i++)
+		if (t->scans[i].used && t->scans[i].done) {
+			done[nd++] = t->scans[i];
+			memset(&t->scans[i], 0, sizeof(t->scans[i]));
+		}
+	pthread_mutex_unlock(&t->mu);
+	for (i = 0; i < nd; i++)
+		scan_done(t, &done[i]);
+}
+
+/* A large binary: looked at by the worker while the process that exec'd it waits, stopped (so
+ * no TLS write of it runs unseen). 0 when queued, -1 to look at it here. */
+static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *real,
+		      const struct stat *st)
+{
+	struct scan *sc = NULL;
+	size_t i;
+
+	if (!t->worker_ok || (uint64_t)st->st_size <= SCAN_SYNC_MAX)
+		return -1;
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < SCANS_MAX && !sc; i++)
+		if (t->scans[i].used && t->scans[i].dev == st->st_dev &&
+		    t->scans[i].ino == st->st_ino)
+			sc = &t->scans[i];
+	for (i = 0; i < SCANS_MAX && !sc; i++)
+		if (!t->scans[i].used) {
+			sc = &t->scans[i];
+			memset(sc, 0, sizeof(*sc));
+			sc->used = 1;
+			sc->dev = st->st_dev;
+			sc->ino = st->st_ino;
+			snprintf(sc->path, sizeof(sc->path), "%s", real);
+			pthread_cond_signal(&t->cv);
+		}
+	if (sc && sc->nwait < SCAN_WAIT_MAX) {
+		sc->tgid[sc->nwait] = tgid;
+		sc->session[sc->nwait++] = session;
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (!sc)
+		return -1;
+	/* Stopped like at an mmap of a TLS library; a look that takes too long fails open. */
+	if (t->d->k && !sw_kernel__tls_held_add(t->d->k, tgid, SW_HOLD_ATTACH))
+		kill(tgid, SIGSTOP);
+	return 0;
+}
+
+/* An executable not seen before: where its TLS writes can be hooked, or which TLS stack it
+ * carries that cannot be (told to the pipeline as a channel record). Looked at once per
+ * binary; a large one off the loop. */
+static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *exe)
+{
+	char real[PATH_MAX];
+	uint32_t stack = 0;
+	struct stat st;
+	size_t i;
+
+	if (!realpath(exe, real) || stat(real, &st) || !S_ISREG(st.st_mode) ||
+	    file_find(t, st.st_dev, st.st_ino) >= 0)
+		return;
+	for (i = 0; i < EXES_MAX; i++)
+		if (t->exes[i].dev == st.st_dev && t->exes[i].ino == st.st_ino) {
+			stack = t->exes[i].stack;
+			break;
+		}
+	if (i == EXES_MAX) {
+		if (!scan_async(t, tgid, session, real, &st))
+			return;
+		file_add(t, real, &stack);
+		remember_exe(t, st.st_dev, st.st_ino, stack);
+	}
+	if (stack)
+		source__channel(t->d, tgid, session, SW_CH_TLS, stack - 1, st.st_dev, st.st_ino,
+				real);
+}
+
+void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
+{
+	char line[PATH_MAX + 128], path[PATH_MAX], perms[8], *exe;
+	unsigned int lines = 0;
+	struct stat st;
+	FILE *fp;
+	int idx;
+
+	if (!t->d->k)
+		return;
+	exe = sw_procfs__exe(tgid);
+	if (exe && exe[0] == '/')
+		learn_exe(t, tgid, session, exe);
+	free(exe);
+	snprintf(line, sizeof(line), "/proc/%u/maps", tgid);
+	fp = fopen(line, "re");
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
+		if (sscanf(line, "%*s %7s %*s %*s %*s %4095s", perms, path) != 2 ||
+		    !strchr(perms, 'x') || path[0] != '/' || stat(path, &st))
+			continue;
+		idx = file_find(t, st.st_dev, st.st_ino);
+		if (idx >= 0)
+			attach(t, tgid, idx);
+	}
+	fclose(fp);
+}
+
+void tlsedge__on_exit(struct tlsedge *t, uint32_t tgid)
+{
+	struct tproc *p = proc_of(t, tgid, 0);
+	size_t i, h, j;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nlinks; i++)
+		sw_kernel__tls_detach(p->links[i]);
+	t->nlinks -= p->nlinks;
+	t->nprocs--;
+	/* Open addressing: re-insert the entries after the hole. */
+	memset(p, 0, sizeof(*p));
+	h = p - t->procs;
+	for (j = (h + 1) % PROCS_MAX; t->procs[j].tgid; j = (j + 1) % PROCS_MAX) {
+		struct tproc moved = t->procs[j], *q;
+
+		memset(&t->procs[j], 0, sizeof(t->procs[j]));
+		t->nprocs--;
+		q = proc_of(t, moved.tgid, 1);
+		if (q)
+			*q = moved;
+	}
+}
+
+struct stale {
+	struct tlsedge *t;
+	uint64_t now;
+};
+
+static void resume_stale(uint32_t tgid, const struct sw_hold *h, void *ctx)
+{
+	struct stale *s = ctx;
+	uint64_t limit = h->why == SW_HOLD_GUARD ? HOLD_GUARD_NS : HOLD_ATTACH_NS;
+
+	struct sw_hdr hd = {.pid = h->tid, .tgid = tgid};
+
+	if (s->now > h->ktime && s->now - h->ktime > limit) {
+		s->t->failopen++;
+		resume(s->t, tgid);
+		/* A held write nobody decided in time went out as it was: a gap. */
+		if (h->why == SW_HOLD_GUARD)
+			source__guarded(s->t->d, &hd, SW_GA_FAILOPEN, -ETIMEDOUT, 0);
+	}
+}
+
+void tlsedge__tick(struct tlsedge *t)
+{
+	struct stale s = {.t = t, .now = mono_ns()};
+
+	if (t->d->k)
+		sw_kernel__tls_held_each(t->d->k, resume_stale, &s);
+}
+
+void tlsedge__stats(const struct tlsedge *t, uint64_t out[4])
+{
+	out[0] = t->nprocs;
+	out[1] = t->nlinks;
+	out[2] = t->attach_failed;
+	out[3] = t->failopen;
+}
+
+int tlsedge__fd(const struct tlsedge *t)
+{
+	return t && t->worker_ok ? t->efd : -1;
+}
