@@ -10,7 +10,15 @@
 
 /* Knobs, set by userspace between open and load. */
 const volatile __u32 max_bytes = SW_DEFAULT_MAX_BYTES; /* per syscall, then truncation */
-const volatile __u32 daemon_tgid = 0;		       /* the daemon never watches itself */
+
+/* What a daemon leaves for the next, and the running daemon's pid (sw_meta). Pinned with the
+ * programs, which run on while no daemon does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_meta);
+} meta SEC(".maps");
 
 /* tgid -> session: the scope. Pinned, so sessions survive a daemon restart. */
 struct {

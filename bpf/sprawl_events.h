@@ -15,6 +15,9 @@
 #define SW_ARGS_LEN	     4096	/* argv area copied per exec */
 #define SW_ENV_LEN	     8192	/* environment area copied per exec */
 #define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
+/* The kernel records' layout: raised whenever a record the kernel makes changes, so that a
+ * daemon never reads another layout from a ring that programs of an older build filled. */
+#define SW_RECORD_FORMAT 1
 
 enum sw_event_type {
 	SW_EV_FORK = 1,
@@ -61,6 +64,7 @@ enum sw_flags {
 				    * (no descriptor, no mapping), so this read-back is final */
 	SW_F_GONE = 1 << 12,	   /* read-back: the file was deleted or replaced before it could
 				    * be read; nothing is left there to spread from */
+	SW_F_DOWN = 1 << 14,	   /* loss record: the window no daemon ran (down_* fields) */
 };
 
 enum sw_channel {
@@ -285,15 +289,36 @@ struct sw_loss {
 	__u64 path_truncated;
 	__u64 scope_full;    /* children that could not enter the scope map */
 	__u64 copies_unread; /* copies whose source could not be named */
-	__u64 pad[2];
+	__u64 spilled;	     /* file writes the ring had no room for, left to be read back */
+	__u64 pad;
 };
 _Static_assert(sizeof(struct sw_loss) == 64, "sw_loss layout");
 
-/* SW_EV_LOSS: deltas since the previous one. */
+/* SW_EV_LOSS: deltas since the previous one. With SW_F_DOWN, made once at a daemon's start
+ * when the programs ran on without one: the loss is what the previous daemon never told, and
+ * the window runs from down_since_ns (its last sign of life, wall clock; 0 unknown) to hdr's
+ * time. The sessions the window saw are the ones of the records fed before it. */
 struct sw_loss_rec {
 	struct sw_hdr hdr;
 	struct sw_loss loss;
+	__u64 down_since_ns;
+	__u64 drained_bytes; /* ring bytes held for the new daemon and read by it */
+	__u64 dropped_bytes; /* ring bytes an incompatible build left, thrown away unread */
+	__u64 pad;
 };
-_Static_assert(sizeof(struct sw_loss_rec) == 120, "sw_loss_rec layout");
+_Static_assert(sizeof(struct sw_loss_rec) == 152, "sw_loss_rec layout");
+
+/* Value of the meta map (one entry, pinned with the programs): what a daemon leaves for the
+ * next one, and the running daemon's pid, which the programs never watch. */
+struct sw_meta {
+	__u64 build;	     /* hash of the program build and its knobs: reused only by the same */
+	__u64 alive_real_ns; /* the daemon's last sign of life (each second), wall clock */
+	__u32 daemon_tgid;
+	__u32 format; /* SW_RECORD_FORMAT of the build: a newer build reads an older one's ring
+		       * when they agree */
+	__u64 pad2;
+	struct sw_loss told; /* loss counts a daemon has reported already */
+};
+_Static_assert(sizeof(struct sw_meta) == 96, "sw_meta layout");
 
 #endif

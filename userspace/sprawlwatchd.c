@@ -85,6 +85,12 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
+static const char *fmt_time(uint64_t real_ns, char out[SW_ALERT_TIME_LEN])
+{
+	sw_alert__format_time(real_ns / 1000, out);
+	return out;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -607,7 +613,8 @@ int main(int argc, char **argv)
 	struct sw_pipeline_opts po = {};
 	struct itimerspec its = {.it_interval = {0, TICK_MS * 1000000L},
 				 .it_value = {0, TICK_MS * 1000000L}};
-	char err[1024], host[256] = "unknown";
+	char err[1024], host[256] = "unknown", tbuf[SW_ALERT_TIME_LEN];
+	const struct sw_kernel_prev *prev;
 	sigset_t mask;
 	int corrupt = 0, ret = EXIT_FAILURE, e;
 
@@ -712,6 +719,20 @@ int main(int argc, char **argv)
 	sw_kernel__scope_each(d->k, recover_scope, d);
 	push_agent_comms(d);
 	push_origins(d);
+	/* What the programs captured while no daemon ran, then the window itself. */
+	prev = sw_kernel__previous(d->k);
+	if (prev->found)
+		log_warn("BPF programs (build %s) ran on without a daemon%s%s; %llu ring bytes "
+			 "held, %llu records lost%s",
+			 prev->build, prev->alive_real_ns ? " since " : "",
+			 prev->alive_real_ns ? fmt_time(prev->alive_real_ns, tbuf) : "",
+			 (unsigned long long)(prev->drained_bytes + prev->dropped_bytes),
+			 (unsigned long long)prev->lost.ringbuf_full,
+			 prev->replaced ? "; replaced by this build" : "");
+	sw_kernel__drain_previous(d->k);
+	for (e = 0; e < 1 << 16 && sw_kernel__consume(d->k) > 0; e++)
+		;
+	source__down(d);
 	if (d->next_session == 0)
 		d->next_session = (uint64_t)time(NULL) << 16;
 
