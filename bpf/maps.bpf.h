@@ -100,6 +100,9 @@ struct chunk_state {
 	__u64 limit;	/* min(total, max_bytes) */
 	__u64 path_len; /* bytes of path already in the tail (first chunk only) */
 	__u64 failed;
+	__u64 fbase;	 /* regular file: the file position of the syscall's first byte */
+	__u64 ring_full; /* the ring had no room for the chunk at lost_at: the rest is unsent */
+	__u64 lost_at;
 };
 
 /* Per-CPU scratch for a data record: too big for the 512-byte BPF stack. */

@@ -281,6 +281,19 @@ struct sw_channel_rec {
 };
 _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 
+/* Value of the spills map, keyed by the file (sw_inode_key): file bytes a session wrote that the
+ * ring had no room for. Userspace reads the range back from the file and deletes the entry. */
+struct sw_spill {
+	struct sw_hdr hdr; /* the first write spilled: its process and session */
+	__u64 start, end;  /* file bytes [start, end), the union of the writes spilled */
+	__u32 gen;	   /* inode generation */
+	__s32 fd;	   /* the writer's descriptor, to reopen the file if its path fails */
+	__u32 writes;	   /* syscalls spilled into this entry */
+	__u32 path_len;	   /* 0: unknown or cut */
+	char path[SW_PATH_LEN];
+};
+_Static_assert(sizeof(struct sw_spill) == 88 + SW_PATH_LEN, "sw_spill layout");
+
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {
 	__u64 ringbuf_full; /* records that could not be reserved */

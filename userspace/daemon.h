@@ -99,7 +99,13 @@ struct daemon {
 	struct sw_sink *count_sink; /* counts alerts for the metrics */
 	uint64_t alerts_by[SW_ALERT__COUNT][SW_SEV__COUNT];
 	uint64_t stall_max_us; /* longest time one turn of the event loop took */
-	int watchdog;	       /* systemd asked for WATCHDOG=1 pings */
+	/* spill.c: the spilled file range being read back, across ticks */
+	struct sw_spill *spill;
+	struct sw_inode_key spill_key;
+	int spill_fd; /* -1: not opened yet, -2: cannot be */
+	uint64_t spill_done;
+	uint64_t spills_read, spill_bytes, spills_failed;
+	int watchdog; /* systemd asked for WATCHDOG=1 pings */
 };
 
 /* Event-loop tags: the control socket's clients are 100 + slot. */
@@ -126,6 +132,11 @@ int daemon_metrics__start(struct daemon *d);
 /* SIGHUP with a changed address (NULL: stop serving); -1 (reported) keeps the old one. */
 int daemon_metrics__reconfigure(struct daemon *d, const char *addr);
 void daemon_metrics__stop(struct daemon *d);
+
+/* spill.c: file ranges the ring had no room for, read back (a budget per call). */
+void spill__read(struct daemon *d);
+void spill__stop(struct daemon *d); /* at the stop: all of it, up to 1 GiB */
+void spill__free(struct daemon *d);
 
 /* control.c: the control socket. */
 void control__deliver(const char *json, size_t len, void *ctx); /* alerts --follow */

@@ -241,7 +241,8 @@ static struct bpf_map **pinned_maps(struct sprawl *s, size_t *n)
 	m[4] = s->maps.origins;
 	m[5] = s->maps.pipe_readers;
 	m[6] = s->maps.named;
-	*n = 7;
+	m[7] = s->maps.spills;
+	*n = 8;
 	return m;
 }
 
@@ -676,6 +677,16 @@ int sw_kernel__pipe_reader(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uin
 
 	return bpf_map__lookup_elem(k->skel->maps.pipe_readers, &key, sizeof(key), tgid,
 				    sizeof(*tgid), 0) == 0;
+}
+
+int sw_kernel__spill_take(struct sw_kernel *k, struct sw_inode_key *key, struct sw_spill *out)
+{
+	if (bpf_map__get_next_key(k->skel->maps.spills, NULL, key, sizeof(*key)))
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_map__lookup_and_delete_elem(k->skel->maps.spills, key, sizeof(*key), out,
+					    sizeof(*out), 0))
+		return errno == ENOENT ? 0 : -errno;
+	return 1;
 }
 
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)

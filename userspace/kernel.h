@@ -69,6 +69,9 @@ const struct sw_kernel_prev *sw_kernel__previous(const struct sw_kernel *k);
 const struct sw_loss *sw_kernel__told(const struct sw_kernel *k);
 /* A sign of life for the next daemon: the wall clock, and the loss counts reported. */
 int sw_kernel__alive(struct sw_kernel *k, uint64_t real_ns, const struct sw_loss *told);
+/* Takes one file range the ring had no room for out of the spills map: 1 (and *key, the file,
+ * and *out), 0 none, or a negative errno. */
+int sw_kernel__spill_take(struct sw_kernel *k, struct sw_inode_key *key, struct sw_spill *out);
 /* Sums the per-CPU loss counters. */
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out);
 

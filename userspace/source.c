@@ -559,6 +559,7 @@ void source__stop(struct daemon *d)
 {
 	if (d->k)
 		sw_kernel__consume(d->k);
+	spill__stop(d); /* file bytes the ring had no room for */
 	/* Files of live writers awaiting a read-back are read back now, then every held alert
 	 * goes out. */
 	tick(d, SW_F_LAST); /* the stop, as a record: the pipeline asks for its read-backs */

@@ -542,6 +542,11 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
+	/* File bytes the ring had no room for, read back (after what the ring holds now). */
+	if (d->k) {
+		sw_kernel__consume(d->k);
+		spill__read(d);
+	}
 	source__tick(d);
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
@@ -774,6 +779,7 @@ cleanup:
 	control__close_all(d);
 	if (d->reg)
 		sw_registry__flush(d->reg);
+	spill__free(d);
 	sw_kernel__free(d->k);
 	if (d->ch && sw_clickhouse__flush(d->ch, 2000))
 		logmsg("clickhouse: undelivered alerts stay spooled for the next start");
