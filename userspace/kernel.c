@@ -19,8 +19,9 @@
 #include "kernel.h"
 #include "sprawl.skel.h"
 
-#define PIN_PATH_MAX 1200
-#define OLD_MAX	     4 /* rings of other builds read at start */
+#define PIN_PATH_MAX  1200
+#define OLD_MAX	      4	   /* rings of other builds read at start */
+#define CONSUME_BATCH 4096 /* records per consume call: then the loop serves the rest */
 
 /* The kernel's named map key (maps.bpf.h), to clear it. */
 struct named_key_u {
@@ -41,6 +42,7 @@ struct sw_kernel {
 	size_t nold;
 	ring_buffer_sample_fn fn;
 	void *ctx;
+	size_t batch; /* records of the current consume call */
 	char pin_dir[PIN_PATH_MAX], dir[PIN_PATH_MAX];
 };
 
@@ -357,6 +359,16 @@ static void clear_map(struct bpf_map *m, size_t key_size)
 	}
 }
 
+/* Hands a record on; a batch full stops the consumer (the record counts as consumed), so a
+ * ring that fills as fast as it is read cannot hold the event loop. */
+static int sample(void *ctx, void *data, size_t size)
+{
+	struct sw_kernel *k = ctx;
+
+	k->fn(k->ctx, data, size);
+	return ++k->batch >= CONSUME_BATCH ? -EAGAIN : 0;
+}
+
 struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn fn, void *ctx,
 				  char *err, size_t errlen)
 {
@@ -494,8 +506,7 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 		snprintf(err, errlen, "writing the meta map: %s", strerror(-e));
 		goto fail;
 	}
-	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), (ring_buffer_sample_fn)fn, ctx,
-				 NULL);
+	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), sample, k, NULL);
 	if (!k->rb) {
 		e = -errno;
 		snprintf(err, errlen, "opening the ring buffer: %s", strerror(-e));
@@ -588,7 +599,11 @@ int sw_kernel__ring_fill(struct sw_kernel *k, uint64_t *used, uint64_t *size)
 
 int sw_kernel__consume(struct sw_kernel *k)
 {
-	return ring_buffer__consume(k->rb);
+	int n;
+
+	k->batch = 0;
+	n = ring_buffer__consume(k->rb);
+	return n == -EAGAIN ? (int)k->batch : n;
 }
 
 int sw_kernel__scope_add(struct sw_kernel *k, uint32_t tgid, uint64_t session_id, uint32_t root_pid)

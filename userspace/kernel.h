@@ -39,7 +39,8 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 				  char *err, size_t errlen);
 void sw_kernel__free(struct sw_kernel *k); /* detaches everything */
 int sw_kernel__epoll_fd(const struct sw_kernel *k);
-/* Consumes available records; returns the count or a negative errno. */
+/* Consumes available records, at most a batch (4096) a call, so that the loop serves the rest
+ * between batches; returns the count or a negative errno. */
 int sw_kernel__consume(struct sw_kernel *k);
 /* Bytes in the ring not yet consumed, and the ring's size. */
 int sw_kernel__ring_fill(struct sw_kernel *k, uint64_t *used, uint64_t *size);

@@ -557,8 +557,10 @@ void source__fanotify(struct daemon *d)
 
 void source__stop(struct daemon *d)
 {
-	if (d->k)
-		sw_kernel__consume(d->k);
+	int i;
+
+	for (i = 0; d->k && i < 1 << 16 && sw_kernel__consume(d->k) > 0; i++)
+		;
 	spill__stop(d); /* file bytes the ring had no room for */
 	/* Files of live writers awaiting a read-back are read back now, then every held alert
 	 * goes out. */
