@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Loading and attaching the kernel programs; see kernel.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,34 +16,8 @@
 #include <bpf/libbpf.h>
 
 #include "kernel.h"
+#include "kernel_priv.h"
 #include "sprawl.skel.h"
-
-#define PIN_PATH_MAX  1200
-#define OLD_MAX	      4	   /* rings of other builds read at start */
-#define CONSUME_BATCH 4096 /* records per consume call: then the loop serves the rest */
-
-/* The kernel's named map key (maps.bpf.h), to clear it. */
-struct named_key_u {
-	uint64_t file, ino;
-};
-
-struct sw_kernel {
-	struct sprawl *skel;
-	struct ring_buffer *rb;
-	int ncpus;
-	void *cons_pos, *prod_pos; /* the ring's position pages, mapped for its fill level */
-	uint64_t build;
-	struct bpf_link *links[8]; /* pinned links of a previous daemon, reused */
-	size_t nlinks;
-	struct sw_kernel_prev prev;
-	struct sw_loss told;   /* loss counts reported, as the meta map keeps them */
-	int old_ring[OLD_MAX]; /* rings of another build of our record format, to be read */
-	size_t nold;
-	ring_buffer_sample_fn fn;
-	void *ctx;
-	size_t batch; /* records of the current consume call */
-	char pin_dir[PIN_PATH_MAX], dir[PIN_PATH_MAX];
-};
 
 static int ensure_mount(const char *dir, const char *type, unsigned long magic)
 {
@@ -56,14 +29,6 @@ static int ensure_mount(const char *dir, const char *type, unsigned long magic)
 		return -errno;
 	if (mount(type, dir, type, 0, NULL))
 		return -errno;
-	return 0;
-}
-
-/* dir/prefix+name into out (PIN_PATH_MAX bytes); -ENAMETOOLONG when it does not fit. */
-static int join(char *out, const char *dir, const char *prefix, const char *name)
-{
-	if (snprintf(out, PIN_PATH_MAX, "%s/%s%s", dir, prefix, name) >= PIN_PATH_MAX)
-		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -81,282 +46,6 @@ static uint64_t build_of(const struct sw_kernel_opts *o)
 	h = (h ^ o->ringbuf_bytes) * 0x100000001b3ull;
 	h = (h ^ o->max_bytes) * 0x100000001b3ull;
 	return h;
-}
-
-/* Removes a build's pin directory: its links go, and with them its programs. */
-static void unpin_dir(const char *dir)
-{
-	struct dirent *de;
-	char path[PIN_PATH_MAX];
-	DIR *dh = opendir(dir);
-	int n = 0;
-
-	if (!dh)
-		return;
-	while ((de = readdir(dh)) && n++ < 256) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (!join(path, dir, "", de->d_name))
-			unlink(path);
-	}
-	closedir(dh);
-	rmdir(dir);
-}
-
-/* Bytes in a ring not yet consumed, from its position pages. */
-static int ring_used(int fd, uint64_t *used)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	void *c = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
-	void *p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
-	int e = 0;
-
-	if (c == MAP_FAILED || p == MAP_FAILED)
-		e = -errno;
-	else
-		*used = __atomic_load_n((uint64_t *)p, __ATOMIC_ACQUIRE) -
-			__atomic_load_n((uint64_t *)c, __ATOMIC_ACQUIRE);
-	if (c != MAP_FAILED)
-		munmap(c, page);
-	if (p != MAP_FAILED)
-		munmap(p, page);
-	return e;
-}
-
-static void loss_add(struct sw_loss *to, const struct sw_loss *a, const struct sw_loss *minus)
-{
-	to->ringbuf_full += a->ringbuf_full - minus->ringbuf_full;
-	to->truncated += a->truncated - minus->truncated;
-	to->read_errors += a->read_errors - minus->read_errors;
-	to->path_truncated += a->path_truncated - minus->path_truncated;
-	to->scope_full += a->scope_full - minus->scope_full;
-	to->copies_unread += a->copies_unread - minus->copies_unread;
-	to->spilled += a->spilled - minus->spilled;
-}
-
-/* Per-CPU loss counters summed, from a loss map of this layout. */
-static int loss_sum(int fd, int ncpus, struct sw_loss *out)
-{
-	struct sw_loss *per = calloc(ncpus, sizeof(*per)), zero = {};
-	uint32_t key = 0;
-	int i;
-
-	if (!per)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, per)) {
-		free(per);
-		return -errno;
-	}
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < ncpus; i++)
-		loss_add(out, &per[i], &zero);
-	free(per);
-	return 0;
-}
-
-/* A map pinned by another build, if its value is laid out as this build's. */
-static int old_map(const char *dir, const char *name, uint32_t value_size)
-{
-	struct bpf_map_info info = {};
-	uint32_t len = sizeof(info);
-	char path[PIN_PATH_MAX];
-	int fd;
-
-	if (join(path, dir, "", name))
-		return -1;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	if (value_size &&
-	    (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != value_size)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Programs of another build left pinned in dir: what they lost, and their ring. A ring of
- * our record format is kept to be read (sw_kernel__drain_previous); of another, its bytes are
- * counted as thrown away. */
-static void take_old(struct sw_kernel *k, const char *dir)
-{
-	struct sw_meta m = {};
-	struct sw_loss l;
-	uint64_t used = 0;
-	uint32_t key = 0;
-	int fd, same = 0;
-
-	k->prev.found = k->prev.replaced = 1;
-	fd = old_map(dir, "meta", sizeof(m));
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, &m)) {
-		if (m.alive_real_ns > k->prev.alive_real_ns)
-			k->prev.alive_real_ns = m.alive_real_ns;
-		snprintf(k->prev.build, sizeof(k->prev.build), "%016llx",
-			 (unsigned long long)m.build);
-		same = m.format == SW_RECORD_FORMAT;
-	}
-	if (fd >= 0)
-		close(fd);
-	fd = old_map(dir, "loss", sizeof(struct sw_loss));
-	if (fd >= 0 && !loss_sum(fd, k->ncpus, &l))
-		loss_add(&k->prev.lost, &l, &m.told);
-	if (fd >= 0)
-		close(fd);
-	fd = old_map(dir, "events", 0);
-	if (fd >= 0 && !ring_used(fd, &used) && same && k->nold < OLD_MAX) {
-		k->prev.drained_bytes += used;
-		k->old_ring[k->nold++] = fd;
-		return;
-	}
-	k->prev.dropped_bytes += used;
-	if (fd >= 0)
-		close(fd);
-}
-
-/* Detaches another build's programs: their links unpinned. Its maps stay until its ring is
- * read. */
-static void unlink_links(struct sw_kernel *k, const char *dir)
-{
-	struct dirent *de;
-	char path[PIN_PATH_MAX];
-	DIR *dh = opendir(dir);
-	int n = 0;
-
-	(void)k;
-	if (!dh)
-		return;
-	while ((de = readdir(dh)) && n++ < 256)
-		if (!strncmp(de->d_name, "link_", 5) && !join(path, dir, "", de->d_name))
-			unlink(path);
-	closedir(dh);
-}
-
-/* The maps pinned with the programs: the ones userspace reads or writes, the ring among them. */
-static struct bpf_map **pinned_maps(struct sprawl *s, size_t *n)
-{
-	static struct bpf_map *m[8];
-
-	m[0] = s->maps.meta;
-	m[1] = s->maps.events;
-	m[2] = s->maps.loss;
-	m[3] = s->maps.agent_comms;
-	m[4] = s->maps.origins;
-	m[5] = s->maps.pipe_readers;
-	m[6] = s->maps.named;
-	m[7] = s->maps.spills;
-	*n = 8;
-	return m;
-}
-
-/* Programs of this build pinned in dir with all their links: reused as they run. */
-static int links_pinned(struct sw_kernel *k, const char *dir)
-{
-	struct bpf_program *prog;
-	char path[PIN_PATH_MAX];
-
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
-		if (join(path, dir, "link_", bpf_program__name(prog)) || access(path, F_OK))
-			return 0;
-	}
-	return !join(path, dir, "", "meta") && access(path, F_OK) == 0;
-}
-
-static int open_links(struct sw_kernel *k, const char *dir)
-{
-	struct bpf_program *prog;
-	char path[PIN_PATH_MAX];
-
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
-		if (k->nlinks >= sizeof(k->links) / sizeof(k->links[0]))
-			return -E2BIG;
-		if (join(path, dir, "link_", bpf_program__name(prog)))
-			return -ENAMETOOLONG;
-		k->links[k->nlinks] = bpf_link__open(path);
-		if (!k->links[k->nlinks])
-			return -errno;
-		k->nlinks++;
-	}
-	return 0;
-}
-
-static int pin_links(struct sw_kernel *k, const char *dir)
-{
-	struct bpf_program *prog;
-	char path[PIN_PATH_MAX];
-	struct bpf_link **l = (struct bpf_link **)&k->skel->links;
-	size_t i = 0;
-
-	/* The skeleton's links are in the order of its programs. */
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
-		if (join(path, dir, "link_", bpf_program__name(prog)))
-			return -ENAMETOOLONG;
-		if (!l[i] || bpf_link__pin(l[i], path))
-			return l[i] ? -errno : -ENOENT;
-		i++;
-	}
-	return 0;
-}
-
-/* Other builds' pin directories (b<hex>), handed to fn; returns how many. */
-static int each_old(const char *pin_dir, const char *mine,
-		    void (*fn)(struct sw_kernel *, const char *), struct sw_kernel *k)
-{
-	char path[PIN_PATH_MAX];
-	struct dirent *de;
-	DIR *dh = opendir(pin_dir);
-	int n = 0, i = 0;
-
-	if (!dh)
-		return 0;
-	while ((de = readdir(dh)) && i++ < 1024) {
-		if (de->d_name[0] != 'b' || strlen(de->d_name) != 17)
-			continue;
-		if (join(path, pin_dir, "", de->d_name) || !strcmp(path, mine))
-			continue;
-		if (fn)
-			fn(k, path);
-		n++;
-	}
-	closedir(dh);
-	return n;
-}
-
-static void unpin_old(struct sw_kernel *k, const char *dir)
-{
-	(void)k;
-	unpin_dir(dir);
-}
-
-int sw_kernel__drain_previous(struct sw_kernel *k)
-{
-	struct ring_buffer *rb;
-	int n = 0, r, i;
-
-	while (k->nold) {
-		rb = ring_buffer__new(k->old_ring[--k->nold], k->fn, k->ctx, NULL);
-		for (i = 0; rb && i < 1 << 16 && (r = ring_buffer__consume(rb)) > 0; i++)
-			n += r;
-		ring_buffer__free(rb);
-		close(k->old_ring[k->nold]);
-	}
-	each_old(k->pin_dir, k->dir, unpin_old, k);
-	return n;
-}
-
-static void clear_map(struct bpf_map *m, size_t key_size)
-{
-	char key[64], next[64];
-	int n = 0;
-
-	while (key_size <= sizeof(key) && n++ < 1 << 16 &&
-	       !bpf_map__get_next_key(m, NULL, next, key_size)) {
-		memcpy(key, next, key_size);
-		if (bpf_map__delete_elem(m, key, key_size, 0))
-			return;
-	}
 }
 
 /* Hands a record on; a batch full stops the consumer (the record counts as consumed), so a
@@ -415,9 +104,9 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 	}
 	/* Programs of this build that ran on without a daemon are kept as they are: nothing is
 	 * detached, the ring holds what they captured. A half-pinned directory is replaced. */
-	reuse = links_pinned(k, dir);
+	reuse = kp_links_pinned(k, dir);
 	if (!reuse)
-		unpin_dir(dir);
+		kp_unpin_dir(dir);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		e = -errno;
 		snprintf(err, errlen, "creating %s: %s", dir, strerror(-e));
@@ -425,14 +114,15 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 	}
 	k->skel->rodata->max_bytes = o->max_bytes;
 	bpf_map__set_max_entries(k->skel->maps.events, o->ringbuf_bytes);
-	if (join(pin, o->pin_dir, "", "scope") || bpf_map__set_pin_path(k->skel->maps.scope, pin)) {
+	if (kp_join(pin, o->pin_dir, "", "scope") ||
+	    bpf_map__set_pin_path(k->skel->maps.scope, pin)) {
 		e = -ENAMETOOLONG;
 		snprintf(err, errlen, "%s: pin path too long", o->pin_dir);
 		goto fail;
 	}
-	maps = pinned_maps(k->skel, &nmaps);
+	maps = kp_pinned_maps(k->skel, &nmaps);
 	for (i = 0; i < nmaps; i++) {
-		if (join(pin, dir, "", bpf_map__name(maps[i])) ||
+		if (kp_join(pin, dir, "", bpf_map__name(maps[i])) ||
 		    bpf_map__set_pin_path(maps[i], pin)) {
 			e = -ENAMETOOLONG;
 			snprintf(err, errlen, "%s: pin path too long", dir);
@@ -453,7 +143,7 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 		goto fail;
 	}
 	if (reuse) {
-		e = open_links(k, dir);
+		e = kp_open_links(k, dir);
 		if (e) {
 			snprintf(err, errlen, "opening the links pinned in %s: %s", dir,
 				 strerror(-e));
@@ -469,24 +159,24 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 			struct sw_loss now = k->prev.lost;
 
 			memset(&k->prev.lost, 0, sizeof(k->prev.lost));
-			loss_add(&k->prev.lost, &now, &m.told);
+			kp_loss_add(&k->prev.lost, &now, &m.told);
 			k->told = now;
 		}
-		ring_used(bpf_map__fd(k->skel->maps.events), &k->prev.drained_bytes);
+		kp_ring_used(bpf_map__fd(k->skel->maps.events), &k->prev.drained_bytes);
 		/* Open files the previous daemon was told the names of: this one was not. */
-		clear_map(k->skel->maps.named, sizeof(struct named_key_u));
+		kp_clear_map(k->skel->maps.named, sizeof(struct named_key_u));
 	}
 	/* Another build's programs: what they hold is taken, then they are detached and ours
 	 * attached (loaded already: the blind moment is the attach alone). */
-	each_old(o->pin_dir, dir, take_old, k);
-	each_old(o->pin_dir, dir, unlink_links, k);
+	kp_each_old(o->pin_dir, dir, kp_take_old, k);
+	kp_each_old(o->pin_dir, dir, kp_unlink_links, k);
 	if (!reuse) {
 		e = sprawl__attach(k->skel);
 		if (e) {
 			snprintf(err, errlen, "attaching the BPF programs: %s", strerror(-e));
 			goto fail;
 		}
-		e = pin_links(k, dir);
+		e = kp_pin_links(k, dir);
 		if (e) {
 			snprintf(err, errlen, "pinning the links in %s: %s", dir, strerror(-e));
 			goto fail;
@@ -517,32 +207,6 @@ fail:
 	sw_kernel__free(k);
 	errno = -e;
 	return NULL;
-}
-
-const struct sw_kernel_prev *sw_kernel__previous(const struct sw_kernel *k)
-{
-	return &k->prev;
-}
-
-const struct sw_loss *sw_kernel__told(const struct sw_kernel *k)
-{
-	return &k->told;
-}
-
-int sw_kernel__alive(struct sw_kernel *k, uint64_t real_ns, const struct sw_loss *told)
-{
-	struct sw_meta m = {};
-	uint32_t zero = 0;
-
-	m.build = k->build;
-	m.format = SW_RECORD_FORMAT;
-	m.daemon_tgid = getpid();
-	m.alive_real_ns = real_ns;
-	m.told = *told;
-	k->told = *told;
-	if (bpf_map__update_elem(k->skel->maps.meta, &zero, sizeof(zero), &m, sizeof(m), 0))
-		return -errno;
-	return 0;
 }
 
 void sw_kernel__free(struct sw_kernel *k)
