@@ -69,7 +69,8 @@ static long chunk_step(__u32 i, void *ctx)
 	if (st->sent >= st->limit || st->failed)
 		ds->rec.hdr.flags |= SW_F_LAST;
 	ds->rec.hdr.size = sizeof(ds->rec) + plen + n;
-	if (bpf_ringbuf_output(&events, &ds->rec, sizeof(ds->rec) + plen + n, 0)) {
+	if ((ds->rec.art_kind == SW_AK_FILE && spill_first()) ||
+	    bpf_ringbuf_output(&events, &ds->rec, sizeof(ds->rec) + plen + n, 0)) {
 		/* Counted by capture_write(): a file's rest is spilled, not lost. */
 		st->ring_full = 1;
 		st->lost_at = ds->rec.offset;

@@ -28,6 +28,14 @@ struct {
 	__type(value, struct sw_spill);
 } spill_buf SEC(".maps");
 
+/* A file's bytes leave the last quarter of the ring to what cannot be read back (process
+ * events, sockets, pipes): past three quarters full, a file write is spilled instead. */
+static __always_inline int spill_first(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+	       bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 * 3;
+}
+
 /* Keeps file bytes [start, end) of the write described by ds (f its file). 1 when kept. The
  * merge of concurrent spills into one entry is not atomic: two writers of one file racing may
  * keep a narrower union (both ranges are written, the later widening may be lost). */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # A flood cannot buy silence for files: four session writers go flat out into files, far past
-# a 1 MiB ring; the writes the ring had no room for are kept by the kernel as (file, range)
-# and read back from the file, so the secret written in the middle of one file alerts — once,
+# a 1 MiB ring; the writes the ring had no room for (past three quarters full) are kept by the
+# kernel as (file, range) and read back from the file, so the secret written in the middle of one file alerts — once,
 # not only as a gap. What could not be read back (a file deleted before it could be) is a
 # coverage_gap (readback_failed).
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +38,8 @@ expect_alerts "... and nowhere else" 1 "a.get('secret',{}).get('name')=='FLOOD_F
 SPILLED=$(status_field "s['loss']['spilled']")
 check "the ring was full: writes were spilled ($SPILLED) and read back ($(status_field "s['loss']['spill_bytes']") bytes)" \
 	test "$SPILLED" -gt 0 -a "$(status_field "s['loss']['spills_read']")" -gt 0
+check "... and no record was lost: files leave the ring's last quarter to process events" \
+	test "$(status_field "s['loss']['ringbuf_full']")" -eq 0
 expect_alerts "no coverage_gap says a file's chunks or read-backs were lost" 0 \
 	"a['kind']=='coverage_gap' and (a['gaps'].get('chunks_lost',0) or a['gaps'].get('readback_failed',0))"
 
