@@ -141,6 +141,19 @@ void kp_take_old(struct sw_kernel *k, const char *dir)
 		kp_loss_add(&k->prev.lost, &l, &m.told);
 	if (fd >= 0)
 		close(fd);
+	/* File ranges its programs spilled and no daemon read back: they go with its maps. */
+	fd = kp_old_map(dir, "spills", sizeof(struct sw_spill));
+	if (fd >= 0) {
+		struct sw_inode_key a, b;
+		int n = 0;
+
+		while (n < 1 << 16 && !bpf_map_get_next_key(fd, n ? &a : NULL, &b)) {
+			a = b;
+			n++;
+		}
+		k->prev.lost.ringbuf_full += n;
+		close(fd);
+	}
 	fd = kp_old_map(dir, "events", 0);
 	if (fd >= 0 && !kp_ring_used(fd, &used) && same && k->nold < OLD_MAX) {
 		k->prev.drained_bytes += used;
