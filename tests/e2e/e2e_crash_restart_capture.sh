@@ -78,6 +78,43 @@ expect_alerts "one coverage_gap for the window, counting the records the full ri
 expect_alerts "the loss is told once: no other coverage_gap counts ringbuf_full" 1 \
 	"a['kind']=='coverage_gap' and a['gaps'].get('ringbuf_full',0)>0"
 
+# 3b. kill -9; the session floods four files while no daemon runs, a secret in the middle of
+# one: the ring fills, the file writes are spilled in the kernel and the next daemon reads them
+# back: the secret alerts once, no record lost.
+cat >"$E2E_TMP/flood.py" <<'PY'
+import os, sys
+v = open(sys.argv[1], "rb").read()
+w, name = sys.argv[2], sys.argv[3]
+zero = b"\0" * 4096
+mid = (b"\0" * 1000 + b"\nKEY=" + v + b"\n").ljust(4096, b"\0")
+kids = []
+for k in range(4):
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open("%s/%s.%d" % (w, name, k), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        for i in range(8192):
+            os.write(fd, mid if (k == 2 and i == 4096) else zero)
+        os.close(fd)
+        os._exit(0)
+    kids.append(pid)
+for p in kids:
+    os.waitpid(p, 0)
+PY
+printf '%s' "$T" >"$E2E_TMP/value"
+waiting_session fileflood "python3 '$E2E_TMP/flood.py' '$E2E_TMP/value' '$WORK' down_flood"
+S4=$(session_of "$(cat "$WORK/fileflood.pid")")
+e2e_crash
+touch "$WORK/fileflood.go"
+wait "$RUNNER"
+ALERTS=$E2E_TMP/alerts-fileflood.jsonl
+e2e_start --ringbuf-mb 1
+wait_alerts 1 "a['artifact'].get('path')=='$WORK/down_flood.2'" 20
+barrier
+expect_alerts "a file flooded while no daemon ran: its spilled secret is read back and alerts once" 1 \
+	"a.get('secret',{}).get('name')=='CRASH_KEY' and a['artifact']['path']=='$WORK/down_flood.2' and a['session']['id']==$S4"
+expect_alerts "... one coverage_gap for the window, no record lost" 1 \
+	"a['kind']=='coverage_gap' and a['session']['id']==$S4 and 'ringbuf_full' not in a['gaps']"
+
 # 4. An upgrade (another build, the same record format): the old programs are detached, ours
 # attached, and the old ring is read: the leak it holds alerts.
 waiting_session upgrade "read -r l < '$E2E_TMP/src.env'; printf '%s\n' \"\$l\" > '$WORK/old_ring'"
