@@ -304,7 +304,8 @@ PY
 		"and are used when there are 3 or more) and medians of per-round ratios. A 43-byte" \
 		"secret is registered so tracked data is matched."
 	note "write(): 'tracked (${RING_MB}MiB ring)' = default daemon; the writer can outrun the daemon, so" \
-		"some of its records may be dropped (ringbuf_full) and a dropped record skips the copy." \
+		"past three quarters of the ring its file writes are spilled (kept as a range, read back" \
+		"from the file later) and a spilled write skips the copy." \
 		"'256MiB ring' = --ringbuf-mb 256, so (nearly) every record is delivered."
 	note "write(): per round (round foreign-hook none untracked tracked tracked-256MiB):" \
 		"$(tr '\n' ';' <"$TMP/rounds.txt")"
@@ -634,7 +635,7 @@ for i in range(10000):
 	note "replay: a tracked writer's $n x 4 KiB writes (the same buffer of printable text each time)" \
 		"recorded with --trace-dir and 10,000 secrets (256 MiB ring, so nothing is dropped):" \
 		"$records records, $bytes data bytes, trace $size bytes on disk. Replay: $rcpu CPU-s," \
-		"${rwall} s wall (inflate + decode + the same pipeline; the recorded rules' detectors do"
+		"${rwall} s wall (inflate + decode + the same pipeline; the recorded rules' detectors do" \
 		"not run again: their finds are in the trace); live: the" \
 		"daemon's CPU for the same records, tracing included ($((live_cpu / 1000000)) ms, CLK_TCK" \
 		"granularity). Ratio > 1: replay needs less CPU than live. Trace decode alone: $scpu CPU-s." \
