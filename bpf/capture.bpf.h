@@ -6,6 +6,7 @@
 
 #include "maps.bpf.h"
 #include "path.bpf.h"
+#include "spill.bpf.h"
 
 #define SW_IOV_MAX     1024 /* UIO_MAXIOV */
 #define SW_S_IFMT      00170000
@@ -87,8 +88,11 @@ static long chunk_step(__u32 i, void *ctx)
 	if (st->sent >= st->limit || st->failed)
 		ds->rec.hdr.flags |= SW_F_LAST;
 	ds->rec.hdr.size = sizeof(ds->rec) + plen + n;
-	if (bpf_ringbuf_output(&events, &ds->rec, sizeof(ds->rec) + plen + n, 0)) {
-		LOSS_INC(ringbuf_full);
+	if ((ds->rec.art_kind == SW_AK_FILE && spill_first()) ||
+	    bpf_ringbuf_output(&events, &ds->rec, sizeof(ds->rec) + plen + n, 0)) {
+		/* Counted by capture_write(): a file's rest is spilled, not lost. */
+		st->ring_full = 1;
+		st->lost_at = ds->rec.offset;
 		return 1;
 	}
 	ds->rec.hdr.flags &= ~(SW_F_FIRST | SW_F_PATH_TRUNC | SW_F_TRUNCATED);
@@ -368,8 +372,18 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	st->sent = 0;
 	st->failed = 0;
 	st->iov_idx = 0;
+	st->ring_full = 0;
 	st->left = st->iov ? 0 : total;
+	if (ds->rec.art_kind == SW_AK_FILE)
+		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
 	bpf_loop(SW_DEFAULT_MAX_BYTES / SW_CHUNK * 16 + SW_IOV_MAX + 2, chunk_step, NULL, 0);
+	if (!st->ring_full)
+		return 0;
+	if (ds->rec.art_kind == SW_AK_FILE &&
+	    spill_range(ds, f, st->fbase + st->lost_at, st->fbase + st->limit))
+		LOSS_INC(spilled);
+	else
+		LOSS_INC(ringbuf_full);
 	return 0;
 }
 

@@ -10,8 +10,16 @@
 
 /* Knobs, set by userspace between open and load. */
 const volatile __u32 max_bytes = SW_DEFAULT_MAX_BYTES; /* per syscall, then truncation */
-const volatile __u32 daemon_tgid = 0;		       /* the daemon never watches itself */
 const volatile __u32 guard_mode = 0; /* 0 alert; else TLS writes stop their writer (guard) */
+
+/* What a daemon leaves for the next, and the running daemon's pid (sw_meta). Pinned with the
+ * programs, which run on while no daemon does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_meta);
+} meta SEC(".maps");
 
 /* tgid -> session: the scope. Pinned, so sessions survive a daemon restart. */
 struct {
@@ -142,7 +150,10 @@ struct chunk_state {
 	__u64 limit;	/* min(total, max_bytes) */
 	__u64 path_len; /* bytes of path already in the tail (first chunk only) */
 	__u64 failed;
-	__u64 tls; /* a TLS write (uprobe): its extra header flags | 1 */
+	__u64 tls;	 /* a TLS write (uprobe): its extra header flags | 1 */
+	__u64 fbase;	 /* regular file: the file position of the syscall's first byte */
+	__u64 ring_full; /* the ring had no room for the chunk at lost_at: the rest is unsent */
+	__u64 lost_at;
 };
 
 /* Per-CPU scratch for a data record: too big for the 512-byte BPF stack. */

@@ -136,9 +136,12 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct sw_scope *s, fresh = {};
 	__u32 tgid = p->tgid, *agent;
 	char comm[SW_COMM_LEN] = {};
+	struct sw_meta *m;
 	__u16 flags = 0;
+	__u32 zero = 0;
 
-	if (tgid == daemon_tgid)
+	m = bpf_map_lookup_elem(&meta, &zero);
+	if (m && tgid == m->daemon_tgid)
 		return 0;
 	s = scope_of(tgid);
 	if (!s) {

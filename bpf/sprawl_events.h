@@ -15,6 +15,9 @@
 #define SW_ARGS_LEN	     4096	/* argv area copied per exec */
 #define SW_ENV_LEN	     8192	/* environment area copied per exec */
 #define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
+/* The kernel records' layout: raised whenever a record the kernel makes changes, so that a
+ * daemon never reads another layout from a ring that programs of an older build filled. */
+#define SW_RECORD_FORMAT 1
 
 enum sw_event_type {
 	SW_EV_FORK = 1,
@@ -83,8 +86,11 @@ enum sw_flags {
 	/* SW_EV_TICK only (on data records this bit is SW_F_COPY): the secret index the source
 	 * staged as hdr.session_id takes effect here (the daemon built it off its event loop). */
 	SW_F_INDEX = 1 << 8,
-	SW_F_HELD = 1 << 14,	   /* TLS write in guard mode: the writer is stopped (SIGSTOP)
-				    * until the daemon's verdict is carried out */
+	SW_F_HELD = 1 << 14, /* TLS write in guard mode: the writer is stopped (SIGSTOP)
+			      * until the daemon's verdict is carried out */
+	/* Loss records only (on exec records this bit is SW_F_CANDIDATE): the window no daemon
+	 * ran (down_* fields). */
+	SW_F_DOWN = 1 << 9,
 	SW_F_PEER_GUESS = 1 << 15, /* TLS write: the socket is the one the thread wrote last, not
 				    * yet known to be its SSL object's (its next write tells) */
 };
@@ -356,6 +362,19 @@ struct sw_hold {
 };
 _Static_assert(sizeof(struct sw_hold) == 16, "sw_hold layout");
 
+/* Value of the spills map, keyed by the file (sw_inode_key): file bytes a session wrote that the
+ * ring had no room for. Userspace reads the range back from the file and deletes the entry. */
+struct sw_spill {
+	struct sw_hdr hdr; /* the first write spilled: its process and session */
+	__u64 start, end;  /* file bytes [start, end), the union of the writes spilled */
+	__u32 gen;	   /* inode generation */
+	__s32 fd;	   /* the writer's descriptor, to reopen the file if its path fails */
+	__u32 writes;	   /* syscalls spilled into this entry */
+	__u32 path_len;	   /* 0: unknown or cut */
+	char path[SW_PATH_LEN];
+};
+_Static_assert(sizeof(struct sw_spill) == 88 + SW_PATH_LEN, "sw_spill layout");
+
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {
 	__u64 ringbuf_full; /* records that could not be reserved */
@@ -364,15 +383,36 @@ struct sw_loss {
 	__u64 path_truncated;
 	__u64 scope_full;    /* children that could not enter the scope map */
 	__u64 copies_unread; /* copies whose source could not be named */
-	__u64 pad[2];
+	__u64 spilled;	     /* file writes the ring had no room for, left to be read back */
+	__u64 pad;
 };
 _Static_assert(sizeof(struct sw_loss) == 64, "sw_loss layout");
 
-/* SW_EV_LOSS: deltas since the previous one. */
+/* SW_EV_LOSS: deltas since the previous one. With SW_F_DOWN, made once at a daemon's start
+ * when the programs ran on without one: the loss is what the previous daemon never told, and
+ * the window runs from down_since_ns (its last sign of life, wall clock; 0 unknown) to hdr's
+ * time. The sessions the window saw are the ones of the records fed before it. */
 struct sw_loss_rec {
 	struct sw_hdr hdr;
 	struct sw_loss loss;
+	__u64 down_since_ns;
+	__u64 drained_bytes; /* ring bytes held for the new daemon and read by it */
+	__u64 dropped_bytes; /* ring bytes an incompatible build left, thrown away unread */
+	__u64 pad;
 };
-_Static_assert(sizeof(struct sw_loss_rec) == 120, "sw_loss_rec layout");
+_Static_assert(sizeof(struct sw_loss_rec) == 152, "sw_loss_rec layout");
+
+/* Value of the meta map (one entry, pinned with the programs): what a daemon leaves for the
+ * next one, and the running daemon's pid, which the programs never watch. */
+struct sw_meta {
+	__u64 build;	     /* hash of the program build and its knobs: reused only by the same */
+	__u64 alive_real_ns; /* the daemon's last sign of life (each second), wall clock */
+	__u32 daemon_tgid;
+	__u32 format; /* SW_RECORD_FORMAT of the build: a newer build reads an older one's ring
+		       * when they agree */
+	__u64 alive_ktime_ns; /* the same sign of life, CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	struct sw_loss told;  /* loss counts a daemon has reported already */
+};
+_Static_assert(sizeof(struct sw_meta) == 96, "sw_meta layout");
 
 #endif

@@ -11,11 +11,20 @@
 
 #define SW_SIGSTOP 19
 
-/* Stops the current process (at its return to user mode) and remembers why. */
+/* A daemon gave a sign of life within this long: someone will resume what is stopped. */
+#define SW_ALIVE_NS (3ull * 1000000000ull)
+
+/* Stops the current process (at its return to user mode) and remembers why — only while a
+ * daemon runs: the programs stay pinned with none, and a process stopped then would wait for
+ * the next daemon (it runs on unwatched instead; its TLS record still tells that daemon). */
 static __always_inline void tls_hold(__u32 tgid, __u32 why)
 {
 	struct sw_hold h = {.ktime = bpf_ktime_get_ns(), .why = why};
+	__u32 zero = 0;
+	struct sw_meta *m = bpf_map_lookup_elem(&meta, &zero);
 
+	if (!m || h.ktime - m->alive_ktime_ns > SW_ALIVE_NS)
+		return;
 	h.tid = (__u32)bpf_get_current_pid_tgid();
 	if (bpf_map_update_elem(&tls_held, &tgid, &h, BPF_ANY))
 		return; /* never stop what nobody would resume */

@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "daemon_config.h"
 #include "fingerprint.h"
+#include "pins.h"
 #include "rules.h"
 #include "secretset.h"
 #include "sprawlctl.h"
@@ -59,7 +60,8 @@ static const char usage[] =
 	"  secrets import FILE               merge a set exported on a host with the same key\n"
 	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
 	"  watch PID                         make a running process a session root (root)\n"
-	"  status [--json]                   what the daemon is watching\n"
+	"  status [--json]                   what the daemon is watching (no daemon: programs\n"
+	"                                    left pinned)\n"
 	"  alerts [--follow] [--file F] [--format json|text]\n"
 	"                                    print alerts (from the alert file, or live); text,\n"
 	"                                    one coloured line each, is the default on a terminal\n"
@@ -612,6 +614,41 @@ static int cmd_watch(int argc, char **argv)
 	return e;
 }
 
+/* No daemon answers: programs left pinned still capture (into a ring the next start reads);
+ * say so, and where. */
+static void orphan_pins(int json)
+{
+	struct sw_pins_build b[8];
+	char t[SW_ALERT_TIME_LEN];
+	int n = sw_pins__list(paths.pin_dir, b, 8), i;
+
+	if (n < 0)
+		n = 0;
+	if (json)
+		printf("{\"running\":false,\"pinned\":[");
+	for (i = 0; i < n && i < 8; i++) {
+		if (b[i].alive_real_ns)
+			sw_alert__format_time(b[i].alive_real_ns / 1000, t);
+		if (json)
+			printf("%s{\"build\":\"%s\",\"dir\":\"%s\",\"links\":%d,\"daemon_alive\":%"
+			       "s%s%s}",
+			       i ? "," : "", b[i].build, b[i].dir, b[i].links,
+			       b[i].alive_real_ns ? "\"" : "", b[i].alive_real_ns ? t : "null",
+			       b[i].alive_real_ns ? "\"" : "");
+		else
+			printf("programs left pinned with no daemon: %s (%d link(s)%s%s); they "
+			       "go on capturing into their ring, which the daemon's next start "
+			       "reads and reports as a coverage_gap; remove the directory to "
+			       "detach "
+			       "them\n",
+			       b[i].dir, b[i].links,
+			       b[i].alive_real_ns ? ", last daemon alive at " : "",
+			       b[i].alive_real_ns ? t : "");
+	}
+	if (json)
+		printf("]}\n");
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	char *out, *tok, *save;
@@ -625,6 +662,8 @@ static int cmd_status(int argc, char **argv)
 	if (!out)
 		return -ENOMEM;
 	e = daemon_call(json ? "status" : "summary", out, SW_CTL_STATUS_MAX, 0);
+	if (e)
+		orphan_pins(json);
 	if (!e && json) {
 		printf("%s\n", out);
 	} else if (!e) {

@@ -634,13 +634,21 @@ static void dump_one(const uint8_t *rec, size_t len, const struct sw_redaction *
 		break;
 	case SW_EV_LOSS:
 		printf(",\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
-		       "\"path_truncated\":%llu,\"scope_full\":%llu,\"copies_unread\":%llu",
+		       "\"path_truncated\":%llu,\"scope_full\":%llu,\"copies_unread\":%llu,"
+		       "\"spilled\":%llu",
 		       (unsigned long long)ev.loss->loss.ringbuf_full,
 		       (unsigned long long)ev.loss->loss.truncated,
 		       (unsigned long long)ev.loss->loss.read_errors,
 		       (unsigned long long)ev.loss->loss.path_truncated,
 		       (unsigned long long)ev.loss->loss.scope_full,
-		       (unsigned long long)ev.loss->loss.copies_unread);
+		       (unsigned long long)ev.loss->loss.copies_unread,
+		       (unsigned long long)ev.loss->loss.spilled);
+		if (ev.hdr->flags & SW_F_DOWN)
+			printf(",\"down_since_ns\":%llu,\"drained_bytes\":%llu,\"dropped_bytes\":%"
+			       "llu",
+			       (unsigned long long)ev.loss->down_since_ns,
+			       (unsigned long long)ev.loss->drained_bytes,
+			       (unsigned long long)ev.loss->dropped_bytes);
 		break;
 	case SW_EV_RENAME:
 		printf(",\"dir\":");

@@ -126,12 +126,16 @@ static void status_json(struct daemon *d, FILE *b)
 		(unsigned long long)d->stall_max_us);
 	fprintf(b,
 		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
-		"\"path_truncated\":%llu,\"scope_full\":%llu},\"sessions\":[",
+		"\"path_truncated\":%llu,\"scope_full\":%llu,\"spilled\":%llu,"
+		"\"spills_read\":%llu,\"spill_bytes\":%llu,\"spills_failed\":%llu},"
+		"\"sessions\":[",
 		(unsigned long long)d->loss_seen.ringbuf_full,
 		(unsigned long long)d->loss_seen.truncated,
 		(unsigned long long)d->loss_seen.read_errors,
 		(unsigned long long)d->loss_seen.path_truncated,
-		(unsigned long long)d->loss_seen.scope_full);
+		(unsigned long long)d->loss_seen.scope_full,
+		(unsigned long long)d->loss_seen.spilled, (unsigned long long)d->spills_read,
+		(unsigned long long)d->spill_bytes, (unsigned long long)d->spills_failed);
 	sw_proctab__each_session(c.pt, status_session, &c);
 	/* The places each secret was seen, most recent first, with how often: repeat
 	 * sightings do not alert, they count here. */

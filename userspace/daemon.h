@@ -106,6 +106,12 @@ struct daemon {
 	struct daemon_index *index; /* daemon_index.c: the secret index built off the loop */
 	uint64_t turn_deadline_us; /* this turn of the loop stops reading the ring then; 0: never */
 	uint32_t turn_records;
+	/* spill.c: the spilled file range being read back, across ticks */
+	struct sw_spill *spill;
+	struct sw_inode_key spill_key;
+	int spill_fd; /* -1: not opened yet, -2: cannot be */
+	uint64_t spill_done;
+	uint64_t spills_read, spill_bytes, spills_failed;
 	int watchdog; /* systemd asked for WATCHDOG=1 pings */
 };
 
@@ -158,6 +164,11 @@ int daemon_metrics__start(struct daemon *d);
 /* SIGHUP with a changed address (NULL: stop serving); -1 (reported) keeps the old one. */
 int daemon_metrics__reconfigure(struct daemon *d, const char *addr);
 void daemon_metrics__stop(struct daemon *d);
+
+/* spill.c: file ranges the ring had no room for, read back (a budget per call). */
+void spill__read(struct daemon *d);
+void spill__stop(struct daemon *d); /* at the stop: all of it, up to 1 GiB */
+void spill__free(struct daemon *d);
 
 /* control.c: the control socket. */
 void control__deliver(const char *json, size_t len, void *ctx); /* alerts --follow */

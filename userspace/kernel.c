@@ -17,14 +17,8 @@
 #include <bpf/libbpf.h>
 
 #include "kernel.h"
+#include "kernel_priv.h"
 #include "sprawl.skel.h"
-
-struct sw_kernel {
-	struct sprawl *skel;
-	struct ring_buffer *rb;
-	int ncpus;
-	void *cons_pos, *prod_pos; /* the ring's position pages, mapped for its fill level */
-};
 
 static int ensure_mount(const char *dir, const char *type, unsigned long magic)
 {
@@ -39,12 +33,45 @@ static int ensure_mount(const char *dir, const char *type, unsigned long magic)
 	return 0;
 }
 
+/* The build: the BPF object's bytes and the knobs set before load. A daemon reuses pinned
+ * programs only of its own build; anything else may read records another way. */
+static uint64_t build_of(const struct sw_kernel_opts *o)
+{
+	const uint8_t *b;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t n, i;
+
+	b = sprawl__elf_bytes(&n);
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	h = (h ^ o->ringbuf_bytes) * 0x100000001b3ull;
+	h = (h ^ o->max_bytes) * 0x100000001b3ull;
+	h = (h ^ o->guard) *
+	    0x100000001b3ull; /* the guard mode is read-only data of the programs */
+	return h;
+}
+
+/* Hands a record on; a batch full stops the consumer (the record counts as consumed), so a
+ * ring that fills as fast as it is read cannot hold the event loop. */
+static int sample(void *ctx, void *data, size_t size)
+{
+	struct sw_kernel *k = ctx;
+
+	k->fn(k->ctx, data, size);
+	return ++k->batch >= CONSUME_BATCH ? -EAGAIN : 0;
+}
+
 struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn fn, void *ctx,
 				  char *err, size_t errlen)
 {
+	struct bpf_program *prog;
+	struct bpf_map **maps;
 	struct sw_kernel *k;
-	char pin[512];
-	int e;
+	struct sw_meta m = {};
+	char pin[PIN_PATH_MAX], dir[PIN_PATH_MAX];
+	uint32_t zero = 0;
+	size_t nmaps, i;
+	int e, reuse;
 
 	k = calloc(1, sizeof(*k));
 	if (!k)
@@ -71,16 +98,50 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 		snprintf(err, errlen, "opening the BPF object: %s", strerror(-e));
 		goto fail;
 	}
+	k->build = build_of(o);
+	if (snprintf(dir, sizeof(dir), "%s/b%016llx", o->pin_dir, (unsigned long long)k->build) >=
+	    (int)sizeof(dir) - 32) {
+		e = -ENAMETOOLONG;
+		snprintf(err, errlen, "%s: pin path too long", o->pin_dir);
+		goto fail;
+	}
+	/* Programs of this build that ran on without a daemon are kept as they are: nothing is
+	 * detached, the ring holds what they captured. A half-pinned directory is replaced. */
+	reuse = kp_links_pinned(k, dir);
+	if (!reuse)
+		kp_unpin_dir(dir);
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		e = -errno;
+		snprintf(err, errlen, "creating %s: %s", dir, strerror(-e));
+		goto fail;
+	}
 	k->skel->rodata->max_bytes = o->max_bytes;
-	k->skel->rodata->daemon_tgid = getpid();
 	k->skel->rodata->guard_mode = o->guard;
 	bpf_map__set_max_entries(k->skel->maps.events, o->ringbuf_bytes);
-	snprintf(pin, sizeof(pin), "%s/scope", o->pin_dir);
-	bpf_map__set_pin_path(k->skel->maps.scope, pin);
+	if (kp_join(pin, o->pin_dir, "", "scope") ||
+	    bpf_map__set_pin_path(k->skel->maps.scope, pin)) {
+		e = -ENAMETOOLONG;
+		snprintf(err, errlen, "%s: pin path too long", o->pin_dir);
+		goto fail;
+	}
+	maps = kp_pinned_maps(k->skel, &nmaps);
+	for (i = 0; i < nmaps; i++) {
+		if (kp_join(pin, dir, "", bpf_map__name(maps[i])) ||
+		    bpf_map__set_pin_path(maps[i], pin)) {
+			e = -ENAMETOOLONG;
+			snprintf(err, errlen, "%s: pin path too long", dir);
+			goto fail;
+		}
+	}
 	/* Processes stopped for the TLS uprobes: a restarted daemon resumes them. */
 	snprintf(pin, sizeof(pin), "%s/tls_held", o->pin_dir);
 	bpf_map__set_pin_path(k->skel->maps.tls_held, pin);
 	snprintf(pin, sizeof(pin), "%s/scope", o->pin_dir);
+	/* The pinned programs run on; the TLS uprobe program (attached per process by this
+	 * daemon, never pinned) is loaded anew over the pinned maps. */
+	if (reuse)
+		bpf_object__for_each_program(prog, k->skel->obj) if (kp_pinned_prog(prog))
+			bpf_program__set_autoload(prog, false);
 	e = sprawl__load(k->skel);
 	if (e) {
 		snprintf(err, errlen,
@@ -90,13 +151,61 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 			 strerror(-e), pin);
 		goto fail;
 	}
-	e = sprawl__attach(k->skel);
-	if (e) {
-		snprintf(err, errlen, "attaching the BPF programs: %s", strerror(-e));
+	if (reuse) {
+		e = kp_open_links(k, dir);
+		if (e) {
+			snprintf(err, errlen, "opening the links pinned in %s: %s", dir,
+				 strerror(-e));
+			goto fail;
+		}
+		bpf_map__lookup_elem(k->skel->maps.meta, &zero, sizeof(zero), &m, sizeof(m), 0);
+		k->prev.found = 1;
+		k->prev.alive_real_ns = m.alive_real_ns;
+		snprintf(k->prev.build, sizeof(k->prev.build), "%016llx",
+			 (unsigned long long)k->build);
+		k->told = m.told;
+		if (!sw_kernel__loss(k, &k->prev.lost)) {
+			struct sw_loss now = k->prev.lost;
+
+			memset(&k->prev.lost, 0, sizeof(k->prev.lost));
+			kp_loss_add(&k->prev.lost, &now, &m.told);
+			k->told = now;
+		}
+		kp_ring_used(bpf_map__fd(k->skel->maps.events), &k->prev.drained_bytes);
+		/* Open files the previous daemon was told the names of: this one was not. */
+		kp_clear_map(k->skel->maps.named, sizeof(struct named_key_u));
+	}
+	/* Another build's programs: what they hold is taken, then they are detached and ours
+	 * attached (loaded already: the blind moment is the attach alone). */
+	kp_each_old(o->pin_dir, dir, kp_take_old, k);
+	kp_each_old(o->pin_dir, dir, kp_unlink_links, k);
+	if (!reuse) {
+		e = sprawl__attach(k->skel);
+		if (e) {
+			snprintf(err, errlen, "attaching the BPF programs: %s", strerror(-e));
+			goto fail;
+		}
+		e = kp_pin_links(k, dir);
+		if (e) {
+			snprintf(err, errlen, "pinning the links in %s: %s", dir, strerror(-e));
+			goto fail;
+		}
+	}
+	snprintf(k->pin_dir, sizeof(k->pin_dir), "%s", o->pin_dir);
+	snprintf(k->dir, sizeof(k->dir), "%s", dir);
+	k->fn = (ring_buffer_sample_fn)fn;
+	k->ctx = ctx;
+	m.build = k->build;
+	m.format = SW_RECORD_FORMAT;
+	m.daemon_tgid = getpid();
+	m.told = k->told;
+	m.alive_real_ns = k->prev.alive_real_ns;
+	if (bpf_map__update_elem(k->skel->maps.meta, &zero, sizeof(zero), &m, sizeof(m), 0)) {
+		e = -errno;
+		snprintf(err, errlen, "writing the meta map: %s", strerror(-e));
 		goto fail;
 	}
-	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), (ring_buffer_sample_fn)fn, ctx,
-				 NULL);
+	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), sample, k, NULL);
 	if (!k->rb) {
 		e = -errno;
 		snprintf(err, errlen, "opening the ring buffer: %s", strerror(-e));
@@ -118,6 +227,11 @@ void sw_kernel__free(struct sw_kernel *k)
 	if (k->prod_pos)
 		munmap(k->prod_pos, sysconf(_SC_PAGESIZE));
 	ring_buffer__free(k->rb);
+	/* Closing a pinned link's descriptor leaves it attached: capture goes on. */
+	while (k->nlinks)
+		bpf_link__destroy(k->links[--k->nlinks]);
+	while (k->nold)
+		close(k->old_ring[--k->nold]);
 	sprawl__destroy(k->skel);
 	free(k);
 }
@@ -158,7 +272,11 @@ int sw_kernel__ring_fill(struct sw_kernel *k, uint64_t *used, uint64_t *size)
 
 int sw_kernel__consume(struct sw_kernel *k)
 {
-	return ring_buffer__consume(k->rb);
+	int n;
+
+	k->batch = 0;
+	n = ring_buffer__consume(k->rb);
+	return n == -EAGAIN ? (int)k->batch : n;
 }
 
 int sw_kernel__scope_add(struct sw_kernel *k, uint32_t tgid, uint64_t session_id, uint32_t root_pid)
@@ -249,6 +367,16 @@ int sw_kernel__pipe_reader(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uin
 				    sizeof(*tgid), 0) == 0;
 }
 
+int sw_kernel__spill_take(struct sw_kernel *k, struct sw_inode_key *key, struct sw_spill *out)
+{
+	if (bpf_map__get_next_key(k->skel->maps.spills, NULL, key, sizeof(*key)))
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_map__lookup_and_delete_elem(k->skel->maps.spills, key, sizeof(*key), out,
+					    sizeof(*out), 0))
+		return errno == ENOENT ? 0 : -errno;
+	return 1;
+}
+
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)
 {
 	struct sw_loss *per;
@@ -271,6 +399,7 @@ int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)
 		out->path_truncated += per[i].path_truncated;
 		out->scope_full += per[i].scope_full;
 		out->copies_unread += per[i].copies_unread;
+		out->spilled += per[i].spilled;
 	}
 	free(per);
 	return 0;

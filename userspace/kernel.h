@@ -14,21 +14,36 @@ struct sw_kernel;
 struct sw_kernel_opts {
 	uint32_t ringbuf_bytes; /* power of two, >= 1 MiB */
 	uint32_t max_bytes;	/* per-syscall capture cap */
-	const char *pin_dir;	/* bpffs dir for the pinned scope map */
 	uint32_t guard;		/* 0: TLS writes are seen; else they stop their writer */
+	const char *pin_dir;	/* bpffs dir: the scope map, and b<build>/ for programs and maps */
+};
+
+/* Programs a previous daemon left pinned, found at open. */
+struct sw_kernel_prev {
+	int found;		/* programs ran on with no daemon */
+	int replaced;		/* some were of another build: detached, their ring thrown away */
+	char build[17];		/* the build found */
+	uint64_t alive_real_ns; /* the previous daemon's last sign of life, wall clock; 0 unknown */
+	uint64_t drained_bytes; /* ring bytes held for this daemon (of our record format) */
+	uint64_t dropped_bytes; /* ring bytes of another record format, not read */
+	struct sw_loss lost;	/* loss counts no daemon reported */
 };
 
 struct bpf_link;
 
 typedef int (*sw_record_fn)(void *ctx, void *data, size_t size);
 
-/* Mounts tracefs and bpffs when absent, opens, loads and attaches every program. On failure
+/* Mounts tracefs and bpffs when absent, opens, loads and attaches every program, and pins
+ * programs, links, ring and maps so that capture goes on while no daemon runs. Programs of this
+ * build found pinned are reused as they run (their ring is read next); of another build,
+ * replaced once this build's are attached. On failure
  * returns NULL with errno set and a reason in err. */
 struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn fn, void *ctx,
 				  char *err, size_t errlen);
 void sw_kernel__free(struct sw_kernel *k); /* detaches everything */
 int sw_kernel__epoll_fd(const struct sw_kernel *k);
-/* Consumes available records; returns the count or a negative errno. */
+/* Consumes available records, at most a batch (4096) a call, so that the loop serves the rest
+ * between batches; returns the count or a negative errno. */
 int sw_kernel__consume(struct sw_kernel *k);
 /* Bytes in the ring not yet consumed, and the ring's size. */
 int sw_kernel__ring_fill(struct sw_kernel *k, uint64_t *used, uint64_t *size);
@@ -65,6 +80,18 @@ int sw_kernel__tls_held_each(struct sw_kernel *k,
 int sw_kernel__tls_held_add(struct sw_kernel *k, uint32_t tgid, uint32_t why);
 /* Forgets that tgid was stopped (the caller resumes it). */
 int sw_kernel__tls_held_del(struct sw_kernel *k, uint32_t tgid);
+/* Reads the rings of other builds of our record format found at open (their programs
+ * detached), then removes their pins; returns the records read. */
+int sw_kernel__drain_previous(struct sw_kernel *k);
+/* What open() found pinned by a previous daemon. */
+const struct sw_kernel_prev *sw_kernel__previous(const struct sw_kernel *k);
+/* Loss counts reported by the daemons before, as the meta map keeps them. */
+const struct sw_loss *sw_kernel__told(const struct sw_kernel *k);
+/* A sign of life for the next daemon: the wall clock, and the loss counts reported. */
+int sw_kernel__alive(struct sw_kernel *k, uint64_t real_ns, const struct sw_loss *told);
+/* Takes one file range the ring had no room for out of the spills map: 1 (and *key, the file,
+ * and *out), 0 none, or a negative errno. */
+int sw_kernel__spill_take(struct sw_kernel *k, struct sw_inode_key *key, struct sw_spill *out);
 /* Sums the per-CPU loss counters. */
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out);
 

@@ -35,6 +35,14 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void own_hdr(struct sw_hdr *h, uint16_t type, uint32_t size)
 {
 	h->type = type;
@@ -539,12 +547,40 @@ void source__loss(struct daemon *d)
 	l->path_truncated = now.path_truncated - d->loss_seen.path_truncated;
 	l->scope_full = now.scope_full - d->loss_seen.scope_full;
 	l->copies_unread = now.copies_unread - d->loss_seen.copies_unread;
+	l->spilled = now.spilled - d->loss_seen.spilled;
 	d->loss_seen = now;
+	/* The next daemon learns when this one was last alive and what it told already. */
+	sw_kernel__alive(d->k, real_ns(), &now);
 	if (!l->ringbuf_full && !l->truncated && !l->read_errors && !l->path_truncated &&
 	    !l->scope_full && !l->copies_unread)
 		return; /* nothing lost: nothing to say, nothing to record */
 	own_hdr(&r.hdr, SW_EV_LOSS, sizeof(r));
 	source__feed(d, &r, sizeof(r));
+}
+
+void source__down(struct daemon *d)
+{
+	const struct sw_kernel_prev *pv;
+	struct sw_loss_rec r;
+
+	if (!d->k)
+		return;
+	pv = sw_kernel__previous(d->k);
+	d->loss_seen = *sw_kernel__told(d->k);
+	if (!pv->found) {
+		sw_kernel__alive(d->k, real_ns(),
+				 &d->loss_seen); /* the kernel may stop for us now */
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.loss = pv->lost;
+	r.down_since_ns = pv->alive_real_ns;
+	r.drained_bytes = pv->drained_bytes;
+	r.dropped_bytes = pv->dropped_bytes;
+	own_hdr(&r.hdr, SW_EV_LOSS, sizeof(r));
+	r.hdr.flags = SW_F_DOWN;
+	source__feed(d, &r, sizeof(r));
+	sw_kernel__alive(d->k, real_ns(), &d->loss_seen);
 }
 
 void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent)
@@ -627,8 +663,11 @@ void source__fanotify(struct daemon *d)
 
 void source__stop(struct daemon *d)
 {
-	if (d->k)
-		sw_kernel__consume(d->k);
+	int i;
+
+	for (i = 0; d->k && i < 1 << 16 && sw_kernel__consume(d->k) > 0; i++)
+		;
+	spill__stop(d); /* file bytes the ring had no room for */
 	/* Files of live writers awaiting a read-back are read back now, then every held alert
 	 * goes out. */
 	tick(d, SW_F_LAST); /* the stop, as a record: the pipeline asks for its read-backs */

@@ -19,6 +19,9 @@ void source__tick(struct daemon *d);
 void source__index(struct daemon *d, uint64_t gen);
 /* Kernel loss counters: a loss record when anything was lost since the last call. */
 void source__loss(struct daemon *d);
+/* At start, once the ring is drained: when programs ran on with no daemon, one loss record
+ * (SW_F_DOWN) says from when, and what was lost or held. */
+void source__down(struct daemon *d);
 /* A session the daemon starts or recovers. */
 void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
 /* The rule files the pipeline is to run (a rules record). 0 or a negative errno. */

@@ -86,6 +86,12 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
+static const char *fmt_time(uint64_t real_ns, char out[SW_ALERT_TIME_LEN])
+{
+	sw_alert__format_time(real_ns / 1000, out);
+	return out;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
@@ -561,6 +567,11 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
+	/* File bytes the ring had no room for, read back (after what the ring holds now). */
+	if (d->k) {
+		sw_kernel__consume(d->k);
+		spill__read(d);
+	}
 	source__tick(d);
 	tlsedge__poll(d->tls);
 	tlsedge__tick(d->tls);
@@ -639,7 +650,8 @@ int main(int argc, char **argv)
 	struct sw_pipeline_opts po = {};
 	struct itimerspec its = {.it_interval = {0, TICK_MS * 1000000L},
 				 .it_value = {0, TICK_MS * 1000000L}};
-	char err[1024], host[256] = "unknown";
+	char err[1024], host[256] = "unknown", tbuf[SW_ALERT_TIME_LEN];
+	const struct sw_kernel_prev *prev;
 	sigset_t mask;
 	int corrupt = 0, ret = EXIT_FAILURE, e;
 
@@ -754,6 +766,20 @@ int main(int argc, char **argv)
 	sw_kernel__scope_each(d->k, recover_scope, d);
 	push_agent_comms(d);
 	push_origins(d);
+	/* What the programs captured while no daemon ran, then the window itself. */
+	prev = sw_kernel__previous(d->k);
+	if (prev->found)
+		log_warn("BPF programs (build %s) ran on without a daemon%s%s; %llu ring bytes "
+			 "held, %llu records lost%s",
+			 prev->build, prev->alive_real_ns ? " since " : "",
+			 prev->alive_real_ns ? fmt_time(prev->alive_real_ns, tbuf) : "",
+			 (unsigned long long)(prev->drained_bytes + prev->dropped_bytes),
+			 (unsigned long long)prev->lost.ringbuf_full,
+			 prev->replaced ? "; replaced by this build" : "");
+	sw_kernel__drain_previous(d->k);
+	for (e = 0; e < 1 << 16 && sw_kernel__consume(d->k) > 0; e++)
+		;
+	source__down(d);
 	if (d->next_session == 0)
 		d->next_session = (uint64_t)time(NULL) << 16;
 
@@ -802,6 +828,7 @@ cleanup:
 	if (d->reg)
 		sw_registry__flush(d->reg);
 	tlsedge__free(d->tls);
+	spill__free(d);
 	sw_kernel__free(d->k);
 	if (d->ch && sw_clickhouse__flush(d->ch, 2000))
 		logmsg("clickhouse: undelivered alerts stay spooled for the next start");

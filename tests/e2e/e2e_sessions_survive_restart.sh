@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Agents cannot opt out: a session survives a daemon restart (the scope map is pinned), and
+# Agents cannot opt out: a session survives a daemon restart (the scope map is pinned; the
+# window no daemon ran is one coverage_gap naming it), and
 # `sprawlctl watch PID` makes an already running process a session root.
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +24,9 @@ wait "$RUNNER"
 wait_alerts 1 "a['artifact'].get('path')=='$WORK/after_restart'" 10
 barrier
 expect_alerts "after a restart the pinned session is still watched, same session id" 1 \
-	"a['artifact']['path']=='$WORK/after_restart' and a['session']['id']==$SESSION and a['session']['root_pid']==$ROOT"
+	"a.get('artifact',{}).get('path')=='$WORK/after_restart' and a['session']['id']==$SESSION and a['session']['root_pid']==$ROOT"
+expect_alerts "the session lived while no daemon ran: one coverage_gap names it, nothing lost" 1 \
+	"a['kind']=='coverage_gap' and a['session']['id']==$SESSION and 'ringbuf_full' not in a['gaps']"
 
 # watch: a process that started outside any session.
 sh -c "echo \$\$ > '$WORK/outside.pid'; i=0; while [ ! -e '$WORK/go2' ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; read -r l < '$E2E_TMP/src.env'; printf '%s\n' \"\$l\" > '$WORK/watched'" &
@@ -36,14 +39,14 @@ wait "$OUTSIDE"
 wait_alerts 1 "a['artifact'].get('path')=='$WORK/watched'" 10
 barrier
 expect_alerts "the watched process's write alerts, in a session labelled watched" 1 \
-	"a['artifact']['path']=='$WORK/watched' and a['session']['agent']=='watched' and a['session']['root_pid']==$OUTSIDE"
+	"a.get('artifact',{}).get('path')=='$WORK/watched' and a['session']['agent']=='watched' and a['session']['root_pid']==$OUTSIDE"
 watch_missing() {
 	local out
 	out=$("$SPRAWLCTL" watch 99999999 2>&1) && return 1
 	grep -q 'no such process' <<<"$out"
 }
 check "watch of a pid that does not exist fails, saying so" watch_missing
-expect_alerts "two alerts in all" 2 "True"
+expect_alerts "three alerts in all" 3 "True"
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish

@@ -143,6 +143,17 @@ e2e_stop() {
 	return $rc
 }
 
+# kill -9: the daemon stops with no word; its pinned programs go on capturing.
+e2e_crash() {
+	kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	if [ -n "${E2E_RUN_ALERTS:-}" ]; then
+		tail -n +$((E2E_RUN_SEEN + 1)) "$E2E_RUN_ALERTS" >>"$E2E_TMP/.alerts-history" 2>/dev/null
+		E2E_RUN_ALERTS=
+	fi
+}
+
 check() {
 	local what=$1
 	shift

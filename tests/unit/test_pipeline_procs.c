@@ -352,6 +352,64 @@ static void test_loss_counts(void **state)
 	assert_int_equal(f->n, 1); /* nothing lost: silence */
 }
 
+/* A daemon starts (its first tick) where programs ran on without one: the sessions of the
+ * records fed before the SW_F_DOWN loss record lived then; one coverage_gap names them, how
+ * long and what was lost. Nothing lost and no session: silence. */
+static struct sw_loss_rec *down_rec(struct tp *f, uint64_t lost, uint64_t since_ms)
+{
+	struct sw_loss l = {.ringbuf_full = lost};
+	struct sw_loss_rec *r = tp_loss(f, &l);
+
+	r->hdr.flags = SW_F_DOWN;
+	r->down_since_ns = TP_RT0 + since_ms * TP_MS;
+	r->drained_bytes = 8192;
+	return r;
+}
+
+static void first_tick(struct tp *f, uint64_t ms)
+{
+	tp_tick(f, ms)->hdr.flags = SW_F_FIRST;
+	tp_feed(f);
+}
+
+static void test_down_window(void **state)
+{
+	struct tp *f = *state;
+	uint8_t buf[64];
+
+	f->autodrain = 1;
+	first_tick(f, 5000);
+	tp_session(f, TP_ROOT, f->session, "claude");
+	tp_feed(f);
+	memset(buf, 'x', sizeof(buf));
+	tp_file(f, TP_PID, 950, "/w/down", buf, sizeof(buf));
+	tp_feed(f);
+	tp_at(f, 5010);
+	down_rec(f, 7, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_COVERAGE_GAP);
+	assert_int_equal(f->got[0].a.count, 1);
+	assert_int_equal(f->got[0].a.session.id, f->session);
+	tp_json_has(f, 0, "\"gaps\":{\"ringbuf_full\":7,\"no_daemon_ms\":4010}");
+	tp_json_has(f, 0, "no daemon ran from 2");
+	tp_json_has(f, 0, "read at start (8192 bytes); 1 session(s) lived then");
+	/* A restart with no session and nothing lost: silence. */
+	first_tick(f, 9000);
+	down_rec(f, 0, 8000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	/* The window closes at the first timer tick: a session after it did not live then. */
+	first_tick(f, 12000);
+	tp_tick(f, 12100);
+	tp_feed(f);
+	tp_session(f, TP_ROOT, f->session, "claude");
+	tp_feed(f);
+	down_rec(f, 0, 11000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+}
+
 static void file_severity(struct tp *f, uint64_t ino, uint64_t ms, enum sw_severity want)
 {
 	size_t before = f->n;
@@ -420,6 +478,7 @@ int main(void)
 		T(test_pipe_into_other_low),
 		T(test_pipe_without_reader),
 		T(test_loss_counts),
+		T(test_down_window),
 		T(test_rules_record_changes_severity),
 		cmocka_unit_test(test_fixed_rules_ignore_rules_record),
 #undef T

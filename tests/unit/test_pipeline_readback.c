@@ -561,6 +561,51 @@ static void test_detector_learns(void **state)
 	sodium_memzero(text, sizeof(text));
 }
 
+/* A flood: a file write whose rest the ring had no room for is spilled by the kernel and read
+ * back by the source, unasked. The next write of the file starting mid-syscall is no gap (the
+ * kernel counted the rest as spilled or lost); the read-back's secret alerts. A pipe's missing
+ * rest is a gap. */
+static void test_spilled_write_read_back(void **state)
+{
+	struct tp *f = *state;
+	struct sw_request q = {.kind = SW_REQ_READBACK, .rescan = 1};
+	uint8_t zero[64] = {0};
+	size_t i;
+
+	tp_at(f, 10);
+	tp_file(f, TP_PID, 960, "/w/flood", zero, sizeof(zero))->hdr.flags = SW_F_FIRST;
+	tp_feed(f);
+	tp_file(f, TP_PID, 960, NULL, zero, sizeof(zero));
+	tp_feed(f);
+	q.hdr = tp_rec.h;
+	q.dev = sw_naming__user_dev(TP_KDEV);
+	q.ino = 960;
+	q.gen = 1;
+	q.path = "/w/flood";
+	q.length = 40;
+	tp_at(f, 20);
+	tp_readback(f, &q, 0, f->sec[0].v, 40, SW_F_FIRST | SW_F_LAST);
+	tp_feed(f);
+	tp_data(f, TP_PID, SW_AK_PIPE, 961, NULL, zero, sizeof(zero))->hdr.flags = SW_F_FIRST;
+	tp_feed(f);
+	tp_data(f, TP_PID, SW_AK_PIPE, 961, NULL, zero, sizeof(zero));
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	tp_drain(f);
+	for (i = 0; i < f->n; i++)
+		if (f->got[i].a.kind == SW_ALERT_COVERAGE_GAP)
+			break;
+	assert_true(i < f->n);
+	tp_json_has(f, i, "\"gaps\":{\"chunks_lost\":1}"); /* the pipe's, not the file's */
+	for (i = 0; i < f->n; i++)
+		if (f->got[i].a.kind == SW_ALERT_SECRET_SPREAD)
+			break;
+	assert_true(i < f->n);
+	assert_string_equal(f->got[i].a.artifact.path, "/w/flood");
+	assert_int_equal(f->n, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +626,7 @@ int main(void)
 		T(test_mapping_read_back_failing_is_reported),
 		T(test_io_uring_files_read_back_not_alerted),
 		T(test_detector_learns),
+		T(test_spilled_write_read_back),
 #undef T
 	};
 

@@ -203,6 +203,10 @@ static size_t make(struct rng *r, uint16_t type, uint8_t *buf)
 		x->loss.path_truncated = rng_next(r);
 		x->loss.scope_full = rng_next(r);
 		x->loss.copies_unread = rng_next(r);
+		x->loss.spilled = rng_next(r);
+		x->down_since_ns = rng_next(r);
+		x->drained_bytes = rng_next(r);
+		x->dropped_bytes = rng_next(r);
 		n = sizeof(*x);
 		break;
 	}

@@ -201,6 +201,10 @@ static void on_loss(struct sw_pipeline *p, const struct sw_event *ev)
 	const uint64_t n[] = {d->ringbuf_full,	 d->truncated,	d->read_errors,
 			      d->path_truncated, d->scope_full, d->copies_unread};
 
+	if (ev->hdr->flags & SW_F_DOWN) {
+		pl_on_down(p, ev);
+		return;
+	}
 	gap_alert(p, rec_time(p, ev->hdr->ktime), what, n, 6);
 }
 
@@ -251,6 +255,9 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 		restart(p);
 	if (ev->hdr->flags & SW_F_INDEX)
 		pl_take_index(p, ev->hdr->session_id);
+	p->boot.open = !!(ev->hdr->flags & SW_F_FIRST);
+	if (p->boot.open)
+		p->boot.n = p->boot.more = 0;
 	p->tick_ktime = ev->hdr->ktime;
 	p->tick_real_ns = ev->tick->realtime_ns;
 	p->now_us = rec_time(p, ev->hdr->ktime);
@@ -361,6 +368,8 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 		return -EBADMSG;
 	}
 	p->rec_us = rec_time(p, ev.hdr->ktime);
+	if (p->boot.open && ev.hdr->session_id)
+		pl_boot_note(p, ev.hdr->session_id);
 	e = dispatch(p, &ev);
 	if (e == -EINVAL)
 		p->st.bad_records++;

@@ -521,3 +521,72 @@ void pl_on_reader(struct sw_pipeline *p, const struct sw_event *ev)
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
 	pl_tls_infer_due(p);
 }
+
+void pl_boot_note(struct sw_pipeline *p, uint64_t session_id)
+{
+	size_t i;
+
+	for (i = 0; i < p->boot.n; i++)
+		if (p->boot.id[i] == session_id)
+			return;
+	if (p->boot.n < sizeof(p->boot.id) / sizeof(p->boot.id[0]))
+		p->boot.id[p->boot.n++] = session_id;
+	else
+		p->boot.more++;
+}
+
+/* No daemon ran from down_since_ns to this record: the programs went on capturing and the
+ * ring's records were fed before this one. What was lost meanwhile, and the sessions that
+ * lived then, in one coverage_gap; nothing when neither. */
+void pl_on_down(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	static const char *const what[] = {"ringbuf_full",   "truncated",  "read_error",
+					   "path_truncated", "scope_full", "copy_unread"};
+	const struct sw_loss_rec *r = ev->loss;
+	const struct sw_loss *l = &r->loss;
+	const uint64_t n[] = {l->ringbuf_full,	 l->truncated,	l->read_errors,
+			      l->path_truncated, l->scope_full, l->copies_unread};
+	uint64_t now = rec_time(p, ev->hdr->ktime), since = r->down_since_ns / 1000;
+	char from[SW_ALERT_TIME_LEN], to[SW_ALERT_TIME_LEN], ids[160] = "";
+	struct sw_alert *a = &p->alert;
+	size_t i, len = 0, nsess = p->boot.n + p->boot.more;
+	uint64_t lost = r->dropped_bytes;
+
+	p->boot.open = 0;
+	for (i = 0; i < 6; i++)
+		lost += n[i];
+	if (!lost && !nsess)
+		return;
+	sw_alertbuild__base(a, SW_ALERT_COVERAGE_GAP, now, p->host, &p->policy);
+	for (i = 0; i < 6 && a->ngaps < 6; i++) {
+		if (!n[i])
+			continue;
+		snprintf(a->gaps[a->ngaps].what, sizeof(a->gaps[0].what), "%s", what[i]);
+		a->gaps[a->ngaps++].count = n[i];
+	}
+	if (r->dropped_bytes) {
+		snprintf(a->gaps[a->ngaps].what, sizeof(a->gaps[0].what), "ring_bytes_dropped");
+		a->gaps[a->ngaps++].count = r->dropped_bytes;
+	}
+	snprintf(a->gaps[a->ngaps].what, sizeof(a->gaps[0].what), "no_daemon_ms");
+	a->gaps[a->ngaps++].count = since && now > since ? (now - since) / 1000 : 0;
+	for (i = 0; i < p->boot.n && len < sizeof(ids) - 24; i++)
+		len += snprintf(ids + len, sizeof(ids) - len, "%s%llu", i ? ", " : "",
+				(unsigned long long)p->boot.id[i]);
+	if (p->boot.n == 1)
+		sw_alertbuild__session(a, p->pt, p->boot.id[0]);
+	a->count = nsess;
+	sw_alert__format_time(since, from);
+	sw_alert__format_time(now, to);
+	snprintf(a->message, sizeof(a->message),
+		 "no daemon ran from %s to %s; the programs went on capturing and the ring was "
+		 "read at start (%llu bytes); %zu session(s) lived then%s%s%s; %llu record(s) "
+		 "lost%s",
+		 since ? from : "an unknown time", to, (unsigned long long)r->drained_bytes, nsess,
+		 nsess ? ": " : "", ids, p->boot.more ? " and more" : "",
+		 (unsigned long long)(lost - r->dropped_bytes),
+		 r->dropped_bytes ? "; a ring of another record format was thrown away unread, "
+				    "its sessions unknown"
+				  : "");
+	sw_delivery__emit(p->dl, a);
+}

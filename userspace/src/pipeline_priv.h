@@ -164,6 +164,13 @@ struct sw_pipeline {
 		} spans[SW_VERDICT_SPANS];
 	} held;
 	const char *action; /* "redacted" or "blocked" for the alerts of a held write */
+	/* The sessions of the records fed from a daemon's first tick to its first timer tick or
+	 * its SW_F_DOWN loss record: the ones that lived while no daemon ran. */
+	struct {
+		uint64_t id[8];
+		size_t n, more;
+		int open;
+	} boot;
 };
 
 /* A record's kernel time as wall-clock microseconds, through the latest tick. */
@@ -249,6 +256,9 @@ void pl_on_open(struct sw_pipeline *p, const struct sw_event *ev);
 void pl_on_renamed(struct sw_pipeline *p, const struct sw_event *ev);
 void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev);
 void pl_on_closed(struct sw_pipeline *p, const struct sw_event *ev);
+/* The window no daemon ran (a SW_F_DOWN loss record): one coverage_gap. */
+void pl_on_down(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_boot_note(struct sw_pipeline *p, uint64_t session_id);
 /* A process goes (or the daemon stops): its files read back, its covered channels settled. */
 void pl_release_files(struct sw_pipeline *p, const struct sw_hdr *h);
 

@@ -221,7 +221,11 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	if (!(fl & SW_F_READBACK) && !(fl & SW_F_COPY)) {
 		if (((fl & SW_F_FIRST) && se->in_syscall) ||
 		    (!(fl & SW_F_FIRST) && (!se->in_syscall || d->offset != se->next_chunk))) {
-			p->gaps[GAP_CHUNKS]++;
+			/* A file write whose rest the ring had no room for (a new syscall begins
+			 * mid-syscall) was spilled, to be read back, or counted lost by the kernel
+			 * (ringbuf_full): not a gap of its own. */
+			if (d->art_kind != SW_AK_FILE || !(fl & SW_F_FIRST))
+				p->gaps[GAP_CHUNKS]++;
 			sw_stream__reset(se->s);
 		}
 		se->in_syscall = !(fl & SW_F_LAST);

@@ -270,6 +270,10 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		r->loss.path_truncated = ev->loss->path_truncated;
 		r->loss.scope_full = ev->loss->scope_full;
 		r->loss.copies_unread = ev->loss->copies_unread;
+		r->loss.spilled = ev->loss->spilled;
+		r->down_since_ns = ev->loss->down_since_ns;
+		r->drained_bytes = ev->loss->drained_bytes;
+		r->dropped_bytes = ev->loss->dropped_bytes;
 		break;
 	}
 	case SPRAWL__EVENT__RECORD_RENAMED: {

@@ -239,6 +239,10 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		t->m.loss.path_truncated = e->loss->loss.path_truncated;
 		t->m.loss.scope_full = e->loss->loss.scope_full;
 		t->m.loss.copies_unread = e->loss->loss.copies_unread;
+		t->m.loss.spilled = e->loss->loss.spilled;
+		t->m.loss.down_since_ns = e->loss->down_since_ns;
+		t->m.loss.drained_bytes = e->loss->drained_bytes;
+		t->m.loss.dropped_bytes = e->loss->dropped_bytes;
 		t->ev.loss = &t->m.loss;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_LOSS;
 		return 0;

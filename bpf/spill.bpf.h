@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A flood cannot buy silence for files: when the ring has no room for a write to a regular
+ * file, the file and the byte range are kept in the spills map (merged per file) and userspace
+ * reads that range back from the file. Only a spill the map cannot hold is lost (and counted
+ * as ringbuf_full). */
+#ifndef SPRAWL_SPILL_BPF_H
+#define SPRAWL_SPILL_BPF_H
+
+#include "maps.bpf.h"
+#include "path.bpf.h"
+
+#define SW_SPILL_MAX 1024
+
+/* file (kernel dev, ino) -> the range the ring had no room for. A plain hash, not an LRU: an
+ * eviction would lose a range silently; a full map is a counted loss instead. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_SPILL_MAX);
+	__type(key, struct sw_inode_key);
+	__type(value, struct sw_spill);
+} spills SEC(".maps");
+
+/* Per-CPU scratch where a new entry is built: too big for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_spill);
+} spill_buf SEC(".maps");
+
+/* A file's bytes leave the last quarter of the ring to what cannot be read back (process
+ * events, sockets, pipes): past three quarters full, a file write is spilled instead. */
+static __always_inline int spill_first(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+	       bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 * 3;
+}
+
+/* Keeps file bytes [start, end) of the write described by ds (f its file). 1 when kept. The
+ * merge of concurrent spills into one entry is not atomic: two writers of one file racing may
+ * keep a narrower union (both ranges are written, the later widening may be lost). */
+static __always_inline int spill_range(struct data_scratch *ds, struct file *f, __u64 start,
+				       __u64 end)
+{
+	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
+	struct path_scratch *ps;
+	struct sw_spill *sp;
+	__u64 pstart = 0, plen = 0;
+	__u32 trunc = 0, zero = 0;
+
+	if (end <= start)
+		return 1;
+	sp = bpf_map_lookup_elem(&spills, &key);
+	if (sp && sp->gen == ds->rec.gen) {
+		if (start < sp->start)
+			sp->start = start;
+		if (end > sp->end)
+			sp->end = end;
+		__sync_fetch_and_add(&sp->writes, 1);
+		return 1;
+	}
+	sp = bpf_map_lookup_elem(&spill_buf, &zero);
+	if (!sp)
+		return 0;
+	sp->hdr = ds->rec.hdr;
+	sp->hdr.flags = 0;
+	sp->start = start;
+	sp->end = end;
+	sp->gen = ds->rec.gen;
+	sp->fd = ds->st.fd;
+	sp->writes = 1;
+	ps = file_path(f, &pstart, &plen, &trunc);
+	sp->path_len = trunc ? 0 : copy_path(sp->path, ps, pstart, plen);
+	return bpf_map_update_elem(&spills, &key, sp, BPF_ANY) == 0;
+}
+
+#endif

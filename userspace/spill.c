@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+/* File bytes the ring had no room for: the kernel left (file, range) in its spills map; they
+ * are read back here from the file, as read-back records of a fresh stream of that file, a
+ * budget per call so that a flood's read-back does not hold the loop. What cannot be read
+ * back (the file gone, replaced or shorter than the range) is a read-back failure, which the
+ * pipeline reports as a coverage_gap. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "kernel.h"
+#include "naming.h"
+#include "source.h"
+
+#define SPILL_BUDGET  (32ull << 20) /* bytes read back per tick */
+#define SPILL_STOP    (1ull << 30)  /* bytes read back at the daemon's stop */
+#define SPILL_OVERLAP 4096	    /* bytes before a spilled range read back with it */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The spilled file: by its path, else through its writer's descriptor; it must still be the
+ * same file (dev, ino). -1 when neither works. */
+static int open_spilled(const struct sw_inode_key *key, const struct sw_spill *s)
+{
+	char path[SW_PATH_LEN + 1];
+	struct stat sb;
+	int fd = -1, i;
+
+	for (i = 0; i < 2 && fd < 0; i++) {
+		if (i == 0 && s->path_len && s->path_len < sizeof(path)) {
+			memcpy(path, s->path, s->path_len);
+			path[s->path_len] = 0;
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		} else if (i == 1 && s->fd >= 0) {
+			snprintf(path, sizeof(path), "/proc/%u/fd/%d", s->hdr.tgid, s->fd);
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		}
+		if (fd >= 0 &&
+		    (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
+		     sb.st_dev != sw_naming__user_dev(key->dev) || sb.st_ino != key->ino)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	return fd;
+}
+
+/* Feeds up to budget bytes of the current entry; returns the bytes read, and frees the entry
+ * once its range is done. */
+static uint64_t read_some(struct daemon *d, uint64_t budget)
+{
+	struct sw_spill *s = d->spill;
+	struct sw_data_rec *r = d->readbuf;
+	uint8_t *tail = (uint8_t *)(r + 1), *data;
+	uint64_t len = s->end - s->start, got = 0;
+	ssize_t n;
+
+	if (d->spill_fd == -1) {
+		d->spill_fd = open_spilled(&d->spill_key, s);
+		if (d->spill_fd < 0)
+			d->spill_fd = -2;
+	}
+	do {
+		size_t want = len - d->spill_done < SW_CHUNK ? len - d->spill_done : SW_CHUNK;
+		uint16_t fl = SW_F_READBACK | SW_F_RESCAN;
+
+		memset(r, 0, sizeof(*r));
+		r->hdr = s->hdr;
+		r->art_kind = SW_AK_FILE;
+		r->dev = d->spill_key.dev;
+		r->ino = d->spill_key.ino;
+		r->gen = s->gen;
+		r->fd = -1;
+		r->file_pos = -1;
+		r->total = len;
+		r->offset = d->spill_done;
+		if (!d->spill_done) {
+			fl |= SW_F_FIRST;
+			r->path_len = s->path_len < SW_PATH_LEN ? s->path_len : 0;
+			memcpy(tail, s->path, r->path_len);
+		}
+		data = tail + r->path_len;
+		n = d->spill_fd >= 0 && want
+			    ? pread(d->spill_fd, data, want, s->start + d->spill_done)
+			    : -1;
+		/* Gone, replaced, unreadable or shorter than the range: the rest is not there. */
+		if (n < 0 || (size_t)n < want)
+			fl |= SW_F_READ_ERR | SW_F_LAST;
+		if (n > 0)
+			d->spill_done += n;
+		if (d->spill_done >= len)
+			fl |= SW_F_LAST;
+		r->hdr.flags = fl;
+		r->data_len = n > 0 ? n : 0;
+		r->hdr.type = SW_EV_DATA;
+		r->hdr.ktime = mono_ns();
+		r->hdr.size = sizeof(*r) + r->path_len + r->data_len;
+		source__feed(d, r, r->hdr.size);
+		sodium_memzero(data, r->data_len);
+		got += r->data_len;
+		if (fl & SW_F_LAST) {
+			d->spills_read++;
+			d->spill_bytes += d->spill_done;
+			d->spills_failed += !!(fl & SW_F_READ_ERR);
+			if (d->spill_fd >= 0)
+				close(d->spill_fd);
+			free(d->spill);
+			d->spill = NULL;
+			break;
+		}
+	} while (got < budget);
+	return got + 1; /* an entry that failed at once costs something too */
+}
+
+static void read_budget(struct daemon *d, uint64_t budget)
+{
+	uint64_t used = 0;
+	int e, n = 0;
+
+	while (d->k && used < budget && n++ < 4096) {
+		if (!d->spill) {
+			d->spill = malloc(sizeof(*d->spill));
+			if (!d->spill)
+				return;
+			e = sw_kernel__spill_take(d->k, &d->spill_key, d->spill);
+			if (e <= 0 || d->spill->end <= d->spill->start) {
+				free(d->spill);
+				d->spill = NULL;
+				if (e <= 0)
+					return;
+				continue;
+			}
+			/* A secret across the edge of what the ring took and what it did not: the
+			 * bytes just before are read again (a place seen again does not alert
+			 * again). */
+			d->spill->start = d->spill->start > SPILL_OVERLAP
+						  ? d->spill->start - SPILL_OVERLAP
+						  : 0;
+			d->spill_fd = -1;
+			d->spill_done = 0;
+		}
+		used += read_some(d, budget - used);
+	}
+}
+
+void spill__read(struct daemon *d)
+{
+	read_budget(d, SPILL_BUDGET);
+}
+
+void spill__stop(struct daemon *d)
+{
+	read_budget(d, SPILL_STOP);
+}
+
+void spill__free(struct daemon *d)
+{
+	if (d->spill && d->spill_fd >= 0)
+		close(d->spill_fd);
+	free(d->spill);
+	d->spill = NULL;
+}
