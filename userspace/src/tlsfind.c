@@ -602,26 +602,6 @@ int sw_tlsfind__build_id(const char *path, char *hex, size_t len)
 	return err;
 }
 
-static int has_section(const struct view *v, const char *want)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t shstr;
-
-	if (elf_getshdrstrndx(v->elf, &shstr))
-		return 0;
-	while ((scn = elf_nextscn(v->elf, scn))) {
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		name = elf_strptr(v->elf, shstr, sh.sh_name);
-		if (name && !strcmp(name, want))
-			return 1;
-	}
-	return 0;
-}
-
 static int has_bytes(const struct view *v, const char *s)
 {
 	return memmem(v->raw, v->size, s, strlen(s)) != NULL;
@@ -639,10 +619,9 @@ int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
 	err = view_open(path, &v);
 	if (err)
 		return err;
-	/* Go: the build info section (or its magic, where sections were stripped) and the
-	 * package whose Conn.Write does the TLS in Go, not in any C library. */
-	if ((has_section(&v, ".go.buildinfo") || has_bytes(&v, "\xff Go buildinf:")) &&
-	    has_bytes(&v, "crypto/tls."))
+	/* Go: the magic that opens .go.buildinfo (kept when section headers are stripped) and
+	 * the package whose Conn.Write does the TLS in Go, not in any C library. */
+	if (has_bytes(&v, "\xff Go buildinf:") && has_bytes(&v, "crypto/tls."))
 		found = "go crypto/tls";
 	/* rustls: the crate's own source paths in panic locations ("/rustls-0.23.x/src/"). */
 	else if (has_bytes(&v, "/rustls-"))
