@@ -37,6 +37,16 @@ fetch(process.argv[1], {method: "POST", body: fs.readFileSync(process.argv[2])})
 ' "$URL" "$E2E_TMP/body.node"
 wait_alerts 1 "a['artifact']['type']=='tls' and a['process']['comm']=='node'" 10
 
+# git over https: git-remote-https is libcurl-gnutls (gnutls_record_send); the secret in an
+# Authorization header from the environment (GIT_CONFIG_*), its request answered with 'ok'
+# (no repository there: git fails, after sending it).
+G=$(new_secret TLS_git)
+GIT_SSL_CAINFO=$HTTPS_CA GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader \
+	GIT_CONFIG_VALUE_0="Authorization: Bearer $G" GIT_TERMINAL_PROMPT=0 \
+	"$SPRAWLCTL" run -- git ls-remote "https://localhost:$HTTPS_PORT/repo.git" \
+	>/dev/null 2>&1
+wait_alerts 1 "a['artifact']['type']=='tls' and a['secret']['name']=='TLS_git'" 10
+
 # Over 16 KiB in one SSL_write: the secret at the end of a 40 KiB body.
 python3 -c 'import sys; sys.stdout.write("x" * 40000 + open(sys.argv[1]).read())' \
 	"$E2E_TMP/body.big" >"$E2E_TMP/big"
@@ -54,17 +64,19 @@ expect_alerts "python3 urllib: one tls alert naming the peer" 1 \
 	"$tls and a['secret']['name']=='TLS_py' and a['process']['comm']=='python3' and a['artifact']=={'type':'tls','peer':'$PEER','sni':'localhost'}"
 expect_alerts "node fetch: one tls alert naming the peer" 1 \
 	"$tls and a['secret']['name']=='TLS_node' and a['process']['comm']=='node' and a['artifact']['peer']=='$PEER'"
+expect_alerts "git (gnutls_record_send in git-remote-https): one tls alert naming the peer" 1 \
+	"$tls and a['secret']['name']=='TLS_git' and a['process']['exe'].endswith('/git-remote-http') and a['artifact']=={'type':'tls','peer':'$PEER','sni':'localhost'}"
 expect_alerts "a 40 KiB write: its secret past the first chunk is found (no sni: by address)" 1 \
 	"$tls and a['secret']['name']=='TLS_big' and a['artifact']=={'type':'tls','peer':'$PEER'}"
 expect_alerts "the ciphertext on the socket holds no secret" 0 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='socket'"
-expect_alerts "four tls alerts in all" 4 "$tls"
+expect_alerts "five tls alerts in all" 5 "$tls"
 
 # Outside any session: the same libssl, no uprobe fires (none is attached to it).
 T=$(new_secret TLS_outside)
 printf 'k=%s' "$T" >"$E2E_TMP/body.out"
 curl -sS --cacert "$HTTPS_CA" --data-binary @"$E2E_TMP/body.out" "$URL" >/dev/null
 barrier
-expect_alerts "curl outside a session: no alert" 4 "$tls"
+expect_alerts "curl outside a session: no alert" 5 "$tls"
 e2e_stop
 e2e_finish

@@ -11,6 +11,8 @@
 #   python3 urllib         libssl.so.3 SSL_write_ex    (symbol)
 #   node fetch             /usr/bin/node SSL_write     (symbol, exported by the executable)
 #   claude.exe -p          Claude Code's Bun binary    (build-id table; pattern agrees, unit test)
+#   bun fetch              SPRAWL_BUN, when set: any other Bun build (pattern only), e.g. the
+#                          `bun` of npm's @oven/bun-linux-x64
 #
 # Needs root (uprobes, BPF). Exit 0 pass, 1 fail, 77 skipped (not root, or no claude.exe and
 # the agents cannot be installed). Run from the repository root or anywhere:
@@ -94,6 +96,12 @@ case_ claude "$SPRAWL_CLAUDE" env -i HOME="$T/home" PATH=/usr/bin:/bin \
 	ANTHROPIC_BASE_URL="https://127.0.0.1:@PORT@" ANTHROPIC_API_KEY="$key" \
 	NODE_EXTRA_CA_CERTS="$T/cert.pem" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
 	DISABLE_TELEMETRY=1 DISABLE_AUTOUPDATER=1 "$SPRAWL_CLAUDE" -p "@MARKER@"
+
+if [ -n "${SPRAWL_BUN:-}" ]; then
+	case_ bun_fetch "$SPRAWL_BUN" env NODE_EXTRA_CA_CERTS="$T/cert.pem" "$SPRAWL_BUN" -e "
+await fetch('https://127.0.0.1:@PORT@/bun', {method: 'POST', body: '@MARKER@'}).then(r => r.text()).catch(() => {});
+"
+fi
 
 [ $fails = 0 ] && echo "verify_uprobe: ok" || echo "verify_uprobe: $fails case(s) failed"
 [ $fails = 0 ]

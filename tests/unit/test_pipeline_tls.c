@@ -136,6 +136,32 @@ static void test_named_by_socket_and_sni(void **state)
 	assert_int_equal(f->n, 1);
 }
 
+static void test_hello_kept_whole_in_the_trace(void **state)
+{
+	struct tp *f = *state;
+	uint8_t h[256], b[128];
+	size_t n, nred;
+
+	/* A ClientHello ending in the first bytes of a secret: a write that ends so is kept
+	 * unsettled (redacted in the trace), but a ClientHello is no secret's beginning, and a
+	 * replay must read the same server name. */
+	char name[32] = "x.";
+
+	memcpy(name + 2, f->sec[0].v, 12); /* base62: a host name's bytes */
+	n = hello(h, name);
+	tcp(f, TP_ROOT, 5, 500, 443, h, n);
+	sw_pipeline__redactions(f->p, &nred);
+	assert_int_equal(nred, 0);
+	tls(f, TP_ROOT, 5, 500, 443, 0, "GET / HTTP/1.1\r\n", 16);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	memcpy(b, "x=", 2);
+	memcpy(b + 2, f->sec[0].v, 12); /* what may begin UNIT_KEY */
+	tcp(f, TP_ROOT, 6, 600, 443, b, 14);
+	sw_pipeline__redactions(f->p, &nred);
+	assert_int_equal(nred, 1); /* an ordinary write's tail is held back */
+}
+
 static void test_guess_named_by_next_write(void **state)
 {
 	struct tp *f = *state;
@@ -316,6 +342,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_named_by_socket_and_sni, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_kept_whole_in_the_trace, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_guess_named_by_next_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guess_flushed_after_a_second, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guard_redact_every_span, setup, teardown),

@@ -449,6 +449,25 @@ static void test_claude(void **state)
 	assert_int_equal(sw_tlsfind__unhookable(path, what, sizeof(what)), 0);
 }
 
+/* Another Bun build (SPRAWL_BUN, e.g. npm's @oven/bun-linux-x64 bun 1.4.5): not in the table,
+ * so only the pattern can place SSL_write (tests/tlsfind/verify_uprobe.sh checks it live). */
+static void test_other_bun(void **state)
+{
+	const char *path = getenv("SPRAWL_BUN");
+	struct sw_tls_hook h[8];
+	char what[64];
+
+	if (!path || !*path) {
+		print_message("test_tlsfind: SPRAWL_BUN unset: other Bun build skipped\n");
+		skip();
+	}
+	assert_int_equal(sw_tlsfind__scan(path, h, 8), 1);
+	assert_int_equal(h[0].fn, SW_TLS_SSL_WRITE);
+	assert_int_equal(h[0].how, SW_TLS_BY_PATTERN);
+	assert_string_equal(h[0].stack, "boringssl");
+	assert_int_equal(sw_tlsfind__unhookable(path, what, sizeof(what)), 0);
+}
+
 static void test_codex(void **state)
 {
 	char buf[PATH_MAX], what[64];
@@ -481,7 +500,8 @@ int main(void)
 		cmocka_unit_test(test_node),	       cmocka_unit_test(test_synthetic_exported),
 		cmocka_unit_test(test_boring_pattern), cmocka_unit_test(test_boring_unknown),
 		cmocka_unit_test(test_go_and_rustls),  cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_claude),	       cmocka_unit_test(test_codex),
+		cmocka_unit_test(test_claude),	       cmocka_unit_test(test_other_bun),
+		cmocka_unit_test(test_codex),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

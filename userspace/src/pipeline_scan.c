@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pipeline_priv.h"
+#include "tlshello.h"
 
 /* ---- matching ---- */
 
@@ -249,8 +250,13 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	/* A read-back is whole already; a write continues its stream, detectors' too. */
 	if (!se->ds && !(fl & SW_F_READBACK) && !p->recorded_finds)
 		se->ds = sw_detect__stream_new(p->rules);
+	/* A TLS ClientHello's tail is kept in the trace (it is no secret's beginning: ciphertext
+	 * follows it), so a replay reads the same server name. */
 	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
-		(const char *)ev->bytes - (const char *)ev->hdr, 0, 1);
+		(const char *)ev->bytes - (const char *)ev->hdr,
+		d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset &&
+			sw_tlshello__sni(ev->bytes, ev->bytes_len, (char[256]){0}, 256),
+		1);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))

@@ -69,7 +69,6 @@ static void view_close(struct view *v)
 static int view_open(const char *path, struct view *v)
 {
 	GElf_Ehdr eh;
-	int err;
 
 	memset(v, 0, sizeof(*v));
 	v->fd = -1;
@@ -82,20 +81,13 @@ static int view_open(const char *path, struct view *v)
 		return -errno;
 	v->elf = elf_begin(v->fd, ELF_C_READ_MMAP, NULL);
 	if (!v->elf || elf_kind(v->elf) != ELF_K_ELF || !gelf_getehdr(v->elf, &eh) ||
-	    elf_getphdrnum(v->elf, &v->phnum)) {
-		err = -ENOEXEC;
-		goto fail;
-	}
-	v->raw = (const unsigned char *)elf_rawfile(v->elf, &v->size);
-	if (!v->raw) {
-		err = -ENOEXEC;
-		goto fail;
+	    elf_getphdrnum(v->elf, &v->phnum) ||
+	    !(v->raw = (const unsigned char *)elf_rawfile(v->elf, &v->size))) {
+		view_close(v);
+		return -ENOEXEC;
 	}
 	v->x86_64 = gelf_getclass(v->elf) == ELFCLASS64 && eh.e_machine == EM_X86_64;
 	return 0;
-fail:
-	view_close(v);
-	return err;
 }
 
 /* The PT_LOAD holding x (a virtual address, or a file offset when by_off) with n bytes of the
@@ -180,13 +172,12 @@ static size_t scan_symbols(const struct view *v, struct sw_tls_hook *out, size_t
 			const char *name;
 			uint64_t off;
 			size_t w;
-			int type;
 
 			if (!gelf_getsym(data, (int)i, &sym))
 				break;
-			type = GELF_ST_TYPE(sym.st_info);
-			if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
-			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			/* Functions only: an IFUNC's value is its resolver, not the function. */
+			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+			    !sym.st_value)
 				continue;
 			name = elf_strptr(v->elf, sh.sh_link, sym.st_name);
 			if (!name)
@@ -305,7 +296,7 @@ static size_t find_file_strings(const struct view *v, uint64_t *va, size_t max)
  * map of functions), when an FDE covers va. */
 static int func_of_eh(const struct view *v, uint64_t va, uint64_t *start)
 {
-	const unsigned char *hdr = NULL, *tab;
+	const unsigned char *hdr = NULL, *tab, *fde;
 	uint64_t hdr_va = 0, count, lo, hi, fde_va;
 	GElf_Phdr ph;
 	size_t i;
@@ -339,13 +330,9 @@ static int func_of_eh(const struct view *v, uint64_t va, uint64_t *start)
 		return -ENOENT;
 	/* The FDE's pc_range (pcrel|sdata4 pc_begin, 4-byte range) must cover va. */
 	fde_va = hdr_va + (int32_t)rd32(tab + 8 * lo + 4);
-	{
-		const unsigned char *fde = va_bytes(v, fde_va, 16);
-
-		if (!fde || fde_va + 8 + (int32_t)rd32(fde + 8) != *start ||
-		    va - *start >= rd32(fde + 12))
-			return -ENOENT;
-	}
+	fde = va_bytes(v, fde_va, 16);
+	if (!fde || fde_va + 8 + (int32_t)rd32(fde + 8) != *start || va - *start >= rd32(fde + 12))
+		return -ENOENT;
 	return 0;
 }
 
@@ -602,26 +589,6 @@ int sw_tlsfind__build_id(const char *path, char *hex, size_t len)
 	return err;
 }
 
-static int has_section(const struct view *v, const char *want)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t shstr;
-
-	if (elf_getshdrstrndx(v->elf, &shstr))
-		return 0;
-	while ((scn = elf_nextscn(v->elf, scn))) {
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		name = elf_strptr(v->elf, shstr, sh.sh_name);
-		if (name && !strcmp(name, want))
-			return 1;
-	}
-	return 0;
-}
-
 static int has_bytes(const struct view *v, const char *s)
 {
 	return memmem(v->raw, v->size, s, strlen(s)) != NULL;
@@ -639,10 +606,9 @@ int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
 	err = view_open(path, &v);
 	if (err)
 		return err;
-	/* Go: the build info section (or its magic, where sections were stripped) and the
-	 * package whose Conn.Write does the TLS in Go, not in any C library. */
-	if ((has_section(&v, ".go.buildinfo") || has_bytes(&v, "\xff Go buildinf:")) &&
-	    has_bytes(&v, "crypto/tls."))
+	/* Go: the magic that opens .go.buildinfo (kept when section headers are stripped) and
+	 * the package whose Conn.Write does the TLS in Go, not in any C library. */
+	if (has_bytes(&v, "\xff Go buildinf:") && has_bytes(&v, "crypto/tls."))
 		found = "go crypto/tls";
 	/* rustls: the crate's own source paths in panic locations ("/rustls-0.23.x/src/"). */
 	else if (has_bytes(&v, "/rustls-"))
