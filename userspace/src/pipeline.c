@@ -255,9 +255,13 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 		restart(p);
 	if (ev->hdr->flags & SW_F_INDEX)
 		pl_take_index(p, ev->hdr->session_id);
-	p->boot.open = !!(ev->hdr->flags & SW_F_FIRST);
-	if (p->boot.open)
-		p->boot.n = p->boot.more = 0;
+	/* A daemon's first tick opens the window of what ran while none did; its first timer tick
+	 * closes it (an index switching at its start is no tick of the timer). */
+	if ((ev->hdr->flags & SW_F_FIRST) || !(ev->hdr->flags & SW_F_INDEX)) {
+		p->boot.open = !!(ev->hdr->flags & SW_F_FIRST);
+		if (p->boot.open)
+			p->boot.n = p->boot.more = 0;
+	}
 	p->tick_ktime = ev->hdr->ktime;
 	p->tick_real_ns = ev->tick->realtime_ns;
 	p->now_us = rec_time(p, ev->hdr->ktime);
@@ -368,7 +372,8 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 		return -EBADMSG;
 	}
 	p->rec_us = rec_time(p, ev.hdr->ktime);
-	if (p->boot.open && ev.hdr->session_id)
+	/* A tick's session_id is no session (an index tick carries its generation there). */
+	if (p->boot.open && ev.hdr->session_id && ev.hdr->type != SW_EV_TICK)
 		pl_boot_note(p, ev.hdr->session_id);
 	e = dispatch(p, &ev);
 	if (e == -EINVAL)
