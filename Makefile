@@ -39,7 +39,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -ldeflate -lsodium -lpcre2-8 -lhs -lyaml -lprotobuf-c -lsystemd \
+LIBS := -lbpf -lelf -lz -lcrypto -ldeflate -lsodium -lpcre2-8 -lhs -lyaml -lprotobuf-c -lsystemd \
 	-ljansson -lcurl -ljson-c -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \

@@ -11,7 +11,8 @@
 
 static const char *const gap_names[GAP__COUNT] = {
 	"matches_dropped", "readback_failed", "readback_truncated", "copy_unread",
-	"learn_dropped",   "alerts_dropped",  "chunks_lost",
+	"learn_dropped",   "alerts_dropped",  "chunks_lost",	    "inflate_max_bytes",
+	"inflate_ratio",   "inflate_error",   "delta_unresolved",
 };
 
 static void flood_summaries(struct sw_pipeline *p, uint64_t due);
@@ -112,6 +113,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_secretset__free(p->set);
 	sw_proctab__free(p->pt);
 	sw_rules__free(p->own_rules);
+	pl_git_reset(p);
 	free(p);
 }
 
@@ -480,6 +482,7 @@ static void restart(struct sw_pipeline *p)
 		free(p->readers[i].exe);
 		memset(&p->readers[i], 0, sizeof(p->readers[i]));
 	}
+	pl_git_reset(p);
 	sw_delivery__set_policy(p->dl, &p->policy); /* flood control starts over */
 }
 

@@ -109,8 +109,8 @@ void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hd
 
 /* Each match a first sighting in its place becomes an alert. A pipe's place is its reader,
  * known for sure only once it has read: key NULL, decided as the alert leaves delivery. */
-static void spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
-		   const struct sw_artifact *art, const char *key)
+void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
+	       const struct sw_artifact *art, const char *key)
 {
 	struct sw_alert *a = &p->alert;
 	uint64_t t = rec_time(p, hdr->ktime);
@@ -193,6 +193,7 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	struct sw_stream_id sid;
 	struct sw_artifact *a;
 	struct hits *h;
+	int keep;
 
 	p->st.data_bytes += ev->bytes_len;
 	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TTY)
@@ -244,8 +245,9 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	/* A read-back is whole already; a write continues its stream, detectors' too. */
 	if (!se->ds && !(fl & SW_F_READBACK) && !p->recorded_finds)
 		se->ds = sw_detect__stream_new(p->rules);
+	keep = d->art_kind == SW_AK_FILE && pl_decode_start(p, se, ev, sw_stream__offset(se->s));
 	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
-		(const char *)ev->bytes - (const char *)ev->hdr, 0, 1);
+		(const char *)ev->bytes - (const char *)ev->hdr, keep, 1);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))
@@ -272,10 +274,13 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 			/* A read-back may come after its writer exited: it is not brought back. */
 			if (!(fl & SW_F_READBACK))
 				pl_proc_of(p, ev->hdr);
-			spread(p, h, ev->hdr, a, a->type == SW_ART_PIPE ? NULL : key);
+			pl_spread(p, h, ev->hdr, a, a->type == SW_ART_PIPE ? NULL : key);
 			free(a);
 		}
 	}
+	/* A compressed file: what it holds, inflated (after the bytes as written). */
+	if (d->art_kind == SW_AK_FILE)
+		pl_decode(p, se, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
 		pl_readback_done(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
@@ -382,7 +387,7 @@ void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const stru
 		one->n = 1;
 		one->m[0] = h->m[i];
 		one->learned[0] = h->learned[i];
-		spread(p, one, ev->hdr, a, key);
+		pl_spread(p, one, ev->hdr, a, key);
 	}
 	free(one);
 	free(a);

@@ -7,6 +7,9 @@
 #include "detect.h"
 #include "matcher.h"
 #include "streams.h"
+#include "unpack.h"
+
+#include <sodium.h>
 
 #define BUCKETS 4096
 
@@ -30,8 +33,19 @@ struct sw_streams *sw_streams__new(void)
 	return calloc(1, sizeof(struct sw_streams));
 }
 
+void sw_stream_dec__free(struct sw_stream_dec *d)
+{
+	if (!d)
+		return;
+	sw_unpack__free(d->u);
+	sw_stream__free(d->s);
+	sodium_memzero(d, sizeof(*d));
+	free(d);
+}
+
 static void ent_free(struct sw_stream_ent *e)
 {
+	sw_stream_dec__free(e->dec);
 	sw_stream__free(e->s);
 	sw_detect__stream_free(e->ds);
 	free(e->path);
