@@ -51,11 +51,16 @@ enum sw_git_place sw_gitobj__classify(const char *path, size_t len, size_t *gitd
 	if (!o || o == path)
 		return SW_GIT_NONE;
 	*gitdir_len = o - path;
+	/* A program that runs in its gitdir (receive-pack) names it "<gitdir>/.". */
+	if (*gitdir_len > 2 && !memcmp(o - 2, "/.", 2))
+		*gitdir_len -= 2;
 	if (!memcmp(o, "/refs/", 6))
 		return SW_GIT_REF;
 	s = o + 9;
-	/* A push's quarantine: objects/incoming-XXXXXX/ (receive-pack). */
-	if (end - s > 9 && !memcmp(s, "incoming-", 9)) {
+	/* A push's quarantine: objects/tmp_objdir-incoming-XXXXXX/ (receive-pack; older git:
+	 * objects/incoming-XXXXXX/). */
+	if ((end - s > 9 && !memcmp(s, "incoming-", 9)) ||
+	    (end - s > 11 && !memcmp(s, "tmp_objdir-", 11))) {
 		slash = memchr(s, '/', end - s);
 		if (!slash)
 			return SW_GIT_NONE;

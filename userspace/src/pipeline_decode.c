@@ -145,7 +145,7 @@ void pl_git_fill(struct sw_pipeline *p, struct sw_artifact *a)
 	const struct pl_git *g = p->git;
 	uint8_t cur[SW_GIT_ID_BYTES];
 	const struct edge *e;
-	int depth, found = 0;
+	int depth, found = 0, pass;
 	size_t i, k;
 
 	if (!g || a->type != SW_ART_FILE || !a->git.object[0] ||
@@ -165,14 +165,18 @@ void pl_git_fill(struct sw_pipeline *p, struct sw_artifact *a)
 	if (!found)
 		return;
 	sw_gitobj__hex(cur, a->git.commit);
-	for (i = 0; i < g->nr; i++) {
-		k = (g->rnext + GIT_REFS - 1 - i) % GIT_REFS;
-		if (g->r[k].repo && !memcmp(g->r[k].commit, cur, sizeof(cur)) &&
-		    !strcmp(g->r[k].repo, a->git.repo)) {
-			snprintf(a->git.ref, sizeof(a->git.ref), "%s", g->r[k].name);
-			return;
+	/* The newest ref of the repository at the commit; a branch before others (a push
+	 * moves the remote-tracking ref to the commit it pushed). */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < g->nr; i++) {
+			k = (g->rnext + GIT_REFS - 1 - i) % GIT_REFS;
+			if (g->r[k].repo && !memcmp(g->r[k].commit, cur, sizeof(cur)) &&
+			    !strcmp(g->r[k].repo, a->git.repo) &&
+			    (pass || !strncmp(g->r[k].name, "refs/heads/", 11))) {
+				snprintf(a->git.ref, sizeof(a->git.ref), "%s", g->r[k].name);
+				return;
+			}
 		}
-	}
 }
 
 /* ---- inflating ---- */
