@@ -17,6 +17,7 @@
 
 #include "gitobj.h"
 #include "pipeline.h"
+#include "streams.h"
 #include "testutil.h"
 
 static int setup(void **state)
@@ -287,6 +288,40 @@ static void test_not_git_objects(void **state)
 	tp_json_has(f, 0, "\"gaps\":{\"inflate_error\":1}");
 }
 
+/* At most SW_STREAMS_DEC_MAX files are inflated at once: one more is a gap; a git object that
+ * ended frees its place. */
+static void test_inflating_at_once_is_bounded(void **state)
+{
+	struct tp *f = *state;
+	uint8_t gz[512], z[512], text[256], id[SW_GIT_ID_BYTES];
+	char path[64];
+	size_t gn, zn, i;
+
+	gn = zpack("some text that goes on", 22, 1, gz, sizeof(gz));
+	zn = loose("blob", (const uint8_t *)"x", 1, z, sizeof(z), id);
+	/* Many whole git objects first: each ends, nothing stays. */
+	for (i = 0; i < 2 * SW_STREAMS_DEC_MAX; i++) {
+		snprintf(path, sizeof(path), "/w/r/.git/objects/%02zx/tmp_obj_%zu", i % 256, i);
+		write_file(f, TP_PID, 2000 + i, path, z, zn, zn);
+	}
+	/* gzip files cut short stay open: the one past the bound is not inflated. */
+	for (i = 0; i <= SW_STREAMS_DEC_MAX; i++) {
+		snprintf(path, sizeof(path), "/w/gz/%zu.gz", i);
+		write_file(f, TP_PID, 3000 + i, path, gz, gn / 2, gn / 2);
+	}
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0, "\"gaps\":{\"inflate_streams\":1}");
+	/* While they stay open, a new one with a secret is not inflated either: a gap, no alert. */
+	gn = zpack(text, config_with(f, text), 1, gz, sizeof(gz));
+	write_file(f, TP_PID, 4000, "/w/gz/late.gz", gz, gn, gn);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->got[1].a.kind, SW_ALERT_COVERAGE_GAP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zip_bomb_is_a_gap, setup_rec, teardown),
 		cmocka_unit_test_setup_teardown(test_git_commit_repack_push, setup_rec, teardown),
 		cmocka_unit_test_setup_teardown(test_not_git_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inflating_at_once_is_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

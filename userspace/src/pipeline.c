@@ -12,7 +12,7 @@
 static const char *const gap_names[GAP__COUNT] = {
 	"matches_dropped", "readback_failed", "readback_truncated", "copy_unread",
 	"learn_dropped",   "alerts_dropped",  "chunks_lost",	    "inflate_max_bytes",
-	"inflate_ratio",   "inflate_error",   "delta_unresolved",
+	"inflate_ratio",   "inflate_error",   "delta_unresolved",   "inflate_streams",
 };
 
 static void flood_summaries(struct sw_pipeline *p, uint64_t due);

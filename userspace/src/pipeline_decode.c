@@ -314,15 +314,18 @@ int pl_decode_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struc
 		       !sw_gitobj__parse_id((const char *)ev->bytes, ev->bytes_len, id);
 	}
 	if (!se->dec_decided && !start && ev->bytes_len >= 4) {
+		struct sw_stream_dec *d;
+
 		se->dec_decided = 1;
 		kind = decide(se->path, ev->bytes, ev->bytes_len, &gitdir_len);
-		if (kind && (se->dec = calloc(1, sizeof(*se->dec)))) {
-			se->dec->gitdir_len = gitdir_len;
-			se->dec->kind = kind;
-			se->dec->u = sw_unpack__new(kind, &lim);
-			if (!se->dec->u) {
-				sw_stream_dec__free(se->dec);
-				se->dec = NULL;
+		if (kind && (d = calloc(1, sizeof(*d)))) {
+			d->gitdir_len = gitdir_len;
+			d->kind = kind;
+			d->u = sw_unpack__new(kind, &lim);
+			if (!d->u || sw_streams__dec_attach(p->streams, se, d)) {
+				/* Out of memory, or too many at once: not inflated, and said so. */
+				sw_stream_dec__free(d);
+				p->gaps[GAP_INFLATE_BUSY]++;
 			}
 		}
 	}
@@ -354,8 +357,6 @@ void pl_decode(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_
 		p->gaps[GAP_INFLATE_ERROR]++;
 		rc = SW_UNPACK_ERROR;
 	}
-	if (rc != SW_UNPACK_GOING) {
-		sw_stream_dec__free(se->dec);
-		se->dec = NULL;
-	}
+	if (rc != SW_UNPACK_GOING)
+		sw_streams__dec_detach(p->streams, se);
 }

@@ -15,7 +15,7 @@
 
 struct sw_streams {
 	struct sw_stream_ent *b[BUCKETS];
-	size_t n;
+	size_t n, ndec;
 	uint64_t tick;
 };
 
@@ -43,8 +43,10 @@ void sw_stream_dec__free(struct sw_stream_dec *d)
 	free(d);
 }
 
-static void ent_free(struct sw_stream_ent *e)
+static void ent_free(struct sw_streams *t, struct sw_stream_ent *e)
 {
+	if (e->dec)
+		t->ndec--;
 	sw_stream_dec__free(e->dec);
 	sw_stream__free(e->s);
 	sw_detect__stream_free(e->ds);
@@ -62,7 +64,7 @@ void sw_streams__free(struct sw_streams *t)
 	for (i = 0; i < BUCKETS; i++)
 		for (e = t->b[i]; e; e = n) {
 			n = e->next;
-			ent_free(e);
+			ent_free(t, e);
 		}
 	free(t);
 }
@@ -91,7 +93,7 @@ static void evict_lru(struct sw_streams *t)
 		return;
 	e = *old;
 	*old = e->next;
-	ent_free(e);
+	ent_free(t, e);
 	t->n--;
 }
 
@@ -122,7 +124,7 @@ struct sw_stream_ent *sw_streams__get(struct sw_streams *t, const struct sw_stre
 	e->key = *key;
 	e->s = sw_stream__new();
 	if (!e->s) {
-		ent_free(e);
+		ent_free(t, e);
 		return NULL;
 	}
 	e->used = ++t->tick;
@@ -138,7 +140,7 @@ void sw_streams__drop(struct sw_streams *t, const struct sw_stream_id *key)
 	if (!e)
 		return;
 	*pp = e->next;
-	ent_free(e);
+	ent_free(t, e);
 	t->n--;
 }
 
@@ -151,6 +153,25 @@ int sw_stream_ent__set_path(struct sw_stream_ent *e, const char *path, size_t le
 	free(e->path);
 	e->path = np;
 	return 0;
+}
+
+int sw_streams__dec_attach(struct sw_streams *t, struct sw_stream_ent *e, struct sw_stream_dec *d)
+{
+	if (t->ndec >= SW_STREAMS_DEC_MAX)
+		return -EBUSY;
+	sw_streams__dec_detach(t, e);
+	e->dec = d;
+	t->ndec++;
+	return 0;
+}
+
+void sw_streams__dec_detach(struct sw_streams *t, struct sw_stream_ent *e)
+{
+	if (!e->dec)
+		return;
+	sw_stream_dec__free(e->dec);
+	e->dec = NULL;
+	t->ndec--;
 }
 
 size_t sw_streams__count(const struct sw_streams *t)

@@ -40,8 +40,8 @@ struct sw_unpack {
 	struct sw_gitid *id;
 	uint8_t *keep; /* the current object's content (or delta), up to cache_max */
 	size_t nkeep, capkeep;
-	int keep_over; /* more than cache_max: not kept */
-	struct cached cache[CACHE_ENTRIES];
+	int keep_over;	      /* more than cache_max: not kept */
+	struct cached *cache; /* CACHE_ENTRIES, made at a pack's first object kept */
 	size_t ncache, cache_next, cache_bytes;
 	uint64_t unresolved;
 	const struct sw_unpack_ops *ops;
@@ -84,8 +84,9 @@ void sw_unpack__free(struct sw_unpack *u)
 	sw_inflate__free(u->z);
 	sw_gitid__free(u->id);
 	wipe(u->keep, u->capkeep);
-	for (i = 0; i < u->ncache; i++)
+	for (i = 0; u->cache && i < CACHE_ENTRIES; i++)
 		wipe(u->cache[i].buf, u->cache[i].len);
+	free(u->cache);
 	sodium_memzero(u->hdr, sizeof(u->hdr));
 	free(u);
 }
@@ -192,6 +193,8 @@ static void cache_put(struct sw_unpack *u, const uint8_t *id)
 
 	if (u->kind != SW_UNPACK_PACK || u->keep_over)
 		return;
+	if (!u->cache && !(u->cache = calloc(CACHE_ENTRIES, sizeof(*u->cache))))
+		return;
 	while (u->ncache &&
 	       (u->cache_bytes + u->nkeep > u->lim.cache_max || u->ncache == CACHE_ENTRIES)) {
 		/* Oldest first. */
@@ -220,7 +223,7 @@ static const struct cached *cache_find(const struct sw_unpack *u)
 {
 	size_t i;
 
-	for (i = 0; i < CACHE_ENTRIES; i++) {
+	for (i = 0; u->cache && i < CACHE_ENTRIES; i++) {
 		const struct cached *c = &u->cache[i];
 
 		if (!c->buf)
