@@ -117,9 +117,12 @@ static void test_gzip_split_across_writes(void **state)
 	/* The compressed bytes hold no plaintext: only inflating finds it. */
 	assert_null(memmem(gz, gn, f->sec[0].v, f->sec[0].len));
 	write_file(f, TP_PID, 500, "/w/backup.bin", gz, gn, 7);
+	/* Under a directory named refs, still gzip (no git ref). */
+	write_file(f, TP_PID, 501, "/w/docs/refs/old.gz", gz, gn, gn);
 	tp_tick(f, 1000);
 	tp_feed(f);
-	assert_int_equal(f->n, 1);
+	assert_int_equal(f->n, 2);
+	assert_string_equal(f->got[1].a.artifact.path, "/w/docs/refs/old.gz");
 	tp_is_spread(f, 0, 0, SW_ART_FILE);
 	assert_string_equal(f->got[0].a.artifact.path, "/w/backup.bin");
 	tp_json_has(f, 0, "\"inflated\":\"gzip\"");
@@ -227,7 +230,11 @@ static void test_git_commit_repack_push(void **state)
 	write_file(f, TP_PID, 602, "/w/p/.git/objects/bb/tmp_obj_c3", z, zn, zn);
 	sw_gitobj__hex(commit_id, hex);
 	snprintf(ref, sizeof(ref), "%s\n", hex);
-	write_file(f, TP_PID, 603, "/w/p/.git/refs/heads/main.lock", (const uint8_t *)ref, 41, 41);
+	write_file(f, TP_PID, 603, "/w/p/.git/./refs/heads/main.lock", (const uint8_t *)ref, 41,
+		   41);
+	/* A file under a directory named refs that is no ref, and a gzip file there. */
+	write_file(f, TP_PID, 604, "/w/p/docs/refs/notes.txt", (const uint8_t *)"see below\n", 10,
+		   10);
 	tp_tick(f, 1000);
 	tp_feed(f);
 	assert_int_equal(f->n, 1);

@@ -106,7 +106,8 @@ static void learn_ref(struct sw_pipeline *p, const char *path, size_t gitdir_len
 		      const struct sw_event *ev)
 {
 	size_t rl = sw_gitobj__repo_len(path, gitdir_len), nl;
-	const char *name = path + gitdir_len + 1;
+	/* "<gitdir>/refs/..." or "<gitdir>/./refs/..." */
+	const char *name = path + gitdir_len + (!strncmp(path + gitdir_len, "/./", 3) ? 3 : 1);
 	uint8_t id[SW_GIT_ID_BYTES];
 	struct pl_git *g;
 	struct gref *r;
@@ -306,12 +307,13 @@ int pl_decode_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struc
 	size_t gitdir_len = 0;
 	int kind;
 
-	if (se->path && !ev->data->offset &&
+	/* A ref's id ("<40 hex>\n"): learned, and kept whole in the trace for a replay to learn
+	 * it too. */
+	if (se->path && !ev->data->offset && ev->bytes_len >= 40 && ev->bytes_len <= 42 &&
+	    !sw_gitobj__parse_id((const char *)ev->bytes, ev->bytes_len, id) &&
 	    sw_gitobj__classify(se->path, strlen(se->path), &gitdir_len) == SW_GIT_REF) {
 		learn_ref(p, se->path, gitdir_len, ev);
-		/* A ref's id: the trace must keep it whole for a replay to learn it too. */
-		return ev->bytes_len >= 40 && ev->bytes_len <= 42 &&
-		       !sw_gitobj__parse_id((const char *)ev->bytes, ev->bytes_len, id);
+		return 1;
 	}
 	if (!se->dec_decided && !start && ev->bytes_len >= 4) {
 		struct sw_stream_dec *d;
