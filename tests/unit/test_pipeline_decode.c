@@ -329,6 +329,32 @@ static void test_inflating_at_once_is_bounded(void **state)
 	assert_int_equal(f->got[1].a.kind, SW_ALERT_COVERAGE_GAP);
 }
 
+/* At most SW_STREAMS_DEC_PACKS_MAX packs at once (each may keep a delta-base cache). */
+static void test_packs_at_once_are_bounded(void **state)
+{
+	struct tp *f = *state;
+	uint8_t text[256], z[1024];
+	char path[64];
+	size_t zn, i;
+
+	zn = pack_of(text, config_with(f, text), z, sizeof(z));
+	for (i = 0; i <= SW_STREAMS_DEC_PACKS_MAX; i++) {
+		snprintf(path, sizeof(path), "/w/r%zu/.git/objects/pack/tmp_pack_%zu", i, i);
+		write_file(f, TP_PID, 5000 + i, path, z, 20, 20);
+	}
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_json_has(f, 0, "\"gaps\":{\"inflate_streams\":1}");
+	/* The packs that were taken go on: the first completes and alerts. */
+	write_file(f, TP_PID, 5000, NULL, z + 20, zn - 20, zn - 20);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	tp_is_spread(f, 1, 0, SW_ART_FILE);
+	tp_json_has(f, 1, "\"git\":{\"repo\":\"/w/r0\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_git_commit_repack_push, setup_rec, teardown),
 		cmocka_unit_test_setup_teardown(test_not_git_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inflating_at_once_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packs_at_once_are_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,7 @@
 
 struct sw_streams {
 	struct sw_stream_ent *b[BUCKETS];
-	size_t n, ndec;
+	size_t n, ndec, npacks;
 	uint64_t tick;
 };
 
@@ -45,8 +45,10 @@ void sw_stream_dec__free(struct sw_stream_dec *d)
 
 static void ent_free(struct sw_streams *t, struct sw_stream_ent *e)
 {
-	if (e->dec)
+	if (e->dec) {
 		t->ndec--;
+		t->npacks -= e->dec->kind == SW_UNPACK_PACK;
+	}
 	sw_stream_dec__free(e->dec);
 	sw_stream__free(e->s);
 	sw_detect__stream_free(e->ds);
@@ -157,11 +159,13 @@ int sw_stream_ent__set_path(struct sw_stream_ent *e, const char *path, size_t le
 
 int sw_streams__dec_attach(struct sw_streams *t, struct sw_stream_ent *e, struct sw_stream_dec *d)
 {
-	if (t->ndec >= SW_STREAMS_DEC_MAX)
+	if (t->ndec >= SW_STREAMS_DEC_MAX ||
+	    (d->kind == SW_UNPACK_PACK && t->npacks >= SW_STREAMS_DEC_PACKS_MAX))
 		return -EBUSY;
 	sw_streams__dec_detach(t, e);
 	e->dec = d;
 	t->ndec++;
+	t->npacks += d->kind == SW_UNPACK_PACK;
 	return 0;
 }
 
@@ -169,9 +173,10 @@ void sw_streams__dec_detach(struct sw_streams *t, struct sw_stream_ent *e)
 {
 	if (!e->dec)
 		return;
+	t->ndec--;
+	t->npacks -= e->dec->kind == SW_UNPACK_PACK;
 	sw_stream_dec__free(e->dec);
 	e->dec = NULL;
-	t->ndec--;
 }
 
 size_t sw_streams__count(const struct sw_streams *t)

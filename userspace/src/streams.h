@@ -15,6 +15,8 @@
 /* Compressed streams being inflated at once (each holds zlib's window and buffers, ~110 KiB);
  * past it a new one is not inflated and the pipeline counts a gap. */
 #define SW_STREAMS_DEC_MAX 256
+/* Of them, packs (each may keep up to twice policy inflate.cache_bytes of objects). */
+#define SW_STREAMS_DEC_PACKS_MAX 4
 
 /* What a data record continues: files and pipes by device and inode, sockets by process, fd
  * and inode, ttys by device. Binary and hashed without formatting: looked up per record.
@@ -72,7 +74,7 @@ size_t sw_streams__count(const struct sw_streams *t);
 /* Frees a decoder (NULL is fine); its carry-over and waiting matches are wiped. */
 void sw_stream_dec__free(struct sw_stream_dec *d);
 /* Gives e the decoder d (owned from then on). -EBUSY (d not taken) when SW_STREAMS_DEC_MAX
- * decoders are attached already. */
+ * decoders (SW_STREAMS_DEC_PACKS_MAX for a pack) are attached already. */
 int sw_streams__dec_attach(struct sw_streams *t, struct sw_stream_ent *e, struct sw_stream_dec *d);
 /* Frees e's decoder, if any. */
 void sw_streams__dec_detach(struct sw_streams *t, struct sw_stream_ent *e);

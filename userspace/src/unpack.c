@@ -143,12 +143,15 @@ static void begin(struct sw_unpack *u)
 	u->ops->begin(u->ctx, &u->obj);
 }
 
-/* Content of the current object (not a delta). */
+/* Content of the current object (not a delta). Kept whole only where it is needed again: a
+ * pack's objects (delta bases), trees and commits (what holds what); not gzip, not loose
+ * blobs. */
 static void content(struct sw_unpack *u, const uint8_t *p, size_t n)
 {
 	if (u->id)
 		sw_gitid__update(u->id, p, n);
-	keep(u, p, n);
+	if (u->kind == SW_UNPACK_PACK || u->obj.type == SW_GIT_TREE || u->obj.type == SW_GIT_COMMIT)
+		keep(u, p, n);
 	u->ops->data(u->ctx, p, n);
 }
 
