@@ -20,7 +20,7 @@ DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-c
 	protobuf-compiler libdeflate-dev libsystemd-dev libjansson-dev python3 curl clang-format \
 	systemd dpkg-dev libcap2-bin iproute2 \
 	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client graphviz librsvg2-bin \
-	libhyperscan-dev libtomlplusplus-dev g++
+	libhyperscan-dev libtomlplusplus-dev g++ libssl-dev git
 
 ifeq ($(V),1)
 Q :=
@@ -39,7 +39,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iuserspace/src -Ibpf -I$(GEN) -I$(OUTPUT)
-LIBS := -lbpf -lelf -lz -ldeflate -lsodium -lpcre2-8 -lhs -lyaml -lprotobuf-c -lsystemd \
+LIBS := -lbpf -lelf -lz -lcrypto -ldeflate -lsodium -lpcre2-8 -lhs -lyaml -lprotobuf-c -lsystemd \
 	-ljansson -lcurl -ljson-c -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function -Wno-unused-parameter \

@@ -94,6 +94,7 @@ static const char usage[] =
 	"                                    " SW_DEFAULT_CONFIG "), reporting file:line:col\n"
 	"  config example                    every config key, commented, at its default\n"
 	"  bench matcher [--size MB] [--secrets N,N,...]  matcher vs grep -F, in one run\n"
+	"  bench inflate PACK [--secrets N]  inflate-and-scan throughput over a git pack\n"
 	"  --version                         print the version\n"
 	"\n"
 	"Environment: SPRAWL_STATE_DIR, SPRAWL_RUN_DIR override " SW_DEFAULT_STATE_DIR

@@ -345,6 +345,8 @@ int sw_ctl_bench(int argc, char **argv)
 		i++;
 	if (i < argc && !strcmp(argv[i], "detect"))
 		return sw_ctl_bench_detect(argc - i - 1, argv + i + 1);
+	if (i < argc && !strcmp(argv[i], "inflate"))
+		return sw_ctl_bench_inflate(argc - i - 1, argv + i + 1);
 	if (i >= argc || strcmp(argv[i], "matcher")) {
 		usage();
 		return EXIT_FAILURE;

@@ -11,6 +11,9 @@ int sw_ctl_bench(int argc, char **argv);
 /* bench detect ...: the detectors (sprawlctl_bench_detect.c); argv after "detect". */
 int sw_ctl_bench_detect(int argc, char **argv);
 
+/* bench inflate PACK [--secrets N] (sprawlctl_bench_inflate.c); argv after "inflate". */
+int sw_ctl_bench_inflate(int argc, char **argv);
+
 /* The generated corpora both benches use (deterministic in seed). */
 #include <stddef.h>
 #include <stdint.h>

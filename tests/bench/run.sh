@@ -21,6 +21,9 @@
 #      (the uprobe sees it), in a session under --guard redact (the writer is held until the
 #      daemon's verdict: the latency a guarded request gains, target p99 <= 5 ms).
 #      BENCH_ONLY=tls runs only these.
+#   9. inflate: inflate-and-scan over a git pack of the python standard library vs git
+#      cat-file --batch over the same objects; the daemon's CPU for `git commit` of that tree
+#      in a session vs the same commit with no daemon (BENCH_ONLY=inflate runs only this)
 #
 # The machine is shared and noisy, so every figure is compared with a baseline measured in
 # the same run, conditions are interleaved, and the figure is the median of the repetitions.
@@ -886,6 +889,115 @@ print("\n".join("IDX%d_%06d=ix_%s" % (n, i, secrets.token_urlsafe(27)) for i in 
 		"writer writes 4 KiB flat out meanwhile. import-env returns once the daemon uses the set."
 }
 
+# 9. Compressed artifacts: inflate-and-scan over a real repository's pack (the python standard
+# library committed to a fresh repository and repacked), against git's own inflating of the
+# same objects; then the daemon's CPU for `git add && git commit` of that tree in a session,
+# against the same commit with no daemon (alternated, fresh repositories, median of rounds).
+bench_inflate() {
+	local src=/usr/lib/python3.11 tree=$DATA/pytree pack out kv rounds=3 r t gd
+	local ours_s= git_s=() none_w=() none_c=() trk_w=() trk_c=() dcpu=() loss=()
+	[ -n "$QUICK" ] && rounds=1
+	log "== 9. inflate: a git pack of $src; git commit of it with and without the daemon"
+	if [ ! -d "$src" ] || ! command -v git >/dev/null; then
+		row "inflate git pack" "skipped: no $src or git" "-" "-"
+		return
+	fi
+	rm -rf "$tree"
+	cp -r "$src" "$tree" || { row "inflate git pack" "FAILED (copy)" "-" "FAIL"; return; }
+	(
+		export HOME=$TMP GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@x \
+			GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@x
+		git -C "$tree" init -q && git -C "$tree" add -A && git -C "$tree" commit -qm x &&
+			git -C "$tree" -c pack.threads=1 repack -a -d -q
+	) || { row "inflate git pack" "FAILED (git)" "-" "FAIL"; return; }
+	pack=$(ls "$tree"/.git/objects/pack/*.pack)
+	out=$("$CTL" bench inflate "$pack") || { row "inflate git pack" "FAILED" "-" "FAIL"; return; }
+	log "   $out"
+	kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$out"; }
+	for r in 1 2 3; do
+		TIMEFORMAT=%R
+		t=$({ time git -C "$tree" cat-file --batch-all-objects --batch >/dev/null; } 2>&1)
+		git_s+=("$t")
+	done
+	t=$(stat_of min "${git_s[@]}")
+	local mb=$(($(kv inflated_bytes) / 1000000)) gitmbps
+	gitmbps=$(python3 -c "print('%.0f' % ($(kv inflated_bytes) / $t / 1e6))")
+	row "inflate+scan git pack ($mb MB)" "$(fmt "$(kv inflate_scan_mbps)" 0) MB/s ($(kv objects) obj)" \
+		"git cat-file --batch $gitmbps MB/s" "$(ratio "$(kv inflate_scan_mbps)" "$gitmbps")"
+	row "inflate only, same pack" "$(fmt "$(kv inflate_mbps)" 0) MB/s" \
+		"git cat-file --batch $gitmbps MB/s" "$(ratio "$(kv inflate_mbps)" "$gitmbps")"
+	note "inflate: sprawlctl bench inflate, one core, best of 3, the pack fed in 1 MiB writes" \
+		"with the default bounds (deltas resolved in a $(($(awk '$1 == "cache_bytes:" { print $2 }' rules/policy.yaml) >> 20)) MiB cache; $(kv unresolved)" \
+		"unresolved), matcher over $(kv secrets) secrets in every variant; MB/s of inflated" \
+		"bytes; git cat-file --batch-all-objects --batch >/dev/null (wall, best of 3) inflates" \
+		"and resolves the same objects. No daemon involved."
+	[ "$(id -u)" -eq 0 ] || return
+	rm -rf "$tree/.git"
+	commit_in() { # commit_in GITDIR [tracked] -> "wall user+sys" of git add + commit
+		local cmd="git init -q && git add -A && git commit -qm x"
+		TIMEFORMAT='%R %U %S'
+		(
+			export HOME=$TMP GIT_CONFIG_NOSYSTEM=1 GIT_DIR=$1 GIT_WORK_TREE=$tree \
+				GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@x GIT_COMMITTER_NAME=b \
+				GIT_COMMITTER_EMAIL=b@x
+			cd "$tree" || exit 1
+			if [ "${2:-}" = tracked ]; then
+				{ time "$CTL" run -- sh -c "$cmd"; } 2>&1
+			else
+				{ time sh -c "$cmd"; } 2>&1
+			fi
+		) | awk 'NF == 3 { printf "%s %.3f\n", $1, $2 + $3 }'
+	}
+	for r in $(seq "$rounds"); do
+		gd=$DATA/commit-none.git
+		rm -rf "$gd"
+		read -r w c <<<"$(commit_in "$gd")"
+		none_w+=("$w")
+		none_c+=("$c")
+		log "   round $r no daemon: ${w}s wall, ${c}s git CPU"
+		rm -rf "$gd"
+		gd=$DATA/commit-tracked.git
+		rm -rf "$gd"
+		daemon_start
+		local b0 b1 s0 s1
+		read -ra s0 <<<"$(status_fields)"
+		b0=$(daemon_cpu_ns)
+		read -r w c <<<"$(commit_in "$gd" tracked)"
+		# the daemon is done with the commit once its record count stands still
+		local prev=-1 cur
+		for _ in $(seq 100); do
+			cur=$(status_fields | cut -d' ' -f4)
+			[ "$cur" = "$prev" ] && break
+			prev=$cur
+			sleep 0.3
+		done
+		b1=$(daemon_cpu_ns)
+		sleep 1.1 # loss counters are read once a second
+		read -ra s1 <<<"$(status_fields)"
+		daemon_stop
+		rm -rf "$gd"
+		trk_w+=("$w")
+		trk_c+=("$c")
+		dcpu+=("$(python3 -c "print('%.3f' % (($b1 - $b0) / 1e9))")")
+		loss+=("$((s1[0] - s0[0] + s1[1] - s0[1]))")
+		log "   round $r tracked: ${w}s wall, ${c}s git CPU, daemon ${dcpu[-1]}s CPU, loss ${loss[-1]}"
+	done
+	local nw tw nc dc
+	nw=$(stat_of median "${none_w[@]}")
+	tw=$(stat_of median "${trk_w[@]}")
+	nc=$(stat_of median "${none_c[@]}")
+	dc=$(stat_of median "${dcpu[@]}")
+	row "git commit py3.11: wall" "tracked $(fmt "$tw" 2) s" "no daemon $(fmt "$nw" 2) s" "$(ratio "$tw" "$nw")"
+	row "git commit py3.11: daemon CPU" "daemon $(fmt "$dc" 2) s CPU" "git $(fmt "$nc" 2) s CPU" \
+		"$(ratio "$dc" "$nc")"
+	note "git commit: git add -A && git commit of $src ($(du -sm "$tree" | cut -f1) MB) into a" \
+		"fresh repository, inside sprawlctl run with the daemon vs plain with none; median of" \
+		"$rounds alternated round(s); daemon CPU = utime+stime until its record count stood" \
+		"still (ring, records, matcher, inflating every loose object git wrote); git CPU =" \
+		"user+sys of the commit with no daemon. Loss during tracked commits: ${loss[*]}."
+	rm -rf "$tree"
+}
+
 # ---------------------------------------------------------------------------------------------
 log "sprawlwatch bench$([ -n "$QUICK" ] && echo " (quick)"): $(nproc) cores, kernel $(uname -r)," \
 	"binaries from $OUTPUT/bin"
@@ -901,6 +1013,13 @@ elif [ "${BENCH_ONLY:-}" = flood ]; then
 	"$CTL" secrets add benchwrite <"$TMP/bench.secret" >/dev/null || exit 1
 	rm -f "$TMP/bench.secret"
 	bench_flood
+elif [ "${BENCH_ONLY:-}" = inflate ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		(umask 077 && gen_secret >"$TMP/bench.secret")
+		"$CTL" secrets add benchwrite <"$TMP/bench.secret" >/dev/null || exit 1
+		rm -f "$TMP/bench.secret"
+	fi
+	bench_inflate
 elif [ "${BENCH_ONLY:-}" = replay ]; then
 	(umask 077 && gen_secret >"$TMP/bench.secret")
 	"$CTL" secrets add benchwrite <"$TMP/bench.secret" >/dev/null || exit 1
@@ -926,6 +1045,7 @@ else
 	bench_index
 	bench_tls
 fi
+bench_inflate
 fi
 
 echo

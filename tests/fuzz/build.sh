@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the fuzz targets with clang -fsanitize=fuzzer,address and runs each in turn.
 # Usage: tests/fuzz/build.sh [SECONDS] [TARGET...]   (default 60 s each; 0 = build only;
-# targets: rules tracelog records statefiles, default all)
+# targets: rules tracelog records statefiles unpack, default all)
 # Output under .output/fuzz/; crashes land in .output/fuzz/crashes/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(rules tracelog records statefiles)
+[ ${#targets[@]} -gt 0 ] || targets=(rules tracelog records statefiles unpack)
 out=.output/fuzz
 mkdir -p "$out/obj"
 make --no-print-directory .output/gen/rules_embedded.c .output/gen/sprawl.pb-c.h \
@@ -33,7 +33,7 @@ build_target() {
 }
 
 # What the library links with (the Makefile's LIBS, less libbpf: no kernel here).
-LIBS="-ldeflate -lz -lsodium -lprotobuf-c -lpcre2-8 -lhs -lyaml -lcurl -ljson-c -ljansson -lsystemd -lpthread"
+LIBS="-ldeflate -lz -lcrypto -lsodium -lprotobuf-c -lpcre2-8 -lhs -lyaml -lcurl -ljson-c -ljansson -lsystemd -lpthread"
 
 for t in "${targets[@]}"; do
 	case $t in
@@ -87,8 +87,42 @@ for t in "${targets[@]}"; do
 			"$out/seedgen_statefiles" "$out/corpus/statefiles"
 		fi
 		;;
+	unpack)
+		build_target unpack "-lz -lcrypto -lsodium" userspace/src/unpack.c \
+			userspace/src/inflate.c userspace/src/gitobj.c
+		# Seeds: a gzip file, a loose object and a pack with an OFS_DELTA (kind byte first).
+		python3 - "$out/corpus/unpack" <<'PY'
+import sys, zlib
+d = sys.argv[1]
+base = b"".join(b"line %d of a file in a repository\n" % i for i in range(10))
+def hdr(t, n):
+    b = [t << 4 | (n & 15)]
+    n >>= 4
+    while n:
+        b[-1] |= 0x80
+        b.append(n & 0x7f)
+        n >>= 7
+    return bytes(b)
+def var(n):
+    b = []
+    while True:
+        b.append((n & 0x7f) | (0x80 if n > 0x7f else 0))
+        n >>= 7
+        if not n:
+            return bytes(b)
+delta = var(len(base)) + var(len(base) + 4) + bytes([0x90, 200, 4]) + b"new!" + \
+    bytes([0x91, 200, len(base) - 200])
+pack = b"PACK\0\0\0\2\0\0\0\2" + hdr(3, len(base)) + zlib.compress(base)
+ofs = len(pack) - 12
+pack += hdr(6, len(delta)) + bytes([ofs & 0x7f]) + zlib.compress(delta) + bytes(20)
+c = zlib.compressobj(6, zlib.DEFLATED, 31)
+open(d + "/seed-gzip", "wb").write(b"\x00" + c.compress(base) + c.flush())
+open(d + "/seed-loose", "wb").write(b"\x01" + zlib.compress(b"blob %d\0" % len(base) + base))
+open(d + "/seed-pack", "wb").write(b"\x02" + pack)
+PY
+		;;
 	*)
-		echo "build.sh: unknown target '$t' (rules, tracelog, records, statefiles)" >&2
+		echo "build.sh: unknown target '$t' (rules, tracelog, records, statefiles, unpack)" >&2
 		exit 2
 		;;
 	esac

@@ -59,6 +59,32 @@ static void test_hostile_path(void **state)
 	assert_null(strchr(out, '\n'));
 }
 
+/* A git object names its kind, id and repository; a gzip file says it was inflated. */
+static void test_git_and_gzip(void **state)
+{
+	static const char g[] =
+		"{\"time\":\"2026-11-29T18:00:00.000001Z\",\"kind\":\"secret_spread\","
+		"\"severity\":\"medium\",\"secret\":{\"name\":\"K\",\"variant\":\"raw\"},"
+		"\"artifact\":{\"type\":\"file\",\"path\":\"/w/p/.git/objects/ab/cdef\","
+		"\"inflated\":\"zlib\",\"git\":{\"repo\":\"/w/p\",\"object\":"
+		"\"abcdef0123456789abcdef0123456789abcdef01\",\"kind\":\"blob\"}},"
+		"\"process\":{\"pid\":1,\"comm\":\"git\"},\"session\":{\"id\":2,\"agent\":\"run\"}"
+		"}";
+	static const char z[] =
+		"{\"time\":\"2026-11-29T18:00:00.000001Z\",\"kind\":\"secret_spread\","
+		"\"severity\":\"medium\",\"secret\":{\"name\":\"K\",\"variant\":\"raw\"},"
+		"\"artifact\":{\"type\":\"file\",\"path\":\"/w/b.tgz\",\"inflated\":\"gzip\"},"
+		"\"process\":{\"pid\":1,\"comm\":\"gzip\"},\"session\":{\"id\":2,\"agent\":\"run\"}"
+		"}";
+	char out[1024];
+
+	(void)state;
+	assert_true(sw_alerttext__format(g, sizeof(g) - 1, 0, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "git blob abcdef012345 in /w/p  by git[1]"));
+	assert_true(sw_alerttext__format(z, sizeof(z) - 1, 0, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "file /w/b.tgz (gzip)  by gzip[1]"));
+}
+
 static void test_gap_and_cut(void **state)
 {
 	static const char g[] =
@@ -90,8 +116,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_line),   cmocka_unit_test(test_colour),
-		cmocka_unit_test(test_hostile_path), cmocka_unit_test(test_gap_and_cut),
-		cmocka_unit_test(test_not_an_alert),
+		cmocka_unit_test(test_hostile_path), cmocka_unit_test(test_git_and_gzip),
+		cmocka_unit_test(test_gap_and_cut),  cmocka_unit_test(test_not_an_alert),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,6 +122,19 @@ static void test_yaml_overrides_every_kind(void **state)
 	assert_non_null(strstr(e.msg, "unknown key 'exposur'"));
 	r = with_policy("capture:\n  max_bytes: 1024\n", &e);
 	assert_null(r);
+	/* The inflate bounds. */
+	r = with_policy("inflate:\n  max_inflated_bytes: 2097152\n  max_ratio: 20\n"
+			"  cache_bytes: 1048576\n",
+			&e);
+	assert_non_null(r);
+	assert_int_equal(sw_rules__policy(r)->inflate_max_bytes, 2u << 20);
+	assert_int_equal(sw_rules__policy(r)->inflate_max_ratio, 20);
+	assert_int_equal(sw_rules__policy(r)->inflate_cache_bytes, 1u << 20);
+	sw_rules__free(r);
+	r = with_policy("inflate:\n  max_ratio: 1\n", &e);
+	assert_null(r);
+	r = with_policy("inflate:\n  max_inflated_bytes: 1000\n", &e);
+	assert_null(r);
 }
 
 /* The README and --help state the policy's numbers, not numbers of their own. */

@@ -32,6 +32,9 @@ def main():
     max_bytes = int(one(r"\n  max_bytes:\s*(\d+)", policy, "policy max_bytes"))
     chunk = int(one(r"#define SW_CHUNK\s+(\d+)", events, "SW_CHUNK"))
     hold_ms = int(one(r"\n  hold_ms:\s*(\d+)", policy, "policy hold_ms"))
+    inflated = int(one(r"\n  max_inflated_bytes:\s*(\d+)", policy, "policy max_inflated_bytes"))
+    ratio = int(one(r"\n  max_ratio:\s*(\d+)", policy, "policy max_ratio"))
+    cache = int(one(r"\n  cache_bytes:\s*(\d+)", policy, "policy cache_bytes"))
     checks = [
         ("flood burst", int(one(r"allows a burst \((\d+)\)", readme, "README burst")), burst),
         ("flood rate per minute", int(one(r"then a rate \((\d+)/min\)", readme, "README rate")), per_min),
@@ -39,6 +42,13 @@ def main():
          max_bytes >> 20),
         ("chunk size (KiB)", int(one(r"per syscall in (\d+) KiB chunks", readme, "README chunk")),
          chunk >> 10),
+    ]
+    checks += [
+        ("inflated per file (MiB)", int(one(r"Bounded per file \(`rules/policy.yaml`, `inflate:`\): (\d+) MiB inflated",
+                                             readme, "README inflated")), inflated >> 20),
+        ("inflate ratio", int(one(r"(\d+) times the compressed bytes", readme, "README ratio")), ratio),
+        ("delta-base cache (MiB)", int(one(r"and a (\d+) MiB delta-base cache", readme, "README cache")),
+         cache >> 20),
     ]
     holds = re.findall(r"file alerts wait (\d+(?:\.\d+)?) s", readme)
     checks += [("rename hold (s)", float(h), hold_ms / 1000) for h in holds] or \

@@ -221,6 +221,21 @@ void al_artifact_fields(struct jw *w, const struct sw_artifact *t)
 		jw_kstr(w, "path", t->path);
 		jw_ku64(w, "dev", t->dev);
 		jw_ku64(w, "ino", t->ino);
+		if (t->inflated[0])
+			jw_kstr(w, "inflated", t->inflated);
+		if (t->git.repo[0]) {
+			jw_ostart(w, "git");
+			jw_kstr(w, "repo", t->git.repo);
+			if (t->git.object[0])
+				jw_kstr(w, "object", t->git.object);
+			if (t->git.kind[0])
+				jw_kstr(w, "kind", t->git.kind);
+			if (t->git.commit[0])
+				jw_kstr(w, "commit", t->git.commit);
+			if (t->git.ref[0])
+				jw_kstr(w, "ref", t->git.ref);
+			jw_close(w, '}');
+		}
 		break;
 	case SW_ART_SOCKET:
 		jw_kstr(w, "proto", t->proto);

@@ -79,7 +79,13 @@ void sw_alertrow__label(const struct sw_artifact *t, char *out, size_t cap)
 			snprintf(out, cap, "%s", t->peer);
 		break;
 	default:
-		snprintf(out, cap, "%s", t->path);
+		/* A git object: the repository is the place (one per secret and repository). */
+		if (t->type == SW_ART_FILE && t->git.repo[0])
+			snprintf(out, cap, "git %s %.12s in %s",
+				 t->git.kind[0] ? t->git.kind : "object", t->git.object,
+				 t->git.repo);
+		else
+			snprintf(out, cap, "%s", t->path);
 	}
 }
 
@@ -106,6 +112,12 @@ static void artifact_label(json_object *art, struct sw_alertrow *row)
 	snprintf(t->name, sizeof(t->name), "%s", str(art, "name"));
 	snprintf(t->reader_exe, sizeof(t->reader_exe), "%s", str(art, "reader_exe"));
 	t->index = (uint32_t)num(art, "index");
+	if (get(art, "git")) {
+		snprintf(t->git.repo, sizeof(t->git.repo), "%s", str(get(art, "git"), "repo"));
+		snprintf(t->git.object, sizeof(t->git.object), "%s",
+			 str(get(art, "git"), "object"));
+		snprintf(t->git.kind, sizeof(t->git.kind), "%s", str(get(art, "git"), "kind"));
+	}
 	t->dev = row->dev = num(art, "dev");
 	t->ino = row->ino = num(art, "ino");
 	sw_alertrow__label(t, row->artifact, sizeof(row->artifact));

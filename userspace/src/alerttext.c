@@ -130,7 +130,13 @@ static void where(struct line *l, json_t *a)
 			puts_(l, "-");
 		return;
 	}
-	if (!strcmp(type, "file"))
+	if (!strcmp(type, "file") && json_object_get(t, "git"))
+		printf_clean(l, "git %s %.12s in %s", str(json_object_get(t, "git"), "kind"),
+			     str(json_object_get(t, "git"), "object"),
+			     str(json_object_get(t, "git"), "repo"));
+	else if (!strcmp(type, "file") && *str(t, "inflated"))
+		printf_clean(l, "file %s (%s)", str(t, "path"), str(t, "inflated"));
+	else if (!strcmp(type, "file"))
 		printf_clean(l, "file %s", str(t, "path"));
 	else if (!strcmp(type, "socket"))
 		printf_clean(l, "%s %s", *str(t, "proto") ? str(t, "proto") : "socket",

@@ -10,8 +10,10 @@
 #include "pipeline_priv.h"
 
 static const char *const gap_names[GAP__COUNT] = {
-	"matches_dropped", "readback_failed", "readback_truncated", "copy_unread",
-	"learn_dropped",   "alerts_dropped",  "chunks_lost",	    "guard_failed",
+	"matches_dropped",   "readback_failed", "readback_truncated", "copy_unread",
+	"learn_dropped",     "alerts_dropped",	"chunks_lost",	      "guard_failed",
+	"inflate_max_bytes", "inflate_ratio",	"inflate_error",      "delta_unresolved",
+	"inflate_streams",
 };
 
 static void flood_summaries(struct sw_pipeline *p, uint64_t due);
@@ -114,6 +116,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_secretset__free(p->staged_set);
 	sw_proctab__free(p->pt);
 	sw_rules__free(p->own_rules);
+	pl_git_reset(p);
 	free(p);
 }
 
@@ -490,6 +493,7 @@ static void restart(struct sw_pipeline *p)
 		free(p->readers[i].exe);
 		memset(&p->readers[i], 0, sizeof(p->readers[i]));
 	}
+	pl_git_reset(p);
 	sw_delivery__set_policy(p->dl, &p->policy); /* flood control starts over */
 }
 

@@ -45,6 +45,8 @@ static int decide(struct sw_alert *a, void *ctx)
 	int tty = art->type == SW_ART_TTY;
 	struct reader *r;
 
+	/* A git object: the commit and ref that hold it, if they were written meanwhile. */
+	pl_git_fill(p, art);
 	/* A pipe waits undecided (count 0); a terminal is decided, only its reader is asked. */
 	if (!((art->type == SW_ART_PIPE && !a->count) || (tty && art->dev)))
 		return 0;

@@ -43,6 +43,11 @@ enum gap {
 	GAP_ALERTS,
 	GAP_CHUNKS,
 	GAP_GUARD,
+	GAP_INFLATE_BOUND,
+	GAP_INFLATE_RATIO,
+	GAP_INFLATE_ERROR,
+	GAP_DELTA_UNRESOLVED,
+	GAP_INFLATE_BUSY,
 	GAP__COUNT
 };
 
@@ -171,6 +176,7 @@ struct sw_pipeline {
 		size_t n, more;
 		int open;
 	} boot;
+	struct pl_git *git; /* what the pipeline learned of repositories (pipeline_decode.c) */
 };
 
 /* A record's kernel time as wall-clock microseconds, through the latest tick. */
@@ -219,6 +225,9 @@ int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *c
 void pl_exec_spread(struct sw_pipeline *p, const struct sw_event *ev, const struct hits *h,
 		    const uint32_t *elem);
 int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev);
+/* Each match (a first sighting in its place) as an alert; key NULL: a pipe, decided later. */
+void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr *hdr,
+	       const struct sw_artifact *art, const char *key);
 int pl_on_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);
 /* pipeline_tls.c */
 /* A socket's first bytes: a ClientHello's server name is remembered for its TLS writes. */
@@ -245,6 +254,16 @@ void pl_tls_flush(struct sw_pipeline *p, uint64_t now_us, int force);
 /* Any socket write: a TLS connection of a process we cannot hook is an inferred spread of
  * what is in its agent's context. */
 void pl_tls_socket(struct sw_pipeline *p, const struct sw_event *ev);
+/* pipeline_decode.c. Before a file record's bytes are matched as written (start: the stream
+ * offset they begin at): whether the stream is compressed (decided at its first bytes), and a
+ * ref's id learned. Returns 1 when the trace must keep the bytes whole (no unsettled tail
+ * redacted: a replay inflates them again, or learns the ref). After: the bytes inflated and
+ * matched. And the commit and ref of a git alert as it leaves. */
+int pl_decode_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev,
+		    uint64_t start);
+void pl_decode(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev);
+void pl_git_fill(struct sw_pipeline *p, struct sw_artifact *a);
+void pl_git_reset(struct sw_pipeline *p);
 /* pipeline_places.c */
 struct sw_session *pl_session(struct sw_pipeline *p, uint64_t id, uint32_t root, uint64_t t);
 int pl_decide(struct sw_alert *a, void *ctx);

@@ -191,6 +191,7 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	struct sw_stream_id sid;
 	struct sw_artifact *a;
 	struct hits *h;
+	int keep;
 
 	p->st.data_bytes += ev->bytes_len;
 	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TLS)
@@ -252,11 +253,11 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		se->ds = sw_detect__stream_new(p->rules);
 	/* A TLS ClientHello's tail is kept in the trace (it is no secret's beginning: ciphertext
 	 * follows it), so a replay reads the same server name. */
+	keep = d->art_kind == SW_AK_FILE && pl_decode_start(p, se, ev, sw_stream__offset(se->s));
+	keep = keep || (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset &&
+			sw_tlshello__sni(ev->bytes, ev->bytes_len, (char[256]){0}, 256));
 	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
-		(const char *)ev->bytes - (const char *)ev->hdr,
-		d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset &&
-			sw_tlshello__sni(ev->bytes, ev->bytes_len, (char[256]){0}, 256),
-		1);
+		(const char *)ev->bytes - (const char *)ev->hdr, keep, 1);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))
@@ -296,6 +297,9 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	p->action = NULL;
 	if (d->art_kind == SW_AK_TLS && (fl & SW_F_HELD))
 		pl_tls_held(p, ev);
+	/* A compressed file: what it holds, inflated (after the bytes as written). */
+	if (d->art_kind == SW_AK_FILE)
+		pl_decode(p, se, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
 		pl_readback_done(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))

@@ -32,6 +32,9 @@ void sw_policy__defaults(struct sw_policy *p)
 	p->readback_max_bytes = 64ull << 20;
 	p->hold_ms = 500;
 	p->learned_max = 10000;
+	p->inflate_max_bytes = 256ull << 20;
+	p->inflate_max_ratio = 100;
+	p->inflate_cache_bytes = 32ull << 20;
 }
 
 enum sw_severity sw_policy__severity(const struct sw_policy *p, enum sw_alert_kind kind,

@@ -30,6 +30,8 @@ enum sw_place {
 #define SW_POLICY_RINGBUF_MAX	(1u << 30)
 #define SW_POLICY_READBACK_MIN	(1u << 20)
 #define SW_POLICY_READBACK_MAX	(1ull << 36)
+#define SW_POLICY_INFLATE_MIN	(1u << 20)
+#define SW_POLICY_INFLATE_MAX	(1ull << 36)
 
 struct sw_policy {
 	/* Severity of a first sighting by place (artifact type or enum sw_place). */
@@ -45,6 +47,10 @@ struct sw_policy {
 	uint32_t hold_ms;	     /* how long a file or pipe alert waits for a rename/reader */
 	uint32_t learned_max;	     /* secrets detectors may add to the set */
 	uint32_t guard;		     /* TLS writes of sessions: enum sw_guard (alert) */
+	/* Compressed artifacts (gzip, git objects and packs), inflated as they are written. */
+	uint64_t inflate_max_bytes;   /* inflated bytes per artifact stream; past it a gap */
+	uint32_t inflate_max_ratio;   /* inflated over compressed bytes; past it a gap */
+	uint64_t inflate_cache_bytes; /* a pack's objects kept as delta bases */
 };
 
 /* "alert", "redact", "block" (enum sw_guard), and back: -1 for an unknown name. */

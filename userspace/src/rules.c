@@ -155,7 +155,7 @@ static int load_file(struct sw_rules *r, const char *base, const char *file,
 		nkeys = 1;
 	} else {
 		keys = rl_policy_file_keys;
-		nkeys = 5;
+		nkeys = 6;
 	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {

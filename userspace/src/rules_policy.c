@@ -228,9 +228,40 @@ static int policy_guard(struct ld *c, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+static int in_max_bytes(struct ld *c, yaml_node_t *v, void *obj)
+{
+	(void)obj;
+	return rl_get_u64(c, v, "max_inflated_bytes", SW_POLICY_INFLATE_MIN, SW_POLICY_INFLATE_MAX,
+			  &c->r->policy.inflate_max_bytes);
+}
+
+static int in_max_ratio(struct ld *c, yaml_node_t *v, void *obj)
+{
+	(void)obj;
+	return rl_get_u32(c, v, "max_ratio", 2, 100000, &c->r->policy.inflate_max_ratio);
+}
+
+static int in_cache_bytes(struct ld *c, yaml_node_t *v, void *obj)
+{
+	(void)obj;
+	return rl_get_u64(c, v, "cache_bytes", SW_POLICY_INFLATE_MIN, SW_POLICY_INFLATE_MAX,
+			  &c->r->policy.inflate_cache_bytes);
+}
+
+static const struct key inflate_keys[] = {
+	{"max_inflated_bytes", in_max_bytes},
+	{"max_ratio", in_max_ratio},
+	{"cache_bytes", in_cache_bytes},
+};
+
+static int policy_inflate(struct ld *c, yaml_node_t *v, void *obj)
+{
+	return rl_parse_map(c, v, "inflate", inflate_keys, 3, obj, NULL);
+}
+
 const struct key rl_policy_file_keys[] = {
 	{"allowlist", policy_allowlist}, {"severity", policy_severity}, {"flood", policy_flood},
-	{"capture", policy_capture},	 {"guard", policy_guard},
+	{"capture", policy_capture},	 {"guard", policy_guard},	{"inflate", policy_inflate},
 };
 /* ---- queries ---- */
 

@@ -90,6 +90,6 @@ int rl_prescan(struct ld *c, const unsigned char *buf, size_t len);
 /* The top-level keys of each file; the last one is required (except in policy.yaml). */
 extern const struct key rl_agents_file_keys[2];
 extern const struct key rl_detectors_file_keys[1];
-extern const struct key rl_policy_file_keys[5];
+extern const struct key rl_policy_file_keys[6];
 
 #endif /* SW_RULES_PRIV_H */

@@ -7,12 +7,15 @@
 #include "detect.h"
 #include "matcher.h"
 #include "streams.h"
+#include "unpack.h"
+
+#include <sodium.h>
 
 #define BUCKETS 4096
 
 struct sw_streams {
 	struct sw_stream_ent *b[BUCKETS];
-	size_t n;
+	size_t n, ndec, npacks;
 	uint64_t tick;
 };
 
@@ -30,8 +33,23 @@ struct sw_streams *sw_streams__new(void)
 	return calloc(1, sizeof(struct sw_streams));
 }
 
-static void ent_free(struct sw_stream_ent *e)
+void sw_stream_dec__free(struct sw_stream_dec *d)
 {
+	if (!d)
+		return;
+	sw_unpack__free(d->u);
+	sw_stream__free(d->s);
+	sodium_memzero(d, sizeof(*d));
+	free(d);
+}
+
+static void ent_free(struct sw_streams *t, struct sw_stream_ent *e)
+{
+	if (e->dec) {
+		t->ndec--;
+		t->npacks -= e->dec->kind == SW_UNPACK_PACK;
+	}
+	sw_stream_dec__free(e->dec);
 	sw_stream__free(e->s);
 	sw_detect__stream_free(e->ds);
 	free(e->path);
@@ -48,7 +66,7 @@ void sw_streams__free(struct sw_streams *t)
 	for (i = 0; i < BUCKETS; i++)
 		for (e = t->b[i]; e; e = n) {
 			n = e->next;
-			ent_free(e);
+			ent_free(t, e);
 		}
 	free(t);
 }
@@ -77,7 +95,7 @@ static void evict_lru(struct sw_streams *t)
 		return;
 	e = *old;
 	*old = e->next;
-	ent_free(e);
+	ent_free(t, e);
 	t->n--;
 }
 
@@ -108,7 +126,7 @@ struct sw_stream_ent *sw_streams__get(struct sw_streams *t, const struct sw_stre
 	e->key = *key;
 	e->s = sw_stream__new();
 	if (!e->s) {
-		ent_free(e);
+		ent_free(t, e);
 		return NULL;
 	}
 	e->used = ++t->tick;
@@ -124,7 +142,7 @@ void sw_streams__drop(struct sw_streams *t, const struct sw_stream_id *key)
 	if (!e)
 		return;
 	*pp = e->next;
-	ent_free(e);
+	ent_free(t, e);
 	t->n--;
 }
 
@@ -137,6 +155,28 @@ int sw_stream_ent__set_path(struct sw_stream_ent *e, const char *path, size_t le
 	free(e->path);
 	e->path = np;
 	return 0;
+}
+
+int sw_streams__dec_attach(struct sw_streams *t, struct sw_stream_ent *e, struct sw_stream_dec *d)
+{
+	if (t->ndec >= SW_STREAMS_DEC_MAX ||
+	    (d->kind == SW_UNPACK_PACK && t->npacks >= SW_STREAMS_DEC_PACKS_MAX))
+		return -EBUSY;
+	sw_streams__dec_detach(t, e);
+	e->dec = d;
+	t->ndec++;
+	t->npacks += d->kind == SW_UNPACK_PACK;
+	return 0;
+}
+
+void sw_streams__dec_detach(struct sw_streams *t, struct sw_stream_ent *e)
+{
+	if (!e->dec)
+		return;
+	t->ndec--;
+	t->npacks -= e->dec->kind == SW_UNPACK_PACK;
+	sw_stream_dec__free(e->dec);
+	e->dec = NULL;
 }
 
 size_t sw_streams__count(const struct sw_streams *t)

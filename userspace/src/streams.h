@@ -8,7 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "matcher.h"
+#include "sprawl_events.h"
+
 #define SW_STREAMS_MAX 8192
+/* Compressed streams being inflated at once (each holds zlib's window and buffers, ~110 KiB);
+ * past it a new one is not inflated and the pipeline counts a gap. */
+#define SW_STREAMS_DEC_MAX 256
+/* Of them, packs (each may keep up to twice policy inflate.cache_bytes of objects). */
+#define SW_STREAMS_DEC_PACKS_MAX 4
 
 /* What a data record continues: files and pipes by device and inode, sockets by process, fd
  * and inode, ttys by device. Binary and hashed without formatting: looked up per record.
@@ -20,11 +28,29 @@ struct sw_stream_id {
 	uint64_t a, b;
 };
 
+/* A compressed artifact being inflated (pipeline_decode.c): the unpacker, the matcher's
+ * carry-over in the object being inflated, and matches waiting for that object's end (a git
+ * object's id is known only then). */
+#define SW_DEC_PEND_MAX 16
+struct sw_stream_dec {
+	struct sw_unpack *u;
+	struct sw_stream *s;
+	int kind;	     /* enum sw_unpack_kind */
+	uint32_t gitdir_len; /* the path's gitdir prefix; 0: not git */
+	uint32_t npend;
+	struct sw_dec_pend {
+		struct sw_match m;
+		struct sw_hdr hdr; /* of the record it completed in */
+	} pend[SW_DEC_PEND_MAX];
+};
+
 struct sw_stream_ent {
 	struct sw_stream_id key;
 	char *path; /* display name, NULL until known */
 	struct sw_stream *s;
 	struct sw_detect_stream *ds; /* the detectors' carry-over; made on first use */
+	struct sw_stream_dec *dec;   /* compressed: being inflated */
+	int dec_decided;	     /* whether it is compressed was decided (at offset 0) */
 	uint64_t next_chunk;	     /* offset in the syscall the next chunk must have */
 	int in_syscall;		     /* a chunk came without SW_F_LAST: more must follow */
 	uint64_t used;
@@ -45,5 +71,12 @@ void sw_streams__drop(struct sw_streams *t, const struct sw_stream_id *key);
 /* Sets the display path (a copy of len bytes). Returns 0 or -ENOMEM. */
 int sw_stream_ent__set_path(struct sw_stream_ent *e, const char *path, size_t len);
 size_t sw_streams__count(const struct sw_streams *t);
+/* Frees a decoder (NULL is fine); its carry-over and waiting matches are wiped. */
+void sw_stream_dec__free(struct sw_stream_dec *d);
+/* Gives e the decoder d (owned from then on). -EBUSY (d not taken) when SW_STREAMS_DEC_MAX
+ * decoders (SW_STREAMS_DEC_PACKS_MAX for a pack) are attached already. */
+int sw_streams__dec_attach(struct sw_streams *t, struct sw_stream_ent *e, struct sw_stream_dec *d);
+/* Frees e's decoder, if any. */
+void sw_streams__dec_detach(struct sw_streams *t, struct sw_stream_ent *e);
 
 #endif

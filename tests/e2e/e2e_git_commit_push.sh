@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# What git and gzip write is inflated and matched: a session commits a tracked secret and
+# pushes it to a bare repository on disk -> one alert for the local repository and one for the
+# remote, each naming the repository, the blob, its commit and ref; git gc and repack after it
+# -> no new alert (one place per secret and repository; the remote's path is what receive-pack
+# renamed its object to, "<gitdir>/./objects/.."); `tar czf` of a directory holding it ->
+# one alert on the archive; a session writing a gzip of 200 MB of zeros -> one coverage_gap
+# (inflate_ratio) and nothing else, and a plain leak right after still alerts.
+. "$(dirname "$0")/lib.sh"
+
+command -v git >/dev/null || e2e_skip "needs git"
+e2e_start
+SECRET=$(new_secret GIT_TOKEN ghp_ 30)
+REPO=$WORK/proj
+BARE=$WORK/remote.git
+export GIT_CONFIG_NOSYSTEM=1 HOME=$E2E_TMP
+git config --global user.email e2e@example.invalid
+git config --global user.name e2e
+git config --global init.defaultBranch main
+git init -q "$REPO"
+git init -q --bare "$BARE"
+git -C "$REPO" remote add origin "$BARE"
+# The file is made outside any session: only what git writes is the session's.
+printf 'service:\n  token: %s\n' "$SECRET" >"$REPO/config.yml"
+
+# (a) commit and push inside a session
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add config.yml && git commit -qm 'add config' && git push -q origin main"
+BLOB=$(git -C "$REPO" rev-parse HEAD:config.yml)
+COMMIT=$(git -C "$REPO" rev-parse HEAD)
+wait_alerts 2 "a['kind']=='secret_spread' and 'git' in a['artifact']" 15
+GITP="a['kind']=='secret_spread' and a['secret']['name']=='GIT_TOKEN' and a['artifact'].get('inflated')=='zlib' and a['artifact']['git']['object']=='$BLOB' and a['artifact']['git']['kind']=='blob'"
+expect_alerts "(a) one alert for the local repository, with its blob, commit and ref" 1 \
+	"$GITP and a['artifact']['git']['repo']=='$REPO' and a['artifact']['git'].get('commit')=='$COMMIT' and a['artifact']['git'].get('ref')=='refs/heads/main' and a['artifact']['path']=='$REPO/.git/objects/${BLOB:0:2}/${BLOB:2}'"
+expect_alerts "(a) one alert for the remote repository, with its blob, commit and ref" 1 \
+	"$GITP and a['artifact']['git']['repo']=='$BARE' and a['artifact']['git'].get('commit')=='$COMMIT' and a['artifact']['git'].get('ref')=='refs/heads/main' and a['artifact']['path'].replace('/./', '/')=='$BARE/objects/${BLOB:0:2}/${BLOB:2}'"
+expect_alerts "(a) nothing else" 2 "a['kind']!='session_summary'"
+
+# (b) git gc and repack: the blob again, in packs of the same repositories: no new place
+"$SPRAWLCTL" run -- sh -c "git -C '$REPO' gc -q && git -C '$REPO' repack -a -d -f -q && git -C '$BARE' gc -q"
+check "(b) gc packed the blob" bash -c "ls '$REPO'/.git/objects/pack/*.pack >/dev/null"
+barrier "gc and repack processed"
+expect_alerts "(b) no new alert after gc and repack" 2 "a['kind']!='session_summary'"
+
+# (c) tar czf of a directory holding it: one alert on the archive (tar hands the bytes to gzip
+# through a pipe, which is a place of its own)
+mkdir -p "$WORK/dir"
+cp "$REPO/config.yml" "$WORK/dir/"
+"$SPRAWLCTL" run -- tar czf "$WORK/backup.tgz" -C "$WORK" dir
+wait_alerts 1 "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/backup.tgz'" 15
+barrier "tar processed"
+expect_alerts "(c) one alert on the archive, inflated" 1 \
+	"a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/backup.tgz' and a['artifact'].get('inflated')=='gzip' and a['artifact']['type']=='file'"
+expect_alerts "(c) one alert on tar's pipe into gzip" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['type']=='pipe' and a['artifact'].get('reader_exe','').endswith('gzip')"
+expect_alerts "(c) nothing else" 4 "a['kind']!='session_summary'"
+
+# (d) a zip bomb: a session writes a gzip of 200 MB of zeros (about 200 KB), then a plain leak
+printf '%s\n' "$SECRET" >"$E2E_TMP/.secrets/plain.src"
+"$SPRAWLCTL" run -- python3 -c "
+import sys, zlib
+c = zlib.compressobj(6, zlib.DEFLATED, 31)
+zero = bytes(1 << 20)
+with open(sys.argv[1], 'wb') as f:
+    for _ in range(200):
+        f.write(c.compress(zero))
+    f.write(c.flush())
+with open(sys.argv[2]) as s, open(sys.argv[3], 'w') as o:
+    o.write(s.read())
+" "$WORK/zeros.gz" "$E2E_TMP/.secrets/plain.src" "$WORK/plain.txt"
+check "(d) the bomb is 200 MB of zeros" \
+	test "$(gzip -dc "$WORK/zeros.gz" | wc -c)" -eq $((200 << 20))
+wait_alerts 1 "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/plain.txt'" 15
+barrier "the bomb processed"
+expect_alerts "(d) the plain leak right after the bomb alerts" 1 \
+	"a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/plain.txt'"
+expect_alerts "(d) one coverage_gap, naming the ratio bound" 1 \
+	"a['kind']=='coverage_gap' and a.get('gaps')=={'inflate_ratio': 1}"
+expect_alerts "(d) nothing else" 6 "a['kind']!='session_summary'"
+check "(d) the daemon is healthy" "$SPRAWLCTL" status
+check "SIGTERM stops the daemon with status 0" e2e_stop
+e2e_finish
