@@ -537,6 +537,7 @@ static void on_timer(struct daemon *d)
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	source__tick(d);
+	control__tick(d);
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	source__loss(d);
@@ -586,7 +587,7 @@ static int run_loop(struct daemon *d)
 			else if (tag == TAG_METRICS && d->metrics)
 				sw_metrics__serve(d->metrics, 0);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
-				control__readable(d, &d->clients[tag - 100]);
+				control__event(d, &d->clients[tag - 100], evs[i].events);
 		}
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
