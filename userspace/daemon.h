@@ -125,6 +125,7 @@ struct daemon {
 	uint64_t alerts_by[SW_ALERT__COUNT][SW_SEV__COUNT];
 	uint64_t stall_max_us; /* longest time one turn of the event loop took */
 	int watchdog;	       /* systemd asked for WATCHDOG=1 pings */
+	int secrets_damaged;   /* the set on disk failed to load: learned ones wait */
 };
 
 /* Event-loop tags: the control socket's clients are 100 + slot. */
@@ -145,6 +146,17 @@ int daemon_sinks__open(struct daemon *d);
 int daemon_sinks__reload(struct daemon *d, const struct sw_dconf *c);
 void daemon_sinks__poll(struct daemon *d);
 void daemon_sinks__close(struct daemon *d);
+
+/* daemon_state.c: the key and the secret set at start and reload. */
+/* Loads (or creates) the key; a missing key beside an existing set, a damaged or replaced
+ * key: -errno, reported with what to do. */
+int daemon_state__key(struct daemon *d);
+/* The secret set failed to load with e: -1 (reported) when the daemon must not start (at
+ * start, a set made under another key), else 0 after a state_warning alert. */
+int daemon_state__secrets_failed(struct daemon *d, int e, int at_start);
+/* A state_warning alert about the daemon's file path (NULL: none) to every sink. */
+void daemon_state__warning(struct daemon *d, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* daemon_metrics.c: --metrics. */
 int daemon_metrics__start(struct daemon *d);

@@ -128,11 +128,13 @@ int reload_secrets(struct daemon *d, int force)
 		memset(&st, 0, sizeof(st));
 	e = sw_secretset__load(d->paths.secrets, &d->key, &set);
 	if (e) {
-		log_err("%s: cannot load the secret set: %s; keeping the previous set",
-			d->paths.secrets, strerror(-e));
 		d->secrets_st = st;
+		/* At start the caller decides (refuse or warn); later, a warning per change. */
+		if (d->k)
+			daemon_state__secrets_failed(d, e, 0);
 		return e;
 	}
+	d->secrets_damaged = 0;
 	e = sw_pipeline__set_secrets(d->pl, set);
 	if (e) {
 		log_err("building the matcher: %s", strerror(-e));
@@ -151,6 +153,10 @@ static void save_learned(struct daemon *d)
 	struct sw_secretset *disk = NULL;
 	int fd, n, e;
 
+	/* The set on disk is damaged: what was learned stays in the pipeline until it is
+	 * repaired (the reload saves it first), rather than a failure every second. */
+	if (d->secrets_damaged || !d->k) /* (before the kernel, nothing was learned) */
+		return;
 	fd = open(d->paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX)) {
 		log_err("%s: cannot lock: %s", d->paths.lock, strerror(errno));
@@ -643,11 +649,8 @@ int main(int argc, char **argv)
 			strerror(-e));
 		return EXIT_FAILURE;
 	}
-	e = sw_key__load_or_create(d->paths.key, &d->key);
-	if (e) {
-		log_err("%s: cannot load or create the key: %s", d->paths.key, strerror(-e));
+	if (daemon_state__key(d))
 		return EXIT_FAILURE;
-	}
 	d->reg = sw_registry__open(d->paths.registry, d->key.id, &corrupt);
 	if (!d->reg) {
 		log_err("%s: cannot open the registry: %s", d->paths.registry, strerror(errno));
@@ -674,25 +677,13 @@ int main(int argc, char **argv)
 	source__tick(d);
 	if (load_rules(d))
 		goto cleanup;
-	if (corrupt) {
-		struct sw_alert *a = calloc(1, sizeof(*a));
-
-		log_warn("%s was corrupt: set aside and rebuilt empty", d->paths.registry);
-		if (a) {
-			a->time_us = now_us();
-			a->kind = SW_ALERT_STATE_WARNING;
-			a->severity = SW_SEV_MEDIUM;
-			gethostname(a->host, sizeof(a->host) - 1);
-			snprintf(a->message, sizeof(a->message),
-				 "the registry of known places was corrupt and was rebuilt empty: "
-				 "secrets seen before may alert once more");
-			sw_sink__emit(d->sinks.out, a);
-			if (d->sinks.file)
-				sw_sink__emit(d->sinks.file, a);
-			free(a);
-		}
-	}
-	reload_secrets(d, 1);
+	if (corrupt)
+		daemon_state__warning(d, d->paths.registry,
+				      "the registry of known places was corrupt and was rebuilt "
+				      "empty: secrets seen before may alert once more");
+	e = reload_secrets(d, 1);
+	if (e && daemon_state__secrets_failed(d, e, 1))
+		goto cleanup;
 
 	/* Closes of files a session wrote around write(2): read back at close, not only at exit. */
 	d->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
