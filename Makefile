@@ -57,12 +57,23 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(TBIN)/%,$(UNIT_SRCS))
 # Unit tests of the test harness itself (scripts, run in place).
 UNIT_SCRIPTS := $(sort $(wildcard tests/unit/test_*.py))
-# Seconds each libFuzzer target runs in `make test` (`make fuzz FUZZ_SECS=60` for longer).
-FUZZ_SECS ?= 5
+# `make fuzz`: the targets fast enough for FUZZ_RUNS executions each (the control protocol,
+# the .env importer, alert lines, the config file, kernel records, the secret set), then the
+# heavy ones (rules compiled into Hyperscan, the whole pipeline, trace segments, state files on
+# disk) FUZZ_SECS seconds each. `make test` runs every target FUZZ_SMOKE_SECS on its seeds.
+FUZZ_FAST := ctl envfile alerttext config event secretset
+FUZZ_SLOW := rules tracelog records statefiles
+FUZZ_RUNS ?= 1000000
+FUZZ_SECS ?= 60
+FUZZ_SMOKE_SECS ?= 5
+# The unit tests again under ASan and UBSan (`make unit-asan`, part of `make test`), built
+# apart in $(OUTPUT)/asan.
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
 BPF_HDRS := $(wildcard bpf/*.h)
 RULE_FILES := $(sort $(wildcard rules/*.yaml))
 
-.PHONY: all deps test unit e2e fuzz mutate bench run install deb format format-check clean \
+.PHONY: all deps test unit unit-bins unit-asan e2e fuzz fuzz-smoke mutate bench run install deb format format-check clean \
 	version FORCE
 .DELETE_ON_ERROR:
 
@@ -183,13 +194,25 @@ $(TBIN)/test_%: tests/unit/test_%.c $(LIB) | $(TBIN)
 unit: $(UNIT_BINS)
 	@bash tests/unit/run.sh $(UNIT_BINS) $(UNIT_SCRIPTS)
 
+unit-bins: $(UNIT_BINS)
+
+# A leak, an out-of-bounds access or undefined behaviour fails the test that caused it.
+unit-asan:
+	@$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan CFLAGS="$(ASAN_CFLAGS)" unit-bins
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		bash tests/unit/run.sh $(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(UNIT_BINS))
+
 e2e: all
 	@bash tests/e2e/run.sh
 
-# Every libFuzzer target built (clang -fsanitize=fuzzer,address,undefined) and run FUZZ_SECS
-# seconds on its seeds; a crash fails.
+# Every libFuzzer target built (clang -fsanitize=fuzzer,address,undefined); a crash, a leak or
+# a target that stops short of its runs fails.
 fuzz:
-	@bash tests/fuzz/build.sh $(FUZZ_SECS)
+	@FUZZ_RUNS=$(FUZZ_RUNS) bash tests/fuzz/build.sh 0 $(FUZZ_FAST)
+	@bash tests/fuzz/build.sh $(FUZZ_SECS) $(FUZZ_SLOW)
+
+fuzz-smoke:
+	@bash tests/fuzz/build.sh $(FUZZ_SMOKE_SECS)
 
 # Mutation check: small mutations of key behaviours, each built in a scratch copy of the tree
 # and run against the tests that must kill it (tests/mutate/mutations.txt).
@@ -200,7 +223,8 @@ test: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory e2e
 
 bench: all

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "daemon_config.h"
+#include "envfile.h"
 #include "fingerprint.h"
 #include "pins.h"
 #include "rules.h"
@@ -60,12 +61,14 @@ static const char usage[] =
 	"  secrets import FILE               merge a set exported on a host with the same key\n"
 	"  run [--agent LABEL] -- CMD [ARG...]  run CMD as a watched agent session\n"
 	"  watch PID                         make a running process a session root (root)\n"
-	"  status [--json]                   what the daemon is watching (no daemon: programs\n"
-	"                                    left pinned)\n"
+	"  status [--json]                   what the daemon is watching (another user sees\n"
+	"                                    only their own sessions, no secret names or places;\n"
+	"                                    no daemon: programs left pinned)\n"
 	"  alerts [--follow] [--file F] [--format json|text]\n"
 	"                                    print alerts (from the alert file, or live); text,\n"
 	"                                    one coloured line each, is the default on a terminal\n"
-	"                                    (NO_COLOR turns colour off), JSON lines elsewhere\n"
+	"                                    (NO_COLOR turns colour off), JSON lines elsewhere;\n"
+	"                                    --follow as another user: their own alerts only\n"
 	"  replay [TRACE...] [--since T] [--until T] [--trace-dir DIR] [--alerts FILE] [--rules "
 	"DIR]\n"
 	"                                    the recorded records through the same pipeline, with\n"
@@ -371,54 +374,6 @@ static int cmd_secrets_add(int argc, char **argv)
 	return e;
 }
 
-/* Splits one .env line in place: NAME and a value span. Returns 1 for an assignment, 0 for
- * a blank or comment line, -1 for a malformed line (reason in *why). */
-static int env_line(char *line, char **name, char **val, size_t *vlen, const char **why)
-{
-	char *s = line, *eq, *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == 0 || *s == '#' || *s == '\n' || *s == '\r')
-		return 0;
-	if (!strncmp(s, "export ", 7))
-		s += 7;
-	eq = strchr(s, '=');
-	if (!eq) {
-		*why = "expected KEY=VALUE";
-		return -1;
-	}
-	*eq = 0;
-	end = eq;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = 0;
-	*name = s;
-	s = eq + 1;
-	end = s + strcspn(s, "\r\n");
-	*end = 0;
-	if (*s == '"' || *s == '\'') {
-		char q = *s++;
-		char *close = strrchr(s, q);
-
-		if (!close) {
-			*why = "unterminated quote";
-			return -1;
-		}
-		*close = 0;
-		end = close;
-	} else {
-		char *hash = strstr(s, " #");
-
-		if (hash)
-			end = hash;
-		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-	}
-	*val = s;
-	*vlen = end - s;
-	return 1;
-}
-
 static int cmd_secrets_import_env(int argc, char **argv)
 {
 	char origin[PATH_MAX], where[PATH_MAX + 32], *line = NULL, *name, *val;
@@ -446,7 +401,7 @@ static int cmd_secrets_import_env(int argc, char **argv)
 	while (!e && (n = getline(&line, &cap, f)) > 0 && lineno < 100000) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%zu", argv[1], lineno);
-		r = env_line(line, &name, &val, &vlen, &why);
+		r = sw_envfile__line(line, &name, &val, &vlen, &why);
 		if (r < 0) {
 			err("%s: %s; line skipped", where, why);
 			skipped++;

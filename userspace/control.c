@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The daemon's control socket: status, sessions (sprawlctl run), watch, reload, and the alert
- * stream behind `sprawlctl alerts --follow`. Requests that change what is watched check the
- * peer's credentials (SO_PEERCRED). */
+ * stream behind `sprawlctl alerts --follow`.
+ *
+ * Anyone may connect (sprawlctl run and status are for every user), so nothing here may wait
+ * on a client: every connection is non-blocking with its own input and output buffer, a
+ * deadline for its request line, for idleness and for output that does not move; one non-root
+ * uid holds at most CTL_PER_UID connections and CTL_ROOT_RESERVED slots are root's alone.
+ * What changes or discloses anything (watch, reload, other users' sessions, secret names,
+ * places) is root's, by SO_PEERCRED. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,158 +16,103 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "daemon.h"
-#include "json.h"
 
-static void json_str(FILE *f, const char *s)
+static uint64_t mono_ms(void)
 {
-	sw_json__str(f, s, strlen(s));
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void control__deliver(const char *json, size_t len, void *ctx)
+static void drop(struct daemon *d, struct client *c)
 {
-	struct daemon *d = ctx;
-	int i;
+	if (c->fd > 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+}
 
-	for (i = 0; i < CLIENTS_MAX; i++) {
-		struct client *c = &d->clients[i];
+/* What epoll watches: output while some waits, input while no answer is pending (a client
+ * gets its answer before its next request is read). A follower is watched for input too, to
+ * see it hang up. */
+static void rearm(struct daemon *d, struct client *c)
+{
+	struct epoll_event ev = {.data.u64 = 100 + (uint64_t)(c - d->clients)};
 
-		if (c->fd <= 0 || !c->follow)
+	ev.events = c->eof ? 0 : EPOLLRDHUP;
+	if (c->olen)
+		ev.events |= EPOLLOUT;
+	if (!c->eof && (!c->olen || c->follow))
+		ev.events |= EPOLLIN;
+	if (ev.events != c->events && !epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+		c->events = ev.events;
+}
+
+/* Sends what it can of the pending output; -1 when the client is gone (dropped). */
+static int flush(struct daemon *d, struct client *c)
+{
+	ssize_t n;
+
+	while (c->olen) {
+		n = send(c->fd, c->out, c->olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
 			continue;
-		/* A follower that cannot keep up is dropped rather than stalling detection. */
-		if (send(c->fd, json, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len ||
-		    send(c->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
-			epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-			close(c->fd);
-			c->fd = 0;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			drop(d, c);
+			return -1;
 		}
+		c->olen -= (size_t)n;
+		memmove(c->out, c->out + n, c->olen);
+		c->active_ms = mono_ms();
 	}
+	rearm(d, c);
+	return 0;
 }
 
-struct status_ctx {
-	FILE *b;
-	const struct sw_proctab *pt;
-	const struct sw_session *s;
-	int first, pfirst;
-};
-
-static void status_proc(const struct sw_proc *p, void *ctx)
+/* Queues bytes for the client, bounded: past limit it is dropped (-1). */
+static int queue(struct daemon *d, struct client *c, const char *p, size_t len, size_t limit)
 {
-	struct status_ctx *c = ctx;
+	size_t cap;
+	char *o;
 
-	if (p->session_id != c->s->id)
-		return;
-	fprintf(c->b, "%s{\"pid\":%u,\"ppid\":%u,\"comm\":", c->pfirst ? "" : ",", p->tgid,
-		p->ppid);
-	json_str(c->b, p->comm);
-	fprintf(c->b, ",\"exe\":");
-	json_str(c->b, p->exe);
-	fprintf(c->b, "}");
-	c->pfirst = 0;
-}
-
-static void status_session(const struct sw_session *s, void *ctx)
-{
-	struct status_ctx *c = ctx;
-
-	fprintf(c->b, "%s{\"id\":%llu,\"agent\":", c->first ? "" : ",", (unsigned long long)s->id);
-	json_str(c->b, s->agent);
-	fprintf(c->b, ",\"root_pid\":%u,\"root_exe\":", s->root_pid);
-	json_str(c->b, s->root_exe);
-	fprintf(c->b, ",\"live\":%s,\"processes\":[", s->ended ? "false" : "true");
-	c->s = s;
-	c->pfirst = 1;
-	sw_proctab__each_proc(c->pt, status_proc, c);
-	fprintf(c->b, "]}");
-	c->first = 0;
-}
-
-struct places_ctx {
-	FILE *b;
-	const struct sw_secretset *set;
-	int first;
-};
-
-static void status_place(const uint8_t sid[SW_SECRET_ID_BYTES], const char *key,
-			 const struct sw_registry_entry *e, void *ctx)
-{
-	struct places_ctx *c = ctx;
-	const struct sw_secret *s = sw_secretset__find_id(c->set, sid);
-	char id[2 * SW_SECRET_ID_BYTES + 1];
-	int i;
-
-	for (i = 0; i < SW_SECRET_ID_BYTES; i++)
-		snprintf(id + 2 * i, 3, "%02x", sid[i]);
-	fprintf(c->b, "%s{\"secret\":{\"id\":\"%s\",\"name\":", c->first ? "" : ",", id);
-	json_str(c->b, s ? s->name : "");
-	fprintf(c->b, "},\"place\":");
-	json_str(c->b, key);
-	fprintf(c->b, ",\"count\":%llu,\"first_seen_us\":%lld,\"last_seen_us\":%lld}",
-		(unsigned long long)e->count, (long long)e->first_seen, (long long)e->last_seen);
-	c->first = 0;
-}
-
-static void status_json(struct daemon *d, FILE *b)
-{
-	struct places_ctx pc = {.b = b, .set = sw_pipeline__secrets(d->pl), .first = 1};
-
-	struct sw_pipeline_stats st;
-	struct status_ctx c = {.b = b, .pt = sw_pipeline__proctab(d->pl), .first = 1};
-
-	sw_pipeline__stats(d->pl, &st);
-	fprintf(b,
-		"{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
-		"\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
-		"\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,\"index_gen\":%llu,"
-		"\"loop_stall_max_us\":%llu,",
-		getpid(), (long long)(time(NULL) - d->started), sw_pipeline__secrets(d->pl)->n,
-		sw_registry__size(d->reg), (unsigned long long)st.records,
-		(unsigned long long)st.bad_records, (unsigned long long)st.data_bytes,
-		(unsigned long long)st.matches, (unsigned long long)st.alerts,
-		(unsigned long long)st.streams, sw_proctab__count(c.pt),
-		(unsigned long long)sw_pipeline__index_gen(d->pl),
-		(unsigned long long)d->stall_max_us);
-	fprintf(b,
-		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
-		"\"path_truncated\":%llu,\"scope_full\":%llu,\"spilled\":%llu,"
-		"\"spills_read\":%llu,\"spill_bytes\":%llu,\"spills_failed\":%llu},"
-		"\"sessions\":[",
-		(unsigned long long)d->loss_seen.ringbuf_full,
-		(unsigned long long)d->loss_seen.truncated,
-		(unsigned long long)d->loss_seen.read_errors,
-		(unsigned long long)d->loss_seen.path_truncated,
-		(unsigned long long)d->loss_seen.scope_full,
-		(unsigned long long)d->loss_seen.spilled, (unsigned long long)d->spills_read,
-		(unsigned long long)d->spill_bytes, (unsigned long long)d->spills_failed);
-	sw_proctab__each_session(c.pt, status_session, &c);
-	/* The places each secret was seen, most recent first, with how often: repeat
-	 * sightings do not alert, they count here. */
-	fprintf(b,
-		"],\"suppressed\":%llu,\"exec_args_truncated\":%llu,\"exec_env_truncated\":%llu,",
-		(unsigned long long)st.suppressed, (unsigned long long)st.exec_args_truncated,
-		(unsigned long long)st.exec_env_truncated);
-	if (d->trace) {
-		struct sw_tracelog_stats ts;
-
-		sw_tracelog_writer__stats(d->trace, &ts);
-		fprintf(b,
-			"\"trace\":{\"events\":%llu,\"blocks\":%llu,\"bytes_raw\":%llu,"
-			"\"bytes_compressed\":%llu,\"events_dropped\":%llu,\"errors\":%llu},",
-			(unsigned long long)ts.events, (unsigned long long)ts.blocks,
-			(unsigned long long)ts.bytes_raw, (unsigned long long)ts.bytes_compressed,
-			(unsigned long long)ts.events_dropped, (unsigned long long)d->trace_errors);
+	if (c->olen + len > limit) {
+		drop(d, c);
+		d->ctl_dropped++;
+		return -1;
 	}
-	fprintf(b, "\"places\":[");
-	sw_registry__recent(d->reg, 200, status_place, &pc);
-	fprintf(b, "]}");
+	if (c->olen + len > c->ocap) {
+		cap = c->ocap ? c->ocap : 4096;
+		while (cap < c->olen + len)
+			cap *= 2;
+		o = realloc(c->out, cap);
+		if (!o) {
+			drop(d, c);
+			return -1;
+		}
+		c->out = o;
+		c->ocap = cap;
+	}
+	if (!c->olen)
+		c->active_ms = mono_ms(); /* the send deadline runs from here */
+	memcpy(c->out + c->olen, p, len);
+	c->olen += len;
+	return 0;
 }
 
-/* --- control requests --- */
+static void reply(struct daemon *d, struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void reply(struct client *c, const char *fmt, ...)
+static void reply(struct daemon *d, struct client *c, const char *fmt, ...)
 {
 	char line[SW_CTL_LINE_MAX];
 	va_list ap;
@@ -175,7 +126,35 @@ static void reply(struct client *c, const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	send(c->fd, line, n, MSG_NOSIGNAL);
+	queue(d, c, line, (size_t)n, SW_CTL_STATUS_MAX);
+}
+
+void control__alert(const struct sw_alert *a, void *ctx)
+{
+	static char json[64 * 1024];
+	struct daemon *d = ctx;
+	int i, n = -1;
+
+	for (i = 0; i < CLIENTS_MAX; i++) {
+		struct client *c = &d->clients[i];
+
+		if (c->fd <= 0 || !c->follow)
+			continue;
+		/* A user follows the alerts of their own processes and sessions only. */
+		if (c->uid != 0 &&
+		    !((a->has_process && a->process.uid == c->uid) ||
+		      (a->has_session && control__session_visible(d, a->session.id, c->uid))))
+			continue;
+		if (n < 0) {
+			n = sw_alert__json(a, json, sizeof(json) - 1);
+			if (n <= 0 || n >= (int)sizeof(json) - 1)
+				return;
+			json[n++] = '\n';
+		}
+		/* A follower that cannot keep up is dropped rather than stalling detection. */
+		if (!queue(d, c, json, (size_t)n, CTL_FOLLOW_BUF))
+			flush(d, c);
+	}
 }
 
 static void count_live(const struct sw_session *s, void *ctx)
@@ -189,23 +168,72 @@ uint64_t new_session_id(struct daemon *d)
 	return ++d->next_session;
 }
 
-static void handle_request(struct daemon *d, struct client *c, char *line)
+static void own(struct daemon *d, uint64_t id, uid_t uid)
 {
-	char *arg = strchr(line, ' ');
+	d->ctl_owned[d->ctl_owned_next].session = id;
+	d->ctl_owned[d->ctl_owned_next].uid = uid;
+	d->ctl_owned_next = (d->ctl_owned_next + 1) % CTL_OWNED_MAX;
+}
+
+static void do_status(struct daemon *d, struct client *c)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f) {
+		reply(d, c, "err out of memory");
+		return;
+	}
+	fputs("ok ", f);
+	control__status_json(d, f, c->uid);
+	fputc('\n', f);
+	/* Bounded by what sprawlctl reads: beyond it, an error rather than cut JSON. */
+	if (fclose(f) || len > SW_CTL_STATUS_MAX)
+		reply(d, c, "err the status is larger than %d bytes", SW_CTL_STATUS_MAX);
+	else
+		queue(d, c, out, len, SW_CTL_STATUS_MAX);
+	free(out);
+}
+
+static void do_session(struct daemon *d, struct client *c, uint32_t pid, const char *agent)
+{
 	struct sw_scope sc;
 	uint64_t id;
-	long pid;
 	int e;
 
-	if (arg)
-		*arg++ = 0;
-	if (!strcmp(line, "summary")) {
-		struct sw_pipeline_stats st;
-		size_t live = 0;
+	if (sw_kernel__scope_get(d->k, pid, &sc) == 1) {
+		reply(d, c, "ok %llu", (unsigned long long)sc.session_id);
+		return;
+	}
+	id = new_session_id(d);
+	e = sw_kernel__scope_add(d->k, pid, id, pid);
+	if (e) {
+		reply(d, c, "err cannot add pid %u to the scope: %s", pid, strerror(-e));
+		return;
+	}
+	own(d, id, c->uid);
+	daemon_session(d, id, pid, agent);
+	reply(d, c, "ok %llu", (unsigned long long)id);
+}
 
+static void handle_request(struct daemon *d, struct client *c, const char *line, size_t len)
+{
+	struct sw_pipeline_stats st;
+	struct sw_ctl_req r;
+	char err[160];
+	size_t live = 0;
+	int e;
+
+	if (sw_ctl__parse(line, len, &r, err, sizeof(err))) {
+		reply(d, c, "err %s", err);
+		return;
+	}
+	switch (r.verb) {
+	case SW_CTL_SUMMARY:
 		sw_pipeline__stats(d->pl, &st);
 		sw_proctab__each_session(sw_pipeline__proctab(d->pl), count_live, &live);
-		reply(c,
+		reply(d, c,
 		      "ok pid=%d uptime_s=%lld secrets=%zu sessions=%zu processes=%zu records=%llu "
 		      "alerts=%llu ringbuf_full=%llu truncated=%llu",
 		      getpid(), (long long)(time(NULL) - d->started),
@@ -214,134 +242,187 @@ static void handle_request(struct daemon *d, struct client *c, char *line)
 		      (unsigned long long)st.records, (unsigned long long)st.alerts,
 		      (unsigned long long)d->loss_seen.ringbuf_full,
 		      (unsigned long long)d->loss_seen.truncated);
-	} else if (!strcmp(line, "status")) {
-		char *out = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&out, &len);
-
-		if (!f) {
-			reply(c, "err out of memory");
-			return;
-		}
-		status_json(d, f);
-		/* Bounded by what sprawlctl reads: beyond it, an error rather than cut JSON. */
-		if (fclose(f) || len + 4 > SW_CTL_STATUS_MAX) {
-			reply(c, "err the status is larger than %d bytes", SW_CTL_STATUS_MAX);
-		} else {
-			send(c->fd, "ok ", 3, MSG_NOSIGNAL);
-			send(c->fd, out, len, MSG_NOSIGNAL);
-			send(c->fd, "\n", 1, MSG_NOSIGNAL);
-		}
-		free(out);
-	} else if (!strcmp(line, "session")) {
+		break;
+	case SW_CTL_STATUS:
+		do_status(d, c);
+		break;
+	case SW_CTL_SESSION:
 		/* The caller's own pid becomes a session root before it execs the agent. */
-		if (sw_kernel__scope_get(d->k, c->pid, &sc) == 1) {
-			reply(c, "ok %llu", (unsigned long long)sc.session_id);
-			return;
-		}
-		id = new_session_id(d);
-		e = sw_kernel__scope_add(d->k, c->pid, id, c->pid);
-		if (e) {
-			reply(c, "err cannot add pid %d to the scope: %s", c->pid, strerror(-e));
-			return;
-		}
-		daemon_session(d, id, c->pid, arg && *arg ? arg : "");
-		reply(c, "ok %llu", (unsigned long long)id);
-	} else if (!strcmp(line, "watch")) {
+		do_session(d, c, (uint32_t)c->pid, r.agent);
+		break;
+	case SW_CTL_WATCH:
 		if (c->uid != 0) {
-			reply(c, "err watching another process needs root");
-			return;
+			reply(d, c, "err watching another process needs root");
+			break;
 		}
-		pid = arg ? strtol(arg, NULL, 10) : 0;
-		if (pid <= 0 || kill(pid, 0)) {
-			reply(c, "err no such process: %s", arg ? arg : "");
-			return;
+		if (kill(r.pid, 0)) {
+			reply(d, c, "err no such process: %d", r.pid);
+			break;
 		}
-		if (sw_kernel__scope_get(d->k, pid, &sc) == 1) {
-			reply(c, "ok %llu", (unsigned long long)sc.session_id);
-			return;
-		}
-		id = new_session_id(d);
-		e = sw_kernel__scope_add(d->k, pid, id, pid);
-		if (e) {
-			reply(c, "err cannot add pid %ld to the scope: %s", pid, strerror(-e));
-			return;
-		}
-		daemon_session(d, id, pid, "watched");
-		reply(c, "ok %llu", (unsigned long long)id);
-	} else if (!strcmp(line, "reload")) {
+		do_session(d, c, (uint32_t)r.pid, "watched");
+		break;
+	case SW_CTL_RELOAD:
 		if (c->uid != 0) {
-			reply(c, "err reloading needs root");
-			return;
+			reply(d, c, "err reloading needs root");
+			break;
 		}
 		e = reload_secrets(d, 1);
 		if (e < 0)
-			reply(c, "err reloading the secret set: %s", strerror(-e));
+			reply(d, c, "err reloading the secret set: %s", strerror(-e));
 		else if (e > 0) /* built off the loop: in force at index generation e */
-			reply(c, "ok pending %d", e);
+			reply(d, c, "ok pending %d", e);
 		else
-			reply(c, "ok %zu", sw_pipeline__secrets(d->pl)->n);
-	} else if (!strcmp(line, "index")) {
-		/* The secret index generation in force, and the newest asked for. */
-		reply(c, "ok %llu %llu", (unsigned long long)sw_pipeline__index_gen(d->pl),
+			reply(d, c, "ok %zu", sw_pipeline__secrets(d->pl)->n);
+		break;
+	case SW_CTL_INDEX:
+		reply(d, c, "ok %llu %llu", (unsigned long long)sw_pipeline__index_gen(d->pl),
 		      (unsigned long long)daemon_index__pending(d));
-	} else if (!strcmp(line, "follow")) {
-		if (c->uid != 0) {
-			reply(c, "err following alerts needs root");
-			return;
-		}
+		break;
+	case SW_CTL_FOLLOW:
+		/* Root follows every alert; another user those of their own processes. */
 		c->follow = 1;
-		reply(c, "ok");
-	} else {
-		reply(c,
-		      "err unknown request '%s' (expected status, summary, session, watch, reload, "
-		      "index, follow)",
-		      line);
+		reply(d, c, "ok");
+		break;
 	}
 }
 
 void control__accept(struct daemon *d)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd, i;
+	int fd, i, free_slot, used = 0, same = 0, n;
 
-	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	for (i = 0; i < CLIENTS_MAX && d->clients[i].fd > 0; i++)
-		;
-	if (i == CLIENTS_MAX || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		close(fd);
-		return;
-	}
-	d->clients[i] = (struct client){.fd = fd, .uid = cred.uid, .pid = cred.pid};
-	ev.data.u64 = 100 + i;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-		close(fd);
-		d->clients[i].fd = 0;
+	/* Several per wakeup: the listening socket is level-triggered and non-blocking. */
+	for (n = 0; n < 16; n++) {
+		fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+			close(fd);
+			continue;
+		}
+		free_slot = -1;
+		used = same = 0;
+		for (i = 0; i < CLIENTS_MAX; i++) {
+			if (d->clients[i].fd <= 0) {
+				if (free_slot < 0)
+					free_slot = i;
+				continue;
+			}
+			used++;
+			if (d->clients[i].uid == cred.uid)
+				same++;
+		}
+		if (free_slot < 0 || (cred.uid != 0 && (same >= CTL_PER_UID ||
+							used >= CLIENTS_MAX - CTL_ROOT_RESERVED))) {
+			/* Said once, without waiting: a full socket buffer just loses it. */
+			send(fd, "err too many connections\n", 25, MSG_NOSIGNAL | MSG_DONTWAIT);
+			d->ctl_refused++;
+			close(fd);
+			continue;
+		}
+		d->clients[free_slot] = (struct client){.fd = fd,
+							.uid = cred.uid,
+							.pid = cred.pid,
+							.events = ev.events,
+							.line_ms = mono_ms()};
+		d->clients[free_slot].active_ms = d->clients[free_slot].line_ms;
+		ev.data.u64 = 100 + (uint64_t)free_slot;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			close(fd);
+			d->clients[free_slot].fd = 0;
+		}
 	}
 }
 
-void control__readable(struct daemon *d, struct client *c)
+/* Serves the requests buffered so far, one at a time: the next is taken once the answer to
+ * the last has gone, so a client that never reads gets one answer and nothing more. */
+static void serve(struct daemon *d, struct client *c)
 {
 	char line[SW_CTL_LINE_MAX];
 	int n;
 
-	/* Requests are single short lines; a client that sends nothing useful within 1 s is
-	 * dropped so it cannot wedge the loop. */
-	n = sw_ctl__read_line(c->fd, line, sizeof(line), 1000);
-	if (n <= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-		c->fd = 0;
-		return;
+	while (c->fd > 0 && !c->follow && !c->olen) {
+		n = sw_ctl__next_line(c->in, &c->inlen, line, sizeof(line));
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			reply(d, c, "err request longer than %d bytes", SW_CTL_LINE_MAX - 1);
+			if (c->fd > 0 && !flush(d, c))
+				drop(d, c);
+			return;
+		}
+		c->active_ms = mono_ms();
+		c->line_ms = c->inlen ? c->active_ms : 0;
+		handle_request(d, c, line, (size_t)n);
+		if (c->fd > 0)
+			flush(d, c);
 	}
-	handle_request(d, c, line);
+	/* It hung up after asking: closed once its answers went. */
+	if (c->fd > 0 && c->eof && !c->olen)
+		drop(d, c);
 }
 
-/* --- lifecycle --- */
+static void readable(struct daemon *d, struct client *c)
+{
+	ssize_t r;
+
+	if (c->eof || c->inlen == sizeof(c->in))
+		return;
+	r = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (r == 0 && (c->olen || c->inlen) && !c->follow) {
+		c->eof = 1;
+		rearm(d, c);
+		serve(d, c);
+		return;
+	}
+	if (r <= 0) {
+		drop(d, c);
+		return;
+	}
+	if (c->follow) /* a stream takes no more requests: what it sends is discarded */
+		return;
+	if (!c->inlen)
+		c->line_ms = mono_ms();
+	c->inlen += (size_t)r;
+	serve(d, c);
+}
+
+void control__event(struct daemon *d, struct client *c, uint32_t events)
+{
+	if (events & EPOLLOUT) {
+		if (flush(d, c))
+			return;
+		serve(d, c);
+	}
+	if (c->fd > 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		readable(d, c);
+}
+
+void control__tick(struct daemon *d)
+{
+	uint64_t now = mono_ms();
+	int i;
+
+	for (i = 0; i < CLIENTS_MAX; i++) {
+		struct client *c = &d->clients[i];
+
+		if (c->fd <= 0)
+			continue;
+		/* A line dripped byte by byte, output nobody takes, a connection kept for
+		 * nothing: each is closed at its deadline. */
+		if ((c->line_ms && !c->follow && now - c->line_ms > CTL_LINE_MS) ||
+		    (c->olen && now - c->active_ms > CTL_SEND_MS) ||
+		    (!c->olen && !c->follow && !c->inlen && now - c->active_ms > CTL_IDLE_MS)) {
+			drop(d, c);
+			d->ctl_dropped++;
+		}
+	}
+}
 
 void control__close_all(struct daemon *d)
 {
@@ -349,5 +430,5 @@ void control__close_all(struct daemon *d)
 
 	for (i = 0; i < CLIENTS_MAX; i++)
 		if (d->clients[i].fd > 0)
-			close(d->clients[i].fd);
+			drop(d, &d->clients[i]);
 }

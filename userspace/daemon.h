@@ -5,12 +5,14 @@
 #define SW_DAEMON_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "alert.h"
 #include "config.h"
+#include "ctl.h"
 #include "daemon_config.h"
 #include "fingerprint.h"
 #include "kernel.h"
@@ -31,11 +33,28 @@
 #define ORIGINS_MAX	 16384
 #define RING_TURN_US	 10000 /* ring records one turn of the event loop handles, in time */
 
+/* The control socket's limits: no local user can hold the daemon's loop or every slot. */
+#define CTL_PER_UID	  8	       /* connections of one non-root uid */
+#define CTL_ROOT_RESERVED 8	       /* slots only root may take */
+#define CTL_LINE_MS	  2000	       /* a request line must be complete within */
+#define CTL_IDLE_MS	  10000	       /* a connection with nothing to do is closed after */
+#define CTL_SEND_MS	  5000	       /* pending output must move within */
+#define CTL_FOLLOW_BUF	  (256 * 1024) /* alerts waiting for a follower that does not read */
+#define CTL_OWNED_MAX	  256	       /* sessions remembered with the uid that started them */
+
 struct client {
 	int fd;
 	int follow;
 	uid_t uid;
 	pid_t pid;
+	uint32_t events;    /* what epoll watches for it */
+	int eof;	    /* it hung up: closed once its answers went */
+	uint64_t line_ms;   /* when the request being read began (0: none) */
+	uint64_t active_ms; /* its last request, or progress of its output */
+	size_t inlen;
+	char in[SW_CTL_LINE_MAX]; /* the request line as it arrives */
+	char *out;		  /* answers and alerts it has not taken yet */
+	size_t olen, ocap;
 };
 
 /* The sinks the options ask for (daemon_sinks.c); file is NULL with --alerts -. */
@@ -73,6 +92,12 @@ struct daemon {
 	uint64_t retired_until[RETIRED_MAX];
 	int epfd, listen_fd, sig_fd, timer_fd;
 	struct client clients[CLIENTS_MAX];
+	struct {
+		uint64_t session;
+		uid_t uid;
+	} ctl_owned[CTL_OWNED_MAX]; /* who started which session over the socket */
+	unsigned int ctl_owned_next;
+	uint64_t ctl_refused, ctl_dropped; /* connections over a cap; closed at a deadline */
 	struct stat secrets_st;
 	struct sw_loss loss_seen;
 	uint64_t next_session;
@@ -112,7 +137,8 @@ struct daemon {
 	int spill_fd; /* -1: not opened yet, -2: cannot be */
 	uint64_t spill_done;
 	uint64_t spills_read, spill_bytes, spills_failed;
-	int watchdog; /* systemd asked for WATCHDOG=1 pings */
+	int watchdog;	     /* systemd asked for WATCHDOG=1 pings */
+	int secrets_damaged; /* the set on disk failed to load: learned ones wait */
 };
 
 /* Event-loop tags: the control socket's clients are 100 + slot. */
@@ -159,6 +185,17 @@ int daemon_sinks__reload(struct daemon *d, const struct sw_dconf *c);
 void daemon_sinks__poll(struct daemon *d);
 void daemon_sinks__close(struct daemon *d);
 
+/* daemon_state.c: the key and the secret set at start and reload. */
+/* Loads (or creates) the key; a missing key beside an existing set, a damaged or replaced
+ * key: -errno, reported with what to do. */
+int daemon_state__key(struct daemon *d);
+/* The secret set failed to load with e: -1 (reported) when the daemon must not start (at
+ * start, a set made under another key), else 0 after a state_warning alert. */
+int daemon_state__secrets_failed(struct daemon *d, int e, int at_start);
+/* A state_warning alert about the daemon's file path (NULL: none) to every sink. */
+void daemon_state__warning(struct daemon *d, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* daemon_metrics.c: --metrics. */
 int daemon_metrics__start(struct daemon *d);
 /* SIGHUP with a changed address (NULL: stop serving); -1 (reported) keeps the old one. */
@@ -170,10 +207,18 @@ void spill__read(struct daemon *d);
 void spill__stop(struct daemon *d); /* at the stop: all of it, up to 1 GiB */
 void spill__free(struct daemon *d);
 
-/* control.c: the control socket. */
-void control__deliver(const char *json, size_t len, void *ctx); /* alerts --follow */
+/* control.c: the control socket. Every client is non-blocking with its own buffers and
+ * deadlines; the loop never waits on one. */
+void control__alert(const struct sw_alert *a, void *ctx); /* alerts --follow */
 void control__accept(struct daemon *d);
-void control__readable(struct daemon *d, struct client *c);
+/* epoll reported events (EPOLLIN, EPOLLOUT, ...) on the client. */
+void control__event(struct daemon *d, struct client *c, uint32_t events);
+/* Every tick: drops clients past their line, idle or send deadline. */
+void control__tick(struct daemon *d);
 void control__close_all(struct daemon *d);
+/* control_status.c */
+void control__status_json(struct daemon *d, FILE *b, uid_t uid);
+/* Whether uid started session id over the socket (root sees every session). */
+int control__session_visible(struct daemon *d, uint64_t id, uid_t uid);
 
 #endif

@@ -189,10 +189,13 @@ static int apply(struct daemon *d, struct job *j)
 		logmsg("learned %d secret(s) from detectors", j->saved);
 	d->secrets_st = j->st;
 	if (j->err) {
-		log_err("%s: cannot load the secret set: %s; keeping the previous set",
-			d->paths.secrets, strerror(-j->err));
+		/* At start the caller decides (refuse or warn); later, a state_warning per change
+		 * of the file, and the set in force stays (daemon_state.c). */
+		if (d->k)
+			daemon_state__secrets_failed(d, j->err, 0);
 		return j->err;
 	}
+	d->secrets_damaged = 0;
 	sw_pipeline__stage_secrets(d->pl, j->gen, j->set, j->m);
 	j->set = NULL;
 	j->m = NULL;

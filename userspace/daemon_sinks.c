@@ -111,7 +111,7 @@ int daemon_sinks__open(struct daemon *d)
 	if (build(d->conf, &d->sinks))
 		return -1;
 	d->fwd_sink = sw_sink__alert_fn(forward, d);
-	d->ctl_sink = sw_sink__callback(control__deliver, d, SW_FMT_JSON);
+	d->ctl_sink = sw_sink__alert_fn(control__alert, d);
 	if (!d->fwd_sink || !d->ctl_sink) {
 		log_err("cannot set up the alert sinks: %s", strerror(errno));
 		return -1;

@@ -137,8 +137,8 @@ int reload_secrets(struct daemon *d, int force)
 	if (!force && st.st_ino == d->secrets_st.st_ino && st.st_size == d->secrets_st.st_size &&
 	    st.st_mtim.tv_sec == d->secrets_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == d->secrets_st.st_mtim.tv_nsec &&
-	    !sw_pipeline__learned_pending(d->pl))
-		return 0;
+	    (!sw_pipeline__learned_pending(d->pl) || d->secrets_damaged))
+		return 0; /* (a damaged set keeps what was learned until it is repaired) */
 	/* What the detectors learned goes into the file first (the set read now replaces the
 	 * pipeline's and must not lose it), then the set is read and its index built: off the
 	 * loop unless the set is small (daemon_index.c). */
@@ -152,8 +152,10 @@ static void save_learned(struct daemon *d)
 	struct sw_secretset *disk = NULL;
 	int fd, n, e;
 
-	/* Nothing new: the set on disk is not read (10,000 secrets cost ~0.1 CPU-s to unseal). */
-	if (!sw_pipeline__learned_pending(d->pl))
+	/* Nothing new, or the set on disk is damaged (what was learned stays in the pipeline
+	 * until it is repaired: the reload saves it first), rather than a failure every second;
+	 * before the kernel, nothing was learned. */
+	if (!sw_pipeline__learned_pending(d->pl) || d->secrets_damaged || !d->k)
 		return;
 	fd = open(d->paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX)) {
@@ -575,6 +577,7 @@ static void on_timer(struct daemon *d)
 	source__tick(d);
 	tlsedge__poll(d->tls);
 	tlsedge__tick(d->tls);
+	control__tick(d);
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	source__loss(d);
@@ -628,7 +631,7 @@ static int run_loop(struct daemon *d)
 			else if (tag == TAG_METRICS && d->metrics)
 				sw_metrics__serve(d->metrics, 0);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
-				control__readable(d, &d->clients[tag - 100]);
+				control__event(d, &d->clients[tag - 100], evs[i].events);
 		}
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
@@ -686,11 +689,8 @@ int main(int argc, char **argv)
 			strerror(-e));
 		return EXIT_FAILURE;
 	}
-	e = sw_key__load_or_create(d->paths.key, &d->key);
-	if (e) {
-		log_err("%s: cannot load or create the key: %s", d->paths.key, strerror(-e));
+	if (daemon_state__key(d))
 		return EXIT_FAILURE;
-	}
 	d->reg = sw_registry__open(d->paths.registry, d->key.id, &corrupt);
 	if (!d->reg) {
 		log_err("%s: cannot open the registry: %s", d->paths.registry, strerror(errno));
@@ -717,29 +717,17 @@ int main(int argc, char **argv)
 	source__tick(d);
 	if (load_rules(d))
 		goto cleanup;
-	if (corrupt) {
-		struct sw_alert *a = calloc(1, sizeof(*a));
-
-		log_warn("%s was corrupt: set aside and rebuilt empty", d->paths.registry);
-		if (a) {
-			a->time_us = now_us();
-			a->kind = SW_ALERT_STATE_WARNING;
-			a->severity = SW_SEV_MEDIUM;
-			gethostname(a->host, sizeof(a->host) - 1);
-			snprintf(a->message, sizeof(a->message),
-				 "the registry of known places was corrupt and was rebuilt empty: "
-				 "secrets seen before may alert once more");
-			sw_sink__emit(d->sinks.out, a);
-			if (d->sinks.file)
-				sw_sink__emit(d->sinks.file, a);
-			free(a);
-		}
-	}
+	if (corrupt)
+		daemon_state__warning(d, d->paths.registry,
+				      "the registry of known places was corrupt and was rebuilt "
+				      "empty: secrets seen before may alert once more");
 	if (daemon_index__new(d)) {
 		log_err("cannot create the secret index: %s", strerror(ENOMEM));
 		goto cleanup;
 	}
-	reload_secrets(d, 1);
+	e = reload_secrets(d, 1);
+	if (e && daemon_state__secrets_failed(d, e, 1))
+		goto cleanup;
 
 	/* Closes of files a session wrote around write(2): read back at close, not only at exit. */
 	d->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,

@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the fuzz targets with clang -fsanitize=fuzzer,address and runs each in turn.
 # Usage: tests/fuzz/build.sh [SECONDS] [TARGET...]   (default 60 s each; 0 = build only;
-# targets: rules tracelog records statefiles unpack, default all)
+# targets: rules tracelog records statefiles unpack ctl envfile alerttext config event
+# secretset,
+# default all). With FUZZ_RUNS=N in
+# the environment each target runs N executions instead of SECONDS (make fuzz: 1M each), and
+# the executions each made are checked against N.
 # Output under .output/fuzz/; crashes land in .output/fuzz/crashes/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(rules tracelog records statefiles unpack)
+[ ${#targets[@]} -gt 0 ] || targets=(rules tracelog records statefiles ctl envfile alerttext config event secretset unpack)
 out=.output/fuzz
 mkdir -p "$out/obj"
 make --no-print-directory .output/gen/rules_embedded.c .output/gen/sprawl.pb-c.h \
@@ -121,14 +125,72 @@ open(d + "/seed-loose", "wb").write(b"\x01" + zlib.compress(b"blob %d\0" % len(b
 open(d + "/seed-pack", "wb").write(b"\x02" + pack)
 PY
 		;;
+	ctl)
+		# The control protocol as the daemon reads it: framing and the request parser.
+		build_target ctl "" userspace/src/ctl.c
+		printf '\x07status\n\x08summary\n\x10session claude\n\x0bwatch 4242\n' \
+			>"$out/corpus/ctl/seed-requests"
+		printf '\x07reload\n\x07follow\n\x3fssssssssssssssssssssssssssssssss' \
+			>"$out/corpus/ctl/seed-drip"
+		;;
+	envfile)
+		# The .env importer's line splitter (values are placeholders).
+		build_target envfile "" userspace/src/envfile.c
+		printf 'A=placeholder-one\nexport B = "two # three"\n# c\nD=\x27four\x27\n\nE\n' \
+			>"$out/corpus/envfile/seed-env"
+		;;
+	alerttext)
+		build_target alerttext "-ljansson" userspace/src/alerttext.c userspace/src/json.c
+		printf '\x03{"time":"2026-11-29T18:00:00Z","kind":"secret_spread","severity":"high","secret":{"name":"N","variant":"raw"},"artifact":{"type":"file","path":"/p\\u001b[2J"},"process":{"pid":1,"comm":"sh","argv":["a"]}}' \
+			>"$out/corpus/alerttext/seed-alert"
+		;;
+	config)
+		build_target config "-lyaml" userspace/src/daemon_config.c userspace/src/daemon_config_file.c \
+			userspace/src/policy.c userspace/src/config.c
+		make --no-print-directory .output/bin/sprawlctl >/dev/null
+		.output/bin/sprawlctl config example >"$out/corpus/config/seed-example"
+		;;
+	secretset)
+		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
+			-o "$out/obj/sprawl.pb-c.o"
+		build_target secretset "$out/obj/sprawl.pb-c.o -lsodium -lprotobuf-c" \
+			userspace/src/secretset.c userspace/src/fingerprint.c userspace/src/fileio.c \
+			userspace/src/encode.c
+		# Seeds: the statefiles target's secret set (made by the real writer, fuzz key).
+		if [ -x "$out/seedgen_statefiles" ]; then
+			"$out/seedgen_statefiles" "$out/corpus/secretset"
+		fi
+		;;
+	event)
+		build_target event "" userspace/src/event.c
+		# Seeds: the records of the records target's seed generator, one a file.
+		clang $flags -DSW_FUZZ_SEEDGEN -o "$out/seedgen_records" tests/fuzz/fuzz_records.c \
+			-fsanitize=address,undefined
+		"$out/seedgen_records" "$out/corpus/event"
+		;;
 	*)
-		echo "build.sh: unknown target '$t' (rules, tracelog, records, statefiles, unpack)" >&2
+		echo "build.sh: unknown target '$t' (rules, tracelog, records, statefiles, ctl," \
+			"envfile, alerttext, config, event, secretset, unpack)" >&2
 		exit 2
 		;;
 	esac
 done
-[ "$secs" -gt 0 ] || exit 0
+runs=${FUZZ_RUNS:-}
+[ "$secs" -gt 0 ] || [ -n "$runs" ] || exit 0
 for t in "${targets[@]}"; do
-	"$out/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix="$out/crashes/$t/" "$out/corpus/$t"
+	if [ -n "$runs" ]; then
+		limit=(-runs="$runs")
+	else
+		limit=(-max_total_time="$secs")
+	fi
+	"$out/fuzz_$t" "${limit[@]}" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$out/crashes/$t/" "$out/corpus/$t" 2>&1 | tee "$out/$t.log" |
+		grep -E '^(#[0-9]+ +(DONE|INITED)|Done |==[0-9]+==ERROR|SUMMARY)' || true
+	# The run's own count ("Done N runs"): a target that stopped early is a failure.
+	done_runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$out/$t.log")
+	if [ -z "$done_runs" ] || { [ -n "$runs" ] && [ "$done_runs" -lt "$runs" ]; }; then
+		echo "fuzz: $t stopped after ${done_runs:-0} execution(s) (see $out/$t.log)" >&2
+		exit 1
+	fi
+	echo "fuzz: $t: $done_runs executions, no findings"
 done

@@ -31,7 +31,7 @@ static void test_against_libsodium(void **state)
 {
 	struct rng r = {3};
 	uint8_t in[300];
-	char a[512], b[512];
+	char a[2 * 300 + 1], b[2 * 300 + 1]; /* hex doubles: base64 needs less */
 	size_t n, l, i;
 	int url, pad;
 
@@ -52,9 +52,9 @@ static void test_against_libsodium(void **state)
 			}
 		}
 		l = sw_encode__hex(in, n, 0, a);
-		sodium_bin2hex(b, sizeof(b), in, n > 255 ? 255 : n);
+		sodium_bin2hex(b, sizeof(b), in, n);
 		assert_int_equal(l, 2 * n);
-		assert_memory_equal(a, b, n > 255 ? 510 : l);
+		assert_memory_equal(a, b, l);
 	}
 }
 

@@ -270,7 +270,7 @@ static void test_alertrow(void **state)
 
 static void test_row(void **state)
 {
-	char line[8192], *row;
+	char line[8192], *row, *tmp;
 	size_t n;
 	json_object *o, *v;
 
@@ -278,7 +278,11 @@ static void test_row(void **state)
 	assert_int_equal(sw_clickhouse__row(line, strlen(line), &row, &n), 0);
 	assert_true(n > 8 && row[n - 1] == '\n' && !memchr(row, '\n', n - 1));
 	assert_memory_equal(row, "{\"uid\":\"", 8);
-	o = json_tokener_parse(row);
+	/* The row is n bytes, not a C string: parse a terminated copy. */
+	tmp = strndup(row, n);
+	assert_non_null(tmp);
+	o = json_tokener_parse(tmp);
+	free(tmp);
 	assert_non_null(o);
 	assert_true(json_object_object_get_ex(o, "uid", &v));
 	assert_int_equal(strlen(json_object_get_string(v)), 32);

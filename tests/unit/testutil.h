@@ -344,7 +344,8 @@ static inline void *tp_start(struct tp *f, uint16_t type, uint32_t pid, size_t f
 static inline void tp_tail(const void *p, size_t len)
 {
 	assert_true(tp_rec.h.size + len <= sizeof(tp_rec));
-	memcpy(tp_rec.raw + tp_rec.h.size, p, len);
+	if (len) /* (p may be NULL for an empty tail: memcpy's arguments must not be) */
+		memcpy(tp_rec.raw + tp_rec.h.size, p, len);
 	tp_rec.h.size += len;
 }
 

@@ -124,3 +124,98 @@ int sw_ctl__call(int fd, const char *request, char *out, size_t size, int timeou
 	snprintf(out, size, "unexpected answer from the daemon");
 	return -EPROTO;
 }
+
+static const struct {
+	const char *name;
+	enum sw_ctl_verb verb;
+	int args; /* 0 none, 1 optional label, 2 required pid */
+} verbs[] = {
+	{"status", SW_CTL_STATUS, 0},	{"summary", SW_CTL_SUMMARY, 0},
+	{"session", SW_CTL_SESSION, 1}, {"watch", SW_CTL_WATCH, 2},
+	{"reload", SW_CTL_RELOAD, 0},	{"follow", SW_CTL_FOLLOW, 0},
+	{"index", SW_CTL_INDEX, 0},
+};
+
+int sw_ctl__parse(const char *line, size_t len, struct sw_ctl_req *req, char *err, size_t errsz)
+{
+	size_t i, vlen, alen;
+	const char *arg;
+	long v;
+
+	memset(req, 0, sizeof(*req));
+	if (!line || len >= SW_CTL_LINE_MAX) {
+		snprintf(err, errsz, "request too long");
+		return -EINVAL;
+	}
+	/* Printable ASCII only: the label lands in alerts, status and the trace log. */
+	for (i = 0; i < len; i++)
+		if (line[i] < 0x20 || line[i] > 0x7e) {
+			snprintf(err, errsz, "request with a byte that is not printable ASCII");
+			return -EINVAL;
+		}
+	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
+		;
+	arg = vlen < len ? line + vlen + 1 : NULL;
+	alen = arg ? len - vlen - 1 : 0;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i].name) == vlen && !memcmp(verbs[i].name, line, vlen))
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0])) {
+		snprintf(err, errsz,
+			 "unknown request (expected status, summary, session, watch, reload, "
+			 "index, follow)");
+		return -EINVAL;
+	}
+	req->verb = verbs[i].verb;
+	switch (verbs[i].args) {
+	case 0:
+		if (arg) {
+			snprintf(err, errsz, "'%s' takes no argument", verbs[i].name);
+			return -EINVAL;
+		}
+		return 0;
+	case 1:
+		if (!arg)
+			return 0;
+		if (alen == 0 || alen >= SW_CTL_AGENT_MAX || memchr(arg, ' ', alen)) {
+			snprintf(err, errsz, "an agent label is 1 to %d characters, no spaces",
+				 SW_CTL_AGENT_MAX - 1);
+			return -EINVAL;
+		}
+		memcpy(req->agent, arg, alen);
+		req->agent[alen] = 0;
+		return 0;
+	default:
+		v = 0;
+		for (i = 0; i < alen && arg[i] >= '0' && arg[i] <= '9' && v <= 0x7fffffff; i++)
+			v = v * 10 + (arg[i] - '0');
+		if (!arg || alen == 0 || i != alen || v <= 0 || v > 0x7fffffff) {
+			snprintf(err, errsz, "'watch' takes one process id");
+			return -EINVAL;
+		}
+		req->pid = (int)v;
+		return 0;
+	}
+}
+
+int sw_ctl__next_line(char *buf, size_t *len, char *line, size_t size)
+{
+	char *nl;
+	size_t n;
+
+	if (!buf || !len || !line || size == 0)
+		return -EINVAL;
+	nl = memchr(buf, '\n', *len);
+	if (!nl)
+		return *len >= size ? -EMSGSIZE : -EAGAIN;
+	n = (size_t)(nl - buf);
+	if (n >= size)
+		return -EMSGSIZE;
+	memcpy(line, buf, n);
+	if (n && line[n - 1] == '\r')
+		n--;
+	line[n] = 0;
+	*len -= (size_t)(nl - buf) + 1;
+	memmove(buf, nl + 1, *len);
+	return (int)n;
+}

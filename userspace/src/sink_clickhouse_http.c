@@ -227,7 +227,8 @@ static int held_ids(struct sw_clickhouse *c, const char *rows, size_t len, size_
 		if (!p[UID_HEX])
 			break;
 	}
-	qsort(ans.p, n, UID_HEX, cmp_uid);
+	if (n) /* (qsort must not get a NULL base, even for nothing) */
+		qsort(ans.p, n, UID_HEX, cmp_uid);
 	*ids = ans.p;
 	*nids = n;
 	return 0;
