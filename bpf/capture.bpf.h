@@ -281,6 +281,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	plen = 0;
 	if (mode == SW_S_IFREG) {
 		ds->rec.art_kind = SW_AK_FILE;
+		/* Another thread (or CLONE_VM process) may rewrite the buffer between the kernel's
+		 * copy and ours: the file is read back at its close instead of trusting this. */
+		if (BPF_CORE_READ(bpf_get_current_task_btf(), mm, mm_users.counter) > 1)
+			ds->rec.hdr.flags |= SW_F_SHARED_MM;
 	} else if (mode == SW_S_IFSOCK) {
 		name_socket(ds, f, &plen);
 	} else if (mode == SW_S_IFIFO) {
@@ -337,7 +341,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	st->failed = 0;
 	st->iov_idx = 0;
 	st->left = st->iov ? 0 : total;
-	bpf_loop(SW_DEFAULT_MAX_BYTES / SW_CHUNK * 16 + SW_IOV_MAX + 2, chunk_step, NULL, 0);
+	/* Enough steps for the largest cap (32 MiB, SW_POLICY_MAX_BYTES_MAX) over the most
+	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
+	 * chunk. Fewer would end a syscall early without SW_F_LAST. */
+	bpf_loop((32u << 20) / SW_CHUNK + 2 * SW_IOV_MAX + 2, chunk_step, NULL, 0);
 	return 0;
 }
 

@@ -46,9 +46,66 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_readv	     19
 #define NR_recvfrom	     45
 #define NR_recvmsg	     47
+#define NR_vmsplice	     278
+#define NR_io_submit	     209
+#define NR_mq_timedsend	     242
+#define NR_msgsnd	     69
+#define NR_shmat	     30
+#define NR_ptrace	     101
+#define NR_add_key	     248
+#define NR_keyctl	     250
+#define NR_setxattr	     188
+#define NR_lsetxattr	     189
+#define NR_fsetxattr	     190
+#define NR_setxattrat	     463
+#define NR_ioctl	     16
 #define SW_PROT_WRITE	     2
 #define SW_MAP_SHARED	     1
-#define SENDMMSG_MAX	     16 /* messages of one sendmmsg captured; the rest are counted */
+#define SW_SHM_RDONLY	     010000
+#define SW_TIOCSTI	     0x5412
+#define SENDMMSG_MAX	     1024 /* UIO_MAXIOV: the kernel's own bound on one sendmmsg */
+
+/* i386 numbers: a 64-bit process may enter through int 0x80 (or be a 32-bit process); the
+ * kernel then runs the ia32 table with the arguments in bx, cx, dx, si, di, bp. */
+#define NR32_read		 3
+#define NR32_write		 4
+#define NR32_open		 5
+#define NR32_creat		 8
+#define NR32_ptrace		 26
+#define NR32_ioctl		 54
+#define NR32_mmap		 90
+#define NR32_socketcall		 102
+#define NR32_ipc		 117
+#define NR32_writev		 146
+#define NR32_pwrite64		 181
+#define NR32_sendfile		 187
+#define NR32_mmap2		 192
+#define NR32_setxattr		 226
+#define NR32_lsetxattr		 227
+#define NR32_fsetxattr		 228
+#define NR32_sendfile64		 239
+#define NR32_io_submit		 248
+#define NR32_mq_timedsend	 279
+#define NR32_add_key		 286
+#define NR32_keyctl		 288
+#define NR32_openat		 295
+#define NR32_splice		 313
+#define NR32_tee		 315
+#define NR32_vmsplice		 316
+#define NR32_pwritev		 334
+#define NR32_sendmmsg		 345
+#define NR32_process_vm_writev	 348
+#define NR32_sendto		 369
+#define NR32_sendmsg		 370
+#define NR32_copy_file_range	 377
+#define NR32_pwritev2		 379
+#define NR32_shmat		 397
+#define NR32_msgsnd		 400
+#define NR32_mq_timedsend_time64 418
+#define NR32_io_uring_setup	 425
+#define NR32_openat2		 437
+#define NR32_setxattrat		 463
+#define SW_TS_COMPAT		 0x0002 /* thread_info.status: an ia32 syscall is running */
 
 /* struct user_msghdr, as userspace lays it out. */
 struct msghdr_user {
@@ -192,6 +249,89 @@ int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
+/* A 32-bit syscall of a session process: write and pwrite64 are captured, opens and reads
+ * name origins and pipe readers as their 64-bit twins do, shared mappings are covered the same
+ * way; every other one that moves bytes is reported (SW_CH_COMPAT), since its structures
+ * (iovecs, msghdrs) have the 32-bit layout the capture does not read. */
+static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs, long ret,
+					__u32 nr)
+{
+	__u64 bx = BPF_CORE_READ(regs, bx), cx = BPF_CORE_READ(regs, cx),
+	      dx = BPF_CORE_READ(regs, dx);
+
+	switch (nr) {
+	case NR32_write:
+		if (ret > 0 && capture_args(NR_write, (int)bx, (__u32)cx, 0, 0, -1, 0, -1, 0))
+			capture_write(s->session_id, ret);
+		break;
+	case NR32_pwrite64:
+		if (ret > 0 && capture_args(NR_pwrite64, (int)bx, (__u32)cx, 0, 0,
+					    (__s64)((__u32)BPF_CORE_READ(regs, si) |
+						    ((__u64)(__u32)BPF_CORE_READ(regs, di) << 32)),
+					    0, -1, 0))
+			capture_write(s->session_id, ret);
+		break;
+	case NR32_open:
+		capture_open(s, ret, (__u32)cx);
+		break;
+	case NR32_creat:
+		capture_open(s, ret, 0101);
+		break;
+	case NR32_openat:
+		capture_open(s, ret, (__u32)dx);
+		break;
+	case NR32_read:
+		if (ret > 0)
+			note_pipe_read((int)bx);
+		break;
+	case NR32_mmap2:
+		if ((dx & SW_PROT_WRITE) && (BPF_CORE_READ(regs, si) & SW_MAP_SHARED))
+			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, di));
+		break;
+	case NR32_io_uring_setup:
+		s->flags |= SW_SCOPE_IO_URING;
+		capture_channel(s, SW_CH_IO_URING, -1);
+		capture_uring_setup(s);
+		break;
+	case NR32_ioctl:
+		if ((__u32)cx == SW_TIOCSTI)
+			capture_channel(s, SW_CH_TIOCSTI, -1);
+		break;
+	case NR32_ptrace:
+	case NR32_socketcall:
+	case NR32_ipc:
+	case NR32_mmap:
+	case NR32_writev:
+	case NR32_sendfile:
+	case NR32_sendfile64:
+	case NR32_setxattr:
+	case NR32_lsetxattr:
+	case NR32_fsetxattr:
+	case NR32_setxattrat:
+	case NR32_io_submit:
+	case NR32_mq_timedsend:
+	case NR32_mq_timedsend_time64:
+	case NR32_add_key:
+	case NR32_keyctl:
+	case NR32_splice:
+	case NR32_tee:
+	case NR32_vmsplice:
+	case NR32_pwritev:
+	case NR32_pwritev2:
+	case NR32_sendmmsg:
+	case NR32_process_vm_writev:
+	case NR32_sendto:
+	case NR32_sendmsg:
+	case NR32_copy_file_range:
+	case NR32_shmat:
+	case NR32_msgsnd:
+		capture_channel(s, SW_CH_COMPAT, -1);
+		break;
+	default:
+		break;
+	}
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -202,6 +342,11 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	if (!s || ret < 0)
 		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
+	/* int 0x80 from a 64-bit process runs the ia32 table: same hook, other numbers. */
+	if (BPF_CORE_READ(bpf_get_current_task_btf(), thread_info.status) & SW_TS_COMPAT) {
+		compat_exit(s, regs, ret, nr);
+		return 0;
+	}
 	switch (nr) {
 	case NR_write:
 	case NR_pwrite64:
@@ -279,6 +424,57 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_process_vm_writev:
 		if (ret > 0)
 			capture_channel(s, SW_CH_PROCESS_VM_WRITEV, -1);
+		break;
+	case NR_vmsplice:
+		/* User pages into a pipe: the iovecs are read like writev's. */
+		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
+					    BPF_CORE_READ(regs, dx), -1, 0, -1, 0))
+			capture_write(s->session_id, ret);
+		break;
+	/* Ways bytes move that no data record carries: reported once per session. */
+	case NR_io_submit:
+		if (ret > 0)
+			capture_channel(s, SW_CH_IO_SUBMIT, -1);
+		break;
+	case NR_mq_timedsend:
+		capture_channel(s, SW_CH_MQ_TIMEDSEND, -1);
+		break;
+	case NR_msgsnd:
+		capture_channel(s, SW_CH_MSGSND, -1);
+		break;
+	case NR_shmat:
+		if (!(BPF_CORE_READ(regs, dx) & SW_SHM_RDONLY))
+			capture_channel(s, SW_CH_SHMAT, -1);
+		break;
+	case NR_ptrace: {
+		__u64 req = BPF_CORE_READ(regs, di);
+
+		/* POKETEXT, POKEDATA, POKEUSER, SETREGS, SETFPREGS, SETSIGINFO, SETREGSET */
+		if ((req >= 4 && req <= 6) || req == 13 || req == 15 || req == 0x4203 ||
+		    req == 0x4205)
+			capture_channel(s, SW_CH_PTRACE_POKE, -1);
+		break;
+	}
+	case NR_add_key:
+		capture_channel(s, SW_CH_KEYRING, -1);
+		break;
+	case NR_keyctl: {
+		__u64 op = BPF_CORE_READ(regs, di);
+
+		/* KEYCTL_UPDATE, KEYCTL_INSTANTIATE, KEYCTL_INSTANTIATE_IOV */
+		if (op == 2 || op == 12 || op == 20)
+			capture_channel(s, SW_CH_KEYRING, -1);
+		break;
+	}
+	case NR_setxattr:
+	case NR_lsetxattr:
+	case NR_fsetxattr:
+	case NR_setxattrat:
+		capture_channel(s, SW_CH_XATTR, -1);
+		break;
+	case NR_ioctl:
+		if ((__u32)BPF_CORE_READ(regs, si) == SW_TIOCSTI)
+			capture_channel(s, SW_CH_TIOCSTI, -1);
 		break;
 	case NR_sendmsg: {
 		struct msghdr_user m;

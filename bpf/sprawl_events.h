@@ -9,12 +9,14 @@
 #include <linux/types.h>
 #endif
 
-#define SW_COMM_LEN	     16
-#define SW_PATH_LEN	     4096	/* path tail buffer; longer paths keep their last part */
-#define SW_CHUNK	     16384	/* data bytes per record: a larger buffer becomes chunks */
-#define SW_ARGS_LEN	     4096	/* argv area copied per exec */
-#define SW_ENV_LEN	     8192	/* environment area copied per exec */
-#define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
+#define SW_COMM_LEN 16
+#define SW_PATH_LEN 4096  /* path tail buffer; longer paths keep their last part */
+#define SW_CHUNK    16384 /* data bytes per record: a larger buffer becomes chunks */
+#define SW_ARGS_LEN                                                                                \
+	(256u << 10)			  /* argv area copied per exec (the kernel allows 2 MiB    \
+					   * for argv and env with the default 8 MiB stack) */
+#define SW_ENV_LEN	     (256u << 10) /* environment area copied per exec */
+#define SW_DEFAULT_MAX_BYTES (1u << 20)	  /* per syscall, before counted truncation */
 
 enum sw_event_type {
 	SW_EV_FORK = 1,
@@ -61,12 +63,28 @@ enum sw_flags {
 				    * (no descriptor, no mapping), so this read-back is final */
 	SW_F_GONE = 1 << 12,	   /* read-back: the file was deleted or replaced before it could
 				    * be read; nothing is left there to spread from */
+	SW_F_SHARED_MM = 1 << 14,  /* write of a process whose memory other threads share: one of
+				    * them may have rewritten the buffer while the syscall ran, so
+				    * the file is read back at its close */
 };
 
+/* Ways bytes move that the data records do not carry (README, "Every way bytes move"). */
 enum sw_channel {
 	SW_CH_IO_URING = 1,
 	SW_CH_MMAP_SHARED = 2,
 	SW_CH_PROCESS_VM_WRITEV = 3,
+	SW_CH_IO_SUBMIT = 4,	/* Linux AIO: io_submit of a write or send */
+	SW_CH_MQ_TIMEDSEND = 5, /* POSIX message queue */
+	SW_CH_MSGSND = 6,	/* System V message queue */
+	SW_CH_SHMAT = 7,	/* System V shared memory attached writable */
+	SW_CH_PTRACE_POKE = 8,	/* ptrace POKE/SETREGS: bytes into another process */
+	SW_CH_KEYRING = 9,	/* add_key, keyctl update/instantiate: a key's payload */
+	SW_CH_XATTR = 10,	/* setxattr family: bytes into a file's extended attributes */
+	SW_CH_COMPAT = 11,	/* a 32-bit (int 0x80, ia32) syscall that moves bytes, other
+				 * than write (which is captured) */
+	SW_CH_CORE_DUMP = 12,	/* the kernel wrote a core dump of a session process (made by
+				 * the pipeline from the exit record) */
+	SW_CH_TIOCSTI = 13,	/* ioctl TIOCSTI: bytes pushed into a terminal's input */
 };
 
 enum sw_art_kind {

@@ -73,6 +73,8 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 	k->skel->rodata->max_bytes = o->max_bytes;
 	k->skel->rodata->daemon_tgid = getpid();
 	bpf_map__set_max_entries(k->skel->maps.events, o->ringbuf_bytes);
+	/* One exec scratch per CPU (too big for a per-CPU map), indexed by the CPU id. */
+	bpf_map__set_max_entries(k->skel->maps.exec_buf, k->ncpus > 0 ? k->ncpus : 1);
 	snprintf(pin, sizeof(pin), "%s/scope", o->pin_dir);
 	bpf_map__set_pin_path(k->skel->maps.scope, pin);
 	e = sprawl__load(k->skel);

@@ -562,7 +562,8 @@ static int run_loop(struct daemon *d)
 	int n, i;
 
 	while (!d->stop) {
-		n = epoll_wait(d->epfd, evs, 32, 1000);
+		/* A read-back under way: look at the descriptors without sleeping, then go on. */
+		n = epoll_wait(d->epfd, evs, 32, source__busy(d) ? 0 : 1000);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -588,6 +589,7 @@ static int run_loop(struct daemon *d)
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
 				control__readable(d, &d->clients[tag - 100]);
 		}
+		source__resume(d); /* this turn's slice of a read-back under way */
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
 		dt = now_us() - t0;

@@ -36,6 +36,8 @@ enum gap {
 	GAP_LEARN,
 	GAP_ALERTS,
 	GAP_CHUNKS,
+	GAP_EXEC_ARGS, /* argv past SW_ARGS_LEN */
+	GAP_EXEC_ENV,  /* environment past SW_ENV_LEN */
 	GAP__COUNT
 };
 
