@@ -249,6 +249,18 @@ int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
+/* An extended attribute whose value is free-form bytes (user.*, trusted.*); the kernel checks
+ * the format of the others (system.posix_acl_*, security.*), which sed -i and cp -a copy. */
+static __always_inline int xattr_free_form(__u64 uname)
+{
+	char n[8] = {};
+
+	if (bpf_probe_read_user_str(n, sizeof(n), (void *)uname) < 0)
+		return 1;
+	return (n[0] == 'u' && n[1] == 's' && n[2] == 'e' && n[3] == 'r' && n[4] == '.') ||
+	       (n[0] == 't' && n[1] == 'r' && n[2] == 'u' && n[3] == 's' && n[4] == 't');
+}
+
 /* A 32-bit syscall of a session process: write and pwrite64 are captured, opens and reads
  * name origins and pipe readers as their 64-bit twins do, shared mappings are covered the same
  * way; every other one that moves bytes is reported (SW_CH_COMPAT), since its structures
@@ -469,8 +481,12 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_setxattr:
 	case NR_lsetxattr:
 	case NR_fsetxattr:
+		if (xattr_free_form(BPF_CORE_READ(regs, si)))
+			capture_channel(s, SW_CH_XATTR, -1);
+		break;
 	case NR_setxattrat:
-		capture_channel(s, SW_CH_XATTR, -1);
+		if (xattr_free_form(BPF_CORE_READ(regs, r10)))
+			capture_channel(s, SW_CH_XATTR, -1);
 		break;
 	case NR_ioctl:
 		if ((__u32)BPF_CORE_READ(regs, si) == SW_TIOCSTI)
