@@ -104,6 +104,16 @@ static __always_inline int is_tty(__u32 rdev)
 	return major == 4 || major == 5 || (major >= 136 && major <= 143);
 }
 
+/* /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom (major 1): written bytes go
+ * nowhere anyone reads. /dev/kmsg (1:11) is not one: dmesg shows it. */
+static __always_inline int is_sink(__u32 rdev)
+{
+	__u32 minor = rdev & 0xfffff;
+
+	return (rdev >> 20) == 1 &&
+	       (minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9);
+}
+
 /* Names a socket's peer: from an explicit destination (sendto/sendmsg on an unconnected
  * socket) or from the connected peer. A unix peer's path goes into the path tail. */
 static __always_inline void name_socket(struct data_scratch *ds, struct file *f, __u64 *plen)
@@ -292,6 +302,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	} else if (mode == SW_S_IFCHR && is_tty(BPF_CORE_READ(inode, i_rdev))) {
 		ds->rec.art_kind = SW_AK_TTY;
 		ds->rec.rdev = BPF_CORE_READ(inode, i_rdev);
+	} else if (mode == SW_S_IFCHR && !is_sink(BPF_CORE_READ(inode, i_rdev))) {
+		/* Any other device (/dev/kmsg, /dev/fuse, a tun, a serial line): a place named
+		 * by its path, like a file. */
+		ds->rec.art_kind = SW_AK_FILE;
 	} else {
 		return 0;
 	}

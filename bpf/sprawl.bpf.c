@@ -18,52 +18,62 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* x86-64 syscall numbers: the arguments are still in pt_regs at sys_exit. */
-#define NR_write	     1
-#define NR_pwrite64	     18
-#define NR_writev	     20
-#define NR_pwritev	     296
-#define NR_pwritev2	     328
-#define NR_sendto	     44
-#define NR_sendmsg	     46
-#define NR_sendmmsg	     307
-#define NR_sendfile	     40
-#define NR_splice	     275
-#define NR_tee		     276
-#define NR_copy_file_range   326
-#define NR_open		     2
-#define NR_creat	     85
-#define NR_openat	     257
-#define NR_openat2	     437
-#define NR_rename	     82
-#define NR_renameat	     264
-#define NR_renameat2	     316
-#define NR_link		     86
-#define NR_linkat	     265
-#define NR_mmap		     9
-#define NR_io_uring_setup    425
-#define NR_process_vm_writev 311
-#define NR_read		     0
-#define NR_readv	     19
-#define NR_recvfrom	     45
-#define NR_recvmsg	     47
-#define NR_vmsplice	     278
-#define NR_io_submit	     209
-#define NR_mq_timedsend	     242
-#define NR_msgsnd	     69
-#define NR_shmat	     30
-#define NR_ptrace	     101
-#define NR_add_key	     248
-#define NR_keyctl	     250
-#define NR_setxattr	     188
-#define NR_lsetxattr	     189
-#define NR_fsetxattr	     190
-#define NR_setxattrat	     463
-#define NR_ioctl	     16
-#define SW_PROT_WRITE	     2
-#define SW_MAP_SHARED	     1
-#define SW_SHM_RDONLY	     010000
-#define SW_TIOCSTI	     0x5412
-#define SENDMMSG_MAX	     1024 /* UIO_MAXIOV: the kernel's own bound on one sendmmsg */
+#define NR_write		1
+#define NR_pwrite64		18
+#define NR_writev		20
+#define NR_pwritev		296
+#define NR_pwritev2		328
+#define NR_sendto		44
+#define NR_sendmsg		46
+#define NR_sendmmsg		307
+#define NR_sendfile		40
+#define NR_splice		275
+#define NR_tee			276
+#define NR_copy_file_range	326
+#define NR_open			2
+#define NR_creat		85
+#define NR_openat		257
+#define NR_openat2		437
+#define NR_rename		82
+#define NR_renameat		264
+#define NR_renameat2		316
+#define NR_link			86
+#define NR_linkat		265
+#define NR_mmap			9
+#define NR_io_uring_setup	425
+#define NR_process_vm_writev	311
+#define NR_read			0
+#define NR_readv		19
+#define NR_recvfrom		45
+#define NR_recvmsg		47
+#define NR_vmsplice		278
+#define NR_io_submit		209
+#define NR_mq_timedsend		242
+#define NR_msgsnd		69
+#define NR_shmat		30
+#define NR_ptrace		101
+#define NR_add_key		248
+#define NR_keyctl		250
+#define NR_setxattr		188
+#define NR_lsetxattr		189
+#define NR_fsetxattr		190
+#define NR_setxattrat		463
+#define NR_ioctl		16
+#define NR_rt_sigqueueinfo	129
+#define NR_rt_tgsigqueueinfo	297
+#define NR_pidfd_send_signal	424
+#define NR_sethostname		170
+#define NR_setdomainname	171
+#define NR_bpf			321
+#define SW_BPF_MAP_UPDATE_ELEM	2
+#define SW_BPF_MAP_UPDATE_BATCH 26
+#define SW_UFFDIO_COPY		0xc028aa03u
+#define SW_UFFDIO_MOVE		0xc028aa05u
+#define SW_PROT_WRITE		2
+#define SW_MAP_SHARED		1
+#define SW_SHM_RDONLY		010000
+#define SW_TIOCSTI		0x5412
+#define SENDMMSG_MAX		1024 /* UIO_MAXIOV: the kernel's own bound on one sendmmsg */
 
 /* i386 numbers: a 64-bit process may enter through int 0x80 (or be a 32-bit process); the
  * kernel then runs the ia32 table with the arguments in bx, cx, dx, si, di, bp. */
@@ -105,6 +115,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_io_uring_setup	 425
 #define NR32_openat2		 437
 #define NR32_setxattrat		 463
+#define NR32_sethostname	 74
+#define NR32_setdomainname	 121
+#define NR32_rt_sigqueueinfo	 178
+#define NR32_rt_tgsigqueueinfo	 335
+#define NR32_bpf		 357
 #define SW_TS_COMPAT		 0x0002 /* thread_info.status: an ia32 syscall is running */
 
 /* struct user_msghdr, as userspace lays it out. */
@@ -337,6 +352,11 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 	case NR32_copy_file_range:
 	case NR32_shmat:
 	case NR32_msgsnd:
+	case NR32_sethostname:
+	case NR32_setdomainname:
+	case NR32_rt_sigqueueinfo:
+	case NR32_rt_tgsigqueueinfo:
+	case NR32_bpf:
 		capture_channel(s, SW_CH_COMPAT, -1);
 		break;
 	default:
@@ -488,10 +508,34 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		if (xattr_free_form(BPF_CORE_READ(regs, r10)))
 			capture_channel(s, SW_CH_XATTR, -1);
 		break;
-	case NR_ioctl:
-		if ((__u32)BPF_CORE_READ(regs, si) == SW_TIOCSTI)
+	case NR_ioctl: {
+		__u32 cmd = BPF_CORE_READ(regs, si);
+
+		if (cmd == SW_TIOCSTI)
 			capture_channel(s, SW_CH_TIOCSTI, -1);
+		else if (cmd == SW_UFFDIO_COPY || cmd == SW_UFFDIO_MOVE)
+			capture_channel(s, SW_CH_UFFD_COPY, -1);
 		break;
+	}
+	case NR_rt_sigqueueinfo:
+	case NR_rt_tgsigqueueinfo:
+		capture_channel(s, SW_CH_SIGQUEUE, -1);
+		break;
+	case NR_pidfd_send_signal:
+		if (BPF_CORE_READ(regs, dx)) /* with a siginfo of the caller's */
+			capture_channel(s, SW_CH_SIGQUEUE, -1);
+		break;
+	case NR_sethostname:
+	case NR_setdomainname:
+		capture_channel(s, SW_CH_UTS, -1);
+		break;
+	case NR_bpf: {
+		__u64 cmd = BPF_CORE_READ(regs, di);
+
+		if (cmd == SW_BPF_MAP_UPDATE_ELEM || cmd == SW_BPF_MAP_UPDATE_BATCH)
+			capture_channel(s, SW_CH_BPF_MAP, -1);
+		break;
+	}
 	case NR_sendmsg: {
 		struct msghdr_user m;
 

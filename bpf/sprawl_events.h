@@ -85,6 +85,11 @@ enum sw_channel {
 	SW_CH_CORE_DUMP = 12,	/* the kernel wrote a core dump of a session process (made by
 				 * the pipeline from the exit record) */
 	SW_CH_TIOCSTI = 13,	/* ioctl TIOCSTI: bytes pushed into a terminal's input */
+	SW_CH_SIGQUEUE = 14,	/* a signal with a siginfo payload (rt_sigqueueinfo, ...) */
+	SW_CH_UTS = 15,		/* sethostname, setdomainname: bytes every process reads */
+	SW_CH_BPF_MAP = 16,	/* bpf(BPF_MAP_UPDATE_*): bytes into a kernel map */
+	SW_CH_UFFD_COPY = 17,	/* userfaultfd UFFDIO_COPY/MOVE: bytes into a registered range,
+				 * maybe of another process */
 };
 
 enum sw_art_kind {

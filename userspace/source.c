@@ -23,7 +23,7 @@
 #include "source.h"
 
 #define QUEUE_MAX      65536	  /* requests waiting for an answer; more are counted as lost */
-#define READBACK_SLICE (4u << 20) /* bytes read back per turn of the event loop */
+#define READBACK_SLICE (1u << 20) /* bytes read back a turn of the event loop (scanned, traced) */
 
 static uint64_t mono_ns(void)
 {
@@ -483,6 +483,7 @@ void source__resume(struct daemon *d)
 {
 	d->rb_budget = READBACK_SLICE;
 	answer_all(d);
+	d->rb_budget = 0; /* one slice a turn: records fed before the next resume wait for it */
 }
 
 static void tick(struct daemon *d, uint16_t flags)

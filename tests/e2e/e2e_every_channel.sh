@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Every way bytes move that sprawlwatch reports rather than captures (README, "Every way bytes
 # move"), used from C, each twice in one session: exactly one unmonitored_channel each, named —
-# io_submit (Linux AIO), mq_timedsend, msgsnd, shmat, ptrace_poke, keyring (add_key), setxattr,
-# tiocsti, ia32_syscall (writev through int 0x80 from a 64-bit process) and core_dump (the
-# kernel writes a core file). Captured: write through int 0x80 (the secret's file alert) and
+# io_submit (Linux AIO), mq_timedsend, msgsnd, shmat, ptrace_poke, keyring (add_key), setxattr
+# (user.*), tiocsti, ia32_syscall (writev through int 0x80 from a 64-bit process), sigqueue,
+# uts (sethostname, in a UTS namespace of its own), bpf_map (a map update), userfaultfd
+# (UFFDIO_COPY) and core_dump (the kernel writes a core file). Captured: write through int 0x80 (the secret's file alert) and
 # vmsplice into a pipe (the pipe alert).
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,10 @@ cat >"$E2E_TMP/channels.c" <<'C'
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
+#include <linux/bpf.h>
 #include <linux/keyctl.h>
+#include <linux/userfaultfd.h>
+#include <sched.h>
 #include <mqueue.h>
 #include <pty.h>
 #include <signal.h>
@@ -193,6 +197,76 @@ static void compat(const char *dir)
 	close(fd);
 }
 
+static void sigqueue_self(void)
+{
+	union sigval v = {.sival_int = 42};
+
+	signal(SIGUSR1, SIG_IGN);
+	CHECK("sigqueue", sigqueue(getpid(), SIGUSR1, v) == 0);
+}
+
+/* sethostname in a UTS namespace of its own (the host's name stays). */
+static void uts(void)
+{
+	pid_t c = fork();
+	int st;
+
+	CHECK("fork", c >= 0);
+	if (c == 0)
+		_exit(unshare(CLONE_NEWUTS) || sethostname("sw-e2e", 6) ? 1 : 0);
+	CHECK("sethostname", waitpid(c, &st, 0) == c && WIFEXITED(st) && !WEXITSTATUS(st));
+}
+
+static void bpf_map(void)
+{
+	union bpf_attr a;
+	int key = 0, fd;
+	long val = 42;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 1;
+	fd = syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+	CHECK("bpf map create", fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (unsigned long)&key;
+	a.value = (unsigned long)&val;
+	CHECK("bpf map update", syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) == 0);
+	close(fd);
+}
+
+/* UFFDIO_COPY: bytes placed into a registered range without a write. */
+static void uffd(void)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_register reg = {0};
+	struct uffdio_copy cp = {0};
+	long page = sysconf(_SC_PAGESIZE);
+	char *dst, *src;
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+
+	CHECK("userfaultfd", fd >= 0);
+	CHECK("UFFDIO_API", ioctl(fd, UFFDIO_API, &api) == 0);
+	dst = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("uffd mmap", dst != MAP_FAILED && src != MAP_FAILED);
+	strcpy(src, "uffd bytes");
+	reg.range.start = (unsigned long)dst;
+	reg.range.len = page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	CHECK("UFFDIO_REGISTER", ioctl(fd, UFFDIO_REGISTER, &reg) == 0);
+	cp.dst = (unsigned long)dst;
+	cp.src = (unsigned long)src;
+	cp.len = page;
+	CHECK("UFFDIO_COPY", ioctl(fd, UFFDIO_COPY, &cp) == 0 && !strcmp(dst, "uffd bytes"));
+	munmap(dst, page);
+	munmap(src, page);
+	close(fd);
+}
+
 static void core(const char *dir)
 {
 	struct rlimit r = {RLIM_INFINITY, RLIM_INFINITY};
@@ -235,6 +309,10 @@ int main(int argc, char **argv)
 		xattr(argv[2]);
 		tiocsti();
 		compat(argv[2]);
+		sigqueue_self();
+		uts();
+		bpf_map();
+		uffd();
 	}
 	core(argv[2]); /* once: its own process; a second would be a second place */
 	/* vmsplice: captured as a write into the pipe */
@@ -253,14 +331,14 @@ T=$(new_secret CHANNEL_KEY)
 printf '%s\n' "$T" >"$E2E_TMP/value"
 check "the channels program ran every channel" \
 	"$SPRAWLCTL" run -- "$E2E_TMP/channels" "$E2E_TMP/value" "$WORK"
-wait_alerts 10 "a['kind']=='unmonitored_channel'" 15
+wait_alerts 14 "a['kind']=='unmonitored_channel'" 15
 barrier
 for ch in io_submit mq_timedsend msgsnd shmat ptrace_poke keyring setxattr tiocsti ia32_syscall \
-	core_dump; do
+	sigqueue uts bpf_map userfaultfd core_dump; do
 	expect_alerts "$ch: exactly one unmonitored_channel" 1 \
 		"a['kind']=='unmonitored_channel' and a['channel']=='$ch' and a['process']['comm']=='channels'"
 done
-expect_alerts "no other unmonitored_channel" 10 "a['kind']=='unmonitored_channel'"
+expect_alerts "no other unmonitored_channel" 14 "a['kind']=='unmonitored_channel'"
 expect_alerts "write through int 0x80 (the ia32 table) is captured: the file alert" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='file' and a['artifact']['path']=='$WORK/compat.out' and a['secret']['name']=='CHANNEL_KEY'"
 expect_alerts "vmsplice into a pipe is captured: the pipe alert" 1 \

@@ -440,11 +440,19 @@ static void test_channels_named_once(void **state)
 		uint32_t ch;
 		const char *name;
 	} chans[] = {
-		{SW_CH_IO_SUBMIT, "io_submit"},	    {SW_CH_MQ_TIMEDSEND, "mq_timedsend"},
-		{SW_CH_MSGSND, "msgsnd"},	    {SW_CH_SHMAT, "shmat"},
-		{SW_CH_PTRACE_POKE, "ptrace_poke"}, {SW_CH_KEYRING, "keyring"},
-		{SW_CH_XATTR, "setxattr"},	    {SW_CH_COMPAT, "ia32_syscall"},
+		{SW_CH_IO_SUBMIT, "io_submit"},
+		{SW_CH_MQ_TIMEDSEND, "mq_timedsend"},
+		{SW_CH_MSGSND, "msgsnd"},
+		{SW_CH_SHMAT, "shmat"},
+		{SW_CH_PTRACE_POKE, "ptrace_poke"},
+		{SW_CH_KEYRING, "keyring"},
+		{SW_CH_XATTR, "setxattr"},
+		{SW_CH_COMPAT, "ia32_syscall"},
 		{SW_CH_TIOCSTI, "tiocsti"},
+		{SW_CH_SIGQUEUE, "sigqueue"},
+		{SW_CH_UTS, "uts"},
+		{SW_CH_BPF_MAP, "bpf_map"},
+		{SW_CH_UFFD_COPY, "userfaultfd"},
 	};
 	struct tp *f = *state;
 	char want[64];

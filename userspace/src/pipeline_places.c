@@ -174,6 +174,14 @@ static const char *channel_name(uint32_t c)
 		return "core_dump";
 	case SW_CH_TIOCSTI:
 		return "tiocsti";
+	case SW_CH_SIGQUEUE:
+		return "sigqueue";
+	case SW_CH_UTS:
+		return "uts";
+	case SW_CH_BPF_MAP:
+		return "bpf_map";
+	case SW_CH_UFFD_COPY:
+		return "userfaultfd";
 	default:
 		return "unknown";
 	}
