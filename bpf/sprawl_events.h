@@ -12,11 +12,11 @@
 #define SW_COMM_LEN 16
 #define SW_PATH_LEN 4096  /* path tail buffer; longer paths keep their last part */
 #define SW_CHUNK    16384 /* data bytes per record: a larger buffer becomes chunks */
-#define SW_ARGS_LEN                                                                                \
-	(256u << 10)			  /* argv area copied per exec (the kernel allows 2 MiB    \
-					   * for argv and env with the default 8 MiB stack) */
-#define SW_ENV_LEN	     (256u << 10) /* environment area copied per exec */
-#define SW_DEFAULT_MAX_BYTES (1u << 20)	  /* per syscall, before counted truncation */
+/* argv and environment areas copied per exec, each; the kernel allows 2 MiB for both with the
+ * default 8 MiB stack, agents use a few KiB to a few tens of KiB */
+#define SW_ARGS_LEN	     (256u << 10)
+#define SW_ENV_LEN	     (256u << 10)
+#define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
 
 enum sw_event_type {
 	SW_EV_FORK = 1,

@@ -494,11 +494,22 @@ static void test_shared_mm_write_read_back(void **state)
 	tp_feed(f);
 	q = one_request(f, SW_REQ_WATCH_CLOSE);
 	assert_string_equal(q.path, "/w/threads");
+	/* Cut at the capture bound: read back whole at the close too. */
+	tp_file(f, TP_PID, 1402, "/w/cut", junk, sizeof(junk))->hdr.flags |= SW_F_TRUNCATED;
+	tp_feed(f);
+	q = one_request(f, SW_REQ_WATCH_CLOSE);
+	assert_string_equal(q.path, "/w/cut");
 	tp_exit(f, TP_PID);
 	tp_feed(f);
-	q = one_request(f, SW_REQ_READBACK);
-	assert_string_equal(q.path, "/w/threads");
+	assert_int_equal(f->nreq, 2); /* both files, in either order */
+	q = tp_keep(f, 0);
+	assert_int_equal(q.kind, SW_REQ_READBACK);
 	assert_true(q.rescan);
+	assert_true(!strcmp(q.path, "/w/threads") || !strcmp(q.path, "/w/cut"));
+	q = tp_keep(f, 1);
+	assert_int_equal(q.kind, SW_REQ_READBACK);
+	assert_true(!strcmp(q.path, "/w/threads") || !strcmp(q.path, "/w/cut"));
+	assert_string_not_equal(tp_keep(f, 0).path, tp_keep(f, 1).path);
 }
 
 /* A shared mapping of a file is covered by its read-backs: no alert while they succeed; its
