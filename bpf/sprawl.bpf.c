@@ -120,6 +120,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_rt_sigqueueinfo	 178
 #define NR32_rt_tgsigqueueinfo	 335
 #define NR32_bpf		 357
+#define SW_X32_SYSCALL_BIT	 0x40000000
 #define SW_TS_COMPAT		 0x0002 /* thread_info.status: an ia32 syscall is running */
 
 /* struct user_msghdr, as userspace lays it out. */
@@ -377,6 +378,13 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	/* int 0x80 from a 64-bit process runs the ia32 table: same hook, other numbers. */
 	if (BPF_CORE_READ(bpf_get_current_task_btf(), thread_info.status) & SW_TS_COMPAT) {
 		compat_exit(s, regs, ret, nr);
+		return 0;
+	}
+	/* x32 (the x86_64 table with its own bit, 32-bit pointers): not built on the project's
+	 * kernels; where it is, a session's x32 syscall is reported rather than misread. (orig_ax
+	 * is -1 after rt_sigreturn: not a syscall number.) */
+	if ((nr & SW_X32_SYSCALL_BIT) && nr < SW_X32_SYSCALL_BIT + 1024) {
+		capture_channel(s, SW_CH_COMPAT, -1);
 		return 0;
 	}
 	switch (nr) {

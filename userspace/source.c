@@ -240,16 +240,16 @@ static void answer_name_fd(struct daemon *d, const struct sw_request *q)
 }
 
 /* Reads a file range back as data records: a copy's source for its destination, or a whole
- * file as a fresh stream of its own. The range is read in slices (READBACK_SLICE bytes a turn of
- * the event loop), so a large copy never holds the loop: rb_begin opens it, rb_step goes on. */
-static void rb_begin(struct daemon *d, struct sw_request *q)
+ * file as a fresh stream of its own. A range that fits in one slice (READBACK_SLICE) is read at
+ * once, right after the record that asked for it; a larger one is parked and read a slice a turn
+ * of the event loop (while the turns go on: records, clients, other requests), so it never holds
+ * the loop. */
+static void rb_begin(struct source_readback *rb, struct sw_request *q)
 {
-	struct source_readback *rb = &d->rb;
-	struct sw_data_rec *r = d->readbuf;
+	struct sw_data_rec *r = &rb->rec;
 	int fd;
 
 	memset(rb, 0, sizeof(*rb));
-	memset(r, 0, sizeof(*r));
 	rb->q = *q;
 	if (q->rescan) {
 		/* A stream of its own, named like the file in its first chunk. */
@@ -288,10 +288,19 @@ static void rb_begin(struct daemon *d, struct sw_request *q)
 	rb->active = 1;
 }
 
-static void rb_end(struct daemon *d)
+/* Bytes the read-back still has to read, as far as the file goes now. */
+static uint64_t rb_left(const struct source_readback *rb)
 {
-	struct source_readback *rb = &d->rb;
+	uint64_t left = rb->q.length - rb->done, in_file;
 
+	if (rb->fd < 0)
+		return 0;
+	in_file = (uint64_t)rb->sb.st_size > rb->off ? (uint64_t)rb->sb.st_size - rb->off : 0;
+	return left < in_file ? left : in_file;
+}
+
+static void rb_end(struct source_readback *rb)
+{
 	if (rb->fd >= 0)
 		close(rb->fd);
 	free(rb->q.path);
@@ -299,19 +308,19 @@ static void rb_end(struct daemon *d)
 	rb->fd = -1;
 }
 
-/* The read-back under way, as far as this turn's budget goes; 1 while more is left. */
-static int rb_step(struct daemon *d)
+/* The read-back rb, as far as *budget goes (spent as it reads); 1 while more is left. */
+static int rb_step(struct daemon *d, struct source_readback *rb, uint64_t *budget)
 {
-	struct source_readback *rb = &d->rb;
 	const struct sw_request *q = &rb->q;
 	struct sw_data_rec *r = d->readbuf;
 	uint8_t *tail = (uint8_t *)(r + 1), *data;
 	ssize_t n;
 
-	while (d->rb_budget) {
+	while (*budget) {
 		size_t want = q->length - rb->done < SW_CHUNK ? q->length - rb->done : SW_CHUNK;
 		uint16_t fl = SW_F_READBACK | (q->rescan ? SW_F_RESCAN : 0);
 
+		*r = rb->rec; /* readbuf is shared by the parked read-backs */
 		r->path_len = rb->first ? rb->path_len : 0;
 		if (r->path_len)
 			memcpy(tail, q->path, r->path_len);
@@ -336,20 +345,31 @@ static int rb_step(struct daemon *d)
 		r->offset = rb->done;
 		r->data_len = n > 0 ? n : 0;
 		own_hdr(&r->hdr, SW_EV_DATA, sizeof(*r) + r->path_len + r->data_len);
+		rb->rec.hdr.ktime = r->hdr.ktime;
 		feed(d, r, r->hdr.size);
 		sodium_memzero(data, r->data_len);
 		rb->first = 0;
 		if (n > 0) {
 			rb->done += n;
 			rb->off += n;
-			d->rb_budget -= (uint64_t)n < d->rb_budget ? (uint64_t)n : d->rb_budget;
+			*budget -= (uint64_t)n < *budget ? (uint64_t)n : *budget;
 		}
 		if (fl & SW_F_LAST) {
-			rb_end(d);
+			rb_end(rb);
 			return 0;
 		}
 	}
 	return 1;
+}
+
+static struct source_readback *rb_free_slot(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < SOURCE_READBACKS_MAX; i++)
+		if (!d->rb[i].active)
+			return &d->rb[i];
+	return NULL;
 }
 
 /* The pipeline's requests wait in a queue: answering one feeds records, which may ask more.
@@ -400,15 +420,20 @@ static void enqueue(struct daemon *d)
 
 static void answer_all(struct daemon *d)
 {
+	struct source_readback *rb;
 	struct sw_request q;
+	size_t i;
 
 	for (;;) {
-		/* A read-back under way goes on while this turn's budget lasts; the requests
-		 * behind it wait, so they are answered in order. */
-		if (d->rb.active && rb_step(d))
-			return;
+		/* Parked read-backs go on while this turn's budget lasts. */
+		for (i = 0; i < SOURCE_READBACKS_MAX && d->rb_budget; i++)
+			if (d->rb[i].active)
+				rb_step(d, &d->rb[i], &d->rb_budget);
 		if (d->reqhead >= d->nreq)
 			break;
+		/* Every slot parked: the requests wait, in order, for one to finish. */
+		if (d->reqq[d->reqhead].kind == SW_REQ_READBACK && !rb_free_slot(d))
+			return;
 		q = d->reqq[d->reqhead++];
 		switch (q.kind) {
 		case SW_REQ_ADOPT:
@@ -419,7 +444,12 @@ static void answer_all(struct daemon *d)
 			break;
 		case SW_REQ_READBACK:
 			if (q.path) {
-				rb_begin(d, &q); /* owns the path and the fd from now on */
+				uint64_t all = UINT64_MAX;
+
+				rb = rb_free_slot(d);
+				rb_begin(rb, &q); /* owns the path and the fd from now on */
+				if (rb_left(rb) <= READBACK_SLICE)
+					rb_step(d, rb, &all); /* small: at once, in order */
 				continue;
 			}
 			break;
@@ -476,14 +506,19 @@ void source__feed(struct daemon *d, const void *rec, size_t size)
 
 int source__busy(const struct daemon *d)
 {
-	return d->rb.active;
+	size_t i;
+
+	for (i = 0; i < SOURCE_READBACKS_MAX; i++)
+		if (d->rb[i].active)
+			return 1;
+	return d->reqhead < d->nreq; /* requests waiting for a slot */
 }
 
 void source__resume(struct daemon *d)
 {
 	d->rb_budget = READBACK_SLICE;
 	answer_all(d);
-	d->rb_budget = 0; /* one slice a turn: records fed before the next resume wait for it */
+	d->rb_budget = 0; /* one slice a turn for the parked read-backs, all of them together */
 }
 
 static void tick(struct daemon *d, uint16_t flags)
@@ -590,7 +625,8 @@ void source__stop(struct daemon *d)
 	 * goes out. */
 	tick(d, SW_F_LAST);	   /* the stop, as a record: the pipeline asks for its read-backs */
 	d->rb_budget = UINT64_MAX; /* the loop has stopped: nothing else waits */
-	answer_all(d);
+	while (source__busy(d))
+		answer_all(d);
 	sw_pipeline__finish(d->pl);
 	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
 }

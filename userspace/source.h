@@ -21,8 +21,9 @@ void source__loss(struct daemon *d);
 void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
 /* The rule files the pipeline is to run (a rules record). 0 or a negative errno. */
 int source__rules(struct daemon *d, const struct sw_embedded_file *files);
-/* A read-back is under way (the loop should not sleep); source__resume, once a turn of the
- * loop, gives it the turn's budget (1 MiB) and goes on with it and the requests behind it. */
+/* Read-backs are parked or waiting (the loop should not sleep); source__resume, once a turn of
+ * the loop, gives them the turn's budget (1 MiB, all of them together) and answers the requests
+ * behind them. */
 int source__busy(const struct daemon *d);
 void source__resume(struct daemon *d);
 /* fanotify closes of files of the read-back set. */
