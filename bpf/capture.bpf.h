@@ -127,6 +127,16 @@ static __always_inline int is_tty(__u32 rdev)
 	return major == 4 || major == 5 || (major >= 136 && major <= 143);
 }
 
+/* /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom (major 1): written bytes go
+ * nowhere anyone reads. /dev/kmsg (1:11) is not one: dmesg shows it. */
+static __always_inline int is_sink(__u32 rdev)
+{
+	__u32 minor = rdev & 0xfffff;
+
+	return (rdev >> 20) == 1 &&
+	       (minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9);
+}
+
 /* Names a socket's peer: from an explicit destination (sendto/sendmsg on an unconnected
  * socket) or from the connected peer. A unix peer's path goes into the path tail. */
 static __always_inline void name_socket(struct data_scratch *ds, struct file *f, __u64 *plen)
@@ -315,6 +325,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 		ds->rec.art_kind = SW_AK_TLS;
 	} else if (mode == SW_S_IFREG) {
 		ds->rec.art_kind = SW_AK_FILE;
+		/* Another thread (or CLONE_VM process) may rewrite the buffer between the kernel's
+		 * copy and ours: the file is read back at its close instead of trusting this. */
+		if (BPF_CORE_READ(bpf_get_current_task_btf(), mm, mm_users.counter) > 1)
+			ds->rec.hdr.flags |= SW_F_SHARED_MM;
 	} else if (mode == SW_S_IFSOCK) {
 		name_socket(ds, f, &plen);
 		if (ds->rec.protocol == SW_IPPROTO_TCP && ds->rec.family != SW_AF_UNIX)
@@ -324,6 +338,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	} else if (mode == SW_S_IFCHR && is_tty(BPF_CORE_READ(inode, i_rdev))) {
 		ds->rec.art_kind = SW_AK_TTY;
 		ds->rec.rdev = BPF_CORE_READ(inode, i_rdev);
+	} else if (mode == SW_S_IFCHR && !is_sink(BPF_CORE_READ(inode, i_rdev))) {
+		/* Any other device (/dev/kmsg, /dev/fuse, a tun, a serial line): a place named
+		 * by its path, like a file. */
+		ds->rec.art_kind = SW_AK_FILE;
 	} else {
 		return 0;
 	}
@@ -376,7 +394,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	st->left = st->iov ? 0 : total;
 	if (ds->rec.art_kind == SW_AK_FILE)
 		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
-	bpf_loop(SW_DEFAULT_MAX_BYTES / SW_CHUNK * 16 + SW_IOV_MAX + 2, chunk_step, NULL, 0);
+	/* Enough steps for the largest cap (32 MiB, SW_POLICY_MAX_BYTES_MAX) over the most
+	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
+	 * chunk. Fewer would end a syscall early without SW_F_LAST. */
+	bpf_loop((32u << 20) / SW_CHUNK + 2 * SW_IOV_MAX + 2, chunk_step, NULL, 0);
 	if (!st->ring_full)
 		return 0;
 	if (ds->rec.art_kind == SW_AK_FILE &&

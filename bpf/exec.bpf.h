@@ -15,11 +15,11 @@ static __always_inline void capture_exec(const struct sw_scope *s, struct task_s
 	unsigned long a0, a1, e0, e1;
 	__u64 fl, al, el, off, start = 0, plen = 0;
 	struct path_scratch *ps;
-	__u32 zero = 0, trunc = 0;
+	__u32 cpu = bpf_get_smp_processor_id(), trunc = 0;
 	long n;
 	const long cap = sizeof(*es);
 
-	es = bpf_map_lookup_elem(&exec_buf, &zero);
+	es = bpf_map_lookup_elem(&exec_buf, &cpu);
 	if (!es)
 		return;
 	fill_hdr(&es->rec.hdr, SW_EV_EXEC, s);
@@ -61,7 +61,7 @@ static __always_inline void capture_exec(const struct sw_scope *s, struct task_s
 		al = 0;
 		es->rec.hdr.flags |= SW_F_READ_ERR;
 	}
-	off = (fl + al) & (SW_PATH_LEN + SW_ARGS_LEN - 1);
+	off = (fl + al) & (2 * SW_ARGS_LEN - 1);
 	if (el > SW_ENV_LEN)
 		el = SW_ENV_LEN;
 	if (el && bpf_probe_read_user(&es->tail[off], el, (void *)e0)) {

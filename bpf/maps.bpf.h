@@ -186,13 +186,17 @@ struct {
 	__type(value, struct path_scratch);
 } path_buf SEC(".maps");
 
-/* Per-CPU scratch for an exec record. */
+/* Scratch for an exec record, one entry per CPU (userspace sets max_entries to the CPU count):
+ * argv and the environment are copied whole up to their large bounds, far more than a per-CPU
+ * map value may hold (32 KiB). The argv part is sized twice so that the environment's offset,
+ * masked to a power of two, provably fits (the path is shorter than SW_ARGS_LEN). */
 struct exec_scratch {
 	struct sw_exec_rec rec;
-	char tail[SW_PATH_LEN + SW_ARGS_LEN + SW_ENV_LEN];
+	char tail[2 * SW_ARGS_LEN + SW_ENV_LEN];
 };
+_Static_assert(SW_PATH_LEN <= SW_ARGS_LEN && !(SW_ARGS_LEN & (SW_ARGS_LEN - 1)), "exec tail masks");
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct exec_scratch);

@@ -19,38 +19,111 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* x86-64 syscall numbers: the arguments are still in pt_regs at sys_exit. */
-#define NR_write	     1
-#define NR_pwrite64	     18
-#define NR_writev	     20
-#define NR_pwritev	     296
-#define NR_pwritev2	     328
-#define NR_sendto	     44
-#define NR_sendmsg	     46
-#define NR_sendmmsg	     307
-#define NR_sendfile	     40
-#define NR_splice	     275
-#define NR_tee		     276
-#define NR_copy_file_range   326
-#define NR_open		     2
-#define NR_creat	     85
-#define NR_openat	     257
-#define NR_openat2	     437
-#define NR_rename	     82
-#define NR_renameat	     264
-#define NR_renameat2	     316
-#define NR_link		     86
-#define NR_linkat	     265
-#define NR_mmap		     9
-#define NR_io_uring_setup    425
-#define NR_process_vm_writev 311
-#define NR_read		     0
-#define NR_readv	     19
-#define NR_recvfrom	     45
-#define NR_recvmsg	     47
-#define SW_PROT_WRITE	     2
-#define SW_PROT_EXEC	     4
-#define SW_MAP_SHARED	     1
-#define SENDMMSG_MAX	     16 /* messages of one sendmmsg captured; the rest are counted */
+#define NR_write		1
+#define NR_pwrite64		18
+#define NR_writev		20
+#define NR_pwritev		296
+#define NR_pwritev2		328
+#define NR_sendto		44
+#define NR_sendmsg		46
+#define NR_sendmmsg		307
+#define NR_sendfile		40
+#define NR_splice		275
+#define NR_tee			276
+#define NR_copy_file_range	326
+#define NR_open			2
+#define NR_creat		85
+#define NR_openat		257
+#define NR_openat2		437
+#define NR_rename		82
+#define NR_renameat		264
+#define NR_renameat2		316
+#define NR_link			86
+#define NR_linkat		265
+#define NR_mmap			9
+#define NR_io_uring_setup	425
+#define NR_process_vm_writev	311
+#define NR_read			0
+#define NR_readv		19
+#define NR_recvfrom		45
+#define NR_recvmsg		47
+#define NR_vmsplice		278
+#define NR_io_submit		209
+#define NR_mq_timedsend		242
+#define NR_msgsnd		69
+#define NR_shmat		30
+#define NR_ptrace		101
+#define NR_add_key		248
+#define NR_keyctl		250
+#define NR_setxattr		188
+#define NR_lsetxattr		189
+#define NR_fsetxattr		190
+#define NR_setxattrat		463
+#define NR_ioctl		16
+#define NR_rt_sigqueueinfo	129
+#define NR_rt_tgsigqueueinfo	297
+#define NR_pidfd_send_signal	424
+#define NR_sethostname		170
+#define NR_setdomainname	171
+#define NR_bpf			321
+#define SW_BPF_MAP_UPDATE_ELEM	2
+#define SW_BPF_MAP_UPDATE_BATCH 26
+#define SW_UFFDIO_COPY		0xc028aa03u
+#define SW_UFFDIO_MOVE		0xc028aa05u
+#define SW_PROT_WRITE		2
+#define SW_PROT_EXEC		4
+#define SW_MAP_SHARED		1
+#define SW_SHM_RDONLY		010000
+#define SW_TIOCSTI		0x5412
+#define SENDMMSG_MAX		1024 /* UIO_MAXIOV: the kernel's own bound on one sendmmsg */
+
+/* i386 numbers: a 64-bit process may enter through int 0x80 (or be a 32-bit process); the
+ * kernel then runs the ia32 table with the arguments in bx, cx, dx, si, di, bp. */
+#define NR32_read		 3
+#define NR32_write		 4
+#define NR32_open		 5
+#define NR32_creat		 8
+#define NR32_ptrace		 26
+#define NR32_ioctl		 54
+#define NR32_mmap		 90
+#define NR32_socketcall		 102
+#define NR32_ipc		 117
+#define NR32_writev		 146
+#define NR32_pwrite64		 181
+#define NR32_sendfile		 187
+#define NR32_mmap2		 192
+#define NR32_setxattr		 226
+#define NR32_lsetxattr		 227
+#define NR32_fsetxattr		 228
+#define NR32_sendfile64		 239
+#define NR32_io_submit		 248
+#define NR32_mq_timedsend	 279
+#define NR32_add_key		 286
+#define NR32_keyctl		 288
+#define NR32_openat		 295
+#define NR32_splice		 313
+#define NR32_tee		 315
+#define NR32_vmsplice		 316
+#define NR32_pwritev		 334
+#define NR32_sendmmsg		 345
+#define NR32_process_vm_writev	 348
+#define NR32_sendto		 369
+#define NR32_sendmsg		 370
+#define NR32_copy_file_range	 377
+#define NR32_pwritev2		 379
+#define NR32_shmat		 397
+#define NR32_msgsnd		 400
+#define NR32_mq_timedsend_time64 418
+#define NR32_io_uring_setup	 425
+#define NR32_openat2		 437
+#define NR32_setxattrat		 463
+#define NR32_sethostname	 74
+#define NR32_setdomainname	 121
+#define NR32_rt_sigqueueinfo	 178
+#define NR32_rt_tgsigqueueinfo	 335
+#define NR32_bpf		 357
+#define SW_X32_SYSCALL_BIT	 0x40000000
+#define SW_TS_COMPAT		 0x0002 /* thread_info.status: an ia32 syscall is running */
 
 /* struct user_msghdr, as userspace lays it out. */
 struct msghdr_user {
@@ -198,6 +271,106 @@ int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
+/* An extended attribute whose value is free-form bytes (user.*, trusted.*); the kernel checks
+ * the format of the others (system.posix_acl_*, security.*), which sed -i and cp -a copy. */
+static __always_inline int xattr_free_form(__u64 uname)
+{
+	char n[8] = {};
+
+	if (bpf_probe_read_user_str(n, sizeof(n), (void *)uname) < 0)
+		return 1;
+	return (n[0] == 'u' && n[1] == 's' && n[2] == 'e' && n[3] == 'r' && n[4] == '.') ||
+	       (n[0] == 't' && n[1] == 'r' && n[2] == 'u' && n[3] == 's' && n[4] == 't');
+}
+
+/* A 32-bit syscall of a session process: write and pwrite64 are captured, opens and reads
+ * name origins and pipe readers as their 64-bit twins do, shared mappings are covered the same
+ * way; every other one that moves bytes is reported (SW_CH_COMPAT), since its structures
+ * (iovecs, msghdrs) have the 32-bit layout the capture does not read. */
+static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs, long ret,
+					__u32 nr)
+{
+	__u64 bx = BPF_CORE_READ(regs, bx), cx = BPF_CORE_READ(regs, cx),
+	      dx = BPF_CORE_READ(regs, dx);
+
+	switch (nr) {
+	case NR32_write:
+		if (ret > 0 && capture_args(NR_write, (int)bx, (__u32)cx, 0, 0, -1, 0, -1, 0))
+			capture_write(s->session_id, ret);
+		break;
+	case NR32_pwrite64:
+		if (ret > 0 && capture_args(NR_pwrite64, (int)bx, (__u32)cx, 0, 0,
+					    (__s64)((__u32)BPF_CORE_READ(regs, si) |
+						    ((__u64)(__u32)BPF_CORE_READ(regs, di) << 32)),
+					    0, -1, 0))
+			capture_write(s->session_id, ret);
+		break;
+	case NR32_open:
+		capture_open(s, ret, (__u32)cx);
+		break;
+	case NR32_creat:
+		capture_open(s, ret, 0101);
+		break;
+	case NR32_openat:
+		capture_open(s, ret, (__u32)dx);
+		break;
+	case NR32_read:
+		if (ret > 0)
+			note_pipe_read((int)bx);
+		break;
+	case NR32_mmap2:
+		if ((dx & SW_PROT_WRITE) && (BPF_CORE_READ(regs, si) & SW_MAP_SHARED))
+			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, di));
+		break;
+	case NR32_io_uring_setup:
+		s->flags |= SW_SCOPE_IO_URING;
+		capture_channel(s, SW_CH_IO_URING, -1);
+		capture_uring_setup(s);
+		break;
+	case NR32_ioctl:
+		if ((__u32)cx == SW_TIOCSTI)
+			capture_channel(s, SW_CH_TIOCSTI, -1);
+		break;
+	case NR32_ptrace:
+	case NR32_socketcall:
+	case NR32_ipc:
+	case NR32_mmap:
+	case NR32_writev:
+	case NR32_sendfile:
+	case NR32_sendfile64:
+	case NR32_setxattr:
+	case NR32_lsetxattr:
+	case NR32_fsetxattr:
+	case NR32_setxattrat:
+	case NR32_io_submit:
+	case NR32_mq_timedsend:
+	case NR32_mq_timedsend_time64:
+	case NR32_add_key:
+	case NR32_keyctl:
+	case NR32_splice:
+	case NR32_tee:
+	case NR32_vmsplice:
+	case NR32_pwritev:
+	case NR32_pwritev2:
+	case NR32_sendmmsg:
+	case NR32_process_vm_writev:
+	case NR32_sendto:
+	case NR32_sendmsg:
+	case NR32_copy_file_range:
+	case NR32_shmat:
+	case NR32_msgsnd:
+	case NR32_sethostname:
+	case NR32_setdomainname:
+	case NR32_rt_sigqueueinfo:
+	case NR32_rt_tgsigqueueinfo:
+	case NR32_bpf:
+		capture_channel(s, SW_CH_COMPAT, -1);
+		break;
+	default:
+		break;
+	}
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -208,6 +381,18 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	if (!s || ret < 0)
 		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
+	/* int 0x80 from a 64-bit process runs the ia32 table: same hook, other numbers. */
+	if (BPF_CORE_READ(bpf_get_current_task_btf(), thread_info.status) & SW_TS_COMPAT) {
+		compat_exit(s, regs, ret, nr);
+		return 0;
+	}
+	/* x32 (the x86_64 table with its own bit, 32-bit pointers): not built on the project's
+	 * kernels; where it is, a session's x32 syscall is reported rather than misread. (orig_ax
+	 * is -1 after rt_sigreturn: not a syscall number.) */
+	if ((nr & SW_X32_SYSCALL_BIT) && nr < SW_X32_SYSCALL_BIT + 1024) {
+		capture_channel(s, SW_CH_COMPAT, -1);
+		return 0;
+	}
 	switch (nr) {
 	case NR_write:
 	case NR_pwrite64:
@@ -288,6 +473,85 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		if (ret > 0)
 			capture_channel(s, SW_CH_PROCESS_VM_WRITEV, -1);
 		break;
+	case NR_vmsplice:
+		/* User pages into a pipe: the iovecs are read like writev's. */
+		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, di), 0, BPF_CORE_READ(regs, si),
+					    BPF_CORE_READ(regs, dx), -1, 0, -1, 0))
+			capture_write(s->session_id, ret);
+		break;
+	/* Ways bytes move that no data record carries: reported once per session. */
+	case NR_io_submit:
+		if (ret > 0)
+			capture_channel(s, SW_CH_IO_SUBMIT, -1);
+		break;
+	case NR_mq_timedsend:
+		capture_channel(s, SW_CH_MQ_TIMEDSEND, -1);
+		break;
+	case NR_msgsnd:
+		capture_channel(s, SW_CH_MSGSND, -1);
+		break;
+	case NR_shmat:
+		if (!(BPF_CORE_READ(regs, dx) & SW_SHM_RDONLY))
+			capture_channel(s, SW_CH_SHMAT, -1);
+		break;
+	case NR_ptrace: {
+		__u64 req = BPF_CORE_READ(regs, di);
+
+		/* POKETEXT, POKEDATA, POKEUSER, SETREGS, SETFPREGS, SETSIGINFO, SETREGSET */
+		if ((req >= 4 && req <= 6) || req == 13 || req == 15 || req == 0x4203 ||
+		    req == 0x4205)
+			capture_channel(s, SW_CH_PTRACE_POKE, -1);
+		break;
+	}
+	case NR_add_key:
+		capture_channel(s, SW_CH_KEYRING, -1);
+		break;
+	case NR_keyctl: {
+		__u64 op = BPF_CORE_READ(regs, di);
+
+		/* KEYCTL_UPDATE, KEYCTL_INSTANTIATE, KEYCTL_INSTANTIATE_IOV */
+		if (op == 2 || op == 12 || op == 20)
+			capture_channel(s, SW_CH_KEYRING, -1);
+		break;
+	}
+	case NR_setxattr:
+	case NR_lsetxattr:
+	case NR_fsetxattr:
+		if (xattr_free_form(BPF_CORE_READ(regs, si)))
+			capture_channel(s, SW_CH_XATTR, -1);
+		break;
+	case NR_setxattrat:
+		if (xattr_free_form(BPF_CORE_READ(regs, r10)))
+			capture_channel(s, SW_CH_XATTR, -1);
+		break;
+	case NR_ioctl: {
+		__u32 cmd = BPF_CORE_READ(regs, si);
+
+		if (cmd == SW_TIOCSTI)
+			capture_channel(s, SW_CH_TIOCSTI, -1);
+		else if (cmd == SW_UFFDIO_COPY || cmd == SW_UFFDIO_MOVE)
+			capture_channel(s, SW_CH_UFFD_COPY, -1);
+		break;
+	}
+	case NR_rt_sigqueueinfo:
+	case NR_rt_tgsigqueueinfo:
+		capture_channel(s, SW_CH_SIGQUEUE, -1);
+		break;
+	case NR_pidfd_send_signal:
+		if (BPF_CORE_READ(regs, dx)) /* with a siginfo of the caller's */
+			capture_channel(s, SW_CH_SIGQUEUE, -1);
+		break;
+	case NR_sethostname:
+	case NR_setdomainname:
+		capture_channel(s, SW_CH_UTS, -1);
+		break;
+	case NR_bpf: {
+		__u64 cmd = BPF_CORE_READ(regs, di);
+
+		if (cmd == SW_BPF_MAP_UPDATE_ELEM || cmd == SW_BPF_MAP_UPDATE_BATCH)
+			capture_channel(s, SW_CH_BPF_MAP, -1);
+		break;
+	}
 	case NR_sendmsg: {
 		struct msghdr_user m;
 

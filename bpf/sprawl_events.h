@@ -9,11 +9,13 @@
 #include <linux/types.h>
 #endif
 
-#define SW_COMM_LEN	     16
-#define SW_PATH_LEN	     4096	/* path tail buffer; longer paths keep their last part */
-#define SW_CHUNK	     16384	/* data bytes per record: a larger buffer becomes chunks */
-#define SW_ARGS_LEN	     4096	/* argv area copied per exec */
-#define SW_ENV_LEN	     8192	/* environment area copied per exec */
+#define SW_COMM_LEN 16
+#define SW_PATH_LEN 4096  /* path tail buffer; longer paths keep their last part */
+#define SW_CHUNK    16384 /* data bytes per record: a larger buffer becomes chunks */
+/* argv and environment areas copied per exec, each; the kernel allows 2 MiB for both with the
+ * default 8 MiB stack, agents use a few KiB to a few tens of KiB */
+#define SW_ARGS_LEN	     (256u << 10)
+#define SW_ENV_LEN	     (256u << 10)
 #define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
 /* The kernel records' layout: raised whenever a record the kernel makes changes, so that a
  * daemon never reads another layout from a ring that programs of an older build filled. */
@@ -91,6 +93,10 @@ enum sw_flags {
 	/* Loss records only (on exec records this bit is SW_F_CANDIDATE): the window no daemon
 	 * ran (down_* fields). */
 	SW_F_DOWN = 1 << 9,
+	/* Data records of regular files only (on exec records this bit is SW_F_NEW_SESSION): a
+	 * write of a process whose memory other threads share: one of them may have rewritten
+	 * the buffer while the syscall ran, so the file is read back at its close. */
+	SW_F_SHARED_MM = 1 << 7,
 	SW_F_PEER_GUESS = 1 << 15, /* TLS write: the socket is the one the thread wrote last, not
 				    * yet known to be its SSL object's (its next write tells) */
 };
@@ -104,11 +110,29 @@ enum sw_tlsw {
 	SW_TLSW_GNUTLS_SEND = 3,
 };
 
+/* Ways bytes move that the data records do not carry (README, "Every way bytes move"). */
 enum sw_channel {
 	SW_CH_IO_URING = 1,
 	SW_CH_MMAP_SHARED = 2,
 	SW_CH_PROCESS_VM_WRITEV = 3,
-	SW_CH_TLS = 4, /* a TLS stack that cannot be hooked (rustls, Go, an unknown build) */
+	SW_CH_IO_SUBMIT = 4,	/* Linux AIO: io_submit of a write or send */
+	SW_CH_MQ_TIMEDSEND = 5, /* POSIX message queue */
+	SW_CH_MSGSND = 6,	/* System V message queue */
+	SW_CH_SHMAT = 7,	/* System V shared memory attached writable */
+	SW_CH_PTRACE_POKE = 8,	/* ptrace POKE/SETREGS: bytes into another process */
+	SW_CH_KEYRING = 9,	/* add_key, keyctl update/instantiate: a key's payload */
+	SW_CH_XATTR = 10,	/* setxattr family: bytes into a file's extended attributes */
+	SW_CH_COMPAT = 11,	/* a 32-bit (int 0x80, ia32) syscall that moves bytes, other
+				 * than write (which is captured) */
+	SW_CH_CORE_DUMP = 12,	/* the kernel wrote a core dump of a session process (made by
+				 * the pipeline from the exit record) */
+	SW_CH_TIOCSTI = 13,	/* ioctl TIOCSTI: bytes pushed into a terminal's input */
+	SW_CH_SIGQUEUE = 14,	/* a signal with a siginfo payload (rt_sigqueueinfo, ...) */
+	SW_CH_UTS = 15,		/* sethostname, setdomainname: bytes every process reads */
+	SW_CH_BPF_MAP = 16,	/* bpf(BPF_MAP_UPDATE_*): bytes into a kernel map */
+	SW_CH_UFFD_COPY = 17,	/* userfaultfd UFFDIO_COPY/MOVE: bytes into a registered range,
+				 * maybe of another process */
+	SW_CH_TLS = 18, /* a TLS stack that cannot be hooked (rustls, Go, an unknown build) */
 };
 
 enum sw_art_kind {

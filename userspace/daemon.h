@@ -64,6 +64,17 @@ struct sink_set {
 
 #define RETIRED_MAX 8
 
+/* source: a large read-back under way, read a slice per turn of the event loop. */
+struct source_readback {
+	struct sw_request q;	/* owns q.path and q.fd */
+	struct sw_data_rec rec; /* the record its chunks are made from */
+	struct stat sb;
+	uint64_t off, done;
+	size_t path_len;
+	int fd, first, gone, active;
+};
+#define SOURCE_READBACKS_MAX 8 /* parked at once; more wait in the request queue */
+
 struct daemon {
 	struct sw_paths paths;
 	const char *rules_dir;
@@ -111,8 +122,10 @@ struct daemon {
 	uint64_t trace_errors;
 	struct sw_sink *out_sinks[SINKS_MAX]; /* the pipeline's alerts go to each */
 	size_t nout_sinks;
-	void *readbuf;	/* source: one data record of read-back bytes, wiped after use */
-	void *rulesbuf; /* source: the rules record */
+	void *readbuf; /* source: one data record of read-back bytes, wiped after use */
+	struct source_readback rb[SOURCE_READBACKS_MAX];
+	uint64_t rb_budget; /* source: bytes read back this turn of the loop may still take */
+	void *rulesbuf;	    /* source: the rules record */
 	uint64_t requests_lost;
 	uint64_t ticked;	 /* ticks fed: the first says a daemon started */
 	struct sw_request *reqq; /* source: requests waiting for an answer */

@@ -136,6 +136,8 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 	/* Processes stopped for the TLS uprobes: a restarted daemon resumes them. */
 	snprintf(pin, sizeof(pin), "%s/tls_held", o->pin_dir);
 	bpf_map__set_pin_path(k->skel->maps.tls_held, pin);
+	/* One exec scratch per CPU (too big for a per-CPU map), indexed by the CPU id. */
+	bpf_map__set_max_entries(k->skel->maps.exec_buf, k->ncpus > 0 ? k->ncpus : 1);
 	snprintf(pin, sizeof(pin), "%s/scope", o->pin_dir);
 	/* The pinned programs run on; the TLS uprobe program (attached per process by this
 	 * daemon, never pinned) is loaded anew over the pinned maps. */

@@ -25,7 +25,8 @@
 #include "source.h"
 #include "tlsedge.h"
 
-#define QUEUE_MAX 65536 /* requests waiting for an answer; more are counted as lost */
+#define QUEUE_MAX      65536	  /* requests waiting for an answer; more are counted as lost */
+#define READBACK_SLICE (1u << 20) /* bytes read back a turn of the event loop (scanned, traced) */
 
 static uint64_t mono_ns(void)
 {
@@ -65,7 +66,7 @@ static void feed(struct daemon *d, const void *rec, size_t size);
  * started, or its exec record was lost). */
 static void tell_proc(struct daemon *d, const struct sw_hdr *h)
 {
-	struct {
+	static struct { /* static: argv may be SW_ARGS_LEN (256 KiB); one thread */
 		struct sw_proc_rec r;
 		char tail[SW_PATH_LEN + SW_ARGS_LEN + SW_PATH_LEN];
 	} pr;
@@ -252,18 +253,17 @@ static void answer_name_fd(struct daemon *d, const struct sw_request *q)
 }
 
 /* Reads a file range back as data records: a copy's source for its destination, or a whole
- * file as a fresh stream of its own. */
-static void answer_readback(struct daemon *d, const struct sw_request *q)
+ * file as a fresh stream of its own. A range that fits in one slice (READBACK_SLICE) is read at
+ * once, right after the record that asked for it; a larger one is parked and read a slice a turn
+ * of the event loop (while the turns go on: records, clients, other requests), so it never holds
+ * the loop. */
+static void rb_begin(struct source_readback *rb, struct sw_request *q)
 {
-	struct sw_data_rec *r = d->readbuf;
-	uint8_t *tail = (uint8_t *)(r + 1), *data;
-	uint64_t off = q->offset, done = 0;
-	size_t path_len = 0;
-	struct stat sb;
-	ssize_t n = 0;
-	int fd, first = 1, gone;
+	struct sw_data_rec *r = &rb->rec;
+	int fd;
 
-	memset(r, 0, sizeof(*r));
+	memset(rb, 0, sizeof(*rb));
+	rb->q = *q;
 	if (q->rescan) {
 		/* A stream of its own, named like the file in its first chunk. */
 		r->hdr = q->hdr;
@@ -272,45 +272,82 @@ static void answer_readback(struct daemon *d, const struct sw_request *q)
 		r->ino = q->ino;
 		r->gen = q->gen;
 		r->fd = -1;
-		path_len = strnlen(q->path, SW_PATH_LEN);
+		rb->path_len = strnlen(q->path, SW_PATH_LEN);
 	} else {
 		*r = q->copy; /* the destination's stream, named already by the copy record */
 		r->src_path_len = 0;
 	}
 	r->file_pos = -1;
 	r->total = q->length;
-	/* At a close, the file the close event handed over is this very file, whatever its name
-	 * is now (SQLite removes its -shm file on the last close). */
-	if (d->close_fd >= 0 && d->close_dev == q->dev && d->close_ino == q->ino)
-		fd = fcntl(d->close_fd, F_DUPFD_CLOEXEC, 0);
+	/* At a close, the file the close event handed over (dup'd when the request was queued)
+	 * is this very file, whatever its name is now (SQLite removes its -shm file on the last
+	 * close). */
+	if (q->fd >= 0)
+		fd = q->fd;
 	else
 		fd = open(q->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	/* A rescanned file deleted or replaced since: nothing is left there. A copy's source gone
 	 * is loss: its bytes are in the destination. */
-	gone = q->rescan && fd < 0 && errno == ENOENT;
-	if (fd >= 0 && (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_dev != q->dev ||
-			sb.st_ino != q->ino)) {
-		gone = q->rescan; /* another file has the name now */
+	rb->gone = q->rescan && fd < 0 && errno == ENOENT;
+	if (fd >= 0 && (fstat(fd, &rb->sb) || !S_ISREG(rb->sb.st_mode) || rb->sb.st_dev != q->dev ||
+			rb->sb.st_ino != q->ino)) {
+		rb->gone = q->rescan; /* another file has the name now */
 		close(fd);
 		fd = -1;
 	}
-	do {
-		size_t want = q->length - done < SW_CHUNK ? q->length - done : SW_CHUNK;
+	rb->fd = fd;
+	rb->off = q->offset;
+	rb->first = 1;
+	rb->active = 1;
+}
+
+/* Bytes the read-back still has to read, as far as the file goes now. */
+static uint64_t rb_left(const struct source_readback *rb)
+{
+	uint64_t left = rb->q.length - rb->done, in_file;
+
+	if (rb->fd < 0)
+		return 0;
+	in_file = (uint64_t)rb->sb.st_size > rb->off ? (uint64_t)rb->sb.st_size - rb->off : 0;
+	return left < in_file ? left : in_file;
+}
+
+static void rb_end(struct source_readback *rb)
+{
+	if (rb->fd >= 0)
+		close(rb->fd);
+	free(rb->q.path);
+	memset(rb, 0, sizeof(*rb));
+	rb->fd = -1;
+}
+
+/* The read-back rb, as far as *budget goes (spent as it reads); 1 while more is left. */
+static int rb_step(struct daemon *d, struct source_readback *rb, uint64_t *budget)
+{
+	const struct sw_request *q = &rb->q;
+	struct sw_data_rec *r = d->readbuf;
+	uint8_t *tail = (uint8_t *)(r + 1), *data;
+	ssize_t n;
+
+	while (*budget) {
+		size_t want = q->length - rb->done < SW_CHUNK ? q->length - rb->done : SW_CHUNK;
 		uint16_t fl = SW_F_READBACK | (q->rescan ? SW_F_RESCAN : 0);
 
-		r->path_len = first ? path_len : 0;
+		*r = rb->rec; /* readbuf is shared by the parked read-backs */
+		r->path_len = rb->first ? rb->path_len : 0;
 		if (r->path_len)
 			memcpy(tail, q->path, r->path_len);
 		data = tail + r->path_len;
-		n = fd >= 0 && want ? pread(fd, data, want, off) : 0;
-		if (n < 0 || fd < 0)
-			fl |= SW_F_READ_ERR | SW_F_LAST | (gone ? SW_F_GONE : 0);
-		if (n <= 0 || (size_t)n < want || done + n >= q->length)
+		n = rb->fd >= 0 && want ? pread(rb->fd, data, want, rb->off) : 0;
+		if (n < 0 || rb->fd < 0)
+			fl |= SW_F_READ_ERR | SW_F_LAST | (rb->gone ? SW_F_GONE : 0);
+		if (n <= 0 || (size_t)n < want || rb->done + n >= q->length)
 			fl |= SW_F_LAST;
 		/* Stopped at the bound with more in the file: say so. */
-		if (n > 0 && done + n >= q->length && q->rescan && sb.st_size > (off_t)(off + n))
+		if (n > 0 && rb->done + n >= q->length && q->rescan &&
+		    rb->sb.st_size > (off_t)(rb->off + n))
 			fl |= SW_F_TRUNCATED;
-		if (first)
+		if (rb->first)
 			fl |= SW_F_FIRST;
 		/* The closer let go of the file: what it wrote through a mapping is all here. */
 		if ((fl & SW_F_LAST) && !(fl & SW_F_READ_ERR) && q->settle &&
@@ -318,19 +355,34 @@ static void answer_readback(struct daemon *d, const struct sw_request *q)
 		    !sw_procfs__has_mapping(q->hdr.tgid, q->dev, q->ino))
 			fl |= SW_F_SETTLED;
 		r->hdr.flags = fl;
-		r->offset = done;
+		r->offset = rb->done;
 		r->data_len = n > 0 ? n : 0;
 		own_hdr(&r->hdr, SW_EV_DATA, sizeof(*r) + r->path_len + r->data_len);
+		rb->rec.hdr.ktime = r->hdr.ktime;
 		feed(d, r, r->hdr.size);
 		sodium_memzero(data, r->data_len);
-		first = 0;
+		rb->first = 0;
 		if (n > 0) {
-			done += n;
-			off += n;
+			rb->done += n;
+			rb->off += n;
+			*budget -= (uint64_t)n < *budget ? (uint64_t)n : *budget;
 		}
-	} while (n > 0 && !(r->hdr.flags & SW_F_LAST));
-	if (fd >= 0)
-		close(fd);
+		if (fl & SW_F_LAST) {
+			rb_end(rb);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static struct source_readback *rb_free_slot(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < SOURCE_READBACKS_MAX; i++)
+		if (!d->rb[i].active)
+			return &d->rb[i];
+	return NULL;
 }
 
 void source__guarded(struct daemon *d, const struct sw_hdr *h, uint32_t action, int32_t result,
@@ -424,15 +476,32 @@ static void enqueue(struct daemon *d)
 			d->requests_lost++;
 			continue;
 		}
+		/* A read-back asked at a close may wait behind another: it keeps the file the close
+		 * handed over (its name may be gone by the time it runs). */
+		if (q->kind == SW_REQ_READBACK)
+			q->fd = d->close_fd >= 0 && d->close_dev == q->dev && d->close_ino == q->ino
+					? fcntl(d->close_fd, F_DUPFD_CLOEXEC, 0)
+					: -1;
 		d->nreq++;
 	}
 }
 
 static void answer_all(struct daemon *d)
 {
+	struct source_readback *rb;
 	struct sw_request q;
+	size_t i;
 
-	while (d->reqhead < d->nreq) {
+	for (;;) {
+		/* Parked read-backs go on while this turn's budget lasts. */
+		for (i = 0; i < SOURCE_READBACKS_MAX && d->rb_budget; i++)
+			if (d->rb[i].active)
+				rb_step(d, &d->rb[i], &d->rb_budget);
+		if (d->reqhead >= d->nreq)
+			break;
+		/* Every slot parked: the requests wait, in order, for one to finish. */
+		if (d->reqq[d->reqhead].kind == SW_REQ_READBACK && !rb_free_slot(d))
+			return;
 		q = d->reqq[d->reqhead++];
 		switch (q.kind) {
 		case SW_REQ_ADOPT:
@@ -442,8 +511,15 @@ static void answer_all(struct daemon *d)
 			answer_reader(d, &q);
 			break;
 		case SW_REQ_READBACK:
-			if (q.path)
-				answer_readback(d, &q);
+			if (q.path) {
+				uint64_t all = UINT64_MAX;
+
+				rb = rb_free_slot(d);
+				rb_begin(rb, &q); /* owns the path and the fd from now on */
+				if (rb_left(rb) <= READBACK_SLICE)
+					rb_step(d, rb, &all); /* small: at once, in order */
+				continue;
+			}
 			break;
 		case SW_REQ_WATCH_CLOSE:
 			if (q.path)
@@ -456,6 +532,8 @@ static void answer_all(struct daemon *d)
 			answer_verdict(d, &q);
 			break;
 		}
+		if (q.kind == SW_REQ_READBACK && q.fd >= 0)
+			close(q.fd);
 		free(q.path);
 	}
 	d->reqhead = d->nreq = 0;
@@ -495,6 +573,23 @@ void source__feed(struct daemon *d, const void *rec, size_t size)
 {
 	feed(d, rec, size);
 	answer_all(d);
+}
+
+int source__busy(const struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < SOURCE_READBACKS_MAX; i++)
+		if (d->rb[i].active)
+			return 1;
+	return d->reqhead < d->nreq; /* requests waiting for a slot */
+}
+
+void source__resume(struct daemon *d)
+{
+	d->rb_budget = READBACK_SLICE;
+	answer_all(d);
+	d->rb_budget = 0; /* one slice a turn for the parked read-backs, all of them together */
 }
 
 static void tick(struct daemon *d, uint16_t flags)
@@ -670,7 +765,10 @@ void source__stop(struct daemon *d)
 	spill__stop(d); /* file bytes the ring had no room for */
 	/* Files of live writers awaiting a read-back are read back now, then every held alert
 	 * goes out. */
-	tick(d, SW_F_LAST); /* the stop, as a record: the pipeline asks for its read-backs */
+	tick(d, SW_F_LAST);	   /* the stop, as a record: the pipeline asks for its read-backs */
+	d->rb_budget = UINT64_MAX; /* the loop has stopped: nothing else waits */
+	while (source__busy(d))
+		answer_all(d);
 	sw_pipeline__finish(d->pl);
 	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
 }

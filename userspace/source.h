@@ -33,6 +33,11 @@ void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t
 /* What became of a held TLS write (enum sw_guard_action; 0 or a negative errno). */
 void source__guarded(struct daemon *d, const struct sw_hdr *h, uint32_t action, int32_t result,
 		     uint32_t spans);
+/* Read-backs are parked or waiting (the loop should not sleep); source__resume, once a turn of
+ * the loop, gives them the turn's budget (1 MiB, all of them together) and answers the requests
+ * behind them. */
+int source__busy(const struct daemon *d);
+void source__resume(struct daemon *d);
 /* fanotify closes of files of the read-back set. */
 void source__fanotify(struct daemon *d);
 /* Daemon stop: drain the ring, read back what awaits a read-back, emit everything held. */

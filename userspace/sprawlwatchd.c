@@ -602,7 +602,8 @@ static int run_loop(struct daemon *d)
 	int n, i;
 
 	while (!d->stop) {
-		n = epoll_wait(d->epfd, evs, 32, 1000);
+		/* A read-back under way: look at the descriptors without sleeping, then go on. */
+		n = epoll_wait(d->epfd, evs, 32, source__busy(d) ? 0 : 1000);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -633,6 +634,7 @@ static int run_loop(struct daemon *d)
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
 				control__event(d, &d->clients[tag - 100], evs[i].events);
 		}
+		source__resume(d); /* this turn's slice of a read-back under way */
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
 		d->turn_deadline_us = 0; /* the stop's drain takes everything */

@@ -133,9 +133,11 @@ static void test_exec_truncation_gaps(void **state)
 	assert_int_equal(f->n, 0);
 	tp_tick(f, 1000);
 	tp_feed(f);
-	/* Counted for status and metrics, not alerted (agents exec with long argv all the
-	 * time: a documented bound, not an event). */
-	assert_int_equal(f->n, 0);
+	/* Past the kernel's 256 KiB bounds (far above what agents use): one coverage_gap naming
+	 * the bound, with the counts; counted for status and metrics too. */
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_COVERAGE_GAP);
+	tp_json_has(f, 0, "\"gaps\":{\"exec_args_past_256KiB\":2,\"exec_env_past_256KiB\":1}");
 	{
 		struct sw_pipeline_stats st;
 

@@ -16,7 +16,7 @@
 #include "pipeline.h"
 #include "testutil.h"
 
-#define RB_MAX (64ull << 20) /* policy.yaml's readback_max_bytes default */
+#define RB_MAX (64ull << 30) /* policy.yaml's readback_max_bytes default */
 
 static int setup(void **state)
 {
@@ -100,7 +100,15 @@ static void test_copy_readback_capped(void **state)
 	struct tp *f = *state;
 	struct sw_request q;
 
-	tp_copy(f, TP_PID, 1010, "/w/dst", 1011, "/w/huge", 0, 100ull << 20);
+	/* 100 MiB (past the old 64 MiB bound) is read back whole; only past 64 GiB a gap. */
+	tp_copy(f, TP_PID, 1010, "/w/dst", 1011, "/w/big", 0, 100ull << 20);
+	tp_feed(f);
+	q = one_request(f, SW_REQ_READBACK);
+	assert_int_equal(q.length, 100ull << 20);
+	tp_tick(f, 500);
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_copy(f, TP_PID, 1010, "/w/dst", 1011, "/w/huge", 0, RB_MAX + 1);
 	tp_feed(f);
 	q = one_request(f, SW_REQ_READBACK);
 	assert_int_equal(q.length, RB_MAX);
@@ -424,6 +432,86 @@ static void test_unmonitored_channel_once(void **state)
 	assert_int_equal(f->got[1].a.session.id, 8);
 }
 
+/* Every channel without a data record alerts under its own name, once per session; a core dump
+ * (the 0x80 of an exit status) is one too, and only a dump. */
+static void test_channels_named_once(void **state)
+{
+	static const struct {
+		uint32_t ch;
+		const char *name;
+	} chans[] = {
+		{SW_CH_IO_SUBMIT, "io_submit"},
+		{SW_CH_MQ_TIMEDSEND, "mq_timedsend"},
+		{SW_CH_MSGSND, "msgsnd"},
+		{SW_CH_SHMAT, "shmat"},
+		{SW_CH_PTRACE_POKE, "ptrace_poke"},
+		{SW_CH_KEYRING, "keyring"},
+		{SW_CH_XATTR, "setxattr"},
+		{SW_CH_COMPAT, "ia32_syscall"},
+		{SW_CH_TIOCSTI, "tiocsti"},
+		{SW_CH_SIGQUEUE, "sigqueue"},
+		{SW_CH_UTS, "uts"},
+		{SW_CH_BPF_MAP, "bpf_map"},
+		{SW_CH_UFFD_COPY, "userfaultfd"},
+	};
+	struct tp *f = *state;
+	char want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(chans) / sizeof(chans[0]); i++) {
+		tp_channel(f, TP_PID, chans[i].ch, 0, NULL);
+		tp_feed(f);
+		tp_channel(f, 102, chans[i].ch, 0, NULL); /* again in the session: silent */
+		tp_feed(f);
+		assert_int_equal(f->n, i + 1);
+		assert_int_equal(f->got[i].a.kind, SW_ALERT_UNMONITORED_CHANNEL);
+		snprintf(want, sizeof(want), "\"channel\":\"%s\"", chans[i].name);
+		tp_json_has(f, i, want);
+		tp_json_has(f, i, "was not scanned");
+	}
+	tp_exit(f, 102)->exit_code = 9; /* SIGKILL, no core */
+	tp_feed(f);
+	assert_int_equal(f->n, i);
+	tp_exit(f, TP_PID)->exit_code = 0x80 | 11; /* SIGSEGV, core dumped */
+	tp_feed(f);
+	assert_int_equal(f->n, i + 1);
+	tp_json_has(f, i, "\"channel\":\"core_dump\"");
+	tp_json_has(f, i, "\"process\":{\"pid\":101,");
+}
+
+/* A write by a process whose memory another thread shares (the kernel's SW_F_SHARED_MM): the
+ * buffer may have changed under the syscall, so the file is read back at its close and exit. */
+static void test_shared_mm_write_read_back(void **state)
+{
+	static const uint8_t junk[32] = {7};
+	struct tp *f = *state;
+	struct sw_request q;
+
+	tp_file(f, TP_PID, 1400, "/w/plain", junk, sizeof(junk));
+	tp_feed(f);
+	assert_int_equal(f->nreq, 0);
+	tp_file(f, TP_PID, 1401, "/w/threads", junk, sizeof(junk))->hdr.flags |= SW_F_SHARED_MM;
+	tp_feed(f);
+	q = one_request(f, SW_REQ_WATCH_CLOSE);
+	assert_string_equal(q.path, "/w/threads");
+	/* Cut at the capture bound: read back whole at the close too. */
+	tp_file(f, TP_PID, 1402, "/w/cut", junk, sizeof(junk))->hdr.flags |= SW_F_TRUNCATED;
+	tp_feed(f);
+	q = one_request(f, SW_REQ_WATCH_CLOSE);
+	assert_string_equal(q.path, "/w/cut");
+	tp_exit(f, TP_PID);
+	tp_feed(f);
+	assert_int_equal(f->nreq, 2); /* both files, in either order */
+	q = tp_keep(f, 0);
+	assert_int_equal(q.kind, SW_REQ_READBACK);
+	assert_true(q.rescan);
+	assert_true(!strcmp(q.path, "/w/threads") || !strcmp(q.path, "/w/cut"));
+	q = tp_keep(f, 1);
+	assert_int_equal(q.kind, SW_REQ_READBACK);
+	assert_true(!strcmp(q.path, "/w/threads") || !strcmp(q.path, "/w/cut"));
+	assert_string_not_equal(tp_keep(f, 0).path, tp_keep(f, 1).path);
+}
+
 /* A shared mapping of a file is covered by its read-backs: no alert while they succeed; its
  * close is watched, and its read-back at the close is final when the closer let go. */
 static void test_mapping_covered_by_readback(void **state)
@@ -622,6 +710,8 @@ int main(void)
 		T(test_readback_while_matches_pending),
 		T(test_rescan_last_ends_stream),
 		T(test_unmonitored_channel_once),
+		T(test_channels_named_once),
+		T(test_shared_mm_write_read_back),
 		T(test_mapping_covered_by_readback),
 		T(test_mapping_read_back_failing_is_reported),
 		T(test_io_uring_files_read_back_not_alerted),

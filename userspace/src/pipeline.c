@@ -10,11 +10,13 @@
 #include "pipeline_priv.h"
 
 static const char *const gap_names[GAP__COUNT] = {
-	"matches_dropped",   "readback_failed", "readback_truncated", "copy_unread",
-	"learn_dropped",     "alerts_dropped",	"chunks_lost",	      "guard_failed",
-	"inflate_max_bytes", "inflate_ratio",	"inflate_error",      "delta_unresolved",
-	"inflate_streams",
+	"matches_dropped",   "readback_failed",	      "readback_truncated",   "copy_unread",
+	"learn_dropped",     "alerts_dropped",	      "chunks_lost",	      "guard_failed",
+	"inflate_max_bytes", "inflate_ratio",	      "inflate_error",	      "delta_unresolved",
+	"inflate_streams",   "exec_args_past_256KiB", "exec_env_past_256KiB",
 };
+_Static_assert(SW_ARGS_LEN == 256u << 10 && SW_ENV_LEN == 256u << 10,
+	       "the gap names say the exec bounds");
 
 static void flood_summaries(struct sw_pipeline *p, uint64_t due);
 

@@ -165,6 +165,34 @@ static const char *channel_name(uint32_t c)
 		return "mmap_shared";
 	case SW_CH_PROCESS_VM_WRITEV:
 		return "process_vm_writev";
+	case SW_CH_IO_SUBMIT:
+		return "io_submit";
+	case SW_CH_MQ_TIMEDSEND:
+		return "mq_timedsend";
+	case SW_CH_MSGSND:
+		return "msgsnd";
+	case SW_CH_SHMAT:
+		return "shmat";
+	case SW_CH_PTRACE_POKE:
+		return "ptrace_poke";
+	case SW_CH_KEYRING:
+		return "keyring";
+	case SW_CH_XATTR:
+		return "setxattr";
+	case SW_CH_COMPAT:
+		return "ia32_syscall";
+	case SW_CH_CORE_DUMP:
+		return "core_dump";
+	case SW_CH_TIOCSTI:
+		return "tiocsti";
+	case SW_CH_SIGQUEUE:
+		return "sigqueue";
+	case SW_CH_UTS:
+		return "uts";
+	case SW_CH_BPF_MAP:
+		return "bpf_map";
+	case SW_CH_UFFD_COPY:
+		return "userfaultfd";
 	case SW_CH_TLS:
 		return "tls";
 	default:
@@ -207,6 +235,15 @@ void pl_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint32_t ch
 		snprintf(a->message, sizeof(a->message),
 			 "%s bypasses the syscalls sprawlwatch sees, and reading the file back "
 			 "failed",
+			 a->channel);
+	else if (channel == SW_CH_CORE_DUMP)
+		snprintf(a->message, sizeof(a->message),
+			 "the kernel wrote a core dump of the process (its memory, secrets "
+			 "included); sprawlwatch does not read core dumps back");
+	else if (!ino && channel != SW_CH_IO_URING && channel != SW_CH_MMAP_SHARED)
+		snprintf(a->message, sizeof(a->message),
+			 "%s moves bytes where sprawlwatch does not capture them; what it carried "
+			 "was not scanned",
 			 a->channel);
 	else
 		snprintf(
@@ -407,6 +444,10 @@ void pl_on_exit_rec(struct sw_pipeline *p, const struct sw_event *ev)
 	uint64_t sid = pr ? pr->session_id : 0;
 	const struct sw_session *s;
 
+	/* Killed by a signal that dumped core (the 0x80 of the wait status): the kernel wrote the
+	 * process's memory somewhere (a core file, a core_pattern pipe) without a syscall. */
+	if (sid && (ev->exit->exit_code & 0x80))
+		pl_channel_alert(p, ev->hdr, SW_CH_CORE_DUMP, 0, 0, 0, NULL, 0, 0);
 	pl_release_files(p, ev->hdr);
 	sw_proctab__exit(p->pt, ev->hdr->tgid);
 	/* The session's last process: its summary once its held alerts have left. */

@@ -48,6 +48,8 @@ enum gap {
 	GAP_INFLATE_ERROR,
 	GAP_DELTA_UNRESOLVED,
 	GAP_INFLATE_BUSY,
+	GAP_EXEC_ARGS, /* argv past SW_ARGS_LEN */
+	GAP_EXEC_ENV,  /* environment past SW_ENV_LEN */
 	GAP__COUNT
 };
 

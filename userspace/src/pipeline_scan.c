@@ -241,8 +241,12 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		copy_readback(p, ev);
 		return 0;
 	}
-	/* A write at an explicit position may land out of order: read the file back later. */
-	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && se->path && !(fl & SW_F_READBACK))
+	/* A write at an explicit position may land out of order, one whose buffer another thread
+	 * could rewrite during the syscall may differ from the file, and one cut at the capture
+	 * bound was not scanned whole: read the file back at its close. */
+	if (d->art_kind == SW_AK_FILE &&
+	    (d->file_pos >= 0 || (fl & (SW_F_SHARED_MM | SW_F_TRUNCATED))) && se->path &&
+	    !(fl & SW_F_READBACK))
 		pl_rescan_add(p, ev->hdr, sw_naming__user_dev(d->dev), d->ino, d->gen, se->path);
 	h = &p->hits; /* nothing re-enters the pipeline while a record is handled */
 	h->p = p;
@@ -354,11 +358,13 @@ void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, str
 	uint32_t index = 0;
 	size_t len, before;
 
-	if (ev->hdr->flags & (env ? SW_F_ENV_TRUNC : SW_F_ARGS_TRUNC))
-		/* Counted (status, metrics), not alerted: agents exec with long argv and
-		 * environments all the time, and the part past the kernel's bound is a known,
-		 * documented limit (README, limits), not an event. */
+	/* The kernel copies argv and the environment whole up to SW_ARGS_LEN/SW_ENV_LEN (256 KiB
+	 * each, far above what agents use); past that the rest was not scanned: a gap naming the
+	 * bound. */
+	if (ev->hdr->flags & (env ? SW_F_ENV_TRUNC : SW_F_ARGS_TRUNC)) {
 		*(env ? &p->st.exec_env_truncated : &p->st.exec_args_truncated) += 1;
+		p->gaps[env ? GAP_EXEC_ENV : GAP_EXEC_ARGS]++;
+	}
 	for (; s < end && index < 65536; s += len + 1, index++) {
 		len = strnlen(s, end - s);
 		if (len < SW_SECRET_MIN || !(st = sw_stream__new()))

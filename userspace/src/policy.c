@@ -29,7 +29,7 @@ void sw_policy__defaults(struct sw_policy *p)
 	p->flood_summary_s = 10;
 	p->capture_max_bytes = SW_POLICY_MAX_BYTES_DEFAULT;
 	p->ringbuf_bytes = (uint64_t)SW_POLICY_RINGBUF_DEFAULT_MB << 20;
-	p->readback_max_bytes = 64ull << 20;
+	p->readback_max_bytes = SW_POLICY_READBACK_MAX; /* read in slices off the loop */
 	p->hold_ms = 500;
 	p->learned_max = 10000;
 	p->inflate_max_bytes = 256ull << 20;
