@@ -272,7 +272,10 @@ int put_secret(struct locked_set *ls, const char *name, uint8_t *value, size_t l
 	s.owner_uid = getuid();
 	s.created = time(NULL);
 	if (origin) {
-		snprintf(s.origin, sizeof(s.origin), "%s", origin);
+		if (sw_secret__set_origin(&s, origin)) {
+			err("%s: the origin path %s is too long", where, origin);
+			return -ENAMETOOLONG;
+		}
 		s.origin_dev = ost->st_dev;
 		s.origin_ino = ost->st_ino;
 	}
@@ -464,9 +467,9 @@ static int cmd_secrets_list(int argc, char **argv)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 			printf("%-16s  %-32s  %6u  %8u  %-20s  %s\n", id, s->name, s->value_len,
 			       s->npatterns, when,
-			       s->learned     ? "(learned)"
-			       : s->origin[0] ? s->origin
-					      : "(stdin)");
+			       s->learned		   ? "(learned)"
+			       : s->origin && s->origin[0] ? s->origin
+							   : "(stdin)");
 		}
 	}
 	close_set(&ls);

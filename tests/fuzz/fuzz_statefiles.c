@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 			return 1;
 		snprintf(s.name, sizeof(s.name), "SEED_%d", i);
 		if (i)
-			snprintf(s.origin, sizeof(s.origin), "/home/u/.env");
+			sw_secret__set_origin(&s, "/home/u/.env");
 		if (sw_secretset__put(set, &s))
 			return 1;
 	}

@@ -60,8 +60,8 @@ static void index_tick(struct tp *f, uint64_t ms, uint64_t gen)
 static void test_staged_index_switches_at_its_record(void **state)
 {
 	struct tp *f = *state;
-	struct sw_secretset *set = sw_secretset__new();
-	struct sw_matcher *m;
+	struct sw_secretset *set = sw_secretset__new(), *old;
+	struct sw_matcher *m, *oldm;
 	struct sw_secret s;
 	struct rng r = {0x1d5};
 	uint8_t nv[40], tmp[40];
@@ -92,9 +92,20 @@ static void test_staged_index_switches_at_its_record(void **state)
 	index_tick(f, ms, 4);
 	assert_int_equal(sw_pipeline__index_gen(f->p), 4);
 	assert_int_equal(leak(f, nv, sizeof(nv), 62, &ms), 0);
-	/* its record does */
+	/* its record does; the replaced index is handed out once, to be freed off the loop */
+	sw_pipeline__retired(f->p, &old, &oldm);
+	assert_null(old);
+	assert_null(oldm);
 	index_tick(f, ms, 5);
 	assert_int_equal(sw_pipeline__index_gen(f->p), 5);
+	sw_pipeline__retired(f->p, &old, &oldm);
+	assert_non_null(old);
+	assert_non_null(oldm);
+	assert_int_equal(old->n, 2);
+	sw_secretset__free(old);
+	sw_matcher__free(oldm);
+	sw_pipeline__retired(f->p, &old, &oldm);
+	assert_null(old);
 	assert_non_null(sw_secretset__find_id(sw_pipeline__secrets(f->p), s.id));
 	assert_int_equal(leak(f, nv, sizeof(nv), 63, &ms), 1);
 	assert_string_equal(f->got[f->n - 1].a.secret_name, "NEW_KEY");

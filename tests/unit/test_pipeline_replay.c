@@ -159,7 +159,7 @@ static void replay_equals_live(struct tp *f, const struct sw_rules *rules)
 			memcpy(v, f->sec[s].v, f->sec[s].len);
 			snprintf(x.name, sizeof(x.name), "%s", f->sec[s].name);
 			assert_int_equal(sw_fingerprint__secret(&g->key, v, f->sec[s].len, &x), 0);
-			snprintf(x.origin, sizeof(x.origin), "%s", f->sec[s].origin);
+			assert_int_equal(sw_secret__set_origin(&x, f->sec[s].origin), 0);
 			x.origin_dev = f->sec[s].origin_dev;
 			x.origin_ino = f->sec[s].origin_ino;
 			assert_int_equal(sw_secretset__put(all, &x), 0);

@@ -51,8 +51,12 @@ static struct sw_secretset *make_set(const struct sw_key *key, size_t n, uint64_
 		assert_int_equal(sw_fingerprint__secret(key, v, len, &s), 0);
 		snprintf(s.name, sizeof(s.name), "SECRET_%zu", i);
 		s.owner_uid = 1000 + (uint32_t)i;
-		if (i % 2)
-			snprintf(s.origin, sizeof(s.origin), "/home/u/proj%zu/.env", i);
+		if (i % 2) {
+			char o[64];
+
+			snprintf(o, sizeof(o), "/home/u/proj%zu/.env", i);
+			assert_int_equal(sw_secret__set_origin(&s, o), 0);
+		}
 		s.origin_dev = 2049;
 		s.origin_ino = 100 + i;
 		s.created = 1700000000 + (int64_t)i;
@@ -75,7 +79,7 @@ static void assert_same(const struct sw_secretset *a, const struct sw_secretset 
 
 		assert_memory_equal(x->id, y->id, SW_SECRET_ID_BYTES);
 		assert_string_equal(x->name, y->name);
-		assert_string_equal(x->origin, y->origin);
+		assert_string_equal(sw_secret__origin(x), sw_secret__origin(y));
 		assert_string_equal(x->detector, y->detector);
 		assert_int_equal(x->owner_uid, y->owner_uid);
 		assert_true(x->origin_dev == y->origin_dev && x->origin_ino == y->origin_ino);

@@ -244,7 +244,7 @@ static inline void tp_load_secrets(struct tp *f)
 		memcpy(v, t->v, t->len);
 		snprintf(s.name, sizeof(s.name), "%s", t->name);
 		assert_int_equal(sw_fingerprint__secret(&f->key, v, t->len, &s), 0);
-		snprintf(s.origin, sizeof(s.origin), "%s", t->origin);
+		assert_int_equal(sw_secret__set_origin(&s, t->origin), 0);
 		s.origin_dev = t->origin_dev;
 		s.origin_ino = t->origin_ino;
 		memcpy(t->id, s.id, sizeof(t->id));

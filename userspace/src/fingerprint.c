@@ -284,6 +284,24 @@ void sw_secret__clear(struct sw_secret *s)
 	free(s->patterns);
 	s->patterns = NULL;
 	s->npatterns = 0;
+	free(s->origin);
+	s->origin = NULL;
+}
+
+int sw_secret__set_origin(struct sw_secret *s, const char *path)
+{
+	char *o = NULL;
+
+	if (path && path[0]) {
+		if (strlen(path) >= SW_ORIGIN_MAX)
+			return -ENAMETOOLONG;
+		o = strdup(path);
+		if (!o)
+			return -ENOMEM;
+	}
+	free(s->origin);
+	s->origin = o;
+	return 0;
 }
 
 void sw_secret__id_hex(const struct sw_secret *s, char out[2 * SW_SECRET_ID_BYTES + 1])

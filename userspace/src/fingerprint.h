@@ -45,7 +45,9 @@ struct sw_secret {
 	uint8_t id[SW_SECRET_ID_BYTES];
 	char name[SW_NAME_MAX];
 	uint32_t owner_uid;
-	char origin[4096]; /* "" when not imported from a file */
+	/* The file it was imported from, NULL when none; owned (sw_secret__set_origin, freed by
+	 * sw_secret__clear). A pointer, not 4 KiB inline: sets of 100,000 secrets are held. */
+	char *origin;
 	uint64_t origin_dev, origin_ino;
 	int64_t created;
 	uint32_t value_len;
@@ -101,8 +103,17 @@ void sw_fingerprint__full(const struct sw_key *key, const uint8_t *p, size_t len
 int sw_fingerprint__secret(const struct sw_key *key, uint8_t *value, size_t len,
 			   struct sw_secret *s);
 
-/* Frees what sw_fingerprint__secret allocated inside s (not s itself). */
+/* Frees what sw_fingerprint__secret and sw_secret__set_origin allocated inside s (not s
+ * itself). */
 void sw_secret__clear(struct sw_secret *s);
+#define SW_ORIGIN_MAX 4096 /* longest origin path kept, terminator included */
+/* A copy of path as s's origin (NULL or "": none). 0, -ENAMETOOLONG or -ENOMEM. */
+int sw_secret__set_origin(struct sw_secret *s, const char *path);
+/* s's origin, "" when none. */
+static inline const char *sw_secret__origin(const struct sw_secret *s)
+{
+	return s->origin ? s->origin : "";
+}
 /* Hex form of the secret id into out (2*SW_SECRET_ID_BYTES+1 bytes). */
 void sw_secret__id_hex(const struct sw_secret *s, char out[2 * SW_SECRET_ID_BYTES + 1]);
 

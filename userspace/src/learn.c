@@ -92,14 +92,17 @@ int sw_learn__export(const struct sw_secretset *from, struct sw_secretset *into)
 		if (!s->learned || sw_secretset__find_id(into, s->id))
 			continue;
 		copy = *s;
+		copy.origin = NULL;
 		copy.patterns = malloc(s->npatterns * sizeof(*s->patterns));
-		if (!copy.patterns)
+		if (!copy.patterns || sw_secret__set_origin(&copy, s->origin)) {
+			sw_secret__clear(&copy);
 			return -ENOMEM;
+		}
 		for (j = 0; j < s->npatterns; j++)
 			copy.patterns[j] = s->patterns[j];
 		e = sw_secretset__put(into, &copy);
 		if (e) {
-			free(copy.patterns);
+			sw_secret__clear(&copy);
 			return e;
 		}
 		added++;

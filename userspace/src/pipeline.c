@@ -116,6 +116,8 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_secretset__free(p->set);
 	sw_matcher__free(p->staged_m);
 	sw_secretset__free(p->staged_set);
+	sw_matcher__free(p->retired_m);
+	sw_secretset__free(p->retired_set);
 	sw_proctab__free(p->pt);
 	sw_rules__free(p->own_rules);
 	pl_git_reset(p);

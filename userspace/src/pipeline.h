@@ -112,6 +112,9 @@ int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set);
  * the same record. A later stage replaces one not yet in force. Takes ownership of both. */
 int sw_pipeline__stage_secrets(struct sw_pipeline *p, uint64_t gen, struct sw_secretset *set,
 			       struct sw_matcher *m);
+/* The set and matcher the last switch replaced (NULL when none or taken): the caller frees
+ * them (off its event loop); left untaken, the next switch or sw_pipeline__free frees them. */
+void sw_pipeline__retired(struct sw_pipeline *p, struct sw_secretset **set, struct sw_matcher **m);
 /* The gen of the last index tick seen (0: none). */
 uint64_t sw_pipeline__index_gen(const struct sw_pipeline *p);
 /* Whether detectors learned secrets not yet handed out by sw_pipeline__learned. */

@@ -77,13 +77,25 @@ void pl_take_index(struct sw_pipeline *p, uint64_t gen)
 		return; /* out of memory: the index in force stays; the next reload retries */
 	old = p->set;
 	p->set = p->staged_set;
-	sw_matcher__free(p->m);
+	/* The old index is freed by whoever takes it (sw_pipeline__retired): 100,000 secrets take
+	 * milliseconds to free. */
+	sw_secretset__free(p->retired_set);
+	sw_matcher__free(p->retired_m);
+	p->retired_set = old;
+	p->retired_m = p->m;
 	p->m = p->staged_m;
 	p->staged_set = NULL;
 	p->staged_m = NULL;
-	sw_secretset__free(old);
 	pl_index_add(p, first);
 	sw_learn__reset(&p->learn, p->set);
+}
+
+void sw_pipeline__retired(struct sw_pipeline *p, struct sw_secretset **set, struct sw_matcher **m)
+{
+	*set = p->retired_set;
+	*m = p->retired_m;
+	p->retired_set = NULL;
+	p->retired_m = NULL;
 }
 
 uint64_t sw_pipeline__index_gen(const struct sw_pipeline *p)

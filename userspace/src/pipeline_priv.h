@@ -73,6 +73,8 @@ struct sw_pipeline {
 	struct sw_secretset *staged_set;
 	struct sw_matcher *staged_m;
 	uint64_t staged_gen, index_gen;
+	struct sw_secretset *retired_set; /* the index a switch replaced, until taken */
+	struct sw_matcher *retired_m;
 	struct sw_streams *streams;
 	struct sw_rescan *rescan;
 	struct sw_delivery *dl;

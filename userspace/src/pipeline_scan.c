@@ -142,7 +142,7 @@ void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr 
 		a->artifact = *art;
 		pl_process_of(p, a, hdr);
 		sw_alertbuild__session(a, p->pt, hdr->session_id);
-		if (s->origin[0]) {
+		if (s->origin && s->origin[0]) {
 			a->has_origin = 1;
 			snprintf(a->origin_path, sizeof(a->origin_path), "%s", s->origin);
 		}

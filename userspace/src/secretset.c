@@ -21,7 +21,6 @@
 #define SECRETS_MAX	(1u << 22)
 #define PATTERN_LEN_MAX (6 * SW_SECRET_MAX) /* JSON \u00XX of every byte */
 #define PATTERNS_MAX	32
-#define ORIGIN_MAX	sizeof(((struct sw_secret *)0)->origin)
 #define DETECTOR_MAX	sizeof(((struct sw_secret *)0)->detector)
 
 static const char mac_prefix[] = "sprawlwatch secretset mac v1";
@@ -107,9 +106,11 @@ static int from_proto_secret(const Sprawl__Secret *ps, struct sw_secret *s)
 		return -EBADMSG;
 	memcpy(s->id, ps->id.data, SW_SECRET_ID_BYTES);
 	if (copy_str(s->name, sizeof(s->name), ps->name) ||
-	    copy_str(s->origin, ORIGIN_MAX, ps->origin) ||
 	    copy_str(s->detector, DETECTOR_MAX, ps->detector))
 		return -EBADMSG;
+	rc = sw_secret__set_origin(s, ps->origin);
+	if (rc)
+		return rc == -ENOMEM ? rc : -EBADMSG;
 	s->owner_uid = ps->owner_uid;
 	s->origin_dev = ps->origin_dev;
 	s->origin_ino = ps->origin_ino;
@@ -117,8 +118,10 @@ static int from_proto_secret(const Sprawl__Secret *ps, struct sw_secret *s)
 	s->value_len = ps->value_length;
 	s->learned = ps->learned ? 1 : 0;
 	s->patterns = calloc(ps->n_pattern, sizeof(*s->patterns));
-	if (!s->patterns)
+	if (!s->patterns) {
+		sw_secret__clear(s);
 		return -ENOMEM;
+	}
 	for (k = 0; k < ps->n_pattern; k++) {
 		rc = from_proto_pattern(ps->pattern[k], &s->patterns[k]);
 		if (rc) {
@@ -287,7 +290,7 @@ static int proto_build(const struct sw_secretset *set, struct proto_set *p)
 		sp->id.len = SW_SECRET_ID_BYTES;
 		sp->name = (char *)s->name;
 		sp->owner_uid = s->owner_uid;
-		sp->origin = (char *)s->origin;
+		sp->origin = (char *)sw_secret__origin(s);
 		sp->created = s->created;
 		sp->value_length = s->value_len;
 		sp->learned = s->learned ? 1 : 0;
@@ -516,6 +519,7 @@ int sw_secretset__put(struct sw_secretset *set, struct sw_secret *s)
 taken:
 	s->patterns = NULL;
 	s->npatterns = 0;
+	s->origin = NULL;
 	return 0;
 }
 
