@@ -135,7 +135,7 @@ static void infer(struct sw_pipeline *p, const struct tls_conn *k)
 		a->artifact = *art;
 		pl_process_of(p, a, &k->hdr);
 		sw_alertbuild__session(a, p->pt, k->hdr.session_id);
-		if (s->origin[0]) {
+		if (s->origin && s->origin[0]) {
 			a->has_origin = 1;
 			snprintf(a->origin_path, sizeof(a->origin_path), "%s", s->origin);
 		}
