@@ -193,6 +193,8 @@ void daemon_session(struct daemon *d, uint64_t id, uint32_t root, const char *ag
 
 /* daemon_sinks.c: the alert sinks. */
 int daemon_sinks__open(struct daemon *d);
+/* An alert of the daemon's own, not from a record: every sink and every follower. */
+void daemon_sinks__emit(struct daemon *d, const struct sw_alert *a);
 /* SIGHUP: the sinks of config c (reopens the alert file when they are unchanged). */
 int daemon_sinks__reload(struct daemon *d, const struct sw_dconf *c);
 void daemon_sinks__poll(struct daemon *d);

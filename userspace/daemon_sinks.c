@@ -106,6 +106,12 @@ static void forward(const struct sw_alert *a, void *ctx)
 		sw_sink__emit(d->sinks.hook, a);
 }
 
+void daemon_sinks__emit(struct daemon *d, const struct sw_alert *a)
+{
+	forward(a, d);
+	control__alert(a, d);
+}
+
 int daemon_sinks__open(struct daemon *d)
 {
 	if (build(d->conf, &d->sinks))

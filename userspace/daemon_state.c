@@ -41,14 +41,7 @@ void daemon_state__warning(struct daemon *d, const char *path, const char *fmt, 
 	}
 	log_warn("%s", a->message);
 	/* Outside the pipeline (it is about the daemon's own files, not a record): every sink. */
-	if (d->sinks.file)
-		sw_sink__emit(d->sinks.file, a);
-	sw_sink__emit(d->sinks.out, a);
-	if (d->sinks.syslog)
-		sw_sink__emit(d->sinks.syslog, a);
-	if (d->sinks.hook)
-		sw_sink__emit(d->sinks.hook, a);
-	control__alert(a, d);
+	daemon_sinks__emit(d, a);
 	free(a);
 }
 

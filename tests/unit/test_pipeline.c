@@ -16,19 +16,6 @@
 #include "pipeline.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-	*state = tp_new(NULL);
-	tp_world(*state);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tp_free(*state);
-	return 0;
-}
-
 /* data: pad bytes of '.', secret s, pad bytes of '.'. Returns the length. */
 static size_t padded(const struct tp *f, size_t s, uint8_t *buf, size_t pad)
 {
@@ -522,7 +509,7 @@ static void test_bad_records_counted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, tp_setup, tp_teardown)
 		T(test_file_alert_fields_and_time),
 		T(test_time_follows_latest_tick),
 		T(test_held_until_due_then_once),

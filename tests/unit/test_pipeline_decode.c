@@ -20,13 +20,6 @@
 #include "streams.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-	*state = tp_new(NULL);
-	tp_world(*state);
-	return 0;
-}
-
 /* Recorded from the start, for a replay. */
 static int setup_rec(void **state)
 {
@@ -35,12 +28,6 @@ static int setup_rec(void **state)
 	f->recording = 1;
 	tp_world(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tp_free(*state);
 	return 0;
 }
 
@@ -358,12 +345,16 @@ static void test_packs_at_once_are_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_gzip_split_across_writes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zip_bomb_is_a_gap, setup_rec, teardown),
-		cmocka_unit_test_setup_teardown(test_git_commit_repack_push, setup_rec, teardown),
-		cmocka_unit_test_setup_teardown(test_not_git_objects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inflating_at_once_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_packs_at_once_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gzip_split_across_writes, tp_setup,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_zip_bomb_is_a_gap, setup_rec, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_git_commit_repack_push, setup_rec,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_not_git_objects, tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_inflating_at_once_is_bounded, tp_setup,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_packs_at_once_are_bounded, tp_setup,
+						tp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,19 +21,6 @@
 #include "pipeline.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-	*state = tp_new(NULL);
-	tp_world(*state);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tp_free(*state);
-	return 0;
-}
-
 static void test_transcript_place(void **state)
 {
 	struct tp *f = *state;
@@ -472,7 +459,7 @@ static void test_held_queue_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, tp_setup, tp_teardown)
 		T(test_transcript_place),
 		T(test_tool_output_place),
 		T(test_matches_dropped_gap),

@@ -17,19 +17,6 @@
 #include "pipeline.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-	*state = tp_new(NULL);
-	tp_world(*state);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tp_free(*state);
-	return 0;
-}
-
 /* Writes value to a new file ino and lets its held alert come due; returns the alerts made. */
 static size_t leak(struct tp *f, const uint8_t *v, size_t len, uint64_t ino, uint64_t *ms)
 {
@@ -173,8 +160,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_staged_index_switches_at_its_record, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_stage_needs_both, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_learned_survives_switch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_needs_both, tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_learned_survives_switch, tp_setup,
+						tp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,19 +15,6 @@
 #include "pipeline.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-	*state = tp_new(NULL);
-	tp_world(*state);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tp_free(*state);
-	return 0;
-}
-
 /* NUL-separated strings: prefix, then secret s, then a NUL. */
 static size_t with_secret(const struct tp *f, size_t s, const char *prefix, size_t plen, char *out)
 {
@@ -468,7 +455,7 @@ static void test_fixed_rules_ignore_rules_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, tp_setup, tp_teardown)
 		T(test_exec_arg_redacted),
 		T(test_exec_env_one_place_per_variable_and_agent),
 		T(test_exec_truncation_gaps),

@@ -23,19 +23,6 @@
 
 #define BUF_ADDR 0x7f0000001000ull
 
-static int setup(void **state)
-{
-	*state = tp_new(NULL);
-	tp_world(*state);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tp_free(*state);
-	return 0;
-}
-
 /* A ClientHello naming name (tlshello's format: one record, one server_name). */
 static size_t hello(uint8_t *b, const char *name)
 {
@@ -341,15 +328,19 @@ static void test_unhookable_inferred(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_named_by_socket_and_sni, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_named_by_socket_and_sni, tp_setup,
+						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_kept_whole_in_the_trace, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_guess_named_by_next_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guess_flushed_after_a_second, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guard_redact_every_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guard_block_chunks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failopen_is_a_gap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unhookable_inferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guess_named_by_next_write, tp_setup,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_guess_flushed_after_a_second, tp_setup,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_guard_redact_every_span, tp_setup,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_guard_block_chunks, tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_failopen_is_a_gap, tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_unhookable_inferred, tp_setup, tp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -677,6 +677,20 @@ static inline void tp_world(struct tp *f)
 	assert_int_equal(f->nreq, 0);
 }
 
+/* cmocka fixtures: a fresh pipeline with its world (tp_world), and its end. */
+static inline int tp_setup(void **state)
+{
+	*state = tp_new(NULL);
+	tp_world(*state);
+	return 0;
+}
+
+static inline int tp_teardown(void **state)
+{
+	tp_free(*state);
+	return 0;
+}
+
 /* ---- assertions ---- */
 
 #define tp_json_has(f, i, s)                                                                       \
