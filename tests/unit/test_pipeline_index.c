@@ -158,8 +158,8 @@ static void test_learned_survives_switch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_staged_index_switches_at_its_record, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_staged_index_switches_at_its_record, tp_setup,
+						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_stage_needs_both, tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_learned_survives_switch, tp_setup,
 						tp_teardown),

@@ -330,8 +330,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_named_by_socket_and_sni, tp_setup,
 						tp_teardown),
-		cmocka_unit_test_setup_teardown(test_hello_kept_whole_in_the_trace, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_hello_kept_whole_in_the_trace, tp_setup,
+						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_guess_named_by_next_write, tp_setup,
 						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_guess_flushed_after_a_second, tp_setup,
