@@ -80,7 +80,7 @@ static size_t exts_with(uint8_t *e, const char *name, uint8_t name_type)
 
 static void test_sni_found(void **state)
 {
-	uint8_t b[1024], e[512];
+	uint8_t b[1024], e[512] = {0};
 	char out[256];
 	size_t n = hello(b, e, exts_with(e, "api.example.com", 0), 1);
 
@@ -91,7 +91,7 @@ static void test_sni_found(void **state)
 
 static void test_no_name(void **state)
 {
-	uint8_t b[1024], e[512];
+	uint8_t b[1024], e[512] = {0};
 	char out[256] = "x";
 	size_t n;
 
@@ -116,7 +116,7 @@ static void test_no_name(void **state)
 
 static void test_not_a_hello(void **state)
 {
-	uint8_t b[1024], e[512];
+	uint8_t b[1024], e[512] = {0};
 	char out[256];
 	size_t n = hello(b, e, exts_with(e, "api.example.com", 0), 1), i;
 
