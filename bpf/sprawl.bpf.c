@@ -591,6 +591,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
  * gnutls_record_send(session, data, size_t size): the same first three arguments. Attached per
  * session process (pid filter), so nothing else traps; the scope check stays for a process
  * that left (exec'd out of) its session. The cookie says which function. */
+#define GNUTLS_RECORD_MAX 16384
+
 SEC("uprobe")
 int BPF_KPROBE(sw_tls_write, void *ssl, const void *buf, __u64 num)
 {
@@ -608,6 +610,10 @@ int BPF_KPROBE(sw_tls_write, void *ssl, const void *buf, __u64 num)
 		num = (__u64)(__s64)(int)num; /* an int: negative is the caller's error */
 	if ((__s64)num <= 0)
 		return 0;
+	/* gnutls_record_send sends one record at most (16 KiB) and returns what it sent; the
+	 * caller hands the rest in again: only that record's bytes are this call's. */
+	if (fn == SW_TLSW_GNUTLS_SEND && num > GNUTLS_RECORD_MAX)
+		num = GNUTLS_RECORD_MAX;
 	fd = tls_fd_of((__u64)ssl, &guess);
 	/* Held (guard): file_pos carries the buffer's address, for the daemon's overwrite. */
 	st = capture_args(SW_NR_TLS + (__u32)fn, fd, (__u64)buf, 0, 0, guard_mode ? (__s64)buf : -1,

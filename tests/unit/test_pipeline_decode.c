@@ -2,7 +2,8 @@
 /* The pipeline's compressed artifacts, driven by records: a gzip file split across writes, a
  * zip bomb (a gap, and a plain leak after it still alerts), a git loose object (repository,
  * object id, kind, and the commit and ref written after it), the same blob repacked (no new
- * place) and pushed to another repository (a new one), and a replay of it all. */
+ * place) and pushed to another repository (a new one), a push over https (its pack in the TLS
+ * plaintext, split anyhow, chunked or not), and a replay of it all. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <zlib.h>
 
 #include "gitobj.h"
@@ -342,6 +346,96 @@ static void test_packs_at_once_are_bounded(void **state)
 	tp_json_has(f, 1, "\"git\":{\"repo\":\"/w/r0\"");
 }
 
+/* A TLS write of n bytes by pid to connection fd/ino (peer 127.0.0.1:443 known). */
+static void tls_write(struct tp *f, uint32_t pid, int fd, uint64_t ino, const uint8_t *b, size_t n)
+{
+	struct sw_data_rec *d = tp_data(f, pid, SW_AK_TLS, ino, NULL, b, n);
+
+	d->syscall_nr = SW_NR_TLS + SW_TLSW_SSL_WRITE;
+	d->fd = fd;
+	d->family = AF_INET;
+	d->sock_type = SOCK_STREAM;
+	d->protocol = IPPROTO_TCP;
+	d->port = 443;
+	inet_pton(AF_INET, "127.0.0.1", d->addr);
+	tp_feed(f);
+}
+
+/* What git-remote-https writes for a push of pack (n bytes): the refs' GET, then the
+ * receive-pack POST, with Content-Length or chunked. */
+static size_t push_request(const uint8_t *pack, size_t n, int chunked, uint8_t *out)
+{
+	static const char upd[] = "0000000000000000000000000000000000000000 "
+				  "1111111111111111111111111111111111111111 refs/heads/main";
+	char *o = (char *)out;
+	uint8_t body[2048];
+	size_t bn, i, k;
+
+	bn = (size_t)sprintf((char *)body, "%04zx%s", sizeof(upd) - 1 + 4 + 1 + 14, upd);
+	memcpy(body + bn, "\0 report-status0000", 19);
+	bn += 19;
+	memcpy(body + bn, pack, n);
+	bn += n;
+	o += sprintf(o, "GET /r/repo.git/info/refs?service=git-receive-pack HTTP/1.1\r\n"
+			"Host: localhost:8443\r\n\r\n"
+			"POST /r/repo.git/git-receive-pack HTTP/1.1\r\nHost: localhost:8443\r\n"
+			"Content-Type: application/x-git-receive-pack-request\r\n");
+	if (!chunked) {
+		o += sprintf(o, "Content-Length: %zu\r\n\r\n", bn);
+		memcpy(o, body, bn);
+		return (uint8_t *)o + bn - out;
+	}
+	o += sprintf(o, "Transfer-Encoding: chunked\r\n\r\n");
+	for (i = 0; i < bn; i += k) {
+		k = bn - i < 37 ? bn - i : 37;
+		o += sprintf(o, "%zx\r\n", k);
+		memcpy(o, body + i, k);
+		o += k;
+		o += sprintf(o, "\r\n");
+	}
+	o += sprintf(o, "0\r\n\r\n");
+	return (uint8_t *)o - out;
+}
+
+/* A push over https: the pack in the TLS plaintext is inflated, its blob's secret one alert on
+ * the connection named by the remote's URL, the blob and the ref; split anyhow, chunked or
+ * not, the same push again is the same place; a replay is the same. */
+static void test_push_over_https(void **state)
+{
+	struct tp *f = *state;
+	uint8_t text[256], z[1024], id[SW_GIT_ID_BYTES], *req = malloc(16384);
+	char hex[SW_GIT_ID_HEX], want[512];
+	size_t n, zn, rn, off, k, step;
+	int chunked;
+
+	n = config_with(f, text);
+	loose("blob", text, n, z, sizeof(z), id);
+	zn = pack_of(text, n, z, sizeof(z));
+	sw_gitobj__hex(id, hex);
+	for (chunked = 0; chunked < 2; chunked++)
+		for (step = 5; step < 20000; step *= 7) {
+			rn = push_request(z, zn, chunked, req);
+			tp_at(f, 10 + chunked * 100 + step);
+			for (off = 0; off < rn; off += k) {
+				k = rn - off < step ? rn - off : step;
+				tls_write(f, TP_PID, 7, 900 + chunked * 10 + step, req + off, k);
+			}
+			tp_tick(f, 5000 + chunked * 100 + step);
+			tp_feed(f);
+			assert_int_equal(f->n, 1);
+		}
+	tp_is_spread(f, 0, 0, SW_ART_TLS);
+	snprintf(want, sizeof(want),
+		 "\"artifact\":{\"type\":\"tls\",\"peer\":\"127.0.0.1:443\",\"inflated\":\"zlib\","
+		 "\"git\":{\"repo\":\"https://localhost:8443/r/repo.git\",\"object\":\"%s\","
+		 "\"kind\":\"blob\",\"ref\":\"refs/heads/main\"}}",
+		 hex);
+	tp_json_has(f, 0, want);
+	tp_no_plaintext(f);
+	replay_equals_live(f);
+	free(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_git_commit_repack_push, setup_rec,
 						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_not_git_objects, tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_push_over_https, setup_rec, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_inflating_at_once_is_bounded, tp_setup,
 						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_packs_at_once_are_bounded, tp_setup,

@@ -212,6 +212,26 @@ uint32_t al_argc_of(const struct sw_alert *a)
 	return a->process.argc < SW_ARGV_MAX ? a->process.argc : SW_ARGV_MAX;
 }
 
+/* What a compressed artifact held: how inflated, and the git object it was. */
+static void al_git_fields(struct jw *w, const struct sw_artifact *t)
+{
+	if (t->inflated[0])
+		jw_kstr(w, "inflated", t->inflated);
+	if (t->git.repo[0]) {
+		jw_ostart(w, "git");
+		jw_kstr(w, "repo", t->git.repo);
+		if (t->git.object[0])
+			jw_kstr(w, "object", t->git.object);
+		if (t->git.kind[0])
+			jw_kstr(w, "kind", t->git.kind);
+		if (t->git.commit[0])
+			jw_kstr(w, "commit", t->git.commit);
+		if (t->git.ref[0])
+			jw_kstr(w, "ref", t->git.ref);
+		jw_close(w, '}');
+	}
+}
+
 /* The per-type artifact fields of the DESIGN.md schema (inside an open object). */
 void al_artifact_fields(struct jw *w, const struct sw_artifact *t)
 {
@@ -221,21 +241,7 @@ void al_artifact_fields(struct jw *w, const struct sw_artifact *t)
 		jw_kstr(w, "path", t->path);
 		jw_ku64(w, "dev", t->dev);
 		jw_ku64(w, "ino", t->ino);
-		if (t->inflated[0])
-			jw_kstr(w, "inflated", t->inflated);
-		if (t->git.repo[0]) {
-			jw_ostart(w, "git");
-			jw_kstr(w, "repo", t->git.repo);
-			if (t->git.object[0])
-				jw_kstr(w, "object", t->git.object);
-			if (t->git.kind[0])
-				jw_kstr(w, "kind", t->git.kind);
-			if (t->git.commit[0])
-				jw_kstr(w, "commit", t->git.commit);
-			if (t->git.ref[0])
-				jw_kstr(w, "ref", t->git.ref);
-			jw_close(w, '}');
-		}
+		al_git_fields(w, t);
 		break;
 	case SW_ART_SOCKET:
 		jw_kstr(w, "proto", t->proto);
@@ -261,6 +267,7 @@ void al_artifact_fields(struct jw *w, const struct sw_artifact *t)
 		jw_kstr(w, "peer", t->peer);
 		if (t->sni[0])
 			jw_kstr(w, "sni", t->sni);
+		al_git_fields(w, t);
 		break;
 	default:
 		break;

@@ -95,7 +95,7 @@ static void kb_u64(struct kb *b, uint64_t v)
 
 static void build(const struct sw_artifact *a, struct kb *b)
 {
-	if (a->type == SW_ART_FILE && a->git.repo[0]) {
+	if ((a->type == SW_ART_FILE || a->type == SW_ART_TLS) && a->git.repo[0]) {
 		kb_puts(b, "git");
 		kb_field(b, a->git.repo, sizeof(a->git.repo));
 		return;

@@ -32,9 +32,11 @@ struct sw_artifact {
 	char name[256];		      /* exec_env variable name */
 	uint32_t reader_pid;	      /* pipe */
 	char reader_exe[SW_PATH_MAX]; /* pipe */
-	/* file: what a compressed file held, inflated ("gzip", "zlib"; "" not compressed) */
+	/* file: what a compressed file held, inflated ("gzip", "zlib"; "" not compressed); tls: a
+	 * pack pushed over https, inflated ("zlib") */
 	char inflated[8];
-	/* file: a git object, loose or in a pack (repo "" when not) */
+	/* file: a git object, loose or in a pack (repo "" when not); tls: an object of a pack
+	 * pushed over https (repo: the remote's URL) */
 	struct sw_artifact_git {
 		char repo[SW_PATH_MAX]; /* the repository: its gitdir without "/.git" */
 		char object[41];	/* the object's id (hex), "" unknown */
@@ -47,8 +49,9 @@ struct sw_artifact {
 /* "file", "socket", "exec_arg", "exec_env", "pipe", "tty", "tls". */
 const char *sw_artifact__type_name(enum sw_artifact_type t);
 /* Canonical identity: file dev+ino (a git object: its repository, so a repack or gc of it is
- * the same place); socket proto+peer; exec_arg exe path; exec_env exe+name;
- * pipe reader exe; tty; tls peer/sni. Returns the length written (truncated to size-1). */
+ * the same place; so is a push over https: the remote's URL); socket proto+peer; exec_arg exe path;
+ * exec_env exe+name; pipe reader exe; tty; tls peer/sni. Returns the length written (truncated to
+ * size-1). */
 size_t sw_artifact__key(const struct sw_artifact *a, char *out, size_t size);
 
 #endif

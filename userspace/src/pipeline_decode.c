@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "pipeline_priv.h"
+#include "httppush.h"
 #include "unpack.h"
 
 #define GIT_EDGES 16384
@@ -203,6 +204,24 @@ static int pend(const struct sw_match *m, void *ctx)
 	return 0;
 }
 
+/* A pushed pack's object: the connection it went over (tls: peer, sni), named by the remote's
+ * URL and the ref the push updates. */
+static void push_name(struct dctx *c, const struct sw_unpack_obj *o, struct sw_artifact *a)
+{
+	struct sw_stream_dec *d = c->se->dec;
+
+	sw_naming__data(c->ev, NULL, a);
+	if (a->type == SW_ART_TLS)
+		pl_tls_name(c->p, c->ev, a);
+	snprintf(a->inflated, sizeof(a->inflated), "zlib");
+	snprintf(a->git.repo, sizeof(a->git.repo), "%s", d->remote);
+	if (o && o->has_id)
+		sw_gitobj__hex(o->id, a->git.object);
+	if (o && sw_gitobj__type_name(o->type))
+		snprintf(a->git.kind, sizeof(a->git.kind), "%s", sw_gitobj__type_name(o->type));
+	snprintf(a->git.ref, sizeof(a->git.ref), "%s", d->ref);
+}
+
 /* The matches waiting, as alerts on the artifact (o: the git object they are in, NULL when
  * gzip or not known whole). */
 static void flush(struct dctx *c, const struct sw_unpack_obj *o)
@@ -238,6 +257,8 @@ static void flush(struct dctx *c, const struct sw_unpack_obj *o)
 					 (int)d->gitdir_len, path, a->git.object,
 					 a->git.object + 2);
 		}
+		if (d->remote)
+			push_name(c, o, a);
 		sw_artifact__key(a, key, sizeof(key));
 		one->p = p;
 		one->n = 1;
@@ -245,7 +266,9 @@ static void flush(struct dctx *c, const struct sw_unpack_obj *o)
 		one->learned[0] = 0;
 		if (!(c->ev->hdr->flags & SW_F_READBACK))
 			pl_proc_of(p, &d->pend[i].hdr);
-		pl_spread(p, one, &d->pend[i].hdr, a, key);
+		/* A TLS write whose connection is not known yet waits for it, as in pl_on_data. */
+		if (a->type != SW_ART_TLS || pl_tls_defer(p, one, c->ev, a))
+			pl_spread(p, one, &d->pend[i].hdr, a, key);
 	}
 	free(one);
 	free(a);
@@ -334,16 +357,17 @@ int pl_decode_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struc
 	return se->dec != NULL;
 }
 
-void pl_decode(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev)
+/* n bytes of the stream being inflated (b: the record's, or a pushed pack's within them). */
+static void feed(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev,
+		 const void *b, size_t n)
 {
-	const uint8_t *b = ev->bytes;
 	struct dctx c = {p, se, ev, 0};
 	int rc;
 
 	if (!se->dec)
 		return;
 	c.kind = se->dec->kind;
-	rc = sw_unpack__feed(se->dec->u, b, ev->bytes_len, &ops, &c);
+	rc = sw_unpack__feed(se->dec->u, b, n, &ops, &c);
 	p->gaps[GAP_DELTA_UNRESOLVED] += sw_unpack__take_unresolved(se->dec->u);
 	/* gzip has no objects to wait for; an object cut short is told without its id. */
 	if (c.kind == SW_UNPACK_GZIP || rc != SW_UNPACK_GOING)
@@ -361,4 +385,98 @@ void pl_decode(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_
 	}
 	if (rc != SW_UNPACK_GOING)
 		sw_streams__dec_detach(p->streams, se);
+}
+
+void pl_decode(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev)
+{
+	feed(p, se, ev, ev->bytes, ev->bytes_len);
+}
+
+/* ---- a git push over HTTP ---- */
+
+struct pctx {
+	struct sw_pipeline *p;
+	struct sw_stream_ent *se;
+	const struct sw_event *ev;
+};
+
+static void on_push(void *ctx, const char *host, const char *path, const char *ref)
+{
+	struct pctx *c = ctx;
+	struct sw_stream_dec *d;
+	char url[SW_PATH_MAX];
+
+	sw_streams__dec_detach(c->p->streams, c->se);
+	snprintf(url, sizeof(url), "%s://%s%s",
+		 c->ev->data->art_kind == SW_AK_TLS ? "https" : "http", host, path);
+	d = calloc(1, sizeof(*d));
+	if (d) {
+		struct sw_unpack_limits l = {c->p->policy.inflate_max_bytes,
+					     c->p->policy.inflate_max_ratio,
+					     c->p->policy.inflate_cache_bytes};
+
+		d->kind = SW_UNPACK_PACK;
+		d->remote = strdup(url);
+		snprintf(d->ref, sizeof(d->ref), "%s", ref);
+		d->u = sw_unpack__new(SW_UNPACK_PACK, &l);
+	}
+	if (!d || !d->remote || !d->u || sw_streams__dec_attach(c->p->streams, c->se, d)) {
+		sw_stream_dec__free(d);
+		c->p->gaps[GAP_INFLATE_BUSY]++;
+	}
+}
+
+static void on_pack(void *ctx, const void *b, size_t n)
+{
+	struct pctx *c = ctx;
+
+	feed(c->p, c->se, c->ev, b, n);
+}
+
+static void on_push_end(void *ctx)
+{
+	struct pctx *c = ctx;
+
+	/* Whatever waits (an object the body cut short) goes out without its id. */
+	if (c->se->dec && c->se->dec->remote) {
+		struct dctx d = {c->p, c->se, c->ev, SW_UNPACK_PACK};
+
+		flush(&d, NULL);
+		sw_streams__dec_detach(c->p->streams, c->se);
+	}
+}
+
+static const struct sw_httppush_ops push_ops = {on_push, on_pack, on_push_end};
+
+int pl_push_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev)
+{
+	(void)p;
+	if (!se->http_decided && !sw_stream__offset(se->s) && !ev->data->offset) {
+		se->http_decided = 1;
+		se->http = sw_httppush__new();
+	}
+	if (se->http && !sw_httppush__wants(se->http, ev->bytes, ev->bytes_len)) {
+		if (sw_httppush__stopped(se->http)) {
+			sw_httppush__free(se->http);
+			se->http = NULL;
+		}
+		return 0;
+	}
+	return se->http != NULL;
+}
+
+void pl_push(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev)
+{
+	struct pctx c = {p, se, ev};
+
+	if (!se->http)
+		return;
+	/* Bytes are missing after these: what follows is no request this parser can follow. */
+	if (sw_httppush__feed(se->http, ev->bytes, ev->bytes_len, &push_ops, &c) ||
+	    (ev->hdr->flags & (SW_F_TRUNCATED | SW_F_READ_ERR))) {
+		sw_httppush__free(se->http);
+		se->http = NULL;
+		if (se->dec && se->dec->remote)
+			sw_streams__dec_detach(p->streams, se);
+	}
 }

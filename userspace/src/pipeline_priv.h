@@ -267,6 +267,12 @@ int pl_decode_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struc
 		    uint64_t start);
 void pl_decode(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev);
 void pl_git_fill(struct sw_pipeline *p, struct sw_artifact *a);
+/* A connection's bytes (TLS plaintext, a TCP socket) followed as HTTP requests, for a git push:
+ * whether this record's bytes must be kept whole in the trace (start), then the record fed
+ * (after its bytes as written are matched): a pushed pack is inflated and its objects' matches
+ * alert named by the remote's URL (pipeline_decode.c). */
+int pl_push_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev);
+void pl_push(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev);
 void pl_git_reset(struct sw_pipeline *p);
 /* pipeline_places.c */
 struct sw_session *pl_session(struct sw_pipeline *p, uint64_t id, uint32_t root, uint64_t t);

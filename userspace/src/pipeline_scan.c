@@ -2,6 +2,8 @@
 /* The pipeline's matching: a record's bytes (data, argv, environment) through the detectors and
  * the matcher, and each match that is a first sighting in its place into an alert. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +184,14 @@ static void copy_readback(struct sw_pipeline *p, const struct sw_event *ev)
 		p->gaps[GAP_READBACK_CUT]++;
 }
 
+/* A connection a client may speak HTTP on: TLS plaintext, or a TCP socket's bytes. */
+static int http_stream(const struct sw_data_rec *d)
+{
+	return d->art_kind == SW_AK_TLS ||
+	       (d->art_kind == SW_AK_SOCKET && (d->family == AF_INET || d->family == AF_INET6) &&
+		d->protocol == IPPROTO_TCP);
+}
+
 int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_data_rec *d = ev->data;
@@ -260,6 +270,9 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	keep = d->art_kind == SW_AK_FILE && pl_decode_start(p, se, ev, sw_stream__offset(se->s));
 	keep = keep || (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset &&
 			sw_tlshello__sni(ev->bytes, ev->bytes_len, (char[256]){0}, 256));
+	/* HTTP requests followed for a git push are kept whole too, so a replay follows them. */
+	if (http_stream(d))
+		keep = pl_push_start(p, se, ev) || keep;
 	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
 		(const char *)ev->bytes - (const char *)ev->hdr, keep, 1);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
@@ -304,6 +317,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	/* A compressed file: what it holds, inflated (after the bytes as written). */
 	if (d->art_kind == SW_AK_FILE)
 		pl_decode(p, se, ev);
+	else if (http_stream(d))
+		pl_push(p, se, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))
 		pl_readback_done(p, ev);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_LAST))

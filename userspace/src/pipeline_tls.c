@@ -192,10 +192,13 @@ static void release(struct sw_pipeline *p, struct tls_pending *w, const struct s
 	struct hits *h = malloc(sizeof(*h));
 
 	if (sock) {
+		struct sw_artifact_git git = w->art->git;
+		char inflated[sizeof(w->art->inflated)];
 		struct sw_data_rec d = *sock->data;
 		struct sw_event e = *sock;
 		struct sw_hdr hd = w->hdr;
 
+		memcpy(inflated, w->art->inflated, sizeof(inflated));
 		d.art_kind = SW_AK_TLS;
 		e.data = &d;
 		sw_naming__data(&e, NULL, w->art);
@@ -203,6 +206,9 @@ static void release(struct sw_pipeline *p, struct tls_pending *w, const struct s
 		e.hdr = &hd;
 		d.ino = sock->data->ino;
 		pl_tls_name(p, &e, w->art);
+		/* A pushed pack's object stays named (pipeline_decode.c). */
+		w->art->git = git;
+		memcpy(w->art->inflated, inflated, sizeof(inflated));
 	}
 	if (h) {
 		h->p = p;

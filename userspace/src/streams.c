@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "detect.h"
+#include "httppush.h"
 #include "matcher.h"
 #include "streams.h"
 #include "unpack.h"
@@ -38,6 +39,7 @@ void sw_stream_dec__free(struct sw_stream_dec *d)
 	if (!d)
 		return;
 	sw_unpack__free(d->u);
+	free(d->remote);
 	sw_stream__free(d->s);
 	sodium_memzero(d, sizeof(*d));
 	free(d);
@@ -50,6 +52,7 @@ static void ent_free(struct sw_streams *t, struct sw_stream_ent *e)
 		t->npacks -= e->dec->kind == SW_UNPACK_PACK;
 	}
 	sw_stream_dec__free(e->dec);
+	sw_httppush__free(e->http);
 	sw_stream__free(e->s);
 	sw_detect__stream_free(e->ds);
 	free(e->path);

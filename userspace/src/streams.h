@@ -11,6 +11,8 @@
 #include "matcher.h"
 #include "sprawl_events.h"
 
+struct sw_httppush;
+
 #define SW_STREAMS_MAX 8192
 /* Compressed streams being inflated at once (each holds zlib's window and buffers, ~110 KiB);
  * past it a new one is not inflated and the pipeline counts a gap. */
@@ -37,6 +39,8 @@ struct sw_stream_dec {
 	struct sw_stream *s;
 	int kind;	     /* enum sw_unpack_kind */
 	uint32_t gitdir_len; /* the path's gitdir prefix; 0: not git */
+	char *remote;	     /* a pack pushed over HTTP: the remote's URL (else NULL) */
+	char ref[256];	     /* and the ref its first update names */
 	uint32_t npend;
 	struct sw_dec_pend {
 		struct sw_match m;
@@ -51,6 +55,8 @@ struct sw_stream_ent {
 	struct sw_detect_stream *ds; /* the detectors' carry-over; made on first use */
 	struct sw_stream_dec *dec;   /* compressed: being inflated */
 	int dec_decided;	     /* whether it is compressed was decided (at offset 0) */
+	struct sw_httppush *http;    /* a connection: HTTP requests followed for a git push */
+	int http_decided;	     /* whether it is followed was decided (at offset 0) */
 	uint64_t next_chunk;	     /* offset in the syscall the next chunk must have */
 	int in_syscall;		     /* a chunk came without SW_F_LAST: more must follow */
 	uint64_t used;
