@@ -36,8 +36,8 @@ build_target() {
 		"$out/obj/$name"/*.o $libs
 }
 
-# What the library links with (the Makefile's LIBS, less libbpf: no kernel here).
-LIBS="-ldeflate -lz -lcrypto -lsodium -lprotobuf-c -lpcre2-8 -lhs -lyaml -lcurl -ljson-c -ljansson -lsystemd -lpthread"
+# What the library links with (the Makefile's LIBS; libbpf only to link: no kernel is used here).
+LIBS="-lbpf -lelf -ldeflate -lz -lcrypto -lsodium -lprotobuf-c -lpcre2-8 -lhs -lyaml -lcurl -ljson-c -ljansson -lsystemd -lpthread"
 
 for t in "${targets[@]}"; do
 	case $t in
