@@ -154,7 +154,8 @@ PY
 		clang ${flags/-Werror/} -Wno-unused-parameter -c .output/gen/sprawl.pb-c.c \
 			-o "$out/obj/sprawl.pb-c.o"
 		build_target secretset "$out/obj/sprawl.pb-c.o -lsodium -lprotobuf-c" \
-			userspace/src/secretset.c userspace/src/fingerprint.c userspace/src/fileio.c \
+			userspace/src/secretset.c userspace/src/secretset_index.c userspace/src/fingerprint.c \
+			userspace/src/fileio.c \
 			userspace/src/encode.c
 		# Seeds: the statefiles target's secret set (made by the real writer, fuzz key).
 		if [ -x "$out/seedgen_statefiles" ]; then
