@@ -43,7 +43,7 @@ for l in open(sys.argv[1]):
 print(n)
 PY
 }
-SHARED=16384 READBACK=1024 RESCAN=2048
+SHARED=128 READBACK=1024 RESCAN=2048 # bpf/sprawl_events.h: SW_F_SHARED_MM (data records), SW_F_READBACK, SW_F_RESCAN
 check "the threaded writer's write is flagged SW_F_SHARED_MM by the kernel" \
 	test "$(records "$WORK/threaded.txt" $SHARED $READBACK)" -ge 1
 check "... and its file is read back whole (a rescan)" \
