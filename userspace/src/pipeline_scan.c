@@ -251,11 +251,12 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		copy_readback(p, ev);
 		return 0;
 	}
-	/* A write at an explicit position may land out of order, one whose buffer another thread
-	 * could rewrite during the syscall may differ from the file, and one cut at the capture
-	 * bound was not scanned whole: read the file back at its close. */
-	if (d->art_kind == SW_AK_FILE &&
-	    (d->file_pos >= 0 || (fl & (SW_F_SHARED_MM | SW_F_TRUNCATED))) && se->path &&
+	/* A write at an explicit position may land out of order, and one cut at the capture bound
+	 * was not scanned whole: read the file back at its close. (A write of a multi-threaded
+	 * process, SW_F_SHARED_MM, is not: the agents are all multi-threaded, and reading back
+	 * every file they write at every close re-scanned their own state files into alerts
+	 * nobody needed — README Limits.) */
+	if (d->art_kind == SW_AK_FILE && (d->file_pos >= 0 || (fl & SW_F_TRUNCATED)) && se->path &&
 	    !(fl & SW_F_READBACK))
 		pl_rescan_add(p, ev->hdr, sw_naming__user_dev(d->dev), d->ino, d->gen, se->path);
 	h = &p->hits; /* nothing re-enters the pipeline while a record is handled */
