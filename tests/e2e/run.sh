@@ -18,8 +18,10 @@ for t in e2e_*.sh; do
 	# The real-agent test may download the agent CLIs (~400 MB) on a fresh machine.
 	limit=300
 	[ "$t" = e2e_agents_real.sh ] && limit=1200
+	t0=$SECONDS
 	timeout -k 10 "$limit" bash "$t" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	echo "-- $t: $((SECONDS - t0)) s"
 	case $rc in
 	0) pass=$((pass + 1)) ;;
 	77)
@@ -40,5 +42,6 @@ done
 echo
 for r in "${reasons[@]}"; do echo "e2e: $r"; done
 [ ${#failed[@]} -gt 0 ] && echo "e2e: failed: ${failed[*]}"
+echo "e2e: took $SECONDS s"
 echo "e2e: $pass passed, $fail failed, $skip skipped$([ "$strict" = 1 ] && echo " (strict)")"
 [ "$fail" -eq 0 ]

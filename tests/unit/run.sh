@@ -11,8 +11,10 @@ skip=0
 failed=()
 for t in "$@"; do
 	echo "== $(basename "$t")"
+	t0=$SECONDS
 	"$t"
 	rc=$?
+	[ $((SECONDS - t0)) -ge 5 ] && echo "-- $(basename "$t"): $((SECONDS - t0)) s"
 	if [ "$rc" -eq 0 ]; then
 		pass=$((pass + 1))
 	elif [ "$rc" -eq 77 ] && [ "$strict" != 1 ]; then
@@ -26,5 +28,6 @@ for t in "$@"; do
 done
 echo
 [ ${#failed[@]} -gt 0 ] && echo "unit: failed: ${failed[*]}"
+echo "unit: took $SECONDS s"
 echo "unit: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -253,8 +253,24 @@ static inline void tp_load_secrets(struct tp *f)
 	assert_int_equal(sw_pipeline__set_secrets(f->p, set), 0);
 }
 
+/* The embedded rules, loaded and their detectors compiled once per test binary: compiling
+ * them (Hyperscan) was most of every pipeline test's time. Reachable until exit, so no leak. */
+static inline const struct sw_rules *tp_embedded_rules(void)
+{
+	static struct sw_rules *r;
+	struct sw_rules_error err;
+
+	if (!r) {
+		r = sw_rules__load_embedded(&err);
+		assert_non_null(r);
+		sw_rules__detect_index(r);
+	}
+	return r;
+}
+
 /* A pipeline with two generated base62 secrets, UNIT_KEY and OTHER_KEY; the same key and
- * values for every fixture (a replay pipeline matches the live one). rules NULL: embedded. */
+ * values for every fixture (a replay pipeline matches the live one). rules NULL: embedded
+ * until a rules record replaces them. */
 static inline struct tp *tp_new(const struct sw_rules *rules)
 {
 	struct tp *f = calloc(1, sizeof(*f));
@@ -274,6 +290,8 @@ static inline struct tp *tp_new(const struct sw_rules *rules)
 	assert_non_null(f->reg);
 	o.key = &f->key;
 	o.registry = f->reg;
+	if (!rules)
+		o.start_rules = tp_embedded_rules();
 	f->p = sw_pipeline__new(&o);
 	assert_non_null(f->p);
 	f->nsec = 2;

@@ -53,6 +53,9 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 		p->rules = o->rules;
 		p->rules_fixed = 1;
 		set_rules(p, NULL);
+	} else if (o->start_rules) {
+		p->rules = o->start_rules;
+		set_rules(p, NULL);
 	} else {
 		struct sw_rules *r = sw_rules__load_embedded(&err);
 

@@ -33,6 +33,9 @@ struct sw_pipeline_opts {
 	/* Borrowed, and then SW_EV_RULES records are ignored (replay --rules). NULL: the rules of
 	 * the latest SW_EV_RULES record, the embedded defaults before one. */
 	const struct sw_rules *rules;
+	/* Borrowed when rules is NULL: the rules before the first SW_EV_RULES record, in place of
+	 * compiling the embedded defaults again (a caller holding them compiled already). */
+	const struct sw_rules *start_rules;
 	/* Replay with the recorded rules: the live run's detectors already ran, and what they
 	 * found is in the recording (spans flagged as discovered), so they do not run again. */
 	int recorded_finds;
