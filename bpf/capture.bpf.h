@@ -280,7 +280,7 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
  * capture_args(). A global function: verified once, not once per call site. */
 __noinline int capture_write(__u64 session_id, __u64 total)
 {
-	struct sw_scope s = {.session_id = session_id};
+	struct sw_scope s = {.session_id = session_id}, *sp;
 	struct chunk_state *st;
 	struct path_scratch *ps;
 	struct data_scratch *ds;
@@ -326,8 +326,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	} else if (mode == SW_S_IFREG) {
 		ds->rec.art_kind = SW_AK_FILE;
 		/* Another thread (or CLONE_VM process) may rewrite the buffer between the kernel's
-		 * copy and ours: the file is read back at its close instead of trusting this. */
-		if (BPF_CORE_READ(bpf_get_current_task_btf(), mm, mm_users.counter) > 1)
+		 * copy and ours: the daemon compares the file's range with what it got. */
+		sp = scope_of(bpf_get_current_pid_tgid() >> 32);
+		if (BPF_CORE_READ(bpf_get_current_task_btf(), mm, mm_users.counter) > 1 ||
+		    (sp && (sp->flags & SW_SCOPE_SHARED_MM)))
 			ds->rec.hdr.flags |= SW_F_SHARED_MM;
 	} else if (mode == SW_S_IFSOCK) {
 		name_socket(ds, f, &plen);
@@ -392,8 +394,11 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	st->iov_idx = 0;
 	st->ring_full = 0;
 	st->left = st->iov ? 0 : total;
-	if (ds->rec.art_kind == SW_AK_FILE)
+	if (ds->rec.art_kind == SW_AK_FILE) {
 		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
+		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
+		ds->rec.src_pos = (ds->rec.hdr.flags & SW_F_SHARED_MM) ? (__s64)st->fbase : -1;
+	}
 	/* Enough steps for the largest cap (32 MiB, SW_POLICY_MAX_BYTES_MAX) over the most
 	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
 	 * chunk. Fewer would end a syscall early without SW_F_LAST. */

@@ -173,14 +173,23 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 	struct sw_scope *s, copy;
 	__u32 ptgid, ctgid;
 
-	/* Threads share their process's scope entry. */
-	if (child->pid != child->tgid)
+	/* Threads share their process's scope entry, and its memory from now on. */
+	if (child->pid != child->tgid) {
+		s = scope_of(child->tgid);
+		if (s)
+			s->flags |= SW_SCOPE_SHARED_MM;
 		return 0;
+	}
 	ptgid = parent->tgid;
 	s = scope_of(ptgid);
 	if (!s)
 		return 0;
 	copy = *s;
+	copy.flags &= ~SW_SCOPE_SHARED_MM;
+	if (child->mm == parent->mm) { /* CLONE_VM: both share it */
+		copy.flags |= SW_SCOPE_SHARED_MM;
+		s->flags |= SW_SCOPE_SHARED_MM;
+	}
 	ctgid = child->tgid;
 	if (bpf_map_update_elem(&scope, &ctgid, &copy, BPF_NOEXIST) && !scope_of(ctgid)) {
 		LOSS_INC(scope_full);
@@ -239,6 +248,8 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		}
 		s = &fresh;
 		flags = SW_F_NEW_SESSION;
+	} else {
+		s->flags &= ~SW_SCOPE_SHARED_MM; /* a new memory, its only thread */
 	}
 	capture_exec(s, p, bprm, old_pid, flags);
 	tls_lib_check(s, BPF_CORE_READ(bprm, file));

@@ -95,7 +95,8 @@ enum sw_flags {
 	SW_F_DOWN = 1 << 9,
 	/* Data records of regular files only (on exec records this bit is SW_F_NEW_SESSION): a
 	 * write of a process whose memory other threads share: one of them may have rewritten
-	 * the buffer while the syscall ran, so the file is read back at its close. */
+	 * the buffer while the syscall ran, so the daemon compares the file's range (src_pos) with
+	 * the bytes it got, and reads it back when they differ. */
 	SW_F_SHARED_MM = 1 << 7,
 	SW_F_PEER_GUESS = 1 << 15, /* TLS write: the socket is the one the thread wrote last, not
 				    * yet known to be its SSL object's (its next write tells) */
@@ -164,6 +165,10 @@ _Static_assert(sizeof(struct sw_hdr) == 56, "sw_hdr layout");
 enum sw_scope_flags {
 	SW_SCOPE_IO_URING = 1 << 0, /* the process set up io_uring: its writable opens are
 				     * reported so the files can be read back */
+	/* The process's memory has been shared (a thread, a CLONE_VM child) since its exec: a
+	 * racing thread may have exited before the write it raced returns, so the count of
+	 * users at the write's exit is not enough. */
+	SW_SCOPE_SHARED_MM = 1 << 1,
 };
 
 /* Value of the scope map (tgid -> session). */
@@ -226,7 +231,9 @@ struct sw_data_rec {
 	/* SW_F_COPY: the source of copy_file_range, sendfile, splice or tee */
 	__u64 src_dev;
 	__u64 src_ino;
-	__s64 src_pos;	/* first byte copied, -1 when unknown (pipes) */
+	/* first byte copied, -1 when unknown (pipes); a file write flagged SW_F_SHARED_MM: the
+	 * file position of the syscall's first byte */
+	__s64 src_pos;
 	__u16 src_kind; /* enum sw_art_kind */
 	__u16 pad1;
 	__u32 src_path_len; /* source path after the destination path in the tail */

@@ -129,7 +129,8 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 	fprintf(b,
 		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
 		"\"path_truncated\":%llu,\"scope_full\":%llu,\"spilled\":%llu,"
-		"\"spills_read\":%llu,\"spill_bytes\":%llu,\"spills_failed\":%llu},"
+		"\"spills_read\":%llu,\"spill_bytes\":%llu,\"spills_failed\":%llu,"
+		"\"race_checked\":%llu,\"race_differed\":%llu,\"race_unread\":%llu},"
 		"\"sessions\":[",
 		(unsigned long long)d->loss_seen.ringbuf_full,
 		(unsigned long long)d->loss_seen.truncated,
@@ -137,7 +138,9 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 		(unsigned long long)d->loss_seen.path_truncated,
 		(unsigned long long)d->loss_seen.scope_full,
 		(unsigned long long)d->loss_seen.spilled, (unsigned long long)d->spills_read,
-		(unsigned long long)d->spill_bytes, (unsigned long long)d->spills_failed);
+		(unsigned long long)d->spill_bytes, (unsigned long long)d->spills_failed,
+		(unsigned long long)d->race_checked, (unsigned long long)d->race_differed,
+		(unsigned long long)d->race_unread);
 	sw_proctab__each_session(c.pt, status_session, &c);
 	/* The places each secret was seen, most recent first, with how often: repeat
 	 * sightings do not alert, they count here. */

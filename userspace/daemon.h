@@ -150,6 +150,9 @@ struct daemon {
 	int spill_fd; /* -1: not opened yet, -2: cannot be */
 	uint64_t spill_done;
 	uint64_t spills_read, spill_bytes, spills_failed;
+	/* racecheck.c: shared-mm file writes compared with the file */
+	struct racecheck *race;
+	uint64_t race_checked, race_differed, race_unread;
 	int watchdog;	     /* systemd asked for WATCHDOG=1 pings */
 	int secrets_damaged; /* the set on disk failed to load: learned ones wait */
 };
@@ -221,6 +224,11 @@ void daemon_metrics__stop(struct daemon *d);
 void spill__read(struct daemon *d);
 void spill__stop(struct daemon *d); /* at the stop: all of it, up to 1 GiB */
 void spill__free(struct daemon *d);
+/* racecheck.c: a file write of a shared-mm process (SW_F_SHARED_MM) compared with the file's
+ * range once its last chunk passed; read back when they differ. */
+int racecheck__new(struct daemon *d);
+void racecheck__note(struct daemon *d, const void *rec, size_t size);
+void racecheck__free(struct daemon *d);
 
 /* control.c: the control socket. Every client is non-blocking with its own buffers and
  * deadlines; the loop never waits on one. */

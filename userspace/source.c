@@ -559,6 +559,8 @@ static void feed(struct daemon *d, const void *rec, size_t size)
 		d->trace_errors++;
 	sw_pipeline__drain_alerts(d->pl, to_sinks, d);
 	enqueue(d);
+	if (h->type == SW_EV_DATA && (h->flags & SW_F_SHARED_MM) && !(h->flags & SW_F_READBACK))
+		racecheck__note(d, rec, size); /* after it: the write's own alerts come first */
 	if (h->type == SW_EV_RENAME && !sw_event__decode(rec, size, &ev))
 		after_rename(d, &ev);
 	/* The cgroup of a session process that exec'd (a container starts by exec) or was forked

@@ -705,7 +705,7 @@ int main(int argc, char **argv)
 	d->pl = sw_pipeline__new(&po);
 	d->readbuf = malloc(sizeof(struct sw_data_rec) + SW_PATH_LEN + SW_CHUNK);
 	d->rulesbuf = malloc(sizeof(struct sw_rules_rec) + SW_RULES_REC_MAX);
-	if (!d->pl || !d->readbuf || !d->rulesbuf) {
+	if (!d->pl || !d->readbuf || !d->rulesbuf || racecheck__new(d)) {
 		log_err("cannot create the pipeline: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -819,6 +819,7 @@ cleanup:
 		sw_registry__flush(d->reg);
 	tlsedge__free(d->tls);
 	spill__free(d);
+	racecheck__free(d);
 	sw_kernel__free(d->k);
 	if (d->ch && sw_clickhouse__flush(d->ch, 2000))
 		logmsg("clickhouse: undelivered alerts stay spooled for the next start");

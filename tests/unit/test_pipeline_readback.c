@@ -480,7 +480,8 @@ static void test_channels_named_once(void **state)
 }
 
 /* A write cut at the capture bound was not scanned whole: the file is read back at its close
- * and exit. A write of a multi-threaded process (SW_F_SHARED_MM) alone is not. */
+ * and exit. A write of a multi-threaded process (SW_F_SHARED_MM) alone is not (the source
+ * compares it with the file at once: e2e_racing_writer). */
 static void test_cut_write_read_back(void **state)
 {
 	static const uint8_t junk[32] = {7};

@@ -253,9 +253,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	}
 	/* A write at an explicit position may land out of order, and one cut at the capture bound
 	 * was not scanned whole: read the file back at its close. (A write of a multi-threaded
-	 * process, SW_F_SHARED_MM, is not: the agents are all multi-threaded, and reading back
-	 * every file they write at every close re-scanned their own state files into alerts
-	 * nobody needed — README Limits.) */
+	 * process, SW_F_SHARED_MM, is not: the source compares its range with the file at once,
+	 * userspace/racecheck.c, and sends a read-back only when they differ.) */
 	if (d->art_kind == SW_AK_FILE && (d->file_pos >= 0 || (fl & SW_F_TRUNCATED)) && se->path &&
 	    !(fl & SW_F_READBACK))
 		pl_rescan_add(p, ev->hdr, sw_naming__user_dev(d->dev), d->ino, d->gen, se->path);
