@@ -642,6 +642,45 @@ static void test_detector_learns(void **state)
 	sodium_memzero(text, sizeof(text));
 }
 
+/* A tracked token whose first part has a detector's shape (a GitHub token, then '-' and more:
+ * the detector matches up to the '-'): it is the tracked secret, not a new one. Written: one
+ * spread, nothing learned. The same detector shape on its own still is learned. */
+static void test_detector_inside_tracked(void **state)
+{
+	static const char b62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct tp *f = *state;
+	struct rng r = {99};
+	char text[96];
+	size_t i, n;
+
+	memcpy(f->sec[0].v, "ghp_", 4);
+	for (i = 4; i < 40; i++)
+		f->sec[0].v[i] = b62[rng_next(&r) % 62];
+	f->sec[0].v[40] = '-';
+	for (i = 41; i < 48; i++)
+		f->sec[0].v[i] = b62[rng_next(&r) % 62];
+	f->sec[0].len = 48;
+	tp_load_secrets(f);
+	n = snprintf(text, sizeof(text), "token: %.*s\n", 48, (const char *)f->sec[0].v);
+	tp_at(f, 20);
+	tp_file(f, TP_PID, 1500, "/w/tok.txt", text, n);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_SECRET_SPREAD);
+	assert_string_equal(f->got[0].a.secret_name, "UNIT_KEY");
+	/* Its detector-shaped first part alone, elsewhere: a secret nobody registered. */
+	n = snprintf(text, sizeof(text), "other: %.*s\n", 40, (const char *)f->sec[0].v);
+	tp_file(f, TP_PID, 1501, "/w/part.txt", text, n);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->got[1].a.kind, SW_ALERT_SECRET_DISCOVERED);
+	sodium_memzero(text, sizeof(text));
+}
+
 /* A flood: a file write whose rest the ring had no room for is spilled by the kernel and read
  * back by the source, unasked. The next write of the file starting mid-syscall is no gap (the
  * kernel counted the rest as spilled or lost); the read-back's secret alerts. A pipe's missing
@@ -709,6 +748,7 @@ int main(void)
 		T(test_mapping_read_back_failing_is_reported),
 		T(test_io_uring_files_read_back_not_alerted),
 		T(test_detector_learns),
+		T(test_detector_inside_tracked),
 		T(test_spilled_write_read_back),
 #undef T
 	};

@@ -16,7 +16,54 @@ struct hit_ctx {
 	struct sw_secretset *set;
 	int64_t now_s;
 	size_t added;
+	const uint8_t *data; /* the bytes scanned, at detector stream offset start */
+	size_t len;
+	uint64_t start;
 };
+
+struct span {
+	uint64_t lo, hi; /* the hit, in the window's offsets */
+	int inside;
+};
+
+static int overlaps(const struct sw_match *m, void *ctx)
+{
+	struct span *sp = ctx;
+
+	if (m->offset < sp->hi && m->offset + m->len > sp->lo) {
+		sp->inside = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether a tracked secret matches the scanned bytes over the hit: the window around it (as
+ * far as a match can reach) is matched apart. A hit that began in an earlier write is judged
+ * by the part in these bytes. */
+static int inside_known(const struct hit_ctx *c, const struct sw_detect_hit *h)
+{
+	const struct sw_matcher *m = c->l->known;
+	uint64_t pos, end, lo, hi, reach;
+	struct sw_stream *st;
+	struct span sp = {0};
+
+	if (!m || !c->data || !(reach = sw_matcher__max_len(m)))
+		return 0;
+	pos = h->offset > c->start ? h->offset - c->start : 0;
+	end = h->offset + h->len - c->start;
+	if (pos >= c->len || end > c->len)
+		return 0;
+	lo = pos > reach ? pos - reach : 0;
+	hi = end + reach < c->len ? end + reach : c->len;
+	st = sw_stream__new();
+	if (!st)
+		return 0;
+	sp.lo = pos - lo;
+	sp.hi = end - lo;
+	sw_matcher__scan(m, st, c->data + lo, hi - lo, overlaps, &sp);
+	sw_stream__free(st);
+	return sp.inside;
+}
 
 void sw_learn__reset(struct sw_learn *l, const struct sw_secretset *set)
 {
@@ -38,6 +85,10 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 		return 0;
 	if (c->l->learned >= c->l->max) {
 		c->l->dropped++;
+		return 0;
+	}
+	if (inside_known(c, h)) {
+		c->l->inside_known++;
 		return 0;
 	}
 	memset(&s, 0, sizeof(s));
@@ -69,14 +120,16 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 size_t sw_learn__scan(struct sw_learn *l, const struct sw_rules *rules, struct sw_secretset *set,
 		      struct sw_detect_stream *ds, const void *data, size_t len, int64_t now_s)
 {
-	struct hit_ctx c = {.l = l, .set = set, .now_s = now_s};
+	struct hit_ctx c = {.l = l, .set = set, .now_s = now_s, .data = data, .len = len};
 
 	if (!rules || !len)
 		return 0;
-	if (ds)
+	if (ds) {
+		c.start = sw_detect__stream_offset(ds);
 		sw_detect__scan_stream(rules, ds, data, len, on_hit, &c);
-	else
+	} else {
 		sw_detect__scan(rules, data, len, on_hit, &c);
+	}
 	return c.added;
 }
 

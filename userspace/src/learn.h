@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "fingerprint.h"
+#include "matcher.h"
 #include "rules.h"
 #include "secretset.h"
 
@@ -17,6 +18,10 @@ struct sw_learn {
 	size_t max;			 /* more are counted, not tracked */
 	uint64_t dropped;		 /* hits not tracked: max reached */
 	const struct sw_agentcred *cred; /* an agent's own credentials are not learned */
+	/* The tracked secrets' matcher: a hit inside one of them in the same bytes (a detector
+	 * matching the first part of a tracked token) is that secret, not a new one. */
+	const struct sw_matcher *known;
+	uint64_t inside_known; /* hits not learned for that */
 };
 
 /* Counts the learned secrets of set (after the set was replaced). */

@@ -59,6 +59,7 @@ void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
 	uint64_t start = sw_stream__offset(st);
 
 	h->first_new = p->set->n;
+	p->learn.known = p->m;
 	if (learn && !p->recorded_finds &&
 	    sw_learn__scan(&p->learn, p->rules, p->set, ds, data, len, p->rec_us / 1000000)) {
 		if (!pl_index_add(p, h->first_new))
