@@ -186,7 +186,9 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	copy = *s;
 	copy.flags &= ~SW_SCOPE_SHARED_MM;
-	if (child->mm == parent->mm) { /* CLONE_VM: both share it */
+	/* CLONE_VM: both share it. Not a vfork: its parent waits, writing nothing, until the
+	 * child execs or exits. */
+	if (child->mm == parent->mm && !child->vfork_done) {
 		copy.flags |= SW_SCOPE_SHARED_MM;
 		s->flags |= SW_SCOPE_SHARED_MM;
 	}
