@@ -272,6 +272,7 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
 	ds->st.dest = dest;
 	ds->st.src_fd = src_fd;
 	ds->st.src_off = src_off;
+	ds->st.dst_off = 0;
 	ds->st.tls = 0;
 	return &ds->st;
 }
@@ -372,6 +373,17 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	if (st->src_fd >= 0) {
 		plen &= SW_PATH_LEN - 1;
 		name_source(ds, total, plen);
+		/* Where the copy landed in a regular file: read there when the source cannot be. */
+		ds->rec.file_pos = -1;
+		if (ds->rec.art_kind == SW_AK_FILE && mode == SW_S_IFREG) {
+			__s64 end = -1;
+
+			if (!st->dst_off)
+				end = BPF_CORE_READ(f, f_pos);
+			else if (bpf_probe_read_user(&end, sizeof(end), (void *)st->dst_off))
+				end = -1;
+			ds->rec.file_pos = end >= (__s64)total ? end - (__s64)total : -1;
+		}
 		ds->rec.hdr.flags |= SW_F_COPY | SW_F_LAST;
 		ds->rec.offset = 0;
 		ds->rec.path_len = plen;

@@ -146,6 +146,7 @@ struct chunk_state {
 	__u64 dest;	/* user sockaddr of sendto/sendmsg, 0 if none */
 	__s64 src_fd;	/* copies: the source fd, -1 for plain writes */
 	__u64 src_off;	/* copies: user loff_t * of the source offset, 0 if none */
+	__u64 dst_off;	/* copy_file_range, splice: user loff_t * of the destination's, 0 if none */
 	__u64 sent;	/* bytes sent so far */
 	__u64 limit;	/* min(total, max_bytes) */
 	__u64 path_len; /* bytes of path already in the tail (first chunk only) */

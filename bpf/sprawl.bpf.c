@@ -388,6 +388,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct sw_scope *s; /* the map value itself: flags written here persist */
+	struct chunk_state *st;
 	__u32 nr;
 
 	s = scope_of(bpf_get_current_pid_tgid() >> 32);
@@ -424,9 +425,13 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	 * in src_*; userspace reads the copied range from the source. */
 	case NR_copy_file_range:
 	case NR_splice:
-		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, dx), 0, 0, 0, -1, 0,
-					    BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si)))
+		st = ret > 0 ? capture_args(nr, BPF_CORE_READ(regs, dx), 0, 0, 0, -1, 0,
+					    BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si))
+			     : NULL;
+		if (st) {
+			st->dst_off = BPF_CORE_READ(regs, r10);
 			capture_write(s->session_id, ret);
+		}
 		break;
 	case NR_sendfile:
 		if (ret > 0 && capture_args(nr, BPF_CORE_READ(regs, di), 0, 0, 0, -1, 0,

@@ -295,8 +295,19 @@ static void rb_begin(struct source_readback *rb, struct sw_request *q)
 		close(fd);
 		fd = -1;
 	}
-	rb->fd = fd;
 	rb->off = q->offset;
+	if (fd < 0 && !q->rescan && q->dst_path && q->copy.file_pos >= 0) {
+		/* The copy's source replaced or gone: its bytes are in the destination. */
+		fd = open(q->dst_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd >= 0 && (fstat(fd, &rb->sb) || !S_ISREG(rb->sb.st_mode) ||
+				rb->sb.st_dev != sw_naming__user_dev(q->copy.dev) ||
+				rb->sb.st_ino != q->copy.ino)) {
+			close(fd);
+			fd = -1;
+		}
+		rb->off = fd >= 0 ? (uint64_t)q->copy.file_pos : rb->off;
+	}
+	rb->fd = fd;
 	rb->first = 1;
 	rb->active = 1;
 }
@@ -317,6 +328,7 @@ static void rb_end(struct source_readback *rb)
 	if (rb->fd >= 0)
 		close(rb->fd);
 	free(rb->q.path);
+	free(rb->q.dst_path);
 	memset(rb, 0, sizeof(*rb));
 	rb->fd = -1;
 }
@@ -472,7 +484,9 @@ static void enqueue(struct daemon *d)
 		q = &d->reqq[d->nreq];
 		*q = rq[i];
 		q->path = rq[i].path ? strdup(rq[i].path) : NULL;
+		q->dst_path = rq[i].dst_path ? strdup(rq[i].dst_path) : NULL;
 		if (rq[i].path && !q->path) {
+			free(q->dst_path);
 			d->requests_lost++;
 			continue;
 		}
@@ -535,6 +549,7 @@ static void answer_all(struct daemon *d)
 		if (q.kind == SW_REQ_READBACK && q.fd >= 0)
 			close(q.fd);
 		free(q.path);
+		free(q.dst_path);
 	}
 	d->reqhead = d->nreq = 0;
 }

@@ -91,7 +91,9 @@ static void requests_reset(struct sw_pipeline *p)
 
 	for (i = 0; i < p->nreq; i++) {
 		free(p->req[i].path);
+		free(p->req[i].dst_path);
 		p->req[i].path = NULL;
+		p->req[i].dst_path = NULL;
 	}
 	p->nreq = 0;
 }

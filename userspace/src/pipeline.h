@@ -91,6 +91,10 @@ struct sw_request {
 		uint64_t offset, length;
 	} spans[SW_VERDICT_SPANS];
 	char *path; /* owned by the pipeline; valid until the next record */
+	/* SW_REQ_READBACK of a copy: the destination's path (same ownership). The copy's bytes
+	 * are there at copy.file_pos when the source cannot be read any more (replaced or gone
+	 * since the copy: an agent backs a file up, then rewrites it by rename). */
+	char *dst_path;
 };
 
 struct sw_pipeline_stats {

@@ -175,6 +175,8 @@ static void copy_readback(struct sw_pipeline *p, const struct sw_event *ev)
 	if (!r)
 		return;
 	r->copy = *d;
+	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && ev->path_len)
+		r->dst_path = strndup(ev->path, ev->path_len); /* NULL: no fallback */
 	r->dev = sw_naming__user_dev(d->src_dev);
 	r->ino = d->src_ino;
 	r->offset = d->src_pos;
