@@ -68,6 +68,7 @@ FUZZ_SECS ?= 60
 FUZZ_SMOKE_SECS ?= 5
 # The unit tests again under ASan and UBSan (`make unit-asan`, part of `make test`), built
 # apart in $(OUTPUT)/asan.
+NPROC := $(shell nproc)
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 BPF_HDRS := $(wildcard bpf/*.h)
@@ -198,7 +199,7 @@ unit-bins: $(UNIT_BINS)
 
 # A leak, an out-of-bounds access or undefined behaviour fails the test that caused it.
 unit-asan:
-	@$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan CFLAGS="$(ASAN_CFLAGS)" unit-bins
+	@$(MAKE) --no-print-directory -j$(NPROC) OUTPUT=$(OUTPUT)/asan CFLAGS="$(ASAN_CFLAGS)" unit-bins
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		bash tests/unit/run.sh $(patsubst $(OUTPUT)/%,$(OUTPUT)/asan/%,$(UNIT_BINS))
 
@@ -221,7 +222,7 @@ mutate:
 
 test: deps
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit-bins
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -231,7 +232,7 @@ bench: all
 	@bash tests/bench/run.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	$(BIN)/sprawlwatchd --alerts -
 
 # The one description of the installed layout: `make deb` packs what this lays out under

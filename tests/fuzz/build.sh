@@ -23,14 +23,29 @@ flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=
 	-std=gnu11 -D_GNU_SOURCE
 	-Iuserspace/src -Ibpf -I.output/gen -I.output"
 
+# Each source is compiled once per run, on every core, into .output/fuzz/obj/all (the heavy
+# targets share the whole library).
+declare -A compiled
+rm -rf "$out/obj/all"
+mkdir -p "$out/obj/all"
+
 # build_target NAME LIBS SOURCES...: objects in .output/fuzz/obj/NAME, binary .output/fuzz/fuzz_NAME
 build_target() {
-	local name=$1 libs=$2 src
+	local name=$1 libs=$2 src todo=()
 	shift 2
 	mkdir -p "$out/obj/$name" "$out/corpus/$name" "$out/crashes/$name"
 	rm -f "$out/obj/$name"/*.o
 	for src in "$@"; do
-		clang $flags -c "$src" -o "$out/obj/$name/$(basename "${src%.c}").o"
+		[ -n "${compiled[$src]:-}" ] || todo+=("$src")
+		compiled[$src]=1
+	done
+	if [ ${#todo[@]} -gt 0 ]; then
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		printf '%s\n' "${todo[@]}" | xargs -P "$(nproc)" -I{} \
+			sh -c 'clang $0 -c "$1" -o "$2/$(basename "${1%.c}").o"' "$flags" {} "$out/obj/all"
+	fi
+	for src in "$@"; do
+		ln -f "$out/obj/all/$(basename "${src%.c}").o" "$out/obj/$name/"
 	done
 	clang $flags -fsanitize=fuzzer -o "$out/fuzz_$name" "tests/fuzz/fuzz_$name.c" \
 		"$out/obj/$name"/*.o $libs
