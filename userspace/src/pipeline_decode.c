@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "pipeline_priv.h"
 #include "httppush.h"
 #include "unpack.h"
@@ -23,6 +25,7 @@
 #define GIT_EDGES 16384
 #define GIT_REFS  256
 #define GIT_DEPTH 32 /* trees followed up from a blob to its commit */
+#define SCAN_MAX  (64u << 10)
 
 /* What the pipeline learned of repositories: which tree holds an object, which commit a tree,
  * which ref a commit (per repository). Object ids name content, so edges hold across
@@ -39,6 +42,11 @@ struct pl_git {
 		char name[256];
 	} r[GIT_REFS];
 	size_t nr, rnext;
+	/* Inflated bytes of the record being handled, scanned together: zlib hands out its output
+	 * in pieces, and a value a piece cuts would reach the detectors as a shorter one. Wiped
+	 * after each scan. */
+	uint8_t scan[SCAN_MAX];
+	size_t nscan;
 };
 
 static struct pl_git *git_of(struct sw_pipeline *p)
@@ -56,6 +64,7 @@ void pl_git_reset(struct sw_pipeline *p)
 		return;
 	for (i = 0; i < GIT_REFS; i++)
 		free(p->git->r[i].repo);
+	sodium_memzero(p->git->scan, sizeof(p->git->scan));
 	free(p->git);
 	p->git = NULL;
 }
@@ -187,19 +196,64 @@ struct dctx {
 	struct sw_pipeline *p;
 	struct sw_stream_ent *se;
 	const struct sw_event *ev;
-	int kind; /* enum sw_unpack_kind */
+	int kind;	  /* enum sw_unpack_kind */
+	size_t first_new; /* secrets from this index on were learned in these bytes */
 };
+
+/* What detectors found in inflated bytes is not in the record's bytes, so no redaction span
+ * can say it: the record carries a mark instead, an empty span at offset 0 (inside no scanned
+ * field) naming the secret, and a replay takes the discovery from it. Marks are the record's
+ * last spans (the bytes as written were matched before), so nothing merges into them. */
+#define MARK_DELTA 0x200 /* a mark of a match in a delta's result (else: a discovery) */
+
+static void mark(struct sw_pipeline *p, const uint8_t *id, uint32_t variant)
+{
+	struct sw_redaction *s;
+
+	if (p->red.n >= SW_REDACT_MAX)
+		return;
+	s = &p->red.span[p->red.n++];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->secret_id, id, sizeof(s->secret_id));
+	s->variant = variant;
+}
+
+static int is_mark(const struct sw_redaction *r)
+{
+	static const uint8_t zero[8];
+
+	return !r->offset && !r->length && memcmp(r->secret_id, zero, sizeof(zero));
+}
+
+/* Replay: whether the live run marked secret id as discovered in this record's inflated
+ * bytes. */
+static int marked_found(const struct sw_pipeline *p, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrecorded; i++)
+		if (is_mark(&p->recorded[i]) && !(p->recorded[i].variant & MARK_DELTA) &&
+		    (p->recorded[i].variant & SW_REDACT_DISCOVERED) &&
+		    !memcmp(p->recorded[i].secret_id, id, sizeof(p->recorded[i].secret_id)))
+			return 1;
+	return 0;
+}
 
 static int pend(const struct sw_match *m, void *ctx)
 {
 	struct dctx *c = ctx;
 	struct sw_stream_dec *d = c->se->dec;
+	const uint8_t *id = c->p->set->secrets[m->secret].id;
+	int learned = m->secret >= c->first_new;
 
 	if (d->npend >= SW_DEC_PEND_MAX) {
 		c->p->gaps[GAP_MATCHES]++;
 		return 0;
 	}
+	if (learned)
+		mark(c->p, id, m->variant | SW_REDACT_DISCOVERED);
 	d->pend[d->npend].m = *m;
+	d->pend[d->npend].learned = learned || marked_found(c->p, id);
 	d->pend[d->npend++].hdr = *c->ev->hdr;
 	return 0;
 }
@@ -263,7 +317,7 @@ static void flush(struct dctx *c, const struct sw_unpack_obj *o)
 		one->p = p;
 		one->n = 1;
 		one->m[0] = d->pend[i].m;
-		one->learned[0] = 0;
+		one->learned[0] = d->pend[i].learned;
 		if (!(c->ev->hdr->flags & SW_F_READBACK))
 			pl_proc_of(p, &d->pend[i].hdr);
 		/* A TLS write whose connection is not known yet waits for it, as in pl_on_data. */
@@ -275,30 +329,81 @@ static void flush(struct dctx *c, const struct sw_unpack_obj *o)
 	d->npend = 0;
 }
 
+static void scan_gathered(struct dctx *c);
+
 static void on_begin(void *ctx, const struct sw_unpack_obj *o)
 {
 	struct dctx *c = ctx;
 	struct sw_stream_dec *d = c->se->dec;
 
 	(void)o;
-	/* Each object is a stream of its own. */
+	scan_gathered(c); /* (nothing is left: the previous object's end scanned it) */
+	/* Each object is a stream of its own, for the detectors too. */
 	sw_stream__free(d->s);
 	d->s = sw_stream__new();
+	sw_detect__stream_free(d->ds);
+	d->ds = c->p->recorded_finds ? NULL : sw_detect__stream_new(c->p->rules);
+}
+
+/* Inflated bytes, as pl_scan takes bytes written: what the detectors find is learned first
+ * (so where it was found is its first sighting), then the matcher runs. */
+static void scan(struct dctx *c, const void *data, size_t n)
+{
+	struct sw_pipeline *p = c->p;
+	struct sw_stream_dec *d = c->se->dec;
+
+	if (!d->s || !n)
+		return;
+	c->first_new = p->set->n;
+	if (d->ds &&
+	    sw_learn__scan(&p->learn, p->rules, p->set, d->ds, data, n, p->rec_us / 1000000)) {
+		if (!pl_index_add(p, c->first_new))
+			p->learned_dirty = 1;
+		else
+			c->first_new = p->set->n;
+	}
+	sw_matcher__scan(p->m, d->s, data, n, pend, c);
+}
+
+/* The bytes gathered so far, scanned (at an object's end, a record's end, or when full). */
+static void scan_gathered(struct dctx *c)
+{
+	struct pl_git *g = c->p->git;
+
+	if (!g || !g->nscan)
+		return;
+	scan(c, g->scan, g->nscan);
+	sodium_memzero(g->scan, g->nscan);
+	g->nscan = 0;
 }
 
 static void on_data(void *ctx, const void *data, size_t n)
 {
 	struct dctx *c = ctx;
-	struct sw_stream_dec *d = c->se->dec;
+	struct pl_git *g = git_of(c->p);
+	const uint8_t *b = data;
+	size_t k;
 
-	if (d->s)
-		sw_matcher__scan(c->p->m, d->s, data, n, pend, c);
+	if (!g) {
+		scan(c, data, n);
+		return;
+	}
+	while (n) {
+		k = n < SCAN_MAX - g->nscan ? n : SCAN_MAX - g->nscan;
+		memcpy(g->scan + g->nscan, b, k);
+		g->nscan += k;
+		b += k;
+		n -= k;
+		if (g->nscan == SCAN_MAX)
+			scan_gathered(c);
+	}
 }
 
 static void on_end(void *ctx, const struct sw_unpack_obj *o)
 {
 	struct dctx *c = ctx;
 
+	scan_gathered(c);
 	flush(c, o);
 	learn_object(c->p, o);
 }
@@ -361,13 +466,14 @@ int pl_decode_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struc
 static void feed(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev,
 		 const void *b, size_t n)
 {
-	struct dctx c = {p, se, ev, 0};
+	struct dctx c = {p, se, ev, 0, 0};
 	int rc;
 
 	if (!se->dec)
 		return;
 	c.kind = se->dec->kind;
 	rc = sw_unpack__feed(se->dec->u, b, n, &ops, &c);
+	scan_gathered(&c);
 	p->gaps[GAP_DELTA_UNRESOLVED] += sw_unpack__take_unresolved(se->dec->u);
 	/* gzip has no objects to wait for; an object cut short is told without its id. */
 	if (c.kind == SW_UNPACK_GZIP || rc != SW_UNPACK_GOING)
@@ -439,7 +545,7 @@ static void on_push_end(void *ctx)
 
 	/* Whatever waits (an object the body cut short) goes out without its id. */
 	if (c->se->dec && c->se->dec->remote) {
-		struct dctx d = {c->p, c->se, c->ev, SW_UNPACK_PACK};
+		struct dctx d = {c->p, c->se, c->ev, SW_UNPACK_PACK, 0};
 
 		flush(&d, NULL);
 		sw_streams__dec_detach(c->p->streams, c->se);

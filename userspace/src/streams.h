@@ -37,14 +37,16 @@ struct sw_stream_id {
 struct sw_stream_dec {
 	struct sw_unpack *u;
 	struct sw_stream *s;
-	int kind;	     /* enum sw_unpack_kind */
-	uint32_t gitdir_len; /* the path's gitdir prefix; 0: not git */
-	char *remote;	     /* a pack pushed over HTTP: the remote's URL (else NULL) */
-	char ref[256];	     /* and the ref its first update names */
+	struct sw_detect_stream *ds; /* the detectors' carry-over in that object */
+	int kind;		     /* enum sw_unpack_kind */
+	uint32_t gitdir_len;	     /* the path's gitdir prefix; 0: not git */
+	char *remote;		     /* a pack pushed over HTTP: the remote's URL (else NULL) */
+	char ref[256];		     /* and the ref its first update names */
 	uint32_t npend;
 	struct sw_dec_pend {
 		struct sw_match m;
 		struct sw_hdr hdr; /* of the record it completed in */
+		int learned;	   /* a detector found the secret there */
 	} pend[SW_DEC_PEND_MAX];
 };
 

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The pipeline's git and gzip artifacts beyond plain matching: detectors run over what is
+ * inflated (a GitHub token in a gzip file split across writes, an AWS key in a git loose
+ * object: one secret_discovered each, on the archive and on the object; a replay the same),
+ * and a thin pack's delta whose base is in the repository's object store, not the pack: kept,
+ * its base asked for, and matched once the base is answered. Every credential-shaped value is
+ * made at run time. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "gitobj.h"
+#include "learn.h"
+#include "pipeline.h"
+#include "streams.h"
+#include "testutil.h"
+
+static int setup_rec(void **state)
+{
+	struct tp *f = tp_new(NULL);
+
+	f->recording = 1;
+	tp_world(f);
+	*state = f;
+	return 0;
+}
+
+static size_t zpack(const void *data, size_t n, int gzip, uint8_t *out, size_t cap)
+{
+	z_stream zs;
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY),
+			 Z_OK);
+	zs.next_in = (uint8_t *)data;
+	zs.avail_in = n;
+	zs.next_out = out;
+	zs.avail_out = cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&zs);
+	return zs.total_out;
+}
+
+static void write_file(struct tp *f, uint32_t pid, uint64_t ino, const char *path, const uint8_t *b,
+		       size_t n, size_t step)
+{
+	size_t off, k;
+
+	for (off = 0; off < n; off += k) {
+		k = n - off < step ? n - off : step;
+		tp_file(f, pid, ino, off ? NULL : path, b + off, k);
+		tp_feed(f);
+	}
+}
+
+/* A loose object of type for content, as git writes it. */
+static size_t loose(const char *type, const uint8_t *content, size_t n, uint8_t *out, size_t cap,
+		    uint8_t id[SW_GIT_ID_BYTES])
+{
+	uint8_t *raw = malloc(n + 64);
+	struct sw_gitid *g;
+	int h = snprintf((char *)raw, 64, "%s %zu", type, n) + 1;
+	size_t zn;
+
+	memcpy(raw + h, content, n);
+	g = sw_gitid__new_raw();
+	sw_gitid__update(g, raw, h + n);
+	sw_gitid__final(g, id);
+	sw_gitid__free(g);
+	zn = zpack(raw, h + n, 0, out, cap);
+	free(raw);
+	return zn;
+}
+
+/* A value of prefix then n characters of alphabet, made from seed. */
+static void token(char *out, const char *prefix, const char *alphabet, size_t n, uint64_t seed)
+{
+	struct rng r = {seed};
+	size_t pl = strlen(prefix), al = strlen(alphabet), i;
+
+	memcpy(out, prefix, pl);
+	for (i = 0; i < n; i++)
+		out[pl + i] = alphabet[rng_next(&r) % al];
+	out[pl + n] = 0;
+}
+
+static const char b62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* The trace keeps none of the values; a second pipeline given the trace (and the learned
+ * secrets, as a replay has them from the state directory) raises the same alerts. */
+static void replay_equals_live(struct tp *f, const char *const *vals, size_t nvals)
+{
+	struct tp *g = tp_new(NULL);
+	struct sw_secretset *learned = sw_secretset__new(), *all = sw_secretset__new();
+	size_t i, s;
+
+	assert_non_null(learned);
+	assert_non_null(all);
+	assert_true(sw_pipeline__learned(f->p, learned) > 0);
+	assert_int_equal(sw_learn__export(learned, all), (int)learned->n);
+	for (s = 0; s < f->nsec; s++) {
+		struct sw_secret x;
+		uint8_t v[128];
+
+		memset(&x, 0, sizeof(x));
+		memcpy(v, f->sec[s].v, f->sec[s].len);
+		snprintf(x.name, sizeof(x.name), "%s", f->sec[s].name);
+		assert_int_equal(sw_fingerprint__secret(&g->key, v, f->sec[s].len, &x), 0);
+		assert_int_equal(sw_secretset__put(all, &x), 0);
+	}
+	assert_int_equal(sw_pipeline__set_secrets(g->p, all), 0);
+	sw_secretset__free(learned);
+	for (i = 0; i < f->nlog; i++) {
+		const struct tp_logged *l = &f->log[i];
+
+		for (s = 0; s < nvals; s++)
+			assert_null(memmem(l->rec, l->size, vals[s], strlen(vals[s])));
+		sw_pipeline__replay(g->p, l->rec, l->size, l->red, l->nred);
+		tp_drain(g);
+	}
+	assert_int_equal(g->n, f->n);
+	for (i = 0; i < f->n; i++)
+		assert_string_equal(g->got[i].json, f->got[i].json);
+	tp_free(g);
+}
+
+static void is_discovered(const struct tp *f, size_t i, const char *detector)
+{
+	char want[128];
+
+	assert_true(i < f->n);
+	assert_int_equal(f->got[i].a.kind, SW_ALERT_SECRET_DISCOVERED);
+	snprintf(want, sizeof(want), "\"name\":\"%s-%.8s\"", detector, f->got[i].a.secret_id);
+	tp_json_has(f, i, want);
+	snprintf(want, sizeof(want), "detector %s found a secret nobody registered", detector);
+	tp_json_has(f, i, want);
+}
+
+/* How many compressed bytes of z (n) to write first so that what they inflate to ends inside
+ * [lo, hi) of the plain text: a value there reaches the pipeline in two records. */
+static size_t split_inside(const uint8_t *z, size_t n, int gzip, size_t lo, size_t hi)
+{
+	static uint8_t out[1 << 16];
+	size_t k;
+
+	for (k = 1; k < n; k++) {
+		z_stream zs;
+
+		memset(&zs, 0, sizeof(zs));
+		assert_int_equal(inflateInit2(&zs, gzip ? 31 : 15), Z_OK);
+		zs.next_in = (uint8_t *)z;
+		zs.avail_in = k;
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		inflate(&zs, Z_SYNC_FLUSH);
+		inflateEnd(&zs);
+		if (zs.total_out > lo && zs.total_out < hi)
+			return k;
+	}
+	fail_msg("no split inside the value");
+	return 0;
+}
+
+/* Lines of generated filler (incompressible enough that the value lies deep in the stream). */
+static size_t filler(char *out, size_t lines, uint64_t seed)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < lines; i++) {
+		token(out + n, "# ", b62, 60, seed + i);
+		n += 62;
+		out[n++] = '\n';
+	}
+	return n;
+}
+
+/* Detectors over inflated bytes: a GitHub token in a gzip file, an AWS key in a git loose
+ * object, each written in two writes that split the value (the detectors carry it over from
+ * one record's inflated bytes to the next). Each is one secret_discovered on the place the
+ * matcher would name: the archive, the object (repository, id, kind). The token written plain
+ * afterwards, or in another archive, is a spread (tracked now); a replay is the same. */
+static void test_detectors_on_inflated(void **state)
+{
+	struct tp *f = *state;
+	char gh[48], aws[32], *text = malloc(8192), hex[SW_GIT_ID_HEX], want[256];
+	const char *vals[2] = {gh, aws};
+	uint8_t *gz = malloc(8192), *z = malloc(8192), id[SW_GIT_ID_BYTES];
+	size_t n, gn, zn, at, k;
+
+	assert_non_null(text);
+	assert_non_null(gz);
+	assert_non_null(z);
+	token(gh, "ghp_", b62, 36, 101);
+	token(aws, "AKIA", b32, 16, 202);
+	n = filler(text, 40, 1000);
+	at = n + 10;
+	n += (size_t)snprintf(text + n, 256, "push with %s now\n", gh);
+	n += filler(text + n, 10, 2000);
+	gn = zpack(text, n, 1, gz, 8192);
+	assert_null(memmem(gz, gn, gh, strlen(gh)));
+	k = split_inside(gz, gn, 1, at + 4, at + 36);
+	tp_at(f, 10);
+	tp_file(f, TP_PID, 900, "/w/backup.tgz", gz, k);
+	tp_feed(f);
+	tp_at(f, 11);
+	tp_file(f, TP_PID, 900, NULL, gz + k, gn - k);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	is_discovered(f, 0, "github-token");
+	assert_int_equal(f->got[0].a.time_us, tp_us(11));
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"file\",\"path\":\"/w/backup.tgz\",\"dev\":2049,"
+		    "\"ino\":900,\"inflated\":\"gzip\"}");
+
+	/* git add of a file holding an AWS key: discovered on the object. */
+	n = filler(text, 30, 3000);
+	at = n + 22;
+	n += (size_t)snprintf(text + n, 256, "aws_access_key_id = %s\n", aws);
+	zn = loose("blob", (const uint8_t *)text, n, z, 8192, id);
+	k = split_inside(z, zn, 0, at + 8 + 4, at + 8 + 18); /* (+8: the header "blob NNNN\0") */
+	tp_at(f, 1100);
+	tp_file(f, TP_PID, 901, "/w/p/.git/objects/3f/tmp_obj_q", z, k);
+	tp_feed(f);
+	tp_file(f, TP_PID, 901, NULL, z + k, zn - k);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	is_discovered(f, 1, "aws-access-key-id");
+	sw_gitobj__hex(id, hex);
+	snprintf(want, sizeof(want),
+		 "\"path\":\"/w/p/.git/objects/%.2s/%s\",\"dev\":2049,\"ino\":901,\"inflated\":"
+		 "\"zlib\",\"git\":{\"repo\":\"/w/p\",\"object\":\"%s\",\"kind\":\"blob\"}",
+		 hex, hex + 2, hex);
+	tp_json_has(f, 1, want);
+
+	/* Tracked now: the token written plain, or in another archive, is a spread. */
+	tp_at(f, 2100);
+	write_file(f, TP_PID, 902, "/w/token.txt", (const uint8_t *)gh, strlen(gh), 64);
+	write_file(f, TP_PID, 903, "/w/copy.tgz", gz, gn, gn);
+	tp_tick(f, 3000);
+	tp_feed(f);
+	assert_int_equal(f->n, 4);
+	assert_int_equal(f->got[2].a.kind, SW_ALERT_SECRET_SPREAD);
+	assert_string_equal(f->got[2].a.secret_id, f->got[0].a.secret_id);
+	assert_string_equal(f->got[2].a.artifact.path, "/w/token.txt");
+	assert_int_equal(f->got[3].a.kind, SW_ALERT_SECRET_SPREAD);
+	assert_string_equal(f->got[3].a.secret_id, f->got[0].a.secret_id);
+	tp_json_has(f, 3,
+		    "\"path\":\"/w/copy.tgz\",\"dev\":2049,\"ino\":903,\"inflated\":\"gzip\"");
+	for (n = 0; n < f->n; n++) {
+		assert_null(strstr(f->got[n].json, gh));
+		assert_null(strstr(f->got[n].json, aws));
+	}
+	replay_equals_live(f, vals, 2);
+	sodium_memzero(gh, sizeof(gh));
+	sodium_memzero(aws, sizeof(aws));
+	sodium_memzero(text, 8192);
+	free(text);
+	free(gz);
+	free(z);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_detectors_on_inflated, setup_rec, tp_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
