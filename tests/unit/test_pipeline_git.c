@@ -272,10 +272,242 @@ static void test_detectors_on_inflated(void **state)
 	free(z);
 }
 
+/* ---- thin packs: a delta whose base is in the repository ---- */
+
+static size_t varint(uint8_t *o, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		o[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			o[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+/* A delta making base[0..keep) followed by text from base (blen bytes). */
+static size_t make_delta(size_t blen, size_t keep, const char *text, uint8_t *o)
+{
+	size_t n = 0, tl = strlen(text), i, k;
+
+	n += varint(o + n, blen);
+	n += varint(o + n, keep + tl);
+	/* copy from offset 0, keep bytes (two size bytes) */
+	o[n++] = 0x80 | 0x10 | 0x20;
+	o[n++] = keep & 0xff;
+	o[n++] = (keep >> 8) & 0xff;
+	for (i = 0; i < tl; i += k) {
+		k = tl - i < 127 ? tl - i : 127;
+		o[n++] = (uint8_t)k;
+		memcpy(o + n, text + i, k);
+		n += k;
+	}
+	return n;
+}
+
+/* A pack entry's header: type and size. */
+static size_t entry_hdr(uint8_t *o, int type, size_t sz)
+{
+	size_t i = 0;
+
+	o[i] = (uint8_t)(type << 4 | (sz & 15));
+	sz >>= 4;
+	while (sz) {
+		o[i++] |= 0x80;
+		o[i] = sz & 0x7f;
+		sz >>= 7;
+	}
+	return i + 1;
+}
+
+/* An OFS_DELTA's distance, as packs write it. */
+static size_t ofs_enc(uint8_t *o, uint64_t ofs)
+{
+	uint8_t b[16];
+	size_t pos = sizeof(b) - 1;
+
+	b[pos] = ofs & 127;
+	while (ofs >>= 7)
+		b[--pos] = 128 | (--ofs & 127);
+	memcpy(o, b + pos, sizeof(b) - pos);
+	return sizeof(b) - pos;
+}
+
+/* The object id of type "blob" for content. */
+static void blob_id(const uint8_t *c, size_t n, uint8_t id[SW_GIT_ID_BYTES])
+{
+	struct sw_gitid *g = sw_gitid__new(SW_GIT_BLOB, n);
+
+	sw_gitid__update(g, c, n);
+	sw_gitid__final(g, id);
+	sw_gitid__free(g);
+}
+
+/* What the source feeds for a SW_REQ_GIT_BASE q: the object's bytes [off, off + n) of total,
+ * with flags beyond SW_F_READBACK. */
+static void base_rec(struct tp *f, const struct sw_request *q, int type, const uint8_t *b,
+		     size_t off, size_t n, size_t total, uint16_t flags)
+{
+	struct sw_data_rec *d = tp_start(f, SW_EV_DATA, 0, sizeof(*d));
+
+	d->hdr = q->hdr;
+	d->hdr.type = SW_EV_DATA;
+	d->hdr.size = sizeof(*d);
+	d->hdr.ktime = f->kt;
+	d->hdr.flags = flags | SW_F_READBACK;
+	d->art_kind = SW_AK_GITOBJ;
+	d->ino = q->ino;
+	d->syscall_nr = (uint32_t)type;
+	d->total = total;
+	d->offset = off;
+	d->fd = -1;
+	d->file_pos = -1;
+	d->src_pos = -1;
+	d->data_len = (uint32_t)n;
+	tp_tail(b + off, n);
+	tp_feed(f);
+}
+
+/* A push to a repository on disk whose pack is thin (receive-pack's index-pack --fix-thin
+ * writes it to the quarantine as it comes): a REF_DELTA on a blob the repository has, adding
+ * a line with secret 0 to a base holding secret 1, and an OFS_DELTA on that delta adding a
+ * GitHub token. The pack asks for the base once (the repository's git dir and the base's id),
+ * no gap, no alert yet; the base answered in two chunks, both deltas are resolved: one alert
+ * per secret on the repository naming the object each is in first (secret 0 and 1 in the
+ * first delta's object, the token discovered in the second's); the trace keeps the base as
+ * filler; a replay is the same. A base that cannot be had is one delta_unresolved gap. */
+static void test_thin_pack_base_from_repository(void **state)
+{
+	struct tp *f = *state;
+	uint8_t *base = malloc(8192), *pack = malloc(16384), dl[512], *zd = malloc(4096),
+		base_id[SW_GIT_ID_BYTES], r1_id[SW_GIT_ID_BYTES], r2_id[SW_GIT_ID_BYTES];
+	char gh[48], line[128], hex[SW_GIT_ID_HEX], want[512], *r1 = malloc(8192),
+							       *r2 = malloc(8192);
+	const char *vals[3] = {gh, (const char *)f->sec[0].v, (const char *)f->sec[1].v};
+	size_t bn, keep, n, pn, zn, d1_off, r1n, r2n, i;
+	struct sw_request q;
+
+	assert_non_null(base);
+	assert_non_null(pack);
+	assert_non_null(zd);
+	assert_non_null(r1);
+	assert_non_null(r2);
+	token(gh, "ghp_", b62, 36, 303);
+	/* The base: filler, then secret 1 on a line. */
+	bn = filler((char *)base, 50, 5000);
+	memcpy(base + bn, "other: ", 7);
+	memcpy(base + bn + 7, f->sec[1].v, f->sec[1].len);
+	bn += 7 + f->sec[1].len;
+	base[bn++] = '\n';
+	blob_id(base, bn, base_id);
+	keep = bn;
+	/* Delta 1: the base and a line with secret 0. */
+	memcpy(line, "key: ", 5);
+	memcpy(line + 5, f->sec[0].v, f->sec[0].len);
+	line[5 + f->sec[0].len] = '\n';
+	line[6 + f->sec[0].len] = 0;
+	memcpy(r1, base, keep);
+	r1n = keep + strlen(line);
+	memcpy(r1 + keep, line, strlen(line));
+	blob_id((const uint8_t *)r1, r1n, r1_id);
+	memcpy(pack, "PACK\0\0\0\2\0\0\0\2", 12);
+	pn = 12;
+	d1_off = pn;
+	n = make_delta(bn, keep, line, dl);
+	pn += entry_hdr(pack + pn, SW_GIT_REF_DELTA, n);
+	memcpy(pack + pn, base_id, SW_GIT_ID_BYTES);
+	pn += SW_GIT_ID_BYTES;
+	zn = zpack(dl, n, 0, zd, 4096);
+	memcpy(pack + pn, zd, zn);
+	pn += zn;
+	/* Delta 2, on delta 1: its first line and the token. */
+	snprintf(line, sizeof(line), "push with %s now\n", gh);
+	memcpy(r2, r1, 63);
+	memcpy(r2 + 63, line, strlen(line));
+	r2n = 63 + strlen(line);
+	blob_id((const uint8_t *)r2, r2n, r2_id);
+	n = make_delta(r1n, 63, line, dl);
+	i = pn;
+	pn += entry_hdr(pack + pn, SW_GIT_OFS_DELTA, n);
+	pn += ofs_enc(pack + pn, i - d1_off);
+	zn = zpack(dl, n, 0, zd, 4096);
+	memcpy(pack + pn, zd, zn);
+	pn += zn;
+	memset(pack + pn, 0, 20);
+	pn += 20;
+	assert_null(memmem(pack, pn, f->sec[0].v, f->sec[0].len));
+	assert_null(memmem(pack, pn, gh, strlen(gh)));
+
+	tp_at(f, 10);
+	write_file(f, TP_PID, 950, "/srv/r.git/objects/incoming-q1/pack/tmp_pack_t", pack, pn, pn);
+	/* The base asked for, once, from the repository the pack goes into. */
+	assert_int_equal(f->nreq, 1);
+	q = tp_keep(f, 0);
+	assert_int_equal(q.kind, SW_REQ_GIT_BASE);
+	assert_string_equal(q.path, "/srv/r.git");
+	sw_gitobj__hex(base_id, hex);
+	assert_string_equal(q.label, hex);
+	assert_int_equal(q.hdr.tgid, TP_PID);
+	assert_true(q.length >= 1u << 20);
+	assert_int_equal(f->n, 0);
+
+	/* The base, in two chunks. */
+	tp_at(f, 12);
+	base_rec(f, &q, SW_GIT_BLOB, base, 0, 1000, bn, SW_F_FIRST);
+	assert_int_equal(f->n, 0);
+	base_rec(f, &q, SW_GIT_BLOB, base, 1000, bn - 1000, bn, SW_F_LAST);
+	assert_int_equal(f->nreq, 0);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 3);
+	sw_gitobj__hex(r1_id, hex);
+	for (i = 0; i < 2; i++) {
+		tp_is_spread(f, i, 1 - i, SW_ART_FILE); /* in the order they are in */
+		assert_int_equal(f->got[i].a.time_us, tp_us(10));
+		snprintf(want, sizeof(want),
+			 "\"path\":\"/srv/r.git/objects/incoming-q1/pack/tmp_pack_t\",\"dev\":2049,"
+			 "\"ino\":950,\"inflated\":\"zlib\",\"git\":{\"repo\":\"/srv/r.git\","
+			 "\"object\":\"%s\",\"kind\":\"blob\"}",
+			 hex);
+		tp_json_has(f, i, want);
+	}
+	is_discovered(f, 2, "github-token");
+	sw_gitobj__hex(r2_id, hex);
+	snprintf(want, sizeof(want), "\"git\":{\"repo\":\"/srv/r.git\",\"object\":\"%s\"", hex);
+	tp_json_has(f, 2, want);
+
+	/* A base the repository does not have: one gap, no alert. */
+	tp_at(f, 1100);
+	write_file(f, TP_PID, 951, "/srv/r.git/objects/incoming-q2/pack/tmp_pack_u", pack, pn, pn);
+	assert_int_equal(f->nreq, 1);
+	q = tp_keep(f, 0);
+	base_rec(f, &q, 0, base, 0, 0, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 4);
+	assert_int_equal(f->got[3].a.kind, SW_ALERT_COVERAGE_GAP);
+	tp_json_has(f, 3, "\"gaps\":{\"delta_unresolved\":2}");
+	for (i = 0; i < f->n; i++)
+		for (n = 0; n < 3; n++)
+			assert_null(strstr(f->got[i].json, vals[n]));
+	replay_equals_live(f, vals, 3);
+	sodium_memzero(gh, sizeof(gh));
+	free(base);
+	free(pack);
+	free(zd);
+	free(r1);
+	free(r2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_detectors_on_inflated, setup_rec, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_thin_pack_base_from_repository, setup_rec,
+						tp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,7 @@ struct sw_stream_dec {
 	struct sw_stream *s;
 	struct sw_detect_stream *ds; /* the detectors' carry-over in that object */
 	int kind;		     /* enum sw_unpack_kind */
+	uint64_t serial;	     /* which pack (deltas waiting for a base name it) */
 	uint32_t gitdir_len;	     /* the path's gitdir prefix; 0: not git */
 	char *remote;		     /* a pack pushed over HTTP: the remote's URL (else NULL) */
 	char ref[256];		     /* and the ref its first update names */
