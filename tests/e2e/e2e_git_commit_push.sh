@@ -6,7 +6,9 @@
 # -> no new alert (one place per secret and repository; the remote's path is what receive-pack
 # renamed its object to, "<gitdir>/./objects/.."); `tar czf` of a directory holding it ->
 # one alert on the archive; a session writing a gzip of 200 MB of zeros -> one coverage_gap
-# (inflate_ratio) and nothing else, and a plain leak right after still alerts.
+# (inflate_ratio) and nothing else, and a plain leak right after still alerts; detector-shaped
+# tokens nobody registered, committed and pushed, archived with tar czf, gzip'd -> discovered
+# where the plain bytes or the inflated ones first show them, spread after.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || e2e_skip "needs git"
@@ -78,5 +80,48 @@ expect_alerts "(d) one coverage_gap, naming the ratio bound" 1 \
 	"a['kind']=='coverage_gap' and a.get('gaps')=={'inflate_ratio': 1}"
 expect_alerts "(d) nothing else" 6 "a['kind']!='session_summary'"
 check "(d) the daemon is healthy" "$SPRAWLCTL" status
+
+# (e) detectors see what is inflated too: GitHub-token-shaped values nobody registered, made
+# now (in files, never in an argv), are found in what git and gzip write like in a plain
+# write. A commit and push of a file holding one -> secret_discovered on the local object
+# (repository, blob), then a spread to the remote; `tar czf` of a directory holding another ->
+# discovered in tar's pipe into gzip (plain bytes), then a spread on the archive; `gzip -c` of
+# a file holding a third -> discovered on the .gz itself.
+python3 - "$REPO/deploy.yml" "$WORK/tokdir/t.txt" "$WORK/gz.txt" <<'PY'
+import os, secrets, string, sys
+alnum = string.ascii_letters + string.digits
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+for path, fmt in zip(sys.argv[1:], ["deploy:\n  auth: %s\n", "push with %s now\n", "ci %s\n"]):
+    with open(path, "w") as f:
+        f.write(fmt % ("ghp_" + "".join(secrets.choice(alnum) for _ in range(36))))
+PY
+T1=$(grep -o 'ghp_[A-Za-z0-9]*' "$REPO/deploy.yml")
+T2=$(grep -o 'ghp_[A-Za-z0-9]*' "$WORK/tokdir/t.txt")
+T3=$(grep -o 'ghp_[A-Za-z0-9]*' "$WORK/gz.txt")
+track_plaintext "$T1"
+track_plaintext "$T2"
+track_plaintext "$T3"
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add deploy.yml && git commit -qm deploy && git push -q origin main"
+BLOB1=$(git -C "$REPO" rev-parse HEAD:deploy.yml)
+wait_alerts 2 "a['kind'] in ('secret_discovered','secret_spread') and a['secret']['name'].startswith('github-token-') and a['artifact'].get('git',{}).get('object')=='$BLOB1'" 15
+barrier "the token's commit and push processed"
+DISC="a['kind']=='secret_discovered' and a['secret']['name'].startswith('github-token-') and 'detector github-token found' in a['message']"
+expect_alerts "(e) the token committed: discovered on the local object (repository, blob)" 1 \
+	"$DISC and a['artifact'].get('inflated')=='zlib' and a['artifact']['git']=={'repo':'$REPO','object':'$BLOB1','kind':'blob','commit':'$(git -C "$REPO" rev-parse HEAD)','ref':'refs/heads/main'} and a['artifact']['path']=='$REPO/.git/objects/${BLOB1:0:2}/${BLOB1:2}'"
+expect_alerts "(e) the token pushed: a spread to the remote repository" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name'].startswith('github-token-') and a['artifact'].get('git',{}).get('repo')=='$BARE' and a['artifact']['git']['object']=='$BLOB1'"
+"$SPRAWLCTL" run -- tar czf "$WORK/tok.tgz" -C "$WORK" tokdir
+wait_alerts 1 "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/tok.tgz'" 15
+"$SPRAWLCTL" run -- sh -c "gzip -c '$WORK/gz.txt' > '$WORK/gz.txt.gz'"
+wait_alerts 1 "a['kind']=='secret_discovered' and a['artifact'].get('path')=='$WORK/gz.txt.gz'" 15
+barrier "tar and gzip processed"
+expect_alerts "(e) tar czf: discovered in tar's pipe into gzip" 1 \
+	"$DISC and a['artifact']['type']=='pipe' and a['artifact'].get('reader_exe','').endswith('gzip')"
+expect_alerts "(e) tar czf: a spread on the archive, inflated" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name'].startswith('github-token-') and a['artifact'].get('path')=='$WORK/tok.tgz' and a['artifact'].get('inflated')=='gzip'"
+expect_alerts "(e) gzip -c: discovered on the .gz, inflated" 1 \
+	"$DISC and a['artifact'].get('path')=='$WORK/gz.txt.gz' and a['artifact'].get('inflated')=='gzip' and a['artifact']['type']=='file'"
+expect_alerts "(e) three tokens discovered, each once" 3 "a['kind']=='secret_discovered'"
+expect_alerts "(e) nothing else" 11 "a['kind']!='session_summary'"
 check "SIGTERM stops the daemon with status 0" e2e_stop
 e2e_finish
