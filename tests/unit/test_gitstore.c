@@ -69,10 +69,11 @@ static int setup(void **state)
 	}
 	snprintf(f->dir, sizeof(f->dir), "/tmp/sw-test-gitstore.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(sh("cd %s && git init -q r && cd r && git config user.email t@t.invalid && "
-			    "git config user.name t",
-			    f->dir),
-			 0);
+	assert_int_equal(
+		sh("cd %s && git init -q r && cd r && git config user.email t@t.invalid && "
+		   "git config user.name t",
+		   f->dir),
+		0);
 	/* A file of 300 lines, changed a line at a time: after a repack, deltas. */
 	for (i = 0; i < VERSIONS; i++) {
 		char path[128];
@@ -84,7 +85,8 @@ static int setup(void **state)
 		for (l = 0; l < 300; l++)
 			fprintf(fp, "line %d of version %d\n", l, l == 17 * i ? i : 0);
 		fclose(fp);
-		assert_int_equal(sh("cd %s/r && git add f.txt && git commit -qm v%d", f->dir, i), 0);
+		assert_int_equal(sh("cd %s/r && git add f.txt && git commit -qm v%d", f->dir, i),
+				 0);
 		out1(f->blob[i], sizeof(f->blob[i]), "git -C %s/r rev-parse HEAD:f.txt", f->dir);
 	}
 	assert_int_equal(sh("cd %s/r && git repack -q -a -d -f --depth=50 --window=50", f->dir), 0);
