@@ -272,6 +272,35 @@ static void test_detectors_on_inflated(void **state)
 	free(z);
 }
 
+/* A file system gives a deleted file's inode number to a new file: the new file's gzip is
+ * inflated (its stream decided afresh, by the inode generation), not taken for the old file's
+ * later bytes. */
+static void test_gzip_at_a_reused_inode(void **state)
+{
+	struct tp *f = *state;
+	uint8_t gz[512];
+	char text[128];
+	struct sw_data_rec *d;
+	size_t n, gn;
+
+	n = (size_t)snprintf(text, sizeof(text), "plain text, %s\n", "nothing to see");
+	tp_at(f, 10);
+	write_file(f, TP_PID, 960, "/w/old.txt", (const uint8_t *)text, n, n);
+	memcpy(text, "key: ", 5);
+	memcpy(text + 5, f->sec[0].v, f->sec[0].len);
+	n = 5 + f->sec[0].len;
+	gn = zpack(text, n, 1, gz, sizeof(gz));
+	tp_at(f, 20);
+	d = tp_file(f, TP_PID, 960, "/w/new.gz", gz, gn);
+	d->gen = 2;
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 0, SW_ART_FILE);
+	tp_json_has(f, 0, "\"path\":\"/w/new.gz\",\"dev\":2049,\"ino\":960,\"inflated\":\"gzip\"");
+}
+
 /* ---- thin packs: a delta whose base is in the repository ---- */
 
 static size_t varint(uint8_t *o, uint64_t v)
@@ -506,6 +535,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_detectors_on_inflated, setup_rec, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_gzip_at_a_reused_inode, setup_rec,
+						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_thin_pack_base_from_repository, setup_rec,
 						tp_teardown),
 	};
