@@ -8,7 +8,9 @@
 # one alert on the archive; a session writing a gzip of 200 MB of zeros -> one coverage_gap
 # (inflate_ratio) and nothing else, and a plain leak right after still alerts; detector-shaped
 # tokens nobody registered, committed and pushed, archived with tar czf, gzip'd -> discovered
-# where the plain bytes or the inflated ones first show them, spread after.
+# where the plain bytes or the inflated ones first show them, spread after; a thin pack the
+# remote keeps as a pack (a changed line holding a secret, as a delta on the remote's copy) ->
+# the base read from the remote's object store, one alert for it, no delta_unresolved gap.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || e2e_skip "needs git"
@@ -123,5 +125,46 @@ expect_alerts "(e) gzip -c: discovered on the .gz, inflated" 1 \
 	"$DISC and a['artifact'].get('path')=='$WORK/gz.txt.gz' and a['artifact'].get('inflated')=='gzip' and a['artifact']['type']=='file'"
 expect_alerts "(e) three tokens discovered, each once" 3 "a['kind']=='secret_discovered'"
 expect_alerts "(e) nothing else" 11 "a['kind']!='session_summary'"
+# (f) a thin pack written to disk: the remote keeps what it receives as a pack
+# (receive.unpackLimit 1: index-pack --fix-thin writes it into its quarantine); a 24 KiB file is
+# pushed, then one line of it changed to hold a tracked secret and pushed again. The second
+# pack's blob is a delta on the first version, which only the remote's object store holds: the
+# base is read from there -> one alert for the remote (its new blob), one for the local
+# repository, no delta_unresolved.
+git -C "$BARE" config receive.unpackLimit 1
+python3 - "$REPO/big.txt" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(400):
+        f.write("line %03d %s\n" % (i, base64.b64encode(os.urandom(36)).decode()))
+PY
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add big.txt && git commit -qm big && git push -q origin main"
+F=$(new_secret THIN_F ghp_ 30)
+printf '%s\n' "$F" >"$E2E_TMP/.secrets/f.src"
+python3 - "$REPO/big.txt" "$E2E_TMP/.secrets/f.src" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(True)
+lines[200] = "token: %s" % open(sys.argv[2]).read()
+open(sys.argv[1], "w").write("".join(lines))
+PY
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git commit -qam thin && git push -q origin main"
+BLOB_F=$(git -C "$REPO" rev-parse HEAD:big.txt)
+BASE_F=$(git -C "$REPO" rev-parse HEAD~1:big.txt)
+check "(f) the remote has the commit" \
+	test "$(git -C "$BARE" rev-parse main)" = "$(git -C "$REPO" rev-parse HEAD)"
+check "(f) the remote keeps the blob as a delta on the old one" \
+	bash -c "git -C '$BARE' verify-pack -v '$BARE'/objects/pack/*.idx | grep -q '^$BLOB_F blob .* 1 $BASE_F\$'"
+# Thin it was: index-pack --fix-thin appended the base the push did not send, so two of the
+# remote's packs hold the old blob (the first push's, and this one's).
+check "(f) the pack came thin (index-pack appended the base it lacked)" \
+	test "$(for i in "$BARE"/objects/pack/*.idx; do git -C "$BARE" show-index <"$i"; done | grep -c " $BASE_F")" -eq 2
+wait_alerts 2 "a['kind']=='secret_spread' and a['secret']['name']=='THIN_F'" 15
+barrier "the thin push processed"
+expect_alerts "(f) one alert for the remote repository, naming the blob the delta made" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='THIN_F' and a['artifact'].get('inflated')=='zlib' and a['artifact']['git']['repo']=='$BARE' and a['artifact']['git']['object']=='$BLOB_F' and a['artifact']['git']['kind']=='blob'"
+expect_alerts "(f) one alert for the local repository" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='THIN_F' and a['artifact']['git']['repo']=='$REPO' and a['artifact']['git']['object']=='$BLOB_F'"
+expect_alerts "(f) no delta left unresolved" 0 "a['kind']=='coverage_gap' and 'delta_unresolved' in a.get('gaps',{})"
+expect_alerts "(f) nothing else" 13 "a['kind']!='session_summary'"
 check "SIGTERM stops the daemon with status 0" e2e_stop
 e2e_finish
