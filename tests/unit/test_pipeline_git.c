@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <zlib.h>
 
 #include "gitobj.h"
@@ -531,12 +534,116 @@ static void test_thin_pack_base_from_repository(void **state)
 	free(r2);
 }
 
+/* A TLS write of n bytes by pid on connection fd/ino (peer 127.0.0.1:443). */
+static void tls_write(struct tp *f, uint32_t pid, int fd, uint64_t ino, const uint8_t *b, size_t n)
+{
+	struct sw_data_rec *d = tp_data(f, pid, SW_AK_TLS, ino, NULL, b, n);
+
+	d->syscall_nr = SW_NR_TLS + SW_TLSW_SSL_WRITE;
+	d->fd = fd;
+	d->family = AF_INET;
+	d->sock_type = SOCK_STREAM;
+	d->protocol = IPPROTO_TCP;
+	d->port = 443;
+	inet_pton(AF_INET, "127.0.0.1", d->addr);
+	tp_feed(f);
+}
+
+/* git-remote-https's receive-pack POST of pack (n bytes), with a Content-Length. */
+static size_t push_request(const uint8_t *pack, size_t n, uint8_t *out)
+{
+	static const char upd[] = "1111111111111111111111111111111111111111 "
+				  "2222222222222222222222222222222222222222 refs/heads/main";
+	char *o = (char *)out;
+	size_t bn = sizeof(upd) - 1 + 4 + 1 + 14;
+
+	o += sprintf(o,
+		     "POST /r/repo.git/git-receive-pack HTTP/1.1\r\nHost: localhost:8443\r\n"
+		     "Content-Type: application/x-git-receive-pack-request\r\n"
+		     "Content-Length: %zu\r\n\r\n%04zx%s",
+		     bn + 4 + n, bn, upd);
+	memcpy(o, "\0 report-status0000", 19);
+	o += 19;
+	memcpy(o, pack, n);
+	return (uint8_t *)o + n - out;
+}
+
+/* A thin pack pushed over https: its delta's base is asked for from the pusher's git dir (no
+ * path: the source finds it from the process), and the alert names the remote. */
+static void test_thin_push_over_https(void **state)
+{
+	struct tp *f = *state;
+	uint8_t *base = malloc(4096), *pack = malloc(8192), *req = malloc(16384), dl[512],
+		*zd = malloc(4096), base_id[SW_GIT_ID_BYTES], r_id[SW_GIT_ID_BYTES];
+	char line[128], hex[SW_GIT_ID_HEX], want[512], *r = malloc(4096);
+	size_t bn, n, pn, zn, rn, rl;
+	struct sw_request q;
+
+	assert_non_null(base);
+	assert_non_null(pack);
+	assert_non_null(req);
+	assert_non_null(zd);
+	assert_non_null(r);
+	bn = filler((char *)base, 30, 7000);
+	blob_id(base, bn, base_id);
+	memcpy(line, "key: ", 5);
+	memcpy(line + 5, f->sec[0].v, f->sec[0].len);
+	line[5 + f->sec[0].len] = '\n';
+	line[6 + f->sec[0].len] = 0;
+	memcpy(r, base, bn);
+	memcpy(r + bn, line, strlen(line));
+	rl = bn + strlen(line);
+	blob_id((const uint8_t *)r, rl, r_id);
+	memcpy(pack, "PACK\0\0\0\2\0\0\0\1", 12);
+	pn = 12;
+	n = make_delta(bn, bn, line, dl);
+	pn += entry_hdr(pack + pn, SW_GIT_REF_DELTA, n);
+	memcpy(pack + pn, base_id, SW_GIT_ID_BYTES);
+	pn += SW_GIT_ID_BYTES;
+	zn = zpack(dl, n, 0, zd, 4096);
+	memcpy(pack + pn, zd, zn);
+	pn += zn;
+	memset(pack + pn, 0, 20);
+	pn += 20;
+	rn = push_request(pack, pn, req);
+	tp_at(f, 10);
+	tls_write(f, TP_PID, 7, 990, req, rn);
+	assert_int_equal(f->nreq, 1);
+	q = tp_keep(f, 0);
+	assert_int_equal(q.kind, SW_REQ_GIT_BASE);
+	assert_null(q.path);
+	assert_int_equal(q.hdr.tgid, TP_PID);
+	sw_gitobj__hex(base_id, hex);
+	assert_string_equal(q.label, hex);
+	tp_at(f, 11);
+	base_rec(f, &q, SW_GIT_BLOB, base, 0, bn, bn, SW_F_FIRST | SW_F_LAST);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	tp_is_spread(f, 0, 0, SW_ART_TLS);
+	assert_int_equal(f->got[0].a.time_us, tp_us(10));
+	sw_gitobj__hex(r_id, hex);
+	snprintf(want, sizeof(want),
+		 "\"artifact\":{\"type\":\"tls\",\"peer\":\"127.0.0.1:443\",\"inflated\":\"zlib\","
+		 "\"git\":{\"repo\":\"https://localhost:8443/r/repo.git\",\"object\":\"%s\","
+		 "\"kind\":\"blob\",\"ref\":\"refs/heads/main\"}}",
+		 hex);
+	tp_json_has(f, 0, want);
+	tp_no_plaintext(f);
+	free(base);
+	free(pack);
+	free(req);
+	free(zd);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_detectors_on_inflated, setup_rec, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_gzip_at_a_reused_inode, setup_rec,
 						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_thin_push_over_https, setup_rec, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_thin_pack_base_from_repository, setup_rec,
 						tp_teardown),
 	};
