@@ -144,6 +144,10 @@ enum sw_art_kind {
 	SW_AK_TTY = 4,	  /* terminal: rdev, path */
 	SW_AK_TLS = 5,	  /* plaintext of a TLS write (uprobe): the socket as for SW_AK_SOCKET,
 			   * fd = the socket the writer's thread wrote last, -1 if none */
+	/* Daemon-made (SW_F_READBACK) only: a git object read from a repository's object store
+	 * for the pipeline (SW_REQ_GIT_BASE): ino = the request's token, syscall_nr = the object's
+	 * type, total = its size, offset = the chunk's offset in it. */
+	SW_AK_GITOBJ = 6,
 };
 
 /* Common header of every record. */

@@ -71,7 +71,7 @@ static void on_end(void *ctx, const struct sw_unpack_obj *o)
 	((struct run *)ctx)->objects++;
 }
 
-static const struct sw_unpack_ops ops = {on_begin, on_data, on_end};
+static const struct sw_unpack_ops ops = {on_begin, on_data, on_end, NULL};
 
 /* One pass; returns seconds, or a negative value when the unpacker stopped early. */
 static double pass(const uint8_t *pack, size_t n, const struct sw_unpack_limits *lim, struct run *r,

@@ -6,6 +6,7 @@
  * so a replay feeds the pipeline exactly this sequence. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "gitstore.h"
 #include "naming.h"
 #include "procfs.h"
 #include "rulesrec.h"
@@ -452,6 +454,62 @@ static void answer_verdict(struct daemon *d, const struct sw_request *q)
 	source__guarded(d, &q->hdr, action, result, done);
 }
 
+/* A delta's base from a repository's object store (the pipeline's SW_REQ_GIT_BASE), as data
+ * records of their own kind: read whole (bounded by the request's length, so a few reads and
+ * at most that much inflating, on the loop like a read-back's slice), fed in chunks; one that
+ * cannot be had is one record flagged SW_F_READ_ERR. */
+static void answer_git_base(struct daemon *d, const struct sw_request *q)
+{
+	struct sw_data_rec *r = d->readbuf;
+	uint8_t id[SW_GIT_ID_BYTES], *obj = NULL, *data = (uint8_t *)(r + 1);
+	char dir[PATH_MAX];
+	size_t len = 0, off = 0, n;
+	uint16_t fl;
+	int type = 0, e;
+
+	if (q->path)
+		e = snprintf(dir, sizeof(dir), "%s", q->path) < (int)sizeof(dir) ? 0
+										 : -ENAMETOOLONG;
+	else
+		e = sw_gitstore__gitdir_of((pid_t)q->hdr.tgid, dir, sizeof(dir));
+	if (!e)
+		e = sw_gitobj__parse_id(q->label, strnlen(q->label, sizeof(q->label)), id);
+	if (!e)
+		e = sw_gitstore__read(dir, id, q->length, &type, &obj, &len);
+	if (e)
+		len = 0;
+	do {
+		n = len - off < SW_CHUNK ? len - off : SW_CHUNK;
+		memset(r, 0, sizeof(*r));
+		r->hdr = q->hdr;
+		fl = SW_F_READBACK | (off ? 0 : SW_F_FIRST);
+		if (off + n >= len)
+			fl |= SW_F_LAST;
+		if (e)
+			fl |= SW_F_READ_ERR | (e == -EFBIG ? SW_F_TRUNCATED : 0);
+		r->hdr.flags = fl;
+		r->art_kind = SW_AK_GITOBJ;
+		r->ino = q->ino;
+		r->syscall_nr = (uint32_t)type;
+		r->total = len;
+		r->offset = off;
+		r->fd = -1;
+		r->file_pos = -1;
+		r->src_pos = -1;
+		r->data_len = (uint32_t)n;
+		if (n)
+			memcpy(data, obj + off, n);
+		own_hdr(&r->hdr, SW_EV_DATA, sizeof(*r) + n);
+		feed(d, r, r->hdr.size);
+		sodium_memzero(data, n);
+		off += n;
+	} while (!(fl & SW_F_LAST));
+	if (obj) {
+		sodium_memzero(obj, len);
+		free(obj);
+	}
+}
+
 /* The pipeline's requests wait in a queue: answering one feeds records, which may ask more.
  * Answered in order, one at a time, never from inside a record. */
 static void enqueue(struct daemon *d)
@@ -544,6 +602,9 @@ static void answer_all(struct daemon *d)
 			break;
 		case SW_REQ_VERDICT:
 			answer_verdict(d, &q);
+			break;
+		case SW_REQ_GIT_BASE:
+			answer_git_base(d, &q);
 			break;
 		}
 		if (q.kind == SW_REQ_READBACK && q.fd >= 0)

@@ -6,7 +6,11 @@
 # -> no new alert (one place per secret and repository; the remote's path is what receive-pack
 # renamed its object to, "<gitdir>/./objects/.."); `tar czf` of a directory holding it ->
 # one alert on the archive; a session writing a gzip of 200 MB of zeros -> one coverage_gap
-# (inflate_ratio) and nothing else, and a plain leak right after still alerts.
+# (inflate_ratio) and nothing else, and a plain leak right after still alerts; detector-shaped
+# tokens nobody registered, committed and pushed, archived with tar czf, gzip'd -> discovered
+# where the plain bytes or the inflated ones first show them, spread after; a thin pack the
+# remote keeps as a pack (a changed line holding a secret, as a delta on the remote's copy) ->
+# the base read from the remote's object store, one alert for it, no delta_unresolved gap.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || e2e_skip "needs git"
@@ -78,5 +82,89 @@ expect_alerts "(d) one coverage_gap, naming the ratio bound" 1 \
 	"a['kind']=='coverage_gap' and a.get('gaps')=={'inflate_ratio': 1}"
 expect_alerts "(d) nothing else" 6 "a['kind']!='session_summary'"
 check "(d) the daemon is healthy" "$SPRAWLCTL" status
+
+# (e) detectors see what is inflated too: GitHub-token-shaped values nobody registered, made
+# now (in files, never in an argv), are found in what git and gzip write like in a plain
+# write. A commit and push of a file holding one -> secret_discovered on the local object
+# (repository, blob), then a spread to the remote; `tar czf` of a directory holding another ->
+# discovered in tar's pipe into gzip (plain bytes), then a spread on the archive; `gzip -c` of
+# a file holding a third -> discovered on the .gz itself.
+python3 - "$REPO/deploy.yml" "$WORK/tokdir/t.txt" "$WORK/gz.txt" <<'PY'
+import os, secrets, string, sys
+alnum = string.ascii_letters + string.digits
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+for path, fmt in zip(sys.argv[1:], ["deploy:\n  auth: %s\n", "push with %s now\n", "ci %s\n"]):
+    with open(path, "w") as f:
+        f.write(fmt % ("ghp_" + "".join(secrets.choice(alnum) for _ in range(36))))
+PY
+T1=$(grep -o 'ghp_[A-Za-z0-9]*' "$REPO/deploy.yml")
+T2=$(grep -o 'ghp_[A-Za-z0-9]*' "$WORK/tokdir/t.txt")
+T3=$(grep -o 'ghp_[A-Za-z0-9]*' "$WORK/gz.txt")
+track_plaintext "$T1"
+track_plaintext "$T2"
+track_plaintext "$T3"
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add deploy.yml && git commit -qm deploy && git push -q origin main"
+BLOB1=$(git -C "$REPO" rev-parse HEAD:deploy.yml)
+wait_alerts 2 "a['kind'] in ('secret_discovered','secret_spread') and a['secret']['name'].startswith('github-token-') and a['artifact'].get('git',{}).get('object')=='$BLOB1'" 15
+barrier "the token's commit and push processed"
+DISC="a['kind']=='secret_discovered' and a['secret']['name'].startswith('github-token-') and 'detector github-token found' in a['message']"
+expect_alerts "(e) the token committed: discovered on the local object (repository, blob)" 1 \
+	"$DISC and a['artifact'].get('inflated')=='zlib' and a['artifact']['git']=={'repo':'$REPO','object':'$BLOB1','kind':'blob','commit':'$(git -C "$REPO" rev-parse HEAD)','ref':'refs/heads/main'} and a['artifact']['path']=='$REPO/.git/objects/${BLOB1:0:2}/${BLOB1:2}'"
+expect_alerts "(e) the token pushed: a spread to the remote repository" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name'].startswith('github-token-') and a['artifact'].get('git',{}).get('repo')=='$BARE' and a['artifact']['git']['object']=='$BLOB1'"
+"$SPRAWLCTL" run -- tar czf "$WORK/tok.tgz" -C "$WORK" tokdir
+wait_alerts 1 "a['kind']=='secret_spread' and a['artifact'].get('path')=='$WORK/tok.tgz'" 15
+"$SPRAWLCTL" run -- sh -c "gzip -c '$WORK/gz.txt' > '$WORK/gz.txt.gz'"
+wait_alerts 1 "a['kind']=='secret_discovered' and a['artifact'].get('path')=='$WORK/gz.txt.gz'" 15
+barrier "tar and gzip processed"
+expect_alerts "(e) tar czf: discovered in tar's pipe into gzip" 1 \
+	"$DISC and a['artifact']['type']=='pipe' and a['artifact'].get('reader_exe','').endswith('gzip')"
+expect_alerts "(e) tar czf: a spread on the archive, inflated" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name'].startswith('github-token-') and a['artifact'].get('path')=='$WORK/tok.tgz' and a['artifact'].get('inflated')=='gzip'"
+expect_alerts "(e) gzip -c: discovered on the .gz, inflated" 1 \
+	"$DISC and a['artifact'].get('path')=='$WORK/gz.txt.gz' and a['artifact'].get('inflated')=='gzip' and a['artifact']['type']=='file'"
+expect_alerts "(e) three tokens discovered, each once" 3 "a['kind']=='secret_discovered'"
+expect_alerts "(e) nothing else" 11 "a['kind']!='session_summary'"
+# (f) a thin pack written to disk: the remote keeps what it receives as a pack
+# (receive.unpackLimit 1: index-pack --fix-thin writes it into its quarantine); a 24 KiB file is
+# pushed, then one line of it changed to hold a tracked secret and pushed again. The second
+# pack's blob is a delta on the first version, which only the remote's object store holds: the
+# base is read from there -> one alert for the remote (its new blob), one for the local
+# repository, no delta_unresolved.
+git -C "$BARE" config receive.unpackLimit 1
+python3 - "$REPO/big.txt" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(400):
+        f.write("line %03d %s\n" % (i, base64.b64encode(os.urandom(36)).decode()))
+PY
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add big.txt && git commit -qm big && git push -q origin main"
+F=$(new_secret THIN_F ghp_ 30)
+printf '%s\n' "$F" >"$E2E_TMP/.secrets/f.src"
+python3 - "$REPO/big.txt" "$E2E_TMP/.secrets/f.src" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(True)
+lines[200] = "token: %s" % open(sys.argv[2]).read()
+open(sys.argv[1], "w").write("".join(lines))
+PY
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git commit -qam thin && git push -q origin main"
+BLOB_F=$(git -C "$REPO" rev-parse HEAD:big.txt)
+BASE_F=$(git -C "$REPO" rev-parse HEAD~1:big.txt)
+check "(f) the remote has the commit" \
+	test "$(git -C "$BARE" rev-parse main)" = "$(git -C "$REPO" rev-parse HEAD)"
+check "(f) the remote keeps the blob as a delta on the old one" \
+	bash -c "git -C '$BARE' verify-pack -v '$BARE'/objects/pack/*.idx | grep -q '^$BLOB_F blob .* 1 $BASE_F\$'"
+# Thin it was: index-pack --fix-thin appended the base the push did not send, so two of the
+# remote's packs hold the old blob (the first push's, and this one's).
+check "(f) the pack came thin (index-pack appended the base it lacked)" \
+	test "$(for i in "$BARE"/objects/pack/*.idx; do git -C "$BARE" show-index <"$i"; done | grep -c " $BASE_F")" -eq 2
+wait_alerts 2 "a['kind']=='secret_spread' and a['secret']['name']=='THIN_F'" 15
+barrier "the thin push processed"
+expect_alerts "(f) one alert for the remote repository, naming the blob the delta made" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='THIN_F' and a['artifact'].get('inflated')=='zlib' and a['artifact']['git']['repo']=='$BARE' and a['artifact']['git']['object']=='$BLOB_F' and a['artifact']['git']['kind']=='blob'"
+expect_alerts "(f) one alert for the local repository" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='THIN_F' and a['artifact']['git']['repo']=='$REPO' and a['artifact']['git']['object']=='$BLOB_F'"
+expect_alerts "(f) no delta left unresolved" 0 "a['kind']=='coverage_gap' and 'delta_unresolved' in a.get('gaps',{})"
+expect_alerts "(f) nothing else" 13 "a['kind']!='session_summary'"
 check "SIGTERM stops the daemon with status 0" e2e_stop
 e2e_finish

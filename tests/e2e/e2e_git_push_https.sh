@@ -8,7 +8,9 @@
 # and one for the remote, the latter a `tls` artifact naming the peer, the server name and
 # git {repo: https://localhost:PORT/remote.git, blob, kind, ref}; (b) one over http.postBuffer
 # (a chunked body, after git's probe) with another secret -> the same again for it; the packs
-# reach the server unchanged (their trailing SHA-1 holds, the remote has the commits).
+# reach the server unchanged (their trailing SHA-1 holds, the remote has the commits); (c) a
+# secret that only a thin pack's delta carries (its base is the server's already, read from the
+# pushing repository) -> one alert for the remote naming the new blob, no delta_unresolved.
 . "$(dirname "$0")/lib.sh"
 
 command -v git >/dev/null || e2e_skip "needs git"
@@ -124,10 +126,63 @@ expect_alerts "(b) one alert for the local repository" 1 \
 	"$GITP and a['secret']['name']=='PUSH_B' and a['artifact']['type']=='file' and a['artifact']['git']['object']=='$BLOB_B'"
 expect_alerts "(b) nothing else" 4 "a['kind']!='session_summary'"
 
-# What the server got: two packs, each whole (its trailing SHA-1 over the rest holds), the
+# (c) a thin pack: a file of 24 KiB is pushed, then one line of it changed to hold a secret
+# and pushed again; the second pack carries the blob as a delta on the first version, which
+# the server has and the pack does not (a REF_DELTA on a base outside it). The base is read
+# from the pushing repository's object store: one alert for the remote, naming the new blob,
+# and no delta_unresolved gap.
+python3 - "$REPO/big.txt" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(400):
+        f.write("line %03d %s\n" % (i, base64.b64encode(os.urandom(36)).decode()))
+PY
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add big.txt && git commit -qm c1 && git push -q origin main"
+C=$(new_secret PUSH_C ghp_ 30)
+# (handed over in a file: an interpreter's argv is recorded)
+printf '%s\n' "$C" >"$E2E_TMP/.secrets/c.src"
+python3 - "$REPO/big.txt" "$E2E_TMP/.secrets/c.src" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(True)
+lines[200] = "token: %s" % open(sys.argv[2]).read()
+open(sys.argv[1], "w").write("".join(lines))
+PY
+"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git commit -qam c2 && git push -q origin main"
+check "(c) the remote has the commit" \
+	test "$(git -C "$ROOT/remote.git" rev-parse main)" = "$(git -C "$REPO" rev-parse HEAD)"
+BLOB_C=$(git -C "$REPO" rev-parse HEAD:big.txt)
+BASE_C=$(git -C "$REPO" rev-parse HEAD~1:big.txt)
+# The second push's pack is thin: the new blob is a REF_DELTA on the old one, which it lacks.
+check "(c) the pack's blob is a delta on a base outside the pack" python3 - "$E2E_TMP/pushed.4.pack" "$BASE_C" <<'PY'
+import sys, zlib
+b = open(sys.argv[1], "rb").read()
+n = int.from_bytes(b[8:12], "big")
+i, ref_bases = 12, []
+for _ in range(n):
+    c = b[i]; t = (c >> 4) & 7; i += 1
+    while c & 0x80:
+        c = b[i]; i += 1
+    if t == 6:
+        while b[i] & 0x80: i += 1
+        i += 1
+    elif t == 7:
+        ref_bases.append(b[i:i + 20].hex()); i += 20
+    d = zlib.decompressobj(); d.decompress(b[i:]); i = len(b) - len(d.unused_data)
+assert sys.argv[2] in ref_bases, ref_bases
+PY
+wait_alerts 2 "a['kind']=='secret_spread' and a['secret']['name']=='PUSH_C'" 15
+barrier "push (c) processed"
+expect_alerts "(c) thin pack: one alert for the remote over https, naming the blob the delta made" 1 \
+	"$REMOTE and a['secret']['name']=='PUSH_C' and a['artifact']['git']['object']=='$BLOB_C'"
+expect_alerts "(c) one alert for the local repository" 1 \
+	"$GITP and a['secret']['name']=='PUSH_C' and a['artifact']['type']=='file' and a['artifact']['git']['object']=='$BLOB_C'"
+expect_alerts "(c) no delta left unresolved" 0 "a['kind']=='coverage_gap'"
+expect_alerts "(c) nothing else" 6 "a['kind']!='session_summary'"
+
+# What the server got: four packs, each whole (its trailing SHA-1 over the rest holds), the
 # second over 64 KiB (so it went chunked).
-check "two packs reached the server" test -s "$E2E_TMP/pushed.2.pack" -a ! -e "$E2E_TMP/pushed.3.pack"
-check "the packs are unchanged (their SHA-1 trailers hold)" python3 - "$E2E_TMP"/pushed.[12].pack <<'PY'
+check "four packs reached the server" test -s "$E2E_TMP/pushed.4.pack" -a ! -e "$E2E_TMP/pushed.5.pack"
+check "the packs are unchanged (their SHA-1 trailers hold)" python3 - "$E2E_TMP"/pushed.[1234].pack <<'PY'
 import hashlib, sys
 for f in sys.argv[1:]:
     b = open(f, "rb").read()

@@ -35,7 +35,7 @@ static void on_end(void *ctx, const struct sw_unpack_obj *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct sw_unpack_ops ops = {on_begin, on_data, on_end};
+	static const struct sw_unpack_ops ops = {on_begin, on_data, on_end, NULL};
 	struct sw_unpack_limits lim = {4u << 20, 50, 1u << 20};
 	struct sw_unpack *u;
 	uint8_t sink = 0;

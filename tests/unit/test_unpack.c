@@ -60,7 +60,7 @@ static void on_end(void *ctx, const struct sw_unpack_obj *o)
 	s->n++;
 }
 
-static const struct sw_unpack_ops ops = {on_begin, on_data, on_end};
+static const struct sw_unpack_ops ops = {on_begin, on_data, on_end, NULL};
 
 static size_t zpack(const void *data, size_t n, int gzip, uint8_t *out, size_t cap)
 {
@@ -265,7 +265,7 @@ static void no_obj(void *ctx, const struct sw_unpack_obj *o)
 /* 64 MiB of zeros in 4 KiB writes, as a program writes a zip bomb: the ratio stops it early. */
 static void test_bomb_stops(void **state)
 {
-	static const struct sw_unpack_ops counting = {no_obj, count_data, no_obj};
+	static const struct sw_unpack_ops counting = {no_obj, count_data, no_obj, NULL};
 	const size_t big = 64u << 20;
 	uint8_t *zeros = calloc(1, big), *z = malloc(big / 100);
 	struct sw_unpack *u = sw_unpack__new(SW_UNPACK_GZIP, &lim);

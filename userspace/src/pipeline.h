@@ -68,6 +68,14 @@ enum sw_request_kind {
 	 * length within the buffer) with a marker of the same length, then resumes; SW_GA_KILLED
 	 * kills it; SW_GA_RESUMED resumes it. Answer: SW_EV_GUARDED. */
 	SW_REQ_VERDICT,
+	/* The object label (40 hex digits) from the object store of the repository whose git dir
+	 * is path (NULL: the git dir hdr.tgid works in: GIT_DIR of its environment, else the one
+	 * its working directory is in), at most length bytes: a delta's base the pack did not
+	 * carry. Answer: SW_EV_DATA records flagged SW_F_READBACK with art_kind SW_AK_GITOBJ, ino
+	 * the request's ino, hdr the request's; chunks in order, SW_F_FIRST to SW_F_LAST; the last
+	 * flagged SW_F_READ_ERR when the object cannot be had, SW_F_TRUNCATED as well when it is
+	 * larger than length. */
+	SW_REQ_GIT_BASE,
 };
 
 #define SW_VERDICT_SPANS 32 /* spans one verdict overwrites; more: the writer is killed */
@@ -84,7 +92,7 @@ struct sw_request {
 		     * holds the file no more (no descriptor, no mapping) */
 	uint32_t cand[16], ncand; /* SW_REQ_READER of a terminal */
 	struct sw_data_rec copy;  /* SW_REQ_READBACK of a copy: the copy record */
-	char label[64];		  /* SW_REQ_ADOPT */
+	char label[64];		  /* SW_REQ_ADOPT; SW_REQ_GIT_BASE: the object id */
 	uint32_t action;	  /* SW_REQ_VERDICT: enum sw_guard_action */
 	uint32_t nspans;
 	struct {

@@ -274,6 +274,9 @@ void pl_git_fill(struct sw_pipeline *p, struct sw_artifact *a);
 int pl_push_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev);
 void pl_push(struct sw_pipeline *p, struct sw_stream_ent *se, const struct sw_event *ev);
 void pl_git_reset(struct sw_pipeline *p);
+/* A git object the source read for a delta's base (SW_AK_GITOBJ, SW_REQ_GIT_BASE): at its last
+ * chunk the delta is applied and what it makes matched (pipeline_decode.c). */
+void pl_git_base(struct sw_pipeline *p, const struct sw_event *ev);
 /* pipeline_places.c */
 struct sw_session *pl_session(struct sw_pipeline *p, uint64_t id, uint32_t root, uint64_t t);
 int pl_decide(struct sw_alert *a, void *ctx);

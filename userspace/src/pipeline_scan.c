@@ -207,6 +207,10 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	int keep;
 
 	p->st.data_bytes += ev->bytes_len;
+	if (d->art_kind == SW_AK_GITOBJ && (fl & SW_F_READBACK)) {
+		pl_git_base(p, ev); /* no place of its own: a delta's base, asked for */
+		return 0;
+	}
 	if (d->art_kind < SW_AK_FILE || d->art_kind > SW_AK_TLS)
 		return 0;
 	if (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST) && !d->offset)

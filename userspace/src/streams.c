@@ -41,6 +41,7 @@ void sw_stream_dec__free(struct sw_stream_dec *d)
 	sw_unpack__free(d->u);
 	free(d->remote);
 	sw_stream__free(d->s);
+	sw_detect__stream_free(d->ds);
 	sodium_memzero(d, sizeof(*d));
 	free(d);
 }

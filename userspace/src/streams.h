@@ -37,14 +37,17 @@ struct sw_stream_id {
 struct sw_stream_dec {
 	struct sw_unpack *u;
 	struct sw_stream *s;
-	int kind;	     /* enum sw_unpack_kind */
-	uint32_t gitdir_len; /* the path's gitdir prefix; 0: not git */
-	char *remote;	     /* a pack pushed over HTTP: the remote's URL (else NULL) */
-	char ref[256];	     /* and the ref its first update names */
+	struct sw_detect_stream *ds; /* the detectors' carry-over in that object */
+	int kind;		     /* enum sw_unpack_kind */
+	uint64_t serial;	     /* which pack (deltas waiting for a base name it) */
+	uint32_t gitdir_len;	     /* the path's gitdir prefix; 0: not git */
+	char *remote;		     /* a pack pushed over HTTP: the remote's URL (else NULL) */
+	char ref[256];		     /* and the ref its first update names */
 	uint32_t npend;
 	struct sw_dec_pend {
 		struct sw_match m;
 		struct sw_hdr hdr; /* of the record it completed in */
+		int learned;	   /* a detector found the secret there */
 	} pend[SW_DEC_PEND_MAX];
 };
 
@@ -55,6 +58,7 @@ struct sw_stream_ent {
 	struct sw_detect_stream *ds; /* the detectors' carry-over; made on first use */
 	struct sw_stream_dec *dec;   /* compressed: being inflated */
 	int dec_decided;	     /* whether it is compressed was decided (at offset 0) */
+	uint32_t dec_gen;	     /* the file's inode generation then */
 	struct sw_httppush *http;    /* a connection: HTTP requests followed for a git push */
 	int http_decided;	     /* whether it is followed was decided (at offset 0) */
 	uint64_t next_chunk;	     /* offset in the syscall the next chunk must have */

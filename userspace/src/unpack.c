@@ -246,6 +246,11 @@ static void resolve(struct sw_unpack *u)
 	uint8_t *out = NULL;
 	size_t olen = 0;
 
+	if (!b && !u->keep_over && u->ops->missing &&
+	    !u->ops->missing(u->ctx, &u->obj,
+			     u->obj.type == SW_GIT_REF_DELTA ? u->delta_base : NULL, u->delta_ofs,
+			     u->keep, u->nkeep))
+		return;
 	if (!b ||
 	    sw_gitobj__delta(b->buf, b->len, u->keep, u->nkeep, u->lim.cache_max, &out, &olen)) {
 		u->unresolved++;

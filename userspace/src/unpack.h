@@ -43,6 +43,13 @@ struct sw_unpack_ops {
 	void (*begin)(void *ctx, const struct sw_unpack_obj *o);
 	void (*data)(void *ctx, const void *p, size_t n); /* the current object's next bytes */
 	void (*end)(void *ctx, const struct sw_unpack_obj *o);
+	/* A pack's delta o (at o->offset) whose base is not at hand: a REF_DELTA's base id
+	 * (base_id; a thin pack's base in the receiver's object store), or an OFS_DELTA's base at
+	 * pack offset base_ofs (base_id NULL) no longer cached. delta: its instructions, valid
+	 * during the call. Return 0 when the caller takes it (it resolves it itself), else it is
+	 * counted unresolved. NULL: every such delta is unresolved. */
+	int (*missing)(void *ctx, const struct sw_unpack_obj *o, const uint8_t *base_id,
+		       uint64_t base_ofs, const uint8_t *delta, size_t len);
 };
 
 /* Why a stream stopped being unpacked (besides its end). */
@@ -63,8 +70,8 @@ void sw_unpack__free(struct sw_unpack *u);
  * or DONE (said once each; later bytes are ignored). */
 int sw_unpack__feed(struct sw_unpack *u, const void *data, size_t len,
 		    const struct sw_unpack_ops *ops, void *ctx);
-/* Deltas whose base was not in the cache (nor earlier in the pack), and deltas too large to
- * resolve, since the last call (then zeroed). */
+/* Deltas whose base was not in the cache (nor earlier in the pack) and that ops->missing did
+ * not take, and deltas too large to resolve, since the last call (then zeroed). */
 uint64_t sw_unpack__take_unresolved(struct sw_unpack *u);
 /* Inflated bytes so far. */
 uint64_t sw_unpack__out(const struct sw_unpack *u);
