@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -61,14 +60,6 @@ struct racecheck {
 		uint8_t b[sizeof(struct sw_data_rec) + SW_PATH_LEN + SW_CHUNK];
 	} out;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* The entry of (thread, fd): the live one, else a free or the least recently used slot. */
 static struct race_ent *slot(struct racecheck *rc, uint32_t tid, int32_t fd, int make)
@@ -155,15 +146,15 @@ static void read_back(struct daemon *d, struct racecheck *rc, const struct race_
 		      const char *path, size_t plen)
 {
 	struct sw_data_rec *r = &rc->out.r;
-	uint8_t *tail = (uint8_t *)(r + 1), *data;
 	uint64_t from = e->pos > RACE_OVERLAP ? e->pos - RACE_OVERLAP : 0;
 	uint64_t len = e->pos + e->total - from, done = 0;
-	ssize_t n;
+	uint16_t fl;
+	size_t n;
 
 	do {
 		size_t want = len - done < SW_CHUNK ? len - done : SW_CHUNK;
-		uint16_t fl = SW_F_READBACK | SW_F_RESCAN;
 
+		fl = SW_F_READBACK | SW_F_RESCAN;
 		memset(r, 0, sizeof(*r));
 		r->hdr = e->hdr;
 		r->art_kind = SW_AK_FILE;
@@ -178,26 +169,13 @@ static void read_back(struct daemon *d, struct racecheck *rc, const struct race_
 		if (!done) {
 			fl |= SW_F_FIRST;
 			r->path_len = plen;
-			memcpy(tail, path, plen);
+			memcpy(r + 1, path, plen);
 		}
-		data = tail + r->path_len;
-		n = pread(fd, data, want, from + done);
-		if (n < 0 || (size_t)n < want)
-			fl |= SW_F_READ_ERR | SW_F_LAST;
-		if (n > 0)
-			done += n;
-		if (done >= len)
+		if (done + want >= len)
 			fl |= SW_F_LAST;
-		r->hdr.flags = fl;
-		r->data_len = n > 0 ? n : 0;
-		r->hdr.type = SW_EV_DATA;
-		r->hdr.ktime = mono_ns();
-		r->hdr.size = sizeof(*r) + r->path_len + r->data_len;
-		source__feed(d, r, r->hdr.size);
-		sodium_memzero(data, r->data_len);
-		if (fl & SW_F_LAST)
-			break;
-	} while (1);
+		fl = source__readback_chunk(d, r, fd, from + done, want, fl, &n);
+		done += n;
+	} while (!(fl & SW_F_LAST));
 }
 
 /* The syscall's bytes all passed: compare them with the file's range. */

@@ -653,6 +653,28 @@ void source__feed(struct daemon *d, const void *rec, size_t size)
 	answer_all(d);
 }
 
+uint16_t source__readback_chunk(struct daemon *d, struct sw_data_rec *r, int fd, uint64_t off,
+				size_t want, uint16_t fl, size_t *got)
+{
+	uint8_t *data = (uint8_t *)(r + 1) + r->path_len;
+	ssize_t n = fd >= 0 && want ? pread(fd, data, want, off) : -1;
+
+	/* Gone, replaced, unreadable or shorter than the range: the rest is not there. */
+	if (n < 0 || (size_t)n < want)
+		fl |= SW_F_READ_ERR | SW_F_LAST;
+	*got = n > 0 ? (size_t)n : 0;
+	r->hdr.flags = fl;
+	r->data_len = *got;
+	r->hdr.type = SW_EV_DATA;
+	r->hdr.ktime = mono_ns();
+	r->hdr.size = sizeof(*r) + r->path_len + r->data_len;
+	/* Answering may read back into the source's buffer (r, for some callers): the data is
+	 * wiped by what was read, not by what r says after. */
+	source__feed(d, r, sizeof(*r) + r->path_len + *got);
+	sodium_memzero(data, *got);
+	return fl;
+}
+
 int source__busy(const struct daemon *d)
 {
 	size_t i;

@@ -33,6 +33,12 @@ void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t
 /* What became of a held TLS write (enum sw_guard_action; 0 or a negative errno). */
 void source__guarded(struct daemon *d, const struct sw_hdr *h, uint32_t action, int32_t result,
 		     uint32_t spans);
+/* One chunk of a file read back: want bytes of fd at off into r's data (after its path),
+ * flagged fl, and SW_F_READ_ERR | SW_F_LAST when fewer came; fed, then wiped. Returns the
+ * flags it carried; *got: the bytes read. */
+struct sw_data_rec;
+uint16_t source__readback_chunk(struct daemon *d, struct sw_data_rec *r, int fd, uint64_t off,
+				size_t want, uint16_t fl, size_t *got);
 /* Read-backs are parked or waiting (the loop should not sleep); source__resume, once a turn of
  * the loop, gives them the turn's budget (1 MiB, all of them together) and answers the requests
  * behind them. */

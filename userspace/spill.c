@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -23,14 +22,6 @@
 #define SPILL_BUDGET  (32ull << 20) /* bytes read back per tick */
 #define SPILL_STOP    (1ull << 30)  /* bytes read back at the daemon's stop */
 #define SPILL_OVERLAP 4096	    /* bytes before a spilled range read back with it */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* The spilled file: by its path, else through its writer's descriptor; it must still be the
  * same file (dev, ino). -1 when neither works. */
@@ -65,9 +56,8 @@ static uint64_t read_some(struct daemon *d, uint64_t budget)
 {
 	struct sw_spill *s = d->spill;
 	struct sw_data_rec *r = d->readbuf;
-	uint8_t *tail = (uint8_t *)(r + 1), *data;
 	uint64_t len = s->end - s->start, got = 0;
-	ssize_t n;
+	size_t n;
 
 	if (d->spill_fd == -1) {
 		d->spill_fd = open_spilled(&d->spill_key, s);
@@ -91,27 +81,14 @@ static uint64_t read_some(struct daemon *d, uint64_t budget)
 		if (!d->spill_done) {
 			fl |= SW_F_FIRST;
 			r->path_len = s->path_len < SW_PATH_LEN ? s->path_len : 0;
-			memcpy(tail, s->path, r->path_len);
+			memcpy(r + 1, s->path, r->path_len);
 		}
-		data = tail + r->path_len;
-		n = d->spill_fd >= 0 && want
-			    ? pread(d->spill_fd, data, want, s->start + d->spill_done)
-			    : -1;
-		/* Gone, replaced, unreadable or shorter than the range: the rest is not there. */
-		if (n < 0 || (size_t)n < want)
-			fl |= SW_F_READ_ERR | SW_F_LAST;
-		if (n > 0)
-			d->spill_done += n;
-		if (d->spill_done >= len)
+		if (d->spill_done + want >= len)
 			fl |= SW_F_LAST;
-		r->hdr.flags = fl;
-		r->data_len = n > 0 ? n : 0;
-		r->hdr.type = SW_EV_DATA;
-		r->hdr.ktime = mono_ns();
-		r->hdr.size = sizeof(*r) + r->path_len + r->data_len;
-		source__feed(d, r, r->hdr.size);
-		sodium_memzero(data, r->data_len);
-		got += r->data_len;
+		fl = source__readback_chunk(d, r, d->spill_fd, s->start + d->spill_done, want, fl,
+					    &n);
+		d->spill_done += n;
+		got += n;
 		if (fl & SW_F_LAST) {
 			d->spills_read++;
 			d->spill_bytes += d->spill_done;
