@@ -14,6 +14,7 @@
 
 #include "inflate.h"
 #include "testutil.h"
+#include "gitutil.h"
 
 struct sink {
 	uint8_t *buf;
@@ -31,23 +32,6 @@ static void collect(const void *data, size_t len, void *ctx)
 	s->calls++;
 }
 
-/* data deflated with zlib (gzip: 1) framing. */
-static size_t deflate_to(const uint8_t *data, size_t n, int gzip, uint8_t *out, size_t cap)
-{
-	z_stream zs;
-
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(
-		deflateInit2(&zs, 6, Z_DEFLATED, gzip ? 16 + 15 : 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	zs.next_in = (uint8_t *)data;
-	zs.avail_in = n;
-	zs.next_out = out;
-	zs.avail_out = cap;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	deflateEnd(&zs);
-	return zs.total_out;
-}
-
 static void test_split_at_every_size(void **state)
 {
 	static uint8_t plain[200000], packed[210000], back[200000];
@@ -61,7 +45,7 @@ static void test_split_at_every_size(void **state)
 		plain[off] = "abcdefgh \n"[rng_next(&r) % 10];
 	gen_secret(&r, GEN_BASE62, plain + 123456, 40);
 	for (fmt = 0; fmt < 2; fmt++) {
-		n = deflate_to(plain, sizeof(plain), fmt, packed, sizeof(packed));
+		n = zpack(plain, sizeof(plain), fmt, packed, sizeof(packed));
 		for (step = 1; step < 20000; step = step * 3 + 1) {
 			struct sw_inflate *z =
 				sw_inflate__new(fmt ? SW_INFLATE_GZIP : SW_INFLATE_ZLIB);
@@ -103,8 +87,8 @@ static void test_gzip_members_and_trailing(void **state)
 	size_t n, used;
 
 	(void)state;
-	n = deflate_to((const uint8_t *)a, strlen(a), 1, packed, sizeof(packed));
-	n += deflate_to((const uint8_t *)b2, strlen(b2), 1, packed + n, sizeof(packed) - n);
+	n = zpack((const uint8_t *)a, strlen(a), 1, packed, sizeof(packed));
+	n += zpack((const uint8_t *)b2, strlen(b2), 1, packed + n, sizeof(packed) - n);
 	memcpy(packed + n, "junk", 4); /* not a member: the stream ends before it */
 	assert_int_equal(sw_inflate__feed(z, &b, packed, n + 4, &used, collect, &s),
 			 SW_INFLATE_END);
@@ -127,7 +111,7 @@ static void test_ratio_and_bound(void **state)
 	(void)state;
 	assert_non_null(zeros);
 	assert_non_null(packed);
-	n = deflate_to(zeros, big, 1, packed, big / 100);
+	n = zpack(zeros, big, 1, packed, big / 100);
 	assert_true(n < big / 500);
 	assert_int_equal(sw_inflate__feed(z, &b, packed, n, &used, collect, &s), SW_INFLATE_RATIO);
 	assert_true(s.n <= 100 * b.in + SW_INFLATE_RATIO_FLOOR + SW_INFLATE_PIECE);

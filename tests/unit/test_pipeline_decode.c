@@ -23,33 +23,7 @@
 #include "pipeline.h"
 #include "streams.h"
 #include "testutil.h"
-
-/* Recorded from the start, for a replay. */
-static int setup_rec(void **state)
-{
-	struct tp *f = tp_new(NULL);
-
-	f->recording = 1;
-	tp_world(f);
-	*state = f;
-	return 0;
-}
-
-static size_t zpack(const void *data, size_t n, int gzip, uint8_t *out, size_t cap)
-{
-	z_stream zs;
-
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY),
-			 Z_OK);
-	zs.next_in = (uint8_t *)data;
-	zs.avail_in = n;
-	zs.next_out = out;
-	zs.avail_out = cap;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	deflateEnd(&zs);
-	return zs.total_out;
-}
+#include "gitutil.h"
 
 /* A config file holding secret 0, as text. */
 static size_t config_with(const struct tp *f, uint8_t *out)
@@ -62,19 +36,6 @@ static size_t config_with(const struct tp *f, uint8_t *out)
 	n += f->sec[0].len;
 	out[n++] = '\n';
 	return n;
-}
-
-/* Writes b in pieces of step bytes to the file ino at path (named on the first only). */
-static void write_file(struct tp *f, uint32_t pid, uint64_t ino, const char *path, const uint8_t *b,
-		       size_t n, size_t step)
-{
-	size_t off, k;
-
-	for (off = 0; off < n; off += k) {
-		k = n - off < step ? n - off : step;
-		tp_file(f, pid, ino, off ? NULL : path, b + off, k);
-		tp_feed(f);
-	}
 }
 
 /* Feeds f's recording into a fresh pipeline and asserts the same alerts, byte for byte. */
@@ -153,25 +114,6 @@ static void test_zip_bomb_is_a_gap(void **state)
 	tp_is_spread(f, 1 - gap, 1, SW_ART_FILE);
 	assert_string_equal(f->got[1 - gap].a.artifact.path, "/w/plain.txt");
 	replay_equals_live(f);
-}
-
-/* A loose object of type "blob" for content, as git writes it (zlib of "blob <n>\0..."). */
-static size_t loose(const char *type, const uint8_t *content, size_t n, uint8_t *out, size_t cap,
-		    uint8_t id[SW_GIT_ID_BYTES])
-{
-	uint8_t *raw = malloc(n + 64);
-	struct sw_gitid *g;
-	int h = snprintf((char *)raw, 64, "%s %zu", type, n) + 1;
-	size_t zn;
-
-	memcpy(raw + h, content, n);
-	g = sw_gitid__new_raw();
-	sw_gitid__update(g, raw, h + n);
-	sw_gitid__final(g, id);
-	sw_gitid__free(g);
-	zn = zpack(raw, h + n, 0, out, cap);
-	free(raw);
-	return zn;
 }
 
 /* A pack of one blob. */
@@ -344,21 +286,6 @@ static void test_packs_at_once_are_bounded(void **state)
 	assert_int_equal(f->n, 2);
 	tp_is_spread(f, 1, 0, SW_ART_FILE);
 	tp_json_has(f, 1, "\"git\":{\"repo\":\"/w/r0\"");
-}
-
-/* A TLS write of n bytes by pid to connection fd/ino (peer 127.0.0.1:443 known). */
-static void tls_write(struct tp *f, uint32_t pid, int fd, uint64_t ino, const uint8_t *b, size_t n)
-{
-	struct sw_data_rec *d = tp_data(f, pid, SW_AK_TLS, ino, NULL, b, n);
-
-	d->syscall_nr = SW_NR_TLS + SW_TLSW_SSL_WRITE;
-	d->fd = fd;
-	d->family = AF_INET;
-	d->sock_type = SOCK_STREAM;
-	d->protocol = IPPROTO_TCP;
-	d->port = 443;
-	inet_pton(AF_INET, "127.0.0.1", d->addr);
-	tp_feed(f);
 }
 
 /* What git-remote-https writes for a push of pack (n bytes): the refs' GET, then the

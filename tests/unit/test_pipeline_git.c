@@ -25,63 +25,7 @@
 #include "pipeline.h"
 #include "streams.h"
 #include "testutil.h"
-
-static int setup_rec(void **state)
-{
-	struct tp *f = tp_new(NULL);
-
-	f->recording = 1;
-	tp_world(f);
-	*state = f;
-	return 0;
-}
-
-static size_t zpack(const void *data, size_t n, int gzip, uint8_t *out, size_t cap)
-{
-	z_stream zs;
-
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY),
-			 Z_OK);
-	zs.next_in = (uint8_t *)data;
-	zs.avail_in = n;
-	zs.next_out = out;
-	zs.avail_out = cap;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	deflateEnd(&zs);
-	return zs.total_out;
-}
-
-static void write_file(struct tp *f, uint32_t pid, uint64_t ino, const char *path, const uint8_t *b,
-		       size_t n, size_t step)
-{
-	size_t off, k;
-
-	for (off = 0; off < n; off += k) {
-		k = n - off < step ? n - off : step;
-		tp_file(f, pid, ino, off ? NULL : path, b + off, k);
-		tp_feed(f);
-	}
-}
-
-/* A loose object of type for content, as git writes it. */
-static size_t loose(const char *type, const uint8_t *content, size_t n, uint8_t *out, size_t cap,
-		    uint8_t id[SW_GIT_ID_BYTES])
-{
-	uint8_t *raw = malloc(n + 64);
-	struct sw_gitid *g;
-	int h = snprintf((char *)raw, 64, "%s %zu", type, n) + 1;
-	size_t zn;
-
-	memcpy(raw + h, content, n);
-	g = sw_gitid__new_raw();
-	sw_gitid__update(g, raw, h + n);
-	sw_gitid__final(g, id);
-	sw_gitid__free(g);
-	zn = zpack(raw, h + n, 0, out, cap);
-	free(raw);
-	return zn;
-}
+#include "gitutil.h"
 
 /* A value of prefix then n characters of alphabet, made from seed. */
 static void token(char *out, const char *prefix, const char *alphabet, size_t n, uint64_t seed)
@@ -368,16 +312,6 @@ static size_t ofs_enc(uint8_t *o, uint64_t ofs)
 	return sizeof(b) - pos;
 }
 
-/* The object id of type "blob" for content. */
-static void blob_id(const uint8_t *c, size_t n, uint8_t id[SW_GIT_ID_BYTES])
-{
-	struct sw_gitid *g = sw_gitid__new(SW_GIT_BLOB, n);
-
-	sw_gitid__update(g, c, n);
-	sw_gitid__final(g, id);
-	sw_gitid__free(g);
-}
-
 /* What the source feeds for a SW_REQ_GIT_BASE q: the object's bytes [off, off + n) of total,
  * with flags beyond SW_F_READBACK. */
 static void base_rec(struct tp *f, const struct sw_request *q, int type, const uint8_t *b,
@@ -532,21 +466,6 @@ static void test_thin_pack_base_from_repository(void **state)
 	free(zd);
 	free(r1);
 	free(r2);
-}
-
-/* A TLS write of n bytes by pid on connection fd/ino (peer 127.0.0.1:443). */
-static void tls_write(struct tp *f, uint32_t pid, int fd, uint64_t ino, const uint8_t *b, size_t n)
-{
-	struct sw_data_rec *d = tp_data(f, pid, SW_AK_TLS, ino, NULL, b, n);
-
-	d->syscall_nr = SW_NR_TLS + SW_TLSW_SSL_WRITE;
-	d->fd = fd;
-	d->family = AF_INET;
-	d->sock_type = SOCK_STREAM;
-	d->protocol = IPPROTO_TCP;
-	d->port = 443;
-	inet_pton(AF_INET, "127.0.0.1", d->addr);
-	tp_feed(f);
 }
 
 /* git-remote-https's receive-pack POST of pack (n bytes), with a Content-Length. */

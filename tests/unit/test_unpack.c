@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "testutil.h"
+#include "gitutil.h"
 #include "unpack.h"
 
 #define OBJS 8
@@ -62,22 +63,6 @@ static void on_end(void *ctx, const struct sw_unpack_obj *o)
 
 static const struct sw_unpack_ops ops = {on_begin, on_data, on_end, NULL};
 
-static size_t zpack(const void *data, size_t n, int gzip, uint8_t *out, size_t cap)
-{
-	z_stream zs;
-
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY),
-			 Z_OK);
-	zs.next_in = (uint8_t *)data;
-	zs.avail_in = n;
-	zs.next_out = out;
-	zs.avail_out = cap;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	deflateEnd(&zs);
-	return zs.total_out;
-}
-
 /* A packed object's header. */
 static size_t obj_hdr(int type, size_t size, uint8_t *out)
 {
@@ -91,15 +76,6 @@ static size_t obj_hdr(int type, size_t size, uint8_t *out)
 		size >>= 7;
 	}
 	return i + 1;
-}
-
-static void blob_id(const void *data, size_t n, uint8_t id[SW_GIT_ID_BYTES])
-{
-	struct sw_gitid *g = sw_gitid__new(SW_GIT_BLOB, n);
-
-	sw_gitid__update(g, data, n);
-	sw_gitid__final(g, id);
-	sw_gitid__free(g);
 }
 
 static struct sw_unpack_limits lim = {64u << 20, 100, 1u << 20};
