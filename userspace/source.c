@@ -106,8 +106,13 @@ static void tell_cgroup(struct daemon *d, const struct sw_hdr *h)
 		char cg[SW_PATH_LEN];
 	} pr;
 	char *cg = sw_procfs__cgroup(h->tgid);
-	size_t len = cg ? strnlen(cg, SW_PATH_LEN) : 0;
+	size_t len;
 
+	/* A child gone already (a subshell that wrote and exited before its fork record was
+	 * handled) was forked in its parent's cgroup. */
+	if (!cg && h->type == SW_EV_FORK && h->ppid)
+		cg = sw_procfs__cgroup(h->ppid);
+	len = cg ? strnlen(cg, SW_PATH_LEN) : 0;
 	if (len) {
 		memset(&pr.r, 0, sizeof(pr.r));
 		pr.r.hdr = *h;
