@@ -569,10 +569,11 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	/* File bytes the ring had no room for, read back (after what the ring holds now). */
+	/* File bytes the ring had no room for, read back at the end of the turn (after what the
+	 * ring holds now). */
 	if (d->k) {
 		sw_kernel__consume(d->k);
-		spill__read(d);
+		d->spill_due = 1;
 	}
 	source__tick(d);
 	tlsedge__poll(d->tls);
@@ -602,8 +603,9 @@ static int run_loop(struct daemon *d)
 	int n, i;
 
 	while (!d->stop) {
-		/* A read-back under way: look at the descriptors without sleeping, then go on. */
-		n = epoll_wait(d->epfd, evs, 32, source__busy(d) ? 0 : 1000);
+		/* A read-back under way (or spilled ranges left): look at the descriptors without
+		 * sleeping, then go on. */
+		n = epoll_wait(d->epfd, evs, 32, source__busy(d) || d->spill_more ? 0 : 1000);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -635,6 +637,10 @@ static int run_loop(struct daemon *d)
 				control__event(d, &d->clients[tag - 100], evs[i].events);
 		}
 		source__resume(d); /* this turn's slice of a read-back under way */
+		if (d->spill_due || d->spill_more) {
+			d->spill_due = 0;
+			spill__read(d); /* and of the spilled ranges */
+		}
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
 		d->turn_deadline_us = 0; /* the stop's drain takes everything */
