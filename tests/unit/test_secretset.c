@@ -181,15 +181,37 @@ static void spit(const uint8_t *b, size_t n)
 	fclose(f);
 }
 
+static int count_begin(void *ctx, const struct sw_secretset_stats *st)
+{
+	*(size_t *)ctx = st->npat;
+	return 0;
+}
+
+static int count_add(void *ctx, const struct sw_secret *s, uint32_t index)
+{
+	(void)index;
+	*(size_t *)ctx -= s->npatterns;
+	return 0;
+}
+
+/* The whole-set load's result; the lean load (read as it streams) must agree. */
 static int load_rc(const struct sw_key *key)
 {
-	struct sw_secretset *back = NULL;
+	struct sw_secretset *back = NULL, *lean = NULL;
+	size_t left = 0;
+	struct sw_secretset_sink sink = {.begin = count_begin, .add = count_add, .ctx = &left};
 	int rc = sw_secretset__load(path, key, &back);
 
-	if (!rc)
+	assert_int_equal(sw_secretset__load_lean(path, key, &sink, &lean), rc);
+	if (!rc) {
+		assert_int_equal(lean->n, back->n);
+		assert_int_equal(left, 0); /* every counted pattern handed over */
 		sw_secretset__free(back);
-	else
+		sw_secretset__free(lean);
+	} else {
 		assert_null(back);
+		assert_null(lean);
+	}
 	return rc;
 }
 

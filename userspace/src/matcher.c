@@ -194,18 +194,31 @@ static int is_wrapped(uint8_t v)
 	       v == SW_VAR_HEX_UPPER;
 }
 
-struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
-					   const struct sw_secret *secrets, size_t n,
-					   size_t reserve)
-{
+/* An index being built (sw_matcher__build_*): sized from the counts, filled secret by secret
+ * in order, the shared windows' lists flattened at the end. */
+struct sw_matcher_build {
 	struct sw_matcher *m;
-	size_t npat, minlen, maxlen, entries, i, k, j, pi, bits;
-	const struct sw_pattern *p;
-	struct build b = {0};
-	uint64_t h;
-	int rc;
+	struct build b;
+	size_t minlen, pi;
+};
 
-	if (!key || (n && !secrets)) {
+void sw_matcher__build_free(struct sw_matcher_build *mb)
+{
+	if (!mb)
+		return;
+	build_free(&mb->b);
+	sw_matcher__free(mb->m);
+	free(mb);
+}
+
+struct sw_matcher_build *sw_matcher__build_new(const struct sw_key *key, size_t npat, size_t minlen,
+					       size_t maxlen, size_t reserve)
+{
+	struct sw_matcher_build *mb;
+	struct sw_matcher *m;
+	size_t entries, bits;
+
+	if (!key || (npat && (minlen < SW_WINDOW || maxlen < minlen || maxlen > PAT_LEN_MAX))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -213,18 +226,20 @@ struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
 		errno = EIO;
 		return NULL;
 	}
-	rc = check_secrets(secrets, n, &npat, &minlen, &maxlen);
-	if (rc) {
-		errno = -rc;
+	mb = calloc(1, sizeof(*mb));
+	m = calloc(1, sizeof(*m));
+	if (!mb || !m) {
+		free(mb);
+		free(m);
+		errno = ENOMEM;
 		return NULL;
 	}
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
+	mb->m = m;
+	mb->minlen = minlen;
 	memcpy(m->key, key->bytes, sizeof(m->key));
 	m->k0 = key->mix[0];
 	m->k1 = key->mix[1];
-	m->npat = npat;
+	m->npat = npat; /* the count the build must reach; npat again once done */
 	m->patcap = npat + reserve;
 	m->maxlen = maxlen;
 	m->stride = npat ? minlen - SW_WINDOW + 1 : SW_STRIDE_MAX;
@@ -263,41 +278,102 @@ struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
 	}
 	m->memory = sizeof(*m) + m->patcap * sizeof(*m->pat) + m->bloom_words * sizeof(uint64_t) +
 		    (size_t)m->nbuckets * BUCKET_SLOTS * sizeof(uint32_t);
+	return mb;
+err:
+	sw_matcher__build_free(mb);
+	return NULL;
+}
 
-	pi = 0;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < secrets[i].npatterns; k++, pi++) {
-			p = &secrets[i].patterns[k];
-			memcpy(m->pat[pi].hash, p->full_hash, HASH_CMP_BYTES);
-			m->pat[pi].secret = (uint32_t)i;
-			m->pat[pi].len = (uint16_t)p->len;
-			m->pat[pi].variant = p->variant;
-			m->nwrapped += is_wrapped(p->variant);
-			for (j = 0; j < m->stride; j++) {
-				h = p->win[j];
-				m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
-				rc = table_insert(m, &b, h, (uint32_t)(pi << 3 | j));
-				if (rc) {
-					errno = -rc;
-					goto err;
-				}
-			}
+int sw_matcher__build_add(struct sw_matcher_build *mb, const struct sw_secret *s, uint32_t index)
+{
+	struct sw_matcher *m = mb->m;
+	const struct sw_pattern *p;
+	size_t k, j;
+	uint64_t h;
+	int rc;
+
+	if (s->npatterns && !s->patterns)
+		return -EINVAL;
+	if (s->npatterns > m->npat - mb->pi)
+		return -EINVAL; /* more than counted */
+	for (k = 0; k < s->npatterns; k++) {
+		p = &s->patterns[k];
+		if (p->len < mb->minlen || p->len > m->maxlen || p->variant >= SW_VAR__COUNT ||
+		    (p->nwin < SW_STRIDE_MAX && p->nwin != p->len - SW_WINDOW + 1) ||
+		    p->nwin > SW_STRIDE_MAX)
+			return -EINVAL;
+	}
+	for (k = 0; k < s->npatterns; k++, mb->pi++) {
+		p = &s->patterns[k];
+		memcpy(m->pat[mb->pi].hash, p->full_hash, HASH_CMP_BYTES);
+		m->pat[mb->pi].secret = index;
+		m->pat[mb->pi].len = (uint16_t)p->len;
+		m->pat[mb->pi].variant = p->variant;
+		m->nwrapped += is_wrapped(p->variant);
+		for (j = 0; j < m->stride; j++) {
+			h = p->win[j];
+			m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
+			rc = table_insert(m, &mb->b, h, (uint32_t)(mb->pi << 3 | j));
+			if (rc)
+				return rc;
 		}
 	}
-	rc = table_finish(m, &b);
+	return 0;
+}
+
+struct sw_matcher *sw_matcher__build_finish(struct sw_matcher_build *mb)
+{
+	struct sw_matcher *m = mb->m;
+	int rc;
+
+	if (mb->pi != m->npat) {
+		sw_matcher__build_free(mb);
+		errno = EINVAL; /* fewer than counted */
+		return NULL;
+	}
+	rc = table_finish(m, &mb->b);
 	if (rc) {
+		sw_matcher__build_free(mb);
 		errno = -rc;
-		goto err;
+		return NULL;
 	}
 	m->memory += m->npost * sizeof(*m->post);
 	m->scan = sw_matcher_pick_scan(m->stride, 1);
 	m->wrap_simd = sw_matcher_wrap_simd(1);
-	build_free(&b);
+	mb->m = NULL;
+	sw_matcher__build_free(mb);
 	return m;
-err:
-	build_free(&b);
-	sw_matcher__free(m);
-	return NULL;
+}
+
+struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
+					   const struct sw_secret *secrets, size_t n,
+					   size_t reserve)
+{
+	struct sw_matcher_build *mb;
+	size_t npat, minlen, maxlen, i;
+	int rc;
+
+	if (!key || (n && !secrets)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rc = check_secrets(secrets, n, &npat, &minlen, &maxlen);
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	mb = sw_matcher__build_new(key, npat, npat ? minlen : 0, maxlen, reserve);
+	if (!mb)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		rc = sw_matcher__build_add(mb, &secrets[i], (uint32_t)i);
+		if (rc) {
+			sw_matcher__build_free(mb);
+			errno = -rc;
+			return NULL;
+		}
+	}
+	return sw_matcher__build_finish(mb);
 }
 
 /* A learned secret joins without a rebuild: its windows take free slots (the probe walks every
