@@ -21,10 +21,12 @@
 #include "source.h"
 
 #define SPILL_BUDGET (32ull << 20) /* bytes read back per call at most */
-/* Time one turn of the event loop gives the read-back, then the other descriptors get theirs
- * and the next turn goes on (spill_more): 32 MiB in one go held the loop up to 0.45 s under a
- * flood (matched, detected and traced on the loop). */
+/* Time one turn of the event loop gives the read-back beyond the ring's (RING_TURN_US), at
+ * least SPILL_MIN_US, then the other descriptors get theirs and the next turn goes on
+ * (spill_more): 32 MiB in one go held the loop up to 0.45 s under a flood (matched, detected
+ * and traced on the loop). */
 #define SPILL_SLICE_US 5000
+#define SPILL_MIN_US   1000
 #define SPILL_STOP     (1ull << 30) /* bytes read back at the daemon's stop */
 #define SPILL_OVERLAP  4096	    /* bytes before a spilled range read back with it */
 
@@ -168,7 +170,14 @@ static int read_budget(struct daemon *d, uint64_t budget, uint64_t until_us)
 
 void spill__read(struct daemon *d)
 {
-	d->spill_more = read_budget(d, SPILL_BUDGET, now_us() + SPILL_SLICE_US);
+	uint64_t now = now_us(), until = now + SPILL_SLICE_US;
+
+	/* In a turn, what the ring left of it and SPILL_SLICE_US more: one bound for the turn. */
+	if (d->turn_deadline_us)
+		until = d->turn_deadline_us + SPILL_SLICE_US > now + SPILL_MIN_US
+				? d->turn_deadline_us + SPILL_SLICE_US
+				: now + SPILL_MIN_US;
+	d->spill_more = read_budget(d, SPILL_BUDGET, until);
 }
 
 void spill__stop(struct daemon *d)
