@@ -78,7 +78,6 @@ static int index_add(void *ctx, const struct sw_secret *s, uint32_t index)
 static void run_job(const struct daemon_index *x, struct job *j)
 {
 	struct sw_secretset_sink sink = {.begin = index_begin, .add = index_add, .ctx = j};
-	struct sw_secretset *disk = NULL;
 	int fd, n;
 
 	fd = open(x->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -89,16 +88,9 @@ static void run_job(const struct daemon_index *x, struct job *j)
 		return;
 	}
 	if (j->learned && j->learned->n) {
-		j->save_err = sw_secretset__load(x->secrets, &x->key, &disk);
-		if (!j->save_err) {
-			n = sw_learn__export(j->learned, disk);
-			if (n > 0)
-				j->save_err = sw_secretset__save(disk, x->secrets, &x->key);
-			j->saved = n > 0 && !j->save_err ? n : 0;
-			if (n < 0)
-				j->save_err = n;
-		}
-		sw_secretset__free(disk);
+		n = sw_learn__save(x->secrets, &x->key, j->learned);
+		j->saved = n > 0 ? n : 0;
+		j->save_err = n < 0 ? n : 0;
 	}
 	if (stat(x->secrets, &j->st))
 		memset(&j->st, 0, sizeof(j->st));

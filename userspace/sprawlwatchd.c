@@ -31,6 +31,7 @@
 #include "daemon_config.h"
 #include "fingerprint.h"
 #include "kernel.h"
+#include "learn.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "rules.h"
@@ -149,10 +150,10 @@ int reload_secrets(struct daemon *d, int force)
  * they stay tracked across restarts and show in `sprawlctl secrets list`. */
 static void save_learned(struct daemon *d)
 {
-	struct sw_secretset *disk = NULL;
+	struct sw_secretset *learned = NULL;
 	int fd, n, e;
 
-	/* Nothing new, or the set on disk is damaged (what was learned stays in the pipeline
+	/* Nothing new, or the set on learned is damaged (what was learned stays in the pipeline
 	 * until it is repaired: the reload saves it first), rather than a failure every second;
 	 * before the kernel, nothing was learned. */
 	if (!sw_pipeline__learned_pending(d->pl) || d->secrets_damaged || !d->k)
@@ -164,20 +165,18 @@ static void save_learned(struct daemon *d)
 			close(fd);
 		return;
 	}
-	e = sw_secretset__load(d->paths.secrets, &d->key, &disk);
-	if (!e) {
-		n = sw_pipeline__learned(d->pl, disk);
-		if (n > 0) {
-			e = sw_secretset__save(disk, d->paths.secrets, &d->key);
-			if (!e)
-				logmsg("learned %d secret(s) from detectors", n);
-		} else {
-			e = n;
-		}
+	/* What was learned, then what of it the file lacks (learn.c: appended as it streams). */
+	learned = sw_secretset__new();
+	e = learned ? sw_pipeline__learned(d->pl, learned) : -ENOMEM;
+	if (e > 0) {
+		n = sw_learn__save(d->paths.secrets, &d->key, learned);
+		e = n < 0 ? n : 0;
+		if (n > 0)
+			logmsg("learned %d secret(s) from detectors", n);
 	}
 	if (e)
 		log_err("%s: cannot save learned secrets: %s", d->paths.secrets, strerror(-e));
-	sw_secretset__free(disk);
+	sw_secretset__free(learned);
 	close(fd);
 }
 

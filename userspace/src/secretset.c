@@ -532,6 +532,7 @@ static int load_mode(const char *path, const struct sw_key *key, enum walk_mode 
 		return fd;
 	}
 	w.set = set;
+	set->lean = mode == WALK_LEAN;
 	rc = walk_file(fd, &st, key, &w);
 	if (!rc && set->n && set->n < set->cap) { /* 100,000 kept for as long as it is in force */
 		struct sw_secret *fit = realloc(set->secrets, set->n * sizeof(*fit));
@@ -546,7 +547,6 @@ static int load_mode(const char *path, const struct sw_key *key, enum walk_mode 
 		 * ever replaced, never rewritten): each secret with its patterns to the sink. */
 		struct walk e = {.mode = WALK_EACH, .set = set, .sink = sink};
 
-		set->lean = 1;
 		rc = sink->begin(sink->ctx, &w.st);
 		if (!rc)
 			rc = walk_file(fd, &st, key, &e);
@@ -568,7 +568,7 @@ int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_sec
 int sw_secretset__load_lean(const char *path, const struct sw_key *key,
 			    const struct sw_secretset_sink *sink, struct sw_secretset **out)
 {
-	if (!sink || !sink->begin || !sink->add)
+	if (sink && (!sink->begin || !sink->add))
 		return -EINVAL;
 	return load_mode(path, key, WALK_LEAN, sink, out);
 }
@@ -717,6 +717,130 @@ int sw_secretset__save(const struct sw_secretset *set, const char *path, const s
 	rc = pack_sealed(&ps.base, key, mac_prefix, sizeof(mac_prefix), path);
 	proto_free(&p);
 	return rc;
+}
+
+/* Copies the set file in fd (st) up to its mac field into out, hashing it twice: for its own
+ * mac (checked: the copy is of an intact file) and into the new file's (next). */
+static int copy_sealed(int fd, const struct stat *st, const struct sw_key *key, int out,
+		       crypto_generichash_state *next)
+{
+	uint8_t tail[MAC_FIELD_BYTES], mac[SW_FULL_HASH_BYTES], *buf;
+	crypto_generichash_state own;
+	uint64_t left;
+	ssize_t n;
+	int e = 0;
+
+	if ((uint64_t)st->st_size < MAC_FIELD_BYTES ||
+	    pread(fd, tail, sizeof(tail), st->st_size - MAC_FIELD_BYTES) != sizeof(tail) ||
+	    tail[0] != MAC_TAG || tail[1] != SW_FULL_HASH_BYTES)
+		return -EBADMSG;
+	buf = malloc(RD_BUF);
+	if (!buf)
+		return -ENOMEM;
+	crypto_generichash_init(&own, key->bytes, sizeof(key->bytes), SW_FULL_HASH_BYTES);
+	crypto_generichash_update(&own, (const uint8_t *)mac_prefix, sizeof(mac_prefix));
+	left = (uint64_t)st->st_size - MAC_FIELD_BYTES;
+	while (!e && left) {
+		n = pread(fd, buf, left < RD_BUF ? (size_t)left : RD_BUF,
+			  st->st_size - MAC_FIELD_BYTES - (off_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? -errno : -EBADMSG;
+			break;
+		}
+		crypto_generichash_update(&own, buf, (size_t)n);
+		crypto_generichash_update(next, buf, (size_t)n);
+		e = sw_fileio__write_all(out, buf, (size_t)n);
+		left -= (uint64_t)n;
+	}
+	free(buf);
+	crypto_generichash_final(&own, mac, sizeof(mac));
+	if (!e && sodium_memcmp(mac, tail + 2, SW_FULL_HASH_BYTES))
+		e = -EBADMSG;
+	return e;
+}
+
+int sw_secretset__append(const char *path, const struct sw_key *key, const struct sw_secret *add,
+			 size_t n)
+{
+	struct sw_secretset view = {.n = n, .cap = n, .secrets = (struct sw_secret *)add};
+	crypto_generichash_state next;
+	uint8_t *buf = NULL, mac[MAC_FIELD_BYTES];
+	char tmp[PATH_MAX];
+	struct proto_set p = {0};
+	struct stat st;
+	size_t i, len, cap = 0;
+	int fd, out, e;
+
+	if (!path || !key || (n && !add))
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	fd = open_set_file(path, &st);
+	if (fd < 0)
+		return fd;
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	out = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+	if (out < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	e = fchmod(out, 0600) ? -errno : 0;
+	crypto_generichash_init(&next, key->bytes, sizeof(key->bytes), SW_FULL_HASH_BYTES);
+	crypto_generichash_update(&next, (const uint8_t *)mac_prefix, sizeof(mac_prefix));
+	if (!e)
+		e = copy_sealed(fd, &st, key, out, &next);
+	close(fd);
+	if (!e)
+		e = proto_build(&view, &p);
+	/* Each as one more `secret` field (3, length-delimited): a repeated field's elements
+	 * may come anywhere in a message, so the file is the set with these at its end. */
+	for (i = 0; !e && i < n; i++) {
+		size_t sz = protobuf_c_message_get_packed_size(&p.spp[i]->base), k = 0;
+
+		if (sz + 11 > cap) {
+			uint8_t *g = realloc(buf, sz + 11);
+
+			if (!g) {
+				e = -ENOMEM;
+				break;
+			}
+			buf = g;
+			cap = sz + 11;
+		}
+		buf[k++] = 0x1a;
+		for (len = sz; len >= 0x80; len >>= 7)
+			buf[k++] = (uint8_t)(len | 0x80);
+		buf[k++] = (uint8_t)len;
+		k += protobuf_c_message_pack(&p.spp[i]->base, buf + k);
+		crypto_generichash_update(&next, buf, k);
+		e = sw_fileio__write_all(out, buf, k);
+	}
+	if (!e) {
+		mac[0] = MAC_TAG;
+		mac[1] = SW_FULL_HASH_BYTES;
+		crypto_generichash_final(&next, mac + 2, SW_FULL_HASH_BYTES);
+		e = sw_fileio__write_all(out, mac, sizeof(mac));
+	}
+	if (p.sp)
+		proto_free(&p);
+	free(buf);
+	if (!e && fsync(out) < 0)
+		e = -errno;
+	if (close(out) < 0 && !e)
+		e = -errno;
+	if (!e && rename(tmp, path) < 0)
+		e = -errno;
+	if (e)
+		unlink(tmp);
+	else
+		e = sw_fileio__fsync_dir_of(path);
+	return e;
 }
 
 int sw_secretset__export(const struct sw_secretset *set, const char *path, const struct sw_key *key,
@@ -879,6 +1003,24 @@ const struct sw_secret *sw_secretset__find_id(const struct sw_secretset *set,
 		return sw_secretset_index_id(x, set->secrets, id);
 	for (i = 0; i < set->n; i++) {
 		if (!memcmp(set->secrets[i].id, id, SW_SECRET_ID_BYTES))
+			return &set->secrets[i];
+	}
+	return NULL;
+}
+
+const struct sw_secret *sw_secretset__find_name(const struct sw_secretset *set, const char *name)
+{
+	struct sw_secretset_index *x;
+	size_t i;
+
+	if (!set || !name)
+		return NULL;
+	/* The index is a cache: building it does not change the set. */
+	x = set->n > 16 ? sw_secretset_index_of((struct sw_secretset *)set) : NULL;
+	if (x)
+		return sw_secretset_index_name(x, set->secrets, name);
+	for (i = 0; i < set->n; i++) {
+		if (!strcmp(set->secrets[i].name, name))
 			return &set->secrets[i];
 	}
 	return NULL;

@@ -46,11 +46,17 @@ int sw_secretset__load(const char *path, const struct sw_key *key, struct sw_sec
  * then handed over, so that an index can be sized first) and are not kept, except those of
  * learned secrets; the set is lean. Memory is the set's names and ids and a 1 MiB buffer,
  * never the whole file. The set's file must not change meanwhile (hold its lock); -ESTALE when
- * it did. */
+ * it did. sink NULL: the lean set alone (one read). */
 int sw_secretset__load_lean(const char *path, const struct sw_key *key,
 			    const struct sw_secretset_sink *sink, struct sw_secretset **out);
 /* Writes atomically (temp file + fsync + rename), mode 0600. */
 int sw_secretset__save(const struct sw_secretset *set, const char *path, const struct sw_key *key);
+/* Writes path again (atomically, mode 0600) as it was with add[0..n-1] after its secrets,
+ * streaming it: memory is a buffer, not the set. The caller holds the set's lock and knows
+ * that none of add is in the file (by id or name). -ENOENT when there is no file; -EBADMSG
+ * when it is damaged (it stays as it is). */
+int sw_secretset__append(const char *path, const struct sw_key *key, const struct sw_secret *add,
+			 size_t n);
 /* A fleet's fingerprint set (proto SecretExport): the same fingerprints, no key, no value,
  * authenticated under the key with a MAC of its own. Written atomically, mode 0600. */
 int sw_secretset__export(const struct sw_secretset *set, const char *path, const struct sw_key *key,
@@ -75,5 +81,6 @@ int sw_secretset__put(struct sw_secretset *set, struct sw_secret *s);
 int sw_secretset__remove(struct sw_secretset *set, const char *name);
 const struct sw_secret *sw_secretset__find_id(const struct sw_secretset *set,
 					      const uint8_t id[SW_SECRET_ID_BYTES]);
+const struct sw_secret *sw_secretset__find_name(const struct sw_secretset *set, const char *name);
 
 #endif
