@@ -42,20 +42,22 @@ static unsigned int bits_for(uint64_t v)
 	return b;
 }
 
-static int plist_add(struct plist *l, uint32_t ref)
+static int list_ref(struct build *b, uint32_t list, uint32_t ref)
 {
-	uint32_t *v;
-	uint32_t cap;
+	struct lref *g;
+	size_t cap;
 
-	if (l->n == l->cap) {
-		cap = l->cap ? 2 * l->cap : 4;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
+	if (b->npr == b->prcap) {
+		cap = b->prcap ? 2 * b->prcap : 1024;
+		g = realloc(b->pr, cap * sizeof(*g));
+		if (!g)
 			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
+		b->pr = g;
+		b->prcap = cap;
 	}
-	l->v[l->n++] = ref;
+	b->pr[b->npr].list = list;
+	b->pr[b->npr++].ref = ref;
+	b->cnt[list]++;
 	return 0;
 }
 
@@ -63,8 +65,7 @@ static int plist_add(struct plist *l, uint32_t ref)
  * list's offset in m->post). A second ref under a tag already on the walk joins a list. */
 static int table_insert(struct sw_matcher *m, struct build *b, uint64_t h, uint32_t ref)
 {
-	uint32_t bk_i, tag, n, k, *bk, field;
-	struct plist *l;
+	uint32_t bk_i, tag, n, k, *bk, field, *g;
 	int rc;
 
 	table_pos(m, h, &bk_i, &tag);
@@ -79,25 +80,22 @@ static int table_insert(struct sw_matcher *m, struct build *b, uint64_t h, uint3
 				continue;
 			field = bk[k] & m->refmask;
 			if (field & m->listflag)
-				return plist_add(&b->l[field & ~m->listflag], ref);
+				return list_ref(b, field & ~m->listflag, ref);
 			if (b->n == b->cap) {
 				size_t cap = b->cap ? 2 * b->cap : 64;
 
-				l = realloc(b->l, cap * sizeof(*l));
-				if (!l)
+				g = realloc(b->cnt, cap * sizeof(*g));
+				if (!g)
 					return -ENOMEM;
-				b->l = l;
+				b->cnt = g;
 				b->cap = cap;
 			}
-			l = &b->l[b->n];
-			memset(l, 0, sizeof(*l));
-			rc = plist_add(l, field - 1);
+			b->cnt[b->n] = 0;
+			rc = list_ref(b, (uint32_t)b->n, field - 1);
 			if (!rc)
-				rc = plist_add(l, ref);
-			if (rc) {
-				free(l->v);
+				rc = list_ref(b, (uint32_t)b->n, ref);
+			if (rc)
 				return rc;
-			}
 			bk[k] = tag << m->refbits | m->listflag | (uint32_t)b->n++;
 			return 0;
 		}
@@ -107,48 +105,49 @@ static int table_insert(struct sw_matcher *m, struct build *b, uint64_t h, uint3
 	return -ENOSPC;
 }
 
-/* Flattens the lists into m->post and points their slots at their offsets. */
+/* Lays the lists out in m->post ([count, ref, ref, ...] each, refs in the order they came)
+ * and points their slots at their offsets. */
 static int table_finish(struct sw_matcher *m, struct build *b)
 {
-	size_t i, total = 0, *off;
+	size_t i, total = b->n + b->npr, *cur;
 	uint32_t field, *sl;
 
-	for (i = 0; i < b->n; i++)
-		total += 1 + b->l[i].n;
 	if (total >= m->listflag)
 		return -E2BIG;
-	off = calloc(b->n ? b->n : 1, sizeof(*off));
+	cur = calloc(b->n ? b->n : 1, sizeof(*cur));
 	m->post = calloc(total ? total : 1, sizeof(*m->post));
-	if (!off || !m->post) {
-		free(off);
+	if (!cur || !m->post) {
+		free(cur);
 		return -ENOMEM;
 	}
 	m->npost = total;
-	total = 0;
-	for (i = 0; i < b->n; i++) {
-		off[i] = total;
-		m->post[total++] = b->l[i].n;
-		memcpy(m->post + total, b->l[i].v, b->l[i].n * sizeof(uint32_t));
-		total += b->l[i].n;
+	for (i = 0, total = 0; i < b->n; i++) {
+		m->post[total] = b->cnt[i];
+		cur[i] = total + 1;
+		total += 1 + b->cnt[i];
 	}
+	for (i = 0; i < b->npr; i++)
+		m->post[cur[b->pr[i].list]++] = b->pr[i].ref;
+	/* cur[i] is now the end of list i: its offset is end - count - 1 */
 	for (i = 0; i < (size_t)m->nbuckets * BUCKET_SLOTS; i++) {
 		sl = &m->table[i];
 		field = *sl & m->refmask;
-		if (*sl && (field & m->listflag))
+		if (*sl && (field & m->listflag)) {
+			size_t l = field & ~m->listflag;
+
 			*sl = (*sl & ~m->refmask) | m->listflag |
-			      (uint32_t)off[field & ~m->listflag];
+			      (uint32_t)(cur[l] - b->cnt[l] - 1);
+		}
 	}
-	free(off);
+	free(cur);
 	return 0;
 }
 
 static void build_free(struct build *b)
 {
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		free(b->l[i].v);
-	free(b->l);
+	free(b->cnt);
+	free(b->pr);
+	memset(b, 0, sizeof(*b));
 }
 
 static int check_secrets(const struct sw_secret *secrets, size_t n, size_t *npat, size_t *minlen,
