@@ -101,13 +101,17 @@ static void run_job(const struct daemon_index *x, struct job *j)
 		j->m = sw_matcher__build_finish(j->mb);
 		if (!j->m)
 			j->err = -errno;
+		else /* the loop's first lookup (status, a detector's find) would build it */
+			j->err = sw_secretset__index(j->set);
 	} else {
 		sw_matcher__build_free(j->mb);
 	}
 	j->mb = NULL;
 	if (j->err) {
 		sw_secretset__free(j->set);
+		sw_matcher__free(j->m);
 		j->set = NULL;
+		j->m = NULL;
 	}
 	/* What the read and the build freed (buffers, lists, a failed build): back to the
 	 * system (glibc keeps a thread's freed arena otherwise). */

@@ -82,5 +82,8 @@ int sw_secretset__remove(struct sw_secretset *set, const char *name);
 const struct sw_secret *sw_secretset__find_id(const struct sw_secretset *set,
 					      const uint8_t id[SW_SECRET_ID_BYTES]);
 const struct sw_secret *sw_secretset__find_name(const struct sw_secretset *set, const char *name);
+/* Builds the name and id lookup now (find_id and put build it on first use otherwise): 100,000
+ * secrets take milliseconds, for a thread that is not the event loop. */
+int sw_secretset__index(struct sw_secretset *set);
 
 #endif
