@@ -149,6 +149,8 @@ struct daemon {
 	struct sw_inode_key spill_key;
 	int spill_fd; /* -1: not opened yet, -2: cannot be */
 	uint64_t spill_done;
+	int spill_due;	/* the tick asks for a look at the kernel's spills this turn */
+	int spill_more; /* the last look stopped with ranges left: the next turn goes on */
 	uint64_t spills_read, spill_bytes, spills_failed;
 	/* racecheck.c: shared-mm file writes compared with the file */
 	struct racecheck *race;
@@ -221,7 +223,7 @@ int daemon_metrics__reconfigure(struct daemon *d, const char *addr);
 void daemon_metrics__stop(struct daemon *d);
 
 /* spill.c: file ranges the ring had no room for, read back (a budget per call). */
-void spill__read(struct daemon *d);
+void spill__read(struct daemon *d); /* one turn's slice; spill_more when there is more */
 void spill__stop(struct daemon *d); /* at the stop: all of it, up to 1 GiB */
 void spill__free(struct daemon *d);
 /* racecheck.c: a file write of a shared-mm process (SW_F_SHARED_MM) compared with the file's

@@ -36,6 +36,9 @@ struct job {
 	struct sw_secretset *set;
 	struct sw_matcher *m;
 	struct stat st; /* of the file read */
+	/* while building */
+	const struct sw_key *key;
+	struct sw_matcher_build *mb;
 };
 
 struct daemon_index {
@@ -52,10 +55,29 @@ struct daemon_index {
 	struct sw_key key;
 };
 
+/* The index, built as the set file is read (secretset.c reads it twice: counted, then each
+ * secret's patterns handed here), so that the patterns of 100,000 secrets are never all held
+ * at once: the set kept is lean (names, ids, origins; the index has the patterns). */
+static int index_begin(void *ctx, const struct sw_secretset_stats *st)
+{
+	struct job *j = ctx;
+
+	j->mb = sw_matcher__build_new(j->key, st->npat, st->minlen, st->maxlen,
+				      SW_PIPELINE_INDEX_RESERVE);
+	return j->mb ? 0 : -errno;
+}
+
+static int index_add(void *ctx, const struct sw_secret *s, uint32_t index)
+{
+	struct job *j = ctx;
+
+	return sw_matcher__build_add(j->mb, s, index);
+}
+
 /* Saves learned into the file (under the lock), then reads it and builds its index. */
 static void run_job(const struct daemon_index *x, struct job *j)
 {
-	struct sw_secretset *disk = NULL;
+	struct sw_secretset_sink sink = {.begin = index_begin, .add = index_add, .ctx = j};
 	int fd, n;
 
 	fd = open(x->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -66,32 +88,33 @@ static void run_job(const struct daemon_index *x, struct job *j)
 		return;
 	}
 	if (j->learned && j->learned->n) {
-		j->save_err = sw_secretset__load(x->secrets, &x->key, &disk);
-		if (!j->save_err) {
-			n = sw_learn__export(j->learned, disk);
-			if (n > 0)
-				j->save_err = sw_secretset__save(disk, x->secrets, &x->key);
-			j->saved = n > 0 && !j->save_err ? n : 0;
-			if (n < 0)
-				j->save_err = n;
-		}
-		sw_secretset__free(disk);
+		n = sw_learn__save(x->secrets, &x->key, j->learned);
+		j->saved = n > 0 ? n : 0;
+		j->save_err = n < 0 ? n : 0;
 	}
 	if (stat(x->secrets, &j->st))
 		memset(&j->st, 0, sizeof(j->st));
-	j->err = sw_secretset__load(x->secrets, &x->key, &j->set);
+	j->key = &x->key;
+	j->err = sw_secretset__load_lean(x->secrets, &x->key, &sink, &j->set);
 	close(fd);
-	if (j->err)
-		return;
-	j->m = sw_matcher__new_reserve(&x->key, j->set->secrets, j->set->n,
-				       SW_PIPELINE_INDEX_RESERVE);
-	if (!j->m) {
-		j->err = -errno;
-		sw_secretset__free(j->set);
-		j->set = NULL;
+	if (!j->err) {
+		j->m = sw_matcher__build_finish(j->mb);
+		if (!j->m)
+			j->err = -errno;
+		else /* the loop's first lookup (status, a detector's find) would build it */
+			j->err = sw_secretset__index(j->set);
+	} else {
+		sw_matcher__build_free(j->mb);
 	}
-	/* Reading 100,000 secrets unpacks ~200 MiB of protobuf, freed by now: back to the system
-	 * (glibc keeps a thread's freed arena otherwise). */
+	j->mb = NULL;
+	if (j->err) {
+		sw_secretset__free(j->set);
+		sw_matcher__free(j->m);
+		j->set = NULL;
+		j->m = NULL;
+	}
+	/* What the read and the build freed (buffers, lists, a failed build): back to the
+	 * system (glibc keeps a thread's freed arena otherwise). */
 	malloc_trim(0);
 }
 
@@ -313,12 +336,25 @@ int daemon_index__request(struct daemon *d, int wait)
 	return apply(d, &j);
 }
 
+/* Whether path is still the file st was taken of (a set file is replaced, never rewritten). */
+static int same_file(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	if (stat(path, &now))
+		return 0;
+	return now.st_dev == st->st_dev && now.st_ino == st->st_ino && now.st_size == st->st_size &&
+	       now.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
 void daemon_index__ready(struct daemon *d)
 {
 	struct daemon_index *x = d->index;
+	struct stat st;
 	uint64_t n;
 	struct job j;
-	int again;
+	int again, applied;
 
 	if (read(x->efd, &n, sizeof(n)) != sizeof(n))
 		return;
@@ -334,13 +370,24 @@ void daemon_index__ready(struct daemon *d)
 	again = x->want;
 	x->want = 0;
 	pthread_mutex_unlock(&x->mu);
-	apply(d, &j);
+	st = j.st;
+	applied = !apply(d, &j);
 	if (again) {
 		/* the learned secrets held for it go to the new job */
 		struct sw_secretset *held = x->want_learned;
 
 		x->want_learned = NULL;
 		merge_learned(&held, take_learned(d));
+		/* Asked for while the file was being read (the CLI's reload after the one-second
+		 * poll saw its file change): when the file is the one just put in force and there
+		 * is nothing to save, that index is the answer. Its generation still comes, as a
+		 * tick, for whoever waits on it: building the same 100,000 again held a second
+		 * index
+		 * (~110 MiB) for nothing. */
+		if (applied && !held && same_file(d->paths.secrets, &st)) {
+			source__index(d, ++x->gen_next);
+			return;
+		}
 		pthread_mutex_lock(&x->mu);
 		x->job.gen = ++x->gen_next;
 		x->job.learned = held;

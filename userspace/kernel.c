@@ -51,14 +51,15 @@ static uint64_t build_of(const struct sw_kernel_opts *o)
 	return h;
 }
 
-/* Hands a record on; a batch full stops the consumer (the record counts as consumed), so a
- * ring that fills as fast as it is read cannot hold the event loop. */
+/* Hands a record on; a batch full, or the handler saying the loop's turn is up (a negative
+ * return), stops the consumer (the record counts as consumed), so a ring that fills as fast as
+ * it is read cannot hold the event loop. */
 static int sample(void *ctx, void *data, size_t size)
 {
 	struct sw_kernel *k = ctx;
+	int e = k->fn(k->ctx, data, size);
 
-	k->fn(k->ctx, data, size);
-	return ++k->batch >= CONSUME_BATCH ? -EAGAIN : 0;
+	return ++k->batch >= CONSUME_BATCH || e < 0 ? -EAGAIN : 0;
 }
 
 struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn fn, void *ctx,

@@ -31,6 +31,7 @@
 #include "daemon_config.h"
 #include "fingerprint.h"
 #include "kernel.h"
+#include "learn.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "rules.h"
@@ -149,10 +150,10 @@ int reload_secrets(struct daemon *d, int force)
  * they stay tracked across restarts and show in `sprawlctl secrets list`. */
 static void save_learned(struct daemon *d)
 {
-	struct sw_secretset *disk = NULL;
+	struct sw_secretset *learned = NULL;
 	int fd, n, e;
 
-	/* Nothing new, or the set on disk is damaged (what was learned stays in the pipeline
+	/* Nothing new, or the set on learned is damaged (what was learned stays in the pipeline
 	 * until it is repaired: the reload saves it first), rather than a failure every second;
 	 * before the kernel, nothing was learned. */
 	if (!sw_pipeline__learned_pending(d->pl) || d->secrets_damaged || !d->k)
@@ -164,20 +165,18 @@ static void save_learned(struct daemon *d)
 			close(fd);
 		return;
 	}
-	e = sw_secretset__load(d->paths.secrets, &d->key, &disk);
-	if (!e) {
-		n = sw_pipeline__learned(d->pl, disk);
-		if (n > 0) {
-			e = sw_secretset__save(disk, d->paths.secrets, &d->key);
-			if (!e)
-				logmsg("learned %d secret(s) from detectors", n);
-		} else {
-			e = n;
-		}
+	/* What was learned, then what of it the file lacks (learn.c: appended as it streams). */
+	learned = sw_secretset__new();
+	e = learned ? sw_pipeline__learned(d->pl, learned) : -ENOMEM;
+	if (e > 0) {
+		n = sw_learn__save(d->paths.secrets, &d->key, learned);
+		e = n < 0 ? n : 0;
+		if (n > 0)
+			logmsg("learned %d secret(s) from detectors", n);
 	}
 	if (e)
 		log_err("%s: cannot save learned secrets: %s", d->paths.secrets, strerror(-e));
-	sw_secretset__free(disk);
+	sw_secretset__free(learned);
 	close(fd);
 }
 
@@ -569,10 +568,11 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	/* File bytes the ring had no room for, read back (after what the ring holds now). */
+	/* File bytes the ring had no room for, read back at the end of the turn (after what the
+	 * ring holds now). */
 	if (d->k) {
 		sw_kernel__consume(d->k);
-		spill__read(d);
+		d->spill_due = 1;
 	}
 	source__tick(d);
 	tlsedge__poll(d->tls);
@@ -602,8 +602,9 @@ static int run_loop(struct daemon *d)
 	int n, i;
 
 	while (!d->stop) {
-		/* A read-back under way: look at the descriptors without sleeping, then go on. */
-		n = epoll_wait(d->epfd, evs, 32, source__busy(d) ? 0 : 1000);
+		/* A read-back under way (or spilled ranges left): look at the descriptors without
+		 * sleeping, then go on. */
+		n = epoll_wait(d->epfd, evs, 32, source__busy(d) || d->spill_more ? 0 : 1000);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -635,6 +636,10 @@ static int run_loop(struct daemon *d)
 				control__event(d, &d->clients[tag - 100], evs[i].events);
 		}
 		source__resume(d); /* this turn's slice of a read-back under way */
+		if (d->spill_due || d->spill_more) {
+			d->spill_due = 0;
+			spill__read(d); /* and of the spilled ranges */
+		}
 		/* How long nothing else could be served: the metric of a loop that must never
 		 * block. */
 		d->turn_deadline_us = 0; /* the stop's drain takes everything */

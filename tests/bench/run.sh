@@ -844,11 +844,17 @@ except (ValueError, KeyError):
     print(999999999)'
 }
 
+# The event loop's thread (the daemon's main thread): CPU ns and ns spent runnable but waiting
+# for a CPU (/proc schedstat), to tell a turn the loop made long from one the CPUs' other work
+# made long.
+loop_sched() { cut -d' ' -f1,2 "/proc/$DAEMON_PID/task/$DAEMON_PID/schedstat" 2>/dev/null || echo "0 0"; }
+
 bench_index() {
-	local st_was=$SPRAWL_STATE_DIR run_was=$SPRAWL_RUN_DIR envf n t0 t1 secs stall load rss
+	local st_was=$SPRAWL_STATE_DIR run_was=$SPRAWL_RUN_DIR envf n t0 t1 secs stall load rss s0 s1
 	log "== 7. secret index: loop stall under load and under reloads of 10,000 / 100,000 secrets"
 	export SPRAWL_STATE_DIR=$TMP/state-index SPRAWL_RUN_DIR=$TMP/run-index
 	daemon_start
+	read -ra s0 <<<"$(loop_sched)"
 	"$CTL" run -- "$WRITER" rate "$DATA/index.dat" 4096 0 30 >/dev/null 2>&1 &
 	local wpid=$!
 	sleep 3
@@ -880,13 +886,17 @@ print("\n".join("IDX%d_%06d=ix_%s" % (n, i, secrets.token_urlsafe(27)) for i in 
 		[ "$n" = 100000 ] && row "daemon RSS at 100k secrets (peak)" "$rss MiB" "target 256 MiB" \
 			"$([ "$rss" -le 256 ] && echo ok || echo FAIL)"
 	done
+	read -ra s1 <<<"$(loop_sched)"
 	kill "$wpid" 2>/dev/null
 	wait "$wpid" 2>/dev/null
 	daemon_stop
 	export SPRAWL_STATE_DIR=$st_was SPRAWL_RUN_DIR=$run_was
 	note "index: the stall rows are status loop_stall_max_us, the longest turn of the event loop" \
-		"since the daemon started (so the reload rows include the load before them); a tracked" \
-		"writer writes 4 KiB flat out meanwhile. import-env returns once the daemon uses the set."
+		"(wall clock) since the daemon started (so the reload rows include the load before" \
+		"them); a tracked writer writes 4 KiB flat out meanwhile, the CLI fingerprints the" \
+		"import and a worker builds the index. import-env returns once the daemon uses the set." \
+		"Meanwhile the loop's thread ran $(python3 -c "print(round((${s1[0]} - ${s0[0]}) / 1e9, 2))") s and waited" \
+		"$(python3 -c "print(round((${s1[1]} - ${s0[1]}) / 1e9, 2))") s for a CPU (schedstat; cpu pressure $(awk '/some/ { print $2 }' /proc/pressure/cpu 2>/dev/null))."
 }
 
 # 9. Compressed artifacts: inflate-and-scan over a real repository's pack (the python standard

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "matcher.h"
+#include "secretset.h"
 #include "testutil.h"
 
 struct hits {
@@ -510,6 +512,158 @@ static void test_add(void **state)
 	fixture_free(&f);
 }
 
+/* The index built as a set file streams (sw_secretset__load_lean handing each secret to
+ * sw_matcher__build_add) finds exactly what the index built from the whole set in memory finds,
+ * and the lean set keeps patterns for learned secrets only. */
+struct lean_sink {
+	const struct sw_key *key;
+	struct sw_matcher_build *mb;
+	size_t added, npat;
+};
+
+static int lean_begin(void *ctx, const struct sw_secretset_stats *st)
+{
+	struct lean_sink *l = ctx;
+
+	l->npat = st->npat;
+	l->mb = sw_matcher__build_new(l->key, st->npat, st->minlen, st->maxlen, 64);
+	return l->mb ? 0 : -errno;
+}
+
+static int lean_add(void *ctx, const struct sw_secret *s, uint32_t index)
+{
+	struct lean_sink *l = ctx;
+
+	assert_int_equal(index, l->added);
+	l->added++;
+	return sw_matcher__build_add(l->mb, s, index);
+}
+
+static void test_build_streamed(void **state)
+{
+	char dir[] = "/tmp/sw-matcher-XXXXXX", path[64];
+	struct fixture f;
+	struct rng r = {0x1ea7};
+	struct sw_secretset *set, *lean = NULL;
+	struct lean_sink l = {0};
+	struct sw_secretset_sink sink = {.begin = lean_begin, .add = lean_add, .ctx = &l};
+	struct sw_matcher *streamed;
+	struct hits a = {0}, b = {0};
+	struct sw_stream *s1, *s2;
+	size_t i, k, tl, at, elen, n = 1u << 19, pos, npat = 0;
+	uint8_t *buf = malloc(n);
+	char *ins = malloc(SW_ENC_JSON_MAX(200) * 2);
+
+	(void)state;
+	assert_true(buf && ins && mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secrets.pb", dir);
+	fixture_build(&f, 0x57e4, 200, 12, 60);
+	set = sw_secretset__new();
+	assert_non_null(set);
+	for (i = 0; i < f.n; i++) {
+		struct sw_secret c = f.sec[i];
+
+		npat += c.npatterns;
+		c.patterns = malloc(c.npatterns * sizeof(*c.patterns));
+		assert_non_null(c.patterns);
+		memcpy(c.patterns, f.sec[i].patterns, c.npatterns * sizeof(*c.patterns));
+		snprintf(c.name, sizeof(c.name), "S%zu", i);
+		c.learned = i % 5 == 0;
+		assert_int_equal(sw_secretset__put(set, &c), 0);
+	}
+	assert_int_equal(sw_secretset__save(set, path, &f.key), 0);
+	l.key = &f.key;
+	assert_int_equal(sw_secretset__load_lean(path, &f.key, &sink, &lean), 0);
+	assert_int_equal(l.added, f.n);
+	assert_int_equal(l.npat, npat);
+	streamed = sw_matcher__build_finish(l.mb);
+	assert_non_null(streamed);
+	assert_true(lean->lean);
+	assert_int_equal(lean->n, f.n);
+	for (i = 0; i < f.n; i++) {
+		assert_memory_equal(lean->secrets[i].id, f.sec[i].id, SW_SECRET_ID_BYTES);
+		assert_int_equal(lean->secrets[i].npatterns, i % 5 == 0 ? f.sec[i].npatterns : 0);
+		assert_int_equal(!!lean->secrets[i].patterns, i % 5 == 0);
+	}
+	/* a lean set cannot be saved: the file would lose the patterns */
+	assert_int_equal(sw_secretset__save(lean, path, &f.key), -EINVAL);
+	assert_int_equal(sw_matcher__stride(streamed), sw_matcher__stride(f.m));
+	assert_int_equal(sw_matcher__max_len(streamed), sw_matcher__max_len(f.m));
+	fill_text(&r, buf, n);
+	for (pos = 0, k = 0; k < 1000; k++) {
+		i = rng_range(&r, 0, f.n - 1);
+		tl = make_insert(&r, f.val[i], f.len[i], (int)rng_range(&r, 0, N_FORMS - 1), ins,
+				 &at, &elen);
+		pos += rng_range(&r, 10, 200);
+		if (pos + tl >= n)
+			break;
+		memcpy(buf + pos, ins, tl);
+		pos += tl;
+	}
+	s1 = sw_stream__new();
+	s2 = sw_stream__new();
+	assert_true(s1 && s2);
+	for (pos = 0; pos < n; pos += 4096) {
+		assert_int_equal(sw_matcher__scan(streamed, s1, buf + pos, 4096, collect, &a), 0);
+		assert_int_equal(sw_matcher__scan(f.m, s2, buf + pos, 4096, collect, &b), 0);
+	}
+	assert_true(a.n > 500);
+	assert_int_equal(a.n, b.n);
+	qsort(a.v, a.n, sizeof(*a.v), cmp_match);
+	qsort(b.v, b.n, sizeof(*b.v), cmp_match);
+	for (k = 0; k < a.n; k++)
+		assert_int_equal(cmp_match(&a.v[k], &b.v[k]), 0);
+	sw_stream__free(s1);
+	sw_stream__free(s2);
+	sw_matcher__free(streamed);
+	sw_secretset__free(lean);
+	sw_secretset__free(set);
+	unlink(path);
+	rmdir(dir);
+	free(a.v);
+	free(b.v);
+	free(buf);
+	free(ins);
+	fixture_free(&f);
+}
+
+/* A build given other secrets than it was sized for fails, never a wrong index. */
+static void test_build_counts(void **state)
+{
+	struct fixture f;
+	struct sw_matcher_build *mb;
+	size_t minlen = SIZE_MAX, maxlen = 0, npat = 0, i, k;
+
+	(void)state;
+	fixture_build(&f, 0xc0, 20, 16, 40);
+	for (i = 0; i < f.n; i++)
+		for (k = 0; k < f.sec[i].npatterns; k++, npat++) {
+			if (f.sec[i].patterns[k].len < minlen)
+				minlen = f.sec[i].patterns[k].len;
+			if (f.sec[i].patterns[k].len > maxlen)
+				maxlen = f.sec[i].patterns[k].len;
+		}
+	/* fewer than counted */
+	mb = sw_matcher__build_new(&f.key, npat, minlen, maxlen, 0);
+	assert_non_null(mb);
+	assert_int_equal(sw_matcher__build_add(mb, &f.sec[0], 0), 0);
+	errno = 0;
+	assert_null(sw_matcher__build_finish(mb));
+	assert_int_equal(errno, EINVAL);
+	/* more than counted */
+	mb = sw_matcher__build_new(&f.key, f.sec[0].npatterns, minlen, maxlen, 0);
+	assert_non_null(mb);
+	assert_int_equal(sw_matcher__build_add(mb, &f.sec[0], 0), 0);
+	assert_int_equal(sw_matcher__build_add(mb, &f.sec[1], 1), -EINVAL);
+	sw_matcher__build_free(mb);
+	/* a pattern shorter than the counted shortest */
+	mb = sw_matcher__build_new(&f.key, npat, maxlen, maxlen, 0);
+	assert_non_null(mb);
+	assert_int_equal(sw_matcher__build_add(mb, &f.sec[0], 0), -EINVAL);
+	sw_matcher__build_free(mb);
+	fixture_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +674,8 @@ int main(void)
 		cmocka_unit_test(test_stream_api),
 		cmocka_unit_test(test_no_false_positives),
 		cmocka_unit_test(test_add),
+		cmocka_unit_test(test_build_streamed),
+		cmocka_unit_test(test_build_counts),
 	};
 
 	if (sodium_init() < 0)

@@ -155,6 +155,66 @@ static void test_learned_survives_switch(void **state)
 	sodium_memzero(text, sizeof(text));
 }
 
+/* The daemon's index is lean (sw_secretset__load_lean: the set keeps no patterns but learned
+ * ones). Staged and switched like any other; a learned secret that does not fit its matcher
+ * (no reserve left) cannot be rebuilt in place from a lean set: the index in force keeps
+ * matching what it has, the learned secret joins the set and is pending for the daemon's next
+ * index, and is matched once that index (which has it) is in force. */
+static void test_lean_index_learns_at_next(void **state)
+{
+	static const char b62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct tp *f = *state;
+	struct sw_secretset *set = sw_secretset__new(), *next = sw_secretset__new();
+	struct sw_matcher *m;
+	struct sw_secret s;
+	struct rng r = {777};
+	char tok[41], text[80];
+	uint8_t tmp[64];
+	uint64_t ms = 100;
+	size_t i, n;
+
+	assert_true(set && next);
+	memset(&s, 0, sizeof(s));
+	memcpy(tmp, f->sec[0].v, f->sec[0].len);
+	assert_int_equal(sw_fingerprint__secret(&f->key, tmp, f->sec[0].len, &s), 0);
+	snprintf(s.name, sizeof(s.name), "UNIT_KEY");
+	assert_int_equal(sw_secretset__put(set, &s), 0);
+	m = sw_matcher__new_reserve(&f->key, set->secrets, set->n, 0); /* no room to learn */
+	assert_non_null(m);
+	free(set->secrets[0].patterns); /* as the lean read leaves it */
+	set->secrets[0].patterns = NULL;
+	set->secrets[0].npatterns = 0;
+	set->lean = 1;
+	assert_int_equal(sw_pipeline__stage_secrets(f->p, 7, set, m), 0);
+	index_tick(f, ms, 7);
+	assert_int_equal(leak(f, f->sec[0].v, f->sec[0].len, 1600, &ms), 1);
+	memcpy(tok, "ghp_", 4);
+	for (i = 4; i < 40; i++)
+		tok[i] = b62[rng_next(&r) % 62];
+	tok[40] = 0;
+	n = snprintf(text, sizeof(text), "push with %s now\n", tok);
+	tp_at(f, ms);
+	tp_file(f, TP_PID, 1601, "/w/notes.txt", text, n);
+	tp_feed(f);
+	tp_tick(f, ms += 1000);
+	tp_feed(f);
+	assert_true(sw_pipeline__learned_pending(f->p));
+	assert_int_equal(sw_pipeline__secrets(f->p)->n, 2);
+	/* not in this matcher; the one in force still matches what it has */
+	assert_int_equal(leak(f, (const uint8_t *)tok, 40, 1602, &ms), 0);
+	assert_int_equal(leak(f, f->sec[0].v, f->sec[0].len, 1603, &ms), 1);
+	/* the daemon's next index has it (saved, then read): matched from its switch on */
+	assert_int_equal(sw_pipeline__learned(f->p, next), 1);
+	m = sw_matcher__new_reserve(&f->key, next->secrets, next->n, SW_PIPELINE_INDEX_RESERVE);
+	assert_non_null(m);
+	assert_int_equal(sw_pipeline__stage_secrets(f->p, 8, next, m), 0);
+	index_tick(f, ms, 8);
+	assert_int_equal(leak(f, (const uint8_t *)tok, 40, 1604, &ms), 1);
+	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(text, sizeof(text));
+	sodium_memzero(tmp, sizeof(tmp));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +222,8 @@ int main(void)
 						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_stage_needs_both, tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_learned_survives_switch, tp_setup,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_lean_index_learns_at_next, tp_setup,
 						tp_teardown),
 	};
 

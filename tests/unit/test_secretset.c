@@ -14,7 +14,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "learn.h"
 #include "secretset.h"
+#include "secretset_priv.h"
 #include "testutil.h"
 
 static char dir[] = "/tmp/sw-secretset-XXXXXX";
@@ -181,15 +183,37 @@ static void spit(const uint8_t *b, size_t n)
 	fclose(f);
 }
 
+static int count_begin(void *ctx, const struct sw_secretset_stats *st)
+{
+	*(size_t *)ctx = st->npat;
+	return 0;
+}
+
+static int count_add(void *ctx, const struct sw_secret *s, uint32_t index)
+{
+	(void)index;
+	*(size_t *)ctx -= s->npatterns;
+	return 0;
+}
+
+/* The whole-set load's result; the lean load (read as it streams) must agree. */
 static int load_rc(const struct sw_key *key)
 {
-	struct sw_secretset *back = NULL;
+	struct sw_secretset *back = NULL, *lean = NULL;
+	size_t left = 0;
+	struct sw_secretset_sink sink = {.begin = count_begin, .add = count_add, .ctx = &left};
 	int rc = sw_secretset__load(path, key, &back);
 
-	if (!rc)
+	assert_int_equal(sw_secretset__load_lean(path, key, &sink, &lean), rc);
+	if (!rc) {
+		assert_int_equal(lean->n, back->n);
+		assert_int_equal(left, 0); /* every counted pattern handed over */
 		sw_secretset__free(back);
-	else
+		sw_secretset__free(lean);
+	} else {
 		assert_null(back);
+		assert_null(lean);
+	}
 	return rc;
 }
 
@@ -354,13 +378,98 @@ static void test_large_index(void **state)
 	sw_secretset__free(set);
 }
 
+/* Learned secrets are appended to the file as it streams (sw_learn__save): the file then loads
+ * as the whole-set way (load, export, save) would have left it; what it has is not added
+ * twice; a damaged file is refused and left as it is; a learned name the file gives another
+ * value is replaced, the whole-set way. */
+static void test_learn_save(void **state)
+{
+	struct sw_key key;
+	struct sw_secretset *disk, *learned, *want, *back;
+	uint8_t *before;
+	size_t n, i;
+
+	(void)state;
+	test_key(&key, 7);
+	/* 9 secrets, every third learned (make_set): 3 learned, one of them already on disk */
+	learned = make_set(&key, 9, 77);
+	for (i = 0; i < learned->n; i++)
+		snprintf(learned->secrets[i].name, sizeof(learned->secrets[i].name), "rule-%zu", i);
+	sw_secretset_index_free(learned);
+	/* what the whole-set way leaves */
+	want = make_set(&key, 30, 21);
+	assert_int_equal(sw_learn__export(learned, want), 3);
+	/* the file with one of the three: the other two appended */
+	disk = make_set(&key, 30, 21);
+	{
+		struct sw_secretset *one = sw_secretset__new();
+		struct sw_secretset *l1 = make_set(&key, 9, 77);
+
+		for (i = 0; i < l1->n; i++)
+			snprintf(l1->secrets[i].name, sizeof(l1->secrets[i].name), "rule-%zu", i);
+		sw_secretset_index_free(l1);
+		l1->secrets[3].learned = 0; /* only secret 0 */
+		l1->secrets[6].learned = 0;
+		assert_int_equal(sw_learn__export(l1, one), 1);
+		assert_int_equal(sw_learn__export(one, disk), 1);
+		sw_secretset__free(one);
+		sw_secretset__free(l1);
+	}
+	assert_int_equal(sw_secretset__save(disk, path, &key), 0);
+	sw_secretset__free(disk);
+	assert_int_equal(sw_learn__save(path, &key, learned), 2);
+	assert_int_equal(sw_secretset__load(path, &key, &back), 0);
+	assert_same(back, want);
+	sw_secretset__free(back);
+	/* nothing new the second time; the file is unchanged */
+	before = slurp(&n);
+	assert_int_equal(sw_learn__save(path, &key, learned), 0);
+	{
+		size_t m;
+		uint8_t *after = slurp(&m);
+
+		assert_int_equal(m, n);
+		assert_memory_equal(after, before, n);
+		free(after);
+	}
+	/* damaged: refused, left as it is */
+	before[n / 2] ^= 1;
+	spit(before, n);
+	learned->secrets[0].id[0] ^= 0xff; /* a new value, not on disk */
+	assert_true(sw_learn__save(path, &key, learned) < 0);
+	{
+		size_t m;
+		uint8_t *after = slurp(&m);
+
+		assert_int_equal(m, n);
+		assert_memory_equal(after, before, n);
+		free(after);
+	}
+	free(before);
+	/* a learned name the file has with another value: replaced (the whole-set way) */
+	assert_int_equal(sw_secretset__save(want, path, &key), 0);
+	assert_int_equal(sw_learn__save(path, &key, learned), 1);
+	assert_int_equal(sw_secretset__load(path, &key, &back), 0);
+	assert_int_equal(back->n, want->n);
+	assert_non_null(sw_secretset__find_id(back, learned->secrets[0].id));
+	sw_secretset__free(back);
+	/* no file yet: written whole */
+	unlink(path);
+	assert_int_equal(sw_learn__save(path, &key, learned), 3);
+	assert_int_equal(sw_secretset__load(path, &key, &back), 0);
+	assert_int_equal(back->n, 3);
+	sw_secretset__free(back);
+	sw_secretset__free(want);
+	sw_secretset__free(learned);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_missing_is_empty),
 		cmocka_unit_test(test_wrong_key),   cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_put_remove),  cmocka_unit_test(test_export_import),
-		cmocka_unit_test(test_large_index),
+		cmocka_unit_test(test_large_index), cmocka_unit_test(test_learn_save),
 	};
 
 	if (sodium_init() < 0)

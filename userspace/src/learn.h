@@ -36,5 +36,9 @@ size_t sw_learn__scan(struct sw_learn *l, const struct sw_rules *rules, struct s
 /* Copies the learned secrets of from that into lacks into it (the set on disk). Returns how
  * many, or a negative errno. */
 int sw_learn__export(const struct sw_secretset *from, struct sw_secretset *into);
+/* Saves the learned secrets of learned that the set file at path lacks into it (the caller
+ * holds its lock), appending them as the file streams when it can. Returns how many, or a
+ * negative errno (the file is then as it was). */
+int sw_learn__save(const char *path, const struct sw_key *key, const struct sw_secretset *learned);
 
 #endif

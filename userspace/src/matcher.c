@@ -42,20 +42,22 @@ static unsigned int bits_for(uint64_t v)
 	return b;
 }
 
-static int plist_add(struct plist *l, uint32_t ref)
+static int list_ref(struct build *b, uint32_t list, uint32_t ref)
 {
-	uint32_t *v;
-	uint32_t cap;
+	struct lref *g;
+	size_t cap;
 
-	if (l->n == l->cap) {
-		cap = l->cap ? 2 * l->cap : 4;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
+	if (b->npr == b->prcap) {
+		cap = b->prcap ? 2 * b->prcap : 1024;
+		g = realloc(b->pr, cap * sizeof(*g));
+		if (!g)
 			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
+		b->pr = g;
+		b->prcap = cap;
 	}
-	l->v[l->n++] = ref;
+	b->pr[b->npr].list = list;
+	b->pr[b->npr++].ref = ref;
+	b->cnt[list]++;
 	return 0;
 }
 
@@ -63,8 +65,7 @@ static int plist_add(struct plist *l, uint32_t ref)
  * list's offset in m->post). A second ref under a tag already on the walk joins a list. */
 static int table_insert(struct sw_matcher *m, struct build *b, uint64_t h, uint32_t ref)
 {
-	uint32_t bk_i, tag, n, k, *bk, field;
-	struct plist *l;
+	uint32_t bk_i, tag, n, k, *bk, field, *g;
 	int rc;
 
 	table_pos(m, h, &bk_i, &tag);
@@ -79,25 +80,22 @@ static int table_insert(struct sw_matcher *m, struct build *b, uint64_t h, uint3
 				continue;
 			field = bk[k] & m->refmask;
 			if (field & m->listflag)
-				return plist_add(&b->l[field & ~m->listflag], ref);
+				return list_ref(b, field & ~m->listflag, ref);
 			if (b->n == b->cap) {
 				size_t cap = b->cap ? 2 * b->cap : 64;
 
-				l = realloc(b->l, cap * sizeof(*l));
-				if (!l)
+				g = realloc(b->cnt, cap * sizeof(*g));
+				if (!g)
 					return -ENOMEM;
-				b->l = l;
+				b->cnt = g;
 				b->cap = cap;
 			}
-			l = &b->l[b->n];
-			memset(l, 0, sizeof(*l));
-			rc = plist_add(l, field - 1);
+			b->cnt[b->n] = 0;
+			rc = list_ref(b, (uint32_t)b->n, field - 1);
 			if (!rc)
-				rc = plist_add(l, ref);
-			if (rc) {
-				free(l->v);
+				rc = list_ref(b, (uint32_t)b->n, ref);
+			if (rc)
 				return rc;
-			}
 			bk[k] = tag << m->refbits | m->listflag | (uint32_t)b->n++;
 			return 0;
 		}
@@ -107,48 +105,49 @@ static int table_insert(struct sw_matcher *m, struct build *b, uint64_t h, uint3
 	return -ENOSPC;
 }
 
-/* Flattens the lists into m->post and points their slots at their offsets. */
+/* Lays the lists out in m->post ([count, ref, ref, ...] each, refs in the order they came)
+ * and points their slots at their offsets. */
 static int table_finish(struct sw_matcher *m, struct build *b)
 {
-	size_t i, total = 0, *off;
+	size_t i, total = b->n + b->npr, *cur;
 	uint32_t field, *sl;
 
-	for (i = 0; i < b->n; i++)
-		total += 1 + b->l[i].n;
 	if (total >= m->listflag)
 		return -E2BIG;
-	off = calloc(b->n ? b->n : 1, sizeof(*off));
+	cur = calloc(b->n ? b->n : 1, sizeof(*cur));
 	m->post = calloc(total ? total : 1, sizeof(*m->post));
-	if (!off || !m->post) {
-		free(off);
+	if (!cur || !m->post) {
+		free(cur);
 		return -ENOMEM;
 	}
 	m->npost = total;
-	total = 0;
-	for (i = 0; i < b->n; i++) {
-		off[i] = total;
-		m->post[total++] = b->l[i].n;
-		memcpy(m->post + total, b->l[i].v, b->l[i].n * sizeof(uint32_t));
-		total += b->l[i].n;
+	for (i = 0, total = 0; i < b->n; i++) {
+		m->post[total] = b->cnt[i];
+		cur[i] = total + 1;
+		total += 1 + b->cnt[i];
 	}
+	for (i = 0; i < b->npr; i++)
+		m->post[cur[b->pr[i].list]++] = b->pr[i].ref;
+	/* cur[i] is now the end of list i: its offset is end - count - 1 */
 	for (i = 0; i < (size_t)m->nbuckets * BUCKET_SLOTS; i++) {
 		sl = &m->table[i];
 		field = *sl & m->refmask;
-		if (*sl && (field & m->listflag))
+		if (*sl && (field & m->listflag)) {
+			size_t l = field & ~m->listflag;
+
 			*sl = (*sl & ~m->refmask) | m->listflag |
-			      (uint32_t)off[field & ~m->listflag];
+			      (uint32_t)(cur[l] - b->cnt[l] - 1);
+		}
 	}
-	free(off);
+	free(cur);
 	return 0;
 }
 
 static void build_free(struct build *b)
 {
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		free(b->l[i].v);
-	free(b->l);
+	free(b->cnt);
+	free(b->pr);
+	memset(b, 0, sizeof(*b));
 }
 
 static int check_secrets(const struct sw_secret *secrets, size_t n, size_t *npat, size_t *minlen,
@@ -194,18 +193,31 @@ static int is_wrapped(uint8_t v)
 	       v == SW_VAR_HEX_UPPER;
 }
 
-struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
-					   const struct sw_secret *secrets, size_t n,
-					   size_t reserve)
-{
+/* An index being built (sw_matcher__build_*): sized from the counts, filled secret by secret
+ * in order, the shared windows' lists flattened at the end. */
+struct sw_matcher_build {
 	struct sw_matcher *m;
-	size_t npat, minlen, maxlen, entries, i, k, j, pi, bits;
-	const struct sw_pattern *p;
-	struct build b = {0};
-	uint64_t h;
-	int rc;
+	struct build b;
+	size_t minlen, pi;
+};
 
-	if (!key || (n && !secrets)) {
+void sw_matcher__build_free(struct sw_matcher_build *mb)
+{
+	if (!mb)
+		return;
+	build_free(&mb->b);
+	sw_matcher__free(mb->m);
+	free(mb);
+}
+
+struct sw_matcher_build *sw_matcher__build_new(const struct sw_key *key, size_t npat, size_t minlen,
+					       size_t maxlen, size_t reserve)
+{
+	struct sw_matcher_build *mb;
+	struct sw_matcher *m;
+	size_t entries, bits;
+
+	if (!key || (npat && (minlen < SW_WINDOW || maxlen < minlen || maxlen > PAT_LEN_MAX))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -213,18 +225,20 @@ struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
 		errno = EIO;
 		return NULL;
 	}
-	rc = check_secrets(secrets, n, &npat, &minlen, &maxlen);
-	if (rc) {
-		errno = -rc;
+	mb = calloc(1, sizeof(*mb));
+	m = calloc(1, sizeof(*m));
+	if (!mb || !m) {
+		free(mb);
+		free(m);
+		errno = ENOMEM;
 		return NULL;
 	}
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
+	mb->m = m;
+	mb->minlen = minlen;
 	memcpy(m->key, key->bytes, sizeof(m->key));
 	m->k0 = key->mix[0];
 	m->k1 = key->mix[1];
-	m->npat = npat;
+	m->npat = npat; /* the count the build must reach; npat again once done */
 	m->patcap = npat + reserve;
 	m->maxlen = maxlen;
 	m->stride = npat ? minlen - SW_WINDOW + 1 : SW_STRIDE_MAX;
@@ -263,41 +277,102 @@ struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
 	}
 	m->memory = sizeof(*m) + m->patcap * sizeof(*m->pat) + m->bloom_words * sizeof(uint64_t) +
 		    (size_t)m->nbuckets * BUCKET_SLOTS * sizeof(uint32_t);
+	return mb;
+err:
+	sw_matcher__build_free(mb);
+	return NULL;
+}
 
-	pi = 0;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < secrets[i].npatterns; k++, pi++) {
-			p = &secrets[i].patterns[k];
-			memcpy(m->pat[pi].hash, p->full_hash, HASH_CMP_BYTES);
-			m->pat[pi].secret = (uint32_t)i;
-			m->pat[pi].len = (uint16_t)p->len;
-			m->pat[pi].variant = p->variant;
-			m->nwrapped += is_wrapped(p->variant);
-			for (j = 0; j < m->stride; j++) {
-				h = p->win[j];
-				m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
-				rc = table_insert(m, &b, h, (uint32_t)(pi << 3 | j));
-				if (rc) {
-					errno = -rc;
-					goto err;
-				}
-			}
+int sw_matcher__build_add(struct sw_matcher_build *mb, const struct sw_secret *s, uint32_t index)
+{
+	struct sw_matcher *m = mb->m;
+	const struct sw_pattern *p;
+	size_t k, j;
+	uint64_t h;
+	int rc;
+
+	if (s->npatterns && !s->patterns)
+		return -EINVAL;
+	if (s->npatterns > m->npat - mb->pi)
+		return -EINVAL; /* more than counted */
+	for (k = 0; k < s->npatterns; k++) {
+		p = &s->patterns[k];
+		if (p->len < mb->minlen || p->len > m->maxlen || p->variant >= SW_VAR__COUNT ||
+		    (p->nwin < SW_STRIDE_MAX && p->nwin != p->len - SW_WINDOW + 1) ||
+		    p->nwin > SW_STRIDE_MAX)
+			return -EINVAL;
+	}
+	for (k = 0; k < s->npatterns; k++, mb->pi++) {
+		p = &s->patterns[k];
+		memcpy(m->pat[mb->pi].hash, p->full_hash, HASH_CMP_BYTES);
+		m->pat[mb->pi].secret = index;
+		m->pat[mb->pi].len = (uint16_t)p->len;
+		m->pat[mb->pi].variant = p->variant;
+		m->nwrapped += is_wrapped(p->variant);
+		for (j = 0; j < m->stride; j++) {
+			h = p->win[j];
+			m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
+			rc = table_insert(m, &mb->b, h, (uint32_t)(mb->pi << 3 | j));
+			if (rc)
+				return rc;
 		}
 	}
-	rc = table_finish(m, &b);
+	return 0;
+}
+
+struct sw_matcher *sw_matcher__build_finish(struct sw_matcher_build *mb)
+{
+	struct sw_matcher *m = mb->m;
+	int rc;
+
+	if (mb->pi != m->npat) {
+		sw_matcher__build_free(mb);
+		errno = EINVAL; /* fewer than counted */
+		return NULL;
+	}
+	rc = table_finish(m, &mb->b);
 	if (rc) {
+		sw_matcher__build_free(mb);
 		errno = -rc;
-		goto err;
+		return NULL;
 	}
 	m->memory += m->npost * sizeof(*m->post);
 	m->scan = sw_matcher_pick_scan(m->stride, 1);
 	m->wrap_simd = sw_matcher_wrap_simd(1);
-	build_free(&b);
+	mb->m = NULL;
+	sw_matcher__build_free(mb);
 	return m;
-err:
-	build_free(&b);
-	sw_matcher__free(m);
-	return NULL;
+}
+
+struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
+					   const struct sw_secret *secrets, size_t n,
+					   size_t reserve)
+{
+	struct sw_matcher_build *mb;
+	size_t npat, minlen, maxlen, i;
+	int rc;
+
+	if (!key || (n && !secrets)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rc = check_secrets(secrets, n, &npat, &minlen, &maxlen);
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	mb = sw_matcher__build_new(key, npat, npat ? minlen : 0, maxlen, reserve);
+	if (!mb)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		rc = sw_matcher__build_add(mb, &secrets[i], (uint32_t)i);
+		if (rc) {
+			sw_matcher__build_free(mb);
+			errno = -rc;
+			return NULL;
+		}
+	}
+	return sw_matcher__build_finish(mb);
 }
 
 /* A learned secret joins without a rebuild: its windows take free slots (the probe walks every

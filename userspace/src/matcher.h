@@ -32,6 +32,17 @@ struct sw_matcher *sw_matcher__new(const struct sw_key *key, const struct sw_sec
 struct sw_matcher *sw_matcher__new_reserve(const struct sw_key *key,
 					   const struct sw_secret *secrets, size_t n,
 					   size_t reserve);
+/* The same index built as the secrets come (a set read as it streams, never held whole with
+ * its patterns): sized for npat patterns of minlen..maxlen bytes (as counted) plus reserve,
+ * then every secret added in order with its patterns (borrowed for the call), then finished.
+ * The result is the index sw_matcher__new_reserve builds of the same secrets. new and finish
+ * return NULL with errno set (finish frees the build either way). */
+struct sw_matcher_build;
+struct sw_matcher_build *sw_matcher__build_new(const struct sw_key *key, size_t npat, size_t minlen,
+					       size_t maxlen, size_t reserve);
+int sw_matcher__build_add(struct sw_matcher_build *mb, const struct sw_secret *s, uint32_t index);
+struct sw_matcher *sw_matcher__build_finish(struct sw_matcher_build *mb);
+void sw_matcher__build_free(struct sw_matcher_build *mb);
 /* Adds the patterns of secret s, reported as secret index. -ENOSPC when the reserve is used up,
  * -EINVAL when a pattern is too short for the stride in use: the matcher must be rebuilt. On
  * failure nothing was added. */
