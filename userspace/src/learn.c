@@ -74,9 +74,17 @@ void sw_learn__reset(struct sw_learn *l, const struct sw_secretset *set)
 		l->learned += set->secrets[i].learned != 0;
 }
 
+/* A hit of learned secret i, where it is in the bytes scanned. */
+static void tell(const struct hit_ctx *c, const struct sw_detect_hit *h, size_t i)
+{
+	if (c->l->found && h->offset >= c->start && h->offset - c->start + h->len <= c->len)
+		c->l->found(c->l->found_ctx, i, h->offset - c->start, h->len);
+}
+
 static int on_hit(const struct sw_detect_hit *h, void *ctx)
 {
 	struct hit_ctx *c = ctx;
+	const struct sw_secret *known;
 	uint8_t value[SW_SECRET_MAX];
 	char id[2 * SW_SECRET_ID_BYTES + 1];
 	struct sw_secret s;
@@ -98,8 +106,14 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 		sodium_memzero(value, sizeof(value));
 		return 0;
 	}
-	if (sw_secretset__find_id(c->set, s.id) ||
-	    (c->l->cred && sw_agentcred__has(c->l->cred, s.id))) {
+	if (c->l->cred && sw_agentcred__has(c->l->cred, s.id)) {
+		sw_secret__clear(&s);
+		return 0;
+	}
+	known = sw_secretset__find_id(c->set, s.id);
+	if (known) {
+		if (known->learned)
+			tell(c, h, (size_t)(known - c->set->secrets));
 		sw_secret__clear(&s);
 		return 0;
 	}
@@ -114,6 +128,7 @@ static int on_hit(const struct sw_detect_hit *h, void *ctx)
 	}
 	c->l->learned++;
 	c->added++;
+	tell(c, h, c->set->n - 1);
 	return 0;
 }
 

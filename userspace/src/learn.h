@@ -22,6 +22,10 @@ struct sw_learn {
 	 * matching the first part of a tracked token) is that secret, not a new one. */
 	const struct sw_matcher *known;
 	uint64_t inside_known; /* hits not learned for that */
+	/* Told of every hit that is, or now is, a learned secret of set: its index, and where it
+	 * is in the bytes scanned (a hit that began in earlier bytes is not told). NULL: not. */
+	void (*found)(void *ctx, size_t secret, uint64_t pos, size_t len);
+	void *found_ctx;
 };
 
 /* Counts the learned secrets of set (after the set was replaced). */

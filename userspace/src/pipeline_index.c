@@ -21,6 +21,7 @@ int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set)
 	sw_secretset__free(p->set);
 	p->m = m;
 	p->set = set;
+	p->nunindexed = 0;
 	sw_learn__reset(&p->learn, set);
 	return 0;
 }
@@ -30,9 +31,17 @@ int pl_index_add(struct sw_pipeline *p, size_t first)
 	struct sw_matcher *m;
 	size_t i;
 
-	for (i = first; i < p->set->n; i++)
-		if (sw_matcher__add(p->m, &p->set->secrets[i], (uint32_t)i))
+	for (i = first; i < p->set->n; i++) {
+		if (!sw_matcher__add(p->m, &p->set->secrets[i], (uint32_t)i))
+			continue;
+		if (!p->set->lean)
 			break;
+		/* Its hits stand in for matches until the next index takes it. */
+		if (p->nunindexed == PL_UNINDEXED_MAX)
+			return -ENOSPC;
+		p->unindexed[p->nunindexed++] = (uint32_t)i;
+		p->learned_dirty = 1;
+	}
 	if (i == p->set->n)
 		return 0;
 	/* No room (or a pattern too short for the stride): the whole index, once. The
@@ -94,6 +103,7 @@ void pl_take_index(struct sw_pipeline *p, uint64_t gen)
 	p->m = p->staged_m;
 	p->staged_set = NULL;
 	p->staged_m = NULL;
+	p->nunindexed = 0;
 	pl_index_add(p, first);
 	sw_learn__reset(&p->learn, p->set);
 }

@@ -23,15 +23,17 @@
 #include "streams.h"
 #include "summary.h"
 
-#define MATCHES_MAX	256  /* matches handled per scan; more are counted as a gap */
-#define REQUESTS_MAX	8192 /* requests one record may raise; more are counted */
-#define READERS_MAX	4096 /* pipe readers remembered */
-#define SNI_MAX		256  /* TLS server names remembered */
-#define BLIND_MAX	256  /* processes with a TLS stack we cannot hook */
-#define CONTEXT_MAX	256  /* (session, secret) pairs in an agent's context */
-#define CONNS_MAX	256  /* TLS connections of processes we cannot hook */
-#define PENDING_MAX	64   /* TLS writes waiting for their socket */
-#define PENDING_MATCHES 16   /* matches one of them keeps */
+#define MATCHES_MAX	 256  /* matches handled per scan; more are counted as a gap */
+#define PL_UNINDEXED_MAX 1024 /* learned secrets waiting for the next index */
+#define PL_FOUND_MAX	 64   /* detector hits of learned secrets kept per scan */
+#define REQUESTS_MAX	 8192 /* requests one record may raise; more are counted */
+#define READERS_MAX	 4096 /* pipe readers remembered */
+#define SNI_MAX		 256  /* TLS server names remembered */
+#define BLIND_MAX	 256  /* processes with a TLS stack we cannot hook */
+#define CONTEXT_MAX	 256  /* (session, secret) pairs in an agent's context */
+#define CONNS_MAX	 256  /* TLS connections of processes we cannot hook */
+#define PENDING_MAX	 64   /* TLS writes waiting for their socket */
+#define PENDING_MATCHES	 16   /* matches one of them keeps */
 
 /* Losses the pipeline sees itself, reported with the next tick. */
 enum gap {
@@ -100,6 +102,17 @@ struct sw_pipeline {
 	struct sw_policy policy;
 	struct sw_learn learn;
 	int learned_dirty;
+	/* Learned secrets the index in force could not take (a lean set: no room left, or a value
+	 * shorter than its stride) until the next index: the detectors' hits of them stand in for
+	 * matches, so they alert and stay out of the trace meanwhile. */
+	uint32_t unindexed[PL_UNINDEXED_MAX];
+	size_t nunindexed;
+	struct pl_found {
+		uint32_t secret;
+		uint32_t len;
+		uint64_t pos; /* in the bytes scanned */
+	} found[PL_FOUND_MAX];
+	size_t nfound;
 	char host[256];
 	struct sw_pipeline_stats st;
 	struct sw_alert alert; /* scratch: too big for the stack */

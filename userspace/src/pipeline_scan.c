@@ -52,6 +52,33 @@ static void recorded(const uint8_t *id, const struct sw_match *m, int discovered
  * stream st, keeping the spans out of the trace. ds: the detectors' stream (NULL: data on its
  * own). base: data's offset in the record. whole: nothing continues these bytes (an argv
  * string), so no tail of them is unsettled. */
+static void found(void *ctx, size_t secret, uint64_t pos, size_t len)
+{
+	struct sw_pipeline *p = ctx;
+
+	if (p->nfound < PL_FOUND_MAX)
+		p->found[p->nfound++] = (struct pl_found){(uint32_t)secret, (uint32_t)len, pos};
+}
+
+/* The detectors' hits of learned secrets the index does not hold yet, as raw matches at
+ * stream offset start. */
+static void unindexed_hits(struct sw_pipeline *p, struct hits *h, uint64_t start)
+{
+	struct sw_match m = {.variant = SW_VAR_RAW};
+	size_t i, j;
+
+	for (i = 0; i < p->nfound; i++)
+		for (j = 0; j < p->nunindexed; j++)
+			if (p->unindexed[j] == p->found[i].secret) {
+				m.secret = p->found[i].secret;
+				m.len = p->found[i].len;
+				m.offset = start + p->found[i].pos;
+				collect(&m, h);
+				break;
+			}
+	p->nfound = 0;
+}
+
 void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
 	     struct sw_detect_stream *ds, const void *data, size_t len, size_t base, int whole,
 	     int learn)
@@ -60,6 +87,9 @@ void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
 
 	h->first_new = p->set->n;
 	p->learn.known = p->m;
+	p->learn.found = found;
+	p->learn.found_ctx = p;
+	p->nfound = 0;
 	if (learn && !p->recorded_finds &&
 	    sw_learn__scan(&p->learn, p->rules, p->set, ds, data, len, p->rec_us / 1000000)) {
 		if (!pl_index_add(p, h->first_new))
@@ -70,6 +100,8 @@ void pl_scan(struct sw_pipeline *p, struct hits *h, struct sw_stream *st,
 	sw_redact__scope(&p->red, base, start, len);
 	h->redact = 1;
 	sw_matcher__scan(p->m, st, data, len, collect, h);
+	if (p->nunindexed)
+		unindexed_hits(p, h, start);
 	h->redact = 0;
 	/* The tail that may begin a secret the next write completes. */
 	if (!whole)
