@@ -118,14 +118,14 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 		"{\"pid\":%d,\"uptime_s\":%lld,\"secrets\":%zu,\"registry\":%zu,"
 		"\"records\":%llu,\"bad_records\":%llu,\"data_bytes\":%llu,\"matches\":%llu,"
 		"\"alerts\":%llu,\"streams\":%llu,\"processes\":%zu,\"index_gen\":%llu,"
-		"\"loop_stall_max_us\":%llu,",
+		"\"loop_stall_max_us\":%llu,\"loop_busy_max_us\":%llu,",
 		getpid(), (long long)(time(NULL) - d->started), sw_pipeline__secrets(d->pl)->n,
 		sw_registry__size(d->reg), (unsigned long long)st.records,
 		(unsigned long long)st.bad_records, (unsigned long long)st.data_bytes,
 		(unsigned long long)st.matches, (unsigned long long)st.alerts,
 		(unsigned long long)st.streams, sw_proctab__count(c.pt),
 		(unsigned long long)sw_pipeline__index_gen(d->pl),
-		(unsigned long long)d->stall_max_us);
+		(unsigned long long)d->stall_max_us, (unsigned long long)d->busy_max_us);
 	fprintf(b,
 		"\"loss\":{\"ringbuf_full\":%llu,\"truncated\":%llu,\"read_errors\":%llu,"
 		"\"path_truncated\":%llu,\"scope_full\":%llu,\"spilled\":%llu,"

@@ -140,7 +140,9 @@ struct daemon {
 	struct sw_metrics *metrics; /* --metrics: Prometheus scrapes */
 	struct sw_sink *count_sink; /* counts alerts for the metrics */
 	uint64_t alerts_by[SW_ALERT__COUNT][SW_SEV__COUNT];
-	uint64_t stall_max_us;	    /* longest time one turn of the event loop took */
+	uint64_t stall_max_us; /* longest time one turn of the event loop took */
+	/* the most CPU one turn used: its own work, without the time it waited for a CPU */
+	uint64_t busy_max_us;
 	struct daemon_index *index; /* daemon_index.c: the secret index built off the loop */
 	uint64_t turn_deadline_us; /* this turn of the loop stops reading the ring then; 0: never */
 	uint32_t turn_records;

@@ -89,6 +89,11 @@ static void render(FILE *f, void *ctx)
 	sw_metrics__family(f, "sprawlwatch_loop_stall_max_seconds", "gauge",
 			   "Longest time one turn of the event loop took since start.");
 	sw_metrics__sample(f, "sprawlwatch_loop_stall_max_seconds", d->stall_max_us / 1e6, NULL);
+	sw_metrics__family(
+		f, "sprawlwatch_loop_busy_max_seconds", "gauge",
+		"Most CPU time one turn of the event loop used since start (its own work, "
+		"without waiting for a CPU).");
+	sw_metrics__sample(f, "sprawlwatch_loop_busy_max_seconds", d->busy_max_us / 1e6, NULL);
 
 	sw_metrics__family(f, "sprawlwatch_sessions", "gauge", "Live agent sessions.");
 	sw_metrics__sample(f, "sprawlwatch_sessions", (double)live, NULL);

@@ -50,6 +50,15 @@ static const char usage_head[] =
 	"the config file (" SW_DEFAULT_CONFIG "); an option given here wins.\n"
 	"\n";
 
+/* CPU time of the loop's thread, µs. */
+static uint64_t cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 uint64_t now_us(void)
 {
 	struct timeval tv;
@@ -598,7 +607,7 @@ static void on_timer(struct daemon *d)
 static int run_loop(struct daemon *d)
 {
 	struct epoll_event evs[32];
-	uint64_t t0, dt;
+	uint64_t t0, c0, dt;
 	int n, i;
 
 	while (!d->stop) {
@@ -612,6 +621,7 @@ static int run_loop(struct daemon *d)
 			return -1;
 		}
 		t0 = now_us();
+		c0 = cpu_us();
 		d->turn_deadline_us = t0 + RING_TURN_US;
 		for (i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
@@ -646,6 +656,9 @@ static int run_loop(struct daemon *d)
 		dt = now_us() - t0;
 		if (dt > d->stall_max_us && dt < 3600ull * 1000000)
 			d->stall_max_us = dt;
+		dt = cpu_us() - c0;
+		if (dt > d->busy_max_us && dt < 3600ull * 1000000)
+			d->busy_max_us = dt;
 	}
 	/* Drain what the kernel already sent, read back pending files, emit what is held. */
 	source__stop(d);

@@ -82,6 +82,12 @@ expect_alerts "(d) one coverage_gap, naming the ratio bound" 1 \
 	"a['kind']=='coverage_gap' and a.get('gaps')=={'inflate_ratio': 1}"
 expect_alerts "(d) nothing else" 6 "a['kind']!='session_summary'"
 check "(d) the daemon is healthy" "$SPRAWLCTL" status
+# Inflating is bounded per record (the ratio bound stops a bomb after a few MiB) and the ring
+# is read at most 10 ms a turn: no turn of the event loop did over 50 ms of work, the bomb's
+# included (CPU time: waiting for a CPU on a busy host is not the loop's doing).
+busy=$(status_field "s['loop_busy_max_us']")
+check "(d) the most CPU one event-loop turn used so far, the bomb's included: $((busy / 1000)) ms (<= 50)" \
+	test "$busy" -le 50000
 
 # (e) detectors see what is inflated too: GitHub-token-shaped values nobody registered, made
 # now (in files, never in an argv), are found in what git and gzip write like in a plain

@@ -29,6 +29,7 @@ check "the content type is the text exposition format" bash -c \
 	"curl -sf -m 5 -o /dev/null -w '%{content_type}' '$URL' | grep -q '^text/plain; version=0.0.4'"
 for fam in sprawlwatch_records_total sprawlwatch_bytes_total sprawlwatch_alerts_total \
 	sprawlwatch_loss_total sprawlwatch_ringbuf_fill_ratio sprawlwatch_loop_stall_max_seconds \
+	sprawlwatch_loop_busy_max_seconds \
 	sprawlwatch_sessions; do
 	check "family $fam has HELP and TYPE" bash -c \
 		"grep -q '^# HELP $fam ' '$E2E_TMP/before.prom' && grep -q '^# TYPE $fam ' '$E2E_TMP/before.prom'"
