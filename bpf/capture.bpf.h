@@ -415,8 +415,13 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
 	 * chunk. Fewer would end a syscall early without SW_F_LAST. */
 	bpf_loop((32u << 20) / SW_CHUNK + 2 * SW_IOV_MAX + 2, chunk_step, NULL, 0);
-	if (!st->ring_full)
+	if (!st->ring_full) {
+		if (ds->rec.art_kind == SW_AK_FILE)
+			spill_overwrite(ds, st->fbase, st->fbase + st->limit);
 		return 0;
+	}
+	if (ds->rec.art_kind == SW_AK_FILE)
+		spill_overwrite(ds, st->fbase, st->fbase + st->lost_at);
 	if (ds->rec.art_kind == SW_AK_FILE &&
 	    spill_range(ds, f, st->fbase + st->lost_at, st->fbase + st->limit))
 		LOSS_INC(spilled);

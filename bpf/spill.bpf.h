@@ -52,6 +52,9 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 		return 1;
 	sp = bpf_map_lookup_elem(&spills, &key);
 	if (sp && sp->gen == ds->rec.gen) {
+		/* Over bytes spilled before and not read back yet: those are gone unseen. */
+		if (start < sp->end && end > sp->start)
+			LOSS_INC(ringbuf_full);
 		if (start < sp->start)
 			sp->start = start;
 		if (end > sp->end)
@@ -72,6 +75,17 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 	ps = file_path(f, &pstart, &plen, &trunc);
 	sp->path_len = trunc ? 0 : copy_path(sp->path, ps, pstart, plen);
 	return bpf_map_update_elem(&spills, &key, sp, BPF_ANY) == 0;
+}
+
+/* A write the ring took, of file bytes [start, end): over bytes spilled before and not read
+ * back yet, those are gone unseen (the read-back will find these instead). */
+static __always_inline void spill_overwrite(struct data_scratch *ds, __u64 start, __u64 end)
+{
+	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
+	struct sw_spill *sp = bpf_map_lookup_elem(&spills, &key);
+
+	if (sp && sp->gen == ds->rec.gen && start < sp->end && end > sp->start)
+		LOSS_INC(ringbuf_full);
 }
 
 #endif

@@ -67,5 +67,28 @@ PY
 wait_alerts 1 "a['kind']=='coverage_gap' and a['gaps'].get('readback_failed',0)>0" 10
 check "a spilled range whose file is gone is a coverage_gap (readback_failed)" \
 	test "$(count_alerts "a['kind']=='coverage_gap' and a['gaps'].get('readback_failed',0)>0")" -ge 1
+# A flooded file whose secret is overwritten at once: past a full ring, a write holding the
+# secret and, right after, zeros over it (both spilled, neither read back yet). The secret's
+# bytes were in the file, so silence is not an answer: its alert if the read-back came first,
+# else a coverage_gap counting the write over bytes spilled and not read back (ringbuf_full).
+printf '%s' "$(new_secret FLOOD_REWRITE_KEY)" >"$E2E_TMP/value2"
+"$SPRAWLCTL" run --agent flooder -- python3 - "$E2E_TMP/value2" "$WORK" <<'PY'
+import os, sys
+v = open(sys.argv[1], "rb").read()
+zero = b"\0" * 4096
+mid = (b"\0" * 1000 + b"\nKEY=" + v + b"\n").ljust(4096, b"\0")
+fd = os.open(sys.argv[2] + "/rewritten", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+for i in range(16384):
+    os.write(fd, zero)
+os.write(fd, mid)
+os.lseek(fd, -4096, os.SEEK_CUR)
+os.write(fd, zero)
+for i in range(1024):
+    os.write(fd, zero)
+os.close(fd)
+PY
+barrier "the rewriting flood"
+check "a secret overwritten in a flooded file before its read-back: its alert or a ringbuf_full gap" \
+	test "$(count_alerts "(a['kind']=='secret_spread' and a['secret']['name']=='FLOOD_REWRITE_KEY') or (a['kind']=='coverage_gap' and a['gaps'].get('ringbuf_full',0)>0)")" -ge 1
 e2e_stop
 e2e_finish
