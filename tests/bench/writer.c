@@ -6,8 +6,10 @@
 //                                      "ns_per_write MEAN median_chunk MEDIAN": the mean over all
 //                                      writes and the median over 20 equal chunks (robust to a
 //                                      few preemptions on a shared machine)
-//   writer rate PATH SIZE MBPS SECS    paced write()s of SIZE bytes at MBPS (0 = as fast as
-//                                      possible) for SECS; prints "mbps N writes N"
+//   writer rate PATH SIZE MBPS SECS [WRAP]
+//                                      paced write()s of SIZE bytes at MBPS (0 = as fast as
+//                                      possible) for SECS, rewound every WRAP bytes (default
+//                                      1 MiB); prints "mbps N writes N"
 //   writer copy PATH SRC SIZE MBPS     the bytes of file SRC written to PATH in paced write()s
 //                                      of SIZE bytes at MBPS (0 = unpaced); prints "mbps N
 //                                      writes N"
@@ -128,7 +130,7 @@ static int cmd_loop(const char *path, long count, long size)
 	return 0;
 }
 
-static int cmd_rate(const char *path, long size, double mbps, double secs)
+static int cmd_rate(const char *path, long size, double mbps, double secs, double wrap)
 {
 	long per_wrap, n = 0;
 	uint64_t t0, end, now, target;
@@ -138,7 +140,7 @@ static int cmd_rate(const char *path, long size, double mbps, double secs)
 
 	if (size <= 0 || size > (1 << 24) || secs <= 0 || secs > 60)
 		return 2;
-	per_wrap = (long)WRAP_BYTES / size;
+	per_wrap = (long)(wrap > 0 ? wrap : WRAP_BYTES) / size;
 	if (per_wrap < 1)
 		per_wrap = 1;
 	buf = malloc((size_t)size);
@@ -261,14 +263,15 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "loop"))
 		return cmd_loop(argv[2], atol(argv[3]), atol(argv[4]));
-	if (argc == 6 && !strcmp(argv[1], "rate"))
-		return cmd_rate(argv[2], atol(argv[3]), atof(argv[4]), atof(argv[5]));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "rate"))
+		return cmd_rate(argv[2], atol(argv[3]), atof(argv[4]), atof(argv[5]),
+				argc == 7 ? atof(argv[6]) : 0);
 	if (argc == 6 && !strcmp(argv[1], "copy"))
 		return cmd_copy(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
 	if (argc == 2 && !strcmp(argv[1], "leak"))
 		return cmd_leak();
-	fprintf(stderr,
-		"usage: writer loop PATH COUNT SIZE | rate PATH SIZE MBPS SECS | copy PATH SRC "
-		"SIZE MBPS | leak\n");
+	fprintf(stderr, "usage: writer loop PATH COUNT SIZE | rate PATH SIZE MBPS SECS [WRAP] | "
+			"copy PATH SRC "
+			"SIZE MBPS | leak\n");
 	return 2;
 }
