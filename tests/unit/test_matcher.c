@@ -443,6 +443,47 @@ static void test_no_false_positives(void **state)
 	fixture_free(&f);
 }
 
+/* 1 MiB of text with inserts of the fixture's secrets in every form, matched 4 KiB at a time
+ * by m and by the fixture's own matcher: the same matches, and more than min of them. */
+static void same_as_fixture(const struct fixture *f, struct rng *r, const struct sw_matcher *m,
+			    size_t inserts, size_t min)
+{
+	size_t i, k, tl, at, elen, n = 1u << 20, pos;
+	uint8_t *buf = malloc(n);
+	char *ins = malloc(SW_ENC_JSON_MAX(200) * 2);
+	struct sw_stream *s1 = sw_stream__new(), *s2 = sw_stream__new();
+	struct hits a = {0}, b = {0};
+
+	assert_true(buf && ins && s1 && s2);
+	fill_text(r, buf, n);
+	for (pos = 0, k = 0; k < inserts; k++) {
+		i = rng_range(r, 0, f->n - 1);
+		tl = make_insert(r, f->val[i], f->len[i], (int)rng_range(r, 0, N_FORMS - 1), ins,
+				 &at, &elen);
+		pos += rng_range(r, 10, 200);
+		if (pos + tl >= n)
+			break;
+		memcpy(buf + pos, ins, tl);
+		pos += tl;
+	}
+	for (pos = 0; pos < n; pos += 4096) {
+		assert_int_equal(sw_matcher__scan(m, s1, buf + pos, 4096, collect, &a), 0);
+		assert_int_equal(sw_matcher__scan(f->m, s2, buf + pos, 4096, collect, &b), 0);
+	}
+	assert_true(a.n > min);
+	assert_int_equal(a.n, b.n);
+	qsort(a.v, a.n, sizeof(*a.v), cmp_match);
+	qsort(b.v, b.n, sizeof(*b.v), cmp_match);
+	for (k = 0; k < a.n; k++)
+		assert_int_equal(cmp_match(&a.v[k], &b.v[k]), 0);
+	sw_stream__free(s1);
+	sw_stream__free(s2);
+	free(a.v);
+	free(b.v);
+	free(buf);
+	free(ins);
+}
+
 /* Secrets added one at a time to a matcher built with room for them find exactly what a
  * matcher built over all of them finds; past the room, or with a pattern too short for the
  * stride, the add is refused and nothing changes. */
@@ -451,46 +492,18 @@ static void test_add(void **state)
 	struct fixture f;
 	struct rng r = {0xadd};
 	struct sw_matcher *inc, *tight;
-	struct hits a = {0}, b = {0};
-	struct sw_stream *s1, *s2;
-	size_t i, k, tl, at, elen, n = 1u << 20, pos;
-	uint8_t *buf = malloc(n);
-	char *ins = malloc(SW_ENC_JSON_MAX(200) * 2);
 	struct sw_secret small;
 	uint8_t v[8];
+	size_t i;
 
 	(void)state;
-	assert_true(buf && ins);
 	fixture_build(&f, 0x5eed, 300, 16, 48);
 	inc = sw_matcher__new_reserve(&f.key, f.sec, 100, 300 * 11);
 	assert_non_null(inc);
 	for (i = 100; i < f.n; i++)
 		assert_int_equal(sw_matcher__add(inc, &f.sec[i], (uint32_t)i), 0);
 	assert_int_equal(sw_matcher__max_len(inc), sw_matcher__max_len(f.m));
-	fill_text(&r, buf, n);
-	for (pos = 0, k = 0; k < 2000; k++) {
-		i = rng_range(&r, 0, f.n - 1);
-		tl = make_insert(&r, f.val[i], f.len[i], (int)rng_range(&r, 0, N_FORMS - 1), ins,
-				 &at, &elen);
-		pos += rng_range(&r, 10, 200);
-		if (pos + tl >= n)
-			break;
-		memcpy(buf + pos, ins, tl);
-		pos += tl;
-	}
-	s1 = sw_stream__new();
-	s2 = sw_stream__new();
-	assert_true(s1 && s2);
-	for (pos = 0; pos < n; pos += 4096) {
-		assert_int_equal(sw_matcher__scan(inc, s1, buf + pos, 4096, collect, &a), 0);
-		assert_int_equal(sw_matcher__scan(f.m, s2, buf + pos, 4096, collect, &b), 0);
-	}
-	assert_true(a.n > 1000);
-	assert_int_equal(a.n, b.n);
-	qsort(a.v, a.n, sizeof(*a.v), cmp_match);
-	qsort(b.v, b.n, sizeof(*b.v), cmp_match);
-	for (k = 0; k < a.n; k++)
-		assert_int_equal(cmp_match(&a.v[k], &b.v[k]), 0);
+	same_as_fixture(&f, &r, inc, 2000, 1000);
 	/* no room */
 	tight = sw_matcher__new_reserve(&f.key, f.sec, 10, 0);
 	assert_non_null(tight);
@@ -501,14 +514,8 @@ static void test_add(void **state)
 	assert_int_equal(sw_fingerprint__secret(&f.key, v, sizeof(v), &small), 0);
 	assert_int_equal(sw_matcher__add(inc, &small, 999), -EINVAL);
 	sw_secret__clear(&small);
-	sw_stream__free(s1);
-	sw_stream__free(s2);
 	sw_matcher__free(inc);
 	sw_matcher__free(tight);
-	free(a.v);
-	free(b.v);
-	free(buf);
-	free(ins);
 	fixture_free(&f);
 }
 
@@ -548,14 +555,10 @@ static void test_build_streamed(void **state)
 	struct lean_sink l = {0};
 	struct sw_secretset_sink sink = {.begin = lean_begin, .add = lean_add, .ctx = &l};
 	struct sw_matcher *streamed;
-	struct hits a = {0}, b = {0};
-	struct sw_stream *s1, *s2;
-	size_t i, k, tl, at, elen, n = 1u << 19, pos, npat = 0;
-	uint8_t *buf = malloc(n);
-	char *ins = malloc(SW_ENC_JSON_MAX(200) * 2);
+	size_t i, npat = 0;
 
 	(void)state;
-	assert_true(buf && ins && mkdtemp(dir));
+	assert_true(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/secrets.pb", dir);
 	fixture_build(&f, 0x57e4, 200, 12, 60);
 	set = sw_secretset__new();
@@ -589,41 +592,12 @@ static void test_build_streamed(void **state)
 	assert_int_equal(sw_secretset__save(lean, path, &f.key), -EINVAL);
 	assert_int_equal(sw_matcher__stride(streamed), sw_matcher__stride(f.m));
 	assert_int_equal(sw_matcher__max_len(streamed), sw_matcher__max_len(f.m));
-	fill_text(&r, buf, n);
-	for (pos = 0, k = 0; k < 1000; k++) {
-		i = rng_range(&r, 0, f.n - 1);
-		tl = make_insert(&r, f.val[i], f.len[i], (int)rng_range(&r, 0, N_FORMS - 1), ins,
-				 &at, &elen);
-		pos += rng_range(&r, 10, 200);
-		if (pos + tl >= n)
-			break;
-		memcpy(buf + pos, ins, tl);
-		pos += tl;
-	}
-	s1 = sw_stream__new();
-	s2 = sw_stream__new();
-	assert_true(s1 && s2);
-	for (pos = 0; pos < n; pos += 4096) {
-		assert_int_equal(sw_matcher__scan(streamed, s1, buf + pos, 4096, collect, &a), 0);
-		assert_int_equal(sw_matcher__scan(f.m, s2, buf + pos, 4096, collect, &b), 0);
-	}
-	assert_true(a.n > 500);
-	assert_int_equal(a.n, b.n);
-	qsort(a.v, a.n, sizeof(*a.v), cmp_match);
-	qsort(b.v, b.n, sizeof(*b.v), cmp_match);
-	for (k = 0; k < a.n; k++)
-		assert_int_equal(cmp_match(&a.v[k], &b.v[k]), 0);
-	sw_stream__free(s1);
-	sw_stream__free(s2);
+	same_as_fixture(&f, &r, streamed, 1000, 500);
 	sw_matcher__free(streamed);
 	sw_secretset__free(lean);
 	sw_secretset__free(set);
 	unlink(path);
 	rmdir(dir);
-	free(a.v);
-	free(b.v);
-	free(buf);
-	free(ins);
 	fixture_free(&f);
 }
 
