@@ -9,18 +9,15 @@
  * differ: the range (and a little before it, for a secret across its start) is read back as
  * read-back records of a fresh stream of the file, which the pipeline matches like any. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "daemon.h"
 #include "event.h"
-#include "naming.h"
 #include "source.h"
 
 #define RACE_SLOTS   256	   /* syscalls in flight at once (threads mid-write) */
@@ -35,8 +32,6 @@ struct race_ent {
 	uint32_t gen;
 	int32_t fd;
 	int live;
-	size_t plen;
-	char path[SW_PATH_LEN + 1]; /* the file's, from a record that named it; "" when none did */
 };
 
 /* Files named by earlier records: the kernel names a file once per open file, and the
@@ -55,6 +50,7 @@ struct racecheck {
 	uint8_t key[crypto_generichash_KEYBYTES];
 	uint64_t clock;
 	uint8_t buf[SW_CHUNK];
+	char path[SW_PATH_LEN + 1];
 	union { /* a read-back record, its own: the source's buffer may be in use under it */
 		struct sw_data_rec r;
 		uint8_t b[sizeof(struct sw_data_rec) + SW_PATH_LEN + SW_CHUNK];
@@ -79,103 +75,47 @@ static struct race_ent *slot(struct racecheck *rc, uint32_t tid, int32_t fd, int
 	return make ? old : NULL;
 }
 
-/* The file the write went to, still the same one (dev, ino): by the name a record gave it,
- * else through the writer's descriptor if still open. -1 when it cannot be had. */
-static int open_written(const struct race_ent *e, char *path, size_t cap, size_t *plen)
-{
-	char proc[64];
-	struct stat sb;
-	int fd = -1, i;
-	ssize_t n;
-
-	*plen = 0;
-	for (i = 0; i < 2 && fd < 0; i++) {
-		if (i == 0 && e->plen) {
-			fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		} else if (i == 1) {
-			snprintf(proc, sizeof(proc), "/proc/%u/fd/%d", e->hdr.tgid, e->fd);
-			fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		}
-		if (fd >= 0 && (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
-				sb.st_dev != sw_naming__user_dev(e->dev) || sb.st_ino != e->ino)) {
-			close(fd);
-			fd = -1;
-		}
-		if (fd >= 0 && i == 0) {
-			memcpy(path, e->path, e->plen);
-			*plen = e->plen;
-		} else if (fd >= 0) {
-			n = readlink(proc, path, cap);
-			*plen = n > 0 && (size_t)n < cap && path[0] == '/' ? (size_t)n : 0;
-		}
-	}
-	return fd;
-}
-
-/* The name of (dev, ino): remembered from the record that gave it, or looked up. */
-static void name_of(struct racecheck *rc, struct race_ent *e, const struct sw_event *ev)
+/* Names files as records give them: the kernel names a file once per open file, and the
+ * writer may have closed it before its records are handled. */
+static void remember_name(struct racecheck *rc, const struct race_ent *e, const struct sw_event *ev)
 {
 	struct race_name *n;
-	size_t i;
 
-	if (ev->path_len && ev->path_len < sizeof(e->path) && !(ev->hdr->flags & SW_F_PATH_TRUNC)) {
-		memcpy(e->path, ev->path, ev->path_len);
-		e->plen = ev->path_len;
-		n = &rc->names[rc->next_name++ % RACE_NAMES];
-		n->dev = e->dev;
-		n->ino = e->ino;
-		memcpy(n->path, ev->path, ev->path_len);
-		n->path[ev->path_len] = 0;
-		n->plen = ev->path_len;
-	} else {
-		for (i = 0; i < RACE_NAMES; i++) {
-			n = &rc->names[i];
-			if (n->plen && n->dev == e->dev && n->ino == e->ino) {
-				memcpy(e->path, n->path, n->plen);
-				e->plen = n->plen;
-				break;
-			}
-		}
-	}
-	e->path[e->plen] = 0;
+	if (!ev->path_len || ev->path_len >= sizeof(n->path) || (ev->hdr->flags & SW_F_PATH_TRUNC))
+		return;
+	n = &rc->names[rc->next_name++ % RACE_NAMES];
+	n->dev = e->dev;
+	n->ino = e->ino;
+	memcpy(n->path, ev->path, ev->path_len);
+	n->path[ev->path_len] = 0;
+	n->plen = ev->path_len;
 }
 
-/* The file's [from, e->pos + e->total) as read-back records of a fresh stream of the file,
- * attributed to the writer. */
-static void read_back(struct daemon *d, struct racecheck *rc, const struct race_ent *e, int fd,
-		      const char *path, size_t plen)
+/* The file the write went to, still the same one: by the name a record gave it (rc->path),
+ * else through the writer's descriptor, if still open (rc->path read from it). -1 when it
+ * cannot be had. */
+static int open_written(struct racecheck *rc, const struct race_ent *e, size_t *plen)
 {
-	struct sw_data_rec *r = &rc->out.r;
-	uint64_t from = e->pos > RACE_OVERLAP ? e->pos - RACE_OVERLAP : 0;
-	uint64_t len = e->pos + e->total - from, done = 0;
-	uint16_t fl;
-	size_t n;
+	char proc[64];
+	ssize_t n;
+	size_t i;
+	int fd;
 
-	do {
-		size_t want = len - done < SW_CHUNK ? len - done : SW_CHUNK;
-
-		fl = SW_F_READBACK | SW_F_RESCAN;
-		memset(r, 0, sizeof(*r));
-		r->hdr = e->hdr;
-		r->art_kind = SW_AK_FILE;
-		r->dev = e->dev;
-		r->ino = e->ino;
-		r->gen = e->gen;
-		r->fd = -1;
-		r->file_pos = -1;
-		r->src_pos = -1;
-		r->total = len;
-		r->offset = done;
-		if (!done) {
-			fl |= SW_F_FIRST;
-			r->path_len = plen;
-			memcpy(r + 1, path, plen);
+	*plen = 0;
+	rc->path[0] = 0;
+	for (i = 0; i < RACE_NAMES; i++)
+		if (rc->names[i].plen && rc->names[i].dev == e->dev && rc->names[i].ino == e->ino) {
+			memcpy(rc->path, rc->names[i].path, rc->names[i].plen + 1);
+			*plen = rc->names[i].plen;
+			break;
 		}
-		if (done + want >= len)
-			fl |= SW_F_LAST;
-		fl = source__readback_chunk(d, r, fd, from + done, want, fl, &n);
-		done += n;
-	} while (!(fl & SW_F_LAST));
+	fd = source__open_written(e->hdr.tgid, e->fd, rc->path, e->dev, e->ino);
+	if (fd >= 0 && !*plen) {
+		snprintf(proc, sizeof(proc), "/proc/%u/fd/%d", e->hdr.tgid, e->fd);
+		n = readlink(proc, rc->path, sizeof(rc->path) - 1);
+		*plen = n > 0 && rc->path[0] == '/' ? (size_t)n : 0;
+	}
+	return fd;
 }
 
 /* The syscall's bytes all passed: compare them with the file's range. */
@@ -183,7 +123,7 @@ static void settle(struct daemon *d, struct racecheck *rc, struct race_ent *e)
 {
 	uint8_t got[RACE_HASH], file[RACE_HASH];
 	crypto_generichash_state fh;
-	char path[SW_PATH_LEN + 1];
+	struct source_rescan rs;
 	uint64_t done = 0;
 	size_t plen = 0;
 	ssize_t n = 0;
@@ -191,7 +131,7 @@ static void settle(struct daemon *d, struct racecheck *rc, struct race_ent *e)
 
 	e->live = 0;
 	crypto_generichash_final(&e->h, got, sizeof(got));
-	fd = open_written(e, path, sizeof(path), &plen);
+	fd = open_written(rc, e, &plen);
 	if (fd < 0) {
 		d->race_unread++; /* the descriptor closed already: nothing to compare with */
 		return;
@@ -210,10 +150,21 @@ static void settle(struct daemon *d, struct racecheck *rc, struct race_ent *e)
 	crypto_generichash_final(&fh, file, sizeof(file));
 	d->race_checked++;
 	/* Shorter now (truncated since): the bytes are not there to hold anything; otherwise a
-	 * difference is read back. */
+	 * difference is read back, with a little before it for a secret across its start. */
 	if (done == e->total && sodium_memcmp(got, file, sizeof(got))) {
 		d->race_differed++;
-		read_back(d, rc, e, fd, path, plen);
+		rs = (struct source_rescan){.hdr = e->hdr,
+					    .dev = e->dev,
+					    .ino = e->ino,
+					    .gen = e->gen,
+					    .path = rc->path,
+					    .path_len = plen,
+					    .fd = fd,
+					    .start = e->pos > RACE_OVERLAP ? e->pos - RACE_OVERLAP
+									   : 0};
+		rs.len = e->pos + e->total - rs.start;
+		while (!(source__rescan_step(d, &rc->out.r, &rs) & SW_F_LAST))
+			;
 	}
 	close(fd);
 }
@@ -248,7 +199,7 @@ void racecheck__note(struct daemon *d, const void *rec, size_t size)
 		e->pos = (uint64_t)r->src_pos;
 		e->total = r->total;
 		e->live = 1;
-		name_of(rc, e, &ev);
+		remember_name(rc, e, &ev);
 		crypto_generichash_init(&e->h, rc->key, sizeof(rc->key), RACE_HASH);
 	} else if (r->offset != e->next) {
 		e->live = 0; /* a chunk missing: spilled or lost, said elsewhere */

@@ -658,25 +658,69 @@ void source__feed(struct daemon *d, const void *rec, size_t size)
 	answer_all(d);
 }
 
-uint16_t source__readback_chunk(struct daemon *d, struct sw_data_rec *r, int fd, uint64_t off,
-				size_t want, uint16_t fl, size_t *got)
+int source__open_written(uint32_t tgid, int32_t fd, const char *path, uint64_t dev, uint64_t ino)
 {
-	uint8_t *data = (uint8_t *)(r + 1) + r->path_len;
-	ssize_t n = fd >= 0 && want ? pread(fd, data, want, off) : -1;
+	char proc[64];
+	struct stat sb;
+	int f = -1, i;
 
+	for (i = 0; i < 2 && f < 0; i++) {
+		if (i == 0 && path && path[0]) {
+			f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		} else if (i == 1 && fd >= 0) {
+			snprintf(proc, sizeof(proc), "/proc/%u/fd/%d", tgid, fd);
+			f = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		}
+		if (f >= 0 && (fstat(f, &sb) || !S_ISREG(sb.st_mode) ||
+			       sb.st_dev != sw_naming__user_dev(dev) || sb.st_ino != ino)) {
+			close(f);
+			f = -1;
+		}
+	}
+	return f;
+}
+
+uint16_t source__rescan_step(struct daemon *d, struct sw_data_rec *r, struct source_rescan *rs)
+{
+	size_t want = rs->len - rs->done < SW_CHUNK ? rs->len - rs->done : SW_CHUNK, got;
+	uint16_t fl = SW_F_READBACK | SW_F_RESCAN;
+	uint8_t *data;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	r->hdr = rs->hdr;
+	r->art_kind = SW_AK_FILE;
+	r->dev = rs->dev;
+	r->ino = rs->ino;
+	r->gen = rs->gen;
+	r->fd = -1;
+	r->file_pos = -1;
+	r->src_pos = -1;
+	r->total = rs->len;
+	r->offset = rs->done;
+	if (!rs->done) {
+		fl |= SW_F_FIRST;
+		r->path_len = rs->path_len < SW_PATH_LEN ? rs->path_len : 0;
+		memcpy(r + 1, rs->path, r->path_len);
+	}
+	if (rs->done + want >= rs->len)
+		fl |= SW_F_LAST;
+	data = (uint8_t *)(r + 1) + r->path_len;
+	n = rs->fd >= 0 && want ? pread(rs->fd, data, want, rs->start + rs->done) : -1;
 	/* Gone, replaced, unreadable or shorter than the range: the rest is not there. */
 	if (n < 0 || (size_t)n < want)
 		fl |= SW_F_READ_ERR | SW_F_LAST;
-	*got = n > 0 ? (size_t)n : 0;
+	got = n > 0 ? (size_t)n : 0;
+	rs->done += got;
 	r->hdr.flags = fl;
-	r->data_len = *got;
+	r->data_len = got;
 	r->hdr.type = SW_EV_DATA;
 	r->hdr.ktime = mono_ns();
-	r->hdr.size = sizeof(*r) + r->path_len + r->data_len;
+	r->hdr.size = sizeof(*r) + r->path_len + got;
 	/* Answering may read back into the source's buffer (r, for some callers): the data is
 	 * wiped by what was read, not by what r says after. */
-	source__feed(d, r, sizeof(*r) + r->path_len + *got);
-	sodium_memzero(data, *got);
+	source__feed(d, r, sizeof(*r) + r->path_len + got);
+	sodium_memzero(data, got);
 	return fl;
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "embedded.h"
+#include "sprawl_events.h"
 
 struct daemon;
 
@@ -33,12 +34,26 @@ void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t
 /* What became of a held TLS write (enum sw_guard_action; 0 or a negative errno). */
 void source__guarded(struct daemon *d, const struct sw_hdr *h, uint32_t action, int32_t result,
 		     uint32_t spans);
-/* One chunk of a file read back: want bytes of fd at off into r's data (after its path),
- * flagged fl, and SW_F_READ_ERR | SW_F_LAST when fewer came; fed, then wiped. Returns the
- * flags it carried; *got: the bytes read. */
+/* A file written by tgid through descriptor fd, still the same file (kernel dev, ino): opened
+ * by path (NUL-terminated; NULL or "" for none), else through the descriptor. -1 when neither
+ * works. */
+int source__open_written(uint32_t tgid, int32_t fd, const char *path, uint64_t dev, uint64_t ino);
+/* A file range the daemon reads back unasked (a kernel spill, a race check) as a fresh stream
+ * of the file (SW_F_READBACK | SW_F_RESCAN), attributed to hdr. */
+struct source_rescan {
+	struct sw_hdr hdr;
+	uint64_t dev, ino; /* kernel encoding */
+	uint32_t gen;
+	const char *path; /* named in the first chunk */
+	size_t path_len;
+	int fd; /* < 0: cannot be read (the chunk says SW_F_READ_ERR) */
+	uint64_t start, len, done;
+};
+/* The next chunk of rs read into r (a record with room for SW_CHUNK bytes after a path), fed,
+ * then wiped; rs->done moves on. Returns its flags: SW_F_LAST once the range is done, with
+ * SW_F_READ_ERR when the file ended or failed before it. */
 struct sw_data_rec;
-uint16_t source__readback_chunk(struct daemon *d, struct sw_data_rec *r, int fd, uint64_t off,
-				size_t want, uint16_t fl, size_t *got);
+uint16_t source__rescan_step(struct daemon *d, struct sw_data_rec *r, struct source_rescan *rs);
 /* Read-backs are parked or waiting (the loop should not sleep); source__resume, once a turn of
  * the loop, gives them the turn's budget (1 MiB, all of them together) and answers the requests
  * behind them. */

@@ -5,18 +5,15 @@
  * back (the file gone, replaced or shorter than the range) is a read-back failure, which the
  * pipeline reports as a coverage_gap. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "daemon.h"
 #include "kernel.h"
-#include "naming.h"
 #include "source.h"
 
 #define SPILL_BUDGET (32ull << 20) /* bytes read back per call at most */
@@ -29,72 +26,37 @@
 #define SPILL_STOP     (1ull << 30) /* bytes read back at the daemon's stop */
 #define SPILL_OVERLAP  4096	    /* bytes before a spilled range read back with it */
 
-/* The spilled file: by its path, else through its writer's descriptor; it must still be the
- * same file (dev, ino). -1 when neither works. */
-static int open_spilled(const struct sw_inode_key *key, const struct sw_spill *s)
-{
-	char path[SW_PATH_LEN + 1];
-	struct stat sb;
-	int fd = -1, i;
-
-	for (i = 0; i < 2 && fd < 0; i++) {
-		if (i == 0 && s->path_len && s->path_len < sizeof(path)) {
-			memcpy(path, s->path, s->path_len);
-			path[s->path_len] = 0;
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		} else if (i == 1 && s->fd >= 0) {
-			snprintf(path, sizeof(path), "/proc/%u/fd/%d", s->hdr.tgid, s->fd);
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		}
-		if (fd >= 0 &&
-		    (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
-		     sb.st_dev != sw_naming__user_dev(key->dev) || sb.st_ino != key->ino)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	return fd;
-}
-
 /* Feeds up to budget bytes of the current entry; returns the bytes read, and frees the entry
  * once its range is done. */
 static uint64_t read_some(struct daemon *d, uint64_t budget, uint64_t until_us)
 {
 	struct sw_spill *s = d->spill;
-	struct sw_data_rec *r = d->readbuf;
-	uint64_t len = s->end - s->start, got = 0;
-	size_t n;
+	struct source_rescan rs = {.hdr = s->hdr,
+				   .dev = d->spill_key.dev,
+				   .ino = d->spill_key.ino,
+				   .gen = s->gen,
+				   .path = s->path,
+				   .path_len = s->path_len < SW_PATH_LEN ? s->path_len : 0,
+				   .start = s->start,
+				   .len = s->end - s->start,
+				   .done = d->spill_done};
+	uint64_t got = 0;
+	uint16_t fl;
 
 	if (d->spill_fd == -1) {
-		d->spill_fd = open_spilled(&d->spill_key, s);
+		char path[SW_PATH_LEN + 1];
+
+		memcpy(path, s->path, rs.path_len);
+		path[rs.path_len] = 0;
+		d->spill_fd = source__open_written(s->hdr.tgid, s->fd, path, rs.dev, rs.ino);
 		if (d->spill_fd < 0)
 			d->spill_fd = -2;
 	}
+	rs.fd = d->spill_fd;
 	do {
-		size_t want = len - d->spill_done < SW_CHUNK ? len - d->spill_done : SW_CHUNK;
-		uint16_t fl = SW_F_READBACK | SW_F_RESCAN;
-
-		memset(r, 0, sizeof(*r));
-		r->hdr = s->hdr;
-		r->art_kind = SW_AK_FILE;
-		r->dev = d->spill_key.dev;
-		r->ino = d->spill_key.ino;
-		r->gen = s->gen;
-		r->fd = -1;
-		r->file_pos = -1;
-		r->total = len;
-		r->offset = d->spill_done;
-		if (!d->spill_done) {
-			fl |= SW_F_FIRST;
-			r->path_len = s->path_len < SW_PATH_LEN ? s->path_len : 0;
-			memcpy(r + 1, s->path, r->path_len);
-		}
-		if (d->spill_done + want >= len)
-			fl |= SW_F_LAST;
-		fl = source__readback_chunk(d, r, d->spill_fd, s->start + d->spill_done, want, fl,
-					    &n);
-		d->spill_done += n;
-		got += n;
+		fl = source__rescan_step(d, d->readbuf, &rs);
+		got += rs.done - d->spill_done;
+		d->spill_done = rs.done;
 		if (fl & SW_F_LAST) {
 			d->spills_read++;
 			d->spill_bytes += d->spill_done;
