@@ -328,10 +328,13 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 		ds->rec.art_kind = SW_AK_FILE;
 		/* Another thread (or CLONE_VM process) may rewrite the buffer between the kernel's
 		 * copy and ours: the daemon compares the file's range with what it got. */
-		sp = scope_of(bpf_get_current_pid_tgid() >> 32);
-		if (BPF_CORE_READ(bpf_get_current_task_btf(), mm, mm_users.counter) > 1 ||
-		    (sp && (sp->flags & SW_SCOPE_SHARED_MM)))
+		if (BPF_CORE_READ(bpf_get_current_task_btf(), mm, mm_users.counter) > 1) {
 			ds->rec.hdr.flags |= SW_F_SHARED_MM;
+		} else {
+			sp = scope_of(bpf_get_current_pid_tgid() >> 32); /* shared before? */
+			if (sp && (sp->flags & SW_SCOPE_SHARED_MM))
+				ds->rec.hdr.flags |= SW_F_SHARED_MM;
+		}
 	} else if (mode == SW_S_IFSOCK) {
 		name_socket(ds, f, &plen);
 		if (ds->rec.protocol == SW_IPPROTO_TCP && ds->rec.family != SW_AF_UNIX)

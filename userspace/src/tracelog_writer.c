@@ -221,7 +221,8 @@ static int write_block(struct sw_tracelog_writer *w)
 		w->compress_bytes = 0;
 	}
 	if (w->store_left || w->compress_bytes >= COMPRESS_PER_SEC) {
-		w->store_left -= !!w->store_left;
+		if (w->store_left)
+			w->store_left--;
 		clen = libdeflate_zlib_compress(w->zstore, w->raw, w->raw_len,
 						w->out + PRE_LEN + HDR_MAX, bound);
 	} else {
