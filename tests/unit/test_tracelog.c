@@ -552,6 +552,45 @@ static void test_incompressible(void **state)
 	assert_int_equal(rs.torn_blocks + rs.corrupt_blocks, 0);
 }
 
+/* Compressing stops once SW_TRACELOG_COMPRESS_PER_SEC raw bytes were compressed within one second
+ * of record time; the rest of that second is stored, and the next second compresses again. */
+static void test_compress_budget(void **state)
+{
+	struct ctx *c = *state;
+	struct sw_tracelog_opts o = {.dir = c->dir, .block_bytes = 256 << 10};
+	struct sw_tracelog_writer *w = sw_tracelog_writer__new(&o);
+	struct sw_tracelog_read_stats rs;
+	struct sw_tracelog_stats a, b;
+	uint8_t buf[6000];
+	uint64_t i, n = 0, sec = 1000000000ull;
+	size_t len;
+
+	assert_non_null(w);
+	/* Three budgets' worth of text, all in second 5 of record time. */
+	for (i = 0; n < 3ull * SW_TRACELOG_COMPRESS_PER_SEC; i++) {
+		len = gen_record(i, buf, sizeof(buf));
+		n += len;
+		assert_int_equal(sw_tracelog_writer__append(w, buf, len, 5 * sec + i, NULL, 0), 0);
+	}
+	assert_int_equal(sw_tracelog_writer__flush(w), 0);
+	sw_tracelog_writer__stats(w, &a);
+	/* About a third compressed (to well under half), two thirds stored as they are. */
+	assert_true(a.bytes_compressed > a.bytes_raw * 2 / 3);
+	assert_true(a.bytes_compressed < a.bytes_raw * 5 / 6);
+	/* The next second compresses again. */
+	for (n = 0; n < SW_TRACELOG_COMPRESS_PER_SEC / 2; i++) {
+		len = gen_record(i, buf, sizeof(buf));
+		n += len;
+		assert_int_equal(sw_tracelog_writer__append(w, buf, len, 6 * sec + i, NULL, 0), 0);
+	}
+	assert_int_equal(sw_tracelog_writer__flush(w), 0);
+	sw_tracelog_writer__stats(w, &b);
+	sw_tracelog_writer__free(w);
+	assert_true((b.bytes_compressed - a.bytes_compressed) * 2 < b.bytes_raw - a.bytes_raw);
+	assert_int_equal(read_all(c->dir, &rs, NULL), i);
+	assert_int_equal(rs.torn_blocks + rs.corrupt_blocks, 0);
+}
+
 /* Writes records holding a secret in several encodings, redacted, and checks that no byte of the
  * file, compressed or inflated, holds any of them. */
 static void test_redaction(void **state)
@@ -1165,6 +1204,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incompressible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compress_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_then_restart, setup, teardown),

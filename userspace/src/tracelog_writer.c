@@ -26,11 +26,6 @@
 /* Blocks stored uncompressed after one that did not compress, before trying again. */
 #define STORE_BLOCKS	 15
 #define STORE_BLOCKS_MAX 255
-/* Raw bytes compressed per second of record time at most; past it, blocks are stored for the
- * rest of that second. Compressing costs ~3 ns a byte: a flood would otherwise spend most of
- * the daemon's CPU here (60% at 300 MB/s of text) and outrun it. Stored blocks are still zlib
- * streams; a flood only makes its segments bigger (and rotated sooner). */
-#define COMPRESS_PER_SEC (48u << 20)
 
 static void wipe_free(void *p, size_t n)
 {
@@ -220,7 +215,7 @@ static int write_block(struct sw_tracelog_writer *w)
 		w->sec = w->ktime / 1000000000ull;
 		w->compress_bytes = 0;
 	}
-	if (w->store_left || w->compress_bytes >= COMPRESS_PER_SEC) {
+	if (w->store_left || w->compress_bytes >= SW_TRACELOG_COMPRESS_PER_SEC) {
 		if (w->store_left)
 			w->store_left--;
 		clen = libdeflate_zlib_compress(w->zstore, w->raw, w->raw_len,
