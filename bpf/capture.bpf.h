@@ -414,17 +414,20 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
 		ds->rec.src_pos = (ds->rec.hdr.flags & SW_F_SHARED_MM) ? (__s64)st->fbase : -1;
 	}
+	if (ds->rec.art_kind == SW_AK_FILE && spill_joins(ds, st->fbase, st->fbase + st->limit)) {
+		if (spill_range(ds, f, st->fbase, st->fbase + st->limit))
+			LOSS_INC(spilled);
+		else
+			LOSS_INC(ringbuf_full);
+		return 0;
+	}
 	/* Enough steps for the largest cap (32 MiB, SW_POLICY_MAX_BYTES_MAX) over the most
 	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
 	 * chunk. Fewer would end a syscall early without SW_F_LAST. */
 	bpf_loop((32u << 20) / SW_CHUNK + 2 * SW_IOV_MAX + 2, chunk_step, NULL, 0);
-	if (!st->ring_full) {
-		if (ds->rec.art_kind == SW_AK_FILE)
-			spill_overwrite(ds, st->fbase, st->fbase + st->limit);
+	/* A write the ring took did not touch bytes spilled before (it would have joined them). */
+	if (!st->ring_full)
 		return 0;
-	}
-	if (ds->rec.art_kind == SW_AK_FILE)
-		spill_overwrite(ds, st->fbase, st->fbase + st->lost_at);
 	if (ds->rec.art_kind == SW_AK_FILE &&
 	    spill_range(ds, f, st->fbase + st->lost_at, st->fbase + st->limit))
 		LOSS_INC(spilled);

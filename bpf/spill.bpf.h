@@ -77,15 +77,16 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 	return bpf_map_update_elem(&spills, &key, sp, BPF_ANY) == 0;
 }
 
-/* A write the ring took, of file bytes [start, end): over bytes spilled before and not read
- * back yet, those are gone unseen (the read-back will find these instead). */
-static __always_inline void spill_overwrite(struct data_scratch *ds, __u64 start, __u64 end)
+/* 1 when file bytes [start, end) touch bytes of the same file spilled and not read back yet
+ * (overlap or adjoin them): such a write joins the spill instead of taking ring room. So the
+ * read-back stays one range that the ring did not carry too (a union over writes the ring took
+ * in between would be scanned twice), and the spill ends when userspace takes it. */
+static __always_inline int spill_joins(struct data_scratch *ds, __u64 start, __u64 end)
 {
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
 	struct sw_spill *sp = bpf_map_lookup_elem(&spills, &key);
 
-	if (sp && sp->gen == ds->rec.gen && start < sp->end && end > sp->start)
-		LOSS_INC(ringbuf_full);
+	return sp && sp->gen == ds->rec.gen && start <= sp->end && end >= sp->start;
 }
 
 #endif
