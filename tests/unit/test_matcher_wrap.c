@@ -360,6 +360,69 @@ static void test_no_false_joins(void **state)
 	fx_free(&f);
 }
 
+/* Lays out `x\nyz = "` + form + `";\nab cd\nef;` with a break (CRLF when crlf) before form
+ * character i whenever (i + pre) % width == 0: a quoted string wrapped in code or JSON, the
+ * alphabet run closed on both sides, among short words on both sides of breaks. */
+static size_t layout_quoted(const char *form, size_t flen, size_t pre, size_t width, int crlf,
+			    char *out, size_t *at)
+{
+	size_t i, o = 0;
+
+	memcpy(out + o, "x\nyz = \"", 8);
+	o += 8;
+	*at = o;
+	for (i = 0; i < flen; i++) {
+		if (i && (i + pre) % width == 0) {
+			if (crlf)
+				out[o++] = '\r';
+			out[o++] = '\n';
+		}
+		out[o++] = form[i];
+	}
+	memcpy(out + o, "\";\nab cd\nef;", 13);
+	return o + 13;
+}
+
+/* A form closed on both sides by characters outside the alphabet is a run no longer than
+ * itself: it is joined and found at every width, column and cut; the short words beside it,
+ * breaks between them, give nothing (matcher_wrap.c does not join runs shorter than every
+ * wrapped pattern). */
+static void test_quoted_forms(void **state)
+{
+	static const int forms[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	char text[1024], form[256];
+	size_t fi, w, pre, n, at, flen, cut, cases = 0;
+	struct hits h;
+	struct fx f;
+	int crlf;
+
+	(void)state;
+	fx_build(&f, 41, GEN_BYTES, 24);
+	for (fi = 0; fi < sizeof(forms) / sizeof(forms[0]); fi++) {
+		flen = form_text(f.val, f.len, forms[fi], form);
+		for (w = 1; w <= WIDTH_MAX; w++)
+			for (pre = 0; pre < w && pre < flen; pre++)
+				for (crlf = 0; crlf <= 1; crlf++) {
+					n = layout_quoted(form, flen, pre, w, crlf, text, &at);
+					h.n = 0;
+					scan_cuts(f.m, text, n, NULL, 0, &h);
+					check_one(&h, text, 0, at, form, flen,
+						  kept_variant(&f, forms[fi]));
+					cases++;
+					if (w != 5 && w != 76)
+						continue;
+					for (cut = 1; cut < n; cut++) {
+						h.n = 0;
+						scan_cuts(f.m, text, n, &cut, 1, &h);
+						check_one(&h, text, 0, at, form, flen,
+							  kept_variant(&f, forms[fi]));
+					}
+				}
+	}
+	assert_true(cases > 10000);
+	fx_free(&f);
+}
+
 /* A wrapped match still open at the end of a write is unsettled from its first byte: a trace
  * must not keep that part. */
 static void test_unsettled(void **state)
@@ -393,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_split_across_writes),
 		cmocka_unit_test(test_real_encoding),
 		cmocka_unit_test(test_no_false_joins),
+		cmocka_unit_test(test_quoted_forms),
 		cmocka_unit_test(test_unsettled),
 	};
 

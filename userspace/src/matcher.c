@@ -193,6 +193,15 @@ static int is_wrapped(uint8_t v)
 	       v == SW_VAR_HEX_UPPER;
 }
 
+static void note_wrapped(struct sw_matcher *m, uint8_t variant, size_t len)
+{
+	if (!is_wrapped(variant))
+		return;
+	m->nwrapped++;
+	if (len < m->wrap_minlen)
+		m->wrap_minlen = len;
+}
+
 /* An index being built (sw_matcher__build_*): sized from the counts, filled secret by secret
  * in order, the shared windows' lists flattened at the end. */
 struct sw_matcher_build {
@@ -241,6 +250,7 @@ struct sw_matcher_build *sw_matcher__build_new(const struct sw_key *key, size_t 
 	m->npat = npat; /* the count the build must reach; npat again once done */
 	m->patcap = npat + reserve;
 	m->maxlen = maxlen;
+	m->wrap_minlen = SIZE_MAX;
 	m->stride = npat ? minlen - SW_WINDOW + 1 : SW_STRIDE_MAX;
 	if (m->stride > SW_STRIDE_MAX)
 		m->stride = SW_STRIDE_MAX;
@@ -308,7 +318,7 @@ int sw_matcher__build_add(struct sw_matcher_build *mb, const struct sw_secret *s
 		m->pat[mb->pi].secret = index;
 		m->pat[mb->pi].len = (uint16_t)p->len;
 		m->pat[mb->pi].variant = p->variant;
-		m->nwrapped += is_wrapped(p->variant);
+		note_wrapped(m, p->variant, p->len);
 		for (j = 0; j < m->stride; j++) {
 			h = p->win[j];
 			m->bloom[h >> m->bloom_shift] |= bloom_mask(h);
@@ -423,7 +433,7 @@ int sw_matcher__add(struct sw_matcher *m, const struct sw_secret *s, uint32_t in
 		m->npat++;
 		if (p->len > m->maxlen)
 			m->maxlen = p->len;
-		m->nwrapped += is_wrapped(p->variant);
+		note_wrapped(m, p->variant, p->len);
 	}
 	return 0;
 }

@@ -74,9 +74,10 @@ struct sw_matcher {
 	uint32_t *post; /* shared windows: [count, ref, ref, ...] per list */
 	size_t npost;
 	size_t memory;
-	size_t nwrapped; /* base64 and hex patterns: the ones looked for across line breaks */
-	int wrap_simd;	 /* matcher_wrap.c may use AVX-512BW to find the breaks worth a look */
-	scan_fn scan;	 /* data loop for this stride and CPU */
+	size_t nwrapped;    /* base64 and hex patterns: the ones looked for across line breaks */
+	size_t wrap_minlen; /* the shortest of them (SIZE_MAX when none) */
+	int wrap_simd;	    /* matcher_wrap.c may use AVX-512BW to find the breaks worth a look */
+	scan_fn scan;	    /* data loop for this stride and CPU */
 };
 
 /* Build-time posting lists of windows shared by several (pattern, j): e.g. the hex form of a

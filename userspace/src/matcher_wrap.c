@@ -429,6 +429,28 @@ static size_t next_nl(struct nl_iter *it, size_t pos)
 	return it->len;
 }
 
+/* 1 when the alphabet runs on both sides of the break d[b0, b1) are closed by a character
+ * that is neither in the alphabet nor a break, and together are shorter than every wrapped
+ * pattern (wmin): no match can span that break, so it is not joined (in text, most breaks
+ * with the alphabet on both sides are words). *f is where the run after the break ends. Only
+ * bytes of d from lo on are looked at. */
+static int closed_short(const uint8_t *d, size_t len, size_t lo, size_t b0, size_t b1, size_t wmin,
+			size_t *f)
+{
+	size_t a = b0, e = b1;
+
+	while (a > lo && b0 - a < wmin && is_run(d[a - 1]))
+		a--;
+	if (a == 0 || is_run(d[a - 1]) || is_brk(d[a - 1]))
+		return 0;
+	while (e < len && (b0 - a) + (e - b1) < wmin && is_run(d[e]))
+		e++;
+	if (e == len || is_run(d[e]) || is_brk(d[e]) || (b0 - a) + (e - b1) >= wmin)
+		return 0;
+	*f = e;
+	return 1;
+}
+
 static int wrap_scan(struct wctx *c, uint64_t base, const uint8_t *d, size_t len)
 {
 	struct sw_wrap *w = c->w;
@@ -468,6 +490,10 @@ static int wrap_scan(struct wctx *c, uint64_t base, const uint8_t *d, size_t len
 		/* Only a break with the alphabet on both sides can be inside a match. */
 		if (b0 == 0 || !is_run(d[b0 - 1]) || (b1 < len && !is_run(d[b1]))) {
 			pos = b1;
+			continue;
+		}
+		if (closed_short(d, len, pos, b0, b1, c->m->wrap_minlen, &f)) {
+			pos = f;
 			continue;
 		}
 		rc = feed_back(c, base, d, pos, b0, lim);
