@@ -590,7 +590,7 @@ static void on_timer(struct daemon *d)
 	if (++d->ticks % TICKS_PER_SECOND)
 		return;
 	source__loss(d);
-	if (d->trace && sw_tracelog_writer__flush(d->trace))
+	if (d->trace && sw_tracelog_writer__flush_soon(d->trace))
 		d->trace_errors++;
 	reload_secrets(d, 0); /* also saves what detectors learned */
 	sw_registry__flush(d->reg);

@@ -422,6 +422,7 @@ static void test_rotation(void **state)
 			assert_int_equal(
 				sw_tracelog_writer__append(w, buf, sizeof(buf), id, NULL, 0), 0);
 		}
+		assert_int_equal(sw_tracelog_writer__flush(w), 0);
 		sw_tracelog_writer__stats(w, &ws);
 		sw_tracelog_writer__free(w);
 		assert_true(ws.segments_rotated >= 30);
@@ -476,6 +477,7 @@ static void test_retention(void **state)
 		mkrec(buf, sizeof(buf), i);
 		assert_int_equal(sw_tracelog_writer__append(w, buf, sizeof(buf), i, NULL, 0), 0);
 	}
+	assert_int_equal(sw_tracelog_writer__flush(w), 0);
 	sw_tracelog_writer__stats(w, &ws);
 	sw_tracelog_writer__free(w);
 	assert_true(ws.segments_deleted > 100);
@@ -550,6 +552,41 @@ static void test_incompressible(void **state)
 		    (b.bytes_raw - a.bytes_raw) * 3);
 	assert_int_equal(read_all(c->dir, &rs, NULL), 3000);
 	assert_int_equal(rs.torn_blocks + rs.corrupt_blocks, 0);
+}
+
+/* flush_soon only asks: the writer thread writes and fsyncs the open block on its own (the
+ * caller's thread makes no further call), and everything is in the segment after free. */
+static void test_flush_soon(void **state)
+{
+	struct ctx *c = *state;
+	struct sw_tracelog_opts o = {.dir = c->dir};
+	struct sw_tracelog_writer *w = sw_tracelog_writer__new(&o);
+	struct sw_tracelog_read_stats rs;
+	struct sw_tracelog_stats ws;
+	uint8_t buf[2000];
+	uint64_t i;
+	int tries;
+
+	assert_non_null(w);
+	for (i = 0; i < 50; i++) {
+		size_t n = gen_record(i, buf, sizeof(buf));
+
+		assert_int_equal(sw_tracelog_writer__append(w, buf, n, i, NULL, 0), 0);
+	}
+	sw_tracelog_writer__stats(w, &ws);
+	assert_int_equal(ws.events, 0); /* one open block, under block_bytes */
+	assert_int_equal(sw_tracelog_writer__flush_soon(w), 0);
+	for (tries = 0; tries < 500; tries++) {
+		sw_tracelog_writer__stats(w, &ws);
+		if (ws.events == 50)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(ws.events, 50);
+	assert_int_equal(ws.blocks, 1);
+	assert_int_equal(read_all(c->dir, &rs, NULL), 50);
+	sw_tracelog_writer__free(w);
+	assert_int_equal(read_all(c->dir, &rs, NULL), 50);
 }
 
 /* Compressing stops once SW_TRACELOG_COMPRESS_PER_SEC raw bytes were compressed within one second
@@ -1205,6 +1242,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incompressible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compress_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_soon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_then_restart, setup, teardown),

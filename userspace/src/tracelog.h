@@ -78,9 +78,13 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
  * the block that failed was dropped: see stats.events_dropped). */
 int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, size_t len,
 			       uint64_t ktime, const struct sw_redaction *r, size_t nr);
-/* Writes buffered events as a block and fsyncs the segment. */
+/* Writes buffered events as a block and fsyncs the segment; returns when that is done, with the
+ * first error of the writer thread since the last call that returned one (0 when none). */
 int sw_tracelog_writer__flush(struct sw_tracelog_writer *w);
-void sw_tracelog_writer__stats(const struct sw_tracelog_writer *w, struct sw_tracelog_stats *out);
+/* The same, but only asks: the writer thread writes and fsyncs after the blocks before it. */
+int sw_tracelog_writer__flush_soon(struct sw_tracelog_writer *w);
+/* What the writer thread has done so far (flush first for all that was appended). */
+void sw_tracelog_writer__stats(struct sw_tracelog_writer *w, struct sw_tracelog_stats *out);
 /* Flushes (errors are lost: call flush first to see them), closes and frees; takes NULL. */
 void sw_tracelog_writer__free(struct sw_tracelog_writer *w);
 

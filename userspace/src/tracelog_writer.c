@@ -3,12 +3,20 @@
  * segments, segments rotated and pruned (retention). See tracelog.h; the format is described in
  * tracelog.c.
  *
+ * Two threads: the caller's builds blocks (append: redact, encode); a writer thread of this
+ * module compresses, writes, rotates, prunes and fsyncs them, so none of that disk work runs
+ * on the daemon's event loop (in a flood it was a quarter of the loop's CPU, and an fsync of a
+ * busy segment could hold the loop far past 50 ms). Up to QUEUE_BLOCKS finished blocks wait
+ * for it; past that, append waits (a trace is never thinned). Fields are the caller's, the
+ * writer thread's, or shared under mu, as marked.
+ *
  * Principle 1: the writer copies a record in with the redacted spans already replaced by filler,
  * so no buffer of this module ever holds a tracked secret's plaintext; the raw and compressed
  * buffers only ever see redacted bytes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +30,8 @@
 #include "fileio.h"
 #include "tracelog_priv.h"
 
-#define OPEN_TRIES 16
+#define OPEN_TRIES   16
+#define QUEUE_BLOCKS 8 /* finished blocks waiting for the writer thread at most */
 /* Blocks stored uncompressed after one that did not compress, before trying again. */
 #define STORE_BLOCKS	 15
 #define STORE_BLOCKS_MAX 255
@@ -38,7 +47,17 @@ struct span {
 	uint32_t off, end;
 };
 
+/* A block: length-delimited redacted Events, and what its header and segment name need. */
+struct block {
+	uint8_t *raw;
+	size_t len, cap;
+	uint32_t nev;
+	uint64_t first_ktime, last_ktime;
+	uint64_t block_us; /* wall clock at the block's first append: names its segment */
+};
+
 struct sw_tracelog_writer {
+	/* the writer thread's */
 	int dirfd;
 	int fd; /* current segment, -1 = none open */
 	char name[NAME_LEN + 1];
@@ -52,28 +71,37 @@ struct sw_tracelog_writer {
 	uint64_t last_us;      /* names never go backwards, even when the clock does */
 	uint32_t seq;
 
-	uint8_t *raw; /* the block being built: length-delimited redacted Events */
-	size_t raw_len, raw_cap;
-	uint32_t nev;
-	uint64_t first_ktime, last_ktime;
-	uint64_t block_us; /* wall clock at the block's first append: names its segment */
-	uint8_t *out;	   /* preamble + header + compressed block */
+	uint8_t *out; /* preamble + header + compressed block */
 	size_t out_cap;
-	uint8_t *rec; /* the redacted copy of the record being appended */
-	size_t rec_cap;
-	struct span *spans;
-	size_t red_cap;
-	struct sw_tracerec *tr; /* record -> Event */
 	/* libdeflate: whole-buffer zlib streams (blocks are whole buffers), faster than zlib's
 	 * streaming API at the same format */
 	struct libdeflate_compressor *zc;
 	struct libdeflate_compressor *zstore; /* level 0: stored blocks, still a zlib stream */
 	uint32_t store_left; /* blocks to store uncompressed: the data did not compress */
-	uint64_t ktime;	     /* the latest record's */
 	uint64_t sec;	     /* the second of record time compress_bytes counts in */
 	uint64_t compress_bytes;
 	uint32_t store_run; /* the length of the last such run: doubles while it stays so */
 	struct sw_tracelog_stats st;
+
+	/* the caller's */
+	struct block cur; /* the block being built */
+	uint8_t *rec;	  /* the redacted copy of the record being appended */
+	size_t rec_cap;
+	struct span *spans;
+	size_t red_cap;
+	struct sw_tracerec *tr; /* record -> Event */
+
+	/* shared, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t work, done; /* to the writer thread; from it */
+	struct block q[QUEUE_BLOCKS];
+	unsigned int qhead, qlen; /* q[qhead] is being written while qlen > 0 */
+	uint64_t sync_asked, sync_done;
+	int err;  /* the first error since the caller last heard of one */
+	int stop; /* free(): write what is queued, fsync, end */
+	struct sw_tracelog_stats st_pub;
+	pthread_t thread;
+	int started;
 };
 
 static uint64_t now_us(void)
@@ -142,9 +170,9 @@ static int prune(struct sw_tracelog_writer *w)
 
 /* Named for the wall clock when its first record came in, not when the block was written: a
  * segment then holds nothing older than its name says (replay --since relies on it). */
-static int open_segment(struct sw_tracelog_writer *w)
+static int open_segment(struct sw_tracelog_writer *w, uint64_t block_us)
 {
-	uint64_t us = w->block_us ? w->block_us : now_us();
+	uint64_t us = block_us ? block_us : now_us();
 	int i, fd = -1;
 
 	if (us < w->last_us)
@@ -187,22 +215,16 @@ static int close_segment(struct sw_tracelog_writer *w)
 	return err;
 }
 
-static void reset_block(struct sw_tracelog_writer *w)
-{
-	w->raw_len = 0;
-	w->nev = 0;
-}
-
-static int write_block(struct sw_tracelog_writer *w)
+static int write_block(struct sw_tracelog_writer *w, struct block *b)
 {
 	Sprawl__BlockHeader h = SPRAWL__BLOCK_HEADER__INIT;
 	uint8_t hdr[HDR_MAX];
 	size_t bound, clen, hlen, start, total;
 	int err;
 
-	if (!w->nev)
+	if (!b->nev)
 		return 0;
-	bound = libdeflate_zlib_compress_bound(w->zc, w->raw_len);
+	bound = libdeflate_zlib_compress_bound(w->zc, b->len);
 	err = tl_grow(&w->out, &w->out_cap, PRE_LEN + HDR_MAX + bound);
 	if (err)
 		goto drop;
@@ -211,20 +233,20 @@ static int write_block(struct sw_tracelog_writer *w)
 	 * the next ones are stored as they are (same format) and compression is tried again
 	 * after STORE_BLOCKS, then after twice as many each time it still does not pay, up to
 	 * STORE_BLOCKS_MAX. */
-	if (w->ktime / 1000000000ull != w->sec) {
-		w->sec = w->ktime / 1000000000ull;
+	if (b->last_ktime / 1000000000ull != w->sec) {
+		w->sec = b->last_ktime / 1000000000ull;
 		w->compress_bytes = 0;
 	}
 	if (w->store_left || w->compress_bytes >= SW_TRACELOG_COMPRESS_PER_SEC) {
 		if (w->store_left)
 			w->store_left--;
-		clen = libdeflate_zlib_compress(w->zstore, w->raw, w->raw_len,
+		clen = libdeflate_zlib_compress(w->zstore, b->raw, b->len,
 						w->out + PRE_LEN + HDR_MAX, bound);
 	} else {
-		w->compress_bytes += w->raw_len;
-		clen = libdeflate_zlib_compress(w->zc, w->raw, w->raw_len,
-						w->out + PRE_LEN + HDR_MAX, bound);
-		if (clen && clen * 3 > w->raw_len * 2) {
+		w->compress_bytes += b->len;
+		clen = libdeflate_zlib_compress(w->zc, b->raw, b->len, w->out + PRE_LEN + HDR_MAX,
+						bound);
+		if (clen && clen * 3 > b->len * 2) {
 			w->store_run = w->store_run ? w->store_run * 2 : STORE_BLOCKS;
 			if (w->store_run > STORE_BLOCKS_MAX)
 				w->store_run = STORE_BLOCKS_MAX;
@@ -239,12 +261,12 @@ static int write_block(struct sw_tracelog_writer *w)
 	}
 
 	h.version = SW_TRACELOG_VERSION;
-	h.events = w->nev;
-	h.raw_length = (uint32_t)w->raw_len;
+	h.events = b->nev;
+	h.raw_length = (uint32_t)b->len;
 	h.compressed_length = (uint32_t)clen;
 	h.crc32 = libdeflate_crc32(0, w->out + PRE_LEN + HDR_MAX, clen);
-	h.first_ktime = w->first_ktime;
-	h.last_ktime = w->last_ktime;
+	h.first_ktime = b->first_ktime;
+	h.last_ktime = b->last_ktime;
 	hlen = sprawl__block_header__get_packed_size(&h);
 	if (hlen > HDR_MAX) {
 		err = -EOVERFLOW;
@@ -260,7 +282,7 @@ static int write_block(struct sw_tracelog_writer *w)
 	total = PRE_LEN + hlen + clen;
 
 	if (w->fd < 0) {
-		err = open_segment(w);
+		err = open_segment(w, b->block_us);
 		if (err)
 			goto drop;
 	}
@@ -276,11 +298,10 @@ static int write_block(struct sw_tracelog_writer *w)
 	}
 	w->seg_bytes += total;
 	w->unsynced = 1;
-	w->st.events += w->nev;
+	w->st.events += b->nev;
 	w->st.blocks++;
-	w->st.bytes_raw += w->raw_len;
+	w->st.bytes_raw += b->len;
 	w->st.bytes_compressed += total;
-	reset_block(w);
 	/* A segment also ends after SEGMENT_SPAN: age retention and replay --since work in whole
 	 * segments, so none may cover much time. */
 	if (w->seg_bytes >= w->max_segment_bytes ||
@@ -290,8 +311,102 @@ static int write_block(struct sw_tracelog_writer *w)
 	}
 	return 0;
 drop:
-	w->st.events_dropped += w->nev;
-	reset_block(w);
+	w->st.events_dropped += b->nev;
+	return err;
+}
+
+/* The writer thread's fsync of the open segment, and age retention while one segment stays
+ * open (a quiet host). */
+static int sync_segment(struct sw_tracelog_writer *w)
+{
+	int err = 0;
+
+	if (elapsed(w->pruned_us) >= SW_TRACELOG_PRUNE_US)
+		prune(w);
+	if (w->fd >= 0 && w->unsynced) {
+		if (fsync(w->fd))
+			err = -errno;
+		else
+			w->unsynced = 0;
+	}
+	return err;
+}
+
+static void note_err(struct sw_tracelog_writer *w, int err)
+{
+	if (err && !w->err)
+		w->err = err;
+}
+
+/* The writer thread: the queued blocks in order, then an fsync when one was asked for. */
+static void *writer_main(void *arg)
+{
+	struct sw_tracelog_writer *w = arg;
+	uint64_t asked;
+	int err;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->qlen && w->sync_done == w->sync_asked && !w->stop)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (w->qlen) {
+			struct block *b = &w->q[w->qhead];
+
+			pthread_mutex_unlock(&w->mu);
+			err = write_block(w, b);
+			pthread_mutex_lock(&w->mu);
+			note_err(w, err);
+			b->len = 0;
+			b->nev = 0;
+			w->qhead = (w->qhead + 1) % QUEUE_BLOCKS;
+			w->qlen--;
+			w->st_pub = w->st;
+			pthread_cond_broadcast(&w->done);
+			continue;
+		}
+		if (w->sync_done != w->sync_asked) {
+			asked = w->sync_asked;
+			pthread_mutex_unlock(&w->mu);
+			err = sync_segment(w);
+			pthread_mutex_lock(&w->mu);
+			note_err(w, err);
+			w->sync_done = asked;
+			w->st_pub = w->st;
+			pthread_cond_broadcast(&w->done);
+			continue;
+		}
+		break; /* stop, and nothing left */
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Hands the block being built to the writer thread (waiting while QUEUE_BLOCKS are queued);
+ * the caller builds the next one in the buffer that slot held. Called with mu held. */
+static void submit_locked(struct sw_tracelog_writer *w)
+{
+	struct block *slot, t;
+
+	if (!w->cur.nev)
+		return;
+	while (w->qlen == QUEUE_BLOCKS)
+		pthread_cond_wait(&w->done, &w->mu);
+	slot = &w->q[(w->qhead + w->qlen) % QUEUE_BLOCKS];
+	t = *slot;
+	*slot = w->cur;
+	w->cur = t;
+	w->cur.len = 0;
+	w->cur.nev = 0;
+	w->qlen++;
+	pthread_cond_signal(&w->work);
+}
+
+/* The first error the writer thread met since the last call (0 when none), forgotten. */
+static int take_err_locked(struct sw_tracelog_writer *w)
+{
+	int err = w->err;
+
+	w->err = 0;
 	return err;
 }
 
@@ -312,6 +427,12 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
 		return NULL;
 	w->fd = -1;
 	w->dirfd = -1;
+	if (pthread_mutex_init(&w->mu, NULL)) {
+		free(w);
+		return NULL;
+	}
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
 	w->max_segment_bytes = o->max_segment_bytes ?: SW_TRACELOG_SEGMENT_BYTES_DEFAULT;
 	w->max_segments = o->max_segments ?: SW_TRACELOG_SEGMENTS_DEFAULT;
 	w->max_total_bytes = o->max_total_bytes;
@@ -350,6 +471,12 @@ struct sw_tracelog_writer *sw_tracelog_writer__new(const struct sw_tracelog_opts
 		errno = ENOMEM;
 		goto fail_errno;
 	}
+	err = pthread_create(&w->thread, NULL, writer_main, w);
+	if (err) {
+		errno = err;
+		goto fail_errno;
+	}
+	w->started = 1;
 	return w;
 fail_errno:
 	err = errno;
@@ -417,7 +544,6 @@ int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, si
 	err = grow_redactions(w, nr);
 	if (err)
 		return err;
-	w->ktime = ktime;
 	for (i = 0; i < nr; i++) {
 		if (r[i].offset > len || r[i].length > len - r[i].offset)
 			return -EINVAL;
@@ -434,69 +560,105 @@ int sw_tracelog_writer__append(struct sw_tracelog_writer *w, const void *rec, si
 		return err;
 	sz = sprawl__event__get_packed_size(ev);
 	need = 10 + sz;
-	if (w->raw_len && w->raw_len + need > w->block_bytes)
-		werr = write_block(w);
-	err = tl_grow(&w->raw, &w->raw_cap, w->raw_len + need);
+	pthread_mutex_lock(&w->mu);
+	if (w->cur.len && w->cur.len + need > w->block_bytes)
+		submit_locked(w);
+	werr = take_err_locked(w);
+	pthread_mutex_unlock(&w->mu);
+	err = tl_grow(&w->cur.raw, &w->cur.cap, w->cur.len + need);
 	if (err)
 		return err;
-	w->raw_len += varint_put(w->raw + w->raw_len, sz);
-	w->raw_len += sprawl__event__pack(ev, w->raw + w->raw_len);
-	if (!w->nev) {
-		w->first_ktime = ktime;
-		w->block_us = now_us();
+	w->cur.len += varint_put(w->cur.raw + w->cur.len, sz);
+	w->cur.len += sprawl__event__pack(ev, w->cur.raw + w->cur.len);
+	if (!w->cur.nev) {
+		w->cur.first_ktime = ktime;
+		w->cur.block_us = now_us();
 	}
-	w->last_ktime = ktime;
-	w->nev++;
-	if (w->raw_len >= w->block_bytes || w->nev == UINT32_MAX) {
-		err = write_block(w);
-		if (err && !werr)
-			werr = err;
+	w->cur.last_ktime = ktime;
+	w->cur.nev++;
+	if (w->cur.len >= w->block_bytes || w->cur.nev == UINT32_MAX) {
+		pthread_mutex_lock(&w->mu);
+		submit_locked(w);
+		pthread_mutex_unlock(&w->mu);
 	}
 	return werr;
 }
 
+/* Hands the open block over and asks for an fsync after it; returns the request's number. */
+static uint64_t ask_sync_locked(struct sw_tracelog_writer *w)
+{
+	submit_locked(w);
+	w->sync_asked++;
+	pthread_cond_signal(&w->work);
+	return w->sync_asked;
+}
+
 int sw_tracelog_writer__flush(struct sw_tracelog_writer *w)
+{
+	uint64_t n;
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	pthread_mutex_lock(&w->mu);
+	n = ask_sync_locked(w);
+	while (w->sync_done < n)
+		pthread_cond_wait(&w->done, &w->mu);
+	err = take_err_locked(w);
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+int sw_tracelog_writer__flush_soon(struct sw_tracelog_writer *w)
 {
 	int err;
 
 	if (!w)
 		return -EINVAL;
-	err = write_block(w);
-	/* Age retention also runs while one segment stays open (a quiet host). */
-	if (elapsed(w->pruned_us) >= SW_TRACELOG_PRUNE_US)
-		prune(w);
-	if (w->fd >= 0 && w->unsynced) {
-		if (fsync(w->fd)) {
-			if (!err)
-				err = -errno;
-		} else {
-			w->unsynced = 0;
-		}
-	}
+	pthread_mutex_lock(&w->mu);
+	ask_sync_locked(w);
+	err = take_err_locked(w);
+	pthread_mutex_unlock(&w->mu);
 	return err;
 }
 
-void sw_tracelog_writer__stats(const struct sw_tracelog_writer *w, struct sw_tracelog_stats *out)
+void sw_tracelog_writer__stats(struct sw_tracelog_writer *w, struct sw_tracelog_stats *out)
 {
-	if (w)
-		*out = w->st;
-	else
+	if (!w) {
 		memset(out, 0, sizeof(*out));
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	*out = w->st_pub;
+	pthread_mutex_unlock(&w->mu);
 }
 
 void sw_tracelog_writer__free(struct sw_tracelog_writer *w)
 {
+	unsigned int i;
+
 	if (!w)
 		return;
-	if (w->zc && w->zstore)
-		sw_tracelog_writer__flush(w);
+	if (w->started) {
+		pthread_mutex_lock(&w->mu);
+		ask_sync_locked(w);
+		w->stop = 1;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+	}
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	pthread_mutex_destroy(&w->mu);
 	libdeflate_free_compressor(w->zc);
 	libdeflate_free_compressor(w->zstore);
 	close_segment(w);
 	if (w->dirfd >= 0)
 		close(w->dirfd);
 	/* Only redacted bytes were ever here; wiped all the same, it costs nothing at exit. */
-	wipe_free(w->raw, w->raw_cap);
+	wipe_free(w->cur.raw, w->cur.cap);
+	for (i = 0; i < QUEUE_BLOCKS; i++)
+		wipe_free(w->q[i].raw, w->q[i].cap);
 	wipe_free(w->out, w->out_cap);
 	wipe_free(w->rec, w->rec_cap);
 	free(w->spans);
