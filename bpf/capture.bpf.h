@@ -414,6 +414,8 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
 		ds->rec.src_pos = (ds->rec.hdr.flags & SW_F_SHARED_MM) ? (__s64)st->fbase : -1;
 	}
+	if (ds->rec.art_kind == SW_AK_FILE)
+		spill_reading_overwrite(ds, st->fbase, st->fbase + st->limit);
 	if (ds->rec.art_kind == SW_AK_FILE && spill_joins(ds, st->fbase, st->fbase + st->limit)) {
 		if (spill_range(ds, f, st->fbase, st->fbase + st->limit))
 			LOSS_INC(spilled);

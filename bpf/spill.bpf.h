@@ -20,6 +20,14 @@ struct {
 	__type(value, struct sw_spill);
 } spills SEC(".maps");
 
+/* file -> what userspace took from spills and is reading back (struct sw_spill_reading). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct sw_inode_key);
+	__type(value, struct sw_spill_reading);
+} spill_reading SEC(".maps");
+
 /* Per-CPU scratch where a new entry is built: too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -36,9 +44,15 @@ static __always_inline int spill_first(void)
 	       bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 * 3;
 }
 
+/* 1 when [start, end) and r overlap or adjoin (r used). */
+static __always_inline int touches(const struct sw_spill_range *r, __u64 start, __u64 end)
+{
+	return r->start != r->end && start <= r->end && end >= r->start;
+}
+
 /* Keeps file bytes [start, end) of the write described by ds (f its file). 1 when kept. The
  * merge of concurrent spills into one entry is not atomic: two writers of one file racing may
- * keep a narrower union (both ranges are written, the later widening may be lost). */
+ * keep a narrower range (both ranges are written, the later widening may be lost). */
 static __always_inline int spill_range(struct data_scratch *ds, struct file *f, __u64 start,
 				       __u64 end)
 {
@@ -52,13 +66,34 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 		return 1;
 	sp = bpf_map_lookup_elem(&spills, &key);
 	if (sp && sp->gen == ds->rec.gen) {
+		struct sw_spill_range *r = &sp->r[SW_SPILL_RANGES - 1];
+		int i, lost = 0;
+
 		/* Over bytes spilled before and not read back yet: those are gone unseen. */
-		if (start < sp->end && end > sp->start)
+#pragma unroll
+		for (i = 0; i < SW_SPILL_RANGES; i++)
+			lost |= sp->r[i].start != sp->r[i].end && start < sp->r[i].end &&
+				end > sp->r[i].start;
+		if (lost)
 			LOSS_INC(ringbuf_full);
-		if (start < sp->start)
-			sp->start = start;
-		if (end > sp->end)
-			sp->end = end;
+			/* The first range it touches, else the first free one, else the last. */
+#pragma unroll
+		for (i = SW_SPILL_RANGES - 1; i >= 0; i--)
+			if (sp->r[i].start == sp->r[i].end)
+				r = &sp->r[i];
+#pragma unroll
+		for (i = SW_SPILL_RANGES - 1; i >= 0; i--)
+			if (touches(&sp->r[i], start, end))
+				r = &sp->r[i];
+		if (r->start == r->end) {
+			r->start = start;
+			r->end = end;
+		} else {
+			if (start < r->start)
+				r->start = start;
+			if (end > r->end)
+				r->end = end;
+		}
 		__sync_fetch_and_add(&sp->writes, 1);
 		return 1;
 	}
@@ -67,8 +102,9 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 		return 0;
 	sp->hdr = ds->rec.hdr;
 	sp->hdr.flags = 0;
-	sp->start = start;
-	sp->end = end;
+	__builtin_memset(sp->r, 0, sizeof(sp->r));
+	sp->r[0].start = start;
+	sp->r[0].end = end;
 	sp->gen = ds->rec.gen;
 	sp->fd = ds->st.fd;
 	sp->writes = 1;
@@ -77,16 +113,40 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 	return bpf_map_update_elem(&spills, &key, sp, BPF_ANY) == 0;
 }
 
+/* A write of file bytes [start, end) over bytes userspace took to read back and has not read
+ * yet: those bytes are gone unseen (the read-back finds the new ones). */
+static __always_inline void spill_reading_overwrite(struct data_scratch *ds, __u64 start, __u64 end)
+{
+	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
+	struct sw_spill_reading *sr = bpf_map_lookup_elem(&spill_reading, &key);
+	int i, lost = 0;
+
+	if (!sr || sr->gen != ds->rec.gen)
+		return;
+#pragma unroll
+	for (i = 0; i < SW_SPILL_RANGES; i++)
+		lost |= sr->r[i].start < sr->r[i].end && start < sr->r[i].end &&
+			end > sr->r[i].start;
+	if (lost)
+		LOSS_INC(ringbuf_full);
+}
+
 /* 1 when file bytes [start, end) touch bytes of the same file spilled and not read back yet
- * (overlap or adjoin them): such a write joins the spill instead of taking ring room. So the
- * read-back stays one range that the ring did not carry too (a union over writes the ring took
- * in between would be scanned twice), and the spill ends when userspace takes it. */
+ * (overlap or adjoin them): such a write joins the spill instead of taking ring room. So a
+ * read-back range holds no bytes the ring carried too (a union over writes the ring took in
+ * between would be scanned twice), and the spill ends when userspace takes it. */
 static __always_inline int spill_joins(struct data_scratch *ds, __u64 start, __u64 end)
 {
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
 	struct sw_spill *sp = bpf_map_lookup_elem(&spills, &key);
+	int i, t = 0;
 
-	return sp && sp->gen == ds->rec.gen && start <= sp->end && end >= sp->start;
+	if (!sp || sp->gen != ds->rec.gen)
+		return 0;
+#pragma unroll
+	for (i = 0; i < SW_SPILL_RANGES; i++)
+		t |= touches(&sp->r[i], start, end);
+	return t;
 }
 
 #endif

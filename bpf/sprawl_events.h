@@ -398,17 +398,33 @@ struct sw_hold {
 _Static_assert(sizeof(struct sw_hold) == 16, "sw_hold layout");
 
 /* Value of the spills map, keyed by the file (sw_inode_key): file bytes a session wrote that the
- * ring had no room for. Userspace reads the range back from the file and deletes the entry. */
+ * ring had no room for. Userspace takes the entry and reads its ranges back from the file. A
+ * spill joins the range it touches; one touching none takes a free range, else it widens the
+ * last (which then covers bytes the ring carried: read again, never missed). */
+#define SW_SPILL_RANGES 4
+struct sw_spill_range {
+	__u64 start, end; /* file bytes [start, end); start == end: unused */
+};
 struct sw_spill {
 	struct sw_hdr hdr; /* the first write spilled: its process and session */
-	__u64 start, end;  /* file bytes [start, end), the union of the writes spilled */
-	__u32 gen;	   /* inode generation */
-	__s32 fd;	   /* the writer's descriptor, to reopen the file if its path fails */
-	__u32 writes;	   /* syscalls spilled into this entry */
-	__u32 path_len;	   /* 0: unknown or cut */
+	struct sw_spill_range r[SW_SPILL_RANGES];
+	__u32 gen;	/* inode generation */
+	__s32 fd;	/* the writer's descriptor, to reopen the file if its path fails */
+	__u32 writes;	/* syscalls spilled into this entry */
+	__u32 path_len; /* 0: unknown or cut */
 	char path[SW_PATH_LEN];
 };
-_Static_assert(sizeof(struct sw_spill) == 88 + SW_PATH_LEN, "sw_spill layout");
+_Static_assert(sizeof(struct sw_spill) == 136 + SW_PATH_LEN, "sw_spill layout");
+
+/* Value of the spill_reading map, keyed by the file: the ranges of a spills entry userspace took
+ * and has not read back yet (it moves each range's start as it reads, and deletes the entry
+ * when done). A write over them is counted: those bytes are gone unseen. */
+struct sw_spill_reading {
+	__u32 gen;
+	__u32 pad;
+	struct sw_spill_range r[SW_SPILL_RANGES];
+};
+_Static_assert(sizeof(struct sw_spill_reading) == 72, "sw_spill_reading layout");
 
 /* Per-CPU loss counters (array map, one entry). */
 struct sw_loss {

@@ -177,6 +177,10 @@ struct sw_kernel *sw_kernel__open(const struct sw_kernel_opts *o, sw_record_fn f
 		kp_ring_used(bpf_map__fd(k->skel->maps.events), &k->prev.drained_bytes);
 		/* Open files the previous daemon was told the names of: this one was not. */
 		kp_clear_map(k->skel->maps.named, sizeof(struct named_key_u));
+		/* Ranges it took and had not read back: lost, and no longer being read. */
+		k->prev.lost.ringbuf_full +=
+			kp_old_entries(dir, "spill_reading", sizeof(struct sw_spill_reading));
+		kp_clear_map(k->skel->maps.spill_reading, sizeof(struct sw_inode_key));
 	}
 	/* Another build's programs: what they hold is taken, then they are detached and ours
 	 * attached (loaded already: the blind moment is the attach alone). */
@@ -378,6 +382,19 @@ int sw_kernel__spill_take(struct sw_kernel *k, struct sw_inode_key *key, struct 
 					    sizeof(*out), 0))
 		return errno == ENOENT ? 0 : -errno;
 	return 1;
+}
+
+int sw_kernel__spill_reading(struct sw_kernel *k, const struct sw_inode_key *key,
+			     const struct sw_spill_reading *r)
+{
+	int e;
+
+	if (r)
+		e = bpf_map__update_elem(k->skel->maps.spill_reading, key, sizeof(*key), r,
+					 sizeof(*r), BPF_ANY);
+	else
+		e = bpf_map__delete_elem(k->skel->maps.spill_reading, key, sizeof(*key), 0);
+	return e && errno != ENOENT ? -errno : 0;
 }
 
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)

@@ -92,6 +92,10 @@ int sw_kernel__alive(struct sw_kernel *k, uint64_t real_ns, const struct sw_loss
 /* Takes one file range the ring had no room for out of the spills map: 1 (and *key, the file,
  * and *out), 0 none, or a negative errno. */
 int sw_kernel__spill_take(struct sw_kernel *k, struct sw_inode_key *key, struct sw_spill *out);
+/* Tells the kernel which ranges of a taken entry are still to be read back (r), or that none
+ * are (r NULL): a write over them is counted as lost. 0 or -errno. */
+int sw_kernel__spill_reading(struct sw_kernel *k, const struct sw_inode_key *key,
+			     const struct sw_spill_reading *r);
 /* Sums the per-CPU loss counters. */
 int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out);
 

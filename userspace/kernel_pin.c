@@ -115,6 +115,22 @@ int kp_old_map(const char *dir, const char *name, uint32_t value_size)
 	return fd;
 }
 
+/* How many entries (files) the old map holds; 0 when there is none. */
+uint64_t kp_old_entries(const char *dir, const char *name, uint32_t value_size)
+{
+	struct sw_inode_key a, b;
+	int fd = kp_old_map(dir, name, value_size), n = 0;
+
+	if (fd < 0)
+		return 0;
+	while (n < 1 << 16 && !bpf_map_get_next_key(fd, n ? &a : NULL, &b)) {
+		a = b;
+		n++;
+	}
+	close(fd);
+	return (uint64_t)n;
+}
+
 /* Programs of another build left pinned in dir: what they lost, and their ring. A ring of
  * our record format is kept to be read (sw_kernel__drain_previous); of another, its bytes are
  * counted as thrown away. */
@@ -142,19 +158,11 @@ void kp_take_old(struct sw_kernel *k, const char *dir)
 		kp_loss_add(&k->prev.lost, &l, &m.told);
 	if (fd >= 0)
 		close(fd);
-	/* File ranges its programs spilled and no daemon read back: they go with its maps. */
-	fd = kp_old_map(dir, "spills", sizeof(struct sw_spill));
-	if (fd >= 0) {
-		struct sw_inode_key a, b;
-		int n = 0;
-
-		while (n < 1 << 16 && !bpf_map_get_next_key(fd, n ? &a : NULL, &b)) {
-			a = b;
-			n++;
-		}
-		k->prev.lost.ringbuf_full += n;
-		close(fd);
-	}
+	/* File ranges its programs spilled and no daemon read back, and ranges a daemon took
+	 * and had not read back when it stopped: they go with its maps. */
+	k->prev.lost.ringbuf_full += kp_old_entries(dir, "spills", sizeof(struct sw_spill));
+	k->prev.lost.ringbuf_full +=
+		kp_old_entries(dir, "spill_reading", sizeof(struct sw_spill_reading));
 	fd = kp_old_map(dir, "events", 0);
 	if (fd >= 0 && !kp_ring_used(fd, &used) && same && k->nold < OLD_MAX) {
 		k->prev.drained_bytes += used;

@@ -42,6 +42,7 @@ int kp_ring_used(int fd, uint64_t *used);
 void kp_loss_add(struct sw_loss *to, const struct sw_loss *a, const struct sw_loss *minus);
 int kp_loss_sum(int fd, int ncpus, struct sw_loss *out);
 int kp_old_map(const char *dir, const char *name, uint32_t value_size);
+uint64_t kp_old_entries(const char *dir, const char *name, uint32_t value_size);
 void kp_take_old(struct sw_kernel *k, const char *dir);
 void kp_unlink_links(struct sw_kernel *k, const char *dir);
 struct bpf_map **kp_pinned_maps(struct sprawl *s, size_t *n);

@@ -26,19 +26,62 @@
 #define SPILL_STOP     (1ull << 30) /* bytes read back at the daemon's stop */
 #define SPILL_OVERLAP  4096	    /* bytes before a spilled range read back with it */
 
-/* Feeds up to budget bytes of the current entry; returns the bytes read, and frees the entry
- * once its range is done. */
+/* The next used range of the current entry from d->spill_ri on, the bytes just before it
+ * included (a secret across the edge of what the ring took and what it did not: read again, a
+ * place seen again does not alert again); 0 when none is left. */
+static int next_range(struct daemon *d)
+{
+	struct sw_spill_range *r;
+
+	for (; d->spill_ri < SW_SPILL_RANGES; d->spill_ri++) {
+		r = &d->spill->r[d->spill_ri];
+		if (r->end > r->start) {
+			r->start = r->start > SPILL_OVERLAP ? r->start - SPILL_OVERLAP : 0;
+			d->spill_done = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Tells the kernel what of the entry is still to be read: ranges before the current one are
+ * done, the current one from what was read on. */
+static void tell_reading(struct daemon *d)
+{
+	struct sw_spill_reading r = {.gen = d->spill->gen};
+	unsigned int i;
+
+	for (i = d->spill_ri; i < SW_SPILL_RANGES; i++)
+		r.r[i] = d->spill->r[i];
+	if (d->spill_ri < SW_SPILL_RANGES)
+		r.r[d->spill_ri].start += d->spill_done;
+	sw_kernel__spill_reading(d->k, &d->spill_key, &r);
+}
+
+static void free_entry(struct daemon *d)
+{
+	if (d->k)
+		sw_kernel__spill_reading(d->k, &d->spill_key, NULL);
+	if (d->spill_fd >= 0)
+		close(d->spill_fd);
+	free(d->spill);
+	d->spill = NULL;
+}
+
+/* Feeds up to budget bytes of the current entry's ranges; returns the bytes read, and frees
+ * the entry once its ranges are done. */
 static uint64_t read_some(struct daemon *d, uint64_t budget, uint64_t until_us)
 {
 	struct sw_spill *s = d->spill;
+	struct sw_spill_range *r = &s->r[d->spill_ri];
 	struct source_rescan rs = {.hdr = s->hdr,
 				   .dev = d->spill_key.dev,
 				   .ino = d->spill_key.ino,
 				   .gen = s->gen,
 				   .path = s->path,
 				   .path_len = s->path_len < SW_PATH_LEN ? s->path_len : 0,
-				   .start = s->start,
-				   .len = s->end - s->start,
+				   .start = r->start,
+				   .len = r->end - r->start,
 				   .done = d->spill_done};
 	uint64_t got = 0;
 	uint16_t fl;
@@ -61,13 +104,14 @@ static uint64_t read_some(struct daemon *d, uint64_t budget, uint64_t until_us)
 			d->spills_read++;
 			d->spill_bytes += d->spill_done;
 			d->spills_failed += !!(fl & SW_F_READ_ERR);
-			if (d->spill_fd >= 0)
-				close(d->spill_fd);
-			free(d->spill);
-			d->spill = NULL;
+			d->spill_ri++;
+			if (!next_range(d))
+				free_entry(d);
 			break;
 		}
 	} while (got < budget && !(until_us && now_us() >= until_us));
+	if (d->spill)
+		tell_reading(d);
 	return got + 1; /* an entry that failed at once costs something too */
 }
 
@@ -86,21 +130,17 @@ static int read_budget(struct daemon *d, uint64_t budget, uint64_t until_us)
 			if (!d->spill)
 				return 1;
 			e = sw_kernel__spill_take(d->k, &d->spill_key, d->spill);
-			if (e <= 0 || d->spill->end <= d->spill->start) {
+			d->spill_fd = -1;
+			d->spill_ri = 0;
+			if (e <= 0 || !next_range(d)) {
 				free(d->spill);
 				d->spill = NULL;
 				if (e <= 0)
 					return 0;
 				continue;
 			}
-			/* A secret across the edge of what the ring took and what it did not: the
-			 * bytes just before are read again (a place seen again does not alert
-			 * again). */
-			d->spill->start = d->spill->start > SPILL_OVERLAP
-						  ? d->spill->start - SPILL_OVERLAP
-						  : 0;
-			d->spill_fd = -1;
-			d->spill_done = 0;
+			/* Before any of it is read: a write over it from now on is counted. */
+			tell_reading(d);
 		}
 		used += read_some(d, budget - used, until_us);
 	}
@@ -125,6 +165,7 @@ void spill__stop(struct daemon *d)
 	d->spill_more = 0;
 }
 
+/* What is left unread stays in the kernel's spill_reading: the next daemon counts it lost. */
 void spill__free(struct daemon *d)
 {
 	if (d->spill && d->spill_fd >= 0)
