@@ -65,6 +65,12 @@ uint64_t sw_detect__stream_offset(const struct sw_detect_stream *st)
 	return st ? st->off : 0;
 }
 
+const uint8_t *sw_detect__stream_before(const struct sw_detect_stream *st, size_t *len)
+{
+	*len = st ? st->tail_len : 0;
+	return st ? st->tail : NULL;
+}
+
 /* Opens st on ix (first use, or the rules were reloaded). The tail is kept when it fits. */
 static int stream_attach(const struct sw_detect_index *ix, struct sw_detect_stream *st)
 {

@@ -40,6 +40,9 @@ struct sw_detect_stream *sw_detect__stream_new(const struct sw_rules *r);
 void sw_detect__stream_free(struct sw_detect_stream *st);
 /* Bytes this stream has been given. */
 uint64_t sw_detect__stream_offset(const struct sw_detect_stream *st);
+/* The bytes of the stream just before the write being scanned (the tail kept, *len of them),
+ * for a callback of sw_detect__scan_stream that must look before the hit; NULL when none. */
+const uint8_t *sw_detect__stream_before(const struct sw_detect_stream *st, size_t *len);
 
 /* Scans the next len bytes of stream st with every detector of r. Within one call, hits come
  * rule by rule in file order, by offset within a rule; a span overlapping one already reported

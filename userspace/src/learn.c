@@ -19,6 +19,7 @@ struct hit_ctx {
 	const uint8_t *data; /* the bytes scanned, at detector stream offset start */
 	size_t len;
 	uint64_t start;
+	const struct sw_detect_stream *ds; /* their stream, for the bytes before them */
 };
 
 struct span {
@@ -37,31 +38,49 @@ static int overlaps(const struct sw_match *m, void *ctx)
 	return 0;
 }
 
-/* Whether a tracked secret matches the scanned bytes over the hit: the window around it (as
- * far as a match can reach) is matched apart. A hit that began in an earlier write is judged
- * by the part in these bytes. */
+/* Whether a tracked secret matches the stream's bytes over the hit: the window around it (as
+ * far as a match can reach, back into the bytes before this write that the detector stream
+ * kept) is gathered and matched apart, then wiped. */
 static int inside_known(const struct hit_ctx *c, const struct sw_detect_hit *h)
 {
 	const struct sw_matcher *m = c->l->known;
-	uint64_t pos, end, lo, hi, reach;
+	const uint8_t *before = NULL;
+	uint64_t first, lo, hi, end = h->offset + h->len, reach;
+	size_t nbefore = 0, n;
 	struct sw_stream *st;
 	struct span sp = {0};
+	uint8_t *w;
 
 	if (!m || !c->data || !(reach = sw_matcher__max_len(m)))
 		return 0;
-	pos = h->offset > c->start ? h->offset - c->start : 0;
-	end = h->offset + h->len - c->start;
-	if (pos >= c->len || end > c->len)
+	if (c->ds)
+		before = sw_detect__stream_before(c->ds, &nbefore);
+	if (nbefore > c->start)
+		nbefore = (size_t)c->start;
+	first = c->start - nbefore; /* the first stream offset at hand */
+	if (h->offset < first || end > c->start + c->len)
 		return 0;
-	lo = pos > reach ? pos - reach : 0;
-	hi = end + reach < c->len ? end + reach : c->len;
+	lo = h->offset - first > reach ? h->offset - reach : first;
+	hi = end + reach < c->start + c->len ? end + reach : c->start + c->len;
+	w = malloc(hi - lo);
 	st = sw_stream__new();
-	if (!st)
+	if (!w || !st) {
+		free(w);
+		sw_stream__free(st);
 		return 0;
-	sp.lo = pos - lo;
+	}
+	n = 0;
+	if (lo < c->start) {
+		n = (size_t)(c->start - lo);
+		memcpy(w, before + nbefore - n, n);
+	}
+	memcpy(w + n, c->data + (lo + n - c->start), hi - lo - n);
+	sp.lo = h->offset - lo;
 	sp.hi = end - lo;
-	sw_matcher__scan(m, st, c->data + lo, hi - lo, overlaps, &sp);
+	sw_matcher__scan(m, st, w, hi - lo, overlaps, &sp);
 	sw_stream__free(st);
+	sodium_memzero(w, hi - lo);
+	free(w);
 	return sp.inside;
 }
 
@@ -141,6 +160,7 @@ size_t sw_learn__scan(struct sw_learn *l, const struct sw_rules *rules, struct s
 		return 0;
 	if (ds) {
 		c.start = sw_detect__stream_offset(ds);
+		c.ds = ds;
 		sw_detect__scan_stream(rules, ds, data, len, on_hit, &c);
 	} else {
 		sw_detect__scan(rules, data, len, on_hit, &c);
