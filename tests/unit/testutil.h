@@ -132,6 +132,7 @@ static inline enum sw_variant form_variant(int vi)
 
 #include <sodium.h>
 
+#include "learn.h"
 #include "naming.h"
 #include "rulesrec.h"
 
@@ -719,6 +720,68 @@ static inline int tp_teardown(void **state)
 			fail();                                                                    \
 		}                                                                                  \
 	} while (0)
+
+/* Feeds f's recording into a fresh pipeline (rules as for tp_new) with f's secrets and the ones
+ * its pipeline learned (as the daemon's secret file holds them), checks that no recorded record
+ * holds a secret (f's, or vals[0..nvals)), and asserts the same alerts, in order, byte for
+ * byte. Returns how many secrets the live pipeline learned. */
+static inline size_t tp_replay_equals_live(struct tp *f, const struct sw_rules *rules,
+					   const char *const *vals, size_t nvals)
+{
+	struct tp *g = tp_new(rules);
+	struct sw_secretset *learned = sw_secretset__new();
+	size_t i, s, nlearned;
+
+	assert_non_null(learned);
+	nlearned = sw_pipeline__learned(f->p, learned) > 0 ? learned->n : 0;
+	if (nlearned) {
+		struct sw_secretset *all = sw_secretset__new();
+
+		assert_non_null(all);
+		assert_int_equal(sw_learn__export(learned, all), (int)learned->n);
+		for (s = 0; s < f->nsec; s++) {
+			struct sw_secret x;
+			uint8_t v[128];
+
+			memset(&x, 0, sizeof(x));
+			memcpy(v, f->sec[s].v, f->sec[s].len);
+			snprintf(x.name, sizeof(x.name), "%s", f->sec[s].name);
+			assert_int_equal(sw_fingerprint__secret(&g->key, v, f->sec[s].len, &x), 0);
+			assert_int_equal(sw_secret__set_origin(&x, f->sec[s].origin), 0);
+			x.origin_dev = f->sec[s].origin_dev;
+			x.origin_ino = f->sec[s].origin_ino;
+			assert_int_equal(sw_secretset__put(all, &x), 0);
+		}
+		assert_int_equal(sw_pipeline__set_secrets(g->p, all), 0);
+	}
+	sw_secretset__free(learned);
+	for (i = 0; i < f->nlog; i++) {
+		const struct tp_logged *l = &f->log[i];
+
+		/* What the trace keeps holds no secret. */
+		for (s = 0; s < f->nsec; s++)
+			assert_null(memmem(l->rec, l->size, f->sec[s].v, f->sec[s].len));
+		for (s = 0; s < nvals; s++)
+			assert_null(memmem(l->rec, l->size, vals[s], strlen(vals[s])));
+		sw_pipeline__replay(g->p, l->rec, l->size, l->red, l->nred);
+		tp_drain(g);
+	}
+	if (f->finished) {
+		sw_pipeline__finish(g->p);
+		tp_drain(g);
+	}
+	if (g->n != f->n) {
+		for (i = 0; i < f->n; i++)
+			print_error("live %zu: %s\n", i, f->got[i].json);
+		for (i = 0; i < g->n; i++)
+			print_error("replay %zu: %s\n", i, g->got[i].json);
+	}
+	assert_int_equal(g->n, f->n);
+	for (i = 0; i < f->n; i++)
+		assert_string_equal(g->got[i].json, f->got[i].json);
+	tp_free(g);
+	return nlearned;
+}
 
 /* The secret's hex id as alerts show it. */
 static inline const char *tp_hex(const struct tp *f, size_t s)
