@@ -28,6 +28,21 @@ static inline size_t zpack(const void *data, size_t n, int gzip, uint8_t *out, s
 	return zs.total_out;
 }
 
+/* A pack entry's header, as git writes it: type and size, 7 bits a byte after the first 4. */
+static inline size_t pack_entry_hdr(uint8_t *o, int type, size_t sz)
+{
+	size_t i = 0;
+
+	o[i] = (uint8_t)(type << 4 | (sz & 15));
+	sz >>= 4;
+	while (sz) {
+		o[i++] |= 0x80;
+		o[i] = sz & 0x7f;
+		sz >>= 7;
+	}
+	return i + 1;
+}
+
 /* Git's id of a blob of content c. */
 static inline void blob_id(const void *c, size_t n, uint8_t id[SW_GIT_ID_BYTES])
 {

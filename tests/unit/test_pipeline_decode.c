@@ -99,17 +99,10 @@ static void test_zip_bomb_is_a_gap(void **state)
 /* A pack of one blob. */
 static size_t pack_of(const uint8_t *content, size_t n, uint8_t *out, size_t cap)
 {
-	size_t i = 12, sz = n;
+	size_t i = 12;
 
 	memcpy(out, "PACK\0\0\0\2\0\0\0\1", 12);
-	out[i] = (uint8_t)(SW_GIT_BLOB << 4 | (sz & 15));
-	sz >>= 4;
-	while (sz) {
-		out[i++] |= 0x80;
-		out[i] = sz & 0x7f;
-		sz >>= 7;
-	}
-	i++;
+	i += pack_entry_hdr(out + i, SW_GIT_BLOB, n);
 	i += zpack(content, n, 0, out + i, cap - i);
 	memset(out + i, 0, 20);
 	return i + 20;

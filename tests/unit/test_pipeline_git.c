@@ -253,19 +253,15 @@ static size_t make_delta(size_t blen, size_t keep, const char *text, uint8_t *o)
 	return n;
 }
 
-/* A pack entry's header: type and size. */
-static size_t entry_hdr(uint8_t *o, int type, size_t sz)
+/* A REF_DELTA pack entry on base_id: header, base id, the delta (n bytes) deflated. */
+static size_t ref_delta_entry(uint8_t *o, const uint8_t base_id[SW_GIT_ID_BYTES],
+			      const uint8_t *delta, size_t n)
 {
-	size_t i = 0;
+	size_t k = pack_entry_hdr(o, SW_GIT_REF_DELTA, n);
 
-	o[i] = (uint8_t)(type << 4 | (sz & 15));
-	sz >>= 4;
-	while (sz) {
-		o[i++] |= 0x80;
-		o[i] = sz & 0x7f;
-		sz >>= 7;
-	}
-	return i + 1;
+	memcpy(o + k, base_id, SW_GIT_ID_BYTES);
+	k += SW_GIT_ID_BYTES;
+	return k + zpack(delta, n, 0, o + k, 4096);
 }
 
 /* An OFS_DELTA's distance, as packs write it. */
@@ -352,12 +348,7 @@ static void test_thin_pack_base_from_repository(void **state)
 	pn = 12;
 	d1_off = pn;
 	n = make_delta(bn, keep, line, dl);
-	pn += entry_hdr(pack + pn, SW_GIT_REF_DELTA, n);
-	memcpy(pack + pn, base_id, SW_GIT_ID_BYTES);
-	pn += SW_GIT_ID_BYTES;
-	zn = zpack(dl, n, 0, zd, 4096);
-	memcpy(pack + pn, zd, zn);
-	pn += zn;
+	pn += ref_delta_entry(pack + pn, base_id, dl, n);
 	/* Delta 2, on delta 1: its first line and the token. */
 	snprintf(line, sizeof(line), "push with %s now\n", gh);
 	memcpy(r2, r1, 63);
@@ -366,7 +357,7 @@ static void test_thin_pack_base_from_repository(void **state)
 	blob_id((const uint8_t *)r2, r2n, r2_id);
 	n = make_delta(r1n, 63, line, dl);
 	i = pn;
-	pn += entry_hdr(pack + pn, SW_GIT_OFS_DELTA, n);
+	pn += pack_entry_hdr(pack + pn, SW_GIT_OFS_DELTA, n);
 	pn += ofs_enc(pack + pn, i - d1_off);
 	zn = zpack(dl, n, 0, zd, 4096);
 	memcpy(pack + pn, zd, zn);
@@ -462,15 +453,14 @@ static void test_thin_push_over_https(void **state)
 {
 	struct tp *f = *state;
 	uint8_t *base = malloc(4096), *pack = malloc(8192), *req = malloc(16384), dl[512],
-		*zd = malloc(4096), base_id[SW_GIT_ID_BYTES], r_id[SW_GIT_ID_BYTES];
+		base_id[SW_GIT_ID_BYTES], r_id[SW_GIT_ID_BYTES];
 	char line[128], hex[SW_GIT_ID_HEX], want[512], *r = malloc(4096);
-	size_t bn, n, pn, zn, rn, rl;
+	size_t bn, n, pn, rn, rl;
 	struct sw_request q;
 
 	assert_non_null(base);
 	assert_non_null(pack);
 	assert_non_null(req);
-	assert_non_null(zd);
 	assert_non_null(r);
 	bn = filler((char *)base, 30, 7000);
 	blob_id(base, bn, base_id);
@@ -485,12 +475,7 @@ static void test_thin_push_over_https(void **state)
 	memcpy(pack, "PACK\0\0\0\2\0\0\0\1", 12);
 	pn = 12;
 	n = make_delta(bn, bn, line, dl);
-	pn += entry_hdr(pack + pn, SW_GIT_REF_DELTA, n);
-	memcpy(pack + pn, base_id, SW_GIT_ID_BYTES);
-	pn += SW_GIT_ID_BYTES;
-	zn = zpack(dl, n, 0, zd, 4096);
-	memcpy(pack + pn, zd, zn);
-	pn += zn;
+	pn += ref_delta_entry(pack + pn, base_id, dl, n);
 	memset(pack + pn, 0, 20);
 	pn += 20;
 	rn = push_request(pack, pn, req);
@@ -521,7 +506,6 @@ static void test_thin_push_over_https(void **state)
 	free(base);
 	free(pack);
 	free(req);
-	free(zd);
 	free(r);
 }
 

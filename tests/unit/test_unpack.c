@@ -15,6 +15,7 @@
 
 #include "testutil.h"
 #include "gitutil.h"
+#include "gitutil.h"
 #include "unpack.h"
 
 #define OBJS 8
@@ -62,21 +63,6 @@ static void on_end(void *ctx, const struct sw_unpack_obj *o)
 }
 
 static const struct sw_unpack_ops ops = {on_begin, on_data, on_end, NULL};
-
-/* A packed object's header. */
-static size_t obj_hdr(int type, size_t size, uint8_t *out)
-{
-	size_t i = 0;
-
-	out[i] = (uint8_t)(type << 4 | (size & 15));
-	size >>= 4;
-	while (size) {
-		out[i++] |= 0x80;
-		out[i] = size & 0x7f;
-		size >>= 7;
-	}
-	return i + 1;
-}
 
 static struct sw_unpack_limits lim = {64u << 20, 100, 1u << 20};
 
@@ -126,11 +112,11 @@ static void test_pack_with_deltas(void **state)
 	delta[dl++] = 160;
 	memcpy(pack, "PACK\0\0\0\2\0\0\0\4", 12);
 	ofs_base = n;
-	n += obj_hdr(SW_GIT_BLOB, sizeof(base), pack + n);
+	n += pack_entry_hdr(pack + n, SW_GIT_BLOB, sizeof(base));
 	n += zpack(base, sizeof(base), 0, pack + n, sizeof(pack) - n);
 	/* OFS_DELTA: the distance back to the base, as git encodes it. */
 	here = n;
-	n += obj_hdr(SW_GIT_OFS_DELTA, dl, pack + n);
+	n += pack_entry_hdr(pack + n, SW_GIT_OFS_DELTA, dl);
 	{
 		uint8_t dh[10];
 		size_t pos = sizeof(dh) - 1, ofs = here - ofs_base;
@@ -144,13 +130,13 @@ static void test_pack_with_deltas(void **state)
 	n += zpack(delta, dl, 0, pack + n, sizeof(pack) - n);
 	/* REF_DELTA against the base's id. */
 	blob_id(base, sizeof(base), id);
-	n += obj_hdr(SW_GIT_REF_DELTA, dl, pack + n);
+	n += pack_entry_hdr(pack + n, SW_GIT_REF_DELTA, dl);
 	memcpy(pack + n, id, SW_GIT_ID_BYTES);
 	n += SW_GIT_ID_BYTES;
 	n += zpack(delta, dl, 0, pack + n, sizeof(pack) - n);
 	/* REF_DELTA against an object the pack does not hold. */
 	memset(missing, 0x5a, sizeof(missing));
-	n += obj_hdr(SW_GIT_REF_DELTA, dl, pack + n);
+	n += pack_entry_hdr(pack + n, SW_GIT_REF_DELTA, dl);
 	memcpy(pack + n, missing, SW_GIT_ID_BYTES);
 	n += SW_GIT_ID_BYTES;
 	n += zpack(delta, dl, 0, pack + n, sizeof(pack) - n);
