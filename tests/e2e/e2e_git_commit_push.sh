@@ -138,22 +138,7 @@ expect_alerts "(e) nothing else" 11 "a['kind']!='session_summary'"
 # base is read from there -> one alert for the remote (its new blob), one for the local
 # repository, no delta_unresolved.
 git -C "$BARE" config receive.unpackLimit 1
-python3 - "$REPO/big.txt" <<'PY'
-import base64, os, sys
-with open(sys.argv[1], "w") as f:
-    for i in range(400):
-        f.write("line %03d %s\n" % (i, base64.b64encode(os.urandom(36)).decode()))
-PY
-"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add big.txt && git commit -qm big && git push -q origin main"
-F=$(new_secret THIN_F ghp_ 30)
-printf '%s\n' "$F" >"$E2E_TMP/.secrets/f.src"
-python3 - "$REPO/big.txt" "$E2E_TMP/.secrets/f.src" <<'PY'
-import sys
-lines = open(sys.argv[1]).read().splitlines(True)
-lines[200] = "token: %s" % open(sys.argv[2]).read()
-open(sys.argv[1], "w").write("".join(lines))
-PY
-"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git commit -qam thin && git push -q origin main"
+thin_push "$REPO" THIN_F
 BLOB_F=$(git -C "$REPO" rev-parse HEAD:big.txt)
 BASE_F=$(git -C "$REPO" rev-parse HEAD~1:big.txt)
 check "(f) the remote has the commit" \

@@ -131,23 +131,7 @@ expect_alerts "(b) nothing else" 4 "a['kind']!='session_summary'"
 # the server has and the pack does not (a REF_DELTA on a base outside it). The base is read
 # from the pushing repository's object store: one alert for the remote, naming the new blob,
 # and no delta_unresolved gap.
-python3 - "$REPO/big.txt" <<'PY'
-import base64, os, sys
-with open(sys.argv[1], "w") as f:
-    for i in range(400):
-        f.write("line %03d %s\n" % (i, base64.b64encode(os.urandom(36)).decode()))
-PY
-"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git add big.txt && git commit -qm c1 && git push -q origin main"
-C=$(new_secret PUSH_C ghp_ 30)
-# (handed over in a file: an interpreter's argv is recorded)
-printf '%s\n' "$C" >"$E2E_TMP/.secrets/c.src"
-python3 - "$REPO/big.txt" "$E2E_TMP/.secrets/c.src" <<'PY'
-import sys
-lines = open(sys.argv[1]).read().splitlines(True)
-lines[200] = "token: %s" % open(sys.argv[2]).read()
-open(sys.argv[1], "w").write("".join(lines))
-PY
-"$SPRAWLCTL" run -- sh -c "cd '$REPO' && git commit -qam c2 && git push -q origin main"
+thin_push "$REPO" PUSH_C
 check "(c) the remote has the commit" \
 	test "$(git -C "$ROOT/remote.git" rev-parse main)" = "$(git -C "$REPO" rev-parse HEAD)"
 BLOB_C=$(git -C "$REPO" rev-parse HEAD:big.txt)

@@ -431,6 +431,29 @@ PY
 	E2E_KILL="${E2E_KILL:-} $HTTPS_PID"
 }
 
+# A thin push from REPO (to its origin, branch main, in sessions): a 24 KiB file is pushed, then
+# one line of it changed to hold a fresh secret registered under NAME and pushed again; the
+# second pack carries the blob as a REF_DELTA on the first version, which it does not hold.
+thin_push() {
+	local repo=$1 name=$2 src=$E2E_TMP/.secrets/$2.src
+	python3 - "$repo/big.txt" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(400):
+        f.write("line %03d %s\n" % (i, base64.b64encode(os.urandom(36)).decode()))
+PY
+	"$SPRAWLCTL" run -- sh -c "cd '$repo' && git add big.txt && git commit -qm big && git push -q origin main"
+	# (handed over in a file: an interpreter's argv is recorded)
+	new_secret "$name" ghp_ 30 >"$src" && printf '\n' >>"$src"
+	python3 - "$repo/big.txt" "$src" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(True)
+lines[200] = "token: %s" % open(sys.argv[2]).read()
+open(sys.argv[1], "w").write("".join(lines))
+PY
+	"$SPRAWLCTL" run -- sh -c "cd '$repo' && git commit -qam thin && git push -q origin main"
+}
+
 # Registers a fresh secret under NAME and prints its value (for the test only).
 new_secret() {
 	local name=$1 v
