@@ -56,3 +56,18 @@ int sw_fileio__fsync_dir_of(const char *path)
 	close(fd);
 	return rc;
 }
+
+int sw_fileio__replace(int fd, const char *tmp, const char *path, int err)
+{
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	return sw_fileio__fsync_dir_of(path);
+}

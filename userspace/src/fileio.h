@@ -10,5 +10,9 @@
 int sw_fileio__write_all(int fd, const void *p, size_t n);
 /* fsyncs the directory holding path, so a rename into it survives a crash. */
 int sw_fileio__fsync_dir_of(const char *path);
+/* Ends writing the temp file tmp through fd and puts it in place of path: fsyncs and closes fd
+ * (always), then, when err (the error so far) is 0, renames tmp over path and fsyncs its
+ * directory; on any error removes tmp. Returns 0 or the first negative errno. */
+int sw_fileio__replace(int fd, const char *tmp, const char *path, int err);
 
 #endif

@@ -519,7 +519,7 @@ int sw_registry__flush(struct sw_registry *r)
 	char tmp[SW_PATH_MAX + 16];
 	uint8_t *buf = NULL;
 	size_t i, n = 0, len;
-	int fd = -1, ret;
+	int fd, ret;
 
 	if (!r)
 		return -EINVAL;
@@ -568,19 +568,7 @@ int sw_registry__flush(struct sw_registry *r)
 		ret = -errno;
 		goto out;
 	}
-	ret = sw_fileio__write_all(fd, buf, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	fd = -1;
-	if (!ret && rename(tmp, r->path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		goto out;
-	}
-	ret = sw_fileio__fsync_dir_of(r->path);
+	ret = sw_fileio__replace(fd, tmp, r->path, sw_fileio__write_all(fd, buf, len));
 	if (!ret)
 		r->dirty = 0;
 out:

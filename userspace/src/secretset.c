@@ -665,17 +665,7 @@ static int write_atomic(const char *path, const uint8_t *buf, size_t len)
 		rc = -errno;
 	if (!rc)
 		rc = sw_fileio__write_all(fd, buf, len);
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	else
-		rc = sw_fileio__fsync_dir_of(path);
-	return rc;
+	return sw_fileio__replace(fd, tmp, path, rc);
 }
 
 /* Packs a set's message, seals it under prefix and writes it in place of path. */
@@ -830,17 +820,7 @@ int sw_secretset__append(const char *path, const struct sw_key *key, const struc
 	if (p.sp)
 		proto_free(&p);
 	free(buf);
-	if (!e && fsync(out) < 0)
-		e = -errno;
-	if (close(out) < 0 && !e)
-		e = -errno;
-	if (!e && rename(tmp, path) < 0)
-		e = -errno;
-	if (e)
-		unlink(tmp);
-	else
-		e = sw_fileio__fsync_dir_of(path);
-	return e;
+	return sw_fileio__replace(out, tmp, path, e);
 }
 
 int sw_secretset__export(const struct sw_secretset *set, const char *path, const struct sw_key *key,

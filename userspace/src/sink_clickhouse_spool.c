@@ -37,14 +37,7 @@ static int ack_write(struct sw_clickhouse *c, uint64_t gen, uint64_t off)
 	if (fd < 0)
 		return -errno;
 	e = sw_fileio__write_all(fd, line, (size_t)n);
-	if (!e && fsync(fd))
-		e = -errno;
-	close(fd);
-	if (!e && rename(tmp, path))
-		e = -errno;
-	if (!e)
-		e = sw_fileio__fsync_dir_of(path);
-	return e;
+	return sw_fileio__replace(fd, tmp, path, e);
 }
 
 static void ack_read(struct sw_clickhouse *c, uint64_t *gen, uint64_t *off)
