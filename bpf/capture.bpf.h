@@ -410,18 +410,16 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	st->ring_full = 0;
 	st->left = st->iov ? 0 : total;
 	if (ds->rec.art_kind == SW_AK_FILE) {
+		struct sw_spill *sp = spill_entry(ds);
+
 		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
 		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
 		ds->rec.src_pos = (ds->rec.hdr.flags & SW_F_SHARED_MM) ? (__s64)st->fbase : -1;
-	}
-	if (ds->rec.art_kind == SW_AK_FILE)
 		spill_reading_overwrite(ds, st->fbase, st->fbase + st->limit);
-	if (ds->rec.art_kind == SW_AK_FILE && spill_joins(ds, st->fbase, st->fbase + st->limit)) {
-		if (spill_range(ds, f, st->fbase, st->fbase + st->limit))
-			LOSS_INC(spilled);
-		else
-			LOSS_INC(ringbuf_full);
-		return 0;
+		if (sp && spill_joins(sp, st->fbase, st->fbase + st->limit)) {
+			spill_or_lose(ds, f, sp, st->fbase, st->fbase + st->limit);
+			return 0;
+		}
 	}
 	/* Enough steps for the largest cap (32 MiB, SW_POLICY_MAX_BYTES_MAX) over the most
 	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
@@ -430,9 +428,10 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	/* A write the ring took did not touch bytes spilled before (it would have joined them). */
 	if (!st->ring_full)
 		return 0;
-	if (ds->rec.art_kind == SW_AK_FILE &&
-	    spill_range(ds, f, st->fbase + st->lost_at, st->fbase + st->limit))
-		LOSS_INC(spilled);
+	/* A fresh look: the entry may be new since (another writer of the file). */
+	if (ds->rec.art_kind == SW_AK_FILE)
+		spill_or_lose(ds, f, spill_entry(ds), st->fbase + st->lost_at,
+			      st->fbase + st->limit);
 	else
 		LOSS_INC(ringbuf_full);
 	return 0;

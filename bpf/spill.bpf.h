@@ -50,31 +50,60 @@ static __always_inline int touches(const struct sw_spill_range *r, __u64 start, 
 	return r->start != r->end && start <= r->end && end >= r->start;
 }
 
-/* Keeps file bytes [start, end) of the write described by ds (f its file). 1 when kept. The
- * merge of concurrent spills into one entry is not atomic: two writers of one file racing may
- * keep a narrower range (both ranges are written, the later widening may be lost). */
-static __always_inline int spill_range(struct data_scratch *ds, struct file *f, __u64 start,
-				       __u64 end)
+/* 1 when [start, end) overlaps a used range of r[0..SW_SPILL_RANGES). */
+static __always_inline int overlaps_any(const struct sw_spill_range *r, __u64 start, __u64 end)
+{
+	int i, o = 0;
+
+#pragma unroll
+	for (i = 0; i < SW_SPILL_RANGES; i++)
+		o |= r[i].start < r[i].end && start < r[i].end && end > r[i].start;
+	return o;
+}
+
+/* The spills entry of ds's file (this generation of it), or NULL. */
+static __always_inline struct sw_spill *spill_entry(struct data_scratch *ds)
+{
+	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
+	struct sw_spill *sp = bpf_map_lookup_elem(&spills, &key);
+
+	return sp && sp->gen == ds->rec.gen ? sp : NULL;
+}
+
+/* 1 when file bytes [start, end) touch bytes of sp spilled and not read back yet (overlap or
+ * adjoin them): such a write joins the spill instead of taking ring room. So a read-back range
+ * holds no bytes the ring carried too (a union over writes the ring took in between would be
+ * scanned twice), and the spill ends when userspace takes it. */
+static __always_inline int spill_joins(const struct sw_spill *sp, __u64 start, __u64 end)
+{
+	int i, t = 0;
+
+#pragma unroll
+	for (i = 0; i < SW_SPILL_RANGES; i++)
+		t |= touches(&sp->r[i], start, end);
+	return t;
+}
+
+/* Keeps file bytes [start, end) of the write described by ds (f its file) in sp, its file's
+ * entry (spill_entry), or in a new entry when sp is NULL. 1 when kept. The merge of concurrent
+ * spills into one entry is not atomic: two writers of one file racing may keep a narrower
+ * range (both ranges are written, the later widening may be lost). */
+static __always_inline int spill_range(struct data_scratch *ds, struct file *f, struct sw_spill *sp,
+				       __u64 start, __u64 end)
 {
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
 	struct path_scratch *ps;
-	struct sw_spill *sp;
 	__u64 pstart = 0, plen = 0;
 	__u32 trunc = 0, zero = 0;
 
 	if (end <= start)
 		return 1;
-	sp = bpf_map_lookup_elem(&spills, &key);
-	if (sp && sp->gen == ds->rec.gen) {
+	if (sp) {
 		struct sw_spill_range *r = &sp->r[SW_SPILL_RANGES - 1];
-		int i, lost = 0;
+		int i;
 
 		/* Over bytes spilled before and not read back yet: those are gone unseen. */
-#pragma unroll
-		for (i = 0; i < SW_SPILL_RANGES; i++)
-			lost |= sp->r[i].start != sp->r[i].end && start < sp->r[i].end &&
-				end > sp->r[i].start;
-		if (lost)
+		if (overlaps_any(sp->r, start, end))
 			LOSS_INC(ringbuf_full);
 			/* The first range it touches, else the first free one, else the last. */
 #pragma unroll
@@ -113,40 +142,25 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 	return bpf_map_update_elem(&spills, &key, sp, BPF_ANY) == 0;
 }
 
+/* spill_range, counted: spilled when kept, else lost. */
+static __always_inline void spill_or_lose(struct data_scratch *ds, struct file *f,
+					  struct sw_spill *sp, __u64 start, __u64 end)
+{
+	if (spill_range(ds, f, sp, start, end))
+		LOSS_INC(spilled);
+	else
+		LOSS_INC(ringbuf_full);
+}
+
 /* A write of file bytes [start, end) over bytes userspace took to read back and has not read
  * yet: those bytes are gone unseen (the read-back finds the new ones). */
 static __always_inline void spill_reading_overwrite(struct data_scratch *ds, __u64 start, __u64 end)
 {
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
 	struct sw_spill_reading *sr = bpf_map_lookup_elem(&spill_reading, &key);
-	int i, lost = 0;
 
-	if (!sr || sr->gen != ds->rec.gen)
-		return;
-#pragma unroll
-	for (i = 0; i < SW_SPILL_RANGES; i++)
-		lost |= sr->r[i].start < sr->r[i].end && start < sr->r[i].end &&
-			end > sr->r[i].start;
-	if (lost)
+	if (sr && sr->gen == ds->rec.gen && overlaps_any(sr->r, start, end))
 		LOSS_INC(ringbuf_full);
-}
-
-/* 1 when file bytes [start, end) touch bytes of the same file spilled and not read back yet
- * (overlap or adjoin them): such a write joins the spill instead of taking ring room. So a
- * read-back range holds no bytes the ring carried too (a union over writes the ring took in
- * between would be scanned twice), and the spill ends when userspace takes it. */
-static __always_inline int spill_joins(struct data_scratch *ds, __u64 start, __u64 end)
-{
-	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
-	struct sw_spill *sp = bpf_map_lookup_elem(&spills, &key);
-	int i, t = 0;
-
-	if (!sp || sp->gen != ds->rec.gen)
-		return 0;
-#pragma unroll
-	for (i = 0; i < SW_SPILL_RANGES; i++)
-		t |= touches(&sp->r[i], start, end);
-	return t;
 }
 
 #endif
