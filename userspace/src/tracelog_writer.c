@@ -342,6 +342,7 @@ static void note_err(struct sw_tracelog_writer *w, int err)
 static void *writer_main(void *arg)
 {
 	struct sw_tracelog_writer *w = arg;
+	struct block *b;
 	uint64_t asked;
 	int err;
 
@@ -349,33 +350,24 @@ static void *writer_main(void *arg)
 	for (;;) {
 		while (!w->qlen && w->sync_done == w->sync_asked && !w->stop)
 			pthread_cond_wait(&w->work, &w->mu);
-		if (w->qlen) {
-			struct block *b = &w->q[w->qhead];
-
-			pthread_mutex_unlock(&w->mu);
-			err = write_block(w, b);
-			pthread_mutex_lock(&w->mu);
-			note_err(w, err);
+		if (!w->qlen && w->sync_done == w->sync_asked)
+			break; /* stop, and nothing left */
+		b = w->qlen ? &w->q[w->qhead] : NULL;
+		asked = w->sync_asked;
+		pthread_mutex_unlock(&w->mu);
+		err = b ? write_block(w, b) : sync_segment(w);
+		pthread_mutex_lock(&w->mu);
+		note_err(w, err);
+		if (b) {
 			b->len = 0;
 			b->nev = 0;
 			w->qhead = (w->qhead + 1) % QUEUE_BLOCKS;
 			w->qlen--;
-			w->st_pub = w->st;
-			pthread_cond_broadcast(&w->done);
-			continue;
-		}
-		if (w->sync_done != w->sync_asked) {
-			asked = w->sync_asked;
-			pthread_mutex_unlock(&w->mu);
-			err = sync_segment(w);
-			pthread_mutex_lock(&w->mu);
-			note_err(w, err);
+		} else {
 			w->sync_done = asked;
-			w->st_pub = w->st;
-			pthread_cond_broadcast(&w->done);
-			continue;
 		}
-		break; /* stop, and nothing left */
+		w->st_pub = w->st;
+		pthread_cond_broadcast(&w->done);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
