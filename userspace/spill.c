@@ -26,17 +26,22 @@
 #define SPILL_STOP     (1ull << 30) /* bytes read back at the daemon's stop */
 #define SPILL_OVERLAP  4096	    /* bytes before a spilled range read back with it */
 
-/* The next used range of the current entry from d->spill_ri on, the bytes just before it
- * included (a secret across the edge of what the ring took and what it did not: read again, a
- * place seen again does not alert again); 0 when none is left. */
+/* Where the read-back of r starts: the bytes just before it included (a secret across the
+ * edge of what the ring took and what it did not: read again, a place seen again does not
+ * alert again). */
+static uint64_t read_from(const struct sw_spill_range *r)
+{
+	return r->start > SPILL_OVERLAP ? r->start - SPILL_OVERLAP : 0;
+}
+
+/* Moves to the next used range of the current entry from d->spill_ri on; 0 when none is left. */
 static int next_range(struct daemon *d)
 {
-	struct sw_spill_range *r;
+	const struct sw_spill_range *r;
 
 	for (; d->spill_ri < SW_SPILL_RANGES; d->spill_ri++) {
 		r = &d->spill->r[d->spill_ri];
 		if (r->end > r->start) {
-			r->start = r->start > SPILL_OVERLAP ? r->start - SPILL_OVERLAP : 0;
 			d->spill_done = 0;
 			return 1;
 		}
@@ -50,22 +55,32 @@ static void tell_reading(struct daemon *d)
 {
 	struct sw_spill_reading r = {.gen = d->spill->gen};
 	unsigned int i;
+	uint64_t at;
 
 	for (i = d->spill_ri; i < SW_SPILL_RANGES; i++)
 		r.r[i] = d->spill->r[i];
-	if (d->spill_ri < SW_SPILL_RANGES)
-		r.r[d->spill_ri].start += d->spill_done;
+	if (d->spill_ri < SW_SPILL_RANGES) {
+		at = read_from(&r.r[d->spill_ri]) + d->spill_done;
+		if (at > r.r[d->spill_ri].start)
+			r.r[d->spill_ri].start = at;
+	}
 	sw_kernel__spill_reading(d->k, &d->spill_key, &r);
 }
 
-static void free_entry(struct daemon *d)
+static void drop_entry(struct daemon *d)
 {
-	if (d->k)
-		sw_kernel__spill_reading(d->k, &d->spill_key, NULL);
 	if (d->spill_fd >= 0)
 		close(d->spill_fd);
 	free(d->spill);
 	d->spill = NULL;
+}
+
+/* The entry is read back: the kernel no longer counts writes over it. */
+static void free_entry(struct daemon *d)
+{
+	if (d->k)
+		sw_kernel__spill_reading(d->k, &d->spill_key, NULL);
+	drop_entry(d);
 }
 
 /* Feeds up to budget bytes of the current entry's ranges; returns the bytes read, and frees
@@ -80,8 +95,8 @@ static uint64_t read_some(struct daemon *d, uint64_t budget, uint64_t until_us)
 				   .gen = s->gen,
 				   .path = s->path,
 				   .path_len = s->path_len < SW_PATH_LEN ? s->path_len : 0,
-				   .start = r->start,
-				   .len = r->end - r->start,
+				   .start = read_from(r),
+				   .len = r->end - read_from(r),
 				   .done = d->spill_done};
 	uint64_t got = 0;
 	uint16_t fl;
@@ -133,8 +148,7 @@ static int read_budget(struct daemon *d, uint64_t budget, uint64_t until_us)
 			d->spill_fd = -1;
 			d->spill_ri = 0;
 			if (e <= 0 || !next_range(d)) {
-				free(d->spill);
-				d->spill = NULL;
+				drop_entry(d);
 				if (e <= 0)
 					return 0;
 				continue;
@@ -168,8 +182,6 @@ void spill__stop(struct daemon *d)
 /* What is left unread stays in the kernel's spill_reading: the next daemon counts it lost. */
 void spill__free(struct daemon *d)
 {
-	if (d->spill && d->spill_fd >= 0)
-		close(d->spill_fd);
-	free(d->spill);
-	d->spill = NULL;
+	if (d->spill)
+		drop_entry(d);
 }
