@@ -886,6 +886,44 @@ static void test_literal_fallback(void **state)
 	rules = saved;
 }
 
+/* Hyperscan gets the regex with its final lookahead and the spare count of its final repeat
+ * cut off ({31,39} -> {31}); PCRE2 still confirms the whole value after the shorter match:
+ * every length the regex allows is found whole, split at every byte and a byte per write, and
+ * a value one longer than it allows is not found. */
+static void test_cut_tail(void **state)
+{
+	struct sw_rules *saved = rules;
+	size_t tails[] = {31, 35, 39}, ones[128], ends[128], cut, i, k;
+	char v[64], text[128];
+	struct shits hs;
+
+	rules = load_det("detectors:\n"
+			 "  - id: acme\n"
+			 "    regex: '(?<![a-z0-9_])(acme_[a-z0-9]{31,39})(?![a-z0-9])'\n"
+			 "    group: 1\n");
+	for (i = 0; i < 128; i++) {
+		ones[i] = 1;
+		ends[i] = i;
+	}
+	for (k = 0; k < 3; k++) {
+		*v = 0;
+		add_rand(add(v, "acme_"), "abcdefghijklmnopqrstuvwxyz0123456789", tails[k]);
+		snprintf(text, sizeof(text), "key = %s;\n", v);
+		for (cut = 0; cut <= strlen(text); cut++) {
+			hs = scan_writes(text, &cut, 1);
+			expect_stream_hit(&hs, text, "acme", v, &cut, 1);
+		}
+		/* a value the regex allows to go on is reported at each write end too */
+		hs = scan_writes(text, ones, 128);
+		expect_stream_hit(&hs, text, "acme", v, ends, 128);
+	}
+	add_rand(v, "abcdefghijklmnopqrstuvwxyz", 1);
+	snprintf(text, sizeof(text), "key = %s;\n", v);
+	assert_int_equal(scan_writes(text, NULL, 0).n, 0);
+	sw_rules__free(rules);
+	rules = saved;
+}
+
 /* Allowlist regexes and stopwords (gitleaks') let values go. */
 static void test_allowlist(void **state)
 {
@@ -954,6 +992,7 @@ int main(void)
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_examples_fail_loudly),
 		cmocka_unit_test(test_literal_fallback),
+		cmocka_unit_test(test_cut_tail),
 		cmocka_unit_test(test_allowlist),
 		cmocka_unit_test(test_throughput),
 	};
