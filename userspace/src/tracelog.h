@@ -27,11 +27,13 @@
 #define SW_TRACELOG_BLOCK_RAW_MAX (64u << 20)
 /* Largest record append() takes (kernel records are ~20 KiB). */
 /* Raw bytes compressed per second of record time at most; past it, blocks are stored (still
- * zlib streams) for the rest of that second. Compressing costs ~3 ns a byte, storing ~0.1: at
- * 48 MiB a second a 200 MB/s writer spent 60-70% of the daemon's CPU here, and the daemon as a
- * whole 2.8 ns a byte; at 8 MiB (at most ~25 ms of CPU a second) 1.4 ns. A flood makes its
- * segments bigger (and rotated sooner); an ordinary session stays compressed. */
-#define SW_TRACELOG_COMPRESS_PER_SEC (8u << 20)
+ * zlib streams) for the rest of that second. Compressing source text costs ~6 ns a byte here
+ * (libdeflate level 1, 169 MB/s), storing ~0.3 (a copy, the zlib Adler-32 and the block's
+ * CRC-32): the budget is a fixed cost per second of a flood, at 2 MiB ~12 ms of CPU. At 48 MiB a
+ * 200 MB/s writer spent 60-70% of the daemon's CPU here; at 8 MiB still a third of it on source
+ * text (perf), while the trace of such a flood shrank by 3% for it. An ordinary session (well
+ * under 2 MiB a second) stays compressed; a flood makes its segments bigger (rotated sooner). */
+#define SW_TRACELOG_COMPRESS_PER_SEC (2u << 20)
 #define SW_TRACELOG_RECORD_MAX	     (1u << 20)
 /* Most redactions one record may carry. */
 #define SW_TRACELOG_REDACTIONS_MAX 65536u
