@@ -238,6 +238,66 @@ static void test_split_across_writes(void **state)
 	free(text);
 }
 
+/* Random text, as both loops that find breaks and run ends see it: the SIMD one (64 bytes a
+ * step) and the portable one report the same matches, for writes of random sizes. The text mixes
+ * the secret's forms wrapped at random widths (LF, CRLF), alphabet runs of every length with
+ * breaks, and other characters. */
+static void test_simd_agrees(void **state)
+{
+	static const int forms[] = {0, 1, 2, 3, 5, 7, 8};
+	char *text = malloc(1 << 16), form[256], *p;
+	struct rng r = {29};
+	struct hits a, b;
+	size_t round, n, k, flen, w, i, cuts[64], nc, at;
+	struct fx f;
+
+	(void)state;
+	assert_non_null(text);
+	fx_build(&f, 31, GEN_BASE62, 33);
+	for (round = 0; round < 300; round++) {
+		for (n = 0; n < (1 << 16) - 1024;) {
+			p = text + n;
+			switch (rng_range(&r, 0, 3)) {
+			case 0: /* a form, wrapped */
+				flen = form_text(f.val, f.len, forms[rng_range(&r, 0, 6)], form);
+				w = rng_range(&r, 1, 90);
+				n += layout(&r, form, flen, rng_range(&r, 0, w - 1), w,
+					    (int)rng_range(&r, 0, 1), 0, p, &at);
+				break;
+			case 1: /* an alphabet run, maybe broken */
+				for (i = rng_range(&r, 1, 200); i--;)
+					text[n++] = rng_range(&r, 0, 40) ? b64[rng_next(&r) % 64]
+									 : "\n\r"[rng_next(&r) % 2];
+				break;
+			default: /* other characters */
+				for (i = rng_range(&r, 1, 12); i--;)
+					text[n++] = " .,;:\"'(){}\n\t#*"[rng_next(&r) % 16];
+			}
+		}
+		for (nc = 0, k = 0; nc < 64; nc++) {
+			k += rng_range(&r, 1, n / 8);
+			if (k >= n)
+				break;
+			cuts[nc] = k;
+		}
+		sw_matcher__use_simd(f.m, 1);
+		a.n = 0;
+		scan_cuts(f.m, text, n, cuts, nc, &a);
+		sw_matcher__use_simd(f.m, 0);
+		b.n = 0;
+		scan_cuts(f.m, text, n, cuts, nc, &b);
+		assert_true(a.n > 0);
+		assert_int_equal(a.n, b.n);
+		for (i = 0; i < a.n && i < 64; i++) {
+			assert_int_equal(a.v[i].offset, b.v[i].offset);
+			assert_int_equal(a.v[i].len, b.v[i].len);
+			assert_int_equal(a.v[i].variant, b.v[i].variant);
+		}
+	}
+	fx_free(&f);
+	free(text);
+}
+
 /* As the tools print it: the real base64 encoding of prefix || value || suffix, wrapped at
  * 76 (base64), 64 (openssl base64) with CRLF too, and hex wrapped at 60 (xxd -p). */
 static void test_real_encoding(void **state)
@@ -458,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_no_false_joins),
 		cmocka_unit_test(test_quoted_forms),
 		cmocka_unit_test(test_unsettled),
+		cmocka_unit_test(test_simd_agrees),
 	};
 
 	if (sodium_init() < 0)

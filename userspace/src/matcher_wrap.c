@@ -46,6 +46,7 @@ struct sw_wrap {
 struct wctx {
 	const struct sw_matcher *m;
 	struct sw_wrap *w;
+	size_t want; /* the batch's first size: about what this data may add to the view */
 	sw_match_fn cb;
 	void *ctx;
 };
@@ -138,10 +139,11 @@ static void prune(struct sw_wrap *w, uint64_t keep_from)
 	}
 }
 
+/* Only buf[0, blen) ever holds joined bytes not wiped yet: a flush wipes what it scanned. */
 static void drop_buf(struct sw_wrap *w)
 {
 	if (w->buf) {
-		sodium_memzero(w->buf, w->bcap);
+		sodium_memzero(w->buf, w->blen);
 		free(w->buf);
 	}
 	w->buf = NULL;
@@ -157,26 +159,28 @@ static void restart(struct sw_wrap *w)
 	w->brk = 0;
 }
 
-/* Joins data[a, b) (stream offsets base + a..) to the view: after what it holds when cont (the
- * gap is nothing or break characters), else as the start of a new run. */
-/* Room for one more byte in the batch (grown up to WRAP_BUF, scanned when full). */
+/* Room for one more byte in the batch (grown up to WRAP_BUF, scanned when full). It starts at
+ * the size the data may need: growing from 1 KiB copied and wiped ~2x the batch again
+ * (wrapped base64 joins nearly every byte). */
 static int buf_room(struct wctx *c)
 {
 	struct sw_wrap *w = c->w;
 	size_t cap;
 	uint8_t *nb;
 
-	if (w->blen == WRAP_BUF)
+	if (w->blen >= WRAP_BUF)
 		return flush(c);
 	if (w->blen < w->bcap)
 		return 0;
-	cap = w->bcap ? 2 * w->bcap : 1024;
+	cap = w->bcap ? 2 * w->bcap : c->want < 1024 ? 1024 : c->want;
+	if (cap > WRAP_BUF)
+		cap = WRAP_BUF;
 	nb = malloc(cap);
 	if (!nb)
 		return -ENOMEM;
 	if (w->buf) {
 		memcpy(nb, w->buf, w->blen);
-		sodium_memzero(w->buf, w->bcap);
+		sodium_memzero(w->buf, w->blen);
 		free(w->buf);
 	}
 	w->buf = nb;
@@ -184,6 +188,8 @@ static int buf_room(struct wctx *c)
 	return 0;
 }
 
+/* Joins data[a, b) (stream offsets base + a..) to the view: after what it holds when cont (the
+ * gap is nothing or break characters), else as the start of a new run. */
 static int feed(struct wctx *c, uint64_t base, const uint8_t *d, size_t a, size_t b, int cont)
 {
 	struct sw_wrap *w = c->w;
@@ -492,13 +498,16 @@ static int wrap_scan(struct wctx *c, uint64_t base, const uint8_t *d, size_t len
 			pos = b1;
 			continue;
 		}
-		if (closed_short(d, len, pos, b0, b1, c->m->wrap_minlen, &f)) {
-			pos = f;
-			continue;
+		/* The run before the break joined up to it already (wrapped lines): it goes on. */
+		if (pos < b0 || !w->live || w->brk || w->fed_end != base + b0) {
+			if (closed_short(d, len, pos, b0, b1, c->m->wrap_minlen, &f)) {
+				pos = f;
+				continue;
+			}
+			rc = feed_back(c, base, d, pos, b0, lim);
+			if (rc)
+				return rc;
 		}
-		rc = feed_back(c, base, d, pos, b0, lim);
-		if (rc)
-			return rc;
 		if (b1 == len) { /* what follows the break comes with the next data */
 			w->brk = 1;
 			return 0;
@@ -531,7 +540,7 @@ static int wrap_scan(struct wctx *c, uint64_t base, const uint8_t *d, size_t len
 int sw_matcher_wrap_scan(const struct sw_matcher *m, struct sw_stream *s, uint64_t base,
 			 const uint8_t *data, size_t len, sw_match_fn cb, void *ctx)
 {
-	struct wctx c = {.m = m, .cb = cb, .ctx = ctx};
+	struct wctx c = {.m = m, .cb = cb, .ctx = ctx, .want = len + 64};
 	struct sw_wrap *w = s->wrap;
 	int rc;
 
