@@ -425,6 +425,9 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
 	 * chunk. Fewer would end a syscall early without SW_F_LAST. */
 	bpf_loop((32u << 20) / SW_CHUNK + 2 * SW_IOV_MAX + 2, chunk_step, NULL, 0);
+	/* A write the ring took, from its start at least, may continue spilled bytes. */
+	if (ds->rec.art_kind == SW_AK_FILE && (!st->ring_full || st->lost_at))
+		spill_edge_ring(ds, f, st->fbase);
 	/* A write the ring took did not touch bytes spilled before (it would have joined them). */
 	if (!st->ring_full)
 		return 0;

@@ -28,6 +28,21 @@ struct {
 	__type(value, struct sw_spill_reading);
 } spill_reading SEC(".maps");
 
+/* file -> where the bytes it last spilled end: a write the ring carries from there on
+ * continues bytes the ring did not carry (spill_edge_ring). An LRU: a file forgotten is an edge
+ * not read across, for files no write has spilled into for long. */
+struct sw_spill_edge {
+	__u32 gen;
+	__u32 pad;
+	__u64 end;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_SPILL_MAX);
+	__type(key, struct sw_inode_key);
+	__type(value, struct sw_spill_edge);
+} spill_edges SEC(".maps");
+
 /* Per-CPU scratch where a new entry is built: too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -89,21 +104,26 @@ static __always_inline int spill_joins(const struct sw_spill *sp, __u64 start, _
  * spills into one entry is not atomic: two writers of one file racing may keep a narrower
  * range (both ranges are written, the later widening may be lost). */
 static __always_inline int spill_range(struct data_scratch *ds, struct file *f, struct sw_spill *sp,
-				       __u64 start, __u64 end)
+				       __u64 start, __u64 end, int edge)
 {
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
+	struct sw_spill_edge e = {.gen = ds->rec.gen, .end = end};
 	struct path_scratch *ps;
 	__u64 pstart = 0, plen = 0;
 	__u32 trunc = 0, zero = 0;
 
 	if (end <= start)
 		return 1;
+	/* Bytes spilled end here: a write the ring carries from here on needs them (an edge
+	 * range itself was carried on by the ring). */
+	if (!edge)
+		bpf_map_update_elem(&spill_edges, &key, &e, BPF_ANY);
 	if (sp) {
 		struct sw_spill_range *r = &sp->r[SW_SPILL_RANGES - 1];
 		int i;
 
 		/* Over bytes spilled before and not read back yet: those are gone unseen. */
-		if (overlaps_any(sp->r, start, end))
+		if (!edge && overlaps_any(sp->r, start, end))
 			LOSS_INC(ringbuf_full);
 			/* The first range it touches, else the first free one, else the last. */
 #pragma unroll
@@ -123,7 +143,12 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 			if (end > r->end)
 				r->end = end;
 		}
-		__sync_fetch_and_add(&sp->writes, 1);
+#pragma unroll
+		for (i = 0; i < SW_SPILL_RANGES; i++)
+			if (edge && r == &sp->r[i])
+				sp->edge |= 1u << i;
+		if (!edge)
+			__sync_fetch_and_add(&sp->writes, 1);
 		return 1;
 	}
 	sp = bpf_map_lookup_elem(&spill_buf, &zero);
@@ -136,7 +161,9 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 	sp->r[0].end = end;
 	sp->gen = ds->rec.gen;
 	sp->fd = ds->st.fd;
-	sp->writes = 1;
+	sp->writes = !edge;
+	sp->edge = edge ? 1 : 0;
+	sp->pad = 0;
 	ps = file_path(f, &pstart, &plen, &trunc);
 	sp->path_len = trunc ? 0 : copy_path(sp->path, ps, pstart, plen);
 	return bpf_map_update_elem(&spills, &key, sp, BPF_ANY) == 0;
@@ -146,9 +173,26 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 static __always_inline void spill_or_lose(struct data_scratch *ds, struct file *f,
 					  struct sw_spill *sp, __u64 start, __u64 end)
 {
-	if (spill_range(ds, f, sp, start, end))
+	if (spill_range(ds, f, sp, start, end, 0))
 		LOSS_INC(spilled);
 	else
+		LOSS_INC(ringbuf_full);
+}
+
+/* A write the ring carried from file byte start on, where bytes spilled before end: the ring's
+ * stream of the file lacks them, and the read-back of them stops there, so neither would see
+ * a secret across start. The last spilled byte is kept as an edge range, read back with what
+ * precedes it and on past it (the ring's write is in the file by now). Its first write only:
+ * the ring's stream holds this write, so later ones continue it. Not kept: counted lost. */
+static __always_inline void spill_edge_ring(struct data_scratch *ds, struct file *f, __u64 start)
+{
+	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
+	struct sw_spill_edge *e = bpf_map_lookup_elem(&spill_edges, &key);
+
+	if (!e || e->gen != ds->rec.gen || e->end != start || !start)
+		return;
+	bpf_map_delete_elem(&spill_edges, &key);
+	if (!spill_range(ds, f, spill_entry(ds), start - 1, start, 1))
 		LOSS_INC(ringbuf_full);
 }
 

@@ -412,9 +412,14 @@ struct sw_spill {
 	__s32 fd;	/* the writer's descriptor, to reopen the file if its path fails */
 	__u32 writes;	/* syscalls spilled into this entry */
 	__u32 path_len; /* 0: unknown or cut */
+	/* Bit i: range i ends where a write the ring carried begins, after bytes the ring did
+	 * not carry (spill_edge_ring): it is read back on past its end (what the file holds), so
+	 * bytes across that edge are scanned together. */
+	__u32 edge;
+	__u32 pad;
 	char path[SW_PATH_LEN];
 };
-_Static_assert(sizeof(struct sw_spill) == 136 + SW_PATH_LEN, "sw_spill layout");
+_Static_assert(sizeof(struct sw_spill) == 144 + SW_PATH_LEN, "sw_spill layout");
 
 /* Value of the spill_reading map, keyed by the file: the ranges of a spills entry userspace took
  * and has not read back yet (it moves each range's start as it reads, and deletes the entry

@@ -151,6 +151,7 @@ struct daemon {
 	struct sw_inode_key spill_key;
 	int spill_fd; /* -1: not opened yet, -2: cannot be */
 	uint64_t spill_done;
+	uint64_t spill_end;    /* where the read-back of the current range stops */
 	unsigned int spill_ri; /* the range of *spill being read back */
 	int spill_due;	       /* the tick asks for a look at the kernel's spills this turn */
 	int spill_more;	       /* the last look stopped with ranges left: the next turn goes on */

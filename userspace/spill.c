@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -32,6 +33,20 @@
 static uint64_t read_from(const struct sw_spill_range *r)
 {
 	return r->start > SPILL_OVERLAP ? r->start - SPILL_OVERLAP : 0;
+}
+
+/* Where the read-back of the current range stops: its end; past it for an edge range (a write
+ * the ring carried begins there, after bytes it did not carry: sw_spill.edge), SPILL_OVERLAP
+ * more, as far as the file goes, so a secret across the edge is read whole. */
+static uint64_t read_to(const struct daemon *d, const struct sw_spill_range *r)
+{
+	struct stat st;
+
+	if (!(d->spill->edge & (1u << d->spill_ri)) || d->spill_fd < 0 || fstat(d->spill_fd, &st) ||
+	    st.st_size <= (off_t)r->end)
+		return r->end;
+	return (uint64_t)st.st_size - r->end > SPILL_OVERLAP ? r->end + SPILL_OVERLAP
+							     : (uint64_t)st.st_size;
 }
 
 /* Moves to the next used range of the current entry from d->spill_ri on; 0 when none is left. */
@@ -96,7 +111,6 @@ static uint64_t read_some(struct daemon *d, uint64_t budget, uint64_t until_us)
 				   .path = s->path,
 				   .path_len = s->path_len < SW_PATH_LEN ? s->path_len : 0,
 				   .start = read_from(r),
-				   .len = r->end - read_from(r),
 				   .done = d->spill_done};
 	uint64_t got = 0;
 	uint16_t fl;
@@ -111,6 +125,9 @@ static uint64_t read_some(struct daemon *d, uint64_t budget, uint64_t until_us)
 			d->spill_fd = -2;
 	}
 	rs.fd = d->spill_fd;
+	if (!d->spill_done)
+		d->spill_end = read_to(d, r);
+	rs.len = d->spill_end - rs.start;
 	do {
 		fl = source__rescan_step(d, d->readbuf, &rs);
 		got += rs.done - d->spill_done;
