@@ -7,6 +7,7 @@
 #include "maps.bpf.h"
 #include "path.bpf.h"
 #include "spill.bpf.h"
+#include "fileorder.bpf.h"
 
 #define SW_IOV_MAX     1024 /* UIO_MAXIOV */
 #define SW_S_IFMT      00170000
@@ -413,6 +414,8 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 		struct sw_spill *sp = spill_entry(ds);
 
 		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
+		if (out_of_order(ds, f, st->fbase, st->fbase + total) && st->pos < 0)
+			ds->rec.file_pos = (__s64)st->fbase;
 		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
 		ds->rec.src_pos = (ds->rec.hdr.flags & SW_F_SHARED_MM) ? (__s64)st->fbase : -1;
 		spill_reading_overwrite(ds, st->fbase, st->fbase + st->limit);
@@ -431,12 +434,18 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	/* A write the ring took did not touch bytes spilled before (it would have joined them). */
 	if (!st->ring_full)
 		return 0;
-	/* A fresh look: the entry may be new since (another writer of the file). */
-	if (ds->rec.art_kind == SW_AK_FILE)
+	/* A fresh look: the entry may be new since (another writer of the file). A write out of
+	 * order (fileorder.bpf.h) may end where bytes written before it go on: read on past it. */
+	if (ds->rec.art_kind == SW_AK_FILE) {
 		spill_or_lose(ds, f, spill_entry(ds), st->fbase + st->lost_at,
 			      st->fbase + st->limit);
-	else
+		if (ds->rec.file_pos >= 0 && st->pos < 0 &&
+		    !spill_range(ds, f, spill_entry(ds), st->fbase + st->limit - 1,
+				 st->fbase + st->limit, 1))
+			LOSS_INC(ringbuf_full);
+	} else {
 		LOSS_INC(ringbuf_full);
+	}
 	return 0;
 }
 
