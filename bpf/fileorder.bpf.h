@@ -37,7 +37,10 @@ static __always_inline int out_of_order(struct data_scratch *ds, struct file *f,
 
 	if (out && !start && (__u64)BPF_CORE_READ(f, f_inode, i_size) == end)
 		out = 0;
-	bpf_map_update_elem(&file_next, &key, &n, BPF_ANY);
+	if (p && p->gen == ds->rec.gen)
+		p->next = end; /* in place: an LRU update would take a new element every write */
+	else
+		bpf_map_update_elem(&file_next, &key, &n, BPF_ANY);
 	return out;
 }
 
