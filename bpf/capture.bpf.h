@@ -409,18 +409,19 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	st->failed = 0;
 	st->iov_idx = 0;
 	st->ring_full = 0;
+	st->ooo = 0;
 	st->left = st->iov ? 0 : total;
 	if (ds->rec.art_kind == SW_AK_FILE) {
 		struct sw_spill *sp = spill_entry(ds);
 
 		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
-		if (out_of_order(ds, f, st->fbase, st->fbase + total) && st->pos < 0)
-			ds->rec.file_pos = (__s64)st->fbase;
+		st->ooo = out_of_order(ds, f, st->fbase, st->fbase + total) && st->pos < 0;
 		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
 		ds->rec.src_pos = (ds->rec.hdr.flags & SW_F_SHARED_MM) ? (__s64)st->fbase : -1;
 		spill_reading_overwrite(ds, st->fbase, st->fbase + st->limit);
 		if (sp && spill_joins(sp, st->fbase, st->fbase + st->limit)) {
 			spill_or_lose(ds, f, sp, st->fbase, st->fbase + st->limit);
+			spill_out_of_order(ds, f);
 			return 0;
 		}
 	}
@@ -428,24 +429,21 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	 * iovecs: one step loads an iovec, one sends a chunk, and each iovec may end in a part
 	 * chunk. Fewer would end a syscall early without SW_F_LAST. */
 	bpf_loop((32u << 20) / SW_CHUNK + 2 * SW_IOV_MAX + 2, chunk_step, NULL, 0);
-	/* A write the ring took, from its start at least, may continue spilled bytes. */
-	if (ds->rec.art_kind == SW_AK_FILE && (!st->ring_full || st->lost_at))
-		spill_edge_ring(ds, f, st->fbase);
-	/* A write the ring took did not touch bytes spilled before (it would have joined them). */
-	if (!st->ring_full)
+	if (ds->rec.art_kind != SW_AK_FILE) {
+		if (st->ring_full)
+			LOSS_INC(ringbuf_full);
 		return 0;
-	/* A fresh look: the entry may be new since (another writer of the file). A write out of
-	 * order (fileorder.bpf.h) may end where bytes written before it go on: read on past it. */
-	if (ds->rec.art_kind == SW_AK_FILE) {
+	}
+	/* A write the ring took, from its start at least, may continue spilled bytes. */
+	if (!st->ring_full || st->lost_at)
+		spill_edge_ring(ds, f, st->fbase);
+	/* A write the ring took did not touch bytes spilled before (it would have joined them).
+	 * The rest of one it had no room for is spilled: a fresh look, the entry may be new since
+	 * (another writer of the file). */
+	if (st->ring_full)
 		spill_or_lose(ds, f, spill_entry(ds), st->fbase + st->lost_at,
 			      st->fbase + st->limit);
-		if (ds->rec.file_pos >= 0 && st->pos < 0 &&
-		    !spill_range(ds, f, spill_entry(ds), st->fbase + st->limit - 1,
-				 st->fbase + st->limit, 1))
-			LOSS_INC(ringbuf_full);
-	} else {
-		LOSS_INC(ringbuf_full);
-	}
+	spill_out_of_order(ds, f);
 	return 0;
 }
 

@@ -2,12 +2,15 @@
 /* Writes at the file position come in file order, mostly: the daemon scans a file's writes as
  * one stream in the order they come. A process that moves the position between writes (lseek)
  * can put a secret's second half in the file first and its first half after: neither write
- * holds the secret, the file does. Such a write is flagged as positional, as a pwrite is, and
- * the daemon reads the file back whole when it is closed. */
+ * holds the secret, the file does. Such a write is kept as an edge range (spill.bpf.h), which
+ * the daemon reads back with the 4 KiB before it and up to 4 KiB after it: a secret across
+ * either end of it, with bytes written before, is read whole. (A pwrite is read back with its
+ * whole file at the close.) */
 #ifndef SPRAWL_FILEORDER_BPF_H
 #define SPRAWL_FILEORDER_BPF_H
 
 #include "maps.bpf.h"
+#include "spill.bpf.h"
 
 struct sw_file_next {
 	__u32 gen;
@@ -42,6 +45,15 @@ static __always_inline int out_of_order(struct data_scratch *ds, struct file *f,
 	else
 		bpf_map_update_elem(&file_next, &key, &n, BPF_ANY);
 	return out;
+}
+
+/* The write of ds, when out of order: its bytes as an edge range. Not kept: counted lost. */
+static __always_inline void spill_out_of_order(struct data_scratch *ds, struct file *f)
+{
+	struct chunk_state *st = &ds->st;
+
+	if (st->ooo && !spill_range(ds, f, spill_entry(ds), st->fbase, st->fbase + st->limit, 1))
+		LOSS_INC(ringbuf_full);
 }
 
 #endif

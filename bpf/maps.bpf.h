@@ -155,6 +155,7 @@ struct chunk_state {
 	__u64 fbase;	 /* regular file: the file position of the syscall's first byte */
 	__u64 ring_full; /* the ring had no room for the chunk at lost_at: the rest is unsent */
 	__u64 lost_at;
+	__u64 ooo; /* a write at the file position out of file order (fileorder.bpf.h) */
 };
 
 /* Per-CPU scratch for a data record: too big for the 512-byte BPF stack. */

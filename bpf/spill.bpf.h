@@ -65,14 +65,17 @@ static __always_inline int touches(const struct sw_spill_range *r, __u64 start, 
 	return r->start != r->end && start <= r->end && end >= r->start;
 }
 
-/* 1 when [start, end) overlaps a used range of r[0..SW_SPILL_RANGES). */
-static __always_inline int overlaps_any(const struct sw_spill_range *r, __u64 start, __u64 end)
+/* 1 when [start, end) overlaps a used range of r[0..SW_SPILL_RANGES) other than an edge range
+ * (bit i of edge): what is under an edge range the ring carried too. */
+static __always_inline int overlaps_any(const struct sw_spill_range *r, __u32 edge, __u64 start,
+					__u64 end)
 {
 	int i, o = 0;
 
 #pragma unroll
 	for (i = 0; i < SW_SPILL_RANGES; i++)
-		o |= r[i].start < r[i].end && start < r[i].end && end > r[i].start;
+		o |= r[i].start < r[i].end && start < r[i].end && end > r[i].start &&
+		     !(edge & (1u << i));
 	return o;
 }
 
@@ -88,14 +91,15 @@ static __always_inline struct sw_spill *spill_entry(struct data_scratch *ds)
 /* 1 when file bytes [start, end) touch bytes of sp spilled and not read back yet (overlap or
  * adjoin them): such a write joins the spill instead of taking ring room. So a read-back range
  * holds no bytes the ring carried too (a union over writes the ring took in between would be
- * scanned twice), and the spill ends when userspace takes it. */
+ * scanned twice), and the spill ends when userspace takes it. An edge range (bytes the ring
+ * carried, read back for what is around them) is not joined. */
 static __always_inline int spill_joins(const struct sw_spill *sp, __u64 start, __u64 end)
 {
 	int i, t = 0;
 
 #pragma unroll
 	for (i = 0; i < SW_SPILL_RANGES; i++)
-		t |= touches(&sp->r[i], start, end);
+		t |= touches(&sp->r[i], start, end) && !(sp->edge & (1u << i));
 	return t;
 }
 
@@ -123,7 +127,7 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 		int i;
 
 		/* Over bytes spilled before and not read back yet: those are gone unseen. */
-		if (!edge && overlaps_any(sp->r, start, end))
+		if (!edge && overlaps_any(sp->r, sp->edge, start, end))
 			LOSS_INC(ringbuf_full);
 			/* The first range it touches, else the first free one, else the last. */
 #pragma unroll
@@ -203,7 +207,7 @@ static __always_inline void spill_reading_overwrite(struct data_scratch *ds, __u
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
 	struct sw_spill_reading *sr = bpf_map_lookup_elem(&spill_reading, &key);
 
-	if (sr && sr->gen == ds->rec.gen && overlaps_any(sr->r, start, end))
+	if (sr && sr->gen == ds->rec.gen && overlaps_any(sr->r, sr->edge, start, end))
 		LOSS_INC(ringbuf_full);
 }
 

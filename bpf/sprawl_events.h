@@ -426,7 +426,7 @@ _Static_assert(sizeof(struct sw_spill) == 144 + SW_PATH_LEN, "sw_spill layout");
  * when done). A write over them is counted: those bytes are gone unseen. */
 struct sw_spill_reading {
 	__u32 gen;
-	__u32 pad;
+	__u32 edge; /* sw_spill.edge of the ranges */
 	struct sw_spill_range r[SW_SPILL_RANGES];
 };
 _Static_assert(sizeof(struct sw_spill_reading) == 72, "sw_spill_reading layout");

@@ -68,7 +68,7 @@ static int next_range(struct daemon *d)
  * done, the current one from what was read on. */
 static void tell_reading(struct daemon *d)
 {
-	struct sw_spill_reading r = {.gen = d->spill->gen};
+	struct sw_spill_reading r = {.gen = d->spill->gen, .edge = d->spill->edge};
 	unsigned int i;
 	uint64_t at;
 

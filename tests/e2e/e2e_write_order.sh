@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # A secret written out of file order: its second half first (lseek past where the first half
 # goes), then its first half at the file's start. Neither write holds the secret, the file
-# does: the write that does not begin where the last one ended is flagged as positional (as a
-# pwrite), and the file is read back whole at its close — one alert. The same with the first
-# half written while the ring is full (spilled, no record at all): its read-back goes on past
-# it and finds the second half. A file cut and written again from its start is in order.
+# does: the write that does not begin where the last one ended is kept as an edge range, read
+# back with 4 KiB on each side — one alert. The same with the first half written while the
+# ring is full (spilled, no record at all): its read-back goes on past it and finds the second
+# half. A file cut and written again from its start is in order.
 . "$(dirname "$0")/lib.sh"
 
 e2e_start --ringbuf-mb 1
