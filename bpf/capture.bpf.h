@@ -416,6 +416,8 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 
 		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
 		st->ooo = out_of_order(ds, f, st->fbase, st->fbase + total) && st->pos < 0;
+		if (st->ooo)
+			ds->rec.file_pos = (__s64)st->fbase;
 		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
 		ds->rec.src_pos = (ds->rec.hdr.flags & SW_F_SHARED_MM) ? (__s64)st->fbase : -1;
 		spill_reading_overwrite(ds, st->fbase, st->fbase + st->limit);
@@ -443,7 +445,8 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	if (st->ring_full)
 		spill_or_lose(ds, f, spill_entry(ds), st->fbase + st->lost_at,
 			      st->fbase + st->limit);
-	spill_out_of_order(ds, f);
+	if (st->ring_full && !st->lost_at)
+		spill_out_of_order(ds, f);
 	return 0;
 }
 

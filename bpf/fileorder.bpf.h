@@ -2,10 +2,11 @@
 /* Writes at the file position come in file order, mostly: the daemon scans a file's writes as
  * one stream in the order they come. A process that moves the position between writes (lseek)
  * can put a secret's second half in the file first and its first half after: neither write
- * holds the secret, the file does. Such a write is kept as an edge range (spill.bpf.h), which
- * the daemon reads back with the 4 KiB before it and up to 4 KiB after it: a secret across
- * either end of it, with bytes written before, is read whole. (A pwrite is read back with its
- * whole file at the close.) */
+ * holds the secret, the file does. Such a write is flagged positional (file_pos), as a pwrite
+ * is, and the daemon reads the file back whole at its close (the file is still there then:
+ * git's index-pack rewrites a pack's header, then the pack is moved). One the ring had no room
+ * for at all sends no record: it is kept as an edge range (spill.bpf.h), read back with the 4
+ * KiB before it and up to 4 KiB after it. */
 #ifndef SPRAWL_FILEORDER_BPF_H
 #define SPRAWL_FILEORDER_BPF_H
 
@@ -47,7 +48,8 @@ static __always_inline int out_of_order(struct data_scratch *ds, struct file *f,
 	return out;
 }
 
-/* The write of ds, when out of order: its bytes as an edge range. Not kept: counted lost. */
+/* The write of ds, out of order and spilled whole: its bytes as an edge range. Not kept:
+ * counted lost. */
 static __always_inline void spill_out_of_order(struct data_scratch *ds, struct file *f)
 {
 	struct chunk_state *st = &ds->st;

@@ -65,9 +65,9 @@ static __always_inline int touches(const struct sw_spill_range *r, __u64 start, 
 	return r->start != r->end && start <= r->end && end >= r->start;
 }
 
-/* 1 when [start, end) overlaps a used range of r[0..SW_SPILL_RANGES) other than an edge range
- * (bit i of edge): what is under an edge range the ring carried too. */
-static __always_inline int overlaps_any(const struct sw_spill_range *r, __u32 edge, __u64 start,
+/* 1 when [start, end) overlaps a used range of r[0..SW_SPILL_RANGES) other than one of bytes the
+ * ring carried too (bit i of carried). */
+static __always_inline int overlaps_any(const struct sw_spill_range *r, __u32 carried, __u64 start,
 					__u64 end)
 {
 	int i, o = 0;
@@ -75,7 +75,7 @@ static __always_inline int overlaps_any(const struct sw_spill_range *r, __u32 ed
 #pragma unroll
 	for (i = 0; i < SW_SPILL_RANGES; i++)
 		o |= r[i].start < r[i].end && start < r[i].end && end > r[i].start &&
-		     !(edge & (1u << i));
+		     !(carried & (1u << i));
 	return o;
 }
 
@@ -92,14 +92,14 @@ static __always_inline struct sw_spill *spill_entry(struct data_scratch *ds)
  * adjoin them): such a write joins the spill instead of taking ring room. So a read-back range
  * holds no bytes the ring carried too (a union over writes the ring took in between would be
  * scanned twice), and the spill ends when userspace takes it. An edge range (bytes the ring
- * carried, read back for what is around them) is not joined. */
+ * carried, read back for what is around them, alone in its range) is not joined. */
 static __always_inline int spill_joins(const struct sw_spill *sp, __u64 start, __u64 end)
 {
 	int i, t = 0;
 
 #pragma unroll
 	for (i = 0; i < SW_SPILL_RANGES; i++)
-		t |= touches(&sp->r[i], start, end) && !(sp->edge & (1u << i));
+		t |= touches(&sp->r[i], start, end) && !(sp->carried & (1u << i));
 	return t;
 }
 
@@ -127,7 +127,7 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 		int i;
 
 		/* Over bytes spilled before and not read back yet: those are gone unseen. */
-		if (!edge && overlaps_any(sp->r, sp->edge, start, end))
+		if (!edge && overlaps_any(sp->r, sp->carried, start, end))
 			LOSS_INC(ringbuf_full);
 			/* The first range it touches, else the first free one, else the last. */
 #pragma unroll
@@ -138,6 +138,20 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 		for (i = SW_SPILL_RANGES - 1; i >= 0; i--)
 			if (touches(&sp->r[i], start, end))
 				r = &sp->r[i];
+#pragma unroll
+		for (i = 0; i < SW_SPILL_RANGES; i++) {
+			if (r != &sp->r[i])
+				continue;
+			/* An edge range in a free range holds only carried bytes; joined to a
+			 * range, it reads that range on past its end. Spilled bytes make a range
+			 * not carried. */
+			if (edge)
+				sp->edge |= 1u << i;
+			if (edge && r->start == r->end)
+				sp->carried |= 1u << i;
+			if (!edge)
+				sp->carried &= ~(1u << i);
+		}
 		if (r->start == r->end) {
 			r->start = start;
 			r->end = end;
@@ -147,10 +161,6 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 			if (end > r->end)
 				r->end = end;
 		}
-#pragma unroll
-		for (i = 0; i < SW_SPILL_RANGES; i++)
-			if (edge && r == &sp->r[i])
-				sp->edge |= 1u << i;
 		if (!edge)
 			__sync_fetch_and_add(&sp->writes, 1);
 		return 1;
@@ -167,7 +177,7 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 	sp->fd = ds->st.fd;
 	sp->writes = !edge;
 	sp->edge = edge ? 1 : 0;
-	sp->pad = 0;
+	sp->carried = edge ? 1 : 0;
 	ps = file_path(f, &pstart, &plen, &trunc);
 	sp->path_len = trunc ? 0 : copy_path(sp->path, ps, pstart, plen);
 	return bpf_map_update_elem(&spills, &key, sp, BPF_ANY) == 0;
@@ -207,7 +217,7 @@ static __always_inline void spill_reading_overwrite(struct data_scratch *ds, __u
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
 	struct sw_spill_reading *sr = bpf_map_lookup_elem(&spill_reading, &key);
 
-	if (sr && sr->gen == ds->rec.gen && overlaps_any(sr->r, sr->edge, start, end))
+	if (sr && sr->gen == ds->rec.gen && overlaps_any(sr->r, sr->carried, start, end))
 		LOSS_INC(ringbuf_full);
 }
 

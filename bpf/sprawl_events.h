@@ -412,11 +412,13 @@ struct sw_spill {
 	__s32 fd;	/* the writer's descriptor, to reopen the file if its path fails */
 	__u32 writes;	/* syscalls spilled into this entry */
 	__u32 path_len; /* 0: unknown or cut */
-	/* Bit i: range i ends where a write the ring carried begins, after bytes the ring did
-	 * not carry (spill_edge_ring): it is read back on past its end (what the file holds), so
-	 * bytes across that edge are scanned together. */
+	/* Bit i: range i is read back on past its end (what the file holds): an edge range, or a
+	 * range one joined, so bytes across that edge are scanned together (spill_edge_ring,
+	 * fileorder.bpf.h). */
 	__u32 edge;
-	__u32 pad;
+	/* Bit i: range i holds only bytes the ring carried too (an edge range alone): writes do
+	 * not join it, and a write over it is not lost. */
+	__u32 carried;
 	char path[SW_PATH_LEN];
 };
 _Static_assert(sizeof(struct sw_spill) == 144 + SW_PATH_LEN, "sw_spill layout");
@@ -426,7 +428,7 @@ _Static_assert(sizeof(struct sw_spill) == 144 + SW_PATH_LEN, "sw_spill layout");
  * when done). A write over them is counted: those bytes are gone unseen. */
 struct sw_spill_reading {
 	__u32 gen;
-	__u32 edge; /* sw_spill.edge of the ranges */
+	__u32 carried; /* sw_spill.carried of the ranges */
 	struct sw_spill_range r[SW_SPILL_RANGES];
 };
 _Static_assert(sizeof(struct sw_spill_reading) == 72, "sw_spill_reading layout");

@@ -68,7 +68,7 @@ static int next_range(struct daemon *d)
  * done, the current one from what was read on. */
 static void tell_reading(struct daemon *d)
 {
-	struct sw_spill_reading r = {.gen = d->spill->gen, .edge = d->spill->edge};
+	struct sw_spill_reading r = {.gen = d->spill->gen, .carried = d->spill->carried};
 	unsigned int i;
 	uint64_t at;
 
