@@ -283,6 +283,7 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
 __noinline int capture_write(__u64 session_id, __u64 total)
 {
 	struct sw_scope s = {.session_id = session_id}, *sp;
+	struct sw_file_ends *fe = NULL;
 	struct chunk_state *st;
 	struct path_scratch *ps;
 	struct data_scratch *ds;
@@ -414,8 +415,9 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	if (ds->rec.art_kind == SW_AK_FILE) {
 		struct sw_spill *sp = spill_entry(ds);
 
+		fe = file_ends_of(ds);
 		st->fbase = st->pos >= 0 ? (__u64)st->pos : BPF_CORE_READ(f, f_pos) - total;
-		st->ooo = out_of_order(ds, f, st->fbase, st->fbase + total) && st->pos < 0;
+		st->ooo = out_of_order(ds, f, fe, st->fbase, st->fbase + total) && st->pos < 0;
 		if (st->ooo)
 			ds->rec.file_pos = (__s64)st->fbase;
 		/* Where a shared-mm write's bytes went: the daemon compares them with the file. */
@@ -438,7 +440,7 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	}
 	/* A write the ring took, from its start at least, may continue spilled bytes. */
 	if (!st->ring_full || st->lost_at)
-		spill_edge_ring(ds, f, st->fbase);
+		spill_edge_ring(ds, f, fe, st->fbase);
 	/* A write the ring took did not touch bytes spilled before (it would have joined them).
 	 * The rest of one it had no room for is spilled: a fresh look, the entry may be new since
 	 * (another writer of the file). */

@@ -13,38 +13,23 @@
 #include "maps.bpf.h"
 #include "spill.bpf.h"
 
-struct sw_file_next {
-	__u32 gen;
-	__u32 pad;
-	__u64 next; /* where the last write to the file ended */
-};
-
-/* file (kernel dev, ino) -> where its last write ended. An LRU: a file forgotten starts over
- * (its next write is taken as in order). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct sw_inode_key);
-	__type(value, struct sw_file_next);
-} file_next SEC(".maps");
-
 /* For a write of file bytes [start, end) at the file position (its exit: the file holds them),
- * 1 when it does not begin where the last write to the file ended. A write from 0 that leaves
- * the file that long (a file cut and written again) is in order. */
-static __always_inline int out_of_order(struct data_scratch *ds, struct file *f, __u64 start,
-					__u64 end)
+ * fe its file's file_ends element (file_ends_of): 1 when it does not begin where the last write
+ * to the file ended. A write from 0 that leaves the file that long (a file cut and written
+ * again) is in order. Moves the file's next write's expected start to end. */
+static __always_inline int out_of_order(struct data_scratch *ds, struct file *f,
+					struct sw_file_ends *fe, __u64 start, __u64 end)
 {
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
-	struct sw_file_next n = {.gen = ds->rec.gen, .next = end};
-	struct sw_file_next *p = bpf_map_lookup_elem(&file_next, &key);
-	int out = p && p->gen == ds->rec.gen && p->next != start;
+	struct sw_file_ends n = {.gen = ds->rec.gen, .next = end};
+	int out = fe && fe->next != start;
 
 	if (out && !start && (__u64)BPF_CORE_READ(f, f_inode, i_size) == end)
 		out = 0;
-	if (p && p->gen == ds->rec.gen)
-		p->next = end; /* in place: an LRU update would take a new element every write */
+	if (fe)
+		fe->next = end; /* in place: an LRU update would take a new element every write */
 	else
-		bpf_map_update_elem(&file_next, &key, &n, BPF_ANY);
+		bpf_map_update_elem(&file_ends, &key, &n, BPF_ANY);
 	return out;
 }
 

@@ -28,20 +28,32 @@ struct {
 	__type(value, struct sw_spill_reading);
 } spill_reading SEC(".maps");
 
-/* file -> where the bytes it last spilled end: a write the ring carries from there on
- * continues bytes the ring did not carry (spill_edge_ring). An LRU: a file forgotten is an edge
- * not read across, for files no write has spilled into for long. */
-struct sw_spill_edge {
+/* file -> where its last write ended (fileorder.bpf.h) and where the bytes it last spilled end
+ * (a write the ring carries from there on continues bytes the ring did not carry:
+ * spill_edge_ring). One element per file, looked up once per write (file_ends_of); its write
+ * creates it. An LRU: a file forgotten starts over (its next write is taken as in order, and
+ * its last spill's end is not read across). */
+struct sw_file_ends {
 	__u32 gen;
 	__u32 pad;
-	__u64 end;
+	__u64 next;    /* where the last write to the file ended */
+	__u64 spilled; /* where the bytes it last spilled end; 0: read across already */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SW_SPILL_MAX);
+	__uint(max_entries, 16384);
 	__type(key, struct sw_inode_key);
-	__type(value, struct sw_spill_edge);
-} spill_edges SEC(".maps");
+	__type(value, struct sw_file_ends);
+} file_ends SEC(".maps");
+
+/* The file_ends element of ds's file (this generation of it), or NULL. */
+static __always_inline struct sw_file_ends *file_ends_of(struct data_scratch *ds)
+{
+	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
+	struct sw_file_ends *fe = bpf_map_lookup_elem(&file_ends, &key);
+
+	return fe && fe->gen == ds->rec.gen ? fe : NULL;
+}
 
 /* Per-CPU scratch where a new entry is built: too big for the stack. */
 struct {
@@ -111,7 +123,6 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 				       __u64 start, __u64 end, int edge)
 {
 	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
-	struct sw_spill_edge e = {.gen = ds->rec.gen, .end = end};
 	struct path_scratch *ps;
 	__u64 pstart = 0, plen = 0;
 	__u32 trunc = 0, zero = 0;
@@ -120,8 +131,12 @@ static __always_inline int spill_range(struct data_scratch *ds, struct file *f, 
 		return 1;
 	/* Bytes spilled end here: a write the ring carries from here on needs them (an edge
 	 * range itself was carried on by the ring). */
-	if (!edge)
-		bpf_map_update_elem(&spill_edges, &key, &e, BPF_ANY);
+	if (!edge) {
+		struct sw_file_ends *fe = file_ends_of(ds);
+
+		if (fe)
+			fe->spilled = end;
+	}
 	if (sp) {
 		struct sw_spill_range *r = &sp->r[SW_SPILL_RANGES - 1];
 		int i;
@@ -198,14 +213,12 @@ static __always_inline void spill_or_lose(struct data_scratch *ds, struct file *
  * a secret across start. The last spilled byte is kept as an edge range, read back with what
  * precedes it and on past it (the ring's write is in the file by now). Its first write only:
  * the ring's stream holds this write, so later ones continue it. Not kept: counted lost. */
-static __always_inline void spill_edge_ring(struct data_scratch *ds, struct file *f, __u64 start)
+static __always_inline void spill_edge_ring(struct data_scratch *ds, struct file *f,
+					    struct sw_file_ends *fe, __u64 start)
 {
-	struct sw_inode_key key = {.dev = ds->rec.dev, .ino = ds->rec.ino};
-	struct sw_spill_edge *e = bpf_map_lookup_elem(&spill_edges, &key);
-
-	if (!e || e->gen != ds->rec.gen || e->end != start || !start)
+	if (!fe || fe->spilled != start || !start)
 		return;
-	bpf_map_delete_elem(&spill_edges, &key);
+	fe->spilled = 0;
 	if (!spill_range(ds, f, spill_entry(ds), start - 1, start, 1))
 		LOSS_INC(ringbuf_full);
 }
