@@ -359,7 +359,8 @@ void pl_retry_flush(struct sw_pipeline *p)
 }
 
 /* A file closed after its process's exit record: a covered channel waiting for it is read back
- * through the file the close hands over. */
+ * through the file the close hands over — also one whose read-back by name is not done yet (the
+ * close may come before that finds the file gone). */
 static void retry_at_close(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	size_t first = p->nreq, i;
@@ -368,7 +369,7 @@ static void retry_at_close(struct sw_pipeline *p, const struct sw_event *ev)
 		struct retry *r = &p->retry[i];
 		void *c[2] = {p, &r->hdr};
 
-		if (r->wait && r->dev == ev->closed->dev && r->ino == ev->closed->ino)
+		if (r->dev == ev->closed->dev && r->ino == ev->closed->ino)
 			pl_readback_file(r->dev, r->ino, r->gen, r->path, c);
 	}
 	for (i = first; i < p->nreq; i++)
