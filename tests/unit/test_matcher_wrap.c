@@ -187,6 +187,62 @@ static void test_every_width_and_break(void **state)
 	free(text);
 }
 
+/* A form cut by one to three breaks with nothing of the alphabet around it (a space on each
+ * side), amid lines of short words: a stretch just as long as the form and its breaks, which
+ * the SIMD loop must keep while it drops the line ends of the words. Every start in a 128-byte
+ * span, so the form meets each 64-byte step's edges. */
+static void test_tight_in_text(void **state)
+{
+	static const int forms[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	char *text = malloc(8192), form[256];
+	size_t fi, nb, start, n, i, o, at, flen, w, cases = 0;
+	struct rng r = {19};
+	struct hits h;
+	struct fx f;
+	int crlf;
+
+	(void)state;
+	assert_non_null(text);
+	fx_build(&f, 23, GEN_BASE62, 31);
+	sw_matcher__use_simd(f.m, 1);
+	for (fi = 0; fi < sizeof(forms) / sizeof(forms[0]); fi++) {
+		flen = form_text(f.val, f.len, forms[fi], form);
+		for (nb = 1; nb <= 3; nb++)
+			for (crlf = 0; crlf <= 1; crlf++)
+				for (start = 2048; start < 2048 + 128; start++) {
+					for (n = 0; n < start;) /* words of 1-6 characters */
+						for (i = rng_range(&r, 1, 6),
+						    text[n++] = " \n"[rng_range(&r, 0, 3) == 0];
+						     i-- && n < start;)
+							text[n++] = b64[rng_next(&r) % 64];
+					text[start - 1] = ' ';
+					w = flen / (nb + 1) + 1;
+					for (i = 0, o = start; i < flen; i++) {
+						if (i && i % w == 0) {
+							if (crlf)
+								text[o++] = '\r';
+							text[o++] = '\n';
+						}
+						text[o++] = form[i];
+					}
+					text[o++] = ' ';
+					for (n = o; n < o + 2048; n++)
+						text[n] = rng_range(&r, 0, 5)
+								  ? b64[rng_next(&r) % 64]
+								  : " \n"[rng_range(&r, 0, 1)];
+					at = start;
+					h.n = 0;
+					scan_cuts(f.m, text, n, NULL, 0, &h);
+					check_one(&h, text, 0, at, form, flen,
+						  kept_variant(&f, forms[fi]));
+					cases++;
+				}
+	}
+	assert_int_equal(cases, 8 * 3 * 2 * 128);
+	fx_free(&f);
+	free(text);
+}
+
 /* Split across writes at every boundary (two writes), and into many small writes. */
 static void test_split_across_writes(void **state)
 {
@@ -257,7 +313,7 @@ static void test_simd_agrees(void **state)
 	for (round = 0; round < 300; round++) {
 		for (n = 0; n < (1 << 16) - 1024;) {
 			p = text + n;
-			switch (rng_range(&r, 0, 3)) {
+			switch (rng_range(&r, 0, 4)) {
 			case 0: /* a form, wrapped */
 				flen = form_text(f.val, f.len, forms[rng_range(&r, 0, 6)], form);
 				w = rng_range(&r, 1, 90);
@@ -268,6 +324,13 @@ static void test_simd_agrees(void **state)
 				for (i = rng_range(&r, 1, 200); i--;)
 					text[n++] = rng_range(&r, 0, 40) ? b64[rng_next(&r) % 64]
 									 : "\n\r"[rng_next(&r) % 2];
+				break;
+			case 2: /* lines of short words (source text): breaks with words around */
+				for (i = rng_range(&r, 1, 120); i--;)
+					text[n++] = rng_range(&r, 0, 7) ? b64[rng_next(&r) % 64]
+						    : rng_range(&r, 0, 5)
+							    ? " ;(){}"[rng_next(&r) % 6]
+							    : "\n\r"[rng_next(&r) % 2];
 				break;
 			default: /* other characters */
 				for (i = rng_range(&r, 1, 12); i--;)
@@ -519,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_quoted_forms),
 		cmocka_unit_test(test_unsettled),
 		cmocka_unit_test(test_simd_agrees),
+		cmocka_unit_test(test_tight_in_text),
 	};
 
 	if (sodium_init() < 0)

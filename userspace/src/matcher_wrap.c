@@ -13,6 +13,7 @@
  * reported at its stream offset with its length in the stream (breaks included): what a
  * redaction must cover. The joined stream carries over across writes like the plain one. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +344,43 @@ static BW_TARGET NOINLINE uint64_t breaks64(const uint8_t *d, size_t b)
 	return n ? n & class64(d + b + 1, 1) : 0;
 }
 
+/* Of the breaks n among d[b, b + 64), the ones inside a stretch of alphabet characters and
+ * breaks that reaches wmin bytes, or that another character does not close within d[b - 64,
+ * b + 128): a stretch shorter than every wrapped pattern cannot hold one (text's line ends),
+ * and wrap_scan() would only walk its runs byte by byte to find that out. */
+static BW_TARGET NOINLINE uint64_t long_breaks64(const uint8_t *d, size_t b, uint64_t n,
+						 size_t wmin)
+{
+	uint64_t here = ~class64(d + b, 1), before, after, keep = 0, lo, hi;
+	unsigned int i;
+	long l, r;
+
+	if (!here) /* wrapped lines: every break is kept */
+		return n;
+	before = ~class64(d + b - 64, 1);
+	after = ~class64(d + b + 64, 1);
+	for (; n; n &= n - 1) {
+		i = (unsigned int)__builtin_ctzll(n);
+		lo = here & ((1ull << i) - 1);
+		hi = i == 63 ? 0 : here & (~0ull << (i + 1));
+		if (lo)
+			l = 63 - __builtin_clzll(lo);
+		else if (before)
+			l = (63 - __builtin_clzll(before)) - 64;
+		else
+			l = LONG_MIN;
+		if (hi)
+			r = __builtin_ctzll(hi);
+		else if (after)
+			r = 64 + __builtin_ctzll(after);
+		else
+			r = LONG_MAX;
+		if (l == LONG_MIN || r == LONG_MAX || (size_t)(r - l - 1) >= wmin)
+			keep |= 1ull << i;
+	}
+	return keep;
+}
+
 /* The first byte of d[a, end) that is not in the alphabet (end when none). */
 static BW_TARGET NOINLINE size_t run_end64(const uint8_t *d, size_t a, size_t end)
 {
@@ -378,7 +416,7 @@ int sw_matcher_wrap_simd(int on)
  * mask kept for the next call. */
 struct nl_iter {
 	const uint8_t *d;
-	size_t len, blk;
+	size_t len, blk, wmin;
 	uint64_t mask;
 	int simd;
 };
@@ -399,6 +437,8 @@ static size_t next_nl(struct nl_iter *it, size_t pos)
 #if SW_MATCHER_AVX512
 			if (it->simd && b > 0 && b + 65 <= it->len) {
 				m = breaks64(it->d, b);
+				if (m && b >= 64 && b + 128 <= it->len)
+					m = long_breaks64(it->d, b, m, it->wmin);
 			} else
 #endif
 			{
@@ -461,7 +501,11 @@ static int wrap_scan(struct wctx *c, uint64_t base, const uint8_t *d, size_t len
 {
 	struct sw_wrap *w = c->w;
 	size_t lim = c->m->maxlen - 1, pos = 0, j, f, b0, b1;
-	struct nl_iter it = {.d = d, .len = len, .blk = SIZE_MAX, .simd = c->m->wrap_simd};
+	struct nl_iter it = {.d = d,
+			     .len = len,
+			     .blk = SIZE_MAX,
+			     .wmin = c->m->wrap_minlen,
+			     .simd = c->m->wrap_simd};
 	int rc;
 
 	/* The data may go on with the line the last data ended in, or after its break. */
