@@ -839,6 +839,34 @@ static const struct cmd {
 	{"config", cmd_config},	  {"trail", cmd_trail},	  {"scan", cmd_scan},
 };
 
+/* `sprawlctl CMD ... --help` (or -h; before a "--", after which the words are a command's
+ * own): CMD's entries of the usage, on stdout. 0 when the usage has none for CMD. */
+static int command_help(int argc, char **argv)
+{
+	const char *p, *e;
+	size_t n = strlen(argv[1]);
+	int i, in = 0, found = 0;
+
+	for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			break;
+	if (i >= argc || !strcmp(argv[i], "--"))
+		return 0;
+	for (p = usage; (e = strchr(p, '\n')); p = e + 1) {
+		/* An entry: "  CMD ..." and the lines indented under it. */
+		if (p[0] == ' ' && p[1] == ' ' && p[2] != ' ')
+			in = !strncmp(p + 2, argv[1], n) && (p[2 + n] == ' ' || p[2 + n] == '\n');
+		else if (p[0] != ' ')
+			in = 0;
+		if (in) {
+			if (!found++)
+				fputs("Usage: sprawlctl COMMAND [ARGS]\n\n", stdout);
+			fwrite(p, 1, (size_t)(e - p + 1), stdout);
+		}
+	}
+	return found > 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -848,6 +876,8 @@ int main(int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
 	}
+	if (command_help(argc, argv))
+		return EXIT_SUCCESS;
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("sprawlctl %s\n", SW_VERSION);
 		return EXIT_SUCCESS;

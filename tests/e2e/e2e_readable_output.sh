@@ -55,6 +55,16 @@ check "--follow on a terminal streamed the same line" bash -c \
 	"tr -d '\r' <'$E2E_TMP/follow.tty' | sed 's/\x1b\[[0-9;]*m//g' | grep -qxF -- \"\$1\"" _ "$LINE"
 kill "$FOLLOW" 2>/dev/null
 
+# --help after a command: that command's usage, on stdout, status 0 (not "unrecognized option"
+# or --help taken for a file name); after "--" the word is the program's own.
+check "CMD --help: CMD's usage on stdout, nothing on stderr, status 0" bash -c '
+for c in replay "secrets import-env" "trace stat" alerts run scan; do
+	out=$("$1" $c --help 2>"$2") || exit 1
+	[ ! -s "$2" ] && grep -q "^  ${c%% *} " <<<"$out" || exit 1
+done' _ "$SPRAWLCTL" "$E2E_TMP/help.err"
+check "run -- CMD --help: the flag goes to CMD" bash -c \
+	"[ \"\$('$SPRAWLCTL' run -- sh -c 'echo \"\$1\"' sh --help)\" = --help ]"
+
 check "SIGTERM stops the daemon with status 0" e2e_stop
 "$SPRAWLCTL" trace dump "$TRACE" >"$E2E_TMP/dump.jsonl"
 check "trace dump keeps the UTF-8 path (not \\u00XX bytes)" bash -c \
