@@ -543,13 +543,9 @@ static void test_mapping_read_back_failing_is_reported(void **state)
 	struct sw_request q;
 	size_t i, n;
 
-	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/mapped");
-	tp_feed(f);
-	tp_exit(f, TP_PID);
-	tp_feed(f);
+	n = tp_mapped_exit(f, 1300, "/w/mapped");
 	assert_int_equal(f->n, 0);
 	/* Two read-backs: the exit's, and the covered channel's last try. */
-	n = f->nreq;
 	assert_true(n >= 1);
 	for (i = 0; i < n; i++)
 		assert_int_equal(f->req[i].kind, SW_REQ_READBACK);
@@ -571,11 +567,7 @@ static void mapping_close_before_gone(struct tp *f, int close_result_first)
 	struct sw_request byname, atclose;
 	size_t n, i;
 
-	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/removed");
-	tp_feed(f);
-	tp_exit(f, TP_PID);
-	tp_feed(f);
-	n = f->nreq;
+	n = tp_mapped_exit(f, 1300, "/w/removed");
 	assert_true(n >= 1);
 	byname = tp_keep(f, n - 1);
 	tp_closed(f, TP_PID, TP_UDEV, 1300);

@@ -458,11 +458,7 @@ static void gone_at_exit(struct tp *f)
 	struct sw_request q;
 	size_t i, n;
 
-	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, 1300, "/w/db-shm");
-	tp_feed(f);
-	tp_exit(f, TP_PID);
-	tp_feed(f);
-	n = f->nreq;
+	n = tp_mapped_exit(f, 1300, "/w/db-shm");
 	for (i = 0; i < n; i++) {
 		q = tp_keep(f, i);
 		tp_readback(f, &q, 0, NULL, 0, SW_F_FIRST | SW_F_LAST | SW_F_READ_ERR | SW_F_GONE);

@@ -594,6 +594,16 @@ static inline struct sw_channel_rec *tp_channel(struct tp *f, uint32_t pid, uint
 	return r;
 }
 
+/* TP_PID maps file ino (path) shared and writable, then exits: the exit's requests, fed. */
+static inline size_t tp_mapped_exit(struct tp *f, uint64_t ino, const char *path)
+{
+	tp_channel(f, TP_PID, SW_CH_MMAP_SHARED, ino, path);
+	tp_feed(f);
+	tp_exit(f, TP_PID);
+	tp_feed(f);
+	return f->nreq;
+}
+
 static inline struct sw_session_rec *tp_session(struct tp *f, uint32_t root, uint64_t id,
 						const char *agent)
 {
