@@ -107,6 +107,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	if (p->req)
 		requests_reset(p);
 	free(p->req);
+	pl_names_free(p);
 	for (i = 0; i < READERS_MAX; i++)
 		free(p->readers[i].exe);
 	sw_delivery__free(p->dl);
@@ -387,6 +388,7 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 	/* A tick's session_id is no session (an index tick carries its generation there). */
 	if (p->boot.open && ev.hdr->session_id && ev.hdr->type != SW_EV_TICK)
 		pl_boot_note(p, ev.hdr->session_id);
+	pl_names(p, &ev);
 	e = dispatch(p, &ev);
 	if (e == -EINVAL)
 		p->st.bad_records++;

@@ -117,6 +117,11 @@ struct sw_pipeline {
 	struct sw_pipeline_stats st;
 	struct sw_alert alert; /* scratch: too big for the stack */
 	struct hits hits;      /* the matches of the record being handled */
+	/* The record's names with a secret filled (pipeline_names.c), and their matches. */
+#define PL_NAMES 4
+	char *name_buf[PL_NAMES];
+	size_t name_cap[PL_NAMES];
+	struct hits name_hits;
 	/* Time: the wall clock at kernel time tick_ktime, from the latest tick. */
 	uint64_t tick_ktime, tick_real_ns, now_us, tick_seq;
 	uint64_t rec_us; /* the current record's time */
@@ -236,6 +241,10 @@ void pl_retry_tick(struct sw_pipeline *p);
 void pl_retry_flush(struct sw_pipeline *p);
 const struct sw_proc *pl_proc_of(struct sw_pipeline *p, const struct sw_hdr *h);
 void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hdr *h);
+/* pipeline_names.c: a secret in a record's names is filled in copies the handlers see (and
+ * kept out of the trace); a file written under such a name is a spread into it. */
+void pl_names(struct sw_pipeline *p, struct sw_event *ev);
+void pl_names_free(struct sw_pipeline *p);
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
 		  uint32_t *elem);
 int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# A tracked secret as a name the agent chooses: a file named after it, a file renamed to it,
+# a program copied to a path that holds it and run. The file is a place the secret went (one
+# alert each), and the name never reaches what the daemon writes: the alert, status, the
+# registry, the trace (as `trace dump` shows it) carry the name with the secret filled by '*'.
+. "$(dirname "$0")/lib.sh"
+
+e2e_start
+SECRET=$(new_secret NAME_KEY)
+printf '%s\n' "$SECRET" >"$E2E_TMP/src"
+STARS=$(printf '%s' "$SECRET" | tr -c '' '*')
+
+# (a) a file named after the secret, nothing secret in it; (b) one named after it holding it;
+# (c) a file holding it, renamed to a name holding it.
+"$SPRAWLCTL" run -- python3 -c "
+import os, sys
+v = open(sys.argv[1]).read().strip()
+w = sys.argv[2]
+with open(os.path.join(w, 'a_' + v + '.txt'), 'w') as f: f.write('nothing here\n')
+with open(os.path.join(w, 'b_' + v), 'w') as f: f.write(v + '\n')
+with open(os.path.join(w, 'c.tmp'), 'w') as f: f.write(v + '\n')
+os.rename(os.path.join(w, 'c.tmp'), os.path.join(w, 'c_' + v))
+" "$E2E_TMP/src" "$WORK"
+# (d) a program copied to a path holding the secret (by a program that reads the name from a
+# file, so no argv holds it), run by that path: it writes the secret into a file.
+"$SPRAWLCTL" run -- python3 -c "
+import os, shutil, subprocess, sys
+v = open(sys.argv[1]).read().strip()
+exe = os.path.join(sys.argv[2], 'd_' + v)
+shutil.copy('/bin/cp', exe)
+subprocess.run([exe, sys.argv[1], os.path.join(sys.argv[2], 'd.out')], check=True)
+" "$E2E_TMP/src" "$WORK"
+wait_alerts 6 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+barrier
+expect_alerts "(a) a file named after the secret: one spread, its name filled with '*'" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/a_${STARS}.txt'"
+expect_alerts "(b) named after it and holding it: one spread" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/b_${STARS}'"
+expect_alerts "(c) renamed to a name holding it: the final name, filled" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/c_${STARS}'"
+expect_alerts "(d) the program copied to such a path: a spread into that file" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d_${STARS}' and a['process']['comm']=='python3'"
+expect_alerts "(d) run by that path: argv[0] holds it (the exec's path filled)" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['type']=='exec_arg' and a['artifact']['index']==0 and a['artifact']['path']=='$WORK/d_${STARS}'"
+expect_alerts "(d) what it writes: its exe filled in the alert" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d.out' and a['process']['exe']=='$WORK/d_${STARS}'"
+expect_alerts "six spreads of the secret in all" 6 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
+
+"$SPRAWLCTL" status --json >"$E2E_TMP/status.json"
+check "status names the places with the secret filled" grep -qF "exec_arg:$WORK/d_${STARS}" "$E2E_TMP/status.json"
+check "SIGTERM stops the daemon with status 0" e2e_stop
+"$SPRAWLCTL" trace dump "$E2E_TRACE_DIR" >"$E2E_TMP/dump.jsonl"
+check "the trace keeps the names with the secret filled" grep -qF "b_${STARS}" "$E2E_TMP/dump.jsonl"
+E2E_SCAN+=("$E2E_TMP/status.json" "$E2E_TMP/dump.jsonl")
+e2e_finish

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Names in records: a file's path, a copy's source, a rename's new name, an exec's file, an
+ * exe, a cgroup. The agent chooses them, so a tracked secret can be one (a file named after a
+ * token): it would then go wherever the daemon writes that name (alerts, the registry, status,
+ * the trace). Each name is matched as a fresh stream before the record is handled; a secret
+ * found is replaced by the trace's filler in a copy that the record's handlers see instead, and
+ * is kept out of the trace by a redaction span naming it, from which a replay finds it again
+ * (so live and replay see the same names). A file written under such a name is a spread of the
+ * secret into that file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "naming.h"
+#include "pipeline_priv.h"
+
+/* A copy of name s (len bytes) in buffer k with every match of h replaced by filler; NULL when
+ * out of memory (the name is then left out: better no name than the secret). */
+static const char *filled(struct sw_pipeline *p, int k, const char *s, size_t len,
+			  const struct hits *h)
+{
+	size_t i, off, n;
+	char *b;
+
+	if (len > p->name_cap[k]) {
+		b = realloc(p->name_buf[k], len);
+		if (!b)
+			return NULL;
+		p->name_buf[k] = b;
+		p->name_cap[k] = len;
+	}
+	b = p->name_buf[k];
+	memcpy(b, s, len);
+	for (i = 0; i < h->n; i++) {
+		off = (size_t)h->m[i].offset;
+		if (off >= len)
+			continue;
+		n = h->m[i].len < len - off ? h->m[i].len : len - off;
+		memset(b + off, SW_TRACELOG_FILLER, n);
+	}
+	return b;
+}
+
+/* Matches name *s (a field of ev's record): when it holds a tracked secret, *s becomes a copy
+ * with the secret filled, and h holds the matches. */
+static void name_scan(struct sw_pipeline *p, struct sw_event *ev, int k, const char **s,
+		      size_t *len, struct hits *h)
+{
+	struct sw_stream *st;
+	const char *c;
+
+	h->p = p;
+	h->n = 0;
+	h->redact = 0;
+	if (!*s || *len < SW_SECRET_MIN || !(st = sw_stream__new()))
+		return;
+	pl_scan(p, h, st, NULL, *s, *len, (size_t)(*s - (const char *)ev->hdr), 1, 0);
+	sw_stream__free(st);
+	if (!h->n)
+		return;
+	c = filled(p, k, *s, *len, h);
+	*s = c;
+	if (!c)
+		*len = 0;
+}
+
+/* A file written under a name that holds a secret: that secret spread into the file. */
+static void name_spread(struct sw_pipeline *p, const struct sw_event *ev, const struct hits *h)
+{
+	char key[SW_ARTIFACT_KEY_MAX];
+	struct sw_artifact *a;
+
+	if (!ev->path_len)
+		return;
+	a = malloc(sizeof(*a));
+	if (!a)
+		return;
+	sw_naming__data(ev, NULL, a);
+	snprintf(a->path, sizeof(a->path), "%.*s", (int)ev->path_len, ev->path);
+	sw_artifact__key(a, key, sizeof(key));
+	if (!(ev->hdr->flags & SW_F_READBACK))
+		pl_proc_of(p, ev->hdr);
+	pl_spread(p, h, ev->hdr, a, key);
+	free(a);
+}
+
+void pl_names(struct sw_pipeline *p, struct sw_event *ev)
+{
+	struct hits *h = &p->name_hits;
+
+	if (ev->hdr->type == SW_EV_RULES) /* the daemon's own rule files */
+		return;
+	name_scan(p, ev, 0, &ev->path, &ev->path_len, h);
+	if (h->n && ev->hdr->type == SW_EV_DATA && ev->data->art_kind == SW_AK_FILE)
+		name_spread(p, ev, h);
+	name_scan(p, ev, 1, &ev->src_path, &ev->src_path_len, h);
+	name_scan(p, ev, 2, &ev->filename, &ev->filename_len, h);
+	name_scan(p, ev, 3, &ev->cgroup, &ev->cgroup_len, h);
+}
+
+void pl_names_free(struct sw_pipeline *p)
+{
+	size_t k;
+
+	for (k = 0; k < PL_NAMES; k++) {
+		free(p->name_buf[k]);
+		p->name_buf[k] = NULL;
+		p->name_cap[k] = 0;
+	}
+}
