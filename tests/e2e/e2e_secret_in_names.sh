@@ -4,6 +4,7 @@
 # a program copied to a path that holds it and run. The file is a place the secret went (one
 # alert each), and the name never reaches what the daemon writes: the alert, status, the
 # registry, the trace (as `trace dump` shows it) carry the name with the secret filled by '*'.
+# The same for a process's name (comm), which a short secret fits whole.
 . "$(dirname "$0")/lib.sh"
 
 e2e_start
@@ -31,7 +32,20 @@ exe = os.path.join(sys.argv[2], 'd_' + v)
 shutil.copy('/bin/cp', exe)
 subprocess.run([exe, sys.argv[1], os.path.join(sys.argv[2], 'd.out')], check=True)
 " "$E2E_TMP/src" "$WORK"
+# (e) a short secret (a password under 16 bytes) as the process's own name (prctl), and
+# written into a file: the alert's comm is filled, like every record of the process.
+SHORT=$(new_secret SHORT_PW pw_ 6)
+printf '%s\n' "$SHORT" >"$E2E_TMP/short"
+SHORT_STARS=$(printf '%s' "$SHORT" | tr -c '' '*')
+"$SPRAWLCTL" run -- python3 -c "
+import ctypes, sys
+v = open(sys.argv[1]).read().strip()
+assert len(v) <= 15
+ctypes.CDLL(None).prctl(15, v.encode(), 0, 0, 0)  # PR_SET_NAME
+with open(sys.argv[2], 'w') as f: f.write(v + '\n')
+" "$E2E_TMP/short" "$WORK/e.out"
 wait_alerts 6 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW'" 10
 barrier
 expect_alerts "(a) a file named after the secret: one spread, its name filled with '*'" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/a_${STARS}.txt'"
@@ -47,6 +61,8 @@ expect_alerts "(d) what it writes: its exe filled in the alert" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d.out' and a['process']['exe']=='$WORK/d_${STARS}'"
 expect_alerts "six spreads of the secret in all" 6 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
+expect_alerts "(e) a short secret as the process's name: the alert's comm filled" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW' and a['artifact']['path']=='$WORK/e.out' and a['process']['comm']=='$SHORT_STARS'"
 
 "$SPRAWLCTL" status --json >"$E2E_TMP/status.json"
 check "status names the places with the secret filled" grep -qF "exec_arg:$WORK/d_${STARS}" "$E2E_TMP/status.json"

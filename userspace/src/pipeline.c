@@ -388,7 +388,7 @@ int sw_pipeline__record(struct sw_pipeline *p, const void *rec, size_t size)
 	/* A tick's session_id is no session (an index tick carries its generation there). */
 	if (p->boot.open && ev.hdr->session_id && ev.hdr->type != SW_EV_TICK)
 		pl_boot_note(p, ev.hdr->session_id);
-	pl_names(p, &ev);
+	pl_names(p, &ev, rec, size);
 	e = dispatch(p, &ev);
 	if (e == -EINVAL)
 		p->st.bad_records++;

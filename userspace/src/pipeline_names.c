@@ -84,12 +84,52 @@ static void name_spread(struct sw_pipeline *p, const struct sw_event *ev, const 
 	free(a);
 }
 
-void pl_names(struct sw_pipeline *p, struct sw_event *ev)
+/* The process's name (comm: prctl sets any 15 bytes; a program's name sets them too) can hold a
+ * whole short secret, and every record of the process carries it in its header: the record is
+ * copied with it filled, and decoded again from the copy, so each pointer into it holds. */
+static void comm_scan(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_t size,
+		      struct hits *h)
+{
+	const char *c = ev->hdr->comm;
+	size_t n = strnlen(c, SW_COMM_LEN), i, off;
+	struct sw_event copy;
+	struct sw_stream *st;
+	uint8_t *b;
+
+	h->p = p;
+	h->n = 0;
+	h->redact = 0;
+	if (n < SW_SECRET_MIN || !(st = sw_stream__new()))
+		return;
+	off = (size_t)(c - (const char *)ev->hdr);
+	pl_scan(p, h, st, NULL, c, n, off, 1, 0);
+	sw_stream__free(st);
+	if (!h->n)
+		return;
+	if (size > p->name_cap[PL_NAME_REC]) {
+		b = realloc(p->name_buf[PL_NAME_REC], size);
+		if (!b)
+			return;
+		p->name_buf[PL_NAME_REC] = (char *)b;
+		p->name_cap[PL_NAME_REC] = size;
+	}
+	b = (uint8_t *)p->name_buf[PL_NAME_REC];
+	memcpy(b, rec, size);
+	for (i = 0; i < h->n; i++)
+		if (h->m[i].offset < n)
+			memset(b + off + h->m[i].offset, SW_TRACELOG_FILLER,
+			       h->m[i].len < n - h->m[i].offset ? h->m[i].len : n - h->m[i].offset);
+	if (!sw_event__decode(b, size, &copy)) /* the bytes decoded before, the name aside */
+		*ev = copy;
+}
+
+void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_t size)
 {
 	struct hits *h = &p->name_hits;
 
 	if (ev->hdr->type == SW_EV_RULES) /* the daemon's own rule files */
 		return;
+	comm_scan(p, ev, rec, size, h);
 	name_scan(p, ev, 0, &ev->path, &ev->path_len, h);
 	if (h->n && ev->hdr->type == SW_EV_DATA && ev->data->art_kind == SW_AK_FILE)
 		name_spread(p, ev, h);

@@ -118,7 +118,8 @@ struct sw_pipeline {
 	struct sw_alert alert; /* scratch: too big for the stack */
 	struct hits hits;      /* the matches of the record being handled */
 	/* The record's names with a secret filled (pipeline_names.c), and their matches. */
-#define PL_NAMES 4
+#define PL_NAMES    5
+#define PL_NAME_REC 4 /* the record copied with its comm filled */
 	char *name_buf[PL_NAMES];
 	size_t name_cap[PL_NAMES];
 	struct hits name_hits;
@@ -243,7 +244,7 @@ const struct sw_proc *pl_proc_of(struct sw_pipeline *p, const struct sw_hdr *h);
 void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hdr *h);
 /* pipeline_names.c: a secret in a record's names is filled in copies the handlers see (and
  * kept out of the trace); a file written under such a name is a spread into it. */
-void pl_names(struct sw_pipeline *p, struct sw_event *ev);
+void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_t size);
 void pl_names_free(struct sw_pipeline *p);
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
 		  uint32_t *elem);
