@@ -4,7 +4,8 @@
 # a program copied to a path that holds it and run. The file is a place the secret went (one
 # alert each), and the name never reaches what the daemon writes: the alert, status, the
 # registry, the trace (as `trace dump` shows it) carry the name with the secret filled by '*'.
-# The same for a process's name (comm), which a short secret fits whole.
+# The same for a process's name (comm), which a short secret fits whole, and for a TLS server
+# name.
 . "$(dirname "$0")/lib.sh"
 
 e2e_start
@@ -44,7 +45,29 @@ assert len(v) <= 15
 ctypes.CDLL(None).prctl(15, v.encode(), 0, 0, 0)  # PR_SET_NAME
 with open(sys.argv[2], 'w') as f: f.write(v + '\n')
 " "$E2E_TMP/short" "$WORK/e.out"
+# (f) a secret as the TLS server name (SNI) of a connection that then sends another secret:
+# the ClientHello is a spread into the socket, and the tls alert's sni is filled.
+start_https
+HOST=$(gen_secret sni 12 | tr 'A-Z_' 'a-z-')
+printf '%s' "$HOST" | "$SPRAWLCTL" secrets add SNI_KEY >/dev/null
+track_plaintext "$HOST"
+HOST_STARS=$(printf '%s' "$HOST" | tr -c '' '*')
+BODY=$(new_secret BODY_KEY)
+printf '%s\n' "$HOST" >"$E2E_TMP/host"
+printf 'k=%s' "$BODY" >"$E2E_TMP/body"
+"$SPRAWLCTL" run -- python3 - "$HTTPS_PORT" "$E2E_TMP/host" "$E2E_TMP/body" <<'PY'
+import socket, ssl, sys
+port, host, body = int(sys.argv[1]), open(sys.argv[2]).read().strip(), open(sys.argv[3], "rb").read()
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname=host + ".example")
+s.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+s.recv(100)
+s.close()
+PY
 wait_alerts 6 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='BODY_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW'" 10
 barrier
 expect_alerts "(a) a file named after the secret: one spread, its name filled with '*'" 1 \
@@ -63,6 +86,10 @@ expect_alerts "six spreads of the secret in all" 6 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
 expect_alerts "(e) a short secret as the process's name: the alert's comm filled" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW' and a['artifact']['path']=='$WORK/e.out' and a['process']['comm']=='$SHORT_STARS'"
+expect_alerts "(f) a secret as the TLS server name: the ClientHello a spread into the socket" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='SNI_KEY' and a['artifact']['type']=='socket'"
+expect_alerts "(f) ... and the tls alert's sni filled" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='BODY_KEY' and a['artifact']['type']=='tls' and a['artifact']['sni']=='${HOST_STARS}.example'"
 
 "$SPRAWLCTL" status --json >"$E2E_TMP/status.json"
 check "status names the places with the secret filled" grep -qF "exec_arg:$WORK/d_${STARS}" "$E2E_TMP/status.json"

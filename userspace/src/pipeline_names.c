@@ -138,6 +138,38 @@ void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_
 	name_scan(p, ev, 3, &ev->cgroup, &ev->cgroup_len, h);
 }
 
+static int fill_match(const struct sw_match *m, void *ctx)
+{
+	struct {
+		char *s;
+		size_t len;
+	} *t = ctx;
+
+	if (m->offset < t->len)
+		memset(t->s + m->offset, SW_TRACELOG_FILLER,
+		       m->len < t->len - m->offset ? m->len : t->len - m->offset);
+	return 0;
+}
+
+void pl_fill_secrets(struct sw_pipeline *p, char *s, size_t len)
+{
+	struct {
+		char *s;
+		size_t len;
+	} t = {s, len};
+	struct sw_stream *st;
+
+	if (len < SW_SECRET_MIN || !p->m)
+		return;
+	st = sw_stream__new();
+	if (!st) {
+		memset(s, SW_TRACELOG_FILLER, len); /* cannot tell: nothing of it */
+		return;
+	}
+	sw_matcher__scan(p->m, st, s, len, fill_match, &t);
+	sw_stream__free(st);
+}
+
 void pl_names_free(struct sw_pipeline *p)
 {
 	size_t k;

@@ -246,6 +246,8 @@ void pl_process_of(struct sw_pipeline *p, struct sw_alert *a, const struct sw_hd
  * kept out of the trace); a file written under such a name is a spread into it. */
 void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_t size);
 void pl_names_free(struct sw_pipeline *p);
+/* Fills each tracked secret in s (a name taken from a record's bytes: a TLS server name). */
+void pl_fill_secrets(struct sw_pipeline *p, char *s, size_t len);
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
 		  uint32_t *elem);
 int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);

@@ -264,6 +264,7 @@ void pl_tls_socket(struct sw_pipeline *p, const struct sw_event *ev)
 			return;
 		k = &p->conns[p->conns_next];
 		p->conns_next = (p->conns_next + 1) % CONNS_MAX;
+		pl_fill_secrets(p, name, strnlen(name, sizeof(name)));
 		memcpy(k->sni, name, sizeof(k->sni));
 	}
 	k->hdr = *ev->hdr;
@@ -280,6 +281,7 @@ void pl_tls_hello(struct sw_pipeline *p, const struct sw_event *ev)
 
 	if (!sw_tlshello__sni(ev->bytes, ev->bytes_len, name, sizeof(name)) || !name[0])
 		return;
+	pl_fill_secrets(p, name, strnlen(name, sizeof(name)));
 	for (i = 0; i < SNI_MAX; i++) {
 		s = &p->sni[i];
 		if (s->tgid == ev->hdr->tgid && s->ino == ev->data->ino)
