@@ -66,7 +66,14 @@ s.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(bod
 s.recv(100)
 s.close()
 PY
-wait_alerts 6 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+# (g) a secret as the name of an environment variable a program is run with.
+"$SPRAWLCTL" run -- python3 -c "
+import os, subprocess, sys
+env = dict(os.environ)
+env['V_' + open(sys.argv[1]).read().strip()] = '1'
+subprocess.run(['true'], env=env, check=True)
+" "$E2E_TMP/src"
+wait_alerts 7 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='BODY_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW'" 10
 barrier
@@ -82,7 +89,9 @@ expect_alerts "(d) run by that path: argv[0] holds it (the exec's path filled)" 
 	"a['kind']=='secret_spread' and a['artifact']['type']=='exec_arg' and a['artifact']['index']==0 and a['artifact']['path']=='$WORK/d_${STARS}'"
 expect_alerts "(d) what it writes: its exe filled in the alert" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d.out' and a['process']['exe']=='$WORK/d_${STARS}'"
-expect_alerts "six spreads of the secret in all" 6 \
+expect_alerts "(g) a variable's name holding it: the exec_env alert's name filled" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['type']=='exec_env' and a['artifact']['name']=='V_${STARS}'"
+expect_alerts "seven spreads of the secret in all" 7 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
 expect_alerts "(e) a short secret as the process's name: the alert's comm filled" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW' and a['artifact']['path']=='$WORK/e.out' and a['process']['comm']=='$SHORT_STARS'"

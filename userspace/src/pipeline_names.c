@@ -170,6 +170,32 @@ void pl_fill_secrets(struct sw_pipeline *p, char *s, size_t len)
 	sw_stream__free(st);
 }
 
+static void fill_str(struct sw_pipeline *p, char *s, size_t size)
+{
+	pl_fill_secrets(p, s, strnlen(s, size));
+}
+
+const struct sw_artifact *pl_fill_artifact(struct sw_pipeline *p, const struct sw_artifact *art,
+					   const char **key)
+{
+	struct sw_artifact *f = &p->fill_art;
+
+	*f = *art;
+	fill_str(p, f->path, sizeof(f->path));
+	fill_str(p, f->peer, sizeof(f->peer));
+	fill_str(p, f->sni, sizeof(f->sni));
+	fill_str(p, f->name, sizeof(f->name));
+	fill_str(p, f->reader_exe, sizeof(f->reader_exe));
+	fill_str(p, f->git.repo, sizeof(f->git.repo));
+	fill_str(p, f->git.ref, sizeof(f->git.ref));
+	if (*key) {
+		snprintf(p->fill_key, sizeof(p->fill_key), "%s", *key);
+		fill_str(p, p->fill_key, sizeof(p->fill_key));
+		*key = p->fill_key;
+	}
+	return f;
+}
+
 void pl_names_free(struct sw_pipeline *p)
 {
 	size_t k;

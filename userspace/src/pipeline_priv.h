@@ -123,6 +123,8 @@ struct sw_pipeline {
 	char *name_buf[PL_NAMES];
 	size_t name_cap[PL_NAMES];
 	struct hits name_hits;
+	struct sw_artifact fill_art; /* pl_fill_artifact's copy */
+	char fill_key[SW_ARTIFACT_KEY_MAX];
 	/* Time: the wall clock at kernel time tick_ktime, from the latest tick. */
 	uint64_t tick_ktime, tick_real_ns, now_us, tick_seq;
 	uint64_t rec_us; /* the current record's time */
@@ -248,6 +250,11 @@ void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_
 void pl_names_free(struct sw_pipeline *p);
 /* Fills each tracked secret in s (a name taken from a record's bytes: a TLS server name). */
 void pl_fill_secrets(struct sw_pipeline *p, char *s, size_t len);
+/* art with every string filled where it holds a tracked secret (strings taken from a record's
+ * bytes: a git ref or repository, a variable's name), and *key too: both valid until the next
+ * call. */
+const struct sw_artifact *pl_fill_artifact(struct sw_pipeline *p, const struct sw_artifact *art,
+					   const char **key);
 void pl_exec_scan(struct sw_pipeline *p, const struct sw_event *ev, int env, struct hits *h,
 		  uint32_t *elem);
 int pl_exec_proc(struct sw_pipeline *p, const struct sw_event *ev, const char *comm);

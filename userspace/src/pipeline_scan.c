@@ -149,6 +149,8 @@ void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr 
 	int64_t count;
 	size_t i;
 
+	/* Names the daemon keeps (the place's key, the alert's artifact) hold no secret. */
+	art = pl_fill_artifact(p, art, &key);
 	for (i = 0; i < h->n; i++) {
 		s = &p->set->secrets[h->m[i].secret];
 		p->st.matches++;
