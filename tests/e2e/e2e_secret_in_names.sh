@@ -73,7 +73,27 @@ env = dict(os.environ)
 env['V_' + open(sys.argv[1]).read().strip()] = '1'
 subprocess.run(['true'], env=env, check=True)
 " "$E2E_TMP/src"
-wait_alerts 7 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+# (h) what the daemon reads back by name, under such a name: another secret written into it
+# out of order (read back at its close), and copied out of it (shutil: sendfile, the source
+# read back).
+OTHER=$(new_secret OTHER_KEY)
+printf '%s\n' "$OTHER" >"$E2E_TMP/other"
+"$SPRAWLCTL" run -- python3 -c "
+import os, sys
+v, o = open(sys.argv[1]).read().strip(), open(sys.argv[3]).read().strip()
+fd = os.open(os.path.join(sys.argv[2], 'h_' + v), os.O_WRONLY | os.O_CREAT, 0o600)
+h = len(o) // 2
+os.pwrite(fd, o[h:].encode(), h)
+os.pwrite(fd, o[:h].encode(), 0)
+os.close(fd)
+" "$E2E_TMP/src" "$WORK" "$E2E_TMP/other"
+"$SPRAWLCTL" run -- python3 -c "
+import os, shutil, sys
+v = open(sys.argv[1]).read().strip()
+shutil.copyfile(os.path.join(sys.argv[2], 'h_' + v), os.path.join(sys.argv[2], 'h.copy'))
+" "$E2E_TMP/src" "$WORK"
+wait_alerts 8 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+wait_alerts 2 "a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='BODY_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW'" 10
 barrier
@@ -91,7 +111,11 @@ expect_alerts "(d) what it writes: its exe filled in the alert" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d.out' and a['process']['exe']=='$WORK/d_${STARS}'"
 expect_alerts "(g) a variable's name holding it: the exec_env alert's name filled" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='exec_env' and a['artifact']['name']=='V_${STARS}'"
-expect_alerts "seven spreads of the secret in all" 7 \
+expect_alerts "(h) another secret written out of order under such a name: read back, the name filled" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY' and a['artifact']['path']=='$WORK/h_${STARS}'"
+expect_alerts "(h) ... and copied out of it: the source read back by its name" 1 \
+	"a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY' and a['artifact']['path']=='$WORK/h.copy'"
+expect_alerts "eight spreads of the secret in all (h's file named after it the eighth)" 8 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
 expect_alerts "(e) a short secret as the process's name: the alert's comm filled" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW' and a['artifact']['path']=='$WORK/e.out' and a['process']['comm']=='$SHORT_STARS'"

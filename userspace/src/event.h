@@ -35,6 +35,10 @@ struct sw_event {
 	/* SW_EV_DATA with SW_F_COPY: the source's path; SW_EV_RENAME: the new name */
 	const char *src_path;
 	size_t src_path_len;
+	/* path and src_path as the kernel named them, for read-backs by name: the pipeline shows
+	 * the others, where a tracked secret in a name is filled (pipeline_names.c) */
+	const char *path_raw, *src_raw;
+	size_t path_raw_len, src_raw_len;
 	const uint8_t *bytes;
 	size_t bytes_len;
 	/* SW_EV_PROC: the cgroup path */

@@ -130,6 +130,10 @@ void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_
 	if (ev->hdr->type == SW_EV_RULES) /* the daemon's own rule files */
 		return;
 	comm_scan(p, ev, rec, size, h);
+	ev->path_raw = ev->path;
+	ev->path_raw_len = ev->path_len;
+	ev->src_raw = ev->src_path;
+	ev->src_raw_len = ev->src_path_len;
 	name_scan(p, ev, 0, &ev->path, &ev->path_len, h);
 	if (h->n && ev->hdr->type == SW_EV_DATA && ev->data->art_kind == SW_AK_FILE)
 		name_spread(p, ev, h);

@@ -152,8 +152,8 @@ void pl_on_renamed(struct sw_pipeline *p, const struct sw_event *ev)
 	sid.a = sw_naming__kernel_dev(ev->renamed->dev);
 	sid.b = ev->renamed->ino;
 	se = sw_streams__find(p->streams, &sid);
-	if (se)
-		sw_stream_ent__set_path(se, path, strlen(path));
+	if (se) /* the name read-backs open: as the kernel gave it */
+		sw_stream_ent__set_path(se, ev->path_raw, ev->path_raw_len);
 }
 
 static const char *channel_name(uint32_t c)
@@ -223,6 +223,8 @@ void pl_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint32_t ch
 		a->artifact.dev = dev;
 		a->artifact.ino = ino;
 		snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)len, path);
+		/* a covered file's name as the kernel gave it (its read-back opened it) */
+		pl_fill_secrets(p, a->artifact.path, strlen(a->artifact.path));
 	}
 	a->first_seen = 1;
 	a->count = 1;
@@ -271,7 +273,7 @@ void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 	if (c->ino && ev->path_len) {
 		char path[SW_PATH_LEN + 1];
 
-		snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
+		snprintf(path, sizeof(path), "%.*s", (int)ev->path_raw_len, ev->path_raw);
 		pl_rescan_add(p, ev->hdr, dev, c->ino, c->gen, path);
 		if (c->channel == SW_CH_MMAP_SHARED &&
 		    !sw_covered__add(p->covered, ev->hdr->session_id, ev->hdr->tgid, c->channel,

@@ -205,12 +205,12 @@ static void copy_readback(struct sw_pipeline *p, const struct sw_event *ev)
 		p->gaps[GAP_COPY]++;
 		return;
 	}
-	r = pl_request(p, SW_REQ_READBACK, ev->hdr, ev->src_path, ev->src_path_len);
+	r = pl_request(p, SW_REQ_READBACK, ev->hdr, ev->src_raw, ev->src_raw_len);
 	if (!r)
 		return;
 	r->copy = *d;
 	if (d->art_kind == SW_AK_FILE && d->file_pos >= 0 && ev->path_len)
-		r->dst_path = strndup(ev->path, ev->path_len); /* NULL: no fallback */
+		r->dst_path = strndup(ev->path_raw, ev->path_raw_len); /* NULL: no fallback */
 	r->dev = sw_naming__user_dev(d->src_dev);
 	r->ino = d->src_ino;
 	r->offset = d->src_pos;
@@ -262,11 +262,12 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	if (ev->path_len && d->art_kind != SW_AK_SOCKET) {
 		if (fl & SW_F_PATH_TRUNC) {
 			char cut[SW_PATH_LEN + 8];
-			int n = snprintf(cut, sizeof(cut), "...%.*s", (int)ev->path_len, ev->path);
+			int n = snprintf(cut, sizeof(cut), "...%.*s", (int)ev->path_raw_len,
+					 ev->path_raw);
 
 			sw_stream_ent__set_path(se, cut, n);
 		} else {
-			sw_stream_ent__set_path(se, ev->path, ev->path_len);
+			sw_stream_ent__set_path(se, ev->path_raw, ev->path_raw_len);
 		}
 	}
 	/* A syscall's chunks come in order, the last flagged: a chunk missing (the ring was full)
