@@ -14,54 +14,64 @@
 #include "naming.h"
 #include "pipeline_priv.h"
 
-/* A copy of name s (len bytes) in buffer k with every match of h replaced by filler; NULL when
- * out of memory (the name is then left out: better no name than the secret). */
-static const char *filled(struct sw_pipeline *p, int k, const char *s, size_t len,
-			  const struct hits *h)
+/* Fills the part of match [off, off + mlen) that lies in s[0, len). */
+static void fill_at(char *s, size_t len, uint64_t off, size_t mlen)
 {
-	size_t i, off, n;
+	if (off < len)
+		memset(s + off, SW_TRACELOG_FILLER, mlen < len - off ? mlen : len - off);
+}
+
+/* Room for size bytes in buffer k; NULL when out of memory. */
+static char *name_room(struct sw_pipeline *p, int k, size_t size)
+{
 	char *b;
 
-	if (len > p->name_cap[k]) {
-		b = realloc(p->name_buf[k], len);
+	if (size > p->name_cap[k]) {
+		b = realloc(p->name_buf[k], size);
 		if (!b)
 			return NULL;
 		p->name_buf[k] = b;
-		p->name_cap[k] = len;
+		p->name_cap[k] = size;
 	}
-	b = p->name_buf[k];
-	memcpy(b, s, len);
-	for (i = 0; i < h->n; i++) {
-		off = (size_t)h->m[i].offset;
-		if (off >= len)
-			continue;
-		n = h->m[i].len < len - off ? h->m[i].len : len - off;
-		memset(b + off, SW_TRACELOG_FILLER, n);
-	}
-	return b;
+	return p->name_buf[k];
 }
 
-/* Matches name *s (a field of ev's record): when it holds a tracked secret, *s becomes a copy
- * with the secret filled, and h holds the matches. */
-static void name_scan(struct sw_pipeline *p, struct sw_event *ev, int k, const char **s,
-		      size_t *len, struct hits *h)
+/* Matches name s (len bytes of ev's record) as a fresh stream, its secrets kept out of the
+ * trace; h holds the matches (offsets in s). */
+static size_t name_hits(struct sw_pipeline *p, const struct sw_event *ev, const char *s, size_t len,
+			struct hits *h)
 {
 	struct sw_stream *st;
-	const char *c;
 
 	h->p = p;
 	h->n = 0;
 	h->redact = 0;
-	if (!*s || *len < SW_SECRET_MIN || !(st = sw_stream__new()))
-		return;
-	pl_scan(p, h, st, NULL, *s, *len, (size_t)(*s - (const char *)ev->hdr), 1, 0);
+	if (!s || len < SW_SECRET_MIN || !(st = sw_stream__new()))
+		return 0;
+	pl_scan(p, h, st, NULL, s, len, (size_t)(s - (const char *)ev->hdr), 1, 0);
 	sw_stream__free(st);
-	if (!h->n)
+	return h->n;
+}
+
+/* Name *s (a field of ev's record): when it holds a tracked secret, *s becomes a copy in buffer
+ * k with the secret filled (left out when out of memory: better no name than the secret). */
+static void name_scan(struct sw_pipeline *p, struct sw_event *ev, int k, const char **s,
+		      size_t *len, struct hits *h)
+{
+	char *b;
+	size_t i;
+
+	if (!name_hits(p, ev, *s, *len, h))
 		return;
-	c = filled(p, k, *s, *len, h);
-	*s = c;
-	if (!c)
+	b = name_room(p, k, *len);
+	if (b) {
+		memcpy(b, *s, *len);
+		for (i = 0; i < h->n; i++)
+			fill_at(b, *len, h->m[i].offset, h->m[i].len);
+	} else {
 		*len = 0;
+	}
+	*s = b;
 }
 
 /* A file written under a name that holds a secret: that secret spread into the file. */
@@ -91,34 +101,15 @@ static void comm_scan(struct sw_pipeline *p, struct sw_event *ev, const void *re
 		      struct hits *h)
 {
 	const char *c = ev->hdr->comm;
-	size_t n = strnlen(c, SW_COMM_LEN), i, off;
+	size_t n = strnlen(c, SW_COMM_LEN), off = (size_t)(c - (const char *)ev->hdr), i;
 	struct sw_event copy;
-	struct sw_stream *st;
-	uint8_t *b;
+	char *b;
 
-	h->p = p;
-	h->n = 0;
-	h->redact = 0;
-	if (n < SW_SECRET_MIN || !(st = sw_stream__new()))
+	if (!name_hits(p, ev, c, n, h) || !(b = name_room(p, PL_NAME_REC, size)))
 		return;
-	off = (size_t)(c - (const char *)ev->hdr);
-	pl_scan(p, h, st, NULL, c, n, off, 1, 0);
-	sw_stream__free(st);
-	if (!h->n)
-		return;
-	if (size > p->name_cap[PL_NAME_REC]) {
-		b = realloc(p->name_buf[PL_NAME_REC], size);
-		if (!b)
-			return;
-		p->name_buf[PL_NAME_REC] = (char *)b;
-		p->name_cap[PL_NAME_REC] = size;
-	}
-	b = (uint8_t *)p->name_buf[PL_NAME_REC];
 	memcpy(b, rec, size);
 	for (i = 0; i < h->n; i++)
-		if (h->m[i].offset < n)
-			memset(b + off + h->m[i].offset, SW_TRACELOG_FILLER,
-			       h->m[i].len < n - h->m[i].offset ? h->m[i].len : n - h->m[i].offset);
+		fill_at(b + off, n, h->m[i].offset, h->m[i].len);
 	if (!sw_event__decode(b, size, &copy)) /* the bytes decoded before, the name aside */
 		*ev = copy;
 }
@@ -149,9 +140,7 @@ static int fill_match(const struct sw_match *m, void *ctx)
 		size_t len;
 	} *t = ctx;
 
-	if (m->offset < t->len)
-		memset(t->s + m->offset, SW_TRACELOG_FILLER,
-		       m->len < t->len - m->offset ? m->len : t->len - m->offset);
+	fill_at(t->s, t->len, m->offset, m->len);
 	return 0;
 }
 
