@@ -188,7 +188,7 @@ $(BIN)/sprawlctl: $(CTL_OBJS) $(LIB) | $(BIN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -ltomlplusplus -lstdc++
 
-$(TBIN)/test_%: tests/unit/test_%.c $(LIB) | $(TBIN)
+$(TBIN)/test_%: tests/unit/test_%.c $(LIB) $(wildcard tests/unit/*.h) | $(TBIN)
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -o $@ $< $(LIB) $(LIBS) -lcmocka
 

@@ -211,7 +211,7 @@ struct misc_scratch {
 		struct sw_rename_rec rename;
 		struct sw_channel_rec channel;
 	};
-	char tail[SW_PATH_LEN * 2];
+	char tail[SW_PATH_LEN * 4]; /* a rename record's three names, masked to 4 */
 };
 _Static_assert(sizeof(struct sw_open_rec) == sizeof(struct sw_rename_rec) &&
 		       sizeof(struct sw_rename_rec) == sizeof(struct sw_channel_rec),

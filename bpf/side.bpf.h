@@ -12,6 +12,7 @@
 
 #define SW_AT_FDCWD -100
 #define SW_O_PATH   010000000
+#define SW_O_CREAT  0100
 
 static __always_inline struct misc_scratch *misc(void)
 {
@@ -22,9 +23,10 @@ static __always_inline struct misc_scratch *misc(void)
 
 static __always_inline void capture_channel(const struct sw_scope *s, __u32 channel, long fd);
 
-/* An open that returned fd: reported only when the file is a secret's origin, so ordinary
- * opens cost one lookup. A process using io_uring also reports its writable opens: io_uring
- * writes never pass the write syscalls, so those files are read back at its exit. */
+/* An open that returned fd: reported only when the file is a secret's origin or an O_CREAT
+ * left it empty (a name made), so ordinary opens cost one lookup. A process using io_uring also
+ * reports its writable opens: io_uring writes never pass the write syscalls, so those files are
+ * read back at its exit. */
 static __always_inline void capture_open(const struct sw_scope *s, long fd, __u32 oflags)
 {
 	struct sw_inode_key k = {};
@@ -45,7 +47,10 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 	if (!bpf_map_lookup_elem(&origins, &k) || (oflags & SW_O_PATH)) {
 		if ((s->flags & SW_SCOPE_IO_URING) && (oflags & 3))
 			capture_channel(s, SW_CH_IO_URING, fd);
-		return;
+		/* A name made (an empty file after O_CREAT: created, or emptied) is reported
+		 * too: the name is the process's bytes, even if nothing is ever written. */
+		if (!(oflags & SW_O_CREAT) || BPF_CORE_READ(inode, i_size))
+			return;
 	}
 	m = misc();
 	if (!m)
@@ -63,15 +68,17 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 		LOSS_INC(ringbuf_full);
 }
 
-/* rename/link: the new name as the process gave it, with the directory it is relative to. */
+/* A name the process gave (rename, link, mkdir, mknod, symlink), with the directory it is
+ * relative to, and a symlink's target (NULL otherwise). tail = dir name target; the name is
+ * read first into the third quarter of the tail, then moved after the directory. */
 static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, long dirfd,
-					   const char *newname)
+					   const char *newname, const char *target)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct path_scratch *ps = NULL;
 	struct misc_scratch *m;
 	struct file *f;
-	__u64 start = 0, dlen = 0;
+	__u64 start = 0, dlen = 0, nlen, tlen = 0;
 	__u32 trunc = 0;
 	long n;
 
@@ -80,11 +87,12 @@ static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, l
 		return;
 	fill_hdr(&m->rename.hdr, SW_EV_RENAME, s);
 	m->rename.syscall_nr = nr;
-	n = bpf_probe_read_user_str(&m->tail[SW_PATH_LEN], SW_PATH_LEN, newname);
+	n = bpf_probe_read_user_str(&m->tail[SW_PATH_LEN * 2], SW_PATH_LEN, newname);
 	if (n <= 1)
 		return;
-	m->rename.name_len = (n - 1) & (SW_PATH_LEN - 1);
-	if (m->tail[SW_PATH_LEN] != '/') {
+	nlen = (n - 1) & (SW_PATH_LEN - 1);
+	m->rename.name_len = nlen;
+	if (m->tail[SW_PATH_LEN * 2] != '/') {
 		if (dirfd == SW_AT_FDCWD) {
 			ps = walk_path(BPF_CORE_READ(task, fs, pwd.dentry),
 				       BPF_CORE_READ(task, fs, pwd.mnt), &start, &dlen, &trunc);
@@ -96,16 +104,17 @@ static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, l
 	}
 	dlen = copy_path(m->tail, ps, start, dlen) & (SW_PATH_LEN - 1);
 	m->rename.dir_len = dlen;
-	/* Name right after the directory: one more copy, bounded for the verifier. */
-	if (dlen && bpf_probe_read_kernel(&m->tail[dlen], m->rename.name_len & (SW_PATH_LEN - 1),
-					  &m->tail[SW_PATH_LEN]))
+	if (bpf_probe_read_kernel(&m->tail[dlen], nlen, &m->tail[SW_PATH_LEN * 2]))
 		return;
-	n = sizeof(m->rename) + dlen + (m->rename.name_len & (SW_PATH_LEN - 1));
+	if (target) {
+		n = bpf_probe_read_user_str(&m->tail[(dlen + nlen) & (SW_PATH_LEN * 2 - 1)],
+					    SW_PATH_LEN, target);
+		tlen = n > 1 ? (n - 1) & (SW_PATH_LEN - 1) : 0;
+	}
+	m->rename.target_len = tlen;
+	n = sizeof(m->rename) + dlen + nlen + tlen;
 	m->rename.hdr.size = n;
-	if (!dlen && bpf_probe_read_kernel(m->tail, m->rename.name_len & (SW_PATH_LEN - 1),
-					   &m->tail[SW_PATH_LEN]))
-		return;
-	if (bpf_ringbuf_output(&events, &m->rename, n & (SW_PATH_LEN * 2 - 1), 0))
+	if (bpf_ringbuf_output(&events, &m->rename, n & (SW_PATH_LEN * 4 - 1), 0))
 		LOSS_INC(ringbuf_full);
 }
 

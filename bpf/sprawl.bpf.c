@@ -40,6 +40,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_renameat2		316
 #define NR_link			86
 #define NR_linkat		265
+#define NR_mkdir		83
+#define NR_mkdirat		258
+#define NR_mknod		133
+#define NR_mknodat		259
+#define NR_symlink		88
+#define NR_symlinkat		266
 #define NR_mmap			9
 #define NR_io_uring_setup	425
 #define NR_process_vm_writev	311
@@ -119,6 +125,17 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_setxattrat		 463
 #define NR32_sethostname	 74
 #define NR32_setdomainname	 121
+#define NR32_link		 9
+#define NR32_mknod		 14
+#define NR32_rename		 38
+#define NR32_mkdir		 39
+#define NR32_symlink		 83
+#define NR32_mkdirat		 296
+#define NR32_mknodat		 297
+#define NR32_renameat		 302
+#define NR32_linkat		 303
+#define NR32_symlinkat		 304
+#define NR32_renameat2		 353
 #define NR32_rt_sigqueueinfo	 178
 #define NR32_rt_tgsigqueueinfo	 335
 #define NR32_bpf		 357
@@ -377,11 +394,62 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 	case NR32_rt_sigqueueinfo:
 	case NR32_rt_tgsigqueueinfo:
 	case NR32_bpf:
+	/* names (mkdir, symlink, ...): not followed from the ia32 table */
+	case NR32_link:
+	case NR32_mknod:
+	case NR32_rename:
+	case NR32_mkdir:
+	case NR32_symlink:
+	case NR32_mkdirat:
+	case NR32_mknodat:
+	case NR32_renameat:
+	case NR32_linkat:
+	case NR32_symlinkat:
+	case NR32_renameat2:
 		capture_channel(s, SW_CH_COMPAT, -1);
 		break;
 	default:
 		break;
 	}
+}
+
+/* A name a session process gave (the syscall's arguments by nr): a rename's or link's new name,
+ * a new directory, node or symlink (with its target). One call site: the record is built once. */
+static __always_inline void new_name(const struct sw_scope *s, struct pt_regs *regs, __u32 nr)
+{
+	const char *name, *target = NULL;
+	long dirfd = SW_AT_FDCWD;
+
+	switch (nr) {
+	case NR_rename:
+	case NR_link:
+		name = (const char *)BPF_CORE_READ(regs, si);
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+	case NR_linkat:
+		dirfd = (int)BPF_CORE_READ(regs, dx);
+		name = (const char *)BPF_CORE_READ(regs, r10);
+		break;
+	case NR_mkdirat:
+	case NR_mknodat:
+		dirfd = (int)BPF_CORE_READ(regs, di);
+		name = (const char *)BPF_CORE_READ(regs, si);
+		break;
+	case NR_symlink:
+		target = (const char *)BPF_CORE_READ(regs, di);
+		name = (const char *)BPF_CORE_READ(regs, si);
+		break;
+	case NR_symlinkat:
+		target = (const char *)BPF_CORE_READ(regs, di);
+		dirfd = (int)BPF_CORE_READ(regs, si);
+		name = (const char *)BPF_CORE_READ(regs, dx);
+		break;
+	default: /* mkdir, mknod */
+		name = (const char *)BPF_CORE_READ(regs, di);
+		break;
+	}
+	capture_rename(s, nr, dirfd, name, target);
 }
 
 SEC("tp_btf/sys_exit")
@@ -459,14 +527,17 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	}
 	case NR_rename:
-	case NR_link:
-		capture_rename(s, nr, SW_AT_FDCWD, (const char *)BPF_CORE_READ(regs, si));
-		break;
 	case NR_renameat:
 	case NR_renameat2:
+	case NR_link:
 	case NR_linkat:
-		capture_rename(s, nr, (int)BPF_CORE_READ(regs, dx),
-			       (const char *)BPF_CORE_READ(regs, r10));
+	case NR_mkdir:
+	case NR_mkdirat:
+	case NR_mknod:
+	case NR_mknodat:
+	case NR_symlink:
+	case NR_symlinkat:
+		new_name(s, regs, nr);
 		break;
 	case NR_mmap:
 		if ((BPF_CORE_READ(regs, dx) & SW_PROT_WRITE) &&

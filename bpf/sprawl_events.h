@@ -26,8 +26,8 @@ enum sw_event_type {
 	SW_EV_EXEC = 2,
 	SW_EV_EXIT = 3,
 	SW_EV_DATA = 4,
-	SW_EV_OPEN = 5,	   /* a session process opened a secret's origin file */
-	SW_EV_RENAME = 6,  /* rename or link: an artifact gets a new name */
+	SW_EV_OPEN = 5,	  /* a session process opened a secret's origin, or made a file (O_CREAT) */
+	SW_EV_RENAME = 6, /* a name given: rename, link, mkdir, mknod, symlink */
 	SW_EV_CHANNEL = 7, /* a channel syscalls cannot show (io_uring, shared mmap, ...) */
 	SW_EV_TLSLIB = 8,  /* a session process mapped (or exec'd) a file with a TLS stack: it is
 			    * stopped until the daemon has attached the TLS uprobes for it */
@@ -342,14 +342,16 @@ struct sw_open_rec {
 };
 _Static_assert(sizeof(struct sw_open_rec) == 88, "sw_open_rec layout");
 
-/* SW_EV_RENAME: tail = dir[dir_len] name[name_len]; the new name is dir + "/" + name unless
- * name is absolute (dir_len 0). */
+/* SW_EV_RENAME: a name a session process gave: a rename's or link's new name, or a new
+ * directory, node or symlink (syscall_nr tells which). tail = dir[dir_len] name[name_len]
+ * target[target_len]; the new name is dir + "/" + name unless name is absolute (dir_len 0);
+ * target: a symlink's (0 for the others). */
 struct sw_rename_rec {
 	struct sw_hdr hdr;
 	__u32 syscall_nr;
 	__u32 dir_len;
 	__u32 name_len;
-	__u32 pad;
+	__u32 target_len;
 	__u64 pad2[2]; /* the kernel builds open, rename and channel records in one
 			* scratch union: all three must be the same size */
 };

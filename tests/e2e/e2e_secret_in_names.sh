@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # A tracked secret as a name the agent chooses: a file named after it, a file renamed to it,
-# a program copied to a path that holds it and run. The file is a place the secret went (one
-# alert each), and the name never reaches what the daemon writes: the alert, status, the
-# registry, the trace (as `trace dump` shows it) carry the name with the secret filled by '*'.
+# a program copied to a path that holds it and run, a directory, a FIFO, a symlink and its
+# target. The name is a place the secret went (one alert each, apart from the file's bytes),
+# and it never reaches what the daemon writes: the alert, status, the registry, the trace (as
+# `trace dump` shows it) carry the name with the secret filled by '*'.
 # The same for a process's name (comm), which a short secret fits whole, and for a TLS server
 # name.
 . "$(dirname "$0")/lib.sh"
@@ -92,16 +93,33 @@ import os, shutil, sys
 v = open(sys.argv[1]).read().strip()
 shutil.copyfile(os.path.join(sys.argv[2], 'h_' + v), os.path.join(sys.argv[2], 'h.copy'))
 " "$E2E_TMP/src" "$WORK"
-wait_alerts 8 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+# (i)-(n) names made and never written: an empty file, a directory (and a file made in it,
+# which names nothing new), a symlink's target and a symlink's own name, a FIFO, and a file
+# made before the session renamed to such a name.
+: >"$WORK/n.tmp"
+"$SPRAWLCTL" run -- python3 -c "
+import os, sys
+v, w = open(sys.argv[1]).read().strip(), sys.argv[2]
+os.close(os.open(os.path.join(w, 'i_' + v), os.O_WRONLY | os.O_CREAT, 0o600))
+os.mkdir(os.path.join(w, 'j_' + v))
+with open(os.path.join(w, 'j_' + v, 'inside'), 'w') as f: f.write('nothing here\n')
+os.symlink(v, os.path.join(w, 'k.link'))
+os.symlink('x', os.path.join(w, 'l_' + v))
+os.mkfifo(os.path.join(w, 'm_' + v))
+os.rename(os.path.join(w, 'n.tmp'), os.path.join(w, 'n_' + v))
+" "$E2E_TMP/src" "$WORK"
+wait_alerts 16 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
 wait_alerts 2 "a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='BODY_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW'" 10
 barrier
 expect_alerts "(a) a file named after the secret: one spread, its name filled with '*'" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/a_${STARS}.txt'"
-expect_alerts "(b) named after it and holding it: one spread" 1 \
+expect_alerts "(b) named after it and holding it: its name and its bytes, a spread each" 2 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/b_${STARS}'"
-expect_alerts "(c) renamed to a name holding it: the final name, filled" 1 \
+expect_alerts "(b) ... one of them says it is the name" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/b_${STARS}' and 'name the process gave' in a.get('message', '')"
+expect_alerts "(c) renamed to a name holding it: its bytes and its name, under the final name, filled" 2 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/c_${STARS}'"
 expect_alerts "(d) the program copied to such a path: a spread into that file" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d_${STARS}' and a['process']['comm']=='python3'"
@@ -115,7 +133,19 @@ expect_alerts "(h) another secret written out of order under such a name: read b
 	"a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY' and a['artifact']['path']=='$WORK/h_${STARS}'"
 expect_alerts "(h) ... and copied out of it: the source read back by its name" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY' and a['artifact']['path']=='$WORK/h.copy'"
-expect_alerts "eight spreads of the secret in all (h's file named after it the eighth)" 8 \
+expect_alerts "(i) an empty file made under it" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/i_${STARS}' and 'name the process gave' in a['message']"
+expect_alerts "(j) a directory made under it; a file made in that directory names nothing new" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path'].startswith('$WORK/j_${STARS}')"
+expect_alerts "(k) a symlink's target: the link" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/k.link'"
+expect_alerts "(l) a symlink's own name" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/l_${STARS}'"
+expect_alerts "(m) a FIFO (mknod)" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/m_${STARS}'"
+expect_alerts "(n) a file made before the session renamed to it" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/n_${STARS}'"
+expect_alerts "sixteen spreads of the secret in all" 16 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
 expect_alerts "(e) a short secret as the process's name: the alert's comm filled" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW' and a['artifact']['path']=='$WORK/e.out' and a['process']['comm']=='$SHORT_STARS'"

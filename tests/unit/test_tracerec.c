@@ -156,11 +156,13 @@ static size_t make(struct rng *r, uint16_t type, uint8_t *buf)
 
 		a = rng_range(r, 0, SW_PATH_LEN);
 		b = rng_range(r, 0, SW_PATH_LEN);
+		c = rng_range(r, 0, 2) ? rng_range(r, 0, SW_PATH_LEN) : 0; /* a symlink's target */
 		x->syscall_nr = (uint32_t)rng_next(r);
 		x->dir_len = (uint32_t)a;
 		x->name_len = (uint32_t)b;
-		text(r, buf + sizeof(*x), a + b);
-		n = sizeof(*x) + a + b;
+		x->target_len = (uint32_t)c;
+		text(r, buf + sizeof(*x), a + b + c);
+		n = sizeof(*x) + a + b + c;
 		break;
 	}
 	case SW_EV_CHANNEL: {

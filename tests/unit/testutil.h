@@ -567,6 +567,24 @@ static inline struct sw_open_rec *tp_open(struct tp *f, uint32_t pid, uint64_t k
 	return r;
 }
 
+/* A name given (rename, link, mkdir, mknod, symlink by nr): dir may be "" (an absolute name),
+ * target NULL but for a symlink. */
+static inline struct sw_rename_rec *tp_name(struct tp *f, uint32_t pid, uint32_t nr,
+					    const char *dir, const char *name, const char *target)
+{
+	struct sw_rename_rec *r = tp_start(f, SW_EV_RENAME, pid, sizeof(*r));
+
+	r->syscall_nr = nr;
+	r->dir_len = strlen(dir);
+	r->name_len = strlen(name);
+	r->target_len = target ? strlen(target) : 0;
+	tp_tail(dir, r->dir_len);
+	tp_tail(name, r->name_len);
+	if (target)
+		tp_tail(target, r->target_len);
+	return r;
+}
+
 static inline struct sw_renamed_rec *tp_renamed(struct tp *f, uint32_t pid, uint64_t udev,
 						uint64_t ino, const char *path)
 {

@@ -81,12 +81,17 @@ int sw_event__decode(const void *rec, size_t size, struct sw_event *ev)
 			return -EBADMSG;
 		ev->rename = rec;
 		if (ev->rename->dir_len > SW_PATH_LEN || ev->rename->name_len > SW_PATH_LEN ||
-		    sizeof(*ev->rename) + (size_t)ev->rename->dir_len + ev->rename->name_len > size)
+		    ev->rename->target_len > SW_PATH_LEN ||
+		    sizeof(*ev->rename) + (size_t)ev->rename->dir_len + ev->rename->name_len +
+				    ev->rename->target_len >
+			    size)
 			return -EBADMSG;
 		ev->path = (const char *)(ev->rename + 1);
 		ev->path_len = ev->rename->dir_len;
 		ev->src_path = ev->path + ev->path_len;
 		ev->src_path_len = ev->rename->name_len;
+		ev->filename = ev->src_path + ev->src_path_len;
+		ev->filename_len = ev->rename->target_len;
 		return 0;
 	case SW_EV_CHANNEL:
 		if (size < sizeof(*ev->channel))

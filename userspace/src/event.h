@@ -44,7 +44,7 @@ struct sw_event {
 	/* SW_EV_PROC: the cgroup path */
 	const char *cgroup;
 	size_t cgroup_len;
-	/* SW_EV_EXEC */
+	/* SW_EV_EXEC; SW_EV_RENAME: a symlink's target */
 	const char *filename;
 	size_t filename_len;
 	const char *args; /* NUL-separated; also SW_EV_PROC */

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Names in records: a file's path, a copy's source, a rename's new name, an exec's file, an
- * exe, a cgroup. The agent chooses them, so a tracked secret can be one (a file named after a
- * token): it would then go wherever the daemon writes that name (alerts, the registry, status,
- * the trace). Each name is matched as a fresh stream before the record is handled; a secret
- * found is replaced by the trace's filler in a copy that the record's handlers see instead, and
- * is kept out of the trace by a redaction span naming it, from which a replay finds it again
- * (so live and replay see the same names). A file written under such a name is a spread of the
- * secret into that file. */
+/* Names in records: a file's path, a copy's source, a new name (rename, link, mkdir, mknod,
+ * symlink and its target), an exec's file, an exe, a cgroup. The agent chooses them, so a
+ * tracked secret can be one (a file named after a token): it would then go wherever the daemon
+ * writes that name (alerts, the registry, status, the trace). Each name is matched as a fresh
+ * stream before the record is handled; a secret found is replaced by the trace's filler in a
+ * copy that the record's handlers see instead, and is kept out of the trace by a redaction span
+ * naming it, from which a replay finds it again (so live and replay see the same names). A name
+ * a session process gave that holds a secret (a file made or written under it, a directory, a
+ * link) is a spread of the secret into that name. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,24 +76,82 @@ static void name_scan(struct sw_pipeline *p, struct sw_event *ev, int k, const c
 	*s = b;
 }
 
-/* A file written under a name that holds a secret: that secret spread into the file. */
-static void name_spread(struct sw_pipeline *p, const struct sw_event *ev, const struct hits *h)
+/* Keeps in h the matches that reach into the last part of a name of len bytes (after its
+ * last '/'): the part this record's process gave. The rest were named when their directory
+ * was made. Returns how many are kept. */
+static size_t last_part_only(struct hits *h, const char *s, size_t len)
+{
+	size_t from = len, i, n = 0;
+
+	while (from && s[from - 1] != '/')
+		from--;
+	for (i = 0; i < h->n; i++)
+		if (h->m[i].offset + h->m[i].len > from) {
+			h->m[n] = h->m[i];
+			h->learned[n++] = h->learned[i];
+		}
+	return h->n = n;
+}
+
+/* A name that holds a secret (a file made or written under it, a directory, node or link made,
+ * a symlink's target): the secret spread into that name, a place of its own, told from the
+ * file's bytes by its key ("name:" and the path) and the alert's message. path is the name
+ * in full; a (dev, ino, gen) when the record knows the file. */
+static void name_spread(struct sw_pipeline *p, const struct sw_event *ev, struct hits *h,
+			const char *path, size_t path_len, const struct sw_artifact *file)
 {
 	char key[SW_ARTIFACT_KEY_MAX];
 	struct sw_artifact *a;
 
-	if (!ev->path_len)
+	if (!h->n || !path_len)
 		return;
 	a = malloc(sizeof(*a));
 	if (!a)
 		return;
-	sw_naming__data(ev, NULL, a);
-	snprintf(a->path, sizeof(a->path), "%.*s", (int)ev->path_len, ev->path);
-	sw_artifact__key(a, key, sizeof(key));
+	if (file)
+		*a = *file;
+	else
+		memset(a, 0, sizeof(*a));
+	a->type = SW_ART_FILE;
+	snprintf(a->path, sizeof(a->path), "%.*s", (int)path_len, path);
+	snprintf(key, sizeof(key), "name:%s", a->path);
 	if (!(ev->hdr->flags & SW_F_READBACK))
 		pl_proc_of(p, ev->hdr);
+	p->in_name = 1;
 	pl_spread(p, h, ev->hdr, a, key);
+	p->in_name = 0;
 	free(a);
+}
+
+/* A file's path in a data record (written under it) or an open that made it: the name's last
+ * part. */
+static void file_name(struct sw_pipeline *p, const struct sw_event *ev, struct hits *h)
+{
+	struct sw_artifact f = {0};
+
+	if (!last_part_only(h, ev->path_raw, ev->path_raw_len))
+		return;
+	if (ev->hdr->type == SW_EV_DATA) {
+		sw_naming__data(ev, NULL, &f);
+	} else {
+		f.dev = sw_naming__user_dev(ev->open->dev);
+		f.ino = ev->open->ino;
+		f.gen = ev->open->gen;
+	}
+	name_spread(p, ev, h, ev->path_raw, ev->path_raw_len, &f);
+}
+
+/* The whole new name of a rename record (dir + "/" + name) in buffer PL_NAME_JOIN. */
+static size_t joined(struct sw_pipeline *p, const struct sw_event *ev, const char **out)
+{
+	size_t n = ev->path_len + 1 + ev->src_raw_len;
+	char *b = name_room(p, PL_NAME_JOIN, n + 1);
+
+	*out = b;
+	if (!b)
+		return 0;
+	return (size_t)snprintf(b, n + 1, "%.*s%s%.*s", (int)ev->path_len, ev->path_raw,
+				ev->path_len ? "/" : "", (int)ev->src_raw_len, ev->src_raw);
 }
 
 /* The process's name (comm: prctl sets any 15 bytes; a program's name sets them too) can hold a
@@ -117,6 +177,9 @@ static void comm_scan(struct sw_pipeline *p, struct sw_event *ev, const void *re
 void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_t size)
 {
 	struct hits *h = &p->name_hits;
+	const char *path;
+	size_t len;
+	int made = ev->hdr->type == SW_EV_RENAME; /* a name given: its part of it spread */
 
 	if (ev->hdr->type == SW_EV_RULES) /* the daemon's own rule files */
 		return;
@@ -126,10 +189,15 @@ void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_
 	ev->src_raw = ev->src_path;
 	ev->src_raw_len = ev->src_path_len;
 	name_scan(p, ev, 0, &ev->path, &ev->path_len, h);
-	if (h->n && ev->hdr->type == SW_EV_DATA && ev->data->art_kind == SW_AK_FILE)
-		name_spread(p, ev, h);
+	if (h->n && ((ev->hdr->type == SW_EV_DATA && ev->data->art_kind == SW_AK_FILE) ||
+		     (ev->hdr->type == SW_EV_OPEN && (ev->open->open_flags & O_CREAT))))
+		file_name(p, ev, h);
 	name_scan(p, ev, 1, &ev->src_path, &ev->src_path_len, h);
+	if (made && last_part_only(h, ev->src_raw, ev->src_raw_len) && (len = joined(p, ev, &path)))
+		name_spread(p, ev, h, path, len, NULL);
 	name_scan(p, ev, 2, &ev->filename, &ev->filename_len, h);
+	if (made && h->n && (len = joined(p, ev, &path))) /* a symlink's target: all of it */
+		name_spread(p, ev, h, path, len, NULL);
 	name_scan(p, ev, 3, &ev->cgroup, &ev->cgroup_len, h);
 }
 

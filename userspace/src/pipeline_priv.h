@@ -118,11 +118,13 @@ struct sw_pipeline {
 	struct sw_alert alert; /* scratch: too big for the stack */
 	struct hits hits;      /* the matches of the record being handled */
 	/* The record's names with a secret filled (pipeline_names.c), and their matches. */
-#define PL_NAMES    5
-#define PL_NAME_REC 4 /* the record copied with its comm filled */
+#define PL_NAMES     6
+#define PL_NAME_REC  4 /* the record copied with its comm filled */
+#define PL_NAME_JOIN 5 /* a new name whole: directory and name */
 	char *name_buf[PL_NAMES];
 	size_t name_cap[PL_NAMES];
 	struct hits name_hits;
+	int in_name; /* pl_spread: the matches are in a name the process gave (pipeline_names.c) */
 	struct sw_artifact fill_art; /* pl_fill_artifact's copy */
 	char fill_key[SW_ARTIFACT_KEY_MAX];
 	/* Time: the wall clock at kernel time tick_ktime, from the latest tick. */

@@ -173,6 +173,10 @@ void pl_spread(struct sw_pipeline *p, const struct hits *h, const struct sw_hdr 
 				 "detector %s found a secret nobody registered; it is tracked as "
 				 "%s from now on",
 				 s->detector, s->name);
+		else if (p->in_name)
+			snprintf(a->message, sizeof(a->message),
+				 "the secret is in a name the process gave (a path or a symlink's "
+				 "target): anyone who can list the directory reads it");
 		sw_alertbuild__secret(a, s);
 		snprintf(a->variant, sizeof(a->variant), "%s", sw_variant__name(h->m[i].variant));
 		a->has_artifact = 1;

@@ -70,9 +70,11 @@ static int record_size(const Sprawl__Event *ev, size_t *out)
 		*out = sizeof(struct sw_open_rec) + ev->open->path.len;
 		return 0;
 	case SPRAWL__EVENT__RECORD_RENAME:
-		if (ev->rename->dir.len > SW_PATH_LEN || ev->rename->name.len > SW_PATH_LEN)
+		if (ev->rename->dir.len > SW_PATH_LEN || ev->rename->name.len > SW_PATH_LEN ||
+		    ev->rename->target.len > SW_PATH_LEN)
 			return -EBADMSG;
-		*out = sizeof(struct sw_rename_rec) + ev->rename->dir.len + ev->rename->name.len;
+		*out = sizeof(struct sw_rename_rec) + ev->rename->dir.len + ev->rename->name.len +
+		       ev->rename->target.len;
 		return 0;
 	case SPRAWL__EVENT__RECORD_CHANNEL:
 		if (ev->channel->path.len > SW_PATH_LEN)
@@ -227,7 +229,9 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		r->syscall_nr = ev->rename->syscall_nr;
 		r->dir_len = (uint32_t)ev->rename->dir.len;
 		r->name_len = (uint32_t)ev->rename->name.len;
-		put(put(rec + sizeof(*r), ev->rename->dir), ev->rename->name);
+		r->target_len = (uint32_t)ev->rename->target.len;
+		put(put(put(rec + sizeof(*r), ev->rename->dir), ev->rename->name),
+		    ev->rename->target);
 		break;
 	}
 	case SPRAWL__EVENT__RECORD_CHANNEL: {

@@ -202,6 +202,7 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		t->m.rename.syscall_nr = e->rename->syscall_nr;
 		t->m.rename.dir = bin(e->path, e->path_len);
 		t->m.rename.name = bin(e->src_path, e->src_path_len);
+		t->m.rename.target = bin(e->filename, e->filename_len);
 		t->ev.rename = &t->m.rename;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_RENAME;
 		return 0;
