@@ -68,11 +68,12 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 		LOSS_INC(ringbuf_full);
 }
 
-/* A name the process gave (rename, link, mkdir, mknod, symlink), with the directory it is
- * relative to, and a symlink's target (NULL otherwise). tail = dir name target; the name is
- * read first into the third quarter of the tail, then moved after the directory. */
+/* A name the process gave (rename, link, mkdir, mknod, symlink, a unix socket's bind), at most
+ * namemax bytes, with the directory it is relative to (dirfd -1: none, an abstract socket's
+ * name), and a symlink's target (NULL otherwise). tail = dir name target; the name is read
+ * first into the third quarter of the tail, then moved after the directory. */
 static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, long dirfd,
-					   const char *newname, const char *target)
+					   const char *newname, __u32 namemax, const char *target)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct path_scratch *ps = NULL;
@@ -87,7 +88,9 @@ static __always_inline void capture_rename(const struct sw_scope *s, __u32 nr, l
 		return;
 	fill_hdr(&m->rename.hdr, SW_EV_RENAME, s);
 	m->rename.syscall_nr = nr;
-	n = bpf_probe_read_user_str(&m->tail[SW_PATH_LEN * 2], SW_PATH_LEN, newname);
+	/* (the mask for the verifier: callers pass SW_PATH_LEN at most) */
+	n = bpf_probe_read_user_str(&m->tail[SW_PATH_LEN * 2], namemax & (SW_PATH_LEN * 2 - 1),
+				    newname);
 	if (n <= 1)
 		return;
 	nlen = (n - 1) & (SW_PATH_LEN - 1);

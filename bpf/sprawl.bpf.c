@@ -46,6 +46,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_mknodat		259
 #define NR_symlink		88
 #define NR_symlinkat		266
+#define NR_bind			49
 #define NR_mmap			9
 #define NR_io_uring_setup	425
 #define NR_process_vm_writev	311
@@ -414,11 +415,13 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 }
 
 /* A name a session process gave (the syscall's arguments by nr): a rename's or link's new name,
- * a new directory, node or symlink (with its target). One call site: the record is built once. */
+ * a new directory, node or symlink (with its target), a unix socket's. One call site: the
+ * record is built once. */
 static __always_inline void new_name(const struct sw_scope *s, struct pt_regs *regs, __u32 nr)
 {
 	const char *name, *target = NULL;
 	long dirfd = SW_AT_FDCWD;
+	__u32 max = SW_PATH_LEN;
 
 	switch (nr) {
 	case NR_rename:
@@ -445,11 +448,28 @@ static __always_inline void new_name(const struct sw_scope *s, struct pt_regs *r
 		dirfd = (int)BPF_CORE_READ(regs, si);
 		name = (const char *)BPF_CORE_READ(regs, dx);
 		break;
+	case NR_bind: {
+		const char *sa = (const char *)BPF_CORE_READ(regs, si);
+		__u32 len = BPF_CORE_READ(regs, dx);
+		__u16 family = 0;
+		char first = 0;
+
+		/* A unix socket's path (a file), or its abstract name (after a NUL, no file:
+		 * listed in /proc/net/unix), addrlen bytes at most. */
+		if (bpf_probe_read_user(&family, sizeof(family), sa) || family != SW_AF_UNIX ||
+		    len <= 3 || bpf_probe_read_user(&first, 1, sa + 2))
+			return;
+		if (!first)
+			dirfd = -1;
+		name = sa + 2 + !first;
+		max = len - 2 - !first + 1;
+		break;
+	}
 	default: /* mkdir, mknod */
 		name = (const char *)BPF_CORE_READ(regs, di);
 		break;
 	}
-	capture_rename(s, nr, dirfd, name, target);
+	capture_rename(s, nr, dirfd, name, max, target);
 }
 
 SEC("tp_btf/sys_exit")
@@ -537,6 +557,7 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_mknodat:
 	case NR_symlink:
 	case NR_symlinkat:
+	case NR_bind:
 		new_name(s, regs, nr);
 		break;
 	case NR_mmap:

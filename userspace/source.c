@@ -144,12 +144,14 @@ static void tell_renamed(struct daemon *d, const struct sw_hdr *h, const char *p
 	feed(d, &rr, rr.r.hdr.size);
 }
 
-/* A rename or link: what the new name turned out to be (dev, ino), checked now. */
+/* A name given (a rename, a link, ...): what it turned out to be (dev, ino), checked now. */
 static void after_rename(struct daemon *d, const struct sw_event *ev)
 {
 	char path[2 * SW_PATH_LEN + 2];
 	struct stat sb;
 
+	if (!ev->path_len && (!ev->src_path_len || ev->src_path[0] != '/'))
+		return; /* no directory known (an abstract socket's name): not a file */
 	if (ev->path_len)
 		snprintf(path, sizeof(path), "%.*s/%.*s", (int)ev->path_len, ev->path,
 			 (int)ev->src_path_len, ev->src_path);

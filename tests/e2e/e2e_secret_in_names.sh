@@ -93,12 +93,13 @@ import os, shutil, sys
 v = open(sys.argv[1]).read().strip()
 shutil.copyfile(os.path.join(sys.argv[2], 'h_' + v), os.path.join(sys.argv[2], 'h.copy'))
 " "$E2E_TMP/src" "$WORK"
-# (i)-(n) names made and never written: an empty file, a directory (and a file made in it,
-# which names nothing new), a symlink's target and a symlink's own name, a FIFO, and a file
-# made before the session renamed to such a name.
+# (i)-(p) names made and never written: an empty file, a directory (and a file made in it,
+# which names nothing new), a symlink's target and a symlink's own name, a FIFO, a file made
+# before the session renamed to such a name, a unix socket bound to such a path (relative to
+# the working directory) and to such an abstract name.
 : >"$WORK/n.tmp"
 "$SPRAWLCTL" run -- python3 -c "
-import os, sys
+import os, socket, sys
 v, w = open(sys.argv[1]).read().strip(), sys.argv[2]
 os.close(os.open(os.path.join(w, 'i_' + v), os.O_WRONLY | os.O_CREAT, 0o600))
 os.mkdir(os.path.join(w, 'j_' + v))
@@ -107,8 +108,13 @@ os.symlink(v, os.path.join(w, 'k.link'))
 os.symlink('x', os.path.join(w, 'l_' + v))
 os.mkfifo(os.path.join(w, 'm_' + v))
 os.rename(os.path.join(w, 'n.tmp'), os.path.join(w, 'n_' + v))
+os.chdir(w)
+for name in ('o_' + v, '\\0p_' + v):
+    u = socket.socket(socket.AF_UNIX)
+    u.bind(name)
+    u.close()
 " "$E2E_TMP/src" "$WORK"
-wait_alerts 16 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+wait_alerts 18 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
 wait_alerts 2 "a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='BODY_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW'" 10
@@ -145,7 +151,11 @@ expect_alerts "(m) a FIFO (mknod)" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/m_${STARS}'"
 expect_alerts "(n) a file made before the session renamed to it" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/n_${STARS}'"
-expect_alerts "sixteen spreads of the secret in all" 16 \
+expect_alerts "(o) a unix socket bound to it (a relative path)" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/o_${STARS}'"
+expect_alerts "(p) an abstract unix socket's name" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='p_${STARS}'"
+expect_alerts "eighteen spreads of the secret in all" 18 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
 expect_alerts "(e) a short secret as the process's name: the alert's comm filled" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW' and a['artifact']['path']=='$WORK/e.out' and a['process']['comm']=='$SHORT_STARS'"
