@@ -13,6 +13,9 @@ e2e_start
 SECRET=$(new_secret NAME_KEY)
 printf '%s\n' "$SECRET" >"$E2E_TMP/src"
 STARS=$(printf '%s' "$SECRET" | tr -c '' '*')
+# (d)'s program is named after the secret: the kernel names its process with the first 15
+# bytes of that, 13 of the secret's, which nothing the daemon writes may hold either.
+track_plaintext "${SECRET:0:13}"
 
 # (a) a file named after the secret, nothing secret in it; (b) one named after it holding it;
 # (c) a file holding it, renamed to a name holding it.
@@ -131,8 +134,8 @@ expect_alerts "(d) the program copied to such a path: a spread into that file" 1
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d_${STARS}' and a['process']['comm']=='python3'"
 expect_alerts "(d) run by that path: argv[0] holds it (the exec's path filled)" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='exec_arg' and a['artifact']['index']==0 and a['artifact']['path']=='$WORK/d_${STARS}'"
-expect_alerts "(d) what it writes: its exe filled in the alert" 1 \
-	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d.out' and a['process']['exe']=='$WORK/d_${STARS}'"
+expect_alerts "(d) what it writes: its exe filled in the alert, and its name (the file's first 15 bytes)" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/d.out' and a['process']['exe']=='$WORK/d_${STARS}' and a['process']['comm']=='d_${STARS:0:13}'"
 expect_alerts "(g) a variable's name holding it: the exec_env alert's name filled" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='exec_env' and a['artifact']['name']=='V_${STARS}'"
 expect_alerts "(h) another secret written out of order under such a name: read back, the name filled" 1 \

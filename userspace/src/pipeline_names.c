@@ -154,20 +154,68 @@ static size_t joined(struct sw_pipeline *p, const struct sw_event *ev, const cha
 				ev->path_len ? "/" : "", (int)ev->src_raw_len, ev->src_raw);
 }
 
+/* An exec of a program whose file name holds a secret: the kernel names the process after the
+ * file (its first 15 bytes), so comm holds a part of the secret too short to match. That
+ * comm, with the part filled, is kept to be filled wherever it shows up (the process's
+ * children inherit it). */
+static void comm_taint(struct sw_pipeline *p, const struct sw_event *ev, struct hits *h)
+{
+	const char *f = ev->filename, *c = ev->hdr->comm;
+	size_t len = ev->filename_len, base = len, n, i, k;
+	char filled[SW_COMM_LEN];
+	int any = 0;
+
+	while (base && f[base - 1] != '/')
+		base--;
+	n = strnlen(c, SW_COMM_LEN - 1);
+	if (!n || len - base < n || memcmp(f + base, c, n) || !name_hits(p, ev, f, len, h))
+		return;
+	memcpy(filled, c, SW_COMM_LEN);
+	for (i = 0; i < h->n; i++)
+		for (k = h->m[i].offset; k < h->m[i].offset + h->m[i].len; k++)
+			if (k >= base && k - base < n) {
+				filled[k - base] = SW_TRACELOG_FILLER;
+				any = 1;
+			}
+	if (!any)
+		return;
+	k = p->ncomm_taint++ % PL_COMM_TAINTS;
+	memcpy(p->comm_taint[k].raw, c, SW_COMM_LEN);
+	memcpy(p->comm_taint[k].filled, filled, SW_COMM_LEN);
+}
+
 /* The process's name (comm: prctl sets any 15 bytes; a program's name sets them too) can hold a
- * whole short secret, and every record of the process carries it in its header: the record is
- * copied with it filled, and decoded again from the copy, so each pointer into it holds. */
+ * whole short secret, or the part of one a program's name left (comm_taint), and every record
+ * of the process carries it in its header: the record is copied with it filled, and decoded
+ * again from the copy, so each pointer into it holds. */
 static void comm_scan(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_t size,
 		      struct hits *h)
 {
 	const char *c = ev->hdr->comm;
-	size_t n = strnlen(c, SW_COMM_LEN), off = (size_t)(c - (const char *)ev->hdr), i;
+	size_t n = strnlen(c, SW_COMM_LEN), off = (size_t)(c - (const char *)ev->hdr), i, j;
+	const char *taint = NULL;
 	struct sw_event copy;
 	char *b;
 
-	if (!name_hits(p, ev, c, n, h) || !(b = name_room(p, PL_NAME_REC, size)))
+	if (ev->hdr->type == SW_EV_EXEC && ev->filename_len)
+		comm_taint(p, ev, h);
+	for (i = 0; i < PL_COMM_TAINTS && i < p->ncomm_taint; i++)
+		if (!memcmp(p->comm_taint[i].raw, c, SW_COMM_LEN))
+			taint = p->comm_taint[i].filled;
+	if ((!name_hits(p, ev, c, n, h) && !taint) || !(b = name_room(p, PL_NAME_REC, size)))
 		return;
 	memcpy(b, rec, size);
+	/* The part a taint fills stays out of the trace too (a span naming no secret). */
+	for (i = 0; taint && i < SW_COMM_LEN; i = j) {
+		for (j = i; j < SW_COMM_LEN && taint[j] != c[j]; j++)
+			b[off + j] = taint[j];
+		if (j > i) {
+			sw_redact__scope(&p->red, off + i, 0, j - i);
+			sw_redact__unsettled(&p->red, 0);
+		} else {
+			j++;
+		}
+	}
 	for (i = 0; i < h->n; i++)
 		fill_at(b + off, n, h->m[i].offset, h->m[i].len);
 	if (!sw_event__decode(b, size, &copy)) /* the bytes decoded before, the name aside */

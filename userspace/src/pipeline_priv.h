@@ -118,13 +118,20 @@ struct sw_pipeline {
 	struct sw_alert alert; /* scratch: too big for the stack */
 	struct hits hits;      /* the matches of the record being handled */
 	/* The record's names with a secret filled (pipeline_names.c), and their matches. */
-#define PL_NAMES     6
-#define PL_NAME_REC  4 /* the record copied with its comm filled */
-#define PL_NAME_JOIN 5 /* a new name whole: directory and name */
+#define PL_NAMES       6
+#define PL_NAME_REC    4 /* the record copied with its comm filled */
+#define PL_NAME_JOIN   5 /* a new name whole: directory and name */
+#define PL_COMM_TAINTS 64
 	char *name_buf[PL_NAMES];
 	size_t name_cap[PL_NAMES];
 	struct hits name_hits;
 	int in_name; /* pl_spread: the matches are in a name the process gave (pipeline_names.c) */
+	/* Process names (comm) that hold a part of a secret, from a program run under a name
+	 * holding it (the kernel keeps the first 15 bytes): each filled wherever it shows up. */
+	struct {
+		char raw[SW_COMM_LEN], filled[SW_COMM_LEN];
+	} comm_taint[PL_COMM_TAINTS];
+	size_t ncomm_taint;
 	struct sw_artifact fill_art; /* pl_fill_artifact's copy */
 	char fill_key[SW_ARTIFACT_KEY_MAX];
 	/* Time: the wall clock at kernel time tick_ktime, from the latest tick. */
