@@ -25,6 +25,7 @@ static __always_inline void capture_exec(const struct sw_scope *s, struct task_s
 	fill_hdr(&es->rec.hdr, SW_EV_EXEC, s);
 	es->rec.hdr.flags = flags;
 	es->rec.old_pid = old_pid;
+	es->rec.cgroup_id = bpf_get_current_cgroup_id();
 
 	/* The executable as /proc/PID/exe names it: bprm->file, walked to an absolute path with
 	 * symlinks resolved (bprm->filename is as given: relative, or a link). */

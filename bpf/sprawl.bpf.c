@@ -228,6 +228,7 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 	bpf_probe_read_kernel_str(r->hdr.comm, sizeof(r->hdr.comm), child->comm);
 	r->parent_tgid = ptgid;
 	r->child_tgid = ctgid;
+	r->cgroup_id = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }

@@ -188,8 +188,9 @@ struct sw_fork_rec {
 	struct sw_hdr hdr;
 	__u32 parent_tgid;
 	__u32 child_tgid;
+	__u64 cgroup_id; /* the child's cgroup v2 (its directory's inode) at the fork */
 };
-_Static_assert(sizeof(struct sw_fork_rec) == 64, "sw_fork_rec layout");
+_Static_assert(sizeof(struct sw_fork_rec) == 72, "sw_fork_rec layout");
 
 /* SW_EV_EXEC: tail = filename[filename_len] argv[args_len] env[env_len]; argv and env are
  * NUL-separated strings as in the process image. */
@@ -199,8 +200,9 @@ struct sw_exec_rec {
 	__u32 args_len;
 	__u32 env_len;
 	__u32 old_pid;
+	__u64 cgroup_id; /* the process's cgroup v2 (its directory's inode) at the exec */
 };
-_Static_assert(sizeof(struct sw_exec_rec) == 72, "sw_exec_rec layout");
+_Static_assert(sizeof(struct sw_exec_rec) == 80, "sw_exec_rec layout");
 
 /* SW_EV_EXIT: the whole thread group has exited. */
 struct sw_exit_rec {

@@ -105,13 +105,20 @@ static void tell_cgroup(struct daemon *d, const struct sw_hdr *h)
 		struct sw_proc_rec r;
 		char cg[SW_PATH_LEN];
 	} pr;
-	char *cg = sw_procfs__cgroup(h->tgid);
+	uint64_t id = h->type == SW_EV_FORK ? ((const struct sw_fork_rec *)h)->cgroup_id
+					    : ((const struct sw_exec_rec *)h)->cgroup_id;
+	/* The cgroup the kernel saw at the fork or exec, while its directory lasts: the
+	 * process may be gone by now (a subshell that wrote and exited), its parent too. */
+	char *cg = sw_procfs__cgroup_of_id(id);
 	size_t len;
 
-	/* A child gone already (a subshell that wrote and exited before its fork record was
-	 * handled) was forked in its parent's cgroup. */
-	if (!cg && h->type == SW_EV_FORK && h->ppid)
+	if (!cg)
+		cg = sw_procfs__cgroup(h->tgid);
+	/* A child gone already was forked in its parent's cgroup. */
+	if (cg && !cg[0] && h->type == SW_EV_FORK && h->ppid) {
+		free(cg);
 		cg = sw_procfs__cgroup(h->ppid);
+	}
 	len = cg ? strnlen(cg, SW_PATH_LEN) : 0;
 	if (len) {
 		memset(&pr.r, 0, sizeof(pr.r));
@@ -648,8 +655,9 @@ static void feed(struct daemon *d, const void *rec, size_t size)
 		after_rename(d, &ev);
 	/* The cgroup of a session process that exec'd (a container starts by exec) or was forked
 	 * (a runtime moves its child before the exec; a shell moves itself, then forks). */
-	if ((h->type == SW_EV_EXEC || h->type == SW_EV_FORK) && h->session_id &&
-	    !(h->flags & SW_F_CANDIDATE))
+	if (((h->type == SW_EV_EXEC && size >= sizeof(struct sw_exec_rec)) ||
+	     (h->type == SW_EV_FORK && size >= sizeof(struct sw_fork_rec))) &&
+	    h->session_id && !(h->flags & SW_F_CANDIDATE))
 		tell_cgroup(d, h);
 }
 

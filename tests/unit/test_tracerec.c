@@ -72,6 +72,7 @@ static size_t make(struct rng *r, uint16_t type, uint8_t *buf)
 		struct sw_fork_rec *x = (void *)buf;
 
 		x->parent_tgid = (uint32_t)rng_next(r);
+		x->cgroup_id = rng_next(r);
 		x->child_tgid = (uint32_t)rng_next(r);
 		n = sizeof(*x);
 		break;
@@ -86,6 +87,7 @@ static size_t make(struct rng *r, uint16_t type, uint8_t *buf)
 		x->args_len = (uint32_t)b;
 		x->env_len = (uint32_t)c;
 		x->old_pid = (uint32_t)rng_next(r);
+		x->cgroup_id = rng_next(r);
 		t = buf + sizeof(*x);
 		text(r, t, a);
 		strv(r, t + a, b, rng_next(r) & 1);

@@ -63,6 +63,63 @@ char *sw_procfs__cgroup(uint32_t pid)
 	return strdup(cg);
 }
 
+/* The cgroup v2 mount (from /proc/self/mountinfo): a descriptor of it for open_by_handle_at,
+ * and its path in *at; found once, -1 when there is none. */
+static int cgroup2_mount(const char **at)
+{
+	static char mnt[SW_PROCFS_CGROUP_MAX];
+	static int fd = -2;
+	char line[4096], point[SW_PROCFS_CGROUP_MAX];
+	const char *dash;
+	FILE *f;
+
+	*at = mnt;
+	if (fd != -2)
+		return fd;
+	fd = -1;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return fd;
+	while (fd < 0 && fgets(line, sizeof(line), f)) {
+		/* id parent major:minor root mountpoint options... - fstype source super */
+		dash = strstr(line, " - cgroup2 ");
+		if (dash && sscanf(line, "%*s %*s %*s %*s %1023s", point) == 1 &&
+		    (fd = open(point, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+			snprintf(mnt, sizeof(mnt), "%s", point);
+	}
+	fclose(f);
+	return fd;
+}
+
+char *sw_procfs__cgroup_of_id(uint64_t id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = {.fh = {.handle_bytes = sizeof(uint64_t), .handle_type = 0xfe /* FILEID_KERNFS */},
+	       .id = id};
+	char link[64], path[SW_PROCFS_CGROUP_MAX + 64];
+	const char *at;
+	size_t mlen;
+	ssize_t n;
+	int mfd = cgroup2_mount(&at), fd;
+
+	if (mfd < 0 || !id)
+		return NULL;
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	mlen = strlen(at);
+	if (n <= 0 || (size_t)n < mlen || memcmp(path, at, mlen) ||
+	    (size_t)n - mlen >= SW_PROCFS_CGROUP_MAX)
+		return NULL;
+	path[n] = 0;
+	return strdup((size_t)n == mlen ? "/" : path + mlen);
+}
+
 char *sw_procfs__fd_path(uint32_t pid, int fd)
 {
 	char link[64], target[LINK_MAX_LEN];

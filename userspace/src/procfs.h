@@ -20,6 +20,10 @@ char *sw_procfs__cmdline(uint32_t pid, size_t *len);
 /* pid's cgroup v2 path (/proc/PID/cgroup "0::" line), or "" (malloc'd; NULL only without
  * memory). */
 char *sw_procfs__cgroup(uint32_t pid);
+/* The path (as /proc/PID/cgroup gives it) of the cgroup v2 whose id is id (a fork or exec
+ * record's), resolved through the cgroup2 mount by file handle (CAP_DAC_READ_SEARCH); NULL
+ * when it is gone or cannot be resolved (malloc'd). */
+char *sw_procfs__cgroup_of_id(uint64_t id);
 /* The absolute path of pid's fd, or NULL (malloc'd). */
 char *sw_procfs__fd_path(uint32_t pid, int fd);
 /* A process other than exclude that holds a read end of pipe inode ino, or 0. */

@@ -154,6 +154,7 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		h->type = SW_EV_FORK;
 		r->parent_tgid = ev->fork->parent_tgid;
 		r->child_tgid = ev->fork->child_tgid;
+		r->cgroup_id = ev->fork->cgroup_id;
 		break;
 	}
 	case SPRAWL__EVENT__RECORD_EXEC: {
@@ -165,6 +166,7 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		r->args_len = (uint32_t)strv_len(m->argv, m->n_argv, m->argv_cut);
 		r->env_len = (uint32_t)strv_len(m->env, m->n_env, m->env_cut);
 		r->old_pid = m->old_pid;
+		r->cgroup_id = m->cgroup_id;
 		p = put(rec + sizeof(*r), m->filename);
 		p = put_strv(p, m->argv, m->n_argv, m->argv_cut);
 		put_strv(p, m->env, m->n_env, m->env_cut);

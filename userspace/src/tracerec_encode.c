@@ -157,6 +157,7 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		sprawl__fork__init(&t->m.fork);
 		t->m.fork.parent_tgid = e->fork->parent_tgid;
 		t->m.fork.child_tgid = e->fork->child_tgid;
+		t->m.fork.cgroup_id = e->fork->cgroup_id;
 		t->ev.fork = &t->m.fork;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_FORK;
 		return 0;
@@ -173,6 +174,7 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 			return err;
 		t->m.exec.env = t->env;
 		t->m.exec.env_cut = cut;
+		t->m.exec.cgroup_id = e->exec->cgroup_id;
 		t->m.exec.old_pid = e->exec->old_pid;
 		t->ev.exec = &t->m.exec;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_EXEC;
