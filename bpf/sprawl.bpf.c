@@ -47,6 +47,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_symlink		88
 #define NR_symlinkat		266
 #define NR_bind			49
+#define NR_memfd_create		319
+#define NR_mq_open		240
 #define NR_mmap			9
 #define NR_io_uring_setup	425
 #define NR_process_vm_writev	311
@@ -137,6 +139,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_linkat		 303
 #define NR32_symlinkat		 304
 #define NR32_renameat2		 353
+#define NR32_mq_open		 277
+#define NR32_memfd_create	 356
 #define NR32_rt_sigqueueinfo	 178
 #define NR32_rt_tgsigqueueinfo	 335
 #define NR32_bpf		 357
@@ -408,6 +412,8 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 	case NR32_linkat:
 	case NR32_symlinkat:
 	case NR32_renameat2:
+	case NR32_mq_open:
+	case NR32_memfd_create:
 		capture_channel(s, SW_CH_COMPAT, -1);
 		break;
 	default:
@@ -416,8 +422,8 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 }
 
 /* A name a session process gave (the syscall's arguments by nr): a rename's or link's new name,
- * a new directory, node or symlink (with its target), a unix socket's. One call site: the
- * record is built once. */
+ * a new directory, node or symlink (with its target), a unix socket's, a memfd's, a POSIX
+ * message queue's. One call site: the record is built once. */
 static __always_inline void new_name(const struct sw_scope *s, struct pt_regs *regs, __u32 nr)
 {
 	const char *name, *target = NULL;
@@ -466,6 +472,18 @@ static __always_inline void new_name(const struct sw_scope *s, struct pt_regs *r
 		max = len - 2 - !first + 1;
 		break;
 	}
+	case NR_memfd_create: /* /proc/PID/maps and fd links show it: no directory */
+		dirfd = -1;
+		name = (const char *)BPF_CORE_READ(regs, di);
+		max = 250;
+		break;
+	case NR_mq_open: /* made (O_CREAT): /dev/mqueue lists it to every user */
+		if (!(BPF_CORE_READ(regs, si) & SW_O_CREAT))
+			return;
+		dirfd = -1;
+		name = (const char *)BPF_CORE_READ(regs, di);
+		max = 256;
+		break;
 	default: /* mkdir, mknod */
 		name = (const char *)BPF_CORE_READ(regs, di);
 		break;
@@ -559,6 +577,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_symlink:
 	case NR_symlinkat:
 	case NR_bind:
+	case NR_memfd_create:
+	case NR_mq_open:
 		new_name(s, regs, nr);
 		break;
 	case NR_mmap:

@@ -14,6 +14,7 @@
 #include <sys/fanotify.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,8 +158,11 @@ static void after_rename(struct daemon *d, const struct sw_event *ev)
 	char path[2 * SW_PATH_LEN + 2];
 	struct stat sb;
 
-	if (!ev->path_len && (!ev->src_path_len || ev->src_path[0] != '/'))
-		return; /* no directory known (an abstract socket's name): not a file */
+	/* Names that are no file's: a memfd's, a message queue's, an abstract socket's (no
+	 * directory known). */
+	if (ev->rename->syscall_nr == SYS_memfd_create || ev->rename->syscall_nr == SYS_mq_open ||
+	    (!ev->path_len && (!ev->src_path_len || ev->src_path[0] != '/')))
+		return;
 	if (ev->path_len)
 		snprintf(path, sizeof(path), "%.*s/%.*s", (int)ev->path_len, ev->path,
 			 (int)ev->src_path_len, ev->src_path);

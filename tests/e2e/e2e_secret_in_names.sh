@@ -96,13 +96,13 @@ import os, shutil, sys
 v = open(sys.argv[1]).read().strip()
 shutil.copyfile(os.path.join(sys.argv[2], 'h_' + v), os.path.join(sys.argv[2], 'h.copy'))
 " "$E2E_TMP/src" "$WORK"
-# (i)-(p) names made and never written: an empty file, a directory (and a file made in it,
+# (i)-(r) names made and never written: an empty file, a directory (and a file made in it,
 # which names nothing new), a symlink's target and a symlink's own name, a FIFO, a file made
 # before the session renamed to such a name, a unix socket bound to such a path (relative to
-# the working directory) and to such an abstract name.
+# the working directory) and to such an abstract name, a memfd, a POSIX message queue.
 : >"$WORK/n.tmp"
 "$SPRAWLCTL" run -- python3 -c "
-import os, socket, sys
+import ctypes, os, socket, sys
 v, w = open(sys.argv[1]).read().strip(), sys.argv[2]
 os.close(os.open(os.path.join(w, 'i_' + v), os.O_WRONLY | os.O_CREAT, 0o600))
 os.mkdir(os.path.join(w, 'j_' + v))
@@ -116,8 +116,15 @@ for name in ('o_' + v, '\\0p_' + v):
     u = socket.socket(socket.AF_UNIX)
     u.bind(name)
     u.close()
+os.close(os.memfd_create('q_' + v))
+rt = ctypes.CDLL('librt.so.1', use_errno=True)
+mq = ('/r_' + v).encode()
+q = rt.mq_open(mq, os.O_CREAT | os.O_RDWR, ctypes.c_uint(0o600), None)
+assert q >= 0, ctypes.get_errno()
+rt.mq_close(q)
+rt.mq_unlink(mq)
 " "$E2E_TMP/src" "$WORK"
-wait_alerts 18 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
+wait_alerts 20 "a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'" 15
 wait_alerts 2 "a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='BODY_KEY'" 10
 wait_alerts 1 "a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW'" 10
@@ -157,8 +164,12 @@ expect_alerts "(n) a file made before the session renamed to it" 1 \
 expect_alerts "(o) a unix socket bound to it (a relative path)" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/o_${STARS}'"
 expect_alerts "(p) an abstract unix socket's name" 1 \
-	"a['kind']=='secret_spread' and a['artifact']['path']=='p_${STARS}'"
-expect_alerts "eighteen spreads of the secret in all" 18 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='@p_${STARS}'"
+expect_alerts "(q) a memfd's name" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='memfd:q_${STARS}'"
+expect_alerts "(r) a message queue's name" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='/dev/mqueue/r_${STARS}'"
+expect_alerts "twenty spreads of the secret in all" 20 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='NAME_KEY'"
 expect_alerts "(e) a short secret as the process's name: the alert's comm filled" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='SHORT_PW' and a['artifact']['path']=='$WORK/e.out' and a['process']['comm']=='$SHORT_STARS'"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "naming.h"
 #include "pipeline_priv.h"
@@ -141,17 +142,36 @@ static void file_name(struct sw_pipeline *p, const struct sw_event *ev, struct h
 	name_spread(p, ev, h, ev->path_raw, ev->path_raw_len, &f);
 }
 
+/* How a name with no directory is shown: a memfd's as /proc shows it, a message queue's where
+ * its file system lists it, an abstract socket's as ss(8) does. */
+static const char *name_prefix(const struct sw_event *ev)
+{
+	if (ev->path_len)
+		return "/";
+	switch (ev->rename->syscall_nr) {
+	case SYS_memfd_create:
+		return "memfd:";
+	case SYS_mq_open:
+		return "/dev/mqueue/";
+	case SYS_bind:
+		return ev->src_raw_len && ev->src_raw[0] == '/' ? "" : "@";
+	default:
+		return "";
+	}
+}
+
 /* The whole new name of a rename record (dir + "/" + name) in buffer PL_NAME_JOIN. */
 static size_t joined(struct sw_pipeline *p, const struct sw_event *ev, const char **out)
 {
-	size_t n = ev->path_len + 1 + ev->src_raw_len;
+	const char *pre = name_prefix(ev);
+	size_t n = ev->path_len + strlen(pre) + ev->src_raw_len;
 	char *b = name_room(p, PL_NAME_JOIN, n + 1);
 
 	*out = b;
 	if (!b)
 		return 0;
-	return (size_t)snprintf(b, n + 1, "%.*s%s%.*s", (int)ev->path_len, ev->path_raw,
-				ev->path_len ? "/" : "", (int)ev->src_raw_len, ev->src_raw);
+	return (size_t)snprintf(b, n + 1, "%.*s%s%.*s", (int)ev->path_len, ev->path_raw, pre,
+				(int)ev->src_raw_len, ev->src_raw);
 }
 
 /* An exec of a program whose file name holds a secret: the kernel names the process after the
