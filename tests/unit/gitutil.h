@@ -54,16 +54,6 @@ static inline void blob_id(const void *c, size_t n, uint8_t id[SW_GIT_ID_BYTES])
 }
 
 #ifdef SW_PIPELINE_H
-static inline int setup_rec(void **state)
-{
-	struct tp *f = tp_new(NULL);
-
-	f->recording = 1;
-	tp_world(f);
-	*state = f;
-	return 0;
-}
-
 /* A loose object of type for content, as git writes it. */
 static inline size_t loose(const char *type, const uint8_t *content, size_t n, uint8_t *out,
 			   size_t cap, uint8_t id[SW_GIT_ID_BYTES])

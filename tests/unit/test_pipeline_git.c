@@ -512,11 +512,13 @@ static void test_thin_push_over_https(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_detectors_on_inflated, setup_rec, tp_teardown),
-		cmocka_unit_test_setup_teardown(test_gzip_at_a_reused_inode, setup_rec,
+		cmocka_unit_test_setup_teardown(test_detectors_on_inflated, tp_setup_rec,
 						tp_teardown),
-		cmocka_unit_test_setup_teardown(test_thin_push_over_https, setup_rec, tp_teardown),
-		cmocka_unit_test_setup_teardown(test_thin_pack_base_from_repository, setup_rec,
+		cmocka_unit_test_setup_teardown(test_gzip_at_a_reused_inode, tp_setup_rec,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_thin_push_over_https, tp_setup_rec,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_thin_pack_base_from_repository, tp_setup_rec,
 						tp_teardown),
 	};
 

@@ -732,6 +732,17 @@ static inline int tp_setup(void **state)
 	return 0;
 }
 
+/* tp_setup, with every record kept as the trace would (tp_replay_equals_live). */
+static inline int tp_setup_rec(void **state)
+{
+	struct tp *f = tp_new(NULL);
+
+	f->recording = 1;
+	tp_world(f);
+	*state = f;
+	return 0;
+}
+
 static inline int tp_teardown(void **state)
 {
 	tp_free(*state);

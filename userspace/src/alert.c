@@ -239,8 +239,10 @@ void al_artifact_fields(struct jw *w, const struct sw_artifact *t)
 	switch (t->type) {
 	case SW_ART_FILE:
 		jw_kstr(w, "path", t->path);
-		jw_ku64(w, "dev", t->dev);
-		jw_ku64(w, "ino", t->ino);
+		if (t->ino) { /* a name with no inode known (a directory made, a memfd): none */
+			jw_ku64(w, "dev", t->dev);
+			jw_ku64(w, "ino", t->ino);
+		}
 		al_git_fields(w, t);
 		break;
 	case SW_ART_SOCKET:
