@@ -149,8 +149,10 @@ expect_alerts "(h) another secret written out of order under such a name: read b
 	"a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY' and a['artifact']['path']=='$WORK/h_${STARS}'"
 expect_alerts "(h) ... and copied out of it: the source read back by its name" 1 \
 	"a['kind']=='secret_spread' and a['secret']['name']=='OTHER_KEY' and a['artifact']['path']=='$WORK/h.copy'"
-expect_alerts "(i) an empty file made under it" 1 \
-	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/i_${STARS}' and 'name the process gave' in a['message']"
+expect_alerts "(i) an empty file made under it: the artifact says it is its name" 1 \
+	"a['kind']=='secret_spread' and a['artifact']['path']=='$WORK/i_${STARS}' and a['artifact'].get('in_name') is True and 'name the process gave' in a['message']"
+check "(i) ... and so does the text format" bash -c \
+	"'$SPRAWLCTL' alerts --file '$ALERTS' --format text | grep -qF 'file $WORK/i_${STARS} (its name)'"
 expect_alerts "(j) a directory made under it; a file made in that directory names nothing new" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['path'].startswith('$WORK/j_${STARS}')"
 expect_alerts "(k) a symlink's target: the link" 1 \

@@ -316,6 +316,7 @@ static void test_names_made_are_places(void **state)
 	assert_string_equal(f->got[0].a.artifact.path, path);
 	tp_json_has(f, 0, msg);
 	assert_null(strstr(f->got[0].json, "\"ino\"")); /* a directory made: no inode known */
+	tp_json_has(f, 0, "\"in_name\":true");
 	/* Made again (rmdir, mkdir), and a file made inside it: nothing new. */
 	tp_name(f, TP_PID, 83, "/w", name, NULL);
 	snprintf(path, sizeof(path), "/w/d_%s/inside", v);

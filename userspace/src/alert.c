@@ -243,6 +243,8 @@ void al_artifact_fields(struct jw *w, const struct sw_artifact *t)
 			jw_ku64(w, "dev", t->dev);
 			jw_ku64(w, "ino", t->ino);
 		}
+		if (t->in_name)
+			jw_kbool(w, "in_name", 1);
 		al_git_fields(w, t);
 		break;
 	case SW_ART_SOCKET:

@@ -134,6 +134,8 @@ static void where(struct line *l, json_t *a)
 		printf_clean(l, "git %s %.12s in %s", str(json_object_get(t, "git"), "kind"),
 			     str(json_object_get(t, "git"), "object"),
 			     str(json_object_get(t, "git"), "repo"));
+	else if (!strcmp(type, "file") && json_is_true(json_object_get(t, "in_name")))
+		printf_clean(l, "file %s (its name)", str(t, "path"));
 	else if (!strcmp(type, "file") && *str(t, "inflated"))
 		printf_clean(l, "file %s (%s)", str(t, "path"), str(t, "inflated"));
 	else if (!strcmp(type, "file"))

@@ -25,6 +25,7 @@ struct sw_artifact {
 	char path[SW_PATH_MAX];	      /* file path; exec path; unix socket path */
 	uint64_t dev, ino;	      /* file */
 	uint32_t gen;		      /* file: inode generation (identity only, not shown) */
+	uint8_t in_name;	      /* file: the secret is in the path, a name the process gave */
 	char proto[8];		      /* socket: "tcp", "udp", "unix" */
 	char peer[SW_PATH_MAX];	      /* socket/tls: "ip:port" ("[v6]:port") or unix path */
 	char sni[256];		      /* tls */

@@ -114,6 +114,7 @@ static void name_spread(struct sw_pipeline *p, const struct sw_event *ev, struct
 	else
 		memset(a, 0, sizeof(*a));
 	a->type = SW_ART_FILE;
+	a->in_name = 1;
 	snprintf(a->path, sizeof(a->path), "%.*s", (int)path_len, path);
 	snprintf(key, sizeof(key), "name:%s", a->path);
 	if (!(ev->hdr->flags & SW_F_READBACK))
