@@ -13,14 +13,15 @@ PREFIX ?= /usr/local
 VERSION := 0.1.0
 
 # Build: the libraries and tools. Tests: python3 and curl drive the e2e tests, clang-format
-# checks the tree, systemd (systemd-analyze) checks the unit, dpkg-dev builds the .deb.
+# checks the tree, systemd (systemd-analyze) checks the unit, dpkg-dev builds the .deb,
+# xfsprogs makes the XFS image the clone test copies on.
 # The real-agent test also needs node >= 20, which Debian 12 does not ship (README).
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-compiler \
 	libprotobuf-c-dev libcmocka-dev libsodium-dev libpcre2-dev libyaml-dev pkg-config \
 	protobuf-compiler libdeflate-dev libsystemd-dev libjansson-dev python3 curl clang-format \
 	systemd dpkg-dev libcap2-bin iproute2 \
 	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client graphviz librsvg2-bin \
-	libhyperscan-dev libtomlplusplus-dev g++ libssl-dev git
+	libhyperscan-dev libtomlplusplus-dev g++ libssl-dev git xfsprogs
 
 ifeq ($(V),1)
 Q :=

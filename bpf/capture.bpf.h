@@ -235,7 +235,9 @@ static __always_inline void name_source(struct data_scratch *ds, __u64 total, __
 	ds->rec.src_ino = BPF_CORE_READ(inode, i_ino);
 	if (mode == SW_S_IFREG) {
 		ds->rec.src_kind = SW_AK_FILE;
-		if (ds->st.src_off) {
+		if (ds->st.clone) {
+			pos = ds->st.src_off;
+		} else if (ds->st.src_off) {
 			if (bpf_probe_read_user(&pos, sizeof(pos), (void *)ds->st.src_off))
 				pos = -1;
 		} else {
@@ -274,6 +276,7 @@ static __always_inline struct chunk_state *capture_args(__u32 nr, int fd, __u64 
 	ds->st.src_fd = src_fd;
 	ds->st.src_off = src_off;
 	ds->st.dst_off = 0;
+	ds->st.clone = 0;
 	ds->st.tls = 0;
 	return &ds->st;
 }
@@ -383,7 +386,9 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 		if (ds->rec.art_kind == SW_AK_FILE && mode == SW_S_IFREG) {
 			__s64 end = -1;
 
-			if (!st->dst_off)
+			if (st->clone)
+				end = st->dst_off;
+			else if (!st->dst_off)
 				end = BPF_CORE_READ(f, f_pos);
 			else if (bpf_probe_read_user(&end, sizeof(end), (void *)st->dst_off))
 				end = -1;

@@ -156,6 +156,9 @@ struct chunk_state {
 	__u64 ring_full; /* the ring had no room for the chunk at lost_at: the rest is unsent */
 	__u64 lost_at;
 	__u64 ooo; /* a write at the file position out of file order (fileorder.bpf.h) */
+	/* A clone (FICLONE, FICLONERANGE): src_off and dst_off are where the cloned range ends in
+	 * each file (values, not user pointers; nothing advanced a file position). */
+	__u64 clone;
 };
 
 /* Per-CPU scratch for a data record: too big for the 512-byte BPF stack. */

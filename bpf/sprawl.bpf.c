@@ -84,6 +84,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SW_MAP_SHARED		1
 #define SW_SHM_RDONLY		010000
 #define SW_TIOCSTI		0x5412
+#define SW_FICLONE		0x40049409u
+#define SW_FICLONERANGE		0x4020940du
 #define SENDMMSG_MAX		1024 /* UIO_MAXIOV: the kernel's own bound on one sendmmsg */
 
 /* i386 numbers: a 64-bit process may enter through int 0x80 (or be a 32-bit process); the
@@ -366,6 +368,8 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 	case NR32_ioctl:
 		if ((__u32)cx == SW_TIOCSTI)
 			capture_channel(s, SW_CH_TIOCSTI, -1);
+		else if ((__u32)cx == SW_FICLONE || (__u32)cx == SW_FICLONERANGE)
+			capture_channel(s, SW_CH_COMPAT, -1);
 		break;
 	case NR32_ptrace:
 	case NR32_socketcall:
@@ -419,6 +423,39 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 	default:
 		break;
 	}
+}
+
+/* A clone of a file's range into another (FICLONE, FICLONERANGE: what cp does on XFS and btrfs,
+ * no copy_file_range): a copy like copy_file_range's, its source read back. */
+static __always_inline void capture_clone(const struct sw_scope *s, struct pt_regs *regs, __u32 cmd)
+{
+	struct {
+		__s64 src_fd;
+		__u64 src_offset, src_length, dest_offset;
+	} r = {};
+	__u64 arg = BPF_CORE_READ(regs, dx), size;
+	struct chunk_state *st;
+	struct file *src;
+
+	if (cmd == SW_FICLONE)
+		r.src_fd = (int)arg;
+	else if (bpf_probe_read_user(&r, sizeof(r), (void *)arg))
+		return;
+	src = fd_file(r.src_fd);
+	if (!src)
+		return;
+	size = BPF_CORE_READ(src, f_inode, i_size);
+	if (!r.src_length) /* to the source's end */
+		r.src_length = size > r.src_offset ? size - r.src_offset : 0;
+	if (!r.src_length)
+		return;
+	st = capture_args(NR_ioctl, BPF_CORE_READ(regs, di), 0, 0, 0, -1, 0, r.src_fd,
+			  r.src_offset + r.src_length);
+	if (!st)
+		return;
+	st->clone = 1;
+	st->dst_off = r.dest_offset + r.src_length;
+	capture_write(s->session_id, r.src_length);
 }
 
 /* A name a session process gave (the syscall's arguments by nr): a rename's or link's new name,
@@ -662,6 +699,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			capture_channel(s, SW_CH_TIOCSTI, -1);
 		else if (cmd == SW_UFFDIO_COPY || cmd == SW_UFFDIO_MOVE)
 			capture_channel(s, SW_CH_UFFD_COPY, -1);
+		else if (cmd == SW_FICLONE || cmd == SW_FICLONERANGE)
+			capture_clone(s, regs, cmd);
 		break;
 	}
 	case NR_rt_sigqueueinfo:

@@ -19,7 +19,7 @@
 #define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
 /* The kernel records' layout: raised whenever a record the kernel makes changes, so that a
  * daemon never reads another layout from a ring that programs of an older build filled. */
-#define SW_RECORD_FORMAT 1
+#define SW_RECORD_FORMAT 2 /* 2: fork and exec records carry the cgroup id */
 
 enum sw_event_type {
 	SW_EV_FORK = 1,
