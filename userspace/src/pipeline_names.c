@@ -147,7 +147,7 @@ static void file_name(struct sw_pipeline *p, const struct sw_event *ev, struct h
  * its file system lists it, an abstract socket's as ss(8) does. */
 static const char *name_prefix(const struct sw_event *ev)
 {
-	if (ev->path_len)
+	if (ev->path_raw_len)
 		return "/";
 	switch (ev->rename->syscall_nr) {
 	case SYS_memfd_create:
@@ -165,13 +165,13 @@ static const char *name_prefix(const struct sw_event *ev)
 static size_t joined(struct sw_pipeline *p, const struct sw_event *ev, const char **out)
 {
 	const char *pre = name_prefix(ev);
-	size_t n = ev->path_len + strlen(pre) + ev->src_raw_len;
+	size_t n = ev->path_raw_len + strlen(pre) + ev->src_raw_len;
 	char *b = name_room(p, PL_NAME_JOIN, n + 1);
 
 	*out = b;
 	if (!b)
 		return 0;
-	return (size_t)snprintf(b, n + 1, "%.*s%s%.*s", (int)ev->path_len, ev->path_raw, pre,
+	return (size_t)snprintf(b, n + 1, "%.*s%s%.*s", (int)ev->path_raw_len, ev->path_raw, pre,
 				(int)ev->src_raw_len, ev->src_raw);
 }
 
