@@ -49,6 +49,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_bind			49
 #define NR_memfd_create		319
 #define NR_mq_open		240
+#define NR_fallocate		285
+#define SW_FALLOC_SHIFTS	0x28 /* FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE */
 #define NR_mmap			9
 #define NR_io_uring_setup	425
 #define NR_process_vm_writev	311
@@ -141,6 +143,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_linkat		 303
 #define NR32_symlinkat		 304
 #define NR32_renameat2		 353
+#define NR32_fallocate		 324
 #define NR32_mq_open		 277
 #define NR32_memfd_create	 356
 #define NR32_rt_sigqueueinfo	 178
@@ -364,6 +367,10 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 		s->flags |= SW_SCOPE_IO_URING;
 		capture_channel(s, SW_CH_IO_URING, -1);
 		capture_uring_setup(s);
+		break;
+	case NR32_fallocate:
+		if ((__u32)cx & SW_FALLOC_SHIFTS)
+			capture_channel(s, SW_CH_COMPAT, -1);
 		break;
 	case NR32_ioctl:
 		if ((__u32)cx == SW_TIOCSTI)
@@ -706,6 +713,10 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_rt_sigqueueinfo:
 	case NR_rt_tgsigqueueinfo:
 		capture_channel(s, SW_CH_SIGQUEUE, -1);
+		break;
+	case NR_fallocate: /* bytes moved within the file: it is read back at close and exit */
+		if (BPF_CORE_READ(regs, si) & SW_FALLOC_SHIFTS)
+			capture_channel(s, SW_CH_FALLOC_SHIFT, (int)BPF_CORE_READ(regs, di));
 		break;
 	case NR_pidfd_send_signal:
 		if (BPF_CORE_READ(regs, dx)) /* with a siginfo of the caller's */

@@ -134,6 +134,9 @@ enum sw_channel {
 	SW_CH_UFFD_COPY = 17,	/* userfaultfd UFFDIO_COPY/MOVE: bytes into a registered range,
 				 * maybe of another process */
 	SW_CH_TLS = 18, /* a TLS stack that cannot be hooked (rustls, Go, an unknown build) */
+	SW_CH_FALLOC_SHIFT = 19, /* fallocate COLLAPSE_RANGE/INSERT_RANGE: a file's bytes moved
+				  * within it (pieces written apart made adjacent); the file is
+				  * read back like a shared mapping's */
 };
 
 enum sw_art_kind {

@@ -163,6 +163,8 @@ static const char *channel_name(uint32_t c)
 		return "io_uring";
 	case SW_CH_MMAP_SHARED:
 		return "mmap_shared";
+	case SW_CH_FALLOC_SHIFT:
+		return "fallocate_shift";
 	case SW_CH_PROCESS_VM_WRITEV:
 		return "process_vm_writev";
 	case SW_CH_IO_SUBMIT:
@@ -242,7 +244,8 @@ void pl_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint32_t ch
 		snprintf(a->message, sizeof(a->message),
 			 "the kernel wrote a core dump of the process (its memory, secrets "
 			 "included); sprawlwatch does not read core dumps back");
-	else if (!ino && channel != SW_CH_IO_URING && channel != SW_CH_MMAP_SHARED)
+	else if (!ino && channel != SW_CH_IO_URING && channel != SW_CH_MMAP_SHARED &&
+		 channel != SW_CH_FALLOC_SHIFT)
 		snprintf(a->message, sizeof(a->message),
 			 "%s moves bytes where sprawlwatch does not capture them; what it carried "
 			 "was not scanned",
@@ -256,8 +259,9 @@ void pl_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint32_t ch
 	sw_delivery__emit(p->dl, a);
 }
 
-/* A channel the syscall hooks cannot see into. A shared mapping of a file is covered by
- * reading the file back at its close and exit: reported only if that fails (covered.h).
+/* A channel the syscall hooks cannot see into. A shared mapping of a file, or a file whose
+ * bytes fallocate shifted, is covered by reading the file back at its close and exit:
+ * reported only if that fails (covered.h).
  * Anything else is reported now (once per session, channel and file); its files are read
  * back too. */
 void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev)
@@ -275,7 +279,7 @@ void pl_on_channel(struct sw_pipeline *p, const struct sw_event *ev)
 
 		snprintf(path, sizeof(path), "%.*s", (int)ev->path_raw_len, ev->path_raw);
 		pl_rescan_add(p, ev->hdr, dev, c->ino, c->gen, path);
-		if (c->channel == SW_CH_MMAP_SHARED &&
+		if ((c->channel == SW_CH_MMAP_SHARED || c->channel == SW_CH_FALLOC_SHIFT) &&
 		    !sw_covered__add(p->covered, ev->hdr->session_id, ev->hdr->tgid, c->channel,
 				     dev, c->ino, c->gen, path))
 			return;
