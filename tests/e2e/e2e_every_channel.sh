@@ -197,6 +197,17 @@ static void compat(const char *dir)
 	close(fd);
 }
 
+/* A name given through the ia32 table (mkdir = 39): not followed there, reported. */
+static void compat_mkdir(const char *dir)
+{
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+
+	CHECK("mmap 32-bit", low != MAP_FAILED);
+	snprintf(low, 4096, "%s/compat.dir", dir);
+	CHECK("int 0x80 mkdir", int80(39, (long)low, 0700, 0) == 0);
+}
+
 static void sigqueue_self(void)
 {
 	union sigval v = {.sival_int = 42};
@@ -290,6 +301,10 @@ int main(int argc, char **argv)
 	struct iovec v;
 	char back[256];
 
+	if (argc == 4 && !strcmp(argv[3], "ia32-mkdir")) {
+		compat_mkdir(argv[2]);
+		return 0;
+	}
 	if (argc != 3)
 		return 2;
 	fd = open(argv[1], O_RDONLY);
@@ -339,6 +354,11 @@ for ch in io_submit mq_timedsend msgsnd shmat ptrace_poke keyring setxattr tiocs
 		"a['kind']=='unmonitored_channel' and a['channel']=='$ch' and a['process']['comm']=='channels'"
 done
 expect_alerts "no other unmonitored_channel" 14 "a['kind']=='unmonitored_channel'"
+# A name given through the ia32 table, in a session of its own (ia32_syscall is once a session).
+check "mkdir through int 0x80 ran" "$SPRAWLCTL" run -- "$E2E_TMP/channels" "$E2E_TMP/value" "$WORK" ia32-mkdir
+wait_alerts 15 "a['kind']=='unmonitored_channel'" 15
+expect_alerts "ia32 mkdir (a name given): reported, ia32_syscall" 2 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='ia32_syscall' and a['process']['comm']=='channels'"
 expect_alerts "write through int 0x80 (the ia32 table) is captured: the file alert" 1 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='file' and a['artifact']['path']=='$WORK/compat.out' and a['secret']['name']=='CHANNEL_KEY'"
 expect_alerts "vmsplice into a pipe is captured: the pipe alert" 1 \

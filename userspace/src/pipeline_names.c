@@ -77,15 +77,21 @@ static void name_scan(struct sw_pipeline *p, struct sw_event *ev, int k, const c
 	*s = b;
 }
 
-/* Keeps in h the matches that reach into the last part of a name of len bytes (after its
- * last '/'): the part this record's process gave. The rest were named when their directory
- * was made. Returns how many are kept. */
+/* Where the last part of a name of len bytes begins (after its last '/'). */
+static size_t last_part(const char *s, size_t len)
+{
+	while (len && s[len - 1] != '/')
+		len--;
+	return len;
+}
+
+/* Keeps in h the matches that reach into the last part of a name of len bytes: the part this
+ * record's process gave. The rest were named when their directory was made. Returns how many
+ * are kept. */
 static size_t last_part_only(struct hits *h, const char *s, size_t len)
 {
-	size_t from = len, i, n = 0;
+	size_t from = last_part(s, len), i, n = 0;
 
-	while (from && s[from - 1] != '/')
-		from--;
 	for (i = 0; i < h->n; i++)
 		if (h->m[i].offset + h->m[i].len > from) {
 			h->m[n] = h->m[i];
@@ -97,23 +103,22 @@ static size_t last_part_only(struct hits *h, const char *s, size_t len)
 /* A name that holds a secret (a file made or written under it, a directory, node or link made,
  * a symlink's target): the secret spread into that name, a place of its own, told from the
  * file's bytes by its key ("name:" and the path) and the alert's message. path is the name
- * in full; a (dev, ino, gen) when the record knows the file. */
+ * in full; (kdev, ino, gen) the file's when the record knows it, else ino 0. */
 static void name_spread(struct sw_pipeline *p, const struct sw_event *ev, struct hits *h,
-			const char *path, size_t path_len, const struct sw_artifact *file)
+			const char *path, size_t path_len, uint64_t kdev, uint64_t ino,
+			uint32_t gen)
 {
 	char key[SW_ARTIFACT_KEY_MAX];
 	struct sw_artifact *a;
 
-	if (!h->n || !path_len)
+	if (!h->n || !path_len || !(a = calloc(1, sizeof(*a))))
 		return;
-	a = malloc(sizeof(*a));
-	if (!a)
-		return;
-	if (file)
-		*a = *file;
-	else
-		memset(a, 0, sizeof(*a));
 	a->type = SW_ART_FILE;
+	if (ino) {
+		a->dev = sw_naming__user_dev(kdev);
+		a->ino = ino;
+		a->gen = gen;
+	}
 	a->in_name = 1;
 	snprintf(a->path, sizeof(a->path), "%.*s", (int)path_len, path);
 	snprintf(key, sizeof(key), "name:%s", a->path);
@@ -129,18 +134,14 @@ static void name_spread(struct sw_pipeline *p, const struct sw_event *ev, struct
  * part. */
 static void file_name(struct sw_pipeline *p, const struct sw_event *ev, struct hits *h)
 {
-	struct sw_artifact f = {0};
-
 	if (!last_part_only(h, ev->path_raw, ev->path_raw_len))
 		return;
-	if (ev->hdr->type == SW_EV_DATA) {
-		sw_naming__data(ev, NULL, &f);
-	} else {
-		f.dev = sw_naming__user_dev(ev->open->dev);
-		f.ino = ev->open->ino;
-		f.gen = ev->open->gen;
-	}
-	name_spread(p, ev, h, ev->path_raw, ev->path_raw_len, &f);
+	if (ev->hdr->type == SW_EV_DATA)
+		name_spread(p, ev, h, ev->path_raw, ev->path_raw_len, ev->data->dev, ev->data->ino,
+			    ev->data->gen);
+	else
+		name_spread(p, ev, h, ev->path_raw, ev->path_raw_len, ev->open->dev, ev->open->ino,
+			    ev->open->gen);
 }
 
 /* How a name with no directory is shown: a memfd's as /proc shows it, a message queue's where
@@ -182,12 +183,10 @@ static size_t joined(struct sw_pipeline *p, const struct sw_event *ev, const cha
 static void comm_taint(struct sw_pipeline *p, const struct sw_event *ev, struct hits *h)
 {
 	const char *f = ev->filename, *c = ev->hdr->comm;
-	size_t len = ev->filename_len, base = len, n, i, k;
+	size_t len = ev->filename_len, base = last_part(f, len), n, i, k;
 	char filled[SW_COMM_LEN];
 	int any = 0;
 
-	while (base && f[base - 1] != '/')
-		base--;
 	n = strnlen(c, SW_COMM_LEN - 1);
 	if (!n || len - base < n || memcmp(f + base, c, n) || !name_hits(p, ev, f, len, h))
 		return;
@@ -263,10 +262,10 @@ void pl_names(struct sw_pipeline *p, struct sw_event *ev, const void *rec, size_
 		file_name(p, ev, h);
 	name_scan(p, ev, 1, &ev->src_path, &ev->src_path_len, h);
 	if (made && last_part_only(h, ev->src_raw, ev->src_raw_len) && (len = joined(p, ev, &path)))
-		name_spread(p, ev, h, path, len, NULL);
+		name_spread(p, ev, h, path, len, 0, 0, 0);
 	name_scan(p, ev, 2, &ev->filename, &ev->filename_len, h);
 	if (made && h->n && (len = joined(p, ev, &path))) /* a symlink's target: all of it */
-		name_spread(p, ev, h, path, len, NULL);
+		name_spread(p, ev, h, path, len, 0, 0, 0);
 	name_scan(p, ev, 3, &ev->cgroup, &ev->cgroup_len, h);
 }
 
