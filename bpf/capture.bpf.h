@@ -358,6 +358,8 @@ __noinline int capture_write(__u64 session_id, __u64 total)
 	}
 	nk.file = (__u64)f;
 	nk.ino = ds->rec.ino;
+	nk.dev = ds->rec.dev;
+	nk.gen = ds->rec.gen;
 	if ((ds->rec.art_kind == SW_AK_FILE || ds->rec.art_kind == SW_AK_TTY) && st->src_fd < 0 &&
 	    bpf_map_lookup_elem(&named, &nk)) {
 		plen = 0; /* named before: the walk is the costliest part of a write */

@@ -54,12 +54,18 @@ struct {
 	__type(value, __u32);
 } pipe_readers SEC(".maps");
 
-/* Open files already named to userspace: (struct file *, inode number). A later write through
- * the same open file skips the path walk and sends no path; userspace keeps it per stream.
- * Smaller than userspace's stream table, so a file named here is still named there. */
+/* Open files already named to userspace: (struct file *, device, inode number, generation). A
+ * later write through the same open file skips the path walk and sends no path; userspace
+ * keeps it per stream. Smaller than userspace's stream table, so a file named here is still
+ * named there. A struct file is reused as soon as it is closed and an inode number as soon as
+ * its file is deleted: keyed by pointer and number alone, git's next loose object (the freed
+ * struct file of the ref it had just written, that ref's inode given to the object) was
+ * taken for named, and the daemon had no path to know it for a git object by. */
 struct named_key {
 	__u64 file;
 	__u64 ino;
+	__u32 dev;
+	__u32 gen;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

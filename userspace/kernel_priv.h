@@ -16,6 +16,7 @@
 /* The kernel's named map key (maps.bpf.h), to clear it. */
 struct named_key_u {
 	uint64_t file, ino;
+	uint32_t dev, gen;
 };
 
 struct sw_kernel {

@@ -217,6 +217,46 @@ static void test_gzip_at_a_reused_inode(void **state)
 	tp_json_has(f, 0, "\"path\":\"/w/new.gz\",\"dev\":2049,\"ino\":960,\"inflated\":\"gzip\"");
 }
 
+/* A git ref's inode freed (a ref is replaced by a rename over it) and given to the next loose
+ * object: a ref write is learned, not decided, and a 2-byte write decides nothing, so the old
+ * stream had no decision; the object's stream is still decided afresh at its first byte and
+ * its blob inflated (CI: a thin push's local blob went unseen when its tmp_obj got the inode
+ * of the ref the push before had replaced). */
+static void test_loose_object_at_a_reused_inode(void **state)
+{
+	struct tp *f = *state;
+	char text[256], hex[SW_GIT_ID_HEX], want[256];
+	const char *old[2] = {"0123456789abcdef0123456789abcdef01234567\n", "1\n"};
+	uint8_t z[512], id[SW_GIT_ID_BYTES];
+	struct sw_data_rec *d;
+	size_t n, zn, i;
+
+	for (i = 0; i < 2; i++) {
+		uint64_t ino = 970 + i;
+
+		tp_at(f, 10 + 100 * i);
+		write_file(f, TP_PID, ino, i ? "/w/p/.git/COUNT" : "/w/p/.git/refs/heads/main.lock",
+			   (const uint8_t *)old[i], strlen(old[i]), 64);
+		n = (size_t)snprintf(text, sizeof(text), "case %zu token: ", i);
+		memcpy(text + n, f->sec[i].v, f->sec[i].len);
+		n += f->sec[i].len;
+		text[n++] = '\n';
+		zn = loose("blob", (const uint8_t *)text, n, z, sizeof(z), id);
+		tp_at(f, 20 + 100 * i);
+		d = tp_file(f, TP_PID, ino, "/w/p/.git/objects/ab/tmp_obj_r", z, zn);
+		d->gen = 2;
+		tp_feed(f);
+		tp_tick(f, 1000 + 100 * i);
+		tp_feed(f);
+		assert_int_equal(f->n, i + 1);
+		tp_is_spread(f, i, i, SW_ART_FILE);
+		sw_gitobj__hex(id, hex);
+		snprintf(want, sizeof(want),
+			 "\"inflated\":\"zlib\",\"git\":{\"repo\":\"/w/p\",\"object\":\"%s\"", hex);
+		tp_json_has(f, i, want);
+	}
+}
+
 /* ---- thin packs: a delta whose base is in the repository ---- */
 
 static size_t varint(uint8_t *o, uint64_t v)
@@ -513,6 +553,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_detectors_on_inflated, tp_setup_rec,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_loose_object_at_a_reused_inode, tp_setup_rec,
 						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_gzip_at_a_reused_inode, tp_setup_rec,
 						tp_teardown),

@@ -859,19 +859,10 @@ int pl_decode_start(struct sw_pipeline *p, struct sw_stream_ent *se, const struc
 		learn_ref(p, se->path, gitdir_len, ev);
 		return 1;
 	}
-	/* The inode number of a file deleted since, given to a new file: that file's first bytes
-	 * decide afresh (streams are keyed by device and inode, not generation). */
-	if (se->dec_decided && ev->data->gen != se->dec_gen && (ev->hdr->flags & SW_F_FIRST) &&
-	    !ev->data->offset && !(ev->hdr->flags & SW_F_READBACK)) {
-		sw_streams__dec_detach(p->streams, se);
-		se->dec_decided = 0;
-		start = 0;
-	}
 	if (!se->dec_decided && !start && ev->bytes_len >= 4) {
 		struct sw_stream_dec *d;
 
 		se->dec_decided = 1;
-		se->dec_gen = ev->data->gen;
 		kind = decide(se->path, ev->bytes, ev->bytes_len, &gitdir_len);
 		if (kind && (d = calloc(1, sizeof(*d)))) {
 			d->serial = git_of(p) ? ++p->git->serials : 0;

@@ -259,8 +259,20 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_FIRST))
 		sw_streams__drop(p->streams, &sid); /* a read-back starts from nothing */
 	se = sw_streams__get(p->streams, &sid);
+	if (se && d->art_kind == SW_AK_FILE && !(fl & SW_F_READBACK) && se->gen_known &&
+	    se->gen != d->gen) {
+		/* A file system gave a deleted file's inode number to a new file (streams are
+		 * keyed by device and inode): nothing of the old stream carries over, what it
+		 * decided (inflate or not) included. */
+		sw_streams__drop(p->streams, &sid);
+		se = sw_streams__get(p->streams, &sid);
+	}
 	if (!se)
 		return -ENOMEM;
+	if (d->art_kind == SW_AK_FILE && !(fl & SW_F_READBACK)) {
+		se->gen = d->gen;
+		se->gen_known = 1;
+	}
 	/* Only the first chunk of a syscall names the artifact; a path the kernel cut keeps its
 	 * last part, and says so. */
 	if (ev->path_len && d->art_kind != SW_AK_SOCKET) {

@@ -58,11 +58,12 @@ struct sw_stream_ent {
 	struct sw_detect_stream *ds; /* the detectors' carry-over; made on first use */
 	struct sw_stream_dec *dec;   /* compressed: being inflated */
 	int dec_decided;	     /* whether it is compressed was decided (at offset 0) */
-	uint32_t dec_gen;	     /* the file's inode generation then */
-	struct sw_httppush *http;    /* a connection: HTTP requests followed for a git push */
-	int http_decided;	     /* whether it is followed was decided (at offset 0) */
-	uint64_t next_chunk;	     /* offset in the syscall the next chunk must have */
-	int in_syscall;		     /* a chunk came without SW_F_LAST: more must follow */
+	uint32_t gen;		     /* a file's inode generation at its last write */
+	int gen_known;
+	struct sw_httppush *http; /* a connection: HTTP requests followed for a git push */
+	int http_decided;	  /* whether it is followed was decided (at offset 0) */
+	uint64_t next_chunk;	  /* offset in the syscall the next chunk must have */
+	int in_syscall;		  /* a chunk came without SW_F_LAST: more must follow */
 	uint64_t used;
 	struct sw_stream_ent *next;
 };
