@@ -84,6 +84,18 @@ struct {
 	__type(value, __u32);
 } tls_files SEC(".maps");
 
+/* Executable files the daemon looked at and found no TLS stack to hook in: (kernel dev, ino)
+ * -> inode generation. A session process that maps (or execs) a file in neither map is
+ * stopped until the daemon has looked: a copy of libssl (LD_LIBRARY_PATH), one upgraded since
+ * the daemon started, or a library that links OpenSSL in is hooked like the host's libssl.
+ * Set by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sw_inode_key);
+	__type(value, __u32);
+} tls_seen SEC(".maps");
+
 /* Session processes the kernel stopped (tgid -> why, when): the daemon resumes them, and a
  * restarted daemon resumes what a previous one left stopped. Pinned. */
 struct {

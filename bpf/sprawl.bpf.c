@@ -282,7 +282,7 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		s->flags &= ~SW_SCOPE_SHARED_MM; /* a new memory, its only thread */
 	}
 	capture_exec(s, p, bprm, old_pid, flags);
-	tls_lib_check(s, BPF_CORE_READ(bprm, file));
+	tls_lib_check(s, BPF_CORE_READ(bprm, file), 0);
 	return 0;
 }
 
@@ -629,8 +629,8 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 		if ((BPF_CORE_READ(regs, dx) & SW_PROT_WRITE) &&
 		    (BPF_CORE_READ(regs, r10) & SW_MAP_SHARED))
 			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, r8));
-		if (BPF_CORE_READ(regs, dx) & SW_PROT_EXEC)
-			tls_lib_check(s, fd_file((int)BPF_CORE_READ(regs, r8)));
+		if ((BPF_CORE_READ(regs, dx) & SW_PROT_EXEC) && ret > 0)
+			tls_lib_check(s, fd_file((int)BPF_CORE_READ(regs, r8)), (__u64)ret);
 		break;
 	case NR_read:
 	case NR_readv:

@@ -19,7 +19,9 @@
 #define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
 /* The kernel records' layout: raised whenever a record the kernel makes changes, so that a
  * daemon never reads another layout from a ring that programs of an older build filled. */
-#define SW_RECORD_FORMAT 2 /* 2: fork and exec records carry the cgroup id */
+#define SW_RECORD_FORMAT                                                                           \
+	3 /* 2: fork and exec records carry the cgroup id; 3: tlslib: addr, gen                    \
+	   */
 
 enum sw_event_type {
 	SW_EV_FORK = 1,
@@ -383,14 +385,18 @@ struct sw_channel_rec {
 };
 _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 
-/* SW_EV_TLSLIB: hdr.tgid mapped or exec'd the file (dev in kernel encoding, ino) of the
- * tls_files map; it is stopped until the daemon resumes it. */
+/* SW_EV_TLSLIB: hdr.tgid mapped executable (addr: where) or exec'd (addr 0) the file (dev in
+ * kernel encoding, ino, gen): one of the tls_files map, or (unknown 1) one the daemon has not
+ * looked at (in neither tls_files nor tls_seen); it is stopped until the daemon resumes it. */
 struct sw_tlslib_rec {
 	struct sw_hdr hdr;
 	__u64 dev;
 	__u64 ino;
+	__u64 addr;
+	__u32 gen;
+	__u32 unknown;
 };
-_Static_assert(sizeof(struct sw_tlslib_rec) == 72, "sw_tlslib_rec layout");
+_Static_assert(sizeof(struct sw_tlslib_rec) == 88, "sw_tlslib_rec layout");
 
 /* Value of the tls_held map (tgid -> why it was stopped, when). */
 enum sw_hold_why {

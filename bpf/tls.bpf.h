@@ -31,22 +31,28 @@ static __always_inline void tls_hold(__u32 tgid, __u32 why)
 	bpf_send_signal(SW_SIGSTOP);
 }
 
-/* A session process mapped executable (or exec'd) file f: if it carries a TLS stack we hook,
- * tell the daemon and stop until it has attached the uprobes for this process. */
-static __always_inline void tls_lib_check(const struct sw_scope *s, struct file *f)
+/* A session process mapped executable file f at addr (or exec'd it: addr 0): if it carries a
+ * TLS stack we hook, or the daemon has not looked at it yet, tell the daemon and stop until it
+ * has looked and attached the uprobes for this process. */
+static __always_inline void tls_lib_check(const struct sw_scope *s, struct file *f, __u64 addr)
 {
 	struct sw_inode_key k = {};
 	struct sw_tlslib_rec *r;
 	struct inode *inode;
-	__u32 tgid;
+	__u32 tgid, gen, unknown = 0, *seen;
 
 	if (!f)
 		return;
 	inode = BPF_CORE_READ(f, f_inode);
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(inode, i_ino);
-	if (!bpf_map_lookup_elem(&tls_files, &k))
-		return;
+	gen = BPF_CORE_READ(inode, i_generation);
+	if (!bpf_map_lookup_elem(&tls_files, &k)) {
+		seen = bpf_map_lookup_elem(&tls_seen, &k);
+		if (seen && *seen == gen)
+			return;
+		unknown = 1;
+	}
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		LOSS_INC(ringbuf_full);
@@ -56,6 +62,9 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 	r->hdr.size = sizeof(*r);
 	r->dev = k.dev;
 	r->ino = k.ino;
+	r->addr = addr;
+	r->gen = gen;
+	r->unknown = unknown;
 	bpf_ringbuf_submit(r, 0);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	tls_hold(tgid, SW_HOLD_ATTACH);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "kernel.h"
+#include "tlsedge.h"
 #include "json.h"
 
 static void json_str(FILE *f, const char *s)
@@ -105,6 +107,14 @@ static void status_place(const uint8_t sid[SW_SECRET_ID_BYTES], const char *key,
 	c->first = 0;
 }
 
+/* Session processes stopped now (waiting for a look at a file, uprobes or a guard verdict). */
+static void count_held(uint32_t tgid, const struct sw_hold *h, void *ctx)
+{
+	(void)tgid;
+	(void)h;
+	++*(int *)ctx;
+}
+
 void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 {
 	struct places_ctx pc = {.b = b, .set = sw_pipeline__secrets(d->pl), .first = 1};
@@ -164,6 +174,21 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 		nclients += d->clients[i].fd > 0;
 	fprintf(b, "\"control\":{\"clients\":%d,\"refused\":%llu,\"dropped\":%llu},", nclients,
 		(unsigned long long)d->ctl_refused, (unsigned long long)d->ctl_dropped);
+	if (d->tls) {
+		uint64_t ts[6];
+		int held = 0;
+
+		if (d->k)
+			sw_kernel__tls_held_each(d->k, count_held, &held);
+		tlsedge__stats(d->tls, ts);
+		fprintf(b,
+			"\"tls\":{\"files\":%llu,\"processes\":%llu,\"uprobes\":%llu,"
+			"\"attach_failed\":%llu,\"failopen\":%llu,\"unresolved\":%llu,"
+			"\"stopped\":%d},",
+			(unsigned long long)ts[5], (unsigned long long)ts[0],
+			(unsigned long long)ts[1], (unsigned long long)ts[2],
+			(unsigned long long)ts[3], (unsigned long long)ts[4], held);
+	}
 	/* Secret names and the paths they reached are root's to see. */
 	fprintf(b, "\"places_visible\":%s,\"places\":[", uid == 0 ? "true" : "false");
 	if (uid == 0)

@@ -425,15 +425,23 @@ int sw_kernel__loss(struct sw_kernel *k, struct sw_loss *out)
 	return 0;
 }
 
-int sw_kernel__tls_file_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino)
+static int inode_map_put(struct bpf_map *m, uint64_t kdev, uint64_t ino, uint32_t v)
 {
 	struct sw_inode_key key = {.dev = kdev, .ino = ino};
-	uint32_t one = 1;
 
-	if (bpf_map__update_elem(k->skel->maps.tls_files, &key, sizeof(key), &one, sizeof(one),
-				 BPF_ANY))
+	if (bpf_map__update_elem(m, &key, sizeof(key), &v, sizeof(v), BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int sw_kernel__tls_file_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino)
+{
+	return inode_map_put(k->skel->maps.tls_files, kdev, ino, 1);
+}
+
+int sw_kernel__tls_seen_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uint32_t gen)
+{
+	return inode_map_put(k->skel->maps.tls_seen, kdev, ino, gen);
 }
 
 struct bpf_link *sw_kernel__tls_attach(struct sw_kernel *k, int pid, const char *path,

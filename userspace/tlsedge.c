@@ -69,6 +69,7 @@ struct scan {
 	struct sw_tls_hook hooks[HOOKS_MAX];
 	int nhooks;
 	uint32_t stack;
+	int64_t gen; /* the inode generation a stopped process's record gave (-1: none yet) */
 	uint32_t tgid[SCAN_WAIT_MAX]; /* the loop's alone */
 	uint64_t session[SCAN_WAIT_MAX];
 	size_t nwait;
@@ -87,9 +88,12 @@ struct tlsedge {
 	struct texe exes[EXES_MAX];
 	size_t exes_next;
 	uint64_t nprocs, nlinks, attach_failed, failopen;
+	uint64_t unresolved; /* files mapped whose path was gone before they were looked at */
 };
 
 static void *worker(void *arg);
+static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *real,
+		      const struct stat *st, int64_t gen);
 
 static uint64_t mono_ns(void)
 {
@@ -315,21 +319,124 @@ void tlsedge__free(struct tlsedge *t)
 	free(t);
 }
 
-void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
-{
-	int idx = file_find(t, sw_naming__user_dev(r->dev), r->ino);
-
-	if (idx >= 0)
-		attach(t, r->hdr.tgid, idx);
-	resume(t, r->hdr.tgid);
-}
-
 static void remember_exe(struct tlsedge *t, uint64_t dev, uint64_t ino, uint32_t stack)
 {
 	t->exes[t->exes_next].dev = dev;
 	t->exes[t->exes_next].ino = ino;
 	t->exes[t->exes_next].stack = stack;
 	t->exes_next = (t->exes_next + 1) % EXES_MAX;
+}
+
+/* The verdict on a binary looked at before (stack as in struct texe): 1, or 0 when not. */
+static int exe_known(const struct tlsedge *t, uint64_t dev, uint64_t ino, uint32_t *stack)
+{
+	size_t i;
+
+	for (i = 0; i < EXES_MAX; i++)
+		if (t->exes[i].dev == dev && t->exes[i].ino == ino && (dev || ino)) {
+			*stack = t->exes[i].stack;
+			return 1;
+		}
+	return 0;
+}
+
+/* A file looked at with no TLS stack to hook: the kernel stops nobody for it again. */
+static void mark_seen(struct tlsedge *t, uint64_t dev, uint64_t ino, int64_t gen)
+{
+	if (gen >= 0 && t->d->k)
+		sw_kernel__tls_seen_add(t->d->k, sw_naming__kernel_dev(dev), ino, (uint32_t)gen);
+}
+
+/* The path of what r's process mapped at r->addr (or exec'd: addr 0), checked to be that file
+ * (dev, ino); else the process's own link to the mapping (a file deleted or replaced since).
+ * 0, or -1 when neither is there. */
+static int mapped_path(const struct sw_tlslib_rec *r, uint64_t dev, char *out, size_t cap)
+{
+	char line[PATH_MAX + 128], path[PATH_MAX], range[64];
+	unsigned long long lo, hi;
+	unsigned int lines = 0;
+	struct stat st;
+	int found = 0;
+	FILE *fp;
+
+	if (!r->addr) {
+		snprintf(range, sizeof(range), "/proc/%u/exe", r->hdr.tgid);
+		if (!realpath(range, out) || stat(out, &st) || st.st_dev != dev ||
+		    st.st_ino != r->ino)
+			snprintf(out, cap, "%s", range);
+		return stat(out, &st) ? -1 : 0;
+	}
+	snprintf(line, sizeof(line), "/proc/%u/maps", r->hdr.tgid);
+	fp = fopen(line, "re");
+	if (!fp)
+		return -1;
+	while (!found && fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
+		path[0] = 0;
+		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %4095[^\n]", &lo, &hi, path) >= 2 &&
+		    lo == r->addr)
+			found = 1;
+	}
+	fclose(fp);
+	if (!found)
+		return -1;
+	if (path[0] == '/' && !stat(path, &st) && st.st_dev == dev && st.st_ino == r->ino) {
+		snprintf(out, cap, "%s", path);
+		return 0;
+	}
+	snprintf(out, cap, "/proc/%u/map_files/%llx-%llx", r->hdr.tgid, lo, hi);
+	return stat(out, &st) ? -1 : 0;
+}
+
+/* A file a session process mapped executable or exec'd that the kernel did not know: looked
+ * at now (a large one off the loop, the process waiting stopped), hooked when it has a TLS
+ * write function, else marked seen; a TLS stack we cannot hook is reported as a channel. 0
+ * when the process waits for a look off the loop. */
+static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, uint64_t dev)
+{
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	char path[PATH_MAX];
+	uint32_t stack = 0;
+	struct stat st;
+	int n, idx;
+
+	if (!exe_known(t, dev, r->ino, &stack)) {
+		if (mapped_path(r, dev, path, sizeof(path)) || stat(path, &st)) {
+			t->unresolved++; /* gone already: fails open, counted */
+			return -1;
+		}
+		if (!scan_async(t, r->hdr.tgid, r->hdr.session_id, path, &st, r->gen))
+			return 0;
+		n = scan_file(path, hooks, &stack);
+		idx = file_install(t, path, dev, r->ino, hooks, n);
+		if (idx >= 0)
+			stack = 0;
+		else if (n > 0) /* no room for another hooked file: a stack we cannot hook */
+			stack = 1 + SW_STACK_UNKNOWN;
+		remember_exe(t, dev, r->ino, stack);
+		if (idx >= 0)
+			return -1; /* attached by the caller */
+	} else if (file_find(t, dev, r->ino) >= 0) {
+		return -1;
+	}
+	mark_seen(t, dev, r->ino, r->gen);
+	/* (an exec's stack is told with its exec record: learn_exe) */
+	if (stack && r->addr && mapped_path(r, dev, path, sizeof(path)) == 0)
+		source__channel(t->d, r->hdr.tgid, r->hdr.session_id, SW_CH_TLS, stack - 1, dev,
+				r->ino, path);
+	return -1;
+}
+
+void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
+{
+	uint64_t dev = sw_naming__user_dev(r->dev);
+	int idx = file_find(t, dev, r->ino);
+
+	if (idx < 0 && r->unknown && !learn_mapped(t, r, dev))
+		return; /* resumed when the look is done */
+	idx = file_find(t, dev, r->ino);
+	if (idx >= 0)
+		attach(t, r->hdr.tgid, idx);
+	resume(t, r->hdr.tgid);
 }
 
 static void *worker(void *arg)
@@ -376,6 +483,8 @@ static void scan_done(struct tlsedge *t, struct scan *sc)
 	size_t i;
 
 	remember_exe(t, sc->dev, sc->ino, idx >= 0 ? 0 : sc->stack);
+	if (idx < 0)
+		mark_seen(t, sc->dev, sc->ino, sc->gen);
 	for (i = 0; i < sc->nwait; i++) {
 		if (idx >= 0)
 			attach(t, sc->tgid[i], idx);
@@ -410,7 +519,7 @@ void tlsedge__poll(struct tlsedge *t)
 /* A large binary: looked at by the worker while the process that exec'd it waits, stopped (so
  * no TLS write of it runs unseen). 0 when queued, -1 to look at it here. */
 static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *real,
-		      const struct stat *st)
+		      const struct stat *st, int64_t gen)
 {
 	struct scan *sc = NULL;
 	size_t i;
@@ -427,11 +536,14 @@ static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 			sc = &t->scans[i];
 			memset(sc, 0, sizeof(*sc));
 			sc->used = 1;
+			sc->gen = -1;
 			sc->dev = st->st_dev;
 			sc->ino = st->st_ino;
 			snprintf(sc->path, sizeof(sc->path), "%s", real);
 			pthread_cond_signal(&t->cv);
 		}
+	if (sc && gen >= 0)
+		sc->gen = gen;
 	if (sc && sc->nwait < SCAN_WAIT_MAX) {
 		sc->tgid[sc->nwait] = tgid;
 		sc->session[sc->nwait++] = session;
@@ -453,18 +565,12 @@ static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 	char real[PATH_MAX];
 	uint32_t stack = 0;
 	struct stat st;
-	size_t i;
 
 	if (!realpath(exe, real) || stat(real, &st) || !S_ISREG(st.st_mode) ||
 	    file_find(t, st.st_dev, st.st_ino) >= 0)
 		return;
-	for (i = 0; i < EXES_MAX; i++)
-		if (t->exes[i].dev == st.st_dev && t->exes[i].ino == st.st_ino) {
-			stack = t->exes[i].stack;
-			break;
-		}
-	if (i == EXES_MAX) {
-		if (!scan_async(t, tgid, session, real, &st))
+	if (!exe_known(t, st.st_dev, st.st_ino, &stack)) {
+		if (!scan_async(t, tgid, session, real, &st, -1))
 			return;
 		file_add(t, real, &stack);
 		remember_exe(t, st.st_dev, st.st_ino, stack);
@@ -557,12 +663,14 @@ void tlsedge__tick(struct tlsedge *t)
 		sw_kernel__tls_held_each(t->d->k, resume_stale, &s);
 }
 
-void tlsedge__stats(const struct tlsedge *t, uint64_t out[4])
+void tlsedge__stats(const struct tlsedge *t, uint64_t out[6])
 {
 	out[0] = t->nprocs;
 	out[1] = t->nlinks;
 	out[2] = t->attach_failed;
 	out[3] = t->failopen;
+	out[4] = t->unresolved;
+	out[5] = t->nfiles;
 }
 
 int tlsedge__fd(const struct tlsedge *t)
