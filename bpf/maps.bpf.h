@@ -231,11 +231,13 @@ struct misc_scratch {
 		struct sw_open_rec open;
 		struct sw_rename_rec rename;
 		struct sw_channel_rec channel;
+		struct sw_tlslib_rec tlslib;
 	};
 	char tail[SW_PATH_LEN * 4]; /* a rename record's three names, masked to 4 */
 };
 _Static_assert(sizeof(struct sw_open_rec) == sizeof(struct sw_rename_rec) &&
-		       sizeof(struct sw_rename_rec) == sizeof(struct sw_channel_rec),
+		       sizeof(struct sw_rename_rec) == sizeof(struct sw_channel_rec) &&
+		       sizeof(struct sw_channel_rec) == sizeof(struct sw_tlslib_rec),
 	       "the tail follows each record directly");
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

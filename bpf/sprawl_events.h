@@ -370,6 +370,8 @@ enum sw_tls_stack {
 	SW_STACK_RUSTLS = 1,
 	SW_STACK_GO = 2,
 	SW_STACK_BORINGSSL = 3, /* linked in, SSL_write not found (an unknown build) */
+	SW_STACK_LATE = 4,	/* hooked, but after the process (a foreground job) wrote TCP */
+	SW_STACK_OPENSSL = 5,	/* linked in, SSL_write not found (stripped) */
 };
 
 /* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap), of the executable
@@ -386,15 +388,22 @@ struct sw_channel_rec {
 _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 
 /* SW_EV_TLSLIB: hdr.tgid mapped executable (addr: where) or exec'd (addr 0) the file (dev in
- * kernel encoding, ino, gen): one of the tls_files map, or (unknown 1) one the daemon has not
- * looked at (in neither tls_files nor tls_seen); it is stopped until the daemon resumes it. */
+ * kernel encoding, ino, gen): one of the tls_files map, or (SW_TLSLIB_UNKNOWN) one the daemon
+ * has not looked at (in neither tls_files nor tls_seen); it is stopped until the daemon
+ * resumes it, unless it is a job in a terminal's foreground (SW_TLSLIB_NOT_STOPPED). An unknown
+ * file's record has its path as tail (hdr.size - sizeof: a process not stopped may be gone
+ * before the daemon looks). */
+enum {
+	SW_TLSLIB_UNKNOWN = 1 << 0,
+	SW_TLSLIB_NOT_STOPPED = 1 << 1,
+};
 struct sw_tlslib_rec {
 	struct sw_hdr hdr;
 	__u64 dev;
 	__u64 ino;
 	__u64 addr;
 	__u32 gen;
-	__u32 unknown;
+	__u32 flags; /* SW_TLSLIB_* */
 };
 _Static_assert(sizeof(struct sw_tlslib_rec) == 88, "sw_tlslib_rec layout");
 

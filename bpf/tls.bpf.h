@@ -8,6 +8,8 @@
 
 #include "maps.bpf.h"
 #include "capture.bpf.h"
+#include "path.bpf.h"
+#include "side.bpf.h"
 
 #define SW_SIGSTOP 19
 
@@ -31,15 +33,32 @@ static __always_inline void tls_hold(__u32 tgid, __u32 why)
 	bpf_send_signal(SW_SIGSTOP);
 }
 
+/* Whether the current process is a job a job-control shell runs in its terminal's foreground
+ * (a process group of its own, the terminal's foreground group, not its parent's): a stop
+ * would be the shell's to report ("Stopped", status 147), and it would take the terminal back
+ * from the job. Such a process is not stopped to wait for uprobes; the daemon attaches them as
+ * soon as it can and says when it was too late. */
+static __always_inline int foreground_job(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pid *pg = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
+	struct pid *fg = BPF_CORE_READ(t, signal, tty, ctrl.pgrp);
+
+	return pg && pg == fg && pg != BPF_CORE_READ(t, real_parent, signal, pids[PIDTYPE_PGID]);
+}
+
 /* A session process mapped executable file f at addr (or exec'd it: addr 0): if it carries a
  * TLS stack we hook, or the daemon has not looked at it yet, tell the daemon and stop until it
  * has looked and attached the uprobes for this process. */
 static __always_inline void tls_lib_check(const struct sw_scope *s, struct file *f, __u64 addr)
 {
 	struct sw_inode_key k = {};
+	struct path_scratch *ps;
 	struct sw_tlslib_rec *r;
+	struct misc_scratch *m;
+	__u64 start = 0, len = 0;
 	struct inode *inode;
-	__u32 tgid, gen, unknown = 0, *seen;
+	__u32 tgid, gen, flags = 0, trunc = 0, *seen;
 
 	if (!f)
 		return;
@@ -51,23 +70,32 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 		seen = bpf_map_lookup_elem(&tls_seen, &k);
 		if (seen && *seen == gen)
 			return;
-		unknown = 1;
+		flags |= SW_TLSLIB_UNKNOWN;
 	}
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		LOSS_INC(ringbuf_full);
-		return; /* not stopped: nobody would hear of it */
-	}
+	if (foreground_job())
+		flags |= SW_TLSLIB_NOT_STOPPED;
+	m = misc();
+	if (!m)
+		return;
+	r = &m->tlslib;
 	fill_hdr(&r->hdr, SW_EV_TLSLIB, s);
-	r->hdr.size = sizeof(*r);
 	r->dev = k.dev;
 	r->ino = k.ino;
 	r->addr = addr;
 	r->gen = gen;
-	r->unknown = unknown;
-	bpf_ringbuf_submit(r, 0);
+	r->flags = flags;
+	if (flags & SW_TLSLIB_UNKNOWN) {
+		ps = file_path(f, &start, &len, &trunc);
+		len = copy_path(m->tail, ps, start, len) & (SW_PATH_LEN - 1);
+	}
+	r->hdr.size = sizeof(*r) + len;
+	if (bpf_ringbuf_output(&events, r, sizeof(*r) + len, 0)) {
+		LOSS_INC(ringbuf_full);
+		return; /* not stopped: nobody would hear of it */
+	}
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	tls_hold(tgid, SW_HOLD_ATTACH);
+	if (!(flags & SW_TLSLIB_NOT_STOPPED))
+		tls_hold(tgid, SW_HOLD_ATTACH);
 }
 
 /* The socket a TLS write goes to: the one its SSL object flushed to before, else the one the

@@ -110,11 +110,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (d->verbose && size >= sizeof(*h))
 		log_debug("event type=%u pid=%u session=%llu flags=0x%x size=%u", h->type, h->tgid,
 			  (unsigned long long)h->session_id, h->flags, h->size);
-	if (size >= sizeof(struct sw_tlslib_rec) && h->type == SW_EV_TLSLIB) {
+	if (size >= sizeof(struct sw_tlslib_rec) && h->type == SW_EV_TLSLIB && h->size <= size) {
 		/* The edge's alone: attach, resume; the pipeline learns nothing from it. */
 		tlsedge__on_tlslib(d->tls, data);
 		return 0;
 	}
+	if (size >= sizeof(struct sw_data_rec) && h->type == SW_EV_DATA)
+		tlsedge__on_data(d->tls, data);
 	source__feed(d, data, size);
 	if (size >= sizeof(*h) && h->type == SW_EV_EXEC && h->session_id)
 		tlsedge__on_proc(d->tls, h->tgid, h->session_id);

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +55,11 @@ struct tproc {
 	uint32_t nlinks;
 	struct bpf_link *links[LINKS_MAX];
 	uint64_t attached; /* bit per index in files[] */
+	/* A job in a terminal's foreground is not stopped for its uprobes: from late_from (its
+	 * record) until late_to (attached; 0 while its file is being looked at) its TLS writes
+	 * pass unseen. A TCP write of it then (sock_first) is told as a TLS channel hooked late. */
+	uint64_t late_from, late_to, sock_first, late_session;
+	int late_idx, late_told;
 };
 
 struct texe {
@@ -72,6 +79,7 @@ struct scan {
 	int64_t gen; /* the inode generation a stopped process's record gave (-1: none yet) */
 	uint32_t tgid[SCAN_WAIT_MAX]; /* the loop's alone */
 	uint64_t session[SCAN_WAIT_MAX];
+	uint8_t stopped[SCAN_WAIT_MAX]; /* 0: a foreground job, left running */
 	size_t nwait;
 };
 
@@ -93,7 +101,8 @@ struct tlsedge {
 
 static void *worker(void *arg);
 static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *real,
-		      const struct stat *st, int64_t gen);
+		      const struct stat *st, int64_t gen, int stop);
+static struct tproc *proc_of(struct tlsedge *t, uint32_t tgid, int create);
 
 static uint64_t mono_ns(void)
 {
@@ -128,6 +137,7 @@ static int scan_file(const char *path, struct sw_tls_hook *hooks, uint32_t *stac
 		*stack = 1 + (!strncmp(what, "rustls", 6)      ? SW_STACK_RUSTLS
 			      : !strncmp(what, "go", 2)	       ? SW_STACK_GO
 			      : !strncmp(what, "boringssl", 9) ? SW_STACK_BORINGSSL
+			      : !strncmp(what, "openssl", 7)   ? SW_STACK_OPENSSL
 							       : SW_STACK_UNKNOWN);
 	return 0;
 }
@@ -348,17 +358,24 @@ static void mark_seen(struct tlsedge *t, uint64_t dev, uint64_t ino, int64_t gen
 }
 
 /* The path of what r's process mapped at r->addr (or exec'd: addr 0), checked to be that file
- * (dev, ino); else the process's own link to the mapping (a file deleted or replaced since).
- * 0, or -1 when neither is there. */
+ * (dev, ino): the one the record carries, else the process's; else the process's own link to
+ * the mapping (a file deleted or replaced since). 0, or -1 when none is there. */
 static int mapped_path(const struct sw_tlslib_rec *r, uint64_t dev, char *out, size_t cap)
 {
 	char line[PATH_MAX + 128], path[PATH_MAX], range[64];
+	size_t tail = r->hdr.size > sizeof(*r) ? r->hdr.size - sizeof(*r) : 0;
 	unsigned long long lo, hi;
 	unsigned int lines = 0;
 	struct stat st;
 	int found = 0;
 	FILE *fp;
 
+	if (tail && tail < cap) {
+		memcpy(out, r + 1, tail);
+		out[tail] = 0;
+		if (!stat(out, &st) && st.st_dev == dev && st.st_ino == r->ino)
+			return 0;
+	}
 	if (!r->addr) {
 		snprintf(range, sizeof(range), "/proc/%u/exe", r->hdr.tgid);
 		if (!realpath(range, out) || stat(out, &st) || st.st_dev != dev ||
@@ -391,7 +408,7 @@ static int mapped_path(const struct sw_tlslib_rec *r, uint64_t dev, char *out, s
  * at now (a large one off the loop, the process waiting stopped), hooked when it has a TLS
  * write function, else marked seen; a TLS stack we cannot hook is reported as a channel. 0
  * when the process waits for a look off the loop. */
-static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, uint64_t dev)
+static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, uint64_t dev, int stopped)
 {
 	struct sw_tls_hook hooks[HOOKS_MAX];
 	char path[PATH_MAX];
@@ -404,7 +421,7 @@ static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, uint64
 			t->unresolved++; /* gone already: fails open, counted */
 			return -1;
 		}
-		if (!scan_async(t, r->hdr.tgid, r->hdr.session_id, path, &st, r->gen))
+		if (!scan_async(t, r->hdr.tgid, r->hdr.session_id, path, &st, r->gen, stopped))
 			return 0;
 		n = scan_file(path, hooks, &stack);
 		idx = file_install(t, path, dev, r->ino, hooks, n);
@@ -426,17 +443,63 @@ static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, uint64
 	return -1;
 }
 
+/* A foreground job that was not stopped: its TLS writes from ktime since until now passed
+ * unseen (attached is 0 while its file is still being looked at: the window stays open). */
+static void late_window(struct tlsedge *t, uint32_t tgid, uint64_t session, uint64_t since, int idx,
+			int attached)
+{
+	struct tproc *p = proc_of(t, tgid, 1);
+
+	if (!p || p->late_told)
+		return;
+	if (!p->late_from || since < p->late_from)
+		p->late_from = since;
+	p->late_session = session;
+	p->late_idx = idx;
+	p->late_to = attached ? mono_ns() : 0;
+	if (attached && p->sock_first && idx >= 0) {
+		const struct tfile *f = &t->files[idx];
+
+		p->late_told = 1;
+		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_LATE, f->dev, f->ino,
+				f->path);
+	}
+}
+
 void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
 {
 	uint64_t dev = sw_naming__user_dev(r->dev);
+	int stopped = !(r->flags & SW_TLSLIB_NOT_STOPPED);
 	int idx = file_find(t, dev, r->ino);
 
-	if (idx < 0 && r->unknown && !learn_mapped(t, r, dev))
-		return; /* resumed when the look is done */
+	if (idx < 0 && (r->flags & SW_TLSLIB_UNKNOWN) && !learn_mapped(t, r, dev, stopped)) {
+		if (!stopped) /* being looked at: its TCP writes meanwhile are noted */
+			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, -1, 0);
+		return; /* attached (and resumed) when the look is done */
+	}
 	idx = file_find(t, dev, r->ino);
-	if (idx >= 0)
+	if (idx >= 0) {
 		attach(t, r->hdr.tgid, idx);
-	resume(t, r->hdr.tgid);
+		if (!stopped)
+			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, idx, 1);
+	}
+	if (stopped)
+		resume(t, r->hdr.tgid);
+}
+
+void tlsedge__on_data(struct tlsedge *t, const struct sw_data_rec *d)
+{
+	struct tproc *p;
+
+	if (d->art_kind != SW_AK_SOCKET || d->protocol != IPPROTO_TCP || d->family == AF_UNIX)
+		return;
+	p = proc_of(t, d->hdr.tgid, 0);
+	if (!p || !p->late_from || p->late_told || p->sock_first || d->hdr.ktime < p->late_from ||
+	    (p->late_to && d->hdr.ktime > p->late_to))
+		return;
+	p->sock_first = d->hdr.ktime;
+	if (p->late_to) /* attached, but after this write */
+		late_window(t, d->hdr.tgid, p->late_session, p->late_from, p->late_idx, 1);
 }
 
 static void *worker(void *arg)
@@ -486,12 +549,20 @@ static void scan_done(struct tlsedge *t, struct scan *sc)
 	if (idx < 0)
 		mark_seen(t, sc->dev, sc->ino, sc->gen);
 	for (i = 0; i < sc->nwait; i++) {
+		struct tproc *p = proc_of(t, sc->tgid[i], 0);
+
 		if (idx >= 0)
 			attach(t, sc->tgid[i], idx);
 		else if (sc->stack)
 			source__channel(t->d, sc->tgid[i], sc->session[i], SW_CH_TLS, sc->stack - 1,
 					sc->dev, sc->ino, sc->path);
-		resume(t, sc->tgid[i]);
+		if (sc->stopped[i])
+			resume(t, sc->tgid[i]);
+		else if (idx >= 0)
+			late_window(t, sc->tgid[i], sc->session[i], p ? p->late_from : mono_ns(),
+				    idx, 1);
+		else if (p && !p->late_to) /* nothing to hook there: no window */
+			p->late_from = p->sock_first = 0;
 	}
 }
 
@@ -519,7 +590,7 @@ void tlsedge__poll(struct tlsedge *t)
 /* A large binary: looked at by the worker while the process that exec'd it waits, stopped (so
  * no TLS write of it runs unseen). 0 when queued, -1 to look at it here. */
 static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *real,
-		      const struct stat *st, int64_t gen)
+		      const struct stat *st, int64_t gen, int stop)
 {
 	struct scan *sc = NULL;
 	size_t i;
@@ -546,13 +617,15 @@ static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 		sc->gen = gen;
 	if (sc && sc->nwait < SCAN_WAIT_MAX) {
 		sc->tgid[sc->nwait] = tgid;
+		sc->stopped[sc->nwait] = (uint8_t)stop;
 		sc->session[sc->nwait++] = session;
 	}
 	pthread_mutex_unlock(&t->mu);
 	if (!sc)
 		return -1;
-	/* Stopped like at an mmap of a TLS library; a look that takes too long fails open. */
-	if (t->d->k && !sw_kernel__tls_held_add(t->d->k, tgid, SW_HOLD_ATTACH))
+	/* Stopped like at an mmap of a TLS library; a look that takes too long fails open. A
+	 * foreground job runs on (late_window). */
+	if (stop && t->d->k && !sw_kernel__tls_held_add(t->d->k, tgid, SW_HOLD_ATTACH))
 		kill(tgid, SIGSTOP);
 	return 0;
 }
@@ -570,7 +643,7 @@ static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 	    file_find(t, st.st_dev, st.st_ino) >= 0)
 		return;
 	if (!exe_known(t, st.st_dev, st.st_ino, &stack)) {
-		if (!scan_async(t, tgid, session, real, &st, -1))
+		if (!scan_async(t, tgid, session, real, &st, -1, !sw_procfs__foreground_job(tgid)))
 			return;
 		file_add(t, real, &stack);
 		remember_exe(t, st.st_dev, st.st_ino, stack);

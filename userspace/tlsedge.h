@@ -19,6 +19,9 @@ struct tlsedge *tlsedge__new(struct daemon *d);
 void tlsedge__free(struct tlsedge *t); /* detaches everything; takes NULL */
 /* A session process mapped or exec'd a file of the set: attach for it, then resume it. */
 void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r);
+/* A session process's write: a TCP write of a foreground job before its uprobes were attached
+ * is told as a TLS channel hooked late. */
+void tlsedge__on_data(struct tlsedge *t, const struct sw_data_rec *d);
 /* A session process exec'd, was adopted or recovered: attach to what it maps already, learn
  * whether its executable carries a TLS stack (one we cannot hook is told to the pipeline as
  * a SW_CH_TLS channel record). */

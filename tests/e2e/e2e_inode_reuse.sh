@@ -12,13 +12,7 @@
 command -v mkfs.ext4 >/dev/null || e2e_skip "needs mkfs.ext4"
 command -v git >/dev/null || e2e_skip "needs git"
 e2e_start
-IMG=$E2E_TMP/ext4.img
-MNT=$E2E_TMP/ext4
-truncate -s 64M "$IMG"
-mkfs.ext4 -q -F "$IMG"
-mkdir -p "$MNT"
-mount -o loop "$IMG" "$MNT"
-trap 'umount "$MNT" 2>/dev/null; e2e_cleanup' EXIT
+e2e_mount_image ext4 64M
 REPO=$MNT/proj
 git init -q "$REPO"
 T=$(new_secret REUSE_KEY)

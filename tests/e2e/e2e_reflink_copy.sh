@@ -7,13 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 e2e_start
-IMG=$E2E_TMP/xfs.img
-MNT=$E2E_TMP/xfs
-truncate -s 300M "$IMG"
-mkfs.xfs -q -f "$IMG"
-mkdir -p "$MNT"
-mount -o loop "$IMG" "$MNT"
-trap 'umount "$MNT" 2>/dev/null; e2e_cleanup' EXIT
+e2e_mount_image xfs 300M
 T=$(new_secret CLONE_KEY)
 printf '%s' "$T" >"$E2E_TMP/src"
 # The secret in the source's third 4 KiB block, made before any session.

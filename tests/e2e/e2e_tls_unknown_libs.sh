@@ -7,7 +7,8 @@
 # executable file the daemon has not looked at is stopped until it has: python3 urllib and
 # curl, each through its own copy of libssl.so.3 -> one tls alert each, naming the peer; the
 # same again (now known) -> no second stop needed, and a third secret through the copy alerts
-# too; nothing else (no unmonitored_channel: the copy is hooked, not merely reported).
+# too; nothing else (no unmonitored_channel: the copy is hooked, not merely reported). A client
+# with OpenSSL linked in statically and stripped: one unmonitored_channel tls naming it.
 . "$(dirname "$0")/lib.sh"
 
 SSL=$(ls /usr/lib/x86_64-linux-gnu/libssl.so.3 /lib/x86_64-linux-gnu/libssl.so.3 2>/dev/null | head -1)
@@ -39,7 +40,44 @@ LD_LIBRARY_PATH=$E2E_TMP/lib2 "$SPRAWLCTL" run -- curl -sS --cacert "$HTTPS_CA" 
 check "curl used the other copy" bash -c \
 	"LD_LIBRARY_PATH='$E2E_TMP/lib2' ldd \$(command -v curl) | grep -q '$E2E_TMP/lib2/libssl.so.3'"
 n=$(post_py "$E2E_TMP/lib1" "$E2E_TMP/body.again")
-check "the three requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 3
+# A client with OpenSSL linked in statically and stripped (as static curl builds ship): no
+# SSL_write to hook; it is told as a TLS stack we cannot see, once.
+cat >"$E2E_TMP/sclient.c" <<'C'
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	char body[512], out[1024];
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), n;
+	FILE *f = fopen(argv[2], "r");
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+	SSL *s = SSL_new(c);
+
+	size_t len = fread(body, 1, sizeof(body), f);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	SSL_set_fd(s, fd);
+	if (SSL_connect(s) != 1)
+		return 2;
+	n = snprintf(out, sizeof(out), "POST /s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n%.*s", len, (int)len, body);
+	SSL_write(s, out, n);
+	SSL_read(s, out, sizeof(out));
+	return 0;
+}
+C
+v=$(new_secret COPY_static)
+printf 'k=%s' "$v" >"$E2E_TMP/body.static"
+STATIC=$E2E_TMP/sclient
+check "a static, stripped OpenSSL client built (libssl.a)" \
+	cc -O2 -static -s -o "$STATIC" "$E2E_TMP/sclient.c" -lssl -lcrypto -pthread
+"$SPRAWLCTL" run -- "$STATIC" "$HTTPS_PORT" "$E2E_TMP/body.static"
+check "the requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 4
 wait_alerts 3 "a['kind']=='secret_spread' and a['artifact']['type']=='tls'" 15
 barrier
 tls="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
@@ -51,8 +89,12 @@ expect_alerts "the first copy again, known now: one tls alert" 1 \
 	"$tls and a['secret']['name']=='COPY_again' and a['process']['comm']=='python3'"
 expect_alerts "the ciphertext on the socket holds no secret" 0 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='socket'"
-expect_alerts "no unmonitored_channel: the copies are hooked" 0 "a['kind']=='unmonitored_channel'"
-expect_alerts "nothing else" 3 "a['kind']!='session_summary'"
+expect_alerts "the copies are hooked: no unmonitored_channel names them" 0 \
+	"a['kind']=='unmonitored_channel' and '/lib' in a['artifact']['path']"
+expect_alerts "a static, stripped OpenSSL client: one tls channel naming it" 1 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$STATIC' and 'openssl (unknown build)' in a['message']"
+expect_alerts "... its write not seen (no tls alert)" 0 "$tls and a['secret']['name']=='COPY_static'"
+expect_alerts "nothing else" 4 "a['kind']!='session_summary'"
 check "no process is left stopped, and both copies are hooked files" \
 	test "$(status_field "(s['tls']['stopped'], s['tls']['files'] >= 4, s['tls']['failopen'], s['tls']['unresolved'])")" = "(0, True, 0, 0)"
 check "SIGTERM stops the daemon with status 0" e2e_stop

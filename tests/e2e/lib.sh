@@ -431,6 +431,21 @@ PY
 	E2E_KILL="${E2E_KILL:-} $HTTPS_PID"
 }
 
+# A file system of type $1 (xfs, ext4) made on a fresh $2 image and mounted by loop at MNT
+# ($E2E_TMP/$1); unmounted when the test exits.
+e2e_mount_image() {
+	IMG=$E2E_TMP/$1.img
+	MNT=$E2E_TMP/$1
+	truncate -s "$2" "$IMG"
+	case $1 in
+	xfs) mkfs.xfs -q -f "$IMG" ;;
+	*) "mkfs.$1" -q -F "$IMG" ;;
+	esac
+	mkdir -p "$MNT"
+	mount -o loop "$IMG" "$MNT"
+	trap 'umount "$MNT" 2>/dev/null; e2e_cleanup' EXIT
+}
+
 # A thin push from REPO (to its origin, branch main, in sessions): a 24 KiB file is pushed, then
 # one line of it changed to hold a fresh secret registered under NAME and pushed again; the
 # second pack carries the blob as a REF_DELTA on the first version, which it does not hold.

@@ -372,6 +372,37 @@ static void test_go_and_rustls(void **state)
 	assert_string_equal(what, "rustls");
 }
 
+/* OpenSSL linked in statically and stripped (a static curl): no SSL_write to hook, so we say we
+ * cannot (its error file names give it away); the same program linked to libssl.so.3 has
+ * nothing of its own to say. */
+static void test_openssl_static(void **state)
+{
+	struct sw_tls_hook h[8];
+	char path[PATH_MAX], what[64];
+
+	if (access("/usr/lib/x86_64-linux-gnu/libssl.a", R_OK)) {
+		print_message("test_tlsfind: no libssl.a: static OpenSSL skipped\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/ossl.c", dir);
+	write_file(path, "#include <openssl/ssl.h>\n"
+			 "int main(int argc, char **argv) {\n"
+			 "  SSL_CTX *c = SSL_CTX_new(TLS_client_method());\n"
+			 "  SSL *s = SSL_new(c);\n"
+			 "  return argc > 5 ? SSL_write(s, argv[0], 1) : 0;\n}\n");
+	assert_int_equal(sh("cc -O2 -static -s -o %s/ossl_static %s -lssl -lcrypto -pthread "
+			    "2>/dev/null",
+			    dir, path),
+			 0);
+	assert_int_equal(sh("cc -O2 -o %s/ossl_dyn %s -lssl -lcrypto", dir, path), 0);
+	snprintf(path, sizeof(path), "%s/ossl_static", dir);
+	assert_int_equal(sw_tlsfind__scan(path, h, 8), 0);
+	assert_int_equal(sw_tlsfind__unhookable(path, what, sizeof(what)), 1);
+	assert_string_equal(what, "openssl (unknown build)");
+	snprintf(path, sizeof(path), "%s/ossl_dyn", dir);
+	assert_int_equal(sw_tlsfind__unhookable(path, what, sizeof(what)), 0);
+}
+
 static void test_errors(void **state)
 {
 	struct sw_tls_hook h[8];
@@ -499,9 +530,9 @@ int main(void)
 		cmocka_unit_test(test_libssl),	       cmocka_unit_test(test_libgnutls),
 		cmocka_unit_test(test_node),	       cmocka_unit_test(test_synthetic_exported),
 		cmocka_unit_test(test_boring_pattern), cmocka_unit_test(test_boring_unknown),
-		cmocka_unit_test(test_go_and_rustls),  cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_claude),	       cmocka_unit_test(test_other_bun),
-		cmocka_unit_test(test_codex),
+		cmocka_unit_test(test_go_and_rustls),  cmocka_unit_test(test_openssl_static),
+		cmocka_unit_test(test_errors),	       cmocka_unit_test(test_claude),
+		cmocka_unit_test(test_other_bun),      cmocka_unit_test(test_codex),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

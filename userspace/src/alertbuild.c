@@ -64,6 +64,14 @@ void sw_alertbuild__process(struct sw_alert *a, const struct sw_hdr *h, const st
 	a->process.argc = 0;
 	if (!pr)
 		return;
+	/* A record the daemon made (a channel it found, a request's answer) names the process by
+	 * its tgid alone: the rest is the process table's. */
+	if (!a->process.comm[0]) {
+		memcpy(a->process.comm, pr->comm, sizeof(a->process.comm));
+		a->process.comm[sizeof(a->process.comm) - 1] = 0;
+		a->process.ppid = pr->ppid;
+		a->process.uid = pr->uid;
+	}
 	snprintf(a->process.exe, sizeof(a->process.exe), "%s", pr->exe);
 	sw_alert__set_cgroup(a, pr->cgroup);
 	s = pr->args;

@@ -23,6 +23,10 @@ static const char *stack_name(uint32_t stack)
 		return "go crypto/tls";
 	case SW_STACK_BORINGSSL:
 		return "boringssl (unknown build)";
+	case SW_STACK_LATE:
+		return "hooked late";
+	case SW_STACK_OPENSSL:
+		return "openssl (unknown build)";
 	default:
 		return "unknown";
 	}
@@ -46,14 +50,20 @@ void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev)
 	struct sw_alert *a = &p->alert;
 	char key[128];
 
-	if (!blind_of(p, ev->hdr->tgid)) {
+	/* Hooked late (a job in a terminal's foreground, not stopped for its uprobes): what it
+	 * wrote before is unseen, what it writes now is seen; once per process. */
+	if (c->detail == SW_STACK_LATE)
+		snprintf(key, sizeof(key), "channel:tls-late:%llu:%u",
+			 (unsigned long long)ev->hdr->session_id, ev->hdr->tgid);
+	else
+		/* Once per binary, whichever session runs it. */
+		snprintf(key, sizeof(key), "channel:tls:%llu:%llu", (unsigned long long)c->dev,
+			 (unsigned long long)c->ino);
+	if (c->detail != SW_STACK_LATE && !blind_of(p, ev->hdr->tgid)) {
 		p->blind[p->blind_next].tgid = ev->hdr->tgid;
 		p->blind[p->blind_next].session = ev->hdr->session_id;
 		p->blind_next = (p->blind_next + 1) % BLIND_MAX;
 	}
-	/* Once per binary, whichever session runs it. */
-	snprintf(key, sizeof(key), "channel:tls:%llu:%llu", (unsigned long long)c->dev,
-		 (unsigned long long)c->ino);
 	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
 		return;
 	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
@@ -65,11 +75,17 @@ void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev)
 	a->artifact.dev = c->dev;
 	a->artifact.ino = c->ino;
 	snprintf(a->artifact.path, sizeof(a->artifact.path), "%.*s", (int)ev->path_len, ev->path);
-	snprintf(
-		a->message, sizeof(a->message),
-		"its TLS stack (%s) cannot be hooked: its TLS writes are not seen; once a secret "
-		"reaches its agent's context, its TLS connections are reported as inferred spreads",
-		stack_name(c->detail));
+	if (c->detail == SW_STACK_LATE)
+		snprintf(a->message, sizeof(a->message),
+			 "its TLS writes before its uprobes were attached were not seen: it wrote "
+			 "TCP first (a job in a terminal's foreground is not stopped to wait for "
+			 "them); its later TLS writes are seen");
+	else
+		snprintf(a->message, sizeof(a->message),
+			 "its TLS stack (%s) cannot be hooked: its TLS writes are not seen; once a "
+			 "secret reaches its agent's context, its TLS connections are reported as "
+			 "inferred spreads",
+			 stack_name(c->detail));
 	a->first_seen = 1;
 	a->count = 1;
 	sw_delivery__emit(p->dl, a);

@@ -292,3 +292,37 @@ int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino)
 
 	return each_fd(pid, refers_to, &id) != 0;
 }
+
+/* ppid, pgrp and the terminal's foreground group of pid (/proc/PID/stat: fields 4, 5, 8; the
+ * command in parentheses may hold anything, so fields count from its last ')'). */
+static int stat_groups(uint32_t pid, long *ppid, long *pgrp, long *tpgid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %ld %ld %*d %*d %ld", ppid, pgrp, tpgid) != 3)
+		return -1;
+	return 0;
+}
+
+int sw_procfs__foreground_job(uint32_t pid)
+{
+	long ppid, pgrp, tpgid, pppid, ppgrp, ptpgid;
+
+	if (stat_groups(pid, &ppid, &pgrp, &tpgid) || pgrp <= 0 || pgrp != tpgid)
+		return 0;
+	if (ppid <= 0 || stat_groups((uint32_t)ppid, &pppid, &ppgrp, &ptpgid))
+		return 0; /* no parent left to be told: a stop is nobody's to report */
+	return ppgrp != pgrp;
+}

@@ -36,5 +36,9 @@ size_t sw_procfs__pty_masters(uint32_t index, uint32_t exclude, uint32_t *out, s
 int sw_procfs__has_mapping(uint32_t pid, uint64_t dev, uint64_t ino);
 /* 1 when one of pid's fds refers to the file (dev, ino), 0 when none does (or pid is gone). */
 int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino);
+/* 1 when pid is a job a job-control shell runs in its terminal's foreground (its process group
+ * is the terminal's foreground group and not its parent's): a stop of it would be reported by
+ * the shell, which takes the terminal back. 0 otherwise (or pid is gone). */
+int sw_procfs__foreground_job(uint32_t pid);
 
 #endif

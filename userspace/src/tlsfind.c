@@ -617,6 +617,12 @@ int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
 		 !has_fn(hooks, scan_view(&v, hooks, sizeof(hooks) / sizeof(hooks[0]), 0),
 			 SW_TLS_SSL_WRITE))
 		found = "boringssl (unknown build)";
+	/* OpenSSL linked in with no symbol to hook (a static, stripped curl): the source file
+	 * names its errors carry. */
+	else if (has_bytes(&v, "ssl/record/rec_layer_s3.c") &&
+		 !has_fn(hooks, scan_view(&v, hooks, sizeof(hooks) / sizeof(hooks[0]), 0),
+			 SW_TLS_SSL_WRITE))
+		found = "openssl (unknown build)";
 	view_close(&v);
 	if (!found)
 		return 0;
