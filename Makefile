@@ -21,7 +21,7 @@ DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev protobuf-c-c
 	protobuf-compiler libdeflate-dev libsystemd-dev libjansson-dev python3 curl clang-format \
 	systemd dpkg-dev libcap2-bin iproute2 \
 	libcurl4-openssl-dev libjson-c-dev clickhouse-server clickhouse-client graphviz librsvg2-bin \
-	libhyperscan-dev libtomlplusplus-dev g++ libssl-dev git xfsprogs
+	libhyperscan-dev libtomlplusplus-dev g++ libssl-dev libgnutls28-dev git xfsprogs
 
 ifeq ($(V),1)
 Q :=

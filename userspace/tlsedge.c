@@ -40,7 +40,7 @@
 static const char *const fn_name[] = {
 	[SW_TLSW_SSL_WRITE] = "SSL_write",
 	[SW_TLSW_SSL_WRITE_EX] = "SSL_write_ex",
-	[SW_TLSW_GNUTLS_SEND] = "gnutls_record_send",
+	[SW_TLSW_GNUTLS_SEND] = "gnutls_record_send2",
 };
 
 struct tfile {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # TLS writes seen before encryption: curl --data (OpenSSL's SSL_write in libssl.so.3), python3
 # urllib (SSL_write_ex), node fetch (node's own SSL_write) and a gnutls client
-# (gnutls_record_send) POST a secret over https to a loopback server; each is one `tls` alert
+# (gnutls_record_send, hooked at gnutls_record_send2, which a client of its own calls too) POST
+# a secret over https to a loopback server; each is one `tls` alert
 # naming the peer (and the server name its ClientHello carried). A write over 16 KiB is
 # captured in chunks like write(). A process outside any session using the same libssl traps
 # in no uprobe (attached per session process only).
@@ -56,8 +57,53 @@ import sys, urllib.request
 urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read()),
                        timeout=10).read()
 PY
+# A gnutls client calling gnutls_record_send2 itself (gnutls_record_send jumps there; the hook
+# is at send2, so a caller of either is seen).
+cat >"$E2E_TMP/gclient.c" <<'C'
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	char body[512], out[1024];
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), n;
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	FILE *f = fopen(argv[2], "r");
+	size_t len = fread(body, 1, sizeof(body), f);
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	gnutls_certificate_allocate_credentials(&cred);
+	gnutls_init(&s, GNUTLS_CLIENT);
+	gnutls_set_default_priority(s);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_transport_set_int(s, fd);
+	if (gnutls_handshake(s) < 0)
+		return 2;
+	n = snprintf(out, sizeof(out), "POST /g HTTP/1.1\r\nHost: localhost\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n%.*s", len, (int)len, body);
+	if (gnutls_record_send2(s, out, n, 0, 0) != n)
+		return 3;
+	gnutls_record_recv(s, out, sizeof(out));
+	return 0;
+}
+C
+G2=$(new_secret TLS_send2)
+printf 'k=%s' "$G2" >"$E2E_TMP/body.send2"
+check "a gnutls client calling gnutls_record_send2 built" \
+	bash -c "cc -O2 -o '$E2E_TMP/gclient' '$E2E_TMP/gclient.c' \$(pkg-config --cflags --libs gnutls)"
+n0=$(grep -c "k=" "$E2E_TMP/https.bodies")
+"$SPRAWLCTL" run -- "$E2E_TMP/gclient" "$HTTPS_PORT" "$E2E_TMP/body.send2"
+check "gclient: the request arrived" test "$(grep -c "k=" "$E2E_TMP/https.bodies")" -eq $((n0 + 1))
 barrier
 tls="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
+expect_alerts "gnutls_record_send2 called itself: one tls alert naming the peer" 1 \
+	"$tls and a['secret']['name']=='TLS_send2' and a['artifact']['peer']=='$PEER'"
 expect_alerts "curl: one tls alert naming the peer and the server name" 1 \
 	"$tls and a['secret']['name']=='TLS_curl' and a['process']['comm']=='curl' and a['artifact']=={'type':'tls','peer':'$PEER','sni':'localhost'}"
 expect_alerts "python3 urllib: one tls alert naming the peer" 1 \
@@ -70,13 +116,13 @@ expect_alerts "a 40 KiB write: its secret past the first chunk is found (no sni:
 	"$tls and a['secret']['name']=='TLS_big' and a['artifact']=={'type':'tls','peer':'$PEER'}"
 expect_alerts "the ciphertext on the socket holds no secret" 0 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='socket'"
-expect_alerts "five tls alerts in all" 5 "$tls"
+expect_alerts "six tls alerts in all" 6 "$tls"
 
 # Outside any session: the same libssl, no uprobe fires (none is attached to it).
 T=$(new_secret TLS_outside)
 printf 'k=%s' "$T" >"$E2E_TMP/body.out"
 curl -sS --cacert "$HTTPS_CA" --data-binary @"$E2E_TMP/body.out" "$URL" >/dev/null
 barrier
-expect_alerts "curl outside a session: no alert" 5 "$tls"
+expect_alerts "curl outside a session: no alert" 6 "$tls"
 e2e_stop
 e2e_finish

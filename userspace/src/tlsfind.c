@@ -50,10 +50,14 @@ static const struct {
 	const char *name;
 	enum sw_tls_fn fn;
 	const char *stack;
+	int inner; /* takes the place of the same fn's other name: every caller passes it */
 } wanted[] = {
-	{"SSL_write", SW_TLS_SSL_WRITE, "openssl"},
-	{"SSL_write_ex", SW_TLS_SSL_WRITE_EX, "openssl"},
-	{"gnutls_record_send", SW_TLS_GNUTLS_RECORD_SEND, "gnutls"},
+	{"SSL_write", SW_TLS_SSL_WRITE, "openssl", 0},
+	{"SSL_write_ex", SW_TLS_SSL_WRITE_EX, "openssl", 0},
+	/* gnutls_record_send jumps to gnutls_record_send2 (3.6.3 on; gnutls_record_send_file
+	 * calls send): hooked at send2, a caller of send2 itself is seen too. */
+	{"gnutls_record_send", SW_TLS_GNUTLS_RECORD_SEND, "gnutls", 0},
+	{"gnutls_record_send2", SW_TLS_GNUTLS_RECORD_SEND, "gnutls", 1},
 };
 
 static void view_close(struct view *v)
@@ -129,14 +133,19 @@ static const unsigned char *va_bytes(const struct view *v, uint64_t va, size_t n
 	return load_of(v, va, 0, 0, n, &ph) ? NULL : v->raw + (va - ph.p_vaddr + ph.p_offset);
 }
 
-static int has_fn(const struct sw_tls_hook *out, size_t n, enum sw_tls_fn fn)
+static int hook_at(const struct sw_tls_hook *out, size_t n, enum sw_tls_fn fn)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (out[i].fn == fn)
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
+}
+
+static int has_fn(const struct sw_tls_hook *out, size_t n, enum sw_tls_fn fn)
+{
+	return hook_at(out, n, fn) >= 0;
 }
 
 static void put_hook(struct sw_tls_hook *h, enum sw_tls_fn fn, enum sw_tls_how how, uint64_t off,
@@ -183,11 +192,15 @@ static size_t scan_symbols(const struct view *v, struct sw_tls_hook *out, size_t
 			if (!name)
 				continue;
 			for (w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++) {
-				if (strcmp(name, wanted[w].name) || has_fn(out, n, wanted[w].fn) ||
-				    text_off(v, sym.st_value, &off))
+				int at;
+
+				if (strcmp(name, wanted[w].name) || text_off(v, sym.st_value, &off))
 					continue;
-				put_hook(&out[n++], wanted[w].fn, SW_TLS_BY_SYMBOL, off,
-					 wanted[w].stack);
+				at = hook_at(out, n, wanted[w].fn);
+				if (at >= 0 && !wanted[w].inner)
+					continue;
+				put_hook(&out[at >= 0 ? (size_t)at : n++], wanted[w].fn,
+					 SW_TLS_BY_SYMBOL, off, wanted[w].stack);
 			}
 		}
 	}
