@@ -84,6 +84,17 @@ struct {
 	__type(value, __u32);
 } tls_files SEC(".maps");
 
+/* Session processes with a TLS stack we hook mapped (tgid -> 1): set by the kernel at the map
+ * or exec of a tls_files file, and by the daemon when it hooks one it looked at. A child such a
+ * process forks (no exec: its own memory, the same libraries) is stopped at its first return
+ * until the daemon has attached its uprobes, which are per process. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} tls_procs SEC(".maps");
+
 /* Executable files the daemon looked at and found no TLS stack to hook in: (kernel dev, ino)
  * -> inode generation. A session process that maps (or execs) a file in neither map is
  * stopped until the daemon has looked: a copy of libssl (LD_LIBRARY_PATH), one upgraded since

@@ -53,6 +53,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SW_FALLOC_SHIFTS	0x28 /* FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE */
 #define NR_mmap			9
 #define NR_io_uring_setup	425
+#define NR_clone		56
+#define NR_fork			57
+#define NR_vfork		58
+#define NR_clone3		435
 #define NR_process_vm_writev	311
 #define NR_read			0
 #define NR_readv		19
@@ -128,6 +132,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_msgsnd		 400
 #define NR32_mq_timedsend_time64 418
 #define NR32_io_uring_setup	 425
+#define NR32_fork		 2
+#define NR32_clone		 120
+#define NR32_vfork		 190
+#define NR32_clone3		 435
 #define NR32_openat2		 437
 #define NR32_setxattrat		 463
 #define NR32_sethostname	 74
@@ -282,6 +290,7 @@ int BPF_PROG(sw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		s->flags &= ~SW_SCOPE_SHARED_MM; /* a new memory, its only thread */
 	}
 	capture_exec(s, p, bprm, old_pid, flags);
+	bpf_map_delete_elem(&tls_procs, &tgid); /* a new image: what it maps is checked anew */
 	tls_lib_check(s, BPF_CORE_READ(bprm, file), 0);
 	return 0;
 }
@@ -309,6 +318,7 @@ int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
 		LOSS_INC(ringbuf_full);
 	}
 	bpf_map_delete_elem(&scope, &tgid);
+	bpf_map_delete_elem(&tls_procs, &tgid);
 	return 0;
 }
 
@@ -362,6 +372,15 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 	case NR32_mmap2:
 		if ((dx & SW_PROT_WRITE) && (BPF_CORE_READ(regs, si) & SW_MAP_SHARED))
 			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, di));
+		if ((dx & SW_PROT_EXEC) && ret > 0)
+			tls_lib_check(s, fd_file((int)BPF_CORE_READ(regs, di)), (__u32)ret);
+		break;
+	case NR32_fork:
+	case NR32_clone:
+	case NR32_vfork:
+	case NR32_clone3:
+		if (ret == 0)
+			tls_fork_check(s);
 		break;
 	case NR32_io_uring_setup:
 		s->flags |= SW_SCOPE_IO_URING;
@@ -638,6 +657,13 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 	case NR_recvmsg:
 		if (ret > 0)
 			note_pipe_read(BPF_CORE_READ(regs, di));
+		break;
+	case NR_clone:
+	case NR_fork:
+	case NR_vfork:
+	case NR_clone3:
+		if (ret == 0) /* the child's return */
+			tls_fork_check(s);
 		break;
 	case NR_io_uring_setup:
 		s->flags |= SW_SCOPE_IO_URING;

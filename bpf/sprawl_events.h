@@ -396,6 +396,7 @@ _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 enum {
 	SW_TLSLIB_UNKNOWN = 1 << 0,
 	SW_TLSLIB_NOT_STOPPED = 1 << 1,
+	SW_TLSLIB_FORKED = 1 << 2, /* a child of a process with TLS hooks (no file: dev, ino 0) */
 };
 struct sw_tlslib_rec {
 	struct sw_hdr hdr;

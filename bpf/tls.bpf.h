@@ -58,7 +58,7 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 	struct misc_scratch *m;
 	__u64 start = 0, len = 0;
 	struct inode *inode;
-	__u32 tgid, gen, flags = 0, trunc = 0, *seen;
+	__u32 tgid, gen, flags = 0, trunc = 0, one = 1, *seen;
 
 	if (!f)
 		return;
@@ -94,6 +94,44 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 		return; /* not stopped: nobody would hear of it */
 	}
 	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!(flags & SW_TLSLIB_UNKNOWN))
+		bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
+	if (!(flags & SW_TLSLIB_NOT_STOPPED))
+		tls_hold(tgid, SW_HOLD_ATTACH);
+}
+
+/* The current task is a child returning from fork or clone for the first time. A new process
+ * (not a thread, not sharing its parent's memory: those pass its uprobes' filter) whose parent
+ * has a TLS stack we hook has the same libraries mapped, with no uprobe of its own: it is told
+ * (SW_TLSLIB_FORKED) and stopped until the daemon has attached them. */
+static __always_inline void tls_fork_check(const struct sw_scope *s)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, ptgid, one = 1, flags = SW_TLSLIB_FORKED;
+	struct sw_tlslib_rec *r;
+
+	if ((__u32)id != tgid || BPF_CORE_READ(t, mm) == BPF_CORE_READ(t, real_parent, mm))
+		return;
+	ptgid = BPF_CORE_READ(t, real_parent, tgid);
+	if (!bpf_map_lookup_elem(&tls_procs, &ptgid))
+		return;
+	bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
+	if (foreground_job())
+		flags |= SW_TLSLIB_NOT_STOPPED;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		LOSS_INC(ringbuf_full);
+		return;
+	}
+	fill_hdr(&r->hdr, SW_EV_TLSLIB, s);
+	r->hdr.size = sizeof(*r);
+	r->dev = 0;
+	r->ino = 0;
+	r->addr = 0;
+	r->gen = 0;
+	r->flags = flags;
+	bpf_ringbuf_submit(r, 0);
 	if (!(flags & SW_TLSLIB_NOT_STOPPED))
 		tls_hold(tgid, SW_HOLD_ATTACH);
 }

@@ -175,7 +175,7 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 	fprintf(b, "\"control\":{\"clients\":%d,\"refused\":%llu,\"dropped\":%llu},", nclients,
 		(unsigned long long)d->ctl_refused, (unsigned long long)d->ctl_dropped);
 	if (d->tls) {
-		uint64_t ts[6];
+		uint64_t ts[7];
 		int held = 0;
 
 		if (d->k)
@@ -184,10 +184,11 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 		fprintf(b,
 			"\"tls\":{\"files\":%llu,\"processes\":%llu,\"uprobes\":%llu,"
 			"\"attach_failed\":%llu,\"failopen\":%llu,\"unresolved\":%llu,"
-			"\"stopped\":%d},",
+			"\"forks\":%llu,\"stopped\":%d},",
 			(unsigned long long)ts[5], (unsigned long long)ts[0],
 			(unsigned long long)ts[1], (unsigned long long)ts[2],
-			(unsigned long long)ts[3], (unsigned long long)ts[4], held);
+			(unsigned long long)ts[3], (unsigned long long)ts[4],
+			(unsigned long long)ts[6], held);
 	}
 	/* Secret names and the paths they reached are root's to see. */
 	fprintf(b, "\"places_visible\":%s,\"places\":[", uid == 0 ? "true" : "false");

@@ -444,6 +444,16 @@ int sw_kernel__tls_seen_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino, ui
 	return inode_map_put(k->skel->maps.tls_seen, kdev, ino, gen);
 }
 
+int sw_kernel__tls_proc_add(struct sw_kernel *k, uint32_t tgid)
+{
+	uint32_t one = 1;
+
+	if (bpf_map__update_elem(k->skel->maps.tls_procs, &tgid, sizeof(tgid), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 struct bpf_link *sw_kernel__tls_attach(struct sw_kernel *k, int pid, const char *path,
 				       const char *func, uint64_t off, uint64_t cookie)
 {

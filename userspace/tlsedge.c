@@ -97,6 +97,7 @@ struct tlsedge {
 	size_t exes_next;
 	uint64_t nprocs, nlinks, attach_failed, failopen;
 	uint64_t unresolved; /* files mapped whose path was gone before they were looked at */
+	uint64_t forks;	     /* children of hooked processes stopped until hooked */
 };
 
 static void *worker(void *arg);
@@ -228,6 +229,9 @@ static void attach(struct tlsedge *t, uint32_t tgid, int idx)
 	if (!p || (p->attached & (1ull << idx)))
 		return;
 	p->attached |= 1ull << idx;
+	/* Its children forked from now on are stopped until they have their own. */
+	if (t->d->k)
+		sw_kernel__tls_proc_add(t->d->k, tgid);
 	for (i = 0; i < f->nhooks; i++) {
 		uint32_t fn = cookie_of(&f->hooks[i]);
 
@@ -470,7 +474,18 @@ void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
 {
 	uint64_t dev = sw_naming__user_dev(r->dev);
 	int stopped = !(r->flags & SW_TLSLIB_NOT_STOPPED);
-	int idx = file_find(t, dev, r->ino);
+	int idx;
+
+	/* A child forked by a process with TLS hooks: the files it maps (its parent's) get its
+	 * own uprobes, then it goes on. */
+	if (r->flags & SW_TLSLIB_FORKED) {
+		t->forks++;
+		tlsedge__on_proc(t, r->hdr.tgid, r->hdr.session_id);
+		if (stopped)
+			resume(t, r->hdr.tgid);
+		return;
+	}
+	idx = file_find(t, dev, r->ino);
 
 	if (idx < 0 && (r->flags & SW_TLSLIB_UNKNOWN) && !learn_mapped(t, r, dev, stopped)) {
 		if (!stopped) /* being looked at: its TCP writes meanwhile are noted */
@@ -736,8 +751,9 @@ void tlsedge__tick(struct tlsedge *t)
 		sw_kernel__tls_held_each(t->d->k, resume_stale, &s);
 }
 
-void tlsedge__stats(const struct tlsedge *t, uint64_t out[6])
+void tlsedge__stats(const struct tlsedge *t, uint64_t out[7])
 {
+	out[6] = t->forks;
 	out[0] = t->nprocs;
 	out[1] = t->nlinks;
 	out[2] = t->attach_failed;

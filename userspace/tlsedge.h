@@ -34,7 +34,8 @@ void tlsedge__poll(struct tlsedge *t);
 /* Time passes: stops nobody answered in time are resumed (fail-open). */
 void tlsedge__tick(struct tlsedge *t);
 /* Counters for status: processes with uprobes, uprobes, attach failures, fail-open resumes,
- * files mapped that were gone before they were looked at, files hooked. */
-void tlsedge__stats(const struct tlsedge *t, uint64_t out[6]);
+ * files mapped that were gone before they were looked at, files hooked, forked children of
+ * hooked processes stopped to be hooked. */
+void tlsedge__stats(const struct tlsedge *t, uint64_t out[7]);
 
 #endif

@@ -5,8 +5,9 @@
 # (gnutls_record_send, hooked at gnutls_record_send2, which a client of its own calls too) POST
 # a secret over https to a loopback server; each is one `tls` alert
 # naming the peer (and the server name its ClientHello carried). A write over 16 KiB is
-# captured in chunks like write(). A process outside any session using the same libssl traps
-# in no uprobe (attached per session process only).
+# captured in chunks like write(). A child forked after its parent was hooked is hooked before
+# it runs. A process outside any session using the same libssl traps in no uprobe (attached
+# per session process only).
 . "$(dirname "$0")/lib.sh"
 
 e2e_start
@@ -93,6 +94,19 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
+# A child python forks after libssl is mapped and hooked (no exec: the same libraries, no mmap
+# of its own, and uprobes are per process): stopped at its first return until it has its own.
+F=$(new_secret TLS_fork)
+printf 'k=%s' "$F" >"$E2E_TMP/body.fork"
+SSL_CERT_FILE=$HTTPS_CA "$SPRAWLCTL" run -- python3 - "$URL" "$E2E_TMP/body.fork" <<'PY'
+import os, sys, urllib.request  # (urllib.request maps libssl: the parent is hooked)
+pid = os.fork()
+if pid == 0:
+    urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read()),
+                           timeout=10).read()
+    os._exit(0)
+os.waitpid(pid, 0)
+PY
 G2=$(new_secret TLS_send2)
 printf 'k=%s' "$G2" >"$E2E_TMP/body.send2"
 check "a gnutls client calling gnutls_record_send2 built" \
@@ -102,6 +116,9 @@ n0=$(grep -c "k=" "$E2E_TMP/https.bodies")
 check "gclient: the request arrived" test "$(grep -c "k=" "$E2E_TMP/https.bodies")" -eq $((n0 + 1))
 barrier
 tls="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
+expect_alerts "a forked child's TLS write: one tls alert naming the peer" 1 \
+	"$tls and a['secret']['name']=='TLS_fork' and a['process']['comm']=='python3' and a['artifact']['peer']=='$PEER'"
+check "the forked child was stopped to be hooked" test "$(status_field "s['tls']['forks']")" -ge 1
 expect_alerts "gnutls_record_send2 called itself: one tls alert naming the peer" 1 \
 	"$tls and a['secret']['name']=='TLS_send2' and a['artifact']['peer']=='$PEER'"
 expect_alerts "curl: one tls alert naming the peer and the server name" 1 \
@@ -116,13 +133,13 @@ expect_alerts "a 40 KiB write: its secret past the first chunk is found (no sni:
 	"$tls and a['secret']['name']=='TLS_big' and a['artifact']=={'type':'tls','peer':'$PEER'}"
 expect_alerts "the ciphertext on the socket holds no secret" 0 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='socket'"
-expect_alerts "six tls alerts in all" 6 "$tls"
+expect_alerts "seven tls alerts in all" 7 "$tls"
 
 # Outside any session: the same libssl, no uprobe fires (none is attached to it).
 T=$(new_secret TLS_outside)
 printf 'k=%s' "$T" >"$E2E_TMP/body.out"
 curl -sS --cacert "$HTTPS_CA" --data-binary @"$E2E_TMP/body.out" "$URL" >/dev/null
 barrier
-expect_alerts "curl outside a session: no alert" 6 "$tls"
+expect_alerts "curl outside a session: no alert" 7 "$tls"
 e2e_stop
 e2e_finish
