@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,16 +219,30 @@ static uint32_t cookie_of(const struct sw_tls_hook *h)
 	}
 }
 
-/* Attaches the functions of files[idx] for tgid alone. */
-static void attach(struct tlsedge *t, uint32_t tgid, int idx)
+/* Attaches the functions of files[idx] for tgid alone: by the file's path while it is still
+ * that file, else by alt (the process's own link to its mapping: a library deleted or replaced
+ * since, as an upgrade does). One that cannot be attached leaves that process's TLS writes
+ * through it unseen: told as a TLS channel we could not hook. */
+static void attach_at(struct tlsedge *t, uint32_t tgid, uint64_t session, int idx, const char *alt)
 {
+	const char *path;
+	struct stat st;
+	int failed = 0;
+
 	struct tproc *p = proc_of(t, tgid, 1);
 	const struct tfile *f = &t->files[idx];
 	struct bpf_link *l;
 	size_t i;
 
-	if (!p || (p->attached & (1ull << idx)))
+	if (!p) { /* PROCS_MAX processes hooked already: this one is not */
+		t->attach_failed++;
+		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_UNHOOKED, f->dev, f->ino,
+				f->path);
 		return;
+	}
+	if (p->attached & (1ull << idx))
+		return;
+	path = !stat(f->path, &st) && st.st_dev == f->dev && st.st_ino == f->ino ? f->path : alt;
 	p->attached |= 1ull << idx;
 	/* Its children forked from now on are stopped until they have their own. */
 	if (t->d->k)
@@ -237,18 +252,29 @@ static void attach(struct tlsedge *t, uint32_t tgid, int idx)
 
 		if (p->nlinks >= LINKS_MAX) {
 			t->attach_failed++;
+			failed = 1;
 			continue;
 		}
-		l = sw_kernel__tls_attach(t->d->k, tgid, f->path, NULL, f->hooks[i].offset, fn);
+		l = path ? sw_kernel__tls_attach(t->d->k, tgid, path, NULL, f->hooks[i].offset, fn)
+			 : NULL;
 		if (!l) {
 			t->attach_failed++;
+			failed = 1;
 			log_warn("tls: cannot attach to %s in %s for pid %u: %s", fn_name[fn],
-				 f->path, tgid, strerror(errno));
+				 f->path, tgid, path ? strerror(errno) : "the file is gone");
 			continue;
 		}
 		p->links[p->nlinks++] = l;
 		t->nlinks++;
 	}
+	if (failed)
+		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_UNHOOKED, f->dev, f->ino,
+				f->path);
+}
+
+static void attach(struct tlsedge *t, uint32_t tgid, uint64_t session, int idx)
+{
+	attach_at(t, tgid, session, idx, NULL);
 }
 
 static void resume(struct tlsedge *t, uint32_t tgid)
@@ -494,7 +520,7 @@ void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
 	}
 	idx = file_find(t, dev, r->ino);
 	if (idx >= 0) {
-		attach(t, r->hdr.tgid, idx);
+		attach(t, r->hdr.tgid, r->hdr.session_id, idx);
 		if (!stopped)
 			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, idx, 1);
 	}
@@ -567,7 +593,7 @@ static void scan_done(struct tlsedge *t, struct scan *sc)
 		struct tproc *p = proc_of(t, sc->tgid[i], 0);
 
 		if (idx >= 0)
-			attach(t, sc->tgid[i], idx);
+			attach(t, sc->tgid[i], sc->session[i], idx);
 		else if (sc->stack)
 			source__channel(t->d, sc->tgid[i], sc->session[i], SW_CH_TLS, sc->stack - 1,
 					sc->dev, sc->ino, sc->path);
@@ -670,9 +696,9 @@ static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 
 void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
 {
-	char line[PATH_MAX + 128], path[PATH_MAX], perms[8], *exe;
-	unsigned int lines = 0;
-	struct stat st;
+	char line[PATH_MAX + 128], path[128], perms[8], *exe;
+	unsigned long long lo, hi, ino;
+	unsigned int lines = 0, maj, min;
 	FILE *fp;
 	int idx;
 
@@ -686,13 +712,19 @@ void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
 	fp = fopen(line, "re");
 	if (!fp)
 		return;
+	/* By the device and inode the maps line gives: a library deleted or replaced since it
+	 * was mapped (an upgrade, a copy removed) is still that file, hooked through the
+	 * process's own link to it. */
 	while (fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
-		if (sscanf(line, "%*s %7s %*s %*s %*s %4095s", perms, path) != 2 ||
-		    !strchr(perms, 'x') || path[0] != '/' || stat(path, &st))
+		if (sscanf(line, "%llx-%llx %7s %*s %x:%x %llu", &lo, &hi, perms, &maj, &min,
+			   &ino) != 6 ||
+		    !strchr(perms, 'x') || !ino)
 			continue;
-		idx = file_find(t, st.st_dev, st.st_ino);
-		if (idx >= 0)
-			attach(t, tgid, idx);
+		idx = file_find(t, makedev(maj, min), ino);
+		if (idx < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", tgid, lo, hi);
+		attach_at(t, tgid, session, idx, path);
 	}
 	fclose(fp);
 }

@@ -7,8 +7,11 @@
 # executable file the daemon has not looked at is stopped until it has: python3 urllib and
 # curl, each through its own copy of libssl.so.3 -> one tls alert each, naming the peer; the
 # same again (now known) -> no second stop needed, and a third secret through the copy alerts
-# too; nothing else (no unmonitored_channel: the copy is hooked, not merely reported). A client
-# with OpenSSL linked in statically and stripped: one unmonitored_channel tls naming it.
+# too; nothing else (no unmonitored_channel: the copy is hooked, not merely reported). A copy
+# deleted while mapped, then a fork: the child is hooked (one tls alert). Five more copies in
+# one process, past the 8 uprobes a process holds: the fifth is one unmonitored_channel tls
+# (could not be attached). A client with OpenSSL linked in statically and stripped: one
+# unmonitored_channel tls naming it.
 . "$(dirname "$0")/lib.sh"
 
 SSL=$(ls /usr/lib/x86_64-linux-gnu/libssl.so.3 /lib/x86_64-linux-gnu/libssl.so.3 2>/dev/null | head -1)
@@ -40,6 +43,32 @@ LD_LIBRARY_PATH=$E2E_TMP/lib2 "$SPRAWLCTL" run -- curl -sS --cacert "$HTTPS_CA" 
 check "curl used the other copy" bash -c \
 	"LD_LIBRARY_PATH='$E2E_TMP/lib2' ldd \$(command -v curl) | grep -q '$E2E_TMP/lib2/libssl.so.3'"
 n=$(post_py "$E2E_TMP/lib1" "$E2E_TMP/body.again")
+# A copy of libssl deleted while mapped (as an upgrade replaces the host's), then a fork: the
+# child is hooked through its own link to the mapping.
+mkdir -p "$E2E_TMP/lib3"
+cp "$SSL" "$E2E_TMP/lib3/"
+v=$(new_secret COPY_gone)
+printf 'k=%s' "$v" >"$E2E_TMP/body.gone"
+LD_LIBRARY_PATH=$E2E_TMP/lib3 SSL_CERT_FILE=$HTTPS_CA "$SPRAWLCTL" run -- python3 - "$URL" \
+	"$E2E_TMP/body.gone" "$E2E_TMP/lib3/libssl.so.3" <<'PY'
+import os, sys, urllib.request  # (maps the copy: hooked)
+os.unlink(sys.argv[3])
+pid = os.fork()
+if pid == 0:
+    urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read()),
+                           timeout=10).read()
+    os._exit(0)
+os.waitpid(pid, 0)
+PY
+# Past the uprobes one process may hold (8): five more copies loaded (two hooks each); the one
+# that cannot be attached is told, not left silent.
+mkdir -p "$E2E_TMP/many"
+for i in 1 2 3 4 5; do cp "$SSL" "$E2E_TMP/many/libssl$i.so.3"; done
+"$SPRAWLCTL" run -- python3 -c "
+import ctypes, sys
+for i in range(1, 6):
+    ctypes.CDLL('%s/libssl%d.so.3' % (sys.argv[1], i))
+" "$E2E_TMP/many"
 # A client with OpenSSL linked in statically and stripped (as static curl builds ship): no
 # SSL_write to hook; it is told as a TLS stack we cannot see, once.
 cat >"$E2E_TMP/sclient.c" <<'C'
@@ -77,8 +106,8 @@ STATIC=$E2E_TMP/sclient
 check "a static, stripped OpenSSL client built (libssl.a)" \
 	cc -O2 -static -s -o "$STATIC" "$E2E_TMP/sclient.c" -lssl -lcrypto -pthread
 "$SPRAWLCTL" run -- "$STATIC" "$HTTPS_PORT" "$E2E_TMP/body.static"
-check "the requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 4
-wait_alerts 3 "a['kind']=='secret_spread' and a['artifact']['type']=='tls'" 15
+check "the requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 5
+wait_alerts 4 "a['kind']=='secret_spread' and a['artifact']['type']=='tls'" 15
 barrier
 tls="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
 expect_alerts "python3 through a copy of libssl: one tls alert naming the peer" 1 \
@@ -87,15 +116,19 @@ expect_alerts "curl through another copy: one tls alert naming the peer" 1 \
 	"$tls and a['secret']['name']=='COPY_curl' and a['process']['comm']=='curl' and a['artifact']=={'type':'tls','peer':'$PEER','sni':'localhost'}"
 expect_alerts "the first copy again, known now: one tls alert" 1 \
 	"$tls and a['secret']['name']=='COPY_again' and a['process']['comm']=='python3'"
+expect_alerts "a fork after its copy of libssl was deleted: the child hooked, one tls alert" 1 \
+	"$tls and a['secret']['name']=='COPY_gone' and a['artifact']['peer']=='$PEER'"
+expect_alerts "five copies in one process: the fifth, past 8 uprobes, is told as not hooked" 1 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$E2E_TMP/many/libssl5.so.3' and 'could not be attached' in a['message']"
 expect_alerts "the ciphertext on the socket holds no secret" 0 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='socket'"
 expect_alerts "the copies are hooked: no unmonitored_channel names them" 0 \
-	"a['kind']=='unmonitored_channel' and '/lib' in a['artifact']['path']"
+	"a['kind']=='unmonitored_channel' and '/lib' in a['artifact']['path'] and '/many/' not in a['artifact']['path']"
 expect_alerts "a static, stripped OpenSSL client: one tls channel naming it" 1 \
 	"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$STATIC' and 'openssl (unknown build)' in a['message']"
 expect_alerts "... its write not seen (no tls alert)" 0 "$tls and a['secret']['name']=='COPY_static'"
-expect_alerts "nothing else" 4 "a['kind']!='session_summary'"
+expect_alerts "nothing else" 6 "a['kind']!='session_summary'"
 check "no process is left stopped, and both copies are hooked files" \
-	test "$(status_field "(s['tls']['stopped'], s['tls']['files'] >= 4, s['tls']['failopen'], s['tls']['unresolved'])")" = "(0, True, 0, 0)"
+	test "$(status_field "(s['tls']['stopped'], s['tls']['files'] >= 10, s['tls']['failopen'], s['tls']['unresolved'], s['tls']['attach_failed'])")" = "(0, True, 0, 0, 2)"
 check "SIGTERM stops the daemon with status 0" e2e_stop
 e2e_finish

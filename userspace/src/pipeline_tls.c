@@ -27,6 +27,8 @@ static const char *stack_name(uint32_t stack)
 		return "hooked late";
 	case SW_STACK_OPENSSL:
 		return "openssl (unknown build)";
+	case SW_STACK_UNHOOKED:
+		return "its uprobes could not be attached";
 	default:
 		return "unknown";
 	}
