@@ -398,6 +398,8 @@ enum {
 	SW_TLSLIB_UNKNOWN = 1 << 0,
 	SW_TLSLIB_NOT_STOPPED = 1 << 1,
 	SW_TLSLIB_FORKED = 1 << 2, /* a child of a process with TLS hooks (no file: dev, ino 0) */
+	SW_TLSLIB_NO_DAEMON = 1 << 3, /* not stopped: no daemon ran to resume it (a coverage_gap
+				       * for the window says what ran unwatched) */
 };
 struct sw_tlslib_rec {
 	struct sw_hdr hdr;

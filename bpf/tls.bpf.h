@@ -33,6 +33,33 @@ static __always_inline void tls_hold(__u32 tgid, __u32 why)
 	bpf_send_signal(SW_SIGSTOP);
 }
 
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+
+#define SW_PF_EXITING 0x00000004
+
+/* Whether the daemon's process is there and not exiting. A stop to wait for it is made only
+ * while it can answer: one killed a moment ago (its sign of life still fresh) would leave the
+ * process stopped until the next daemon starts, and a session that runs on meanwhile (a shell
+ * running dd) would hang. Such a process runs on unstopped, as a foreground job does. */
+static __always_inline int daemon_alive(void)
+{
+	struct task_struct *t;
+	struct sw_meta *m;
+	__u32 zero = 0;
+	int alive;
+
+	m = bpf_map_lookup_elem(&meta, &zero);
+	if (!m || !m->daemon_tgid)
+		return 0;
+	t = bpf_task_from_pid((s32)m->daemon_tgid);
+	if (!t)
+		return 0;
+	alive = !t->exit_state && !(t->flags & SW_PF_EXITING);
+	bpf_task_release(t);
+	return alive;
+}
+
 /* Whether the current process is a job a job-control shell runs in its terminal's foreground
  * (a process group of its own, the terminal's foreground group, not its parent's): a stop
  * would be the shell's to report ("Stopped", status 147), and it would take the terminal back
@@ -72,7 +99,9 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 			return;
 		flags |= SW_TLSLIB_UNKNOWN;
 	}
-	if (foreground_job())
+	if (!daemon_alive())
+		flags |= SW_TLSLIB_NOT_STOPPED | SW_TLSLIB_NO_DAEMON;
+	else if (foreground_job())
 		flags |= SW_TLSLIB_NOT_STOPPED;
 	m = misc();
 	if (!m)
@@ -117,7 +146,9 @@ static __always_inline void tls_fork_check(const struct sw_scope *s)
 	if (!bpf_map_lookup_elem(&tls_procs, &ptgid))
 		return;
 	bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
-	if (foreground_job())
+	if (!daemon_alive())
+		flags |= SW_TLSLIB_NOT_STOPPED | SW_TLSLIB_NO_DAEMON;
+	else if (foreground_job())
 		flags |= SW_TLSLIB_NOT_STOPPED;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {

@@ -267,7 +267,8 @@ static void attach_at(struct tlsedge *t, uint32_t tgid, uint64_t session, int id
 		p->links[p->nlinks++] = l;
 		t->nlinks++;
 	}
-	if (failed)
+	/* (a process gone already has nothing left to hook) */
+	if (failed && !(kill((pid_t)tgid, 0) && errno == ESRCH))
 		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_UNHOOKED, f->dev, f->ino,
 				f->path);
 }
@@ -500,6 +501,8 @@ void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
 {
 	uint64_t dev = sw_naming__user_dev(r->dev);
 	int stopped = !(r->flags & SW_TLSLIB_NOT_STOPPED);
+	/* (a process left running while no daemon ran is the no-daemon gap's to tell) */
+	int late = !stopped && !(r->flags & SW_TLSLIB_NO_DAEMON);
 	int idx;
 
 	/* A child forked by a process with TLS hooks: the files it maps (its parent's) get its
@@ -514,14 +517,14 @@ void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
 	idx = file_find(t, dev, r->ino);
 
 	if (idx < 0 && (r->flags & SW_TLSLIB_UNKNOWN) && !learn_mapped(t, r, dev, stopped)) {
-		if (!stopped) /* being looked at: its TCP writes meanwhile are noted */
+		if (late) /* being looked at: its TCP writes meanwhile are noted */
 			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, -1, 0);
 		return; /* attached (and resumed) when the look is done */
 	}
 	idx = file_find(t, dev, r->ino);
 	if (idx >= 0) {
 		attach(t, r->hdr.tgid, r->hdr.session_id, idx);
-		if (!stopped)
+		if (late)
 			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, idx, 1);
 	}
 	if (stopped)
