@@ -98,15 +98,8 @@ C
 # of its own, and uprobes are per process): stopped at its first return until it has its own.
 F=$(new_secret TLS_fork)
 printf 'k=%s' "$F" >"$E2E_TMP/body.fork"
-SSL_CERT_FILE=$HTTPS_CA "$SPRAWLCTL" run -- python3 - "$URL" "$E2E_TMP/body.fork" <<'PY'
-import os, sys, urllib.request  # (urllib.request maps libssl: the parent is hooked)
-pid = os.fork()
-if pid == 0:
-    urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read()),
-                           timeout=10).read()
-    os._exit(0)
-os.waitpid(pid, 0)
-PY
+SSL_CERT_FILE=$HTTPS_CA "$SPRAWLCTL" run -- python3 "$E2E_ROOT/tests/e2e/fork_post.py" "$URL" \
+	"$E2E_TMP/body.fork"
 G2=$(new_secret TLS_send2)
 printf 'k=%s' "$G2" >"$E2E_TMP/body.send2"
 check "a gnutls client calling gnutls_record_send2 built" \

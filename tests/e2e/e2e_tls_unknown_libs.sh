@@ -49,17 +49,8 @@ mkdir -p "$E2E_TMP/lib3"
 cp "$SSL" "$E2E_TMP/lib3/"
 v=$(new_secret COPY_gone)
 printf 'k=%s' "$v" >"$E2E_TMP/body.gone"
-LD_LIBRARY_PATH=$E2E_TMP/lib3 SSL_CERT_FILE=$HTTPS_CA "$SPRAWLCTL" run -- python3 - "$URL" \
-	"$E2E_TMP/body.gone" "$E2E_TMP/lib3/libssl.so.3" <<'PY'
-import os, sys, urllib.request  # (maps the copy: hooked)
-os.unlink(sys.argv[3])
-pid = os.fork()
-if pid == 0:
-    urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read()),
-                           timeout=10).read()
-    os._exit(0)
-os.waitpid(pid, 0)
-PY
+LD_LIBRARY_PATH=$E2E_TMP/lib3 SSL_CERT_FILE=$HTTPS_CA "$SPRAWLCTL" run -- python3 \
+	"$E2E_ROOT/tests/e2e/fork_post.py" "$URL" "$E2E_TMP/body.gone" "$E2E_TMP/lib3/libssl.so.3"
 # Past the uprobes one process may hold (8): five more copies loaded (two hooks each); the one
 # that cannot be attached is told, not left silent.
 mkdir -p "$E2E_TMP/many"
