@@ -373,6 +373,7 @@ enum sw_tls_stack {
 	SW_STACK_LATE = 4,	/* hooked, but after the process (a foreground job) wrote TCP */
 	SW_STACK_OPENSSL = 5,	/* linked in, SSL_write not found (stripped) */
 	SW_STACK_UNHOOKED = 6,	/* hookable, but its uprobes could not be attached */
+	SW_STACK_JAVA = 7,	/* the JVM: TLS in Java code (JSSE) */
 };
 
 /* SW_EV_CHANNEL: tail = path[path_len] of the mapped file (shared mmap), of the executable

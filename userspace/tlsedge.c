@@ -140,6 +140,7 @@ static int scan_file(const char *path, struct sw_tls_hook *hooks, uint32_t *stac
 			      : !strncmp(what, "go", 2)	       ? SW_STACK_GO
 			      : !strncmp(what, "boringssl", 9) ? SW_STACK_BORINGSSL
 			      : !strncmp(what, "openssl", 7)   ? SW_STACK_OPENSSL
+			      : !strncmp(what, "java", 4)      ? SW_STACK_JAVA
 							       : SW_STACK_UNKNOWN);
 	return 0;
 }

@@ -364,6 +364,13 @@ static void test_go_and_rustls(void **state)
 	assert_int_equal(sw_tlsfind__unhookable(path, what, sizeof(what)), 1);
 	assert_string_equal(what, "go crypto/tls");
 
+	snprintf(path, sizeof(path), "%s/jvm.c", dir);
+	write_file(path, "const char *gHotSpotVMStructs = \"vm\";\nint main(void) { return 0; }\n");
+	assert_int_equal(sh("cc -O2 -shared -fPIC -o %s/libjvm.so %s", dir, path), 0);
+	snprintf(path, sizeof(path), "%s/libjvm.so", dir);
+	assert_int_equal(sw_tlsfind__unhookable(path, what, sizeof(what)), 1);
+	assert_string_equal(what, "java (jsse)");
+
 	snprintf(path, sizeof(path), "%s/rust.c", dir);
 	write_file(path, "const char *p = \"/root/.cargo/registry/src/index.crates.io-1/"
 			 "rustls-0.23.46/src/conn.rs\";\nint main(void) { return p[0] == 0; }\n");

@@ -29,6 +29,8 @@ static const char *stack_name(uint32_t stack)
 		return "openssl (unknown build)";
 	case SW_STACK_UNHOOKED:
 		return "its uprobes could not be attached";
+	case SW_STACK_JAVA:
+		return "java (jsse)";
 	default:
 		return "unknown";
 	}

@@ -636,6 +636,10 @@ int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
 		 !has_fn(hooks, scan_view(&v, hooks, sizeof(hooks) / sizeof(hooks[0]), 0),
 			 SW_TLS_SSL_WRITE))
 		found = "openssl (unknown build)";
+	/* The JVM (HotSpot's libjvm: the structs its serviceability agent reads): Java's TLS
+	 * (JSSE) is Java code, through no native function a uprobe could take. */
+	else if (has_bytes(&v, "gHotSpotVMStructs"))
+		found = "java (jsse)";
 	view_close(&v);
 	if (!found)
 		return 0;
