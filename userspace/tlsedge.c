@@ -226,13 +226,12 @@ static uint32_t cookie_of(const struct sw_tls_hook *h)
  * through it unseen: told as a TLS channel we could not hook. */
 static void attach_at(struct tlsedge *t, uint32_t tgid, uint64_t session, int idx, const char *alt)
 {
-	const char *path;
-	struct stat st;
-	int failed = 0;
-
 	struct tproc *p = proc_of(t, tgid, 1);
 	const struct tfile *f = &t->files[idx];
 	struct bpf_link *l;
+	const char *path;
+	struct stat st;
+	int failed = 0;
 	size_t i;
 
 	if (!p) { /* PROCS_MAX processes hooked already: this one is not */
