@@ -18,10 +18,10 @@
 #define SW_ENV_LEN	     (256u << 10)
 #define SW_DEFAULT_MAX_BYTES (1u << 20) /* per syscall, before counted truncation */
 /* The kernel records' layout: raised whenever a record the kernel makes changes, so that a
- * daemon never reads another layout from a ring that programs of an older build filled. */
-#define SW_RECORD_FORMAT                                                                           \
-	3 /* 2: fork and exec records carry the cgroup id; 3: tlslib: addr, gen                    \
-	   */
+ * daemon never reads another layout from a ring that programs of an older build filled.
+ * 2: fork and exec records carry the cgroup id; 3: the tlslib record its address, generation,
+ * flags and an unknown file's path. */
+#define SW_RECORD_FORMAT 3
 
 enum sw_event_type {
 	SW_EV_FORK = 1,

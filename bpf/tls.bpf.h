@@ -74,6 +74,29 @@ static __always_inline int foreground_job(void)
 	return pg && pg == fg && pg != BPF_CORE_READ(t, real_parent, signal, pids[PIDTYPE_PGID]);
 }
 
+/* A record that stops its process says whether it did not: no daemon could answer, or a
+ * foreground job. */
+static __always_inline __u32 tls_stop_flags(void)
+{
+	if (!daemon_alive())
+		return SW_TLSLIB_NOT_STOPPED | SW_TLSLIB_NO_DAEMON;
+	return foreground_job() ? SW_TLSLIB_NOT_STOPPED : 0;
+}
+
+/* Sends r with len bytes of tail after it, then stops the current process unless r says not
+ * to. 0 when sent (nothing is stopped that nobody would hear of). */
+static __always_inline int tls_tell(struct sw_tlslib_rec *r, __u64 len)
+{
+	r->hdr.size = sizeof(*r) + len;
+	if (bpf_ringbuf_output(&events, r, sizeof(*r) + len, 0)) {
+		LOSS_INC(ringbuf_full);
+		return -1;
+	}
+	if (!(r->flags & SW_TLSLIB_NOT_STOPPED))
+		tls_hold(bpf_get_current_pid_tgid() >> 32, SW_HOLD_ATTACH);
+	return 0;
+}
+
 /* A session process mapped executable file f at addr (or exec'd it: addr 0): if it carries a
  * TLS stack we hook, or the daemon has not looked at it yet, tell the daemon and stop until it
  * has looked and attached the uprobes for this process. */
@@ -99,10 +122,7 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 			return;
 		flags |= SW_TLSLIB_UNKNOWN;
 	}
-	if (!daemon_alive())
-		flags |= SW_TLSLIB_NOT_STOPPED | SW_TLSLIB_NO_DAEMON;
-	else if (foreground_job())
-		flags |= SW_TLSLIB_NOT_STOPPED;
+	flags |= tls_stop_flags();
 	m = misc();
 	if (!m)
 		return;
@@ -117,16 +137,9 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 		ps = file_path(f, &start, &len, &trunc);
 		len = copy_path(m->tail, ps, start, len) & (SW_PATH_LEN - 1);
 	}
-	r->hdr.size = sizeof(*r) + len;
-	if (bpf_ringbuf_output(&events, r, sizeof(*r) + len, 0)) {
-		LOSS_INC(ringbuf_full);
-		return; /* not stopped: nobody would hear of it */
-	}
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!(flags & SW_TLSLIB_UNKNOWN))
+	if (!tls_tell(r, len) && !(flags & SW_TLSLIB_UNKNOWN))
 		bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
-	if (!(flags & SW_TLSLIB_NOT_STOPPED))
-		tls_hold(tgid, SW_HOLD_ATTACH);
 }
 
 /* The current task is a child returning from fork or clone for the first time. A new process
@@ -137,8 +150,9 @@ static __always_inline void tls_fork_check(const struct sw_scope *s)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, ptgid, one = 1, flags = SW_TLSLIB_FORKED;
+	__u32 tgid = id >> 32, ptgid, one = 1;
 	struct sw_tlslib_rec *r;
+	struct misc_scratch *m;
 
 	if ((__u32)id != tgid || BPF_CORE_READ(t, mm) == BPF_CORE_READ(t, real_parent, mm))
 		return;
@@ -146,25 +160,17 @@ static __always_inline void tls_fork_check(const struct sw_scope *s)
 	if (!bpf_map_lookup_elem(&tls_procs, &ptgid))
 		return;
 	bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
-	if (!daemon_alive())
-		flags |= SW_TLSLIB_NOT_STOPPED | SW_TLSLIB_NO_DAEMON;
-	else if (foreground_job())
-		flags |= SW_TLSLIB_NOT_STOPPED;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		LOSS_INC(ringbuf_full);
+	m = misc();
+	if (!m)
 		return;
-	}
+	r = &m->tlslib;
 	fill_hdr(&r->hdr, SW_EV_TLSLIB, s);
-	r->hdr.size = sizeof(*r);
 	r->dev = 0;
 	r->ino = 0;
 	r->addr = 0;
 	r->gen = 0;
-	r->flags = flags;
-	bpf_ringbuf_submit(r, 0);
-	if (!(flags & SW_TLSLIB_NOT_STOPPED))
-		tls_hold(tgid, SW_HOLD_ATTACH);
+	r->flags = SW_TLSLIB_FORKED | tls_stop_flags();
+	tls_tell(r, 0);
 }
 
 /* The socket a TLS write goes to: the one its SSL object flushed to before, else the one the

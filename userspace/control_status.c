@@ -175,20 +175,20 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 	fprintf(b, "\"control\":{\"clients\":%d,\"refused\":%llu,\"dropped\":%llu},", nclients,
 		(unsigned long long)d->ctl_refused, (unsigned long long)d->ctl_dropped);
 	if (d->tls) {
-		uint64_t ts[7];
+		struct tlsedge_stats ts;
 		int held = 0;
 
 		if (d->k)
 			sw_kernel__tls_held_each(d->k, count_held, &held);
-		tlsedge__stats(d->tls, ts);
+		tlsedge__stats(d->tls, &ts);
 		fprintf(b,
 			"\"tls\":{\"files\":%llu,\"processes\":%llu,\"uprobes\":%llu,"
 			"\"attach_failed\":%llu,\"failopen\":%llu,\"unresolved\":%llu,"
 			"\"forks\":%llu,\"stopped\":%d},",
-			(unsigned long long)ts[5], (unsigned long long)ts[0],
-			(unsigned long long)ts[1], (unsigned long long)ts[2],
-			(unsigned long long)ts[3], (unsigned long long)ts[4],
-			(unsigned long long)ts[6], held);
+			(unsigned long long)ts.files, (unsigned long long)ts.processes,
+			(unsigned long long)ts.uprobes, (unsigned long long)ts.attach_failed,
+			(unsigned long long)ts.failopen, (unsigned long long)ts.unresolved,
+			(unsigned long long)ts.forks, held);
 	}
 	/* Secret names and the paths they reached are root's to see. */
 	fprintf(b, "\"places_visible\":%s,\"places\":[", uid == 0 ? "true" : "false");

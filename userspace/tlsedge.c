@@ -164,27 +164,18 @@ static int file_install(struct tlsedge *t, const char *real, uint64_t dev, uint6
 	return (int)t->nfiles++;
 }
 
-/* Adds path to the set when it has a TLS write function we can hook; its index, or -1.
- * Otherwise *stack is 1 + the enum sw_tls_stack it carries that we cannot hook, or 0. */
-static int file_add(struct tlsedge *t, const char *path, uint32_t *stack)
+/* Adds path to the set when it has a TLS write function we can hook (the daemon's seed). */
+static void file_add(struct tlsedge *t, const char *path)
 {
 	struct sw_tls_hook hooks[HOOKS_MAX];
-	uint32_t st_ = 0;
 	char real[PATH_MAX];
+	uint32_t stack;
 	struct stat st;
-	int i, n;
 
-	if (stack)
-		*stack = 0;
-	if (!realpath(path, real) || stat(real, &st) || !S_ISREG(st.st_mode))
-		return -1;
-	i = file_find(t, st.st_dev, st.st_ino);
-	if (i >= 0)
-		return i;
-	n = scan_file(real, hooks, &st_);
-	if (stack)
-		*stack = st_;
-	return file_install(t, real, st.st_dev, st.st_ino, hooks, n);
+	if (!realpath(path, real) || stat(real, &st) || !S_ISREG(st.st_mode) ||
+	    file_find(t, st.st_dev, st.st_ino) >= 0)
+		return;
+	file_install(t, real, st.st_dev, st.st_ino, hooks, scan_file(real, hooks, &stack));
 }
 
 static struct tproc *proc_of(struct tlsedge *t, uint32_t tgid, int create)
@@ -306,13 +297,13 @@ static void seed(struct tlsedge *t)
 		for (j = 0; j < sizeof(libs) / sizeof(libs[0]); j++) {
 			snprintf(buf, sizeof(buf), "%s/%s", dirs[i], libs[j]);
 			if (!access(buf, R_OK))
-				file_add(t, buf, NULL);
+				file_add(t, buf);
 		}
 	dup = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 	for (dir = dup ? strtok_r(dup, ":", &save) : NULL; dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(buf, sizeof(buf), "%s/node", dir);
 		if (!access(buf, X_OK))
-			file_add(t, buf, NULL);
+			file_add(t, buf);
 	}
 	free(dup);
 }
@@ -388,6 +379,37 @@ static void mark_seen(struct tlsedge *t, uint64_t dev, uint64_t ino, int64_t gen
 		sw_kernel__tls_seen_add(t->d->k, sw_naming__kernel_dev(dev), ino, (uint32_t)gen);
 }
 
+/* A look at a binary (n hooks found in it; *stack the TLS stack it carries that we cannot
+ * hook) applied: hooked when it has hooks and there is room (its index), else -1 and *stack (a
+ * hookable file with no room left for it is a stack we cannot hook); remembered either way. */
+static int settle(struct tlsedge *t, const char *path, uint64_t dev, uint64_t ino,
+		  const struct sw_tls_hook *hooks, int n, uint32_t *stack)
+{
+	int idx = file_install(t, path, dev, ino, hooks, n);
+
+	if (idx >= 0)
+		*stack = 0;
+	else if (n > 0)
+		*stack = 1 + SW_STACK_UNKNOWN;
+	remember_exe(t, dev, ino, *stack);
+	return idx;
+}
+
+/* Looks at the binary at path (st its stat), not looked at before: a large one off the loop
+ * (0: tgid waits for it, stopped unless stop is 0), else here (1, *stack as settle gives). */
+static int look(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *path,
+		const struct stat *st, int64_t gen, int stop, uint32_t *stack)
+{
+	struct sw_tls_hook hooks[HOOKS_MAX];
+	int n;
+
+	if (!scan_async(t, tgid, session, path, st, gen, stop))
+		return 0;
+	n = scan_file(path, hooks, stack);
+	settle(t, path, st->st_dev, st->st_ino, hooks, n, stack);
+	return 1;
+}
+
 /* The path of what r's process mapped at r->addr (or exec'd: addr 0), checked to be that file
  * (dev, ino): the one the record carries, else the process's; else the process's own link to
  * the mapping (a file deleted or replaced since). 0, or -1 when none is there. */
@@ -441,34 +463,24 @@ static int mapped_path(const struct sw_tlslib_rec *r, uint64_t dev, char *out, s
  * when the process waits for a look off the loop. */
 static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, uint64_t dev, int stopped)
 {
-	struct sw_tls_hook hooks[HOOKS_MAX];
 	char path[PATH_MAX];
 	uint32_t stack = 0;
 	struct stat st;
-	int n, idx;
+	int known = exe_known(t, dev, r->ino, &stack);
 
-	if (!exe_known(t, dev, r->ino, &stack)) {
+	if (!known) {
 		if (mapped_path(r, dev, path, sizeof(path)) || stat(path, &st)) {
 			t->unresolved++; /* gone already: fails open, counted */
 			return -1;
 		}
-		if (!scan_async(t, r->hdr.tgid, r->hdr.session_id, path, &st, r->gen, stopped))
+		if (!look(t, r->hdr.tgid, r->hdr.session_id, path, &st, r->gen, stopped, &stack))
 			return 0;
-		n = scan_file(path, hooks, &stack);
-		idx = file_install(t, path, dev, r->ino, hooks, n);
-		if (idx >= 0)
-			stack = 0;
-		else if (n > 0) /* no room for another hooked file: a stack we cannot hook */
-			stack = 1 + SW_STACK_UNKNOWN;
-		remember_exe(t, dev, r->ino, stack);
-		if (idx >= 0)
-			return -1; /* attached by the caller */
-	} else if (file_find(t, dev, r->ino) >= 0) {
-		return -1;
 	}
+	if (file_find(t, dev, r->ino) >= 0)
+		return -1; /* attached by the caller */
 	mark_seen(t, dev, r->ino, r->gen);
 	/* (an exec's stack is told with its exec record: learn_exe) */
-	if (stack && r->addr && mapped_path(r, dev, path, sizeof(path)) == 0)
+	if (stack && r->addr && (!known || mapped_path(r, dev, path, sizeof(path)) == 0))
 		source__channel(t->d, r->hdr.tgid, r->hdr.session_id, SW_CH_TLS, stack - 1, dev,
 				r->ino, path);
 	return -1;
@@ -586,10 +598,9 @@ static void *worker(void *arg)
 /* The processes waiting for a binary's look are told what it is, then resumed. */
 static void scan_done(struct tlsedge *t, struct scan *sc)
 {
-	int idx = file_install(t, sc->path, sc->dev, sc->ino, sc->hooks, sc->nhooks);
+	int idx = settle(t, sc->path, sc->dev, sc->ino, sc->hooks, sc->nhooks, &sc->stack);
 	size_t i;
 
-	remember_exe(t, sc->dev, sc->ino, idx >= 0 ? 0 : sc->stack);
 	if (idx < 0)
 		mark_seen(t, sc->dev, sc->ino, sc->gen);
 	for (i = 0; i < sc->nwait; i++) {
@@ -602,9 +613,8 @@ static void scan_done(struct tlsedge *t, struct scan *sc)
 					sc->dev, sc->ino, sc->path);
 		if (sc->stopped[i])
 			resume(t, sc->tgid[i]);
-		else if (idx >= 0)
-			late_window(t, sc->tgid[i], sc->session[i], p ? p->late_from : mono_ns(),
-				    idx, 1);
+		else if (idx >= 0) /* (a window opened at its record stays as it was opened) */
+			late_window(t, sc->tgid[i], sc->session[i], mono_ns(), idx, 1);
 		else if (p && !p->late_to) /* nothing to hook there: no window */
 			p->late_from = p->sock_first = 0;
 	}
@@ -686,12 +696,9 @@ static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 	if (!realpath(exe, real) || stat(real, &st) || !S_ISREG(st.st_mode) ||
 	    file_find(t, st.st_dev, st.st_ino) >= 0)
 		return;
-	if (!exe_known(t, st.st_dev, st.st_ino, &stack)) {
-		if (!scan_async(t, tgid, session, real, &st, -1, !sw_procfs__foreground_job(tgid)))
-			return;
-		file_add(t, real, &stack);
-		remember_exe(t, st.st_dev, st.st_ino, stack);
-	}
+	if (!exe_known(t, st.st_dev, st.st_ino, &stack) &&
+	    !look(t, tgid, session, real, &st, -1, !sw_procfs__foreground_job(tgid), &stack))
+		return;
 	if (stack)
 		source__channel(t->d, tgid, session, SW_CH_TLS, stack - 1, st.st_dev, st.st_ino,
 				real);
@@ -786,15 +793,15 @@ void tlsedge__tick(struct tlsedge *t)
 		sw_kernel__tls_held_each(t->d->k, resume_stale, &s);
 }
 
-void tlsedge__stats(const struct tlsedge *t, uint64_t out[7])
+void tlsedge__stats(const struct tlsedge *t, struct tlsedge_stats *out)
 {
-	out[6] = t->forks;
-	out[0] = t->nprocs;
-	out[1] = t->nlinks;
-	out[2] = t->attach_failed;
-	out[3] = t->failopen;
-	out[4] = t->unresolved;
-	out[5] = t->nfiles;
+	*out = (struct tlsedge_stats){.files = t->nfiles,
+				      .processes = t->nprocs,
+				      .uprobes = t->nlinks,
+				      .attach_failed = t->attach_failed,
+				      .failopen = t->failopen,
+				      .unresolved = t->unresolved,
+				      .forks = t->forks};
 }
 
 int tlsedge__fd(const struct tlsedge *t)

@@ -33,9 +33,16 @@ int tlsedge__fd(const struct tlsedge *t);
 void tlsedge__poll(struct tlsedge *t);
 /* Time passes: stops nobody answered in time are resumed (fail-open). */
 void tlsedge__tick(struct tlsedge *t);
-/* Counters for status: processes with uprobes, uprobes, attach failures, fail-open resumes,
- * files mapped that were gone before they were looked at, files hooked, forked children of
- * hooked processes stopped to be hooked. */
-void tlsedge__stats(const struct tlsedge *t, uint64_t out[7]);
+/* Counters for status. */
+struct tlsedge_stats {
+	uint64_t files;	    /* files hooked */
+	uint64_t processes; /* processes with uprobes */
+	uint64_t uprobes;
+	uint64_t attach_failed;
+	uint64_t failopen;   /* stops resumed without a verdict */
+	uint64_t unresolved; /* files mapped that were gone before they were looked at */
+	uint64_t forks;	     /* forked children of hooked processes stopped to be hooked */
+};
+void tlsedge__stats(const struct tlsedge *t, struct tlsedge_stats *out);
 
 #endif

@@ -25,39 +25,42 @@ char *sw_procfs__exe(uint32_t pid)
 	return strdup(buf);
 }
 
+/* One read of up to cap bytes of a /proc file (they are made whole for one read), or -1. */
+static ssize_t read_once(const char *path, char *buf, size_t cap)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, cap);
+	close(fd);
+	return n;
+}
+
 char *sw_procfs__cmdline(uint32_t pid, size_t *len)
 {
 	char path[64], *buf;
 	ssize_t n;
-	int fd;
 
 	*len = 0;
 	buf = malloc(4096);
 	if (!buf)
 		return NULL;
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, 4096);
-		close(fd);
-		if (n > 0)
-			*len = n;
-	}
+	n = read_once(path, buf, 4096);
+	if (n > 0)
+		*len = n;
 	return buf;
 }
 
 char *sw_procfs__cgroup(uint32_t pid)
 {
 	char path[64], buf[4096], cg[SW_PROCFS_CGROUP_MAX];
-	ssize_t n = -1;
-	int fd;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf));
-		close(fd);
-	}
+	n = read_once(path, buf, sizeof(buf));
 	if (n <= 0 || sw_container__cgroup_v2(buf, n, cg, sizeof(cg)) < 0)
 		cg[0] = 0;
 	return strdup(cg);
@@ -138,14 +141,9 @@ static long fdinfo_field(uint32_t pid, const char *fd, const char *field, int ba
 {
 	char info[320], buf[512], *f;
 	ssize_t len;
-	int in;
 
 	snprintf(info, sizeof(info), "/proc/%u/fdinfo/%s", pid, fd);
-	in = open(info, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -1;
-	len = read(in, buf, sizeof(buf) - 1);
-	close(in);
+	len = read_once(info, buf, sizeof(buf) - 1);
 	if (len <= 0)
 		return -1;
 	buf[len] = 0;
@@ -299,14 +297,9 @@ static int stat_groups(uint32_t pid, long *ppid, long *pgrp, long *tpgid)
 {
 	char path[64], buf[1024], *p;
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = read_once(path, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return -1;
 	buf[n] = 0;

@@ -607,9 +607,19 @@ static int has_bytes(const struct view *v, const char *s)
 	return memmem(v->raw, v->size, s, strlen(s)) != NULL;
 }
 
-int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
+/* An SSL library linked in (s: a source file name its errors carry) with no SSL_write we find
+ * to hook. */
+static int ssl_unhooked(const struct view *v, const char *s)
 {
 	struct sw_tls_hook hooks[4];
+
+	return has_bytes(v, s) &&
+	       !has_fn(hooks, scan_view(v, hooks, sizeof(hooks) / sizeof(hooks[0]), 0),
+		       SW_TLS_SSL_WRITE);
+}
+
+int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
+{
 	const char *found = NULL;
 	struct view v;
 	int err;
@@ -626,15 +636,10 @@ int sw_tlsfind__unhookable(const char *path, char *what, size_t len)
 	/* rustls: the crate's own source paths in panic locations ("/rustls-0.23.x/src/"). */
 	else if (has_bytes(&v, "/rustls-"))
 		found = "rustls";
-	else if (has_bytes(&v, "/ssl/ssl_lib.cc") &&
-		 !has_fn(hooks, scan_view(&v, hooks, sizeof(hooks) / sizeof(hooks[0]), 0),
-			 SW_TLS_SSL_WRITE))
+	else if (ssl_unhooked(&v, "/ssl/ssl_lib.cc"))
 		found = "boringssl (unknown build)";
-	/* OpenSSL linked in with no symbol to hook (a static, stripped curl): the source file
-	 * names its errors carry. */
-	else if (has_bytes(&v, "ssl/record/rec_layer_s3.c") &&
-		 !has_fn(hooks, scan_view(&v, hooks, sizeof(hooks) / sizeof(hooks[0]), 0),
-			 SW_TLS_SSL_WRITE))
+	/* OpenSSL linked in with no symbol to hook (a static, stripped curl). */
+	else if (ssl_unhooked(&v, "ssl/record/rec_layer_s3.c"))
 		found = "openssl (unknown build)";
 	/* The JVM (HotSpot's libjvm: the structs its serviceability agent reads): Java's TLS
 	 * (JSSE) is Java code, through no native function a uprobe could take. */
