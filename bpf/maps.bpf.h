@@ -95,6 +95,17 @@ struct {
 	__type(value, __u32);
 } tls_procs SEC(".maps");
 
+/* Session processes told to have their executable mappings looked at again (tgid -> 1): an
+ * mprotect made something executable while the kernel could not look at the mapping (its
+ * lock was taken). One look at a time: the daemon deletes the entry before it reads the
+ * process's mappings, so a later mprotect is told again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} tls_rescan SEC(".maps");
+
 /* Executable files the daemon looked at and found no TLS stack to hook in: (kernel dev, ino)
  * -> inode generation. A session process that maps (or execs) a file in neither map is
  * stopped until the daemon has looked: a copy of libssl (LD_LIBRARY_PATH), one upgraded since

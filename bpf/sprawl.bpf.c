@@ -52,6 +52,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_fallocate		285
 #define SW_FALLOC_SHIFTS	0x28 /* FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE */
 #define NR_mmap			9
+#define NR_mprotect		10
+#define NR_pkey_mprotect	329
 #define NR_io_uring_setup	425
 #define NR_clone		56
 #define NR_fork			57
@@ -109,6 +111,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR32_pwrite64		 181
 #define NR32_sendfile		 187
 #define NR32_mmap2		 192
+#define NR32_mprotect		 125
+#define NR32_pkey_mprotect	 380
 #define NR32_setxattr		 226
 #define NR32_lsetxattr		 227
 #define NR32_fsetxattr		 228
@@ -319,6 +323,7 @@ int BPF_PROG(sw_exit, struct task_struct *p, bool group_dead)
 	}
 	bpf_map_delete_elem(&scope, &tgid);
 	bpf_map_delete_elem(&tls_procs, &tgid);
+	bpf_map_delete_elem(&tls_rescan, &tgid);
 	return 0;
 }
 
@@ -374,6 +379,11 @@ static __always_inline void compat_exit(struct sw_scope *s, struct pt_regs *regs
 			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, di));
 		if ((dx & SW_PROT_EXEC) && ret > 0)
 			tls_lib_check(s, fd_file((int)BPF_CORE_READ(regs, di)), (__u32)ret);
+		break;
+	case NR32_mprotect:
+	case NR32_pkey_mprotect:
+		if (dx & SW_PROT_EXEC)
+			tls_mprotect_check(s, (__u32)bx, (__u32)cx);
 		break;
 	case NR32_fork:
 	case NR32_clone:
@@ -650,6 +660,11 @@ int BPF_PROG(sw_sys_exit, struct pt_regs *regs, long ret)
 			capture_channel(s, SW_CH_MMAP_SHARED, (int)BPF_CORE_READ(regs, r8));
 		if ((BPF_CORE_READ(regs, dx) & SW_PROT_EXEC) && ret > 0)
 			tls_lib_check(s, fd_file((int)BPF_CORE_READ(regs, r8)), (__u64)ret);
+		break;
+	case NR_mprotect:
+	case NR_pkey_mprotect:
+		if (BPF_CORE_READ(regs, dx) & SW_PROT_EXEC)
+			tls_mprotect_check(s, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
 		break;
 	case NR_read:
 	case NR_readv:

@@ -389,7 +389,8 @@ struct sw_channel_rec {
 };
 _Static_assert(sizeof(struct sw_channel_rec) == 88, "sw_channel_rec layout");
 
-/* SW_EV_TLSLIB: hdr.tgid mapped executable (addr: where) or exec'd (addr 0) the file (dev in
+/* SW_EV_TLSLIB: hdr.tgid mapped executable, or made executable with mprotect, (addr: the
+ * mapping's start) or exec'd (addr 0) the file (dev in
  * kernel encoding, ino, gen): one of the tls_files map, or (SW_TLSLIB_UNKNOWN) one the daemon
  * has not looked at (in neither tls_files nor tls_seen); it is stopped until the daemon
  * resumes it, unless it is a job in a terminal's foreground (SW_TLSLIB_NOT_STOPPED). An unknown
@@ -401,6 +402,9 @@ enum {
 	SW_TLSLIB_FORKED = 1 << 2, /* a child of a process with TLS hooks (no file: dev, ino 0) */
 	SW_TLSLIB_NO_DAEMON = 1 << 3, /* not stopped: no daemon ran to resume it (a coverage_gap
 				       * for the window says what ran unwatched) */
+	SW_TLSLIB_RESCAN = 1 << 4,    /* mprotect made a range executable the kernel could not
+				       * look at (no file: dev, ino 0; addr: the range's start): every
+				       * executable mapping of the process is looked at */
 };
 struct sw_tlslib_rec {
 	struct sw_hdr hdr;

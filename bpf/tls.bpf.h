@@ -173,6 +173,93 @@ static __always_inline void tls_fork_check(const struct sw_scope *s)
 	tls_tell(r, 0);
 }
 
+/* What bpf_find_vma found at an address. */
+struct vma_look {
+	struct file *f;
+	__u64 start, end, flags;
+};
+
+static long vma_look_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct vma_look *v = ctx;
+
+	v->f = BPF_CORE_READ(vma, vm_file);
+	v->start = BPF_CORE_READ(vma, vm_start);
+	v->end = BPF_CORE_READ(vma, vm_end);
+	v->flags = BPF_CORE_READ(vma, vm_flags);
+	return 0;
+}
+
+#define SW_VM_EXEC	  0x4
+#define SW_EBUSY	  16
+#define SW_MPROTECT_VMAS  8 /* mappings of one mprotect looked at one by one */
+#define SW_FIND_VMA_TRIES 8
+
+/* An mprotect the kernel does not look at mapping by mapping (the process's mapping lock was
+ * taken, the range spans several files or more mappings than are looked at): the daemon
+ * looks at all of the process's executable mappings, the process stopped meanwhile (one stop,
+ * resumed once all are hooked). One at a time (tls_rescan): the daemon clears it before it
+ * reads the mappings, so an mprotect after that is told again. */
+static __always_inline void tls_rescan_tell(const struct sw_scope *s, __u64 addr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, one = 1;
+	struct sw_tlslib_rec *r;
+	struct misc_scratch *m;
+
+	if (bpf_map_update_elem(&tls_rescan, &tgid, &one, BPF_NOEXIST))
+		return; /* one is pending: its look comes after this mprotect */
+	m = misc();
+	if (!m)
+		return;
+	r = &m->tlslib;
+	fill_hdr(&r->hdr, SW_EV_TLSLIB, s);
+	r->dev = 0;
+	r->ino = 0;
+	r->addr = addr;
+	r->gen = 0;
+	r->flags = SW_TLSLIB_RESCAN | SW_TLSLIB_UNKNOWN | tls_stop_flags();
+	if (tls_tell(r, 0))
+		bpf_map_delete_elem(&tls_rescan, &tgid);
+}
+
+/* A session process's mprotect made [start, start + len) executable: a file mapping in it is
+ * checked as an executable mmap of that file is (a loader of its own may map a library
+ * readable and make its code executable afterwards). Anonymous memory (a JIT's code) is not a
+ * file and is left alone. */
+static __always_inline void tls_mprotect_check(const struct sw_scope *s, __u64 start, __u64 len)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 at = start, end = start + len, fstart = 0;
+	struct file *f = NULL;
+	struct vma_look v;
+	long err;
+	int i, j;
+
+	for (i = 0; i < SW_MPROTECT_VMAS && at < end; i++) {
+		err = -SW_EBUSY;
+		for (j = 0; j < SW_FIND_VMA_TRIES && err == -SW_EBUSY; j++) {
+			v.f = NULL;
+			v.end = 0;
+			err = bpf_find_vma(t, at, vma_look_cb, &v, 0);
+		}
+		if (err == -SW_EBUSY)
+			break;
+		if (err || v.end <= at)
+			return; /* nothing mapped there (the mprotect failed) */
+		if (v.f && (v.flags & SW_VM_EXEC)) {
+			if (f)
+				break; /* a second file: one look at them all */
+			f = v.f;
+			fstart = v.start;
+		}
+		at = v.end;
+	}
+	if (at < end)
+		tls_rescan_tell(s, at);
+	else if (f)
+		tls_lib_check(s, f, fstart);
+}
+
 /* The socket a TLS write goes to: the one its SSL object flushed to before, else the one the
  * thread wrote last (its handshake went there). The SSL object is tied to the socket at the
  * thread's next socket write. */

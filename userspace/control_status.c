@@ -184,11 +184,12 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 		fprintf(b,
 			"\"tls\":{\"files\":%llu,\"processes\":%llu,\"uprobes\":%llu,"
 			"\"attach_failed\":%llu,\"failopen\":%llu,\"unresolved\":%llu,"
-			"\"forks\":%llu,\"stopped\":%d},",
+			"\"forks\":%llu,\"rescans\":%llu,\"stale\":%llu,\"stopped\":%d},",
 			(unsigned long long)ts.files, (unsigned long long)ts.processes,
 			(unsigned long long)ts.uprobes, (unsigned long long)ts.attach_failed,
 			(unsigned long long)ts.failopen, (unsigned long long)ts.unresolved,
-			(unsigned long long)ts.forks, held);
+			(unsigned long long)ts.forks, (unsigned long long)ts.rescans,
+			(unsigned long long)ts.stale, held);
 	}
 	/* Secret names and the paths they reached are root's to see. */
 	fprintf(b, "\"places_visible\":%s,\"places\":[", uid == 0 ? "true" : "false");

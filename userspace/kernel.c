@@ -439,6 +439,15 @@ int sw_kernel__tls_file_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino)
 	return inode_map_put(k->skel->maps.tls_files, kdev, ino, 1);
 }
 
+int sw_kernel__tls_file_del(struct sw_kernel *k, uint64_t kdev, uint64_t ino)
+{
+	struct sw_inode_key key = {.dev = kdev, .ino = ino};
+
+	if (bpf_map__delete_elem(k->skel->maps.tls_files, &key, sizeof(key), 0) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int sw_kernel__tls_seen_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uint32_t gen)
 {
 	return inode_map_put(k->skel->maps.tls_seen, kdev, ino, gen);
@@ -450,6 +459,14 @@ int sw_kernel__tls_proc_add(struct sw_kernel *k, uint32_t tgid)
 
 	if (bpf_map__update_elem(k->skel->maps.tls_procs, &tgid, sizeof(tgid), &one, sizeof(one),
 				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sw_kernel__tls_rescan_done(struct sw_kernel *k, uint32_t tgid)
+{
+	if (bpf_map__delete_elem(k->skel->maps.tls_rescan, &tgid, sizeof(tgid), 0) &&
+	    errno != ENOENT)
 		return -errno;
 	return 0;
 }

@@ -67,11 +67,16 @@ int sw_kernel__pipe_reader(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uin
 /* TLS (tlsedge.c): a file with a TLS stack (kernel dev, ino): a session process that maps or
  * execs it is stopped and told of (SW_EV_TLSLIB). */
 int sw_kernel__tls_file_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino);
+/* A file out of the TLS set (a new file took its inode). */
+int sw_kernel__tls_file_del(struct sw_kernel *k, uint64_t kdev, uint64_t ino);
 /* An executable file (kernel dev, ino, gen) looked at, with no TLS stack to hook: mapping or
  * exec'ing it no longer stops a session process. */
 int sw_kernel__tls_seen_add(struct sw_kernel *k, uint64_t kdev, uint64_t ino, uint32_t gen);
 /* A session process the daemon hooked: a child it forks is stopped until hooked too. */
 int sw_kernel__tls_proc_add(struct sw_kernel *k, uint32_t tgid);
+/* tgid's executable mappings are about to be read for a rescan (SW_TLSLIB_RESCAN): an
+ * mprotect from now on is told again. */
+int sw_kernel__tls_rescan_done(struct sw_kernel *k, uint32_t tgid);
 /* Attaches the TLS write uprobe to pid's copy of path: at func (a symbol) or at the file
  * offset off (func NULL); cookie = enum sw_tlsw. NULL with errno on failure. */
 struct bpf_link *sw_kernel__tls_attach(struct sw_kernel *k, int pid, const char *path,

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -44,8 +46,18 @@ static const char *const fn_name[] = {
 	[SW_TLSW_GNUTLS_SEND] = "gnutls_record_send2",
 };
 
-struct tfile {
+/* A file as it was looked at: its device and inode, and what tells a new file that got the
+ * inode after it was removed (a copy of libssl deleted, then any new file) from it: the inode
+ * generation where the kernel gave it (a new inode's is random: it cannot be chosen), and the
+ * size and modification time (an unlink changes the change time, not these). */
+struct fid {
 	uint64_t dev, ino; /* stat's encoding */
+	int64_t mtime_ns, size;
+	int64_t gen; /* -1: not known */
+};
+
+struct tfile {
+	struct fid id; /* all 0: a slot free again */
 	char path[PATH_MAX];
 	struct sw_tls_hook hooks[HOOKS_MAX]; /* where its TLS write functions are */
 	size_t nhooks;
@@ -64,7 +76,7 @@ struct tproc {
 };
 
 struct texe {
-	uint64_t dev, ino;
+	struct fid id;
 	uint32_t stack; /* enum sw_tls_stack + 1 (0: none) of a binary we cannot hook */
 };
 
@@ -72,7 +84,7 @@ struct texe {
  * event loop). The processes that exec'd it wait stopped until it is done. */
 struct scan {
 	int used, busy, done; /* under mu */
-	uint64_t dev, ino;
+	struct fid id;
 	char path[PATH_MAX];
 	struct sw_tls_hook hooks[HOOKS_MAX];
 	int nhooks;
@@ -99,6 +111,8 @@ struct tlsedge {
 	uint64_t nprocs, nlinks, attach_failed, failopen;
 	uint64_t unresolved; /* files mapped whose path was gone before they were looked at */
 	uint64_t forks;	     /* children of hooked processes stopped until hooked */
+	uint64_t stale;	     /* files looked at whose inode a new file took */
+	uint64_t rescans;    /* processes whose executable mappings were all looked at again */
 };
 
 static void *worker(void *arg);
@@ -114,14 +128,78 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static struct fid fid_of(const struct stat *st, int64_t gen)
+{
+	return (struct fid){.dev = st->st_dev,
+			    .ino = st->st_ino,
+			    .mtime_ns =
+				    (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+			    .size = st->st_size,
+			    .gen = gen};
+}
+
+static int fid_same(const struct fid *a, const struct fid *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->mtime_ns == b->mtime_ns &&
+	       a->size == b->size && (a->gen < 0 || b->gen < 0 || a->gen == b->gen);
+}
+
+/* The inode generation of the file at path (FS_IOC_GETVERSION), -1 where the filesystem does
+ * not tell it. */
+static int64_t gen_of(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	unsigned int gen = 0;
+	int r;
+
+	if (fd < 0)
+		return -1;
+	r = ioctl(fd, FS_IOC_GETVERSION, &gen);
+	close(fd);
+	return r ? -1 : (int64_t)gen;
+}
+
 static int file_find(const struct tlsedge *t, uint64_t dev, uint64_t ino)
 {
 	size_t i;
 
 	for (i = 0; i < t->nfiles; i++)
-		if (t->files[i].dev == dev && t->files[i].ino == ino)
+		if (t->files[i].id.dev == dev && t->files[i].id.ino == ino && (dev || ino))
 			return (int)i;
 	return -1;
+}
+
+/* A file of the set whose inode a new file has now: out of the set (and the kernel's map). Its
+ * slot is taken again once no process has its uprobes. */
+static void file_forget(struct tlsedge *t, int idx)
+{
+	struct tfile *f = &t->files[idx];
+
+	if (t->d->k)
+		sw_kernel__tls_file_del(t->d->k, sw_naming__kernel_dev(f->id.dev), f->id.ino);
+	memset(&f->id, 0, sizeof(f->id));
+	f->path[0] = 0;
+	f->nhooks = 0;
+	t->stale++;
+}
+
+/* The index in the set of the file st is (gen: its inode generation, -1 when not known), or
+ * -1. One of the set at st's device and inode that st is not (the inode reused since) leaves
+ * the set; one whose generation was not known learns it. */
+static int file_of(struct tlsedge *t, const struct stat *st, int64_t gen)
+{
+	struct fid id = fid_of(st, gen);
+	int idx = file_find(t, st->st_dev, st->st_ino);
+
+	if (idx < 0)
+		return -1;
+	if (!fid_same(&t->files[idx].id, &id)) {
+		file_forget(t, idx);
+		return -1;
+	}
+	if (t->files[idx].id.gen < 0)
+		t->files[idx].id.gen = gen;
+	return idx;
 }
 
 /* What the binary at path (resolved) carries: its hooks (the count), or 0 and *stack = 1 + the
@@ -145,23 +223,42 @@ static int scan_file(const char *path, struct sw_tls_hook *hooks, uint32_t *stac
 	return 0;
 }
 
+/* A slot for a file: one forgotten that no process has uprobes of, else a new one; -1. */
+static int free_slot(const struct tlsedge *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nfiles; i++) {
+		if (t->files[i].id.dev || t->files[i].id.ino)
+			continue;
+		for (j = 0; j < PROCS_MAX; j++)
+			if (t->procs[j].tgid && (t->procs[j].attached & (1ull << i)))
+				break;
+		if (j == PROCS_MAX)
+			return (int)i;
+	}
+	return t->nfiles < FILES_MAX ? (int)t->nfiles : -1;
+}
+
 /* A hookable file into the set (and the kernel's map); its index, or -1. */
-static int file_install(struct tlsedge *t, const char *real, uint64_t dev, uint64_t ino,
+static int file_install(struct tlsedge *t, const char *real, const struct fid *id,
 			const struct sw_tls_hook *hooks, int n)
 {
 	struct tfile *f;
+	int idx = free_slot(t);
 
-	if (n <= 0 || t->nfiles >= FILES_MAX)
+	if (n <= 0 || idx < 0)
 		return -1;
-	f = &t->files[t->nfiles];
-	f->dev = dev;
-	f->ino = ino;
+	f = &t->files[idx];
+	f->id = *id;
 	memcpy(f->hooks, hooks, n * sizeof(hooks[0]));
 	f->nhooks = n;
 	snprintf(f->path, sizeof(f->path), "%s", real);
 	if (t->d->k)
-		sw_kernel__tls_file_add(t->d->k, sw_naming__kernel_dev(dev), ino);
-	return (int)t->nfiles++;
+		sw_kernel__tls_file_add(t->d->k, sw_naming__kernel_dev(f->id.dev), f->id.ino);
+	if (idx == (int)t->nfiles)
+		t->nfiles++;
+	return idx;
 }
 
 /* Adds path to the set when it has a TLS write function we can hook (the daemon's seed). */
@@ -171,11 +268,13 @@ static void file_add(struct tlsedge *t, const char *path)
 	char real[PATH_MAX];
 	uint32_t stack;
 	struct stat st;
+	struct fid id;
 
 	if (!realpath(path, real) || stat(real, &st) || !S_ISREG(st.st_mode) ||
 	    file_find(t, st.st_dev, st.st_ino) >= 0)
 		return;
-	file_install(t, real, st.st_dev, st.st_ino, hooks, scan_file(real, hooks, &stack));
+	id = fid_of(&st, gen_of(real));
+	file_install(t, real, &id, hooks, scan_file(real, hooks, &stack));
 }
 
 static struct tproc *proc_of(struct tlsedge *t, uint32_t tgid, int create)
@@ -222,18 +321,24 @@ static void attach_at(struct tlsedge *t, uint32_t tgid, uint64_t session, int id
 	struct bpf_link *l;
 	const char *path;
 	struct stat st;
+	struct fid id;
 	int failed = 0;
 	size_t i;
 
 	if (!p) { /* PROCS_MAX processes hooked already: this one is not */
 		t->attach_failed++;
-		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_UNHOOKED, f->dev, f->ino,
-				f->path);
+		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_UNHOOKED, f->id.dev,
+				f->id.ino, f->path);
 		return;
 	}
 	if (p->attached & (1ull << idx))
 		return;
-	path = !stat(f->path, &st) && st.st_dev == f->dev && st.st_ino == f->ino ? f->path : alt;
+	if (!stat(f->path, &st)) {
+		id = fid_of(&st, f->id.gen >= 0 ? gen_of(f->path) : -1);
+		if (fid_same(&id, &f->id))
+			alt = f->path;
+	}
+	path = alt;
 	p->attached |= 1ull << idx;
 	/* Its children forked from now on are stopped until they have their own. */
 	if (t->d->k)
@@ -260,8 +365,8 @@ static void attach_at(struct tlsedge *t, uint32_t tgid, uint64_t session, int id
 	}
 	/* (a process gone already has nothing left to hook) */
 	if (failed && !(kill((pid_t)tgid, 0) && errno == ESRCH))
-		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_UNHOOKED, f->dev, f->ino,
-				f->path);
+		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_UNHOOKED, f->id.dev,
+				f->id.ino, f->path);
 }
 
 static void attach(struct tlsedge *t, uint32_t tgid, uint64_t session, int idx)
@@ -351,21 +456,22 @@ void tlsedge__free(struct tlsedge *t)
 	free(t);
 }
 
-static void remember_exe(struct tlsedge *t, uint64_t dev, uint64_t ino, uint32_t stack)
+static void remember_exe(struct tlsedge *t, const struct fid *id, uint32_t stack)
 {
-	t->exes[t->exes_next].dev = dev;
-	t->exes[t->exes_next].ino = ino;
+	t->exes[t->exes_next].id = *id;
 	t->exes[t->exes_next].stack = stack;
 	t->exes_next = (t->exes_next + 1) % EXES_MAX;
 }
 
-/* The verdict on a binary looked at before (stack as in struct texe): 1, or 0 when not. */
-static int exe_known(const struct tlsedge *t, uint64_t dev, uint64_t ino, uint32_t *stack)
+/* The verdict on the binary st is (gen as file_of takes it), looked at before (stack as in
+ * struct texe): 1, or 0 when not (a new file at the inode of one looked at is not that one). */
+static int exe_known(const struct tlsedge *t, const struct stat *st, int64_t gen, uint32_t *stack)
 {
+	struct fid id = fid_of(st, gen);
 	size_t i;
 
 	for (i = 0; i < EXES_MAX; i++)
-		if (t->exes[i].dev == dev && t->exes[i].ino == ino && (dev || ino)) {
+		if (fid_same(&t->exes[i].id, &id) && (id.dev || id.ino)) {
 			*stack = t->exes[i].stack;
 			return 1;
 		}
@@ -382,16 +488,16 @@ static void mark_seen(struct tlsedge *t, uint64_t dev, uint64_t ino, int64_t gen
 /* A look at a binary (n hooks found in it; *stack the TLS stack it carries that we cannot
  * hook) applied: hooked when it has hooks and there is room (its index), else -1 and *stack (a
  * hookable file with no room left for it is a stack we cannot hook); remembered either way. */
-static int settle(struct tlsedge *t, const char *path, uint64_t dev, uint64_t ino,
+static int settle(struct tlsedge *t, const char *path, const struct fid *id,
 		  const struct sw_tls_hook *hooks, int n, uint32_t *stack)
 {
-	int idx = file_install(t, path, dev, ino, hooks, n);
+	int idx = file_install(t, path, id, hooks, n);
 
 	if (idx >= 0)
 		*stack = 0;
 	else if (n > 0)
 		*stack = 1 + SW_STACK_UNKNOWN;
-	remember_exe(t, dev, ino, *stack);
+	remember_exe(t, id, *stack);
 	return idx;
 }
 
@@ -401,12 +507,13 @@ static int look(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *
 		const struct stat *st, int64_t gen, int stop, uint32_t *stack)
 {
 	struct sw_tls_hook hooks[HOOKS_MAX];
+	struct fid id = fid_of(st, gen);
 	int n;
 
 	if (!scan_async(t, tgid, session, path, st, gen, stop))
 		return 0;
 	n = scan_file(path, hooks, stack);
-	settle(t, path, st->st_dev, st->st_ino, hooks, n, stack);
+	settle(t, path, &id, hooks, n, stack);
 	return 1;
 }
 
@@ -457,32 +564,26 @@ static int mapped_path(const struct sw_tlslib_rec *r, uint64_t dev, char *out, s
 	return stat(out, &st) ? -1 : 0;
 }
 
-/* A file a session process mapped executable or exec'd that the kernel did not know: looked
- * at now (a large one off the loop, the process waiting stopped), hooked when it has a TLS
- * write function, else marked seen; a TLS stack we cannot hook is reported as a channel. 0
- * when the process waits for a look off the loop. */
-static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, uint64_t dev, int stopped)
+/* A file a session process mapped executable or exec'd (path, st: where it is now; gen: its
+ * inode generation, -1 when not known) that is not in the set: looked at now unless it was before
+ * (a large one off the loop, the process waiting stopped), hooked when it has a TLS write function,
+ * else marked seen; a TLS stack we cannot hook is reported as a channel. 0 when the process waits
+ * for a look off the loop. */
+static int learn_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, const char *path,
+			const struct stat *st, int64_t gen, int stopped)
 {
-	char path[PATH_MAX];
 	uint32_t stack = 0;
-	struct stat st;
-	int known = exe_known(t, dev, r->ino, &stack);
 
-	if (!known) {
-		if (mapped_path(r, dev, path, sizeof(path)) || stat(path, &st)) {
-			t->unresolved++; /* gone already: fails open, counted */
-			return -1;
-		}
-		if (!look(t, r->hdr.tgid, r->hdr.session_id, path, &st, r->gen, stopped, &stack))
-			return 0;
-	}
-	if (file_find(t, dev, r->ino) >= 0)
+	if (!exe_known(t, st, gen, &stack) &&
+	    !look(t, r->hdr.tgid, r->hdr.session_id, path, st, gen, stopped, &stack))
+		return 0;
+	if (file_of(t, st, gen) >= 0)
 		return -1; /* attached by the caller */
-	mark_seen(t, dev, r->ino, r->gen);
+	mark_seen(t, st->st_dev, st->st_ino, gen);
 	/* (an exec's stack is told with its exec record: learn_exe) */
-	if (stack && r->addr && (!known || mapped_path(r, dev, path, sizeof(path)) == 0))
-		source__channel(t->d, r->hdr.tgid, r->hdr.session_id, SW_CH_TLS, stack - 1, dev,
-				r->ino, path);
+	if (stack && r->addr)
+		source__channel(t->d, r->hdr.tgid, r->hdr.session_id, SW_CH_TLS, stack - 1,
+				st->st_dev, st->st_ino, path);
 	return -1;
 }
 
@@ -504,42 +605,105 @@ static void late_window(struct tlsedge *t, uint32_t tgid, uint64_t session, uint
 		const struct tfile *f = &t->files[idx];
 
 		p->late_told = 1;
-		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_LATE, f->dev, f->ino,
+		source__channel(t->d, tgid, session, SW_CH_TLS, SW_STACK_LATE, f->id.dev, f->id.ino,
 				f->path);
 	}
 }
 
-void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
+/* A file r's process mapped executable: hooked for it, looked at first when it is not in the
+ * set (the kernel knew it not, or it is a new file at the inode of one in the set). 0 when the
+ * process waits for a look off the loop (resumed when it is done). */
+static int on_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, int stopped, int late)
 {
 	uint64_t dev = sw_naming__user_dev(r->dev);
+	/* (a rescan does not know the generation) */
+	int64_t gen = r->flags & SW_TLSLIB_RESCAN ? -1 : (int64_t)r->gen;
+	char path[PATH_MAX];
+	struct stat st;
+	int idx;
+
+	if (mapped_path(r, dev, path, sizeof(path)) || stat(path, &st)) {
+		t->unresolved++; /* gone already: fails open, counted */
+		return 1;
+	}
+	idx = file_of(t, &st, gen);
+	if (idx < 0 && !learn_mapped(t, r, path, &st, gen, stopped)) {
+		if (late) /* being looked at: its TCP writes meanwhile are noted */
+			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, -1, 0);
+		return 0;
+	}
+	idx = file_of(t, &st, gen);
+	if (idx >= 0) {
+		attach_at(t, r->hdr.tgid, r->hdr.session_id, idx, path);
+		if (late)
+			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, idx, 1);
+	}
+	return 1;
+}
+
+/* SW_TLSLIB_RESCAN: an mprotect made something executable that the kernel could not look at.
+ * Every executable file mapping of the process is taken as if it had just been mapped (the
+ * kernel is told first that a later mprotect needs a look of its own). 0 when the process
+ * waits for a look off the loop. */
+static int rescan(struct tlsedge *t, const struct sw_tlslib_rec *r, int stopped, int late)
+{
+	char line[PATH_MAX + 128], perms[8];
+	unsigned long long lo, hi, ino;
+	unsigned int lines = 0, maj, min;
+	struct {
+		struct sw_tlslib_rec r;
+		char tail[PATH_MAX]; /* the path the maps line gives (mapped_path checks it) */
+	} m = {.r = *r};
+	int resume_it = 1, len;
+	FILE *fp;
+
+	t->rescans++;
+	if (t->d->k)
+		sw_kernel__tls_rescan_done(t->d->k, r->hdr.tgid);
+	snprintf(line, sizeof(line), "/proc/%u/maps", r->hdr.tgid);
+	fp = fopen(line, "re");
+	if (!fp)
+		return 1;
+	m.r.gen = 0; /* (not known here: learn_mapped leaves tls_seen alone) */
+	while (fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
+		m.tail[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %*s %x:%x %llu %4095[^\n]", &lo, &hi, perms, &maj,
+			   &min, &ino, m.tail) < 6 ||
+		    !strchr(perms, 'x') || !ino)
+			continue;
+		len = (int)strlen(m.tail);
+		m.r.hdr.size = sizeof(m.r) + (m.tail[0] == '/' ? len : 0);
+		m.r.dev = sw_naming__kernel_dev(makedev(maj, min));
+		m.r.ino = ino;
+		m.r.addr = lo;
+		/* (one looked at before is not looked at again: learn_mapped knows it) */
+		m.r.flags = r->flags | SW_TLSLIB_UNKNOWN;
+		if (!on_mapped(t, &m.r, stopped, late))
+			resume_it = 0;
+	}
+	fclose(fp);
+	return resume_it;
+}
+
+void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
+{
 	int stopped = !(r->flags & SW_TLSLIB_NOT_STOPPED);
 	/* (a process left running while no daemon ran is the no-daemon gap's to tell) */
 	int late = !stopped && !(r->flags & SW_TLSLIB_NO_DAEMON);
-	int idx;
+	int done;
 
 	/* A child forked by a process with TLS hooks: the files it maps (its parent's) get its
 	 * own uprobes, then it goes on. */
 	if (r->flags & SW_TLSLIB_FORKED) {
 		t->forks++;
 		tlsedge__on_proc(t, r->hdr.tgid, r->hdr.session_id);
-		if (stopped)
-			resume(t, r->hdr.tgid);
-		return;
+		done = 1;
+	} else if (r->flags & SW_TLSLIB_RESCAN) {
+		done = rescan(t, r, stopped, late);
+	} else {
+		done = on_mapped(t, r, stopped, late);
 	}
-	idx = file_find(t, dev, r->ino);
-
-	if (idx < 0 && (r->flags & SW_TLSLIB_UNKNOWN) && !learn_mapped(t, r, dev, stopped)) {
-		if (late) /* being looked at: its TCP writes meanwhile are noted */
-			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, -1, 0);
-		return; /* attached (and resumed) when the look is done */
-	}
-	idx = file_find(t, dev, r->ino);
-	if (idx >= 0) {
-		attach(t, r->hdr.tgid, r->hdr.session_id, idx);
-		if (late)
-			late_window(t, r->hdr.tgid, r->hdr.session_id, r->hdr.ktime, idx, 1);
-	}
-	if (stopped)
+	if (done && stopped)
 		resume(t, r->hdr.tgid);
 }
 
@@ -595,14 +759,28 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* The processes waiting for a binary's look are told what it is, then resumed. */
+/* Whether tgid waits, stopped, for a look still running (a rescan may start several). */
+static int waits_for_scan(struct tlsedge *t, uint32_t tgid)
+{
+	size_t i, j;
+	int found = 0;
+
+	pthread_mutex_lock(&t->mu);
+	for (i = 0; i < SCANS_MAX && !found; i++)
+		for (j = 0; t->scans[i].used && j < t->scans[i].nwait && !found; j++)
+			found = t->scans[i].tgid[j] == tgid && t->scans[i].stopped[j];
+	pthread_mutex_unlock(&t->mu);
+	return found;
+}
+
+/* The processes waiting for a binary's look are told what it is (the caller resumes them). */
 static void scan_done(struct tlsedge *t, struct scan *sc)
 {
-	int idx = settle(t, sc->path, sc->dev, sc->ino, sc->hooks, sc->nhooks, &sc->stack);
+	int idx = settle(t, sc->path, &sc->id, sc->hooks, sc->nhooks, &sc->stack);
 	size_t i;
 
 	if (idx < 0)
-		mark_seen(t, sc->dev, sc->ino, sc->gen);
+		mark_seen(t, sc->id.dev, sc->id.ino, sc->gen);
 	for (i = 0; i < sc->nwait; i++) {
 		struct tproc *p = proc_of(t, sc->tgid[i], 0);
 
@@ -610,10 +788,10 @@ static void scan_done(struct tlsedge *t, struct scan *sc)
 			attach(t, sc->tgid[i], sc->session[i], idx);
 		else if (sc->stack)
 			source__channel(t->d, sc->tgid[i], sc->session[i], SW_CH_TLS, sc->stack - 1,
-					sc->dev, sc->ino, sc->path);
+					sc->id.dev, sc->id.ino, sc->path);
 		if (sc->stopped[i])
-			resume(t, sc->tgid[i]);
-		else if (idx >= 0) /* (a window opened at its record stays as it was opened) */
+			continue; /* resumed by the caller */
+		if (idx >= 0)	  /* (a window opened at its record stays as it was opened) */
 			late_window(t, sc->tgid[i], sc->session[i], mono_ns(), idx, 1);
 		else if (p && !p->late_to) /* nothing to hook there: no window */
 			p->late_from = p->sock_first = 0;
@@ -624,7 +802,7 @@ void tlsedge__poll(struct tlsedge *t)
 {
 	struct scan done[SCANS_MAX];
 	uint64_t n;
-	size_t i, nd = 0;
+	size_t i, j, nd = 0;
 
 	if (!t || !t->worker_ok)
 		return;
@@ -639,6 +817,12 @@ void tlsedge__poll(struct tlsedge *t)
 	pthread_mutex_unlock(&t->mu);
 	for (i = 0; i < nd; i++)
 		scan_done(t, &done[i]);
+	/* Once every look done is applied: a process waits for no other look (a rescan may
+	 * start several) before it goes on. */
+	for (i = 0; i < nd; i++)
+		for (j = 0; j < done[i].nwait; j++)
+			if (done[i].stopped[j] && !waits_for_scan(t, done[i].tgid[j]))
+				resume(t, done[i].tgid[j]);
 }
 
 /* A large binary: looked at by the worker while the process that exec'd it waits, stopped (so
@@ -646,6 +830,7 @@ void tlsedge__poll(struct tlsedge *t)
 static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *real,
 		      const struct stat *st, int64_t gen, int stop)
 {
+	struct fid id = fid_of(st, gen);
 	struct scan *sc = NULL;
 	size_t i;
 
@@ -653,8 +838,7 @@ static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 		return -1;
 	pthread_mutex_lock(&t->mu);
 	for (i = 0; i < SCANS_MAX && !sc; i++)
-		if (t->scans[i].used && t->scans[i].dev == st->st_dev &&
-		    t->scans[i].ino == st->st_ino)
+		if (t->scans[i].used && fid_same(&t->scans[i].id, &id))
 			sc = &t->scans[i];
 	for (i = 0; i < SCANS_MAX && !sc; i++)
 		if (!t->scans[i].used) {
@@ -662,8 +846,7 @@ static int scan_async(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 			memset(sc, 0, sizeof(*sc));
 			sc->used = 1;
 			sc->gen = -1;
-			sc->dev = st->st_dev;
-			sc->ino = st->st_ino;
+			sc->id = id;
 			snprintf(sc->path, sizeof(sc->path), "%s", real);
 			pthread_cond_signal(&t->cv);
 		}
@@ -693,11 +876,15 @@ static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 	uint32_t stack = 0;
 	struct stat st;
 
-	if (!realpath(exe, real) || stat(real, &st) || !S_ISREG(st.st_mode) ||
-	    file_find(t, st.st_dev, st.st_ino) >= 0)
+	int64_t gen;
+
+	if (!realpath(exe, real) || stat(real, &st) || !S_ISREG(st.st_mode))
 		return;
-	if (!exe_known(t, st.st_dev, st.st_ino, &stack) &&
-	    !look(t, tgid, session, real, &st, -1, !sw_procfs__foreground_job(tgid), &stack))
+	gen = gen_of(real);
+	if (file_of(t, &st, gen) >= 0)
+		return;
+	if (!exe_known(t, &st, gen, &stack) &&
+	    !look(t, tgid, session, real, &st, gen, !sw_procfs__foreground_job(tgid), &stack))
 		return;
 	if (stack)
 		source__channel(t->d, tgid, session, SW_CH_TLS, stack - 1, st.st_dev, st.st_ino,
@@ -709,6 +896,7 @@ void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
 	char line[PATH_MAX + 128], path[128], perms[8], *exe;
 	unsigned long long lo, hi, ino;
 	unsigned int lines = 0, maj, min;
+	struct stat st;
 	FILE *fp;
 	int idx;
 
@@ -730,11 +918,12 @@ void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
 			   &ino) != 6 ||
 		    !strchr(perms, 'x') || !ino)
 			continue;
-		idx = file_find(t, makedev(maj, min), ino);
-		if (idx < 0)
+		if (file_find(t, makedev(maj, min), ino) < 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", tgid, lo, hi);
-		attach_at(t, tgid, session, idx, path);
+		idx = stat(path, &st) ? -1 : file_of(t, &st, gen_of(path));
+		if (idx >= 0)
+			attach_at(t, tgid, session, idx, path);
 	}
 	fclose(fp);
 }
@@ -795,13 +984,19 @@ void tlsedge__tick(struct tlsedge *t)
 
 void tlsedge__stats(const struct tlsedge *t, struct tlsedge_stats *out)
 {
-	*out = (struct tlsedge_stats){.files = t->nfiles,
+	size_t i, live = 0;
+
+	for (i = 0; i < t->nfiles; i++)
+		live += t->files[i].id.dev || t->files[i].id.ino;
+	*out = (struct tlsedge_stats){.files = live,
 				      .processes = t->nprocs,
 				      .uprobes = t->nlinks,
 				      .attach_failed = t->attach_failed,
 				      .failopen = t->failopen,
 				      .unresolved = t->unresolved,
-				      .forks = t->forks};
+				      .forks = t->forks,
+				      .rescans = t->rescans,
+				      .stale = t->stale};
 }
 
 int tlsedge__fd(const struct tlsedge *t)

@@ -42,6 +42,8 @@ struct tlsedge_stats {
 	uint64_t failopen;   /* stops resumed without a verdict */
 	uint64_t unresolved; /* files mapped that were gone before they were looked at */
 	uint64_t forks;	     /* forked children of hooked processes stopped to be hooked */
+	uint64_t rescans;    /* an mprotect the kernel could not look at: all mappings looked at */
+	uint64_t stale;	     /* files of the set whose inode a new file took (out of the set) */
 };
 void tlsedge__stats(const struct tlsedge *t, struct tlsedge_stats *out);
 

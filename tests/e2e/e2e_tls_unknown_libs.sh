@@ -12,7 +12,7 @@
 # one process, past the 8 uprobes a process holds: the fifth is one unmonitored_channel tls
 # (could not be attached). java -version: its libjvm is one unmonitored_channel tls (JSSE is
 # Java code). A client with OpenSSL linked in statically and stripped: one unmonitored_channel
-# tls naming it.
+# tls naming it; copies of it made executable with mprotect: one each.
 . "$(dirname "$0")/lib.sh"
 
 SSL=$(ls /usr/lib/x86_64-linux-gnu/libssl.so.3 /lib/x86_64-linux-gnu/libssl.so.3 2>/dev/null | head -1)
@@ -105,8 +105,51 @@ STATIC=$E2E_TMP/sclient
 check "a static, stripped OpenSSL client built (libssl.a)" \
 	cc -O2 -static -s -o "$STATIC" "$E2E_TMP/sclient.c" -lssl -lcrypto -pthread
 "$SPRAWLCTL" run -- "$STATIC" "$HTTPS_PORT" "$E2E_TMP/body.static"
-check "the requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 5
-wait_alerts 4 "a['kind']=='secret_spread' and a['artifact']['type']=='tls'" 15
+# A loader of its own maps a library readable and makes its code executable with mprotect (the
+# dynamic loader maps code executable at once): looked at as an executable mmap's file is. One
+# copy of the static client made executable -> one tls channel naming it; a filler file and a
+# second copy in one mprotect (more than one file: the kernel has the daemon look at all of
+# the process's executable mappings, a rescan) -> one naming that copy.
+cp "$STATIC" "$E2E_TMP/mp1"
+cp "$STATIC" "$E2E_TMP/mp2"
+cp /bin/true "$E2E_TMP/filler"
+n=$("$SPRAWLCTL" run -- python3 "$E2E_ROOT/tests/e2e/mprotect_map.py" "$E2E_TMP/mp1")
+check "mprotect made one copy executable ($n)" test "$n" = 1
+n=$("$SPRAWLCTL" run -- python3 "$E2E_ROOT/tests/e2e/mprotect_map.py" "$E2E_TMP/filler" \
+	"$E2E_TMP/mp2")
+check "... and a filler and another copy in one mprotect ($n)" test "$n" = 2
+# A file looked at, removed, and a new file given its inode (a fresh ext4 image gives a new
+# file the lowest free inode): the new file is not the old one. A copy of libssl hooked for
+# python3, removed once no uprobe holds it, then a copy of the static client at its inode; a
+# copy of true looked at (nothing to hook), removed, then another static client at its inode:
+# each is one tls channel naming it (not the old file's hooks, not the old verdict).
+STALE0=$(status_field "s['tls']['stale']") # (a copy above may have got a removed one's inode)
+e2e_mount_image ext4 64M
+mkdir -p "$MNT/a" "$MNT/b"
+cp "$SSL" "$MNT/a/libssl.so.3"
+v=$(new_secret REUSE_ssl)
+printf 'k=%s' "$v" >"$E2E_TMP/body.reuse"
+n=$(post_py "$MNT/a" "$E2E_TMP/body.reuse")
+for _ in $(seq 100); do # (a process's uprobes hold the file until its exit is handled)
+	[ "$(status_field "s['tls']['uprobes']")" = 0 ] && break
+	sleep 0.1
+done
+FREED=$(stat -c %i "$MNT/a/libssl.so.3")
+rm "$MNT/a/libssl.so.3"
+cp "$STATIC" "$MNT/b/sc1"
+check "a static client got the inode of the removed libssl copy ($FREED)" \
+	test "$(stat -c %i "$MNT/b/sc1")" = "$FREED"
+"$SPRAWLCTL" run -- "$MNT/b/sc1" "$HTTPS_PORT" "$E2E_TMP/body.static"
+cp /bin/true "$MNT/a/t1"
+"$SPRAWLCTL" run -- "$MNT/a/t1"
+FREED=$(stat -c %i "$MNT/a/t1")
+rm "$MNT/a/t1"
+cp "$STATIC" "$MNT/b/sc2"
+check "another got the inode of the removed copy of true ($FREED)" \
+	test "$(stat -c %i "$MNT/b/sc2")" = "$FREED"
+"$SPRAWLCTL" run -- "$MNT/b/sc2" "$HTTPS_PORT" "$E2E_TMP/body.static"
+check "the requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 8
+wait_alerts 5 "a['kind']=='secret_spread' and a['artifact']['type']=='tls'" 15
 barrier
 tls="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
 expect_alerts "python3 through a copy of libssl: one tls alert naming the peer" 1 \
@@ -128,8 +171,19 @@ expect_alerts "the copies are hooked: no unmonitored_channel names them" 0 \
 expect_alerts "a static, stripped OpenSSL client: one tls channel naming it" 1 \
 	"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$STATIC' and 'openssl (unknown build)' in a['message']"
 expect_alerts "... its write not seen (no tls alert)" 0 "$tls and a['secret']['name']=='COPY_static'"
-expect_alerts "nothing else" $((6 + NJAVA)) "a['kind']!='session_summary'"
-check "no process is left stopped, and both copies are hooked files" \
-	test "$(status_field "(s['tls']['stopped'], s['tls']['files'] >= 10, s['tls']['failopen'], s['tls']['unresolved'], s['tls']['attach_failed'])")" = "(0, True, 0, 0, 2)"
+expect_alerts "python3 through a copy of libssl on the image: one tls alert" 1 \
+	"$tls and a['secret']['name']=='REUSE_ssl' and a['process']['comm']=='python3'"
+for f in b/sc1 b/sc2; do
+	expect_alerts "a static client at a reused inode ($f): one tls channel naming it" 1 \
+		"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$MNT/$f' and 'openssl (unknown build)' in a['message']"
+done
+for f in mp1 mp2; do
+	expect_alerts "a copy of it made executable by mprotect ($f): one tls channel naming it" 1 \
+		"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$E2E_TMP/$f' and 'openssl (unknown build)' in a['message']"
+done
+expect_alerts "nothing else" $((11 + NJAVA)) "a['kind']!='session_summary'"
+st=$(status_field "(s['tls']['stopped'], s['tls']['files'] >= 10, s['tls']['failopen'], s['tls']['unresolved'], s['tls']['attach_failed'], s['tls']['rescans'], s['tls']['stale'] - $STALE0)")
+check "no process is left stopped, the copies are hooked files, one rescan, one file found stale on the image: $st" \
+	test "$st" = "(0, True, 0, 0, 2, 1, 1)"
 check "SIGTERM stops the daemon with status 0" e2e_stop
 e2e_finish
