@@ -191,6 +191,7 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 			(unsigned long long)ts.forks, (unsigned long long)ts.rescans,
 			(unsigned long long)ts.stale, held);
 	}
+	fprintf(b, "\"origins\":{\"moved\":%llu},", (unsigned long long)d->origins_moved);
 	/* Secret names and the paths they reached are root's to see. */
 	fprintf(b, "\"places_visible\":%s,\"places\":[", uid == 0 ? "true" : "false");
 	if (uid == 0)

@@ -31,6 +31,7 @@
 #define TICKS_PER_SECOND (1000 / TICK_MS)
 #define SINKS_MAX	 16
 #define ORIGINS_MAX	 16384
+#define ORIGINS_CHECK_S	 5     /* every origin path checked this often (originwatch.c) */
 #define RING_TURN_US	 10000 /* ring records one turn of the event loop handles, in time */
 
 /* The control socket's limits: no local user can hold the daemon's loop or every slot. */
@@ -92,9 +93,11 @@ struct daemon {
 
 	struct sw_key key;
 	struct sw_kernel *k;
-	struct tlsedge *tls; /* TLS uprobes per session process (tlsedge.c) */
-	uint32_t guard;	     /* enum sw_guard: --guard, else the policy's */
-	int guard_flag;	     /* --guard as given, -1 when not */
+	struct tlsedge *tls;	     /* TLS uprobes per session process (tlsedge.c) */
+	struct originwatch *origins; /* origin paths followed (originwatch.c) */
+	uint64_t origins_moved;	     /* times an origin path was found naming a new file */
+	uint32_t guard;		     /* enum sw_guard: --guard, else the policy's */
+	int guard_flag;		     /* --guard as given, -1 when not */
 	struct sw_registry *reg;
 	struct sw_pipeline *pl;
 	struct sink_set sinks;
@@ -172,7 +175,8 @@ enum {
 	TAG_FANOTIFY,
 	TAG_METRICS,
 	TAG_INDEX,
-	TAG_TLS
+	TAG_TLS,
+	TAG_ORIGINS
 };
 int add_fd(struct daemon *d, int fd, uint64_t tag);
 

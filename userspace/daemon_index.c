@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "learn.h"
 #include "matcher.h"
+#include "originwatch.h"
 #include "secretset.h"
 #include "source.h"
 
@@ -269,6 +270,7 @@ static int apply(struct daemon *d, struct job *j)
 	source__index(d, j->gen);
 	retire(d);
 	push_origins(d);
+	originwatch__sync(d); /* the new set's origins as their paths name them now */
 	set = sw_pipeline__secrets(d->pl);
 	logmsg("tracking %zu secret(s)", set->n);
 	return 0;

@@ -152,6 +152,14 @@ static void tell_renamed(struct daemon *d, const struct sw_hdr *h, const char *p
 	feed(d, &rr, rr.r.hdr.size);
 }
 
+void source__renamed(struct daemon *d, const char *path, const struct stat *st)
+{
+	struct sw_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	tell_renamed(d, &h, path, st);
+}
+
 /* A name given (a rename, a link, ...): what it turned out to be (dev, ino), checked now. */
 static void after_rename(struct daemon *d, const struct sw_event *ev)
 {

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "embedded.h"
 #include "sprawl_events.h"
@@ -29,6 +30,9 @@ void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *a
 int source__rules(struct daemon *d, const struct sw_embedded_file *files);
 /* A channel the daemon found (SW_CH_TLS: the executable's TLS stack cannot be hooked; dev in
  * stat's encoding). */
+/* path names the file st now (no session's doing: an origin saved by rename), told as a rename
+ * record. */
+void source__renamed(struct daemon *d, const char *path, const struct stat *st);
 void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t channel,
 		     uint32_t detail, uint64_t dev, uint64_t ino, const char *path);
 /* What became of a held TLS write (enum sw_guard_action; 0 or a negative errno). */

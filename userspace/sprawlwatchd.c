@@ -32,6 +32,7 @@
 #include "fingerprint.h"
 #include "kernel.h"
 #include "learn.h"
+#include "originwatch.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "rules.h"
@@ -595,6 +596,8 @@ static void on_timer(struct daemon *d)
 	if (d->trace && sw_tracelog_writer__flush_soon(d->trace))
 		d->trace_errors++;
 	reload_secrets(d, 0); /* also saves what detectors learned */
+	if (!(d->ticks % (ORIGINS_CHECK_S * TICKS_PER_SECOND)))
+		originwatch__sync(d); /* (origins in directories not watched) */
 	sw_registry__flush(d->reg);
 	daemon_sinks__poll(d);
 	if (d->ch)
@@ -642,12 +645,18 @@ static int run_loop(struct daemon *d)
 				daemon_index__ready(d);
 			else if (tag == TAG_TLS)
 				tlsedge__poll(d->tls);
+			else if (tag == TAG_ORIGINS)
+				originwatch__event(d);
 			else if (tag == TAG_METRICS && d->metrics)
 				sw_metrics__serve(d->metrics, 0);
 			else if (tag >= 100 && tag < 100 + CLIENTS_MAX && d->clients[tag - 100].fd)
 				control__event(d, &d->clients[tag - 100], evs[i].events);
 		}
 		source__resume(d); /* this turn's slice of a read-back under way */
+		if (sw_pipeline__origins_moved(d->pl)) { /* a rename over an origin */
+			d->origins_moved++;
+			push_origins(d);
+		}
 		if (d->spill_due || d->spill_more) {
 			d->spill_due = 0;
 			spill__read(d); /* and of the spilled ranges */
@@ -769,7 +778,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	d->tls = tlsedge__new(d);
-	if (!d->tls) {
+	d->origins = originwatch__new();
+	if (!d->tls || !d->origins) {
 		log_err("tls: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -790,6 +800,7 @@ int main(int argc, char **argv)
 	for (e = 0; e < 1 << 16 && sw_kernel__consume(d->k) > 0; e++)
 		;
 	source__down(d);
+	originwatch__sync(d); /* origins saved by rename while no daemon ran */
 	if (d->next_session == 0)
 		d->next_session = (uint64_t)time(NULL) << 16;
 
@@ -801,7 +812,9 @@ int main(int argc, char **argv)
 	    add_fd(d, sw_kernel__epoll_fd(d->k), TAG_KERNEL) || add_fd(d, d->sig_fd, TAG_SIGNAL) ||
 	    add_fd(d, d->timer_fd, TAG_TIMER) ||
 	    (d->fan_fd >= 0 && add_fd(d, d->fan_fd, TAG_FANOTIFY)) ||
-	    (tlsedge__fd(d->tls) >= 0 && add_fd(d, tlsedge__fd(d->tls), TAG_TLS))) {
+	    (tlsedge__fd(d->tls) >= 0 && add_fd(d, tlsedge__fd(d->tls), TAG_TLS)) ||
+	    (originwatch__fd(d->origins) >= 0 &&
+	     add_fd(d, originwatch__fd(d->origins), TAG_ORIGINS))) {
 		log_err("setting up the event loop: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -838,6 +851,7 @@ cleanup:
 	if (d->reg)
 		sw_registry__flush(d->reg);
 	tlsedge__free(d->tls);
+	originwatch__free(d->origins);
 	spill__free(d);
 	racecheck__free(d);
 	sw_kernel__free(d->k);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # exposure: a session opening a registered secret's origin file; the origin itself is a known
-# place, so writing it does not alert as spread.
+# place, so writing it does not alert as spread. An origin saved by rename (an editor outside
+# any session, sed -i inside one) is followed to its new file.
 . "$(dirname "$0")/lib.sh"
 
 e2e_start
@@ -20,6 +21,35 @@ expect_alerts "writing the origin itself is not a spread" 0 \
 cat "$WORK/key.txt" >/dev/null
 barrier "the read outside a session processed"
 expect_alerts "reading it outside a session is not an exposure" 2 "a['kind']=='secret_exposure'"
+# Saved by rename (vim, most editors' safe save): the origin's path names a new file. Outside
+# any session (the user's editor): the daemon sees the new file at the path and the secret
+# follows it, so a session reading it is an exposure (none before: the kernel knew the old
+# inode only). Then sed -i in a session (a temporary file renamed over it): the secret follows
+# again, and neither the temporary file nor the origin is a spread.
+python3 -c 'import os, sys
+p = sys.argv[1]
+open(p + ".new", "w").write(open(p).read())
+os.replace(p + ".new", p)' "$WORK/key.txt"
+for _ in $(seq 50); do
+	[ "$(status_field "s['origins']['moved']")" -ge 1 ] && break
+	sleep 0.1
+done
+check "the daemon follows the origin to its new file" test "$(status_field "s['origins']['moved']")" -ge 1
+"$SPRAWLCTL" run -- sh -c "cat '$WORK/key.txt' >/dev/null"
+wait_alerts 3 "a['kind']=='secret_exposure'" 10
+expect_alerts "reading the origin saved by rename: an exposure naming its new inode" 1 \
+	"a['kind']=='secret_exposure' and a['artifact']['ino']==$(stat -c %i "$WORK/key.txt") and a['process']['comm']=='cat'"
+OLD=$(stat -c %i "$WORK/key.txt")
+"$SPRAWLCTL" run -- sed -i 's/^/x/' "$WORK/key.txt"
+"$SPRAWLCTL" run -- sh -c "cat '$WORK/key.txt' >/dev/null"
+wait_alerts 5 "a['kind']=='secret_exposure'" 10
+expect_alerts "sed -i in a session reads it: an exposure" 1 \
+	"a['kind']=='secret_exposure' and a['artifact']['ino']==$OLD and a['process']['comm']=='sed'"
+expect_alerts "... and then names a new file: reading that is an exposure naming it" 1 \
+	"a['kind']=='secret_exposure' and a['artifact']['ino']==$(stat -c %i "$WORK/key.txt") and a['process']['comm']=='cat'"
+barrier "sed's writes processed"
+expect_alerts "no spread: sed's temporary file became the origin" 0 "a['kind']=='secret_spread' and a['artifact']['path'].startswith('$WORK/')"
+expect_alerts "nothing else" 5 "a['kind'] not in ('session_summary', 'secret_spread')"
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish

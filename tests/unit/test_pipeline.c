@@ -429,6 +429,83 @@ static void test_exposure_once_per_session(void **state)
 	assert_int_equal(f->got[1].a.session.id, 8);
 }
 
+static void origin_seen(const char *path, uint64_t dev, uint64_t ino, void *ctx)
+{
+	char *out = ctx;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s=%llu:%llu;", path,
+		 (unsigned long long)dev, (unsigned long long)ino);
+}
+
+/* An origin saved by rename (vim, sed -i) names a new inode: the secret follows its path. */
+static void test_origin_follows_its_path(void **state)
+{
+	struct tp *f = *state;
+	struct sw_inode_key keys[4];
+	char seen[256] = "";
+	uint8_t buf[128];
+	size_t len = padded(f, 1, buf, 4);
+
+	snprintf(f->sec[1].origin, sizeof(f->sec[1].origin), "/home/u/.env");
+	f->sec[1].origin_dev = TP_UDEV;
+	f->sec[1].origin_ino = 310;
+	tp_load_secrets(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	/* Renames of other paths (git's refs) move nothing. */
+	tp_renamed(f, TP_PID, TP_UDEV, 311, "/w/.git/refs/heads/main");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	/* The daemon finds the path naming another file (an editor saved it by rename). */
+	tp_renamed(f, 0, TP_UDEV, 320, "/home/u/.env");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 1);
+	assert_int_equal(keys[0].dev, TP_KDEV);
+	assert_int_equal(keys[0].ino, 320);
+	sw_pipeline__origin_paths(f->p, origin_seen, seen);
+	assert_string_equal(seen, "/home/u/.env=2049:320;");
+	/* Told again: no move. */
+	tp_renamed(f, 0, TP_UDEV, 320, "/home/u/.env");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	/* The session reads the new file: exposure; the old inode is no origin now. */
+	tp_open(f, TP_PID, TP_KDEV, 310, "/home/u/.env.old");
+	tp_feed(f);
+	assert_int_equal(f->n, 0);
+	tp_open(f, TP_PID, TP_KDEV, 320, "/home/u/.env");
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_SECRET_EXPOSURE);
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"file\",\"path\":\"/home/u/.env\","
+		    "\"dev\":2049,\"ino\":320}");
+	/* The secret written back to its origin (the new file) is no spread; to another is. */
+	tp_file(f, TP_PID, 320, "/home/u/.env", buf, len);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	/* A session renames a file over it (sed -i): the secret follows again. */
+	tp_renamed(f, TP_PID, TP_UDEV, 330, "/home/u/.env");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	/* A reload puts the set in force as imported (inode 310): the moves still hold. */
+	tp_load_secrets(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 1);
+	assert_int_equal(keys[0].ino, 330);
+	tp_file(f, TP_PID, 330, "/home/u/.env", buf, len);
+	tp_feed(f);
+	tp_file(f, TP_PID, 340, "/w/copy.env", buf, len);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	assert_string_equal(f->got[1].a.artifact.path, "/w/copy.env");
+	tp_replay_equals_live(f, NULL, NULL, 0);
+}
+
 static void test_path_trunc_shows_prefix(void **state)
 {
 	struct tp *f = *state;
@@ -583,6 +660,8 @@ int main(void)
 						tp_teardown),
 		T(test_unnamed_file_asks_its_name),
 		T(test_origin_and_allowlist_never_alert),
+		cmocka_unit_test_setup_teardown(test_origin_follows_its_path, tp_setup_rec,
+						tp_teardown),
 		T(test_exposure_once_per_session),
 		T(test_path_trunc_shows_prefix),
 		T(test_truncated_chunk_resets_carry),

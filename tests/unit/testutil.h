@@ -792,6 +792,11 @@ static inline size_t tp_replay_equals_live(struct tp *f, const struct sw_rules *
 			assert_int_equal(sw_secretset__put(all, &x), 0);
 		}
 		assert_int_equal(sw_pipeline__set_secrets(g->p, all), 0);
+	} else {
+		/* f's secrets as its set holds them: their origins too */
+		memcpy(g->sec, f->sec, sizeof(f->sec));
+		g->nsec = f->nsec;
+		tp_load_secrets(g);
 	}
 	sw_secretset__free(learned);
 	for (i = 0; i < f->nlog; i++) {

@@ -72,10 +72,11 @@ struct sw_pipeline *sw_pipeline__new(const struct sw_pipeline_opts *o)
 	p->sum = sw_summary__new();
 	p->covered = sw_covered__new();
 	p->cred = sw_agentcred__new();
+	p->origins = sw_origins__new();
 	p->learn.cred = p->cred;
 	p->req = calloc(REQUESTS_MAX, sizeof(*p->req));
 	if (!p->pt || !p->set || !p->m || !p->streams || !p->rescan || !p->dl || !p->req ||
-	    !p->sum || !p->covered || !p->cred)
+	    !p->sum || !p->covered || !p->cred || !p->origins)
 		goto fail;
 	sw_delivery__set_summary(p->dl, p->sum);
 	return p;
@@ -114,6 +115,7 @@ void sw_pipeline__free(struct sw_pipeline *p)
 	sw_summary__free(p->sum);
 	sw_covered__free(p->covered);
 	sw_agentcred__free(p->cred);
+	sw_origins__free(p->origins);
 	for (i = 0; i < p->nretry; i++)
 		free(p->retry[i].path);
 	sw_rescan__free(p->rescan);
@@ -549,6 +551,21 @@ int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into)
 	if (n >= 0)
 		p->learned_dirty = 0;
 	return n;
+}
+
+int sw_pipeline__origins_moved(struct sw_pipeline *p)
+{
+	int moved = p->origins_moved;
+
+	p->origins_moved = 0;
+	return moved;
+}
+
+void sw_pipeline__origin_paths(const struct sw_pipeline *p,
+			       void (*fn)(const char *path, uint64_t dev, uint64_t ino, void *ctx),
+			       void *ctx)
+{
+	sw_origins__each(p->origins, p->set, fn, ctx);
 }
 
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max)

@@ -171,5 +171,13 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
 /* (dev, ino) of every secret's origin in the kernel's dev encoding, for the origins map. */
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max);
+/* Whether an origin moved to another file since the last call (a rename record named an origin
+ * path, or a set put in force followed a move): the origins map is due again. */
+int sw_pipeline__origins_moved(struct sw_pipeline *p);
+/* Each distinct origin path of the set in force, with the file (dev in stat's encoding, ino)
+ * the pipeline holds it names (the daemon checks the path still names it). */
+void sw_pipeline__origin_paths(const struct sw_pipeline *p,
+			       void (*fn)(const char *path, uint64_t dev, uint64_t ino, void *ctx),
+			       void *ctx);
 
 #endif

@@ -23,6 +23,7 @@ int sw_pipeline__set_secrets(struct sw_pipeline *p, struct sw_secretset *set)
 	p->set = set;
 	p->nunindexed = 0;
 	sw_learn__reset(&p->learn, set);
+	pl_origins_follow(p);
 	return 0;
 }
 
@@ -106,6 +107,14 @@ void pl_take_index(struct sw_pipeline *p, uint64_t gen)
 	p->nunindexed = 0;
 	pl_index_add(p, first);
 	sw_learn__reset(&p->learn, p->set);
+	pl_origins_follow(p);
+}
+
+/* The set in force follows the origin moves known (origins.h). */
+void pl_origins_follow(struct sw_pipeline *p)
+{
+	if (sw_origins__apply(p->origins, p->set) != 0)
+		p->origins_moved = 1; /* (out of memory too: the map is pushed again) */
 }
 
 void sw_pipeline__retired(struct sw_pipeline *p, struct sw_secretset **set, struct sw_matcher **m)

@@ -34,6 +34,14 @@ static struct reader *reader_new(struct sw_pipeline *p, uint64_t dev, uint64_t i
 	return r;
 }
 
+static int origin_now(const struct sw_pipeline *p, const struct sw_alert *a)
+{
+	const struct sw_secret *s = sw_secretset__find_id(p->set, a->secret_key);
+
+	return s && s->origin_ino && s->origin_dev == a->artifact.dev &&
+	       s->origin_ino == a->artifact.ino;
+}
+
 /* A held alert leaves. A pipe alert is decided now, by its reader: asked of the source at this
  * tick (its answer is the next record), then the registry decides "first time here". */
 static int decide(struct sw_alert *a, void *ctx)
@@ -45,6 +53,13 @@ static int decide(struct sw_alert *a, void *ctx)
 	int tty = art->type == SW_ART_TTY;
 	struct reader *r;
 
+	/* A file that became the secret's own origin while its alert waited (a temporary file
+	 * renamed over the origin: sed -i, an editor's save) is no spread. */
+	if (art->type == SW_ART_FILE && a->kind == SW_ALERT_SECRET_SPREAD && a->has_secret &&
+	    origin_now(p, a)) {
+		a->kind = SW_ALERT__COUNT;
+		return 0;
+	}
 	/* A git object: the commit and ref that hold it, if they were written meanwhile. */
 	pl_git_fill(p, art);
 	/* A pipe waits undecided (count 0); a terminal is decided, only its reader is asked. */
@@ -149,6 +164,9 @@ void pl_on_renamed(struct sw_pipeline *p, const struct sw_event *ev)
 
 	snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
 	sw_delivery__rename(p->dl, ev->renamed->dev, ev->renamed->ino, path);
+	/* A secret's origin saved by rename (or replaced): the secret lives in the new file. */
+	if (sw_origins__renamed(p->origins, p->set, path, ev->renamed->dev, ev->renamed->ino) > 0)
+		p->origins_moved = 1;
 	sid.a = sw_naming__kernel_dev(ev->renamed->dev);
 	sid.b = ev->renamed->ino;
 	se = sw_streams__find(p->streams, &sid);

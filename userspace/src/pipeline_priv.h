@@ -16,6 +16,7 @@
 #include "learn.h"
 #include "matcher.h"
 #include "naming.h"
+#include "origins.h"
 #include "pipeline.h"
 #include "redact.h"
 #include "rescan.h"
@@ -102,6 +103,8 @@ struct sw_pipeline {
 	struct sw_policy policy;
 	struct sw_learn learn;
 	int learned_dirty;
+	struct sw_origins *origins; /* origin paths that name another file than at the import */
+	int origins_moved;	    /* since sw_pipeline__origins_moved */
 	/* Learned secrets the index in force could not take (a lean set: no room left, or a value
 	 * shorter than its stride) until the next index: the detectors' hits of them stand in for
 	 * matches, so they alert and stay out of the trace meanwhile. */
@@ -227,6 +230,7 @@ static inline uint64_t rec_time(const struct sw_pipeline *p, uint64_t ktime)
 /* Secrets from index first on (just learned) join the matcher: added in place, rebuilt only
  * when the matcher has no room left. 0, or a negative errno (the matcher is unchanged). */
 int pl_index_add(struct sw_pipeline *p, size_t first);
+void pl_origins_follow(struct sw_pipeline *p);
 /* A tick flagged SW_F_INDEX: the staged index named gen takes over. */
 void pl_take_index(struct sw_pipeline *p, uint64_t gen);
 /* pipeline.c */
