@@ -86,8 +86,10 @@ struct {
 
 /* Session processes with a TLS stack we hook mapped (tgid -> 1): set by the kernel at the map
  * or exec of a tls_files file, and by the daemon when it hooks one it looked at. A child such a
- * process forks (no exec: its own memory, the same libraries) is stopped at its first return
- * until the daemon has attached its uprobes, which are per process. */
+ * process makes (no exec: its own memory, the same libraries) is marked at the fork
+ * (SW_TLS_PROC_FORKED), then stopped at its first return until the daemon has attached its
+ * uprobes, which are per process. */
+#define SW_TLS_PROC_FORKED 2
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

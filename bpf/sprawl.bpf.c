@@ -236,6 +236,7 @@ int BPF_PROG(sw_fork, struct task_struct *parent, struct task_struct *child)
 		LOSS_INC(scope_full);
 		return 0;
 	}
+	tls_fork_mark(parent, child);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		LOSS_INC(ringbuf_full);

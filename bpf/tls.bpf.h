@@ -142,35 +142,52 @@ static __always_inline void tls_lib_check(const struct sw_scope *s, struct file 
 		bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
 }
 
-/* The current task is a child returning from fork or clone for the first time. A new process
- * (not a thread, not sharing its parent's memory: those pass its uprobes' filter) whose parent
- * has a TLS stack we hook has the same libraries mapped, with no uprobe of its own: it is told
- * (SW_TLSLIB_FORKED) and stopped until the daemon has attached them. */
-static __always_inline void tls_fork_check(const struct sw_scope *s)
+/* A record about the current process as a whole (no file: dev, ino 0), sent, then the stop
+ * (tls_tell). 0 when sent. */
+static __always_inline int tls_tell_process(const struct sw_scope *s, __u64 addr, __u32 flags)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, ptgid, one = 1;
 	struct sw_tlslib_rec *r;
-	struct misc_scratch *m;
+	struct misc_scratch *m = misc();
 
-	if ((__u32)id != tgid || BPF_CORE_READ(t, mm) == BPF_CORE_READ(t, real_parent, mm))
-		return;
-	ptgid = BPF_CORE_READ(t, real_parent, tgid);
-	if (!bpf_map_lookup_elem(&tls_procs, &ptgid))
-		return;
-	bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
-	m = misc();
 	if (!m)
-		return;
+		return -1;
 	r = &m->tlslib;
 	fill_hdr(&r->hdr, SW_EV_TLSLIB, s);
 	r->dev = 0;
 	r->ino = 0;
-	r->addr = 0;
+	r->addr = addr;
 	r->gen = 0;
-	r->flags = SW_TLSLIB_FORKED | tls_stop_flags();
-	tls_tell(r, 0);
+	r->flags = flags | tls_stop_flags();
+	return tls_tell(r, 0);
+}
+
+/* A new process (not a thread, not sharing its creator's memory: those pass its uprobes'
+ * filter) made by a process with TLS hooks has the same libraries mapped, with no uprobe of its
+ * own: marked now (by its creator, which CLONE_PARENT does not make its parent), checked at
+ * its first return. */
+static __always_inline void tls_fork_mark(struct task_struct *creator, struct task_struct *child)
+{
+	__u32 ctgid = child->tgid, ptgid = creator->tgid, forked = SW_TLS_PROC_FORKED;
+
+	if (child->mm != creator->mm && bpf_map_lookup_elem(&tls_procs, &ptgid))
+		bpf_map_update_elem(&tls_procs, &ctgid, &forked, BPF_ANY);
+}
+
+/* The current task is a child returning from fork or clone for the first time: marked by
+ * tls_fork_mark, it is told (SW_TLSLIB_FORKED) and stopped until the daemon has attached its
+ * uprobes. */
+static __always_inline void tls_fork_check(const struct sw_scope *s)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, one = 1, *v;
+
+	if ((__u32)id != tgid)
+		return;
+	v = bpf_map_lookup_elem(&tls_procs, &tgid);
+	if (!v || *v != SW_TLS_PROC_FORKED)
+		return;
+	bpf_map_update_elem(&tls_procs, &tgid, &one, BPF_ANY);
+	tls_tell_process(s, 0, SW_TLSLIB_FORKED);
 }
 
 /* What bpf_find_vma found at an address. */
@@ -203,22 +220,10 @@ static long vma_look_cb(struct task_struct *task, struct vm_area_struct *vma, vo
 static __always_inline void tls_rescan_tell(const struct sw_scope *s, __u64 addr)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, one = 1;
-	struct sw_tlslib_rec *r;
-	struct misc_scratch *m;
 
 	if (bpf_map_update_elem(&tls_rescan, &tgid, &one, BPF_NOEXIST))
 		return; /* one is pending: its look comes after this mprotect */
-	m = misc();
-	if (!m)
-		return;
-	r = &m->tlslib;
-	fill_hdr(&r->hdr, SW_EV_TLSLIB, s);
-	r->dev = 0;
-	r->ino = 0;
-	r->addr = addr;
-	r->gen = 0;
-	r->flags = SW_TLSLIB_RESCAN | SW_TLSLIB_UNKNOWN | tls_stop_flags();
-	if (tls_tell(r, 0))
+	if (tls_tell_process(s, addr, SW_TLSLIB_RESCAN | SW_TLSLIB_UNKNOWN))
 		bpf_map_delete_elem(&tls_rescan, &tgid);
 }
 

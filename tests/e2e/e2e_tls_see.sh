@@ -6,7 +6,8 @@
 # a secret over https to a loopback server; each is one `tls` alert
 # naming the peer (and the server name its ClientHello carried). A write over 16 KiB is
 # captured in chunks like write(). A child forked after its parent was hooked is hooked before
-# it runs. A process outside any session using the same libssl traps in no uprobe (attached
+# it runs (one made with clone(CLONE_PARENT) too, whose parent is not the hooked process). A
+# process outside any session using the same libssl traps in no uprobe (attached
 # per session process only).
 . "$(dirname "$0")/lib.sh"
 
@@ -100,6 +101,11 @@ F=$(new_secret TLS_fork)
 printf 'k=%s' "$F" >"$E2E_TMP/body.fork"
 SSL_CERT_FILE=$HTTPS_CA "$SPRAWLCTL" run -- python3 "$E2E_ROOT/tests/e2e/fork_post.py" "$URL" \
 	"$E2E_TMP/body.fork"
+# The same made by clone(CLONE_PARENT): the child's parent is not the hooked process.
+FP=$(new_secret TLS_fork_cp)
+printf 'k=%s' "$FP" >"$E2E_TMP/body.fork_cp"
+check "a child made with CLONE_PARENT posted" env SSL_CERT_FILE="$HTTPS_CA" FORK_CLONE_PARENT=1 \
+	"$SPRAWLCTL" run -- python3 "$E2E_ROOT/tests/e2e/fork_post.py" "$URL" "$E2E_TMP/body.fork_cp"
 G2=$(new_secret TLS_send2)
 printf 'k=%s' "$G2" >"$E2E_TMP/body.send2"
 check "a gnutls client calling gnutls_record_send2 built" \
@@ -111,7 +117,9 @@ barrier
 tls="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
 expect_alerts "a forked child's TLS write: one tls alert naming the peer" 1 \
 	"$tls and a['secret']['name']=='TLS_fork' and a['process']['comm']=='python3' and a['artifact']['peer']=='$PEER'"
-check "the forked child was stopped to be hooked" test "$(status_field "s['tls']['forks']")" -ge 1
+expect_alerts "a CLONE_PARENT child's TLS write: one tls alert naming the peer" 1 \
+	"$tls and a['secret']['name']=='TLS_fork_cp' and a['process']['comm']=='python3' and a['artifact']['peer']=='$PEER'"
+check "the forked children were stopped to be hooked" test "$(status_field "s['tls']['forks']")" -ge 2
 expect_alerts "gnutls_record_send2 called itself: one tls alert naming the peer" 1 \
 	"$tls and a['secret']['name']=='TLS_send2' and a['artifact']['peer']=='$PEER'"
 expect_alerts "curl: one tls alert naming the peer and the server name" 1 \
@@ -126,13 +134,13 @@ expect_alerts "a 40 KiB write: its secret past the first chunk is found (no sni:
 	"$tls and a['secret']['name']=='TLS_big' and a['artifact']=={'type':'tls','peer':'$PEER'}"
 expect_alerts "the ciphertext on the socket holds no secret" 0 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='socket'"
-expect_alerts "seven tls alerts in all" 7 "$tls"
+expect_alerts "eight tls alerts in all" 8 "$tls"
 
 # Outside any session: the same libssl, no uprobe fires (none is attached to it).
 T=$(new_secret TLS_outside)
 printf 'k=%s' "$T" >"$E2E_TMP/body.out"
 curl -sS --cacert "$HTTPS_CA" --data-binary @"$E2E_TMP/body.out" "$URL" >/dev/null
 barrier
-expect_alerts "curl outside a session: no alert" 7 "$tls"
+expect_alerts "curl outside a session: no alert" 8 "$tls"
 e2e_stop
 e2e_finish
