@@ -100,7 +100,7 @@ os.ftruncate(fd, len(v) + 10)
 m = mmap.mmap(fd, len(v) + 10); m[5:5 + len(v)] = v; m.flush(); m.close(); os.close(fd)' \
 	"$U/src" "$U/mapped"
 setpriv --reuid=nobody --regid=nogroup --clear-groups env SPRAWL_RUN_DIR="$SPRAWL_RUN_DIR" \
-	"$SPRAWLCTL" run -- sh -c "cat '$U/src' | (sleep 0.5; cat >/dev/null)"
+	"$SPRAWLCTL" run -- sh -c "cat '$U/src' | (sleep 0.1; cat >/dev/null)"
 wait_alerts 2 "a['kind']=='secret_spread'" 10
 sleep 1
 expect_alerts "another user's 0600 file is read back (DAC_READ_SEARCH)" 1 \
