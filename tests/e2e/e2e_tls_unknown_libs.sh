@@ -12,7 +12,8 @@
 # one process, past the 8 uprobes a process holds: the fifth is one unmonitored_channel tls
 # (could not be attached). java -version: its libjvm is one unmonitored_channel tls (JSSE is
 # Java code). A client with OpenSSL linked in statically and stripped: one unmonitored_channel
-# tls naming it; copies of it made executable with mprotect: one each.
+# tls naming it; copies of it made executable with mprotect: one each; the same with its
+# OpenSSL's names blanked: one tls channel for TLS no hook saw.
 . "$(dirname "$0")/lib.sh"
 
 SSL=$(ls /usr/lib/x86_64-linux-gnu/libssl.so.3 /lib/x86_64-linux-gnu/libssl.so.3 2>/dev/null | head -1)
@@ -105,6 +106,21 @@ STATIC=$E2E_TMP/sclient
 check "a static, stripped OpenSSL client built (libssl.a)" \
 	cc -O2 -static -s -o "$STATIC" "$E2E_TMP/sclient.c" -lssl -lcrypto -pthread
 "$SPRAWLCTL" run -- "$STATIC" "$HTTPS_PORT" "$E2E_TMP/body.static"
+# A TLS stack nothing names: the static client with the source file names OpenSSL's errors carry
+# blanked (as one who means to hide it would) is recognised as no TLS stack and hooked nowhere;
+# its socket shows TLS application data no hook saw -> one unmonitored_channel tls naming the
+# connection (none before: its request left unseen and untold).
+v=$(new_secret COPY_hidden)
+printf 'k=%s' "$v" >"$E2E_TMP/body.hidden"
+python3 - "$STATIC" "$E2E_TMP/hidden" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+for name in (b"ssl/record/rec_layer_s3.c", b"ssl/ssl_lib.c"):
+    b = b.replace(name, b"x" * len(name))
+open(sys.argv[2], "wb").write(b)
+PY
+chmod 755 "$E2E_TMP/hidden"
+"$SPRAWLCTL" run -- "$E2E_TMP/hidden" "$HTTPS_PORT" "$E2E_TMP/body.hidden"
 # A loader of its own maps a library readable and makes its code executable with mprotect (the
 # dynamic loader maps code executable at once): looked at as an executable mmap's file is. One
 # copy of the static client made executable -> one tls channel naming it; a filler file and a
@@ -148,7 +164,7 @@ cp "$STATIC" "$MNT/b/sc2"
 check "another got the inode of the removed copy of true ($FREED)" \
 	test "$(stat -c %i "$MNT/b/sc2")" = "$FREED"
 "$SPRAWLCTL" run -- "$MNT/b/sc2" "$HTTPS_PORT" "$E2E_TMP/body.static"
-check "the requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 8
+check "the requests arrived" test "$(grep -c 'k=' "$E2E_TMP/https.bodies")" -eq 9
 wait_alerts 5 "a['kind']=='secret_spread' and a['artifact']['type']=='tls'" 15
 barrier
 tls="a['kind']=='secret_spread' and a['artifact']['type']=='tls'"
@@ -171,6 +187,9 @@ expect_alerts "the copies are hooked: no unmonitored_channel names them" 0 \
 expect_alerts "a static, stripped OpenSSL client: one tls channel naming it" 1 \
 	"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$STATIC' and 'openssl (unknown build)' in a['message']"
 expect_alerts "... its write not seen (no tls alert)" 0 "$tls and a['secret']['name']=='COPY_static'"
+expect_alerts "the same, its OpenSSL's names blanked: one tls channel naming the connection" 1 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['process']['comm']=='hidden' and a['artifact']=={'type':'tls','peer':'$PEER'} and 'no plaintext at any hooked TLS function' in a['message']"
+expect_alerts "... nothing else names it" 1 "a['kind']!='session_summary' and a['process']['comm']=='hidden'"
 expect_alerts "python3 through a copy of libssl on the image: one tls alert" 1 \
 	"$tls and a['secret']['name']=='REUSE_ssl' and a['process']['comm']=='python3'"
 for f in b/sc1 b/sc2; do
@@ -181,7 +200,7 @@ for f in mp1 mp2; do
 	expect_alerts "a copy of it made executable by mprotect ($f): one tls channel naming it" 1 \
 		"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']['path']=='$E2E_TMP/$f' and 'openssl (unknown build)' in a['message']"
 done
-expect_alerts "nothing else" $((11 + NJAVA)) "a['kind']!='session_summary'"
+expect_alerts "nothing else" $((12 + NJAVA)) "a['kind']!='session_summary'"
 st=$(status_field "(s['tls']['stopped'], s['tls']['files'] >= 10, s['tls']['failopen'], s['tls']['unresolved'], s['tls']['attach_failed'], s['tls']['rescans'], s['tls']['stale'] - $STALE0)")
 check "no process is left stopped, the copies are hooked files, one rescan, one file found stale on the image: $st" \
 	test "$st" = "(0, True, 0, 0, 2, 1, 1)"

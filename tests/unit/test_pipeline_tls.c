@@ -4,7 +4,8 @@
  * write (or, after a second, as it was); the guard's verdicts (redact with every span, block,
  * resume) and their alerts' action; a verdict that came too late as a gap; a TLS stack no
  * uprobe sees: one unmonitored_channel per binary, then inferred spreads once a secret is in
- * the agent's context. */
+ * the agent's context; and one nothing recognised, told by application data on a connection
+ * with no plaintext at a hook. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -325,9 +326,109 @@ static void test_unhookable_inferred(void **state)
 	assert_int_equal(f->n, 3);
 }
 
+/* A TLS record header and len bytes after it, appended at b + n: the new length. */
+static size_t record(uint8_t *b, size_t n, uint8_t type, size_t len)
+{
+	b[n] = type, b[n + 1] = 3, b[n + 2] = 3, b[n + 3] = (uint8_t)(len >> 8);
+	b[n + 4] = (uint8_t)len;
+	memset(b + n + 5, 0xa5, len);
+	return n + 5 + len;
+}
+
+/* TLS application data with no plaintext at a hook: a stack we cannot see, told by its
+ * socket. */
+static void test_tls_no_hook_saw(void **state)
+{
+	struct tp *f = *state;
+	uint8_t h[256], b[1024];
+	size_t n;
+
+	/* A hooked client (TLS 1.3): ClientHello, CCS and Finished, its plaintext at the hook,
+	 * then the application data it became: nothing told, a second later neither. */
+	tcp(f, TP_PID, 5, 601, 443, h, hello(h, "api.example.com"));
+	n = record(b, 0, 20, 1);
+	tcp(f, TP_PID, 5, 601, 443, b, record(b, n, 23, 53));
+	tls(f, TP_PID, 5, 601, 443, 0, "GET / HTTP/1.1\r\n\r\n", 18);
+	tp_feed(f);
+	tcp(f, TP_PID, 5, 601, 443, b, record(b, 0, 23, 40));
+	/* Another (TLS 1.3), no plaintext at any hook: the Finished, a close_notify-sized
+	 * record, then application data. */
+	tcp(f, TP_ROOT, 7, 700, 443, h, hello(h, "exfil.example.net"));
+	n = record(b, 0, 20, 1);
+	tcp(f, TP_ROOT, 7, 700, 443, b, record(b, n, 23, 53));
+	tcp(f, TP_ROOT, 7, 700, 443, b, record(b, 0, 23, 19));
+	n = record(b, 0, 23, 300);
+	tcp(f, TP_ROOT, 7, 700, 443, b, n);
+	/* A third: a client certificate's flight (three records), its plaintext after. */
+	tcp(f, TP_PID + 2, 8, 702, 443, h, hello(h, "mtls.example.com"));
+	tcp(f, TP_PID + 2, 8, 702, 443, b, record(b, 0, 23, 900));
+	tcp(f, TP_PID + 2, 8, 702, 443, b, record(b, 0, 23, 264));
+	tcp(f, TP_PID + 2, 8, 702, 443, b, record(b, 0, 23, 53));
+	tp_at(f, 300);
+	tls(f, TP_PID + 2, 8, 702, 443, 0, "GET / HTTP/1.1\r\n\r\n", 18);
+	tp_feed(f);
+	tcp(f, TP_PID + 2, 8, 702, 443, b, record(b, 0, 23, 40));
+	assert_int_equal(f->n, 0);
+	/* A second after its Finished: the unhooked one is told, once, naming the connection. */
+	tp_tick(f, 1200);
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_UNMONITORED_CHANNEL);
+	tp_json_has(f, 0, "\"channel\":\"tls\"");
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"tls\",\"peer\":\"127.0.0.1:443\","
+		    "\"sni\":\"exfil.example.net\"}");
+	tp_json_has(f, 0, "no plaintext at any hooked TLS function");
+	tcp(f, TP_ROOT, 7, 700, 443, b, n);
+	assert_int_equal(f->n, 1);
+	/* A secret reaches the agent's context: that connection's writes are inferred. */
+	tp_at(f, 1300);
+	tp_file(f, TP_PID, 101, "/tmp/claude-1000/-w/tasks/b7.output", h, body(f, 0, h));
+	tp_feed(f);
+	tp_tick(f, 2300);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	tp_at(f, 2400);
+	tcp(f, TP_ROOT, 7, 700, 443, b, record(b, 0, 23, 64));
+	assert_int_equal(f->n, 3);
+	tp_is_spread(f, 2, 0, SW_ART_TLS);
+	tp_json_has(f, 2, "\"variant\":\"inferred\"");
+	tp_json_has(f, 2, "\"sni\":\"exfil.example.net\"");
+	/* TLS 1.2 with no hook (its Finished encrypted as a handshake record): told at its first
+	 * application data, in another session. */
+	f->session = 9;
+	tcp(f, 500, 3, 710, 443, h, hello(h, "old.example.org"));
+	n = record(b, 0, 22, 70);
+	n = record(b, n, 20, 1);
+	tcp(f, 500, 3, 710, 443, b, record(b, n, 22, 40));
+	assert_int_equal(f->n, 3);
+	tcp(f, 500, 3, 710, 443, b, record(b, 0, 23, 100));
+	assert_int_equal(f->n, 4);
+	tp_json_has(f, 3, "\"sni\":\"old.example.org\"");
+	/* A record header cut at a write's end (where the trace keeps no bytes) after the
+	 * handshake, with no plaintext at a hook: told at once (a replay could not follow). */
+	f->session = 10;
+	tcp(f, 510, 3, 720, 443, h, hello(h, "cut.example.org"));
+	n = record(b, 0, 20, 1);
+	tcp(f, 510, 3, 720, 443, b, record(b, n, 23, 53));
+	n = record(b, 0, 23, 300);
+	tcp(f, 510, 3, 720, 443, b, 3);
+	assert_int_equal(f->n, 5);
+	tp_json_has(f, 4, "\"sni\":\"cut.example.org\"");
+	tcp(f, 510, 3, 720, 443, b + 3, n - 3);
+	/* Plain HTTP on TCP: no TLS, nothing watched. */
+	tcp(f, TP_PID + 1, 9, 800, 80, "POST / HTTP/1.1\r\n\r\nx", 20);
+	tcp(f, TP_PID + 1, 9, 800, 80, b, record(b, 0, 23, 40));
+	tp_tick(f, 5000);
+	tp_feed(f);
+	assert_int_equal(f->n, 5);
+	tp_replay_equals_live(f, NULL, NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tls_no_hook_saw, tp_setup_rec, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_named_by_socket_and_sni, tp_setup,
 						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_kept_whole_in_the_trace, tp_setup,

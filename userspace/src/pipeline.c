@@ -293,6 +293,7 @@ static void on_tick(struct sw_pipeline *p, const struct sw_event *ev)
 		stop_all(p);
 	memset(p->gaps, 0, sizeof(p->gaps));
 	pl_tls_flush(p, p->now_us, 0);
+	pl_tls_watch_due(p, p->tick_ktime, 0);
 	sw_delivery__release(p->dl, p->now_us, 0, pl_decide, p);
 	pl_tls_infer_due(p);
 	flood_summaries(p, p->now_us);
@@ -404,7 +405,9 @@ int sw_pipeline__replay(struct sw_pipeline *p, const void *rec, size_t size,
 
 	p->recorded = red;
 	p->nrecorded = nred;
+	p->replaying = 1;
 	e = sw_pipeline__record(p, rec, size);
+	p->replaying = 0;
 	p->recorded = NULL;
 	p->nrecorded = 0;
 	return e;
@@ -469,6 +472,7 @@ void sw_pipeline__finish(struct sw_pipeline *p)
 	pl_retry_flush(p);
 	p->force = 1;
 	pl_tls_flush(p, UINT64_MAX, 1);
+	pl_tls_watch_due(p, UINT64_MAX, 1);
 	sw_delivery__release(p->dl, UINT64_MAX, 1, pl_decide, p);
 	pl_tls_infer_due(p);
 	p->force = 0;
@@ -507,6 +511,10 @@ static void restart(struct sw_pipeline *p)
 		memset(&p->readers[i], 0, sizeof(p->readers[i]));
 	}
 	pl_git_reset(p);
+	/* (a new daemon saw no ClientHello yet) */
+	memset(p->watch, 0, sizeof(p->watch));
+	memset(p->plain, 0, sizeof(p->plain));
+	p->watch_next = p->plain_next = 0;
 	sw_delivery__set_policy(p->dl, &p->policy); /* flood control starts over */
 }
 

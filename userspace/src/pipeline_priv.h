@@ -34,6 +34,8 @@
 #define CONTEXT_MAX	 256  /* (session, secret) pairs in an agent's context */
 #define CONNS_MAX	 256  /* TLS connections of processes we cannot hook */
 #define PENDING_MAX	 64   /* TLS writes waiting for their socket */
+#define WATCH_MAX	 256  /* TLS connections watched for data no hook saw */
+#define PLAIN_MAX	 256  /* processes' last TLS plaintext at a hook */
 #define PENDING_MATCHES	 16   /* matches one of them keeps */
 
 /* Losses the pipeline sees itself, reported with the next tick. */
@@ -145,6 +147,7 @@ struct sw_pipeline {
 	struct sw_redact red;
 	const struct sw_redaction *recorded; /* replay */
 	size_t nrecorded;
+	int replaying; /* the record being handled comes from a trace */
 	struct sw_request *req;
 	size_t nreq;
 	/* Pipe readers the source named: (kernel dev, ino) -> reader, and the tick it answered. */
@@ -186,6 +189,28 @@ struct sw_pipeline {
 		uint64_t last_us;
 	} conns[CONNS_MAX];
 	size_t conns_next;
+	/* TLS connections of session processes (a ClientHello opened them), their records
+	 * followed until application data shows whether a hook saw its plaintext
+	 * (pipeline_tlswatch.c); and when each process last wrote TLS plaintext at a hook. */
+	struct tls_watch {
+		uint32_t tgid; /* 0: free */
+		uint64_t ino;  /* the socket's */
+		uint64_t hello_ktime;
+		uint64_t first_ktime; /* of its first encrypted record bigger than an alert */
+		uint32_t big;	      /* such records */
+		uint32_t rec_left;    /* bytes of the current record still to come */
+		uint8_t hdr[5];	      /* a record header cut across writes */
+		uint8_t hdr_have, prev_type, tls12, told;
+		char sni[256];
+		struct sw_hdr last_hdr; /* its last write: the connection named by it */
+		struct sw_data_rec last;
+	} watch[WATCH_MAX];
+	size_t watch_next;
+	struct tls_plain {
+		uint32_t tgid;
+		uint64_t ktime;
+	} plain[PLAIN_MAX];
+	size_t plain_next;
 	/* TLS writes whose socket is a guess: named by the next socket write of their thread. */
 	struct tls_pending {
 		struct sw_hdr hdr;
@@ -303,6 +328,16 @@ void pl_tls_flush(struct sw_pipeline *p, uint64_t now_us, int force);
 /* Any socket write: a TLS connection of a process we cannot hook is an inferred spread of
  * what is in its agent's context. */
 void pl_tls_socket(struct sw_pipeline *p, const struct sw_event *ev);
+int pl_tls_is_blind(const struct sw_pipeline *p, uint32_t tgid);
+/* The artifact of a TLS write to sock's connection, whose ClientHello named sni. */
+void pl_tls_conn_art(const struct sw_pipeline *p, const struct sw_event *sock, const char *sni,
+		     struct sw_artifact *art);
+void pl_tls_blind_proc(struct sw_pipeline *p, const struct sw_event *sock, const char *sni);
+/* pipeline_tlswatch.c: a TLS plaintext record (a hook saw it); a TCP socket write. */
+void pl_tls_plain(struct sw_pipeline *p, const struct sw_event *ev);
+void pl_tls_watch(struct sw_pipeline *p, const struct sw_event *ev);
+/* Time passes (ktime; force: a verdict for every connection now). */
+void pl_tls_watch_due(struct sw_pipeline *p, uint64_t ktime, int force);
 /* pipeline_decode.c. Before a file record's bytes are matched as written (start: the stream
  * offset they begin at): whether the stream is compressed (decided at its first bytes), and a
  * ref's id learned. Returns 1 when the trace must keep the bytes whole (no unsettled tail

@@ -255,6 +255,8 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		pl_tls_hello(p, ev);
 	if (d->art_kind == SW_AK_SOCKET && (fl & SW_F_FIRST))
 		pl_tls_socket(p, ev);
+	if (d->art_kind == SW_AK_TLS)
+		pl_tls_plain(p, ev);
 	sw_naming__stream_id(ev, &sid);
 	if ((fl & SW_F_RESCAN) && (fl & SW_F_FIRST))
 		sw_streams__drop(p->streams, &sid); /* a read-back starts from nothing */
@@ -333,6 +335,9 @@ int pl_on_data(struct sw_pipeline *p, const struct sw_event *ev)
 		keep = pl_push_start(p, se, ev) || keep;
 	pl_scan(p, h, se->s, se->ds, ev->bytes, ev->bytes_len,
 		(const char *)ev->bytes - (const char *)ev->hdr, keep, 1);
+	/* (after the scan: what of these bytes the trace keeps is known) */
+	if (d->art_kind == SW_AK_SOCKET)
+		pl_tls_watch(p, ev);
 	/* Bytes are missing after these (cut or unreadable): what follows does not continue
 	 * them. */
 	if (fl & (SW_F_TRUNCATED | SW_F_READ_ERR))

@@ -46,6 +46,15 @@ static const struct blind *blind_of(const struct sw_pipeline *p, uint32_t tgid)
 	return NULL;
 }
 
+static void blind_add(struct sw_pipeline *p, const struct sw_hdr *h)
+{
+	if (blind_of(p, h->tgid))
+		return;
+	p->blind[p->blind_next].tgid = h->tgid;
+	p->blind[p->blind_next].session = h->session_id;
+	p->blind_next = (p->blind_next + 1) % BLIND_MAX;
+}
+
 void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	static const uint8_t no_secret[SW_SECRET_ID_BYTES];
@@ -63,11 +72,10 @@ void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev)
 		/* Once per binary, whichever session runs it. */
 		snprintf(key, sizeof(key), "channel:tls:%llu:%llu", (unsigned long long)c->dev,
 			 (unsigned long long)c->ino);
-	if (c->detail != SW_STACK_LATE && !blind_of(p, ev->hdr->tgid)) {
-		p->blind[p->blind_next].tgid = ev->hdr->tgid;
-		p->blind[p->blind_next].session = ev->hdr->session_id;
-		p->blind_next = (p->blind_next + 1) % BLIND_MAX;
-	}
+	if (c->detail != SW_STACK_LATE)
+		blind_add(p, ev->hdr);
+	else /* (what it wrote before its hooks is told here: no TLS "no hook saw" for it) */
+		pl_tls_plain(p, ev);
 	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
 		return;
 	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
@@ -117,6 +125,22 @@ void pl_tls_context(struct sw_pipeline *p, const struct sw_alert *a)
 	p->context_new = 1;
 }
 
+int pl_tls_is_blind(const struct sw_pipeline *p, uint32_t tgid)
+{
+	return blind_of(p, tgid) != NULL;
+}
+
+void pl_tls_conn_art(const struct sw_pipeline *p, const struct sw_event *sock, const char *sni,
+		     struct sw_artifact *art)
+{
+	(void)p;
+	/* Named like a TLS write to that socket. */
+	sw_naming__data(sock, NULL, art);
+	art->type = SW_ART_TLS;
+	art->proto[0] = 0;
+	snprintf(art->sni, sizeof(art->sni), "%s", sni);
+}
+
 /* Connection k was written to at k->last_us: every secret in its session's agent context by
  * then may have left in it (once per secret and place, as ever). */
 static void infer(struct sw_pipeline *p, const struct tls_conn *k)
@@ -130,13 +154,9 @@ static void infer(struct sw_pipeline *p, const struct tls_conn *k)
 
 	if (!art)
 		return;
-	/* Named like a TLS write to that socket. */
 	e.hdr = &k->hdr;
 	e.data = &k->rec;
-	sw_naming__data(&e, NULL, art);
-	art->type = SW_ART_TLS;
-	art->proto[0] = 0;
-	snprintf(art->sni, sizeof(art->sni), "%s", k->sni);
+	pl_tls_conn_art(p, &e, k->sni, art);
 	sw_artifact__key(art, key, sizeof(key));
 	for (i = 0; i < CONTEXT_MAX; i++) {
 		const struct in_context *c = &p->context[i];
@@ -168,6 +188,22 @@ static void infer(struct sw_pipeline *p, const struct tls_conn *k)
 		sw_delivery__emit(p->dl, a);
 	}
 	free(art);
+}
+
+/* A process's connection sock (its ClientHello named sni) shows TLS no hook sees: the process
+ * is one whose TLS we cannot see, this connection the first of its inferred ones. */
+void pl_tls_blind_proc(struct sw_pipeline *p, const struct sw_event *sock, const char *sni)
+{
+	struct tls_conn *k;
+
+	blind_add(p, sock->hdr);
+	k = &p->conns[p->conns_next];
+	p->conns_next = (p->conns_next + 1) % CONNS_MAX;
+	k->hdr = *sock->hdr;
+	k->rec = *sock->data;
+	snprintf(k->sni, sizeof(k->sni), "%s", sni);
+	k->last_us = rec_time(p, sock->hdr->ktime);
+	infer(p, k);
 }
 
 void pl_tls_infer_due(struct sw_pipeline *p)
