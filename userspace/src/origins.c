@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Origins that follow their path; see origins.h. Renames are frequent (git renames every ref and
- * object it writes) and origins few: a rename costs a hash and a binary search unless its path
- * is an origin. */
+ * object it writes) and origins few: a rename costs a hash and a probe unless its path is an
+ * origin. The set's origin paths are kept in a table of distinct paths, each with its secrets
+ * (an import of 100,000 from one .env file is one entry). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,12 @@
 
 #define MOVES_MAX 256 /* origin paths whose file changed, remembered (the oldest goes first) */
 
-struct oent {
+/* A distinct origin path of the set and the secrets whose origin it is. */
+struct opath {
 	uint64_t hash;
-	uint32_t idx; /* into the set's secrets */
+	const char *path; /* the first secret's string (the set's) */
+	uint32_t *idx;	  /* into the set's secrets */
+	size_t n, cap;
 };
 
 struct move {
@@ -21,8 +25,8 @@ struct move {
 };
 
 struct sw_origins {
-	struct oent *ix; /* the secrets with an origin, by their path's hash */
-	size_t nix;
+	struct opath *tab; /* open addressing, cap a power of two; NULL path: free */
+	size_t cap, n;
 	struct move moves[MOVES_MAX];
 	size_t nmoves;
 };
@@ -36,18 +40,20 @@ static uint64_t hash_of(const char *s)
 	return h;
 }
 
-static int cmp_oent(const void *a, const void *b)
-{
-	const struct oent *x = a, *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 struct sw_origins *sw_origins__new(void)
 {
 	return calloc(1, sizeof(struct sw_origins));
+}
+
+static void tab_free(struct sw_origins *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->cap; i++)
+		free(o->tab[i].idx);
+	free(o->tab);
+	o->tab = NULL;
+	o->cap = o->n = 0;
 }
 
 void sw_origins__free(struct sw_origins *o)
@@ -58,24 +64,21 @@ void sw_origins__free(struct sw_origins *o)
 		return;
 	for (i = 0; i < o->nmoves; i++)
 		free(o->moves[i].path);
-	free(o->ix);
+	tab_free(o);
 	free(o);
 }
 
-/* The first index entry with hash h, or nix. */
-static size_t first_of(const struct sw_origins *o, uint64_t h)
+/* path's entry, or the free slot it would take (NULL when there is no table). */
+static struct opath *slot(const struct sw_origins *o, const char *path, uint64_t h)
 {
-	size_t lo = 0, hi = o->nix;
+	size_t i;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (o->ix[mid].hash < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (!o->cap)
+		return NULL;
+	for (i = h & (o->cap - 1); o->tab[i].path; i = (i + 1) & (o->cap - 1))
+		if (o->tab[i].hash == h && !strcmp(o->tab[i].path, path))
+			break;
+	return &o->tab[i];
 }
 
 /* Moves the secrets whose origin is path to (dev, ino): -1 when path is no origin, else how
@@ -83,26 +86,74 @@ static size_t first_of(const struct sw_origins *o, uint64_t h)
 static int move_to(const struct sw_origins *o, struct sw_secretset *set, const char *path,
 		   uint64_t dev, uint64_t ino)
 {
-	uint64_t h = hash_of(path);
+	const struct opath *e = slot(o, path, hash_of(path));
 	size_t i;
-	int found = 0, moved = 0;
+	int moved = 0;
 
-	for (i = first_of(o, h); i < o->nix && o->ix[i].hash == h; i++) {
+	if (!e || !e->path)
+		return -1;
+	for (i = 0; i < e->n; i++) {
 		struct sw_secret *s;
 
-		if (o->ix[i].idx >= set->n)
+		if (e->idx[i] >= set->n)
 			continue;
-		s = &set->secrets[o->ix[i].idx];
-		if (strcmp(sw_secret__origin(s), path))
-			continue;
-		found = 1;
+		s = &set->secrets[e->idx[i]];
 		if (s->origin_dev == dev && s->origin_ino == ino)
 			continue;
 		s->origin_dev = dev;
 		s->origin_ino = ino;
 		moved++;
 	}
-	return found ? moved : -1;
+	return moved;
+}
+
+/* The table twice as large (the entries move, their secrets with them). */
+static int grow(struct sw_origins *o)
+{
+	struct opath *old = o->tab, *e;
+	size_t i, cap = o->cap;
+
+	o->tab = calloc(2 * cap, sizeof(*o->tab));
+	if (!o->tab) {
+		o->tab = old;
+		return -ENOMEM;
+	}
+	o->cap = 2 * cap;
+	for (i = 0; i < cap; i++)
+		if (old[i].path) {
+			e = slot(o, old[i].path, old[i].hash);
+			*e = old[i];
+		}
+	free(old);
+	return 0;
+}
+
+/* Secret i (origin path) into its path's entry. */
+static int index_one(struct sw_origins *o, const char *path, uint32_t i)
+{
+	uint64_t h = hash_of(path);
+	struct opath *e = slot(o, path, h);
+	uint32_t *grown;
+
+	if (!e->path && 2 * (o->n + 1) > o->cap) {
+		if (grow(o))
+			return -ENOMEM;
+		e = slot(o, path, h);
+	}
+	if (!e->path) {
+		e->path = path;
+		e->hash = h;
+		o->n++;
+	}
+	if (e->n == e->cap) {
+		grown = realloc(e->idx, (e->cap ? 2 * e->cap : 4) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		e->idx = grown;
+		e->cap = e->cap ? 2 * e->cap : 4;
+	}
+	e->idx[e->n++] = i;
+	return 0;
 }
 
 int sw_origins__apply(struct sw_origins *o, struct sw_secretset *set)
@@ -110,23 +161,25 @@ int sw_origins__apply(struct sw_origins *o, struct sw_secretset *set)
 	size_t i, n = 0;
 	int moved = 0, r;
 
-	free(o->ix);
-	o->ix = NULL;
-	o->nix = 0;
+	tab_free(o);
 	for (i = 0; i < set->n; i++)
 		n += sw_secret__origin(&set->secrets[i])[0] != 0;
 	if (!n)
 		return 0;
-	o->ix = malloc(n * sizeof(*o->ix));
-	if (!o->ix)
+	o->cap = 16;
+	o->tab = calloc(o->cap, sizeof(*o->tab));
+	if (!o->tab) {
+		o->cap = 0;
 		return -ENOMEM;
+	}
 	for (i = 0; i < set->n; i++) {
 		const char *path = sw_secret__origin(&set->secrets[i]);
 
-		if (path[0])
-			o->ix[o->nix++] = (struct oent){.hash = hash_of(path), .idx = (uint32_t)i};
+		if (path[0] && index_one(o, path, (uint32_t)i)) {
+			tab_free(o);
+			return -ENOMEM;
+		}
 	}
-	qsort(o->ix, o->nix, sizeof(*o->ix), cmp_oent);
 	for (i = 0; i < o->nmoves; i++) {
 		r = move_to(o, set, o->moves[i].path, o->moves[i].dev, o->moves[i].ino);
 		if (r > 0)
@@ -177,20 +230,21 @@ void sw_origins__each(const struct sw_origins *o, const struct sw_secretset *set
 {
 	size_t i, j;
 
-	for (i = 0; i < o->nix; i++) {
-		const struct sw_secret *s;
-		const char *path;
-		int seen = 0;
+	for (i = 0; i < o->cap; i++) {
+		const struct opath *e = &o->tab[i];
+		const struct sw_secret *s, *told = NULL;
 
-		if (o->ix[i].idx >= set->n)
-			continue;
-		s = &set->secrets[o->ix[i].idx];
-		path = sw_secret__origin(s);
-		/* (the first of its path in its hash's run) */
-		for (j = i; j > 0 && o->ix[j - 1].hash == o->ix[i].hash && !seen; j--)
-			seen = o->ix[j - 1].idx < set->n &&
-			       !strcmp(sw_secret__origin(&set->secrets[o->ix[j - 1].idx]), path);
-		if (!seen)
-			fn(path, s->origin_dev, s->origin_ino, ctx);
+		/* (secrets of one path imported before and after its file was replaced hold
+		 * different files: each is told) */
+		for (j = 0; e->path && j < e->n; j++) {
+			if (e->idx[j] >= set->n)
+				continue;
+			s = &set->secrets[e->idx[j]];
+			if (told && s->origin_dev == told->origin_dev &&
+			    s->origin_ino == told->origin_ino)
+				continue;
+			fn(e->path, s->origin_dev, s->origin_ino, ctx);
+			told = s;
+		}
 	}
 }

@@ -29,7 +29,8 @@ int sw_origins__apply(struct sw_origins *o, struct sw_secretset *set);
 int sw_origins__renamed(struct sw_origins *o, struct sw_secretset *set, const char *path,
 			uint64_t dev, uint64_t ino);
 /* Calls fn for each distinct origin path of the set last applied, with the file it names for
- * the set (dev in stat's encoding, ino). */
+ * the set (dev in stat's encoding, ino): once per path, and again for secrets of the path that
+ * hold another file (imported before and after it was replaced). */
 void sw_origins__each(const struct sw_origins *o, const struct sw_secretset *set,
 		      void (*fn)(const char *path, uint64_t dev, uint64_t ino, void *ctx),
 		      void *ctx);
