@@ -8,7 +8,7 @@
 # captured in chunks like write(). A child forked after its parent was hooked is hooked before
 # it runs (one made with clone(CLONE_PARENT) too, whose parent is not the hooked process). A
 # process outside any session using the same libssl traps in no uprobe (attached
-# per session process only).
+# per session process only). A QUIC Initial from a session is told as TLS no hook sees.
 . "$(dirname "$0")/lib.sh"
 
 e2e_start
@@ -135,6 +135,17 @@ expect_alerts "a 40 KiB write: its secret past the first chunk is found (no sni:
 expect_alerts "the ciphertext on the socket holds no secret" 0 \
 	"a['kind']=='secret_spread' and a['artifact']['type']=='socket'"
 expect_alerts "eight tls alerts in all" 8 "$tls"
+expect_alerts "no TLS told as unseen (every client here is hooked)" 0 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='tls'"
+# QUIC (HTTP/3): TLS inside QUIC packets, through no TLS function a hook takes. python3 sends a
+# QUIC version 1 Initial's first bytes over UDP (no QUIC client on this host): one channel.
+"$SPRAWLCTL" run -- python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(bytes([0xc3, 0, 0, 0, 1, 8]) + bytes(1194), ("127.0.0.1", int(sys.argv[1])))' "$HTTPS_PORT"
+barrier "the datagram processed"
+expect_alerts "a QUIC Initial: one tls channel naming the peer" 1 \
+	"a['kind']=='unmonitored_channel' and a['channel']=='tls' and a['artifact']=={'type':'tls','peer':'$PEER'} and 'QUIC' in a['message'] and a['process']['comm']=='python3'"
 
 # Outside any session: the same libssl, no uprobe fires (none is attached to it).
 T=$(new_secret TLS_outside)

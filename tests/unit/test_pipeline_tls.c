@@ -425,10 +425,38 @@ static void test_tls_no_hook_saw(void **state)
 	tp_replay_equals_live(f, NULL, NULL, 0);
 }
 
+/* QUIC (HTTP/3): its TLS is inside QUIC packets no hook sees; a QUIC Initial is told. */
+static void test_quic_told(void **state)
+{
+	struct tp *f = *state;
+	uint8_t q[64] = {0xc3, 0x00, 0x00, 0x00, 0x01, 0x08};
+	struct sw_data_rec *d;
+	int i;
+
+	for (i = 0; i < 3; i++) { /* a DNS query, then two QUIC Initials of one binary */
+		d = tp_data(f, TP_PID, SW_AK_SOCKET, 900 + i, NULL,
+			    i ? q : (const uint8_t *)"\x12\x34\x01\x00\x00\x01\x00",
+			    i ? sizeof(q) : 7);
+		d->syscall_nr = 44;
+		d->fd = 6;
+		d->family = AF_INET;
+		d->sock_type = SOCK_DGRAM;
+		d->protocol = IPPROTO_UDP;
+		d->port = i ? 443 : 53;
+		inet_pton(AF_INET, "127.0.0.1", d->addr);
+		tp_feed(f);
+		assert_int_equal(f->n, i ? 1 : 0);
+	}
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_UNMONITORED_CHANNEL);
+	tp_json_has(f, 0, "\"artifact\":{\"type\":\"tls\",\"peer\":\"127.0.0.1:443\"}");
+	tp_json_has(f, 0, "QUIC (HTTP/3)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tls_no_hook_saw, tp_setup_rec, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_quic_told, tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_named_by_socket_and_sni, tp_setup,
 						tp_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_kept_whole_in_the_trace, tp_setup,

@@ -14,7 +14,10 @@
  * an alert is application data. TLS 1.3 sends its Finished (and a client certificate's
  * records) as type 23 too: the first is not counted, and the verdict waits GRACE_NS after the
  * first, judged at the ticks, for a hooked stack's plaintext (a client certificate's flight
- * is three records written before its first SSL_write). */
+ * is three records written before its first SSL_write).
+ *
+ * QUIC (HTTP/3) carries TLS inside its own packets, encrypted by the QUIC stack: a session's
+ * QUIC Initial packet is told as a TLS channel no hook sees. */
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -184,6 +187,48 @@ void pl_tls_watch_due(struct sw_pipeline *p, uint64_t ktime, int force)
 			unseen(p, &p->watch[i]);
 }
 
+/* A QUIC Initial packet (RFC 9000 17.2.2: long header, type Initial; versions 1 and 2, whose
+ * Initial type differs): the first datagram of a QUIC connection, and its ClientHello. */
+static int quic_initial(const uint8_t *b, size_t n)
+{
+	uint32_t version;
+
+	if (n < 7 || (b[0] & 0xc0) != 0xc0)
+		return 0;
+	version = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
+	return (version == 0x00000001 && (b[0] & 0x30) == 0x00) ||
+	       (version == 0x6b3343cf && (b[0] & 0x30) == 0x10);
+}
+
+/* QUIC (HTTP/3): its TLS runs inside QUIC, whose stack encrypts the streams itself, through no
+ * TLS write function a hook could take. Told once per session and binary. */
+static void quic(struct sw_pipeline *p, const struct sw_event *ev)
+{
+	static const uint8_t no_secret[SW_SECRET_ID_BYTES];
+	const struct sw_proc *pr = pl_proc_of(p, ev->hdr);
+	uint64_t t = rec_time(p, ev->hdr->ktime);
+	struct sw_alert *a = &p->alert;
+	char key[SW_ARTIFACT_KEY_MAX + 64];
+
+	snprintf(key, sizeof(key), "channel:quic:%llu:%s", (unsigned long long)ev->hdr->session_id,
+		 pr && pr->exe && pr->exe[0] ? pr->exe : ev->hdr->comm);
+	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
+		return;
+	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
+	pl_process_of(p, a, ev->hdr);
+	sw_alertbuild__session(a, p->pt, ev->hdr->session_id);
+	snprintf(a->channel, sizeof(a->channel), "tls");
+	a->has_artifact = 1;
+	pl_tls_conn_art(p, ev, "", &a->artifact);
+	a->first_seen = 1;
+	a->count = 1;
+	snprintf(
+		a->message, sizeof(a->message),
+		"QUIC (HTTP/3) to this peer: its TLS runs inside QUIC, encrypted by the QUIC stack "
+		"through no hooked TLS function; what it sends is not seen");
+	sw_delivery__emit(p->dl, a);
+}
+
 void pl_tls_watch(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	const struct sw_data_rec *d = ev->data;
@@ -191,8 +236,13 @@ void pl_tls_watch(struct sw_pipeline *p, const struct sw_event *ev)
 	char name[sizeof(w->sni)];
 	int r;
 
-	if (d->art_kind != SW_AK_SOCKET || d->protocol != IPPROTO_TCP ||
-	    (d->family != AF_INET && d->family != AF_INET6) || !ev->hdr->session_id)
+	if (d->art_kind != SW_AK_SOCKET || (d->family != AF_INET && d->family != AF_INET6) ||
+	    !ev->hdr->session_id)
+		return;
+	if (d->protocol == IPPROTO_UDP && (ev->hdr->flags & SW_F_FIRST) &&
+	    quic_initial(ev->bytes, ev->bytes_len))
+		quic(p, ev);
+	if (d->protocol != IPPROTO_TCP)
 		return;
 	w = watch_of(p, ev->hdr->tgid, d->ino);
 	if (!w) {
