@@ -35,7 +35,7 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 	struct inode *inode;
 	struct file *f;
 	__u64 start = 0, len = 0;
-	__u32 trunc = 0;
+	__u32 trunc = 0, origin;
 
 	f = fd_file(fd);
 	if (!f)
@@ -44,7 +44,8 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(inode, i_ino);
 	/* An O_PATH open reads nothing (agents use it to check a path before running a tool). */
-	if (!bpf_map_lookup_elem(&origins, &k) || (oflags & SW_O_PATH)) {
+	origin = bpf_map_lookup_elem(&origins, &k) && !(oflags & SW_O_PATH);
+	if (!origin) {
 		if ((s->flags & SW_SCOPE_IO_URING) && (oflags & 3))
 			capture_channel(s, SW_CH_IO_URING, fd);
 		/* A name made (an empty file after O_CREAT: created, or emptied) is reported
@@ -60,6 +61,7 @@ static __always_inline void capture_open(const struct sw_scope *s, long fd, __u3
 	m->open.ino = k.ino;
 	m->open.open_flags = oflags;
 	m->open.gen = BPF_CORE_READ(inode, i_generation);
+	m->open.origin = origin;
 	ps = file_path(f, &start, &len, &trunc);
 	len = copy_path(m->tail, ps, start, len) & (SW_PATH_LEN - 1);
 	m->open.path_len = len;

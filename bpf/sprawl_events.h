@@ -345,7 +345,8 @@ struct sw_open_rec {
 	__u32 open_flags;
 	__u32 path_len;
 	__u32 gen;
-	__u32 pad;
+	__u32 origin; /* 1: the kernel's origins map held the file (an exposure, not only a name
+		       * made; a replay's set may hold origins the live one did not yet) */
 };
 _Static_assert(sizeof(struct sw_open_rec) == 88, "sw_open_rec layout");
 

@@ -562,6 +562,7 @@ static inline struct sw_open_rec *tp_open(struct tp *f, uint32_t pid, uint64_t k
 
 	r->dev = kdev;
 	r->ino = ino;
+	r->origin = 1; /* (as the kernel says of a file its origins map holds) */
 	r->path_len = strlen(path);
 	tp_tail(path, r->path_len);
 	return r;

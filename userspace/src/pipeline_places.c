@@ -115,7 +115,9 @@ int pl_decide(struct sw_alert *a, void *ctx)
 }
 
 /* A session opened a secret's origin: the agent read the secret (exposure), once per secret
- * and session. */
+ * and session. Only where the kernel's origins map held the file then: a replay's set holds
+ * secrets imported later, whose origin may have the inode of a file made before (a name made is
+ * reported too). */
 void pl_on_open(struct sw_pipeline *p, const struct sw_event *ev)
 {
 	uint64_t dev = sw_naming__user_dev(ev->open->dev), t = rec_time(p, ev->hdr->ktime);
@@ -123,7 +125,7 @@ void pl_on_open(struct sw_pipeline *p, const struct sw_event *ev)
 	char key[96];
 	size_t i;
 
-	for (i = 0; i < p->set->n; i++) {
+	for (i = 0; i < p->set->n && ev->open->origin; i++) {
 		const struct sw_secret *s = &p->set->secrets[i];
 
 		if (s->origin_dev != dev || s->origin_ino != ev->open->ino)

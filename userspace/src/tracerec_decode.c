@@ -221,6 +221,7 @@ static void build(const Sprawl__Event *ev, uint8_t *rec)
 		r->open_flags = ev->open->open_flags;
 		r->path_len = (uint32_t)ev->open->path.len;
 		r->gen = ev->open->gen;
+		r->origin = !ev->open->name_only;
 		put(rec + sizeof(*r), ev->open->path);
 		break;
 	}

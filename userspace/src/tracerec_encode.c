@@ -195,6 +195,7 @@ static int record_to_event(struct sw_tracerec *t, const struct sw_event *e)
 		t->m.open.ino = e->open->ino;
 		t->m.open.gen = e->open->gen;
 		t->m.open.open_flags = e->open->open_flags;
+		t->m.open.name_only = !e->open->origin;
 		t->m.open.path = bin(e->path, e->path_len);
 		t->ev.open = &t->m.open;
 		t->ev.record_case = SPRAWL__EVENT__RECORD_OPEN;
