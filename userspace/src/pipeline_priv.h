@@ -329,6 +329,9 @@ void pl_tls_flush(struct sw_pipeline *p, uint64_t now_us, int force);
  * what is in its agent's context. */
 void pl_tls_socket(struct sw_pipeline *p, const struct sw_event *ev);
 int pl_tls_is_blind(const struct sw_pipeline *p, uint32_t tgid);
+/* p->alert as an unmonitored_channel tls of h's process at t (its session, first seen, count
+ * 1): the caller fills its artifact and message. */
+struct sw_alert *pl_tls_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint64_t t);
 /* The artifact of a TLS write to sock's connection, whose ClientHello named sni. */
 void pl_tls_conn_art(const struct sw_pipeline *p, const struct sw_event *sock, const char *sni,
 		     struct sw_artifact *art);

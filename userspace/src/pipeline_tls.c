@@ -46,6 +46,20 @@ static const struct blind *blind_of(const struct sw_pipeline *p, uint32_t tgid)
 	return NULL;
 }
 
+struct sw_alert *pl_tls_channel_alert(struct sw_pipeline *p, const struct sw_hdr *h, uint64_t t)
+{
+	struct sw_alert *a = &p->alert;
+
+	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
+	pl_process_of(p, a, h);
+	sw_alertbuild__session(a, p->pt, h->session_id);
+	snprintf(a->channel, sizeof(a->channel), "tls");
+	a->has_artifact = 1;
+	a->first_seen = 1;
+	a->count = 1;
+	return a;
+}
+
 static void blind_add(struct sw_pipeline *p, const struct sw_hdr *h)
 {
 	if (blind_of(p, h->tgid))
@@ -60,7 +74,7 @@ void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev)
 	static const uint8_t no_secret[SW_SECRET_ID_BYTES];
 	const struct sw_channel_rec *c = ev->channel;
 	uint64_t t = rec_time(p, ev->hdr->ktime);
-	struct sw_alert *a = &p->alert;
+	struct sw_alert *a;
 	char key[128];
 
 	/* Hooked late (a job in a terminal's foreground, not stopped for its uprobes): what it
@@ -78,11 +92,7 @@ void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev)
 		pl_tls_plain(p, ev);
 	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
 		return;
-	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
-	pl_process_of(p, a, ev->hdr);
-	sw_alertbuild__session(a, p->pt, ev->hdr->session_id);
-	snprintf(a->channel, sizeof(a->channel), "tls");
-	a->has_artifact = 1;
+	a = pl_tls_channel_alert(p, ev->hdr, t);
 	a->artifact.type = SW_ART_FILE;
 	a->artifact.dev = c->dev;
 	a->artifact.ino = c->ino;
@@ -98,8 +108,6 @@ void pl_tls_blind(struct sw_pipeline *p, const struct sw_event *ev)
 			 "secret reaches its agent's context, its TLS connections are reported as "
 			 "inferred spreads",
 			 stack_name(c->detail));
-	a->first_seen = 1;
-	a->count = 1;
 	sw_delivery__emit(p->dl, a);
 }
 

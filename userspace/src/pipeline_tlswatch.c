@@ -149,7 +149,7 @@ static void unseen(struct sw_pipeline *p, struct tls_watch *w)
 	struct sw_event ev = {.hdr = &w->last_hdr, .data = &w->last};
 	const struct sw_proc *pr = pl_proc_of(p, &w->last_hdr);
 	uint64_t t = rec_time(p, w->last_hdr.ktime);
-	struct sw_alert *a = &p->alert;
+	struct sw_alert *a;
 	char key[SW_ARTIFACT_KEY_MAX + 64];
 	struct sw_artifact art;
 
@@ -161,14 +161,8 @@ static void unseen(struct sw_pipeline *p, struct tls_watch *w)
 		 pr && pr->exe && pr->exe[0] ? pr->exe : w->last_hdr.comm);
 	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
 		return;
-	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
-	pl_process_of(p, a, &w->last_hdr);
-	sw_alertbuild__session(a, p->pt, w->last_hdr.session_id);
-	snprintf(a->channel, sizeof(a->channel), "tls");
-	a->has_artifact = 1;
+	a = pl_tls_channel_alert(p, &w->last_hdr, t);
 	a->artifact = art;
-	a->first_seen = 1;
-	a->count = 1;
 	snprintf(
 		a->message, sizeof(a->message),
 		"TLS application data left on this connection with no plaintext at any hooked TLS "
@@ -207,21 +201,15 @@ static void quic(struct sw_pipeline *p, const struct sw_event *ev)
 	static const uint8_t no_secret[SW_SECRET_ID_BYTES];
 	const struct sw_proc *pr = pl_proc_of(p, ev->hdr);
 	uint64_t t = rec_time(p, ev->hdr->ktime);
-	struct sw_alert *a = &p->alert;
 	char key[SW_ARTIFACT_KEY_MAX + 64];
+	struct sw_alert *a;
 
 	snprintf(key, sizeof(key), "channel:quic:%llu:%s", (unsigned long long)ev->hdr->session_id,
 		 pr && pr->exe && pr->exe[0] ? pr->exe : ev->hdr->comm);
 	if (sw_registry__see(p->reg, no_secret, key, t) != 1)
 		return;
-	sw_alertbuild__base(a, SW_ALERT_UNMONITORED_CHANNEL, t, p->host, &p->policy);
-	pl_process_of(p, a, ev->hdr);
-	sw_alertbuild__session(a, p->pt, ev->hdr->session_id);
-	snprintf(a->channel, sizeof(a->channel), "tls");
-	a->has_artifact = 1;
+	a = pl_tls_channel_alert(p, ev->hdr, t);
 	pl_tls_conn_art(p, ev, "", &a->artifact);
-	a->first_seen = 1;
-	a->count = 1;
 	snprintf(
 		a->message, sizeof(a->message),
 		"QUIC (HTTP/3) to this peer: its TLS runs inside QUIC, encrypted by the QUIC stack "
