@@ -405,17 +405,20 @@ static void test_tls_no_hook_saw(void **state)
 	tcp(f, 500, 3, 710, 443, b, record(b, 0, 23, 100));
 	assert_int_equal(f->n, 4);
 	tp_json_has(f, 3, "\"sni\":\"old.example.org\"");
-	/* A record header cut at a write's end (where the trace keeps no bytes) after the
-	 * handshake, with no plaintext at a hook: told at once (a replay could not follow). */
+	/* A record header cut at a write's end (where the trace keeps no bytes: a replay could
+	 * not follow), then the rest: judged by size, a second after the loss. */
 	f->session = 10;
 	tcp(f, 510, 3, 720, 443, h, hello(h, "cut.example.org"));
 	n = record(b, 0, 20, 1);
 	tcp(f, 510, 3, 720, 443, b, record(b, n, 23, 53));
 	n = record(b, 0, 23, 300);
 	tcp(f, 510, 3, 720, 443, b, 3);
+	tcp(f, 510, 3, 720, 443, b + 3, n - 3);
+	assert_int_equal(f->n, 4);
+	tp_tick(f, 3500);
+	tp_feed(f);
 	assert_int_equal(f->n, 5);
 	tp_json_has(f, 4, "\"sni\":\"cut.example.org\"");
-	tcp(f, 510, 3, 720, 443, b + 3, n - 3);
 	/* Plain HTTP on TCP: no TLS, nothing watched. */
 	tcp(f, TP_PID + 1, 9, 800, 80, "POST / HTTP/1.1\r\n\r\nx", 20);
 	tcp(f, TP_PID + 1, 9, 800, 80, b, record(b, 0, 23, 40));

@@ -201,6 +201,8 @@ struct sw_pipeline {
 		uint32_t rec_left;    /* bytes of the current record still to come */
 		uint8_t hdr[5];	      /* a record header cut across writes */
 		uint8_t hdr_have, prev_type, tls12, told;
+		uint8_t lost;	     /* its records no longer followed (a header not kept) */
+		uint32_t lost_bytes; /* written after that */
 		char sni[256];
 		struct sw_hdr last_hdr; /* its last write: the connection named by it */
 		struct sw_data_rec last;

@@ -28,6 +28,7 @@
 
 #define ALERT_MAX   24 /* an encrypted alert record's length (2 bytes, type, 16-byte tag) */
 #define GRACE_NS    1000000000ull
+#define LOST_MIN    40 /* bytes after records were lost: more than a close_notify */
 #define TLS_CCS	    20
 #define TLS_HS	    22
 #define TLS_APPDATA 23
@@ -84,7 +85,8 @@ static int redacted(const struct sw_pipeline *p, size_t off, size_t len)
 /* Follows w's records through the write's bytes (at offset base in its record): big encrypted
  * records counted, TLS 1.2 told by its encrypted Finished. -1 when the stream is no TLS (a
  * record header no TLS record has), -2 when a header lies where the trace keeps no bytes (a
- * write's unsettled tail: a replay could not follow it): either way it is followed no more. */
+ * write's unsettled tail, or a whole write the matcher keeps open: a replay could not follow
+ * it). */
 static int records(const struct sw_pipeline *p, struct tls_watch *w, const uint8_t *b, size_t n,
 		   size_t base, uint64_t ktime)
 {
@@ -130,13 +132,14 @@ static int accounted(const struct sw_pipeline *p, const struct tls_watch *w)
 	       plain_since(p, w->tgid, w->hello_ktime);
 }
 
-/* Whether w shows application data no hook saw, by ktime (force: no grace left). */
+/* Whether w shows application data no hook saw, by ktime (force: no grace left). Records no
+ * longer followed: more than a close_notify written after, a grace after the loss. */
 static int unexplained(const struct sw_pipeline *p, const struct tls_watch *w, uint64_t ktime,
 		       int force)
 {
-	if (w->big < (w->tls12 ? 1u : 2u))
+	if (w->lost ? w->lost_bytes <= LOST_MIN : w->big < (w->tls12 ? 1u : 2u))
 		return 0;
-	if (!w->tls12 && !force && ktime < w->first_ktime + GRACE_NS)
+	if ((w->lost || !w->tls12) && !force && ktime < w->first_ktime + GRACE_NS)
 		return 0;
 	return !accounted(p, w);
 }
@@ -252,16 +255,23 @@ void pl_tls_watch(struct sw_pipeline *p, const struct sw_event *ev)
 		return;
 	w->last_hdr = *ev->hdr;
 	w->last = *d;
-	r = records(p, w, ev->bytes, ev->bytes_len, (const char *)ev->bytes - (const char *)ev->hdr,
-		    ev->hdr->ktime);
-	/* Its records lost after its handshake ended, with no plaintext at a hook: what follows
-	 * is told as unseen (a stack that cuts its record headers at a write's end must not
-	 * slip past). */
-	if (r == -2 && w->big && !accounted(p, w))
-		unseen(p, w);
-	if (r < 0) {
-		w->tgid = 0; /* no TLS, or no longer followed */
-		return;
+	if (w->lost) {
+		w->lost_bytes += (uint32_t)ev->bytes_len;
+	} else {
+		r = records(p, w, ev->bytes, ev->bytes_len,
+			    (const char *)ev->bytes - (const char *)ev->hdr, ev->hdr->ktime);
+		if (r == -1) {
+			w->tgid = 0; /* no TLS: not watched */
+			return;
+		}
+		/* A header where the trace keeps no bytes (a replay could not read it): the
+		 * records are followed no more, and what the connection carries after is judged
+		 * by its size (a stack that cuts its headers at a write's end must not slip
+		 * past). */
+		if (r == -2) {
+			w->lost = 1;
+			w->first_ktime = ev->hdr->ktime;
+		}
 	}
 	if (unexplained(p, w, ev->hdr->ktime, 0))
 		unseen(p, w);
