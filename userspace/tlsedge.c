@@ -520,15 +520,27 @@ static int look(struct tlsedge *t, uint32_t tgid, uint64_t session, const char *
 /* The path of what r's process mapped at r->addr (or exec'd: addr 0), checked to be that file
  * (dev, ino): the one the record carries, else the process's; else the process's own link to
  * the mapping (a file deleted or replaced since). 0, or -1 when none is there. */
+struct at_addr {
+	unsigned long long addr;
+	struct sw_mapping m; /* the one that starts there */
+};
+
+static int starts_at(const struct sw_mapping *m, void *ctx)
+{
+	struct at_addr *a = ctx;
+
+	if (m->lo != a->addr)
+		return 0;
+	a->m = *m;
+	return 1;
+}
+
 static int mapped_path(const struct sw_tlslib_rec *r, uint64_t dev, char *out, size_t cap)
 {
-	char line[PATH_MAX + 128], path[PATH_MAX], range[64];
 	size_t tail = r->hdr.size > sizeof(*r) ? r->hdr.size - sizeof(*r) : 0;
-	unsigned long long lo, hi;
-	unsigned int lines = 0;
+	struct at_addr a = {.addr = r->addr};
+	char range[64];
 	struct stat st;
-	int found = 0;
-	FILE *fp;
 
 	if (tail && tail < cap) {
 		memcpy(out, r + 1, tail);
@@ -543,24 +555,12 @@ static int mapped_path(const struct sw_tlslib_rec *r, uint64_t dev, char *out, s
 			snprintf(out, cap, "%s", range);
 		return stat(out, &st) ? -1 : 0;
 	}
-	snprintf(line, sizeof(line), "/proc/%u/maps", r->hdr.tgid);
-	fp = fopen(line, "re");
-	if (!fp)
+	if (sw_procfs__each_mapping(r->hdr.tgid, starts_at, &a) != 1)
 		return -1;
-	while (!found && fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
-		path[0] = 0;
-		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %4095[^\n]", &lo, &hi, path) >= 2 &&
-		    lo == r->addr)
-			found = 1;
-	}
-	fclose(fp);
-	if (!found)
-		return -1;
-	if (path[0] == '/' && !stat(path, &st) && st.st_dev == dev && st.st_ino == r->ino) {
-		snprintf(out, cap, "%s", path);
-		return 0;
-	}
-	snprintf(out, cap, "/proc/%u/map_files/%llx-%llx", r->hdr.tgid, lo, hi);
+	if (a.m.path[0] == '/' && !stat(a.m.path, &st) && st.st_dev == dev && st.st_ino == r->ino)
+		snprintf(out, cap, "%s", a.m.path);
+	else
+		snprintf(out, cap, "/proc/%u/map_files/%llx-%llx", r->hdr.tgid, a.m.lo, a.m.hi);
 	return stat(out, &st) ? -1 : 0;
 }
 
@@ -645,44 +645,46 @@ static int on_mapped(struct tlsedge *t, const struct sw_tlslib_rec *r, int stopp
  * Every executable file mapping of the process is taken as if it had just been mapped (the
  * kernel is told first that a later mprotect needs a look of its own). 0 when the process
  * waits for a look off the loop. */
-static int rescan(struct tlsedge *t, const struct sw_tlslib_rec *r, int stopped, int late)
+struct rescan_ctx {
+	struct tlsedge *t;
+	const struct sw_tlslib_rec *r;
+	int stopped, late, resume;
+};
+
+static int rescan_one(const struct sw_mapping *mp, void *ctx)
 {
-	char line[PATH_MAX + 128], perms[8];
-	unsigned long long lo, hi, ino;
-	unsigned int lines = 0, maj, min;
+	struct rescan_ctx *c = ctx;
 	struct {
 		struct sw_tlslib_rec r;
-		char tail[PATH_MAX]; /* the path the maps line gives (mapped_path checks it) */
-	} m = {.r = *r};
-	int resume_it = 1, len;
-	FILE *fp;
+		char tail[sizeof(mp->path)]; /* the path the maps line gives (mapped_path checks) */
+	} m;
+	size_t len = mp->path[0] == '/' ? strlen(mp->path) : 0;
+
+	if (!strchr(mp->perms, 'x') || !mp->ino)
+		return 0;
+	m.r = *c->r;
+	memcpy(m.tail, mp->path, len);
+	m.r.hdr.size = sizeof(m.r) + len;
+	m.r.dev = sw_naming__kernel_dev(mp->dev);
+	m.r.ino = mp->ino;
+	m.r.addr = mp->lo;
+	m.r.gen = 0; /* (not known here: learn_mapped leaves tls_seen alone) */
+	/* (one looked at before is not looked at again: learn_mapped knows it) */
+	m.r.flags = c->r->flags | SW_TLSLIB_UNKNOWN;
+	if (!on_mapped(c->t, &m.r, c->stopped, c->late))
+		c->resume = 0;
+	return 0;
+}
+
+static int rescan(struct tlsedge *t, const struct sw_tlslib_rec *r, int stopped, int late)
+{
+	struct rescan_ctx c = {.t = t, .r = r, .stopped = stopped, .late = late, .resume = 1};
 
 	t->rescans++;
 	if (t->d->k)
 		sw_kernel__tls_rescan_done(t->d->k, r->hdr.tgid);
-	snprintf(line, sizeof(line), "/proc/%u/maps", r->hdr.tgid);
-	fp = fopen(line, "re");
-	if (!fp)
-		return 1;
-	m.r.gen = 0; /* (not known here: learn_mapped leaves tls_seen alone) */
-	while (fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
-		m.tail[0] = 0;
-		if (sscanf(line, "%llx-%llx %7s %*s %x:%x %llu %4095[^\n]", &lo, &hi, perms, &maj,
-			   &min, &ino, m.tail) < 6 ||
-		    !strchr(perms, 'x') || !ino)
-			continue;
-		len = (int)strlen(m.tail);
-		m.r.hdr.size = sizeof(m.r) + (m.tail[0] == '/' ? len : 0);
-		m.r.dev = sw_naming__kernel_dev(makedev(maj, min));
-		m.r.ino = ino;
-		m.r.addr = lo;
-		/* (one looked at before is not looked at again: learn_mapped knows it) */
-		m.r.flags = r->flags | SW_TLSLIB_UNKNOWN;
-		if (!on_mapped(t, &m.r, stopped, late))
-			resume_it = 0;
-	}
-	fclose(fp);
-	return resume_it;
+	sw_procfs__each_mapping(r->hdr.tgid, rescan_one, &c);
+	return c.resume;
 }
 
 void tlsedge__on_tlslib(struct tlsedge *t, const struct sw_tlslib_rec *r)
@@ -891,14 +893,35 @@ static void learn_exe(struct tlsedge *t, uint32_t tgid, uint64_t session, const 
 				real);
 }
 
+struct proc_ctx {
+	struct tlsedge *t;
+	uint32_t tgid;
+	uint64_t session;
+};
+
+/* By the device and inode the maps line gives: a library deleted or replaced since it was
+ * mapped (an upgrade, a copy removed) is still that file, hooked through the process's own
+ * link to it. */
+static int attach_mapped(const struct sw_mapping *m, void *ctx)
+{
+	struct proc_ctx *c = ctx;
+	char path[128];
+	struct stat st;
+	int idx;
+
+	if (!strchr(m->perms, 'x') || !m->ino || file_find(c->t, m->dev, m->ino) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", c->tgid, m->lo, m->hi);
+	idx = stat(path, &st) ? -1 : file_of(c->t, &st, gen_of(path));
+	if (idx >= 0)
+		attach_at(c->t, c->tgid, c->session, idx, path);
+	return 0;
+}
+
 void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
 {
-	char line[PATH_MAX + 128], path[128], perms[8], *exe;
-	unsigned long long lo, hi, ino;
-	unsigned int lines = 0, maj, min;
-	struct stat st;
-	FILE *fp;
-	int idx;
+	struct proc_ctx c = {.t = t, .tgid = tgid, .session = session};
+	char *exe;
 
 	if (!t->d->k)
 		return;
@@ -906,26 +929,7 @@ void tlsedge__on_proc(struct tlsedge *t, uint32_t tgid, uint64_t session)
 	if (exe && exe[0] == '/')
 		learn_exe(t, tgid, session, exe);
 	free(exe);
-	snprintf(line, sizeof(line), "/proc/%u/maps", tgid);
-	fp = fopen(line, "re");
-	if (!fp)
-		return;
-	/* By the device and inode the maps line gives: a library deleted or replaced since it
-	 * was mapped (an upgrade, a copy removed) is still that file, hooked through the
-	 * process's own link to it. */
-	while (fgets(line, sizeof(line), fp) && lines++ < SW_PROCFS_MAPS_MAX) {
-		if (sscanf(line, "%llx-%llx %7s %*s %x:%x %llu", &lo, &hi, perms, &maj, &min,
-			   &ino) != 6 ||
-		    !strchr(perms, 'x') || !ino)
-			continue;
-		if (file_find(t, makedev(maj, min), ino) < 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", tgid, lo, hi);
-		idx = stat(path, &st) ? -1 : file_of(t, &st, gen_of(path));
-		if (idx >= 0)
-			attach_at(t, tgid, session, idx, path);
-	}
-	fclose(fp);
+	sw_procfs__each_mapping(tgid, attach_mapped, &c);
 }
 
 void tlsedge__on_exit(struct tlsedge *t, uint32_t tgid)

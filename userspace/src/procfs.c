@@ -263,25 +263,46 @@ static int refers_to(uint32_t pid, const char *fd, const char *target, void *ctx
 	return !stat(link, &st) && st.st_dev == id->dev && st.st_ino == id->ino;
 }
 
-int sw_procfs__has_mapping(uint32_t pid, uint64_t dev, uint64_t ino)
+int sw_procfs__each_mapping(uint32_t pid, int (*fn)(const struct sw_mapping *m, void *ctx),
+			    void *ctx)
 {
+	struct sw_mapping m;
+	char line[sizeof(m.path) + 128];
+	unsigned long long ino;
 	unsigned int maj, min;
-	unsigned long long start, end, off, inode;
-	char path[64], line[512], perms[8];
-	int found = 0, n = 0;
+	int r = 0, n = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	f = fopen(path, "re");
+	snprintf(line, sizeof(line), "/proc/%u/maps", pid);
+	f = fopen(line, "re");
 	if (!f)
-		return 0;
+		return -1;
 	/* "start-end perms offset major:minor inode path"; bounded like every /proc walk. */
-	while (!found && n++ < SW_PROCFS_MAPS_MAX && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off,
-			       &maj, &min, &inode) == 7 &&
-			inode == ino && makedev(maj, min) == dev;
+	while (!r && n++ < SW_PROCFS_MAPS_MAX && fgets(line, sizeof(line), f)) {
+		m.path[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %*s %x:%x %llu %4095[^\n]", &m.lo, &m.hi, m.perms,
+			   &maj, &min, &ino, m.path) < 6)
+			continue;
+		m.dev = makedev(maj, min);
+		m.ino = ino;
+		r = fn(&m, ctx);
+	}
 	fclose(f);
-	return found;
+	return r;
+}
+
+static int is_mapping(const struct sw_mapping *m, void *ctx)
+{
+	const struct inode_id *id = ctx;
+
+	return m->ino == id->ino && m->dev == id->dev;
+}
+
+int sw_procfs__has_mapping(uint32_t pid, uint64_t dev, uint64_t ino)
+{
+	struct inode_id id = {.dev = dev, .ino = ino};
+
+	return sw_procfs__each_mapping(pid, is_mapping, &id) == 1;
 }
 
 int sw_procfs__has_open(uint32_t pid, uint64_t dev, uint64_t ino)

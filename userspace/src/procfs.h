@@ -32,6 +32,18 @@ uint32_t sw_procfs__pipe_reader(uint64_t ino, uint32_t exclude);
  * (an fd on ptmx whose fdinfo says tty-index: index): up to max pids into out; returns how
  * many. */
 size_t sw_procfs__pty_masters(uint32_t index, uint32_t exclude, uint32_t *out, size_t max);
+/* One line of /proc/PID/maps: [lo, hi), its permissions ("r-xp"), the file's device (stat's
+ * encoding) and inode (0 for anonymous memory), its path ("" when none). */
+struct sw_mapping {
+	unsigned long long lo, hi;
+	char perms[8];
+	uint64_t dev, ino;
+	char path[4096];
+};
+/* Calls fn for each mapping of pid (bounded by SW_PROCFS_MAPS_MAX lines) until it returns
+ * nonzero: that value, 0 when it never did, -1 when pid's maps cannot be read. */
+int sw_procfs__each_mapping(uint32_t pid, int (*fn)(const struct sw_mapping *m, void *ctx),
+			    void *ctx);
 /* 1 when pid maps the file (dev, ino) (/proc/PID/maps), 0 when not (or pid is gone). */
 int sw_procfs__has_mapping(uint32_t pid, uint64_t dev, uint64_t ino);
 /* 1 when one of pid's fds refers to the file (dev, ino), 0 when none does (or pid is gone). */
