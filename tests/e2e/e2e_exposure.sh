@@ -25,7 +25,9 @@ expect_alerts "reading it outside a session is not an exposure" 2 "a['kind']=='s
 # any session (the user's editor): the daemon sees the new file at the path and the secret
 # follows it, so a session reading it is an exposure (none before: the kernel knew the old
 # inode only). Then sed -i in a session (a temporary file renamed over it): the secret follows
-# again, and neither the temporary file nor the origin is a spread.
+# again, and neither the temporary file nor the origin is a spread. Each replaced file is kept
+# (a hard link) so no new file gets its inode: an inode reused would match earlier alerts.
+ln "$WORK/key.txt" "$WORK/kept.0"
 python3 -c 'import os, sys
 p = sys.argv[1]
 open(p + ".new", "w").write(open(p).read())
@@ -40,6 +42,7 @@ wait_alerts 3 "a['kind']=='secret_exposure'" 10
 expect_alerts "reading the origin saved by rename: an exposure naming its new inode" 1 \
 	"a['kind']=='secret_exposure' and a['artifact']['ino']==$(stat -c %i "$WORK/key.txt") and a['process']['comm']=='cat'"
 OLD=$(stat -c %i "$WORK/key.txt")
+ln "$WORK/key.txt" "$WORK/kept.1"
 "$SPRAWLCTL" run -- sed -i 's/^/x/' "$WORK/key.txt"
 "$SPRAWLCTL" run -- sh -c "cat '$WORK/key.txt' >/dev/null"
 wait_alerts 5 "a['kind']=='secret_exposure'" 10
