@@ -115,12 +115,21 @@ static void count_held(uint32_t tgid, const struct sw_hold *h, void *ctx)
 	++*(int *)ctx;
 }
 
+static void count_kept(const char *name, uint64_t dev, uint64_t ino, void *ctx)
+{
+	(void)name;
+	(void)dev;
+	(void)ino;
+	++*(size_t *)ctx;
+}
+
 void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 {
 	struct places_ctx pc = {.b = b, .set = sw_pipeline__secrets(d->pl), .first = 1};
 	struct sw_pipeline_stats st;
 	struct status_ctx c = {
 		.b = b, .d = d, .pt = sw_pipeline__proctab(d->pl), .uid = uid, .first = 1};
+	size_t kept = 0;
 	int i, nclients;
 
 	sw_pipeline__stats(d->pl, &st);
@@ -191,7 +200,9 @@ void control__status_json(struct daemon *d, FILE *b, uid_t uid)
 			(unsigned long long)ts.forks, (unsigned long long)ts.rescans,
 			(unsigned long long)ts.stale, held);
 	}
-	fprintf(b, "\"origins\":{\"moved\":%llu},", (unsigned long long)d->origins_moved);
+	sw_pipeline__kept_origins(d->pl, count_kept, &kept);
+	fprintf(b, "\"origins\":{\"moved\":%llu,\"kept\":%zu},",
+		(unsigned long long)d->origins_moved, kept);
 	/* Secret names and the paths they reached are root's to see. */
 	fprintf(b, "\"places_visible\":%s,\"places\":[", uid == 0 ? "true" : "false");
 	if (uid == 0)

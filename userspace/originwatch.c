@@ -16,10 +16,14 @@
 
 #define DIRS_MAX 256 /* directories watched; origins elsewhere are checked every few seconds */
 #define EVENTS	 (IN_CREATE | IN_MOVED_TO | IN_Q_OVERFLOW)
+#define KEPT_CHECK_MAX                                                                             \
+	64 /* origin files kept under other names checked (src/origins.c keeps 64)                 \
+	    */
 
 struct originwatch {
 	int fd;
 	char *dirs[DIRS_MAX];
+	int wds[DIRS_MAX];
 	size_t ndirs;
 	int full_told;
 };
@@ -62,6 +66,7 @@ static void watch_dir(struct originwatch *w, const char *path)
 	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
 	size_t i;
+	int wd;
 
 	if (w->fd < 0 || !slash || (size_t)(slash - path) >= sizeof(dir))
 		return;
@@ -77,9 +82,11 @@ static void watch_dir(struct originwatch *w, const char *path)
 				 DIRS_MAX);
 		return;
 	}
-	if (inotify_add_watch(w->fd, dir, EVENTS) < 0)
+	wd = inotify_add_watch(w->fd, dir, EVENTS);
+	if (wd < 0)
 		return; /* gone, or not a directory: the path is checked as it is */
 	w->dirs[w->ndirs] = strdup(dir);
+	w->wds[w->ndirs] = wd;
 	if (w->dirs[w->ndirs])
 		w->ndirs++;
 }
@@ -97,20 +104,87 @@ static void check(const char *path, uint64_t dev, uint64_t ino, void *ctx)
 	source__renamed(d, path, &st);
 }
 
+struct kept_names {
+	struct {
+		char name[PATH_MAX];
+		uint64_t dev, ino;
+	} k[KEPT_CHECK_MAX];
+	size_t n;
+};
+
+static void kept_name(const char *name, uint64_t dev, uint64_t ino, void *ctx)
+{
+	struct kept_names *kn = ctx;
+
+	if (kn->n < KEPT_CHECK_MAX &&
+	    snprintf(kn->k[kn->n].name, PATH_MAX, "%s", name) < PATH_MAX) {
+		kn->k[kn->n].dev = dev;
+		kn->k[kn->n++].ino = ino;
+	}
+}
+
+/* Each origin's file kept under another name: told when the name names another file or none
+ * (collected first: telling the pipeline changes what it keeps). */
+static void check_kept(struct daemon *d)
+{
+	static struct kept_names kn;
+	struct stat st;
+	size_t i;
+
+	kn.n = 0;
+	sw_pipeline__kept_origins(d->pl, kept_name, &kn);
+	for (i = 0; i < kn.n; i++) {
+		if (lstat(kn.k[i].name, &st) || !S_ISREG(st.st_mode))
+			source__renamed(d, kn.k[i].name, NULL);
+		else if ((uint64_t)st.st_dev != kn.k[i].dev || (uint64_t)st.st_ino != kn.k[i].ino)
+			source__renamed(d, kn.k[i].name, &st);
+	}
+}
+
 void originwatch__sync(struct daemon *d)
 {
-	if (d->origins)
-		sw_pipeline__origin_paths(d->pl, check, d);
+	if (!d->origins)
+		return;
+	sw_pipeline__origin_paths(d->pl, check, d);
+	check_kept(d);
+}
+
+/* A name made or moved into a watched directory: told when it names an origin's file (mv .env
+ * .env.bak, ln: the file keeps its secrets under that name). */
+static void named(struct daemon *d, const struct inotify_event *ev)
+{
+	struct originwatch *w = d->origins;
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (!ev->len || !(ev->mask & (IN_CREATE | IN_MOVED_TO)))
+		return;
+	for (i = 0; i < w->ndirs && w->wds[i] != ev->wd; i++)
+		;
+	if (i == w->ndirs ||
+	    snprintf(path, sizeof(path), "%s/%s", strcmp(w->dirs[i], "/") ? w->dirs[i] : "",
+		     ev->name) >= (int)sizeof(path) ||
+	    lstat(path, &st) || !S_ISREG(st.st_mode))
+		return;
+	if (sw_pipeline__origin_file(d->pl, st.st_dev, st.st_ino))
+		source__renamed(d, path, &st);
 }
 
 void originwatch__event(struct daemon *d)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
 	int any = 0;
-	ssize_t n;
+	ssize_t n, off;
 
-	while ((n = read(d->origins->fd, buf, sizeof(buf))) > 0)
+	while ((n = read(d->origins->fd, buf, sizeof(buf))) > 0) {
 		any = 1;
+		for (off = 0; off + (ssize_t)sizeof(*ev) <= n; off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			named(d, ev);
+		}
+	}
 	if (any)
 		originwatch__sync(d);
 }

@@ -154,10 +154,11 @@ static void tell_renamed(struct daemon *d, const struct sw_hdr *h, const char *p
 
 void source__renamed(struct daemon *d, const char *path, const struct stat *st)
 {
+	struct stat none = {0};
 	struct sw_hdr h;
 
 	memset(&h, 0, sizeof(h));
-	tell_renamed(d, &h, path, st);
+	tell_renamed(d, &h, path, st ? st : &none);
 }
 
 /* A name given (a rename, a link, ...): what it turned out to be (dev, ino), checked now. */

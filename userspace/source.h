@@ -28,11 +28,11 @@ void source__down(struct daemon *d);
 void source__session(struct daemon *d, uint64_t id, uint32_t root, const char *agent);
 /* The rule files the pipeline is to run (a rules record). 0 or a negative errno. */
 int source__rules(struct daemon *d, const struct sw_embedded_file *files);
+/* path names the file st now, or no file (st NULL), told as a rename record: no session's doing
+ * (an origin saved by rename, an origin's file moved aside, or that name gone). */
+void source__renamed(struct daemon *d, const char *path, const struct stat *st);
 /* A channel the daemon found (SW_CH_TLS: the executable's TLS stack cannot be hooked; dev in
  * stat's encoding). */
-/* path names the file st now (no session's doing: an origin saved by rename), told as a rename
- * record. */
-void source__renamed(struct daemon *d, const char *path, const struct stat *st);
 void source__channel(struct daemon *d, uint32_t tgid, uint64_t session, uint32_t channel,
 		     uint32_t detail, uint64_t dev, uint64_t ino, const char *path);
 /* What became of a held TLS write (enum sw_guard_action; 0 or a negative errno). */

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # exposure: a session opening a registered secret's origin file; the origin itself is a known
 # place, so writing it does not alert as spread. An origin saved by rename (an editor outside
-# any session, sed -i inside one) is followed to its new file.
+# any session, sed -i inside one) is followed to its new file; one moved aside (mv) keeps it.
 . "$(dirname "$0")/lib.sh"
 
 e2e_start
@@ -26,7 +26,8 @@ expect_alerts "reading it outside a session is not an exposure" 2 "a['kind']=='s
 # follows it, so a session reading it is an exposure (none before: the kernel knew the old
 # inode only). Then sed -i in a session (a temporary file renamed over it): the secret follows
 # again, and neither the temporary file nor the origin is a spread. Each replaced file is kept
-# (a hard link) so no new file gets its inode: an inode reused would match earlier alerts.
+# (a hard link) so no new file gets its inode: an inode reused would match earlier alerts. (The
+# links name files of the origin: the daemon keeps them as origins, see below.)
 ln "$WORK/key.txt" "$WORK/kept.0"
 python3 -c 'import os, sys
 p = sys.argv[1]
@@ -52,7 +53,35 @@ expect_alerts "... and then names a new file: reading that is an exposure naming
 	"a['kind']=='secret_exposure' and a['artifact']['ino']==$(stat -c %i "$WORK/key.txt") and a['process']['comm']=='cat'"
 barrier "sed's writes processed"
 expect_alerts "no spread: sed's temporary file became the origin" 0 "a['kind']=='secret_spread' and a['artifact']['path'].startswith('$WORK/')"
-expect_alerts "nothing else" 5 "a['kind'] not in ('session_summary', 'secret_spread')"
+# Moved aside outside any session (mv, then a new file at the path): the moved file still holds
+# the secret, so reading it in a session is an exposure naming it, and the new file at the path
+# is the origin too. Once the aside name is gone, its inode is no origin.
+poll_status() {
+	for _ in $(seq 100); do
+		[ "$(status_field "$1")" = True ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+M0=$(status_field "s['origins']['moved']")
+K0=$(status_field "s['origins']['kept']")
+check "the two links above keep the origin's earlier files" test "$K0" -eq 2
+ASIDE=$(stat -c %i "$WORK/key.txt")
+mv "$WORK/key.txt" "$WORK/key.bak"
+check "the daemon keeps the origin's file under its new name" poll_status "s['origins']['kept']==$K0+1"
+printf 'not the secret\n' >"$WORK/key.txt"
+check "... and follows the path to the new file" poll_status "s['origins']['moved']>=$M0+2"
+"$SPRAWLCTL" run -- sh -c "cat '$WORK/key.bak' >/dev/null"
+"$SPRAWLCTL" run -- sh -c "cat '$WORK/key.txt' >/dev/null"
+wait_alerts 7 "a['kind']=='secret_exposure'" 10
+expect_alerts "reading the moved file: an exposure naming it" 1 \
+	"a['kind']=='secret_exposure' and a['artifact']['ino']==$ASIDE and a['artifact']['path']=='$WORK/key.bak' and a['origin']['path']=='$WORK/key.txt'"
+expect_alerts "reading the new file at the path: an exposure" 1 \
+	"a['kind']=='secret_exposure' and a['artifact']['ino']==$(stat -c %i "$WORK/key.txt") and a['process']['comm']=='cat'"
+rm "$WORK/key.bak"
+check "the aside name removed: forgotten (checked every 5 s)" poll_status "s['origins']['kept']==$K0"
+barrier "the reads processed"
+expect_alerts "no spread, nothing else" 7 "a['kind'] not in ('session_summary', 'secret_spread')"
 e2e_stop
 expect_no_plaintext "$T"
 e2e_finish

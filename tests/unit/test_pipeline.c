@@ -512,6 +512,84 @@ static void test_origin_follows_its_path(void **state)
 	tp_replay_equals_live(f, NULL, NULL, 0);
 }
 
+/* An origin's file moved aside (mv .env .env.bak) and a new file at the path: the secret is in
+ * the moved file still, so both are origins, until the aside name names another file or none. */
+static void test_origin_moved_aside_keeps_it(void **state)
+{
+	struct tp *f = *state;
+	struct sw_inode_key keys[4];
+	uint8_t buf[128];
+	size_t len = padded(f, 1, buf, 4);
+
+	snprintf(f->sec[1].origin, sizeof(f->sec[1].origin), "/home/u/.env");
+	f->sec[1].origin_dev = TP_UDEV;
+	f->sec[1].origin_ino = 310;
+	tp_load_secrets(f);
+	/* A file that is no origin's, renamed: nothing kept. */
+	tp_renamed(f, TP_PID, TP_UDEV, 311, "/home/u/notes.bak");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	/* The origin's file given another name, then a new file at the path. */
+	tp_renamed(f, TP_PID, TP_UDEV, 310, "/home/u/.env.bak");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	tp_renamed(f, 0, TP_UDEV, 320, "/home/u/.env");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 2);
+	assert_int_equal(keys[0].ino, 310);
+	assert_int_equal(keys[1].ino, 320);
+	/* Reading either is an exposure (one per session); the secret written back into the
+	 * moved file is no spread. */
+	tp_open(f, TP_PID, TP_KDEV, 310, "/home/u/.env.bak");
+	tp_feed(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->got[0].a.kind, SW_ALERT_SECRET_EXPOSURE);
+	tp_json_has(f, 0,
+		    "\"artifact\":{\"type\":\"file\",\"path\":\"/home/u/.env.bak\","
+		    "\"dev\":2049,\"ino\":310}");
+	tp_json_has(f, 0, "\"origin\":{\"type\":\"file\",\"path\":\"/home/u/.env\"}");
+	f->session = 8;
+	tp_open(f, 400, TP_KDEV, 320, "/home/u/.env");
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	tp_file(f, TP_PID, 310, "/home/u/.env.bak", buf, len);
+	tp_feed(f);
+	tp_tick(f, 1000);
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	/* A reload keeps it. */
+	tp_load_secrets(f);
+	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 2);
+	/* Renamed again: kept under its newest name. */
+	tp_renamed(f, TP_PID, TP_UDEV, 310, "/home/u/.env.old");
+	tp_feed(f);
+	tp_renamed(f, 0, 0, 0, "/home/u/.env.bak");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 2);
+	assert_int_equal(keys[0].ino, 310);
+	/* The aside name removed (the daemon tells: ino 0): the inode is no origin now, so a file
+	 * that gets it is none. */
+	sw_pipeline__origins_moved(f->p);
+	tp_renamed(f, 0, 0, 0, "/home/u/.env.old");
+	tp_feed(f);
+	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 1);
+	assert_int_equal(keys[0].ino, 320);
+	f->session = 9;
+	tp_open(f, 401, TP_KDEV, 310, "/home/u/reused");
+	tp_feed(f);
+	assert_int_equal(f->n, 2);
+	tp_file(f, 401, 310, "/home/u/reused", buf, len);
+	tp_feed(f);
+	tp_tick(f, 2000);
+	tp_feed(f);
+	assert_int_equal(f->n, 3);
+	assert_int_equal(f->got[2].a.kind, SW_ALERT_SECRET_SPREAD);
+	assert_string_equal(f->got[2].a.artifact.path, "/home/u/reused");
+	tp_replay_equals_live(f, NULL, NULL, 0);
+}
+
 static void test_path_trunc_shows_prefix(void **state)
 {
 	struct tp *f = *state;
@@ -667,6 +745,8 @@ int main(void)
 		T(test_unnamed_file_asks_its_name),
 		T(test_origin_and_allowlist_never_alert),
 		cmocka_unit_test_setup_teardown(test_origin_follows_its_path, tp_setup_rec,
+						tp_teardown),
+		cmocka_unit_test_setup_teardown(test_origin_moved_aside_keeps_it, tp_setup_rec,
 						tp_teardown),
 		T(test_exposure_once_per_session),
 		T(test_path_trunc_shows_prefix),

@@ -10,6 +10,7 @@
 #include "origins.h"
 
 #define MOVES_MAX 256 /* origin paths whose file changed, remembered (the oldest goes first) */
+#define KEPT_MAX  64  /* origin files named elsewhere, remembered (the oldest goes first) */
 
 /* A distinct origin path of the set and the secrets whose origin it is. */
 struct opath {
@@ -24,11 +25,28 @@ struct move {
 	uint64_t dev, ino;
 };
 
+/* An origin path's file given another name (mv .env .env.bak, ln): it holds the path's secrets
+ * under that name, also once the path names a new file. */
+struct kept {
+	char *origin, *name;
+	uint64_t dev, ino;
+};
+
+/* A file an origin path names (the path is the table's). */
+struct ofile {
+	uint64_t dev, ino;
+	const char *path;
+};
+
 struct sw_origins {
 	struct opath *tab; /* open addressing, cap a power of two; NULL path: free */
 	size_t cap, n;
+	struct ofile *files; /* sorted by (ino, dev): is a renamed file an origin's */
+	size_t nfiles;
 	struct move moves[MOVES_MAX];
 	size_t nmoves;
+	struct kept kept[KEPT_MAX];
+	size_t nkept;
 };
 
 static uint64_t hash_of(const char *s)
@@ -54,6 +72,9 @@ static void tab_free(struct sw_origins *o)
 	free(o->tab);
 	o->tab = NULL;
 	o->cap = o->n = 0;
+	free(o->files);
+	o->files = NULL;
+	o->nfiles = 0;
 }
 
 void sw_origins__free(struct sw_origins *o)
@@ -64,6 +85,10 @@ void sw_origins__free(struct sw_origins *o)
 		return;
 	for (i = 0; i < o->nmoves; i++)
 		free(o->moves[i].path);
+	for (i = 0; i < o->nkept; i++) {
+		free(o->kept[i].origin);
+		free(o->kept[i].name);
+	}
 	tab_free(o);
 	free(o);
 }
@@ -156,6 +181,58 @@ static int index_one(struct sw_origins *o, const char *path, uint32_t i)
 	return 0;
 }
 
+static int file_cmp(const void *a, const void *b)
+{
+	const struct ofile *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->dev < y->dev ? -1 : x->dev > y->dev;
+}
+
+/* The files the origin paths name, sorted (after the set is applied and after a move). */
+static int files_index(struct sw_origins *o, const struct sw_secretset *set)
+{
+	const struct sw_secret *s, *last;
+	size_t i, j, n = 0;
+
+	free(o->files);
+	o->files = NULL;
+	o->nfiles = 0;
+	for (i = 0; i < o->cap; i++)
+		n += o->tab[i].path ? o->tab[i].n : 0;
+	if (!n)
+		return 0;
+	o->files = malloc(n * sizeof(*o->files));
+	if (!o->files)
+		return -ENOMEM;
+	for (i = 0; i < o->cap; i++)
+		for (j = 0, last = NULL; o->tab[i].path && j < o->tab[i].n; j++) {
+			if (o->tab[i].idx[j] >= set->n)
+				continue;
+			s = &set->secrets[o->tab[i].idx[j]];
+			if (last && s->origin_dev == last->origin_dev &&
+			    s->origin_ino == last->origin_ino)
+				continue; /* (one .env's many secrets: one entry) */
+			o->files[o->nfiles++] = (struct ofile){
+				.dev = s->origin_dev, .ino = s->origin_ino, .path = o->tab[i].path};
+			last = s;
+		}
+	qsort(o->files, o->nfiles, sizeof(*o->files), file_cmp);
+	return 0;
+}
+
+const char *sw_origins__of_file(const struct sw_origins *o, uint64_t dev, uint64_t ino)
+{
+	struct ofile key = {.dev = dev, .ino = ino};
+	const struct ofile *f;
+
+	if (!ino || !o->nfiles)
+		return NULL;
+	f = bsearch(&key, o->files, o->nfiles, sizeof(*o->files), file_cmp);
+	return f ? f->path : NULL;
+}
+
 int sw_origins__apply(struct sw_origins *o, struct sw_secretset *set)
 {
 	size_t i, n = 0;
@@ -185,6 +262,10 @@ int sw_origins__apply(struct sw_origins *o, struct sw_secretset *set)
 		if (r > 0)
 			moved += r;
 	}
+	if (files_index(o, set)) {
+		tab_free(o);
+		return -ENOMEM;
+	}
 	return moved;
 }
 
@@ -212,16 +293,112 @@ static int remember(struct sw_origins *o, const char *path, uint64_t dev, uint64
 	return 0;
 }
 
+/* Forgets the kept file named name unless name still names it: 1 when one was forgotten. */
+static int unkeep(struct sw_origins *o, const char *name, uint64_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < o->nkept; i++) {
+		struct kept *k = &o->kept[i];
+
+		if (strcmp(k->name, name) || (k->dev == dev && k->ino == ino))
+			continue;
+		free(k->origin);
+		free(k->name);
+		memmove(k, k + 1, (o->nkept - i - 1) * sizeof(*k));
+		o->nkept--;
+		return 1;
+	}
+	return 0;
+}
+
+/* name (no origin path) names the file of origin: kept. */
+static int keep(struct sw_origins *o, const char *origin, const char *name, uint64_t dev,
+		uint64_t ino)
+{
+	struct kept k = {.origin = strdup(origin), .name = strdup(name), .dev = dev, .ino = ino};
+	size_t i;
+
+	for (i = 0; i < o->nkept; i++)
+		if (!strcmp(o->kept[i].name, name) && o->kept[i].dev == dev &&
+		    o->kept[i].ino == ino && !strcmp(o->kept[i].origin, origin)) {
+			free(k.origin);
+			free(k.name);
+			return 0;
+		}
+	if (!k.origin || !k.name) {
+		free(k.origin);
+		free(k.name);
+		return -ENOMEM;
+	}
+	if (o->nkept == KEPT_MAX) {
+		free(o->kept[0].origin);
+		free(o->kept[0].name);
+		memmove(&o->kept[0], &o->kept[1], (KEPT_MAX - 1) * sizeof(o->kept[0]));
+		o->nkept--;
+	}
+	o->kept[o->nkept++] = k;
+	return 1;
+}
+
 int sw_origins__renamed(struct sw_origins *o, struct sw_secretset *set, const char *path,
 			uint64_t dev, uint64_t ino)
 {
-	int moved = move_to(o, set, path, dev, ino);
+	int forgot = unkeep(o, path, dev, ino), moved;
+	const char *origin;
+	size_t i;
 
-	if (moved < 0)
-		return 0;
-	if (remember(o, path, dev, ino))
+	if (!ino) /* path names no file now */
+		return forgot;
+	moved = move_to(o, set, path, dev, ino);
+	if (moved < 0) {
+		origin = sw_origins__of_file(o, dev, ino);
+		for (i = 0; !origin && i < o->nkept; i++) /* a kept file renamed again */
+			if (o->kept[i].ino == ino && o->kept[i].dev == dev)
+				origin = o->kept[i].origin;
+		return origin ? keep(o, origin, path, dev, ino) : forgot;
+	}
+	if (remember(o, path, dev, ino) || (moved > 0 && files_index(o, set)))
 		return -ENOMEM;
-	return moved > 0;
+	return moved > 0 || forgot;
+}
+
+/* The kept entry of origin for (dev, ino), NULL when there is none. */
+static const struct kept *kept_of(const struct sw_origins *o, const char *origin, uint64_t dev,
+				  uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < o->nkept; i++)
+		if (o->kept[i].ino == ino && o->kept[i].dev == dev &&
+		    !strcmp(o->kept[i].origin, origin))
+			return &o->kept[i];
+	return NULL;
+}
+
+int sw_origins__holds(const struct sw_origins *o, const struct sw_secret *s, uint64_t dev,
+		      uint64_t ino)
+{
+	if (!s->origin_ino)
+		return 0;
+	if (s->origin_dev == dev && s->origin_ino == ino)
+		return 1;
+	return s->origin && kept_of(o, s->origin, dev, ino) != NULL;
+}
+
+void sw_origins__each_kept(const struct sw_origins *o,
+			   void (*fn)(const char *name, uint64_t dev, uint64_t ino, void *ctx),
+			   void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < o->nkept; i++) {
+		const struct kept *k = &o->kept[i];
+		const struct opath *e = slot(o, k->origin, hash_of(k->origin));
+
+		if (e && e->path) /* (an origin of the set in force) */
+			fn(k->name, k->dev, k->ino, ctx);
+	}
 }
 
 void sw_origins__each(const struct sw_origins *o, const struct sw_secretset *set,

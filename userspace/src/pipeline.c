@@ -576,18 +576,47 @@ void sw_pipeline__origin_paths(const struct sw_pipeline *p,
 	sw_origins__each(p->origins, p->set, fn, ctx);
 }
 
+int sw_pipeline__origin_file(const struct sw_pipeline *p, uint64_t dev, uint64_t ino)
+{
+	return sw_origins__of_file(p->origins, dev, ino) != NULL;
+}
+
+void sw_pipeline__kept_origins(const struct sw_pipeline *p,
+			       void (*fn)(const char *name, uint64_t dev, uint64_t ino, void *ctx),
+			       void *ctx)
+{
+	sw_origins__each_kept(p->origins, fn, ctx);
+}
+
+struct keys_out {
+	struct sw_inode_key *out;
+	size_t n, max;
+};
+
+static void key_out(const char *name, uint64_t dev, uint64_t ino, void *ctx)
+{
+	struct keys_out *k = ctx;
+
+	(void)name;
+	if (k->n < k->max)
+		k->out[k->n++] =
+			(struct sw_inode_key){.dev = sw_naming__kernel_dev(dev), .ino = ino};
+}
+
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max)
 {
-	size_t i, n = 0;
+	struct keys_out k = {.out = out, .max = max};
+	const struct sw_secret *s, *last = NULL;
+	size_t i;
 
-	for (i = 0; i < p->set->n && n < max; i++) {
-		const struct sw_secret *s = &p->set->secrets[i];
-
-		if (!s->origin_ino)
-			continue;
-		out[n].dev = sw_naming__kernel_dev(s->origin_dev);
-		out[n].ino = s->origin_ino;
-		n++;
+	sw_origins__each_kept(p->origins, key_out, &k);
+	for (i = 0; i < p->set->n; i++) {
+		s = &p->set->secrets[i];
+		if (!s->origin_ino || (last && s->origin_dev == last->origin_dev &&
+				       s->origin_ino == last->origin_ino))
+			continue; /* (one .env's secrets: one file) */
+		key_out(NULL, s->origin_dev, s->origin_ino, &k);
+		last = s;
 	}
-	return n;
+	return k.n;
 }

@@ -169,7 +169,8 @@ void sw_pipeline__stats(const struct sw_pipeline *p, struct sw_pipeline_stats *o
  * survive a restart). Returns how many were added, 0 when nothing is new, or a negative
  * errno. */
 int sw_pipeline__learned(struct sw_pipeline *p, struct sw_secretset *into);
-/* (dev, ino) of every secret's origin in the kernel's dev encoding, for the origins map. */
+/* (dev, ino) of every secret's origin file (the one its path names, and those kept under other
+ * names) in the kernel's dev encoding, for the origins map. */
 size_t sw_pipeline__origins(const struct sw_pipeline *p, struct sw_inode_key *out, size_t max);
 /* Whether an origin moved to another file since the last call (a rename record named an origin
  * path, or a set put in force followed a move): the origins map is due again. */
@@ -178,6 +179,13 @@ int sw_pipeline__origins_moved(struct sw_pipeline *p);
  * the pipeline holds it names (the daemon checks the path still names it). */
 void sw_pipeline__origin_paths(const struct sw_pipeline *p,
 			       void (*fn)(const char *path, uint64_t dev, uint64_t ino, void *ctx),
+			       void *ctx);
+/* Whether an origin path names the file (dev in stat's encoding, ino) now. */
+int sw_pipeline__origin_file(const struct sw_pipeline *p, uint64_t dev, uint64_t ino);
+/* Each origin file kept under another name (an origin moved aside: src/origins.h), with that
+ * name (the daemon tells when the name no longer names it). */
+void sw_pipeline__kept_origins(const struct sw_pipeline *p,
+			       void (*fn)(const char *name, uint64_t dev, uint64_t ino, void *ctx),
 			       void *ctx);
 
 #endif

@@ -38,8 +38,7 @@ static int origin_now(const struct sw_pipeline *p, const struct sw_alert *a)
 {
 	const struct sw_secret *s = sw_secretset__find_id(p->set, a->secret_key);
 
-	return s && s->origin_ino && s->origin_dev == a->artifact.dev &&
-	       s->origin_ino == a->artifact.ino;
+	return s && sw_origins__holds(p->origins, s, a->artifact.dev, a->artifact.ino);
 }
 
 /* A held alert leaves. A pipe alert is decided now, by its reader: asked of the source at this
@@ -128,7 +127,7 @@ void pl_on_open(struct sw_pipeline *p, const struct sw_event *ev)
 	for (i = 0; i < p->set->n && ev->open->origin; i++) {
 		const struct sw_secret *s = &p->set->secrets[i];
 
-		if (s->origin_dev != dev || s->origin_ino != ev->open->ino)
+		if (!sw_origins__holds(p->origins, s, dev, ev->open->ino))
 			continue;
 		snprintf(key, sizeof(key), "exposure:%llu",
 			 (unsigned long long)ev->hdr->session_id);
@@ -165,10 +164,13 @@ void pl_on_renamed(struct sw_pipeline *p, const struct sw_event *ev)
 	char path[SW_PATH_LEN + 1];
 
 	snprintf(path, sizeof(path), "%.*s", (int)ev->path_len, ev->path);
-	sw_delivery__rename(p->dl, ev->renamed->dev, ev->renamed->ino, path);
-	/* A secret's origin saved by rename (or replaced): the secret lives in the new file. */
+	/* A secret's origin saved by rename (or replaced): the secret lives in the new file; its
+	 * file moved aside keeps it under the new name (an ino of 0: the name names none now). */
 	if (sw_origins__renamed(p->origins, p->set, path, ev->renamed->dev, ev->renamed->ino) > 0)
 		p->origins_moved = 1;
+	if (!ev->renamed->ino)
+		return;
+	sw_delivery__rename(p->dl, ev->renamed->dev, ev->renamed->ino, path);
 	sid.a = sw_naming__kernel_dev(ev->renamed->dev);
 	sid.b = ev->renamed->ino;
 	se = sw_streams__find(p->streams, &sid);

@@ -117,7 +117,7 @@ static int known_place(const struct sw_pipeline *p, const struct sw_secret *s,
 {
 	if (art->type != SW_ART_FILE)
 		return 0;
-	if (s->origin_ino && s->origin_dev == art->dev && s->origin_ino == art->ino)
+	if (sw_origins__holds(p->origins, s, art->dev, art->ino))
 		return 1;
 	return art->path[0] && sw_rules__allowlisted(p->rules, s->name, art->path);
 }
