@@ -369,15 +369,30 @@ static void test_unnamed_file_asks_its_name(void **state)
 	assert_string_equal(f->got[0].a.artifact.path, "/w/named");
 }
 
+/* Secret i's origin: path, at inode ino of the test device. */
+static void origin_at(struct tp *f, int i, const char *path, uint64_t ino)
+{
+	snprintf(f->sec[i].origin, sizeof(f->sec[i].origin), "%s", path);
+	f->sec[i].origin_dev = TP_UDEV;
+	f->sec[i].origin_ino = ino;
+}
+
+/* A rename record fed (dev: the test device; 0 with ino 0: the name names no file): whether
+ * the origins moved. */
+static int renamed_moves(struct tp *f, uint32_t pid, uint64_t ino, const char *path)
+{
+	tp_renamed(f, pid, ino ? TP_UDEV : 0, ino, path);
+	tp_feed(f);
+	return sw_pipeline__origins_moved(f->p);
+}
+
 static void test_origin_and_allowlist_never_alert(void **state)
 {
 	struct tp *f = *state;
 	uint8_t buf[128];
 	size_t len = padded(f, 0, buf, 4);
 
-	snprintf(f->sec[0].origin, sizeof(f->sec[0].origin), "/home/u/.env");
-	f->sec[0].origin_dev = TP_UDEV;
-	f->sec[0].origin_ino = 300;
+	origin_at(f, 0, "/home/u/.env", 300);
 	tp_load_secrets(f);
 	tp_file(f, TP_PID, 300, "/home/u/.env", buf, len); /* its origin */
 	tp_feed(f);
@@ -399,9 +414,7 @@ static void test_exposure_once_per_session(void **state)
 	struct tp *f = *state;
 	char want[128];
 
-	snprintf(f->sec[1].origin, sizeof(f->sec[1].origin), "/home/u/.aws/credentials");
-	f->sec[1].origin_dev = TP_UDEV;
-	f->sec[1].origin_ino = 310;
+	origin_at(f, 1, "/home/u/.aws/credentials", 310);
 	tp_load_secrets(f);
 	tp_at(f, 10);
 	tp_open(f, TP_PID, TP_KDEV, 310, "/home/u/.aws/credentials");
@@ -452,19 +465,13 @@ static void test_origin_follows_its_path(void **state)
 	uint8_t buf[128];
 	size_t len = padded(f, 1, buf, 4);
 
-	snprintf(f->sec[1].origin, sizeof(f->sec[1].origin), "/home/u/.env");
-	f->sec[1].origin_dev = TP_UDEV;
-	f->sec[1].origin_ino = 310;
+	origin_at(f, 1, "/home/u/.env", 310);
 	tp_load_secrets(f);
 	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
 	/* Renames of other paths (git's refs) move nothing. */
-	tp_renamed(f, TP_PID, TP_UDEV, 311, "/w/.git/refs/heads/main");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	assert_int_equal(renamed_moves(f, TP_PID, 311, "/w/.git/refs/heads/main"), 0);
 	/* The daemon finds the path naming another file (an editor saved it by rename). */
-	tp_renamed(f, 0, TP_UDEV, 320, "/home/u/.env");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(renamed_moves(f, 0, 320, "/home/u/.env"), 1);
 	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
 	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 1);
 	assert_int_equal(keys[0].dev, TP_KDEV);
@@ -472,9 +479,7 @@ static void test_origin_follows_its_path(void **state)
 	sw_pipeline__origin_paths(f->p, origin_seen, seen);
 	assert_string_equal(seen, "/home/u/.env=2049:320;");
 	/* Told again: no move. */
-	tp_renamed(f, 0, TP_UDEV, 320, "/home/u/.env");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	assert_int_equal(renamed_moves(f, 0, 320, "/home/u/.env"), 0);
 	/* The session reads the new file: exposure; the old inode is no origin now. */
 	tp_open(f, TP_PID, TP_KDEV, 310, "/home/u/.env.old");
 	tp_feed(f);
@@ -493,9 +498,7 @@ static void test_origin_follows_its_path(void **state)
 	tp_feed(f);
 	assert_int_equal(f->n, 1);
 	/* A session renames a file over it (sed -i): the secret follows again. */
-	tp_renamed(f, TP_PID, TP_UDEV, 330, "/home/u/.env");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(renamed_moves(f, TP_PID, 330, "/home/u/.env"), 1);
 	/* A reload puts the set in force as imported (inode 310): the moves still hold. */
 	tp_load_secrets(f);
 	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
@@ -521,21 +524,13 @@ static void test_origin_moved_aside_keeps_it(void **state)
 	uint8_t buf[128];
 	size_t len = padded(f, 1, buf, 4);
 
-	snprintf(f->sec[1].origin, sizeof(f->sec[1].origin), "/home/u/.env");
-	f->sec[1].origin_dev = TP_UDEV;
-	f->sec[1].origin_ino = 310;
+	origin_at(f, 1, "/home/u/.env", 310);
 	tp_load_secrets(f);
 	/* A file that is no origin's, renamed: nothing kept. */
-	tp_renamed(f, TP_PID, TP_UDEV, 311, "/home/u/notes.bak");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 0);
+	assert_int_equal(renamed_moves(f, TP_PID, 311, "/home/u/notes.bak"), 0);
 	/* The origin's file given another name, then a new file at the path. */
-	tp_renamed(f, TP_PID, TP_UDEV, 310, "/home/u/.env.bak");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
-	tp_renamed(f, 0, TP_UDEV, 320, "/home/u/.env");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(renamed_moves(f, TP_PID, 310, "/home/u/.env.bak"), 1);
+	assert_int_equal(renamed_moves(f, 0, 320, "/home/u/.env"), 1);
 	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 2);
 	assert_int_equal(keys[0].ino, 310);
 	assert_int_equal(keys[1].ino, 320);
@@ -571,9 +566,7 @@ static void test_origin_moved_aside_keeps_it(void **state)
 	/* The aside name removed (the daemon tells: ino 0): the inode is no origin now, so a file
 	 * that gets it is none. */
 	sw_pipeline__origins_moved(f->p);
-	tp_renamed(f, 0, 0, 0, "/home/u/.env.old");
-	tp_feed(f);
-	assert_int_equal(sw_pipeline__origins_moved(f->p), 1);
+	assert_int_equal(renamed_moves(f, 0, 0, "/home/u/.env.old"), 1);
 	assert_int_equal(sw_pipeline__origins(f->p, keys, 4), 1);
 	assert_int_equal(keys[0].ino, 320);
 	f->session = 9;
