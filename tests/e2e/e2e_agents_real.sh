@@ -49,13 +49,14 @@ printf 'SW_E2E_SENTINEL=%s\n' "$SENTINEL" >"$E2E_TMP/sentinel.src"
 
 # The scenario of tool calls, the same for every agent and run. Gemini blocks $( ) in commands
 # and strips a leading `sh -c`, Claude refuses a bare `sleep N`, Codex ends the process group
-# of a command when it returns (so the backgrounded one leaves it with setsid): keep to these
-# forms.
+# of a command when it returns (so the backgrounded one leaves it with setsid, and the command
+# waits for its bg.pid: a group ended before setsid ran took it along once, under load): keep
+# to these forms.
 cat >"$E2E_TMP/scenario.json" <<'EOF'
 { "turns": [
     [{"shell": "cat .env"}],
     [{"shell": "cut -d= -f2 .env > out.txt"},
-     {"shell": "setsid nohup sh -c 'echo $$ > bg.pid; sleep 2; echo done > bg.txt' >/dev/null 2>&1 &"}],
+     {"shell": "setsid nohup sh -c 'echo $$ > bg.pid; sleep 2; echo done > bg.txt' >/dev/null 2>&1 & for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do test -s bg.pid && break; sleep 0.1; done"}],
     [{"shell": "echo $$ > tool.pid; sleep 1.5"}]
   ],
   "final": "Scenario finished." }
