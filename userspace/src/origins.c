@@ -293,23 +293,26 @@ static int remember(struct sw_origins *o, const char *path, uint64_t dev, uint64
 	return 0;
 }
 
-/* Forgets the kept file named name unless name still names it: 1 when one was forgotten. */
+/* Forgets the kept files named name unless name still names them: 1 when one was forgotten. */
 static int unkeep(struct sw_origins *o, const char *name, uint64_t dev, uint64_t ino)
 {
-	size_t i;
+	size_t i = 0;
+	int forgot = 0;
 
-	for (i = 0; i < o->nkept; i++) {
+	while (i < o->nkept) {
 		struct kept *k = &o->kept[i];
 
-		if (strcmp(k->name, name) || (k->dev == dev && k->ino == ino))
+		if (strcmp(k->name, name) || (k->dev == dev && k->ino == ino)) {
+			i++;
 			continue;
+		}
 		free(k->origin);
 		free(k->name);
 		memmove(k, k + 1, (o->nkept - i - 1) * sizeof(*k));
 		o->nkept--;
-		return 1;
+		forgot = 1;
 	}
-	return 0;
+	return forgot;
 }
 
 /* name (no origin path) names the file of origin: kept. */
